@@ -1,0 +1,29 @@
+const USAGE = `Usage: berth <command>
+
+Commands:
+  server    Run the Berth server (API and web app) on BERTH_HOST:BERTH_PORT
+
+Configuration is read from environment variables; see the README.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command] = argv;
+  if (command === 'server') {
+    const { runServer, ConfigError } = await import('@berth/server');
+    try {
+      await runServer();
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+    return -1; // keeps running until a signal
+  }
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  process.stderr.write(`berth: unknown command "${command}"\n\n${USAGE}\n`);
+  return 1;
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/**
+ * Stable, machine-readable error codes. Clients branch on these, never on
+ * titles or details, so a code once published is never renamed.
+ */
+export const ERROR_CODES = {
+  validation_failed: { status: 400, title: 'Request validation failed' },
+  invalid_json: { status: 400, title: 'Malformed JSON body' },
+  unauthorized: { status: 401, title: 'Authentication required' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  csrf_failed: { status: 403, title: 'Cross-site request refused' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflict' },
+  payload_too_large: { status: 413, title: 'Payload too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  internal_error: { status: 500, title: 'Internal server error' },
+  not_ready: { status: 503, title: 'Service not ready' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const problemTypeFor = (code: string): string => `urn:berth:problem:${code}`;
+
+export const FieldErrorSchema = z.object({
+  field: z.string().describe('Dotted path of the offending field, prefixed by where it was sent (body, query, params, headers)'),
+  message: z.string(),
+});
+
+/** RFC 9457 problem details, with Berth's stable `code`. */
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+    errors: z.array(FieldErrorSchema).optional(),
+  })
+  .meta({ id: 'Problem' });
+
+export type Problem = z.infer<typeof ProblemSchema>;
+export type FieldError = z.infer<typeof FieldErrorSchema>;

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import { registerAuth, requireCaller } from './http/auth.js';
+import { registerMetrics } from './http/metrics.js';
+import { registerOpenApi } from './http/openapi.js';
+import { registerProblemHandlers } from './http/problem.js';
+import type { App } from './http/types.js';
+import { registerAuditRoutes } from './modules/audit/audit.routes.js';
+import { registerAuthRoutes } from './modules/auth/auth.routes.js';
+import { registerConfigRoutes } from './modules/config/config.routes.js';
+import { registerHealthRoutes } from './modules/health/health.routes.js';
+import { registerTokensRoutes } from './modules/tokens/tokens.routes.js';
+import { registerUsersRoutes } from './modules/users/users.routes.js';
+import type { Services } from './services.js';
+import { VERSION } from './version.js';
+
+export interface AppDeps {
+  database: Pick<Database, 'ping' | 'kind'>;
+  services: Services;
+  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl' | 'trustProxy'>;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Builds the HTTP app from its dependencies; no globals, so tests build as many as they like. */
+export async function buildApp({ database, services, config, logger = false }: AppDeps): Promise<App> {
+  const app = Fastify({
+    logger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    // Never let a client guess our internals from a default error page.
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerProblemHandlers(app);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(cookie);
+  registerAuth(app, { auth: services.auth, publicUrl: config.publicUrl });
+  registerMetrics(app);
+  await registerOpenApi(app, VERSION);
+  registerHealthRoutes(app, { database });
+
+  await app.register(
+    async (api: App) => {
+      requireCaller(api);
+      registerAuthRoutes(api, { auth: services.auth, secureCookies: config.publicUrl?.startsWith('https:') ?? false });
+      registerUsersRoutes(api, { users: services.users });
+      registerTokensRoutes(api, { tokens: services.tokens });
+      registerConfigRoutes(api, { config: services.config });
+      registerAuditRoutes(api, { audit: services.audit });
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,26 @@
+/** Who is acting: resolved once per request by the auth plugin. */
+export interface Actor {
+  id: string;
+  username: string;
+  isAdmin: boolean;
+  /** How the caller proved who they are; tokens and sessions are revoked differently. */
+  via: 'session' | 'token';
+  credentialId: string;
+}
+
+/**
+ * Passed explicitly from a route to a service, so everything a mutation needs
+ * for its audit row travels with it and no service reaches for the request.
+ */
+export interface RequestContext {
+  actor: Actor | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string;
+}
+
+/** Narrows a context whose route required a signed-in caller. */
+export function requireActor(ctx: RequestContext): Actor {
+  if (!ctx.actor) throw new Error('route reached a service without an authenticated actor');
+  return ctx.actor;
+}

@@ -1,0 +1,69 @@
+import type { FastifyRequest } from 'fastify';
+import { AppError, UnauthorizedError } from '../errors.js';
+import type { AuthService } from '../modules/auth/auth.service.js';
+import type { App } from './types.js';
+
+export const SESSION_COOKIE = 'berth_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+interface Options {
+  auth: Pick<AuthService, 'authenticate'>;
+  publicUrl: string | undefined;
+}
+
+function bearerOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new UnauthorizedError('The Authorization header must be "Bearer <token>"');
+  return match[1];
+}
+
+function originOf(request: FastifyRequest): string | undefined {
+  const origin = request.headers.origin;
+  if (origin) return origin;
+  const referer = request.headers.referer;
+  if (!referer) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return 'invalid';
+  }
+}
+
+/**
+ * Resolves who is calling (bearer token, else session cookie) into
+ * `request.ctx`, and refuses cross-site state changes. Whether a route needs a
+ * caller is decided by `requireCaller`, installed on the API scope.
+ */
+export function registerAuth(app: App, { auth, publicUrl }: Options): void {
+  app.decorateRequest('ctx', null as never);
+  app.addHook('onRequest', async (request) => {
+    request.ctx = { actor: null, ip: request.ip, userAgent: request.headers['user-agent'] ?? null, requestId: String(request.id) };
+    const bearer = bearerOf(request);
+    if (bearer !== undefined) {
+      request.ctx.actor = await auth.authenticate({ kind: 'token', secret: bearer });
+      if (!request.ctx.actor) throw new UnauthorizedError('The API token is invalid, expired or revoked');
+      return; // Bearer requests cannot be forged by another site: no CSRF check.
+    }
+    const cookie = request.cookies[SESSION_COOKIE];
+    if (cookie) request.ctx.actor = await auth.authenticate({ kind: 'session', secret: cookie });
+
+    if (SAFE_METHODS.has(request.method)) return;
+    const origin = originOf(request);
+    // A signed-in browser must prove the request comes from our own pages; an
+    // anonymous one is checked only when it says where it comes from (login CSRF).
+    if (!request.ctx.actor && origin === undefined) return;
+    const own = publicUrl ? new URL(publicUrl).origin : `${request.protocol}://${request.host}`;
+    if (origin !== own) {
+      throw new AppError('csrf_failed', `Cross-site ${request.method} refused: the Origin must be ${own}`);
+    }
+  });
+}
+
+/** Installed on the API scope: every route there needs a caller unless marked public. */
+export function requireCaller(app: App): void {
+  app.addHook('onRequest', async (request) => {
+    if (!request.routeOptions.config.public && !request.ctx.actor) throw new UnauthorizedError();
+  });
+}

@@ -1,0 +1,3 @@
+export { runServer } from './main.js';
+export { buildApp } from './app.js';
+export { loadConfig, ConfigError } from './config.js';

@@ -1,0 +1,53 @@
+import type { FastifyServerOptions } from 'fastify';
+import { buildApp } from './app.js';
+import { bootstrap } from './bootstrap.js';
+import { loadConfig, type Config } from './config.js';
+import { openDatabase } from './db/client.js';
+import { createServices } from './services.js';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    // Credentials never reach the log, whatever a future log line includes.
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+  };
+}
+
+/** `berth server`: load config, open the database, wire, listen, and shut down cleanly on a signal. */
+export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = loadConfig(env);
+  const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
+  const services = createServices(database, config);
+  const app = await buildApp({ database, services, config, logger: loggerOptions(config) });
+  const boot = await bootstrap(database.db, services, config.admin);
+
+  const address = await app.listen({ host: config.host, port: config.port });
+  const url = config.publicUrl ?? address;
+  app.log.info({ url, database: database.kind, dataDir: database.kind === 'pglite' ? config.dataDir : undefined }, 'Berth is listening');
+  if (boot.adminCreated) {
+    // Printed to the terminal, not the structured log, so the password is shown once and not stored.
+    const password = boot.generatedPassword ?? '(the value of BERTH_ADMIN_PASSWORD)';
+    process.stdout.write(`\n  Berth is ready at ${url}\n  Sign in as "${config.admin.username}" with password: ${password}\n\n`);
+  } else {
+    process.stdout.write(`\n  Berth is ready at ${url}\n\n`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: draining requests');
+    const force = setTimeout(() => {
+      app.log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    await app.close();
+    await database.close();
+    app.log.info('stopped');
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,99 @@
+import type { AuditEntry, AuditQuery } from '@berth/contracts';
+import type { Db } from '../../db/client.js';
+import type { RequestContext } from '../../context.js';
+import { AppError } from '../../errors.js';
+import { authorize } from '../auth/authorize.js';
+import type { AuditRepo, AuditRow } from './audit.repo.js';
+
+/** What a mutation says about itself; the runner adds who, where and whether it worked. */
+export interface AuditRecord {
+  targetType?: string;
+  targetId?: string;
+  message?: string;
+  metadata?: Record<string, unknown>;
+  /** The acting user when it differs from the request's (a login acts as the user it signs in). */
+  actor?: { id: string; username: string };
+}
+
+interface Deps {
+  db: Db;
+  auditRepo: AuditRepo;
+}
+
+export function createAuditService({ db, auditRepo }: Deps) {
+  function rowFor(ctx: RequestContext, action: string, rec: AuditRecord, success: boolean) {
+    const actor = rec.actor ?? ctx.actor;
+    return {
+      actorId: actor?.id ?? null,
+      actorUsername: actor?.username ?? null,
+      action,
+      targetType: rec.targetType ?? null,
+      targetId: rec.targetId ?? null,
+      message: rec.message ?? '',
+      metadata: rec.metadata ?? {},
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
+      success,
+    };
+  }
+
+  /** Records an event on its own (refusals, and changes that run outside `mutate`). */
+  async function record(ctx: RequestContext, action: string, rec: AuditRecord, success: boolean, tx: Db = db) {
+    await auditRepo.insert(tx, rowFor(ctx, action, rec, success));
+  }
+
+  /**
+   * The one way to change state: `work` runs in a transaction and its audit row
+   * commits with it. If `work` refuses (or fails), the change rolls back and a
+   * failed audit row says why, so refusals are audited too.
+   */
+  async function mutate<T>(
+    ctx: RequestContext,
+    action: string,
+    initial: AuditRecord,
+    work: (tx: Db, rec: AuditRecord) => Promise<T>,
+  ): Promise<T> {
+    const rec: AuditRecord = { ...initial };
+    try {
+      return await db.transaction(async (tx) => {
+        const result = await work(tx, rec);
+        await auditRepo.insert(tx, rowFor(ctx, action, rec, true));
+        return result;
+      });
+    } catch (err) {
+      const code = err instanceof AppError ? err.code : 'internal_error';
+      const message = err instanceof AppError ? err.message : 'internal error';
+      await record(ctx, action, { ...rec, message, metadata: { ...rec.metadata, code } }, false);
+      throw err;
+    }
+  }
+
+  async function list(ctx: RequestContext, q: AuditQuery): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+    authorize(ctx.actor, 'audit.read');
+    const rows = await auditRepo.list(db, q);
+    const items = rows.map(toAuditEntry);
+    const nextCursor = rows.length === q.limit ? items[items.length - 1]!.id : null;
+    return { items, nextCursor };
+  }
+
+  return { record, mutate, list };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;
+
+function toAuditEntry(r: AuditRow): AuditEntry {
+  return {
+    id: r.id.toString(),
+    actorId: r.actorId,
+    actorUsername: r.actorUsername,
+    action: r.action,
+    targetType: r.targetType,
+    targetId: r.targetId,
+    message: r.message,
+    metadata: r.metadata,
+    ip: r.ip,
+    userAgent: r.userAgent,
+    success: r.success,
+    createdAt: r.createdAt.toISOString(),
+  };
+}

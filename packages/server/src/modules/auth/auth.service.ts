@@ -1,0 +1,102 @@
+import type { LoginBody, User } from '@berth/contracts';
+import type { Actor, RequestContext } from '../../context.js';
+import type { Db } from '../../db/client.js';
+import { RateLimitedError, UnauthorizedError } from '../../errors.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { TokensRepo } from '../tokens/tokens.repo.js';
+import { toUser } from '../users/users.mapper.js';
+import type { UserRow, UsersRepo } from '../users/users.repo.js';
+import { LOGIN_FAILED_ACTION, type LoginThrottleRepo } from './login-throttle.repo.js';
+import { hashPassword, hashSecret, newSecret, verifyPassword } from './secrets.js';
+import type { SessionsRepo } from './sessions.repo.js';
+
+interface Deps {
+  db: Db;
+  usersRepo: Pick<UsersRepo, 'findByUsername'>;
+  sessionsRepo: SessionsRepo;
+  tokensRepo: Pick<TokensRepo, 'findUsable' | 'touch'>;
+  throttleRepo: LoginThrottleRepo;
+  audit: AuditService;
+  sessionTtlHours: number;
+  throttle: { windowSeconds: number; maxFailuresPerUser: number; maxFailuresPerIp: number };
+}
+
+const INVALID = 'Invalid username or password';
+/** Token last-use is a hint, not a log: write it at most this often per token. */
+const TOUCH_EVERY_MS = 60_000;
+
+export function createAuthService(deps: Deps) {
+  const { db, audit } = deps;
+  // Unknown usernames are checked against this, so they cost the same as a wrong password.
+  const dummyHash = hashPassword(newSecret('dummy'));
+
+  async function throttleWait(username: string, ip: string | null): Promise<number> {
+    const { windowSeconds, maxFailuresPerUser, maxFailuresPerIp } = deps.throttle;
+    const [byUser, byIp] = await Promise.all([
+      deps.throttleRepo.retryAfter(db, 'username', username, maxFailuresPerUser, windowSeconds),
+      ip ? deps.throttleRepo.retryAfter(db, 'ip', ip, maxFailuresPerIp, windowSeconds) : 0,
+    ]);
+    return Math.max(byUser, byIp);
+  }
+
+  async function login(ctx: RequestContext, body: LoginBody): Promise<{ user: User; secret: string; expiresAt: Date }> {
+    const username = body.username.toLowerCase();
+    const wait = await throttleWait(username, ctx.ip);
+    if (wait > 0) {
+      await audit.record(ctx, 'user.login_throttled', { message: 'too many failed logins', metadata: { username } }, false);
+      throw new RateLimitedError(`Too many failed sign-ins; try again in ${wait} seconds`, wait);
+    }
+
+    const user = await deps.usersRepo.findByUsername(db, username);
+    const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), body.password);
+    if (!user || !ok || !user.active) {
+      const reason = !user ? 'unknown user' : !ok ? 'wrong password' : 'user inactive';
+      await audit.record(ctx, LOGIN_FAILED_ACTION, { targetType: 'user', targetId: user?.id, message: reason, metadata: { username } }, false);
+      throw new UnauthorizedError(INVALID);
+    }
+
+    const secret = newSecret('bs');
+    const expiresAt = new Date(Date.now() + deps.sessionTtlHours * 3_600_000);
+    const rec = { targetType: 'user', targetId: user.id, actor: user, message: 'signed in' };
+    await audit.mutate(ctx, 'user.login', rec, async (tx) => {
+      await deps.sessionsRepo.deleteExpiredForUser(tx, user.id);
+      await deps.sessionsRepo.insert(tx, { userId: user.id, tokenHash: hashSecret(secret), ip: ctx.ip, userAgent: ctx.userAgent, expiresAt });
+    });
+    return { user: toUser(user), secret, expiresAt };
+  }
+
+  async function logout(ctx: RequestContext): Promise<void> {
+    const actor = ctx.actor;
+    // A bearer token is not a session: revoking it is DELETE /tokens/:id.
+    if (!actor || actor.via !== 'session') return;
+    await audit.mutate(ctx, 'user.logout', { targetType: 'user', targetId: actor.id }, (tx) =>
+      deps.sessionsRepo.delete(tx, actor.credentialId),
+    );
+  }
+
+  async function authenticate(credential: { kind: 'session' | 'token'; secret: string }): Promise<Actor | null> {
+    const tokenHash = hashSecret(credential.secret);
+    if (credential.kind === 'session') {
+      const found = await deps.sessionsRepo.findLive(db, tokenHash);
+      return found ? actorOf(found.user, 'session', found.sessionId) : null;
+    }
+    const found = await deps.tokensRepo.findUsable(db, tokenHash);
+    if (!found) return null;
+    if (!found.token.lastUsedAt || Date.now() - found.token.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
+      await deps.tokensRepo.touch(db, found.token.id);
+    }
+    return actorOf(found.user, 'token', found.token.id);
+  }
+
+  return { login, logout, authenticate };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+const actorOf = (u: UserRow, via: Actor['via'], credentialId: string): Actor => ({
+  id: u.id,
+  username: u.username,
+  isAdmin: u.isAdmin,
+  via,
+  credentialId,
+});

@@ -1,0 +1,37 @@
+import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { sessions, users } from '../../db/schema.js';
+import type { UserRow } from '../users/users.repo.js';
+
+export function createSessionsRepo() {
+  return {
+    async insert(db: Db, row: typeof sessions.$inferInsert): Promise<void> {
+      await db.insert(sessions).values(row);
+    },
+
+    /** The live session for a secret's hash, with its (active) user. */
+    async findLive(db: Db, tokenHash: string): Promise<{ sessionId: string; user: UserRow } | undefined> {
+      const [row] = await db
+        .select({ sessionId: sessions.id, user: users })
+        .from(sessions)
+        .innerJoin(users, eq(users.id, sessions.userId))
+        .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, sql`now()`), eq(users.active, true)));
+      return row;
+    },
+
+    async delete(db: Db, id: string): Promise<void> {
+      await db.delete(sessions).where(eq(sessions.id, id));
+    },
+
+    async deleteForUser(db: Db, userId: string): Promise<number> {
+      const gone = await db.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id });
+      return gone.length;
+    },
+
+    async deleteExpiredForUser(db: Db, userId: string): Promise<void> {
+      await db.delete(sessions).where(and(eq(sessions.userId, userId), lt(sessions.expiresAt, sql`now()`)));
+    },
+  };
+}
+
+export type SessionsRepo = ReturnType<typeof createSessionsRepo>;

@@ -1,0 +1,86 @@
+import type { CreateUserBody, UpdateUserBody, User } from '@berth/contracts';
+import type { RequestContext } from '../../context.js';
+import type { Db } from '../../db/client.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import type { AuditService } from '../audit/audit.service.js';
+import { authorize } from '../auth/authorize.js';
+import { hashPassword } from '../auth/secrets.js';
+import type { SessionsRepo } from '../auth/sessions.repo.js';
+import type { TokensRepo } from '../tokens/tokens.repo.js';
+import { toUser } from './users.mapper.js';
+import type { UsersRepo } from './users.repo.js';
+
+interface Deps {
+  db: Db;
+  usersRepo: UsersRepo;
+  sessionsRepo: Pick<SessionsRepo, 'deleteForUser'>;
+  tokensRepo: Pick<TokensRepo, 'revokeAllForUser'>;
+  audit: AuditService;
+}
+
+export function createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, audit }: Deps) {
+  async function me(ctx: RequestContext): Promise<User> {
+    const actor = authorize(ctx.actor, 'own', ctx.actor ? { ownerId: ctx.actor.id } : undefined, 'User');
+    const row = await usersRepo.findById(db, actor.id);
+    if (!row) throw new NotFoundError('User');
+    return toUser(row);
+  }
+
+  async function create(ctx: RequestContext, body: CreateUserBody): Promise<User> {
+    authorize(ctx.actor, 'users.manage');
+    const passwordHash = await hashPassword(body.password);
+    const rec = { targetType: 'user', metadata: { username: body.username, isAdmin: body.isAdmin ?? false } };
+    const row = await audit.mutate(ctx, 'user.create', rec, async (tx, r) => {
+      const created = await usersRepo.insert(tx, {
+        username: body.username,
+        email: body.email ?? null,
+        passwordHash,
+        isAdmin: body.isAdmin ?? false,
+      });
+      r.targetId = created.id;
+      return created;
+    });
+    return toUser(row);
+  }
+
+  async function list(ctx: RequestContext): Promise<User[]> {
+    authorize(ctx.actor, 'users.manage');
+    return (await usersRepo.list(db)).map(toUser);
+  }
+
+  async function get(ctx: RequestContext, id: string): Promise<User> {
+    authorize(ctx.actor, 'users.manage');
+    const row = await usersRepo.findById(db, id);
+    if (!row) throw new NotFoundError('User');
+    return toUser(row);
+  }
+
+  async function update(ctx: RequestContext, id: string, body: UpdateUserBody): Promise<User> {
+    authorize(ctx.actor, 'users.manage');
+    const passwordHash = body.password === undefined ? undefined : await hashPassword(body.password);
+    // Say what changed, never the password itself.
+    const changed = Object.keys(body).filter((k) => body[k as keyof UpdateUserBody] !== undefined);
+    const row = await audit.mutate(ctx, 'user.update', { targetType: 'user', targetId: id, metadata: { changed } }, async (tx) => {
+      const before = await usersRepo.findById(tx, id);
+      if (!before) throw new NotFoundError('User');
+      const losesAdmin = before.isAdmin && before.active && (body.isAdmin === false || body.active === false);
+      if (losesAdmin && (await usersRepo.countActiveAdmins(tx)) <= 1) {
+        throw new ConflictError('This is the last active administrator; make someone else an administrator first');
+      }
+      const after = await usersRepo.update(tx, id, { email: body.email, isAdmin: body.isAdmin, active: body.active, passwordHash });
+      // A deactivated user is signed out everywhere; a new password ends the old sessions.
+      if (body.active === false) {
+        await sessionsRepo.deleteForUser(tx, id);
+        await tokensRepo.revokeAllForUser(tx, id);
+      } else if (passwordHash) {
+        await sessionsRepo.deleteForUser(tx, id);
+      }
+      return after!;
+    });
+    return toUser(row);
+  }
+
+  return { me, create, list, get, update };
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;
