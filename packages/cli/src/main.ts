@@ -8,15 +8,13 @@ Configuration is read from environment variables; see the README.`;
 export async function main(argv: string[]): Promise<number> {
   const [command] = argv;
   if (command === 'server') {
-    const { runServer, ConfigError } = await import('@berth/server');
+    const { runServer } = await import('@berth/server');
     try {
       await runServer();
     } catch (err) {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`${err.message}\n`);
-        return 2;
-      }
-      throw err;
+      // Startup problems (configuration, a busy port or data directory) are the operator's to fix: say what, not where.
+      process.stderr.write(`berth server: ${(err as Error).message}\n`);
+      return 1;
     }
     return -1; // keeps running until a signal
   }

@@ -32,7 +32,7 @@ export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: t
 /** Opens the database and brings its schema up to date before anything uses it. */
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if ('url' in target) return openPostgres(target.url);
-  let dataDir: string | undefined;
+  let dataDir: string | undefined; // undefined: in memory
   if ('dataDir' in target) {
     dataDir = path.join(target.dataDir, 'pgdata');
     await fs.mkdir(dataDir, { recursive: true });
@@ -41,6 +41,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
+  const releaseLock = dataDir ? await lockDataDir(dataDir) : async () => undefined;
   const client = new PGlite(dataDir);
   const db = drizzlePglite({ client, schema });
   await migratePglite(db, { migrationsFolder });
@@ -50,8 +51,42 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     ping: async () => {
       await client.query('select 1');
     },
-    close: () => client.close(),
+    close: async () => {
+      await client.close();
+      await releaseLock();
+    },
   };
+}
+
+/**
+ * PGlite is one process's database: a second Berth on the same directory would
+ * corrupt it. Refuse to start instead, unless the holder is gone.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockFile = path.join(dataDir, 'berth.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await fs.writeFile(lockFile, String(process.pid), { flag: 'wx' });
+      return () => fs.rm(lockFile, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(await fs.readFile(lockFile, 'utf8').catch(() => ''));
+      if (holder && holder !== process.pid && isAlive(holder)) {
+        throw new Error(`Another Berth process (pid ${holder}) is using ${dataDir}; stop it or set a different BERTH_DATA_DIR`);
+      }
+      await fs.rm(lockFile, { force: true }); // left behind by a crash
+    }
+  }
+  throw new Error(`Could not lock ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function openPostgres(url: string): Promise<Database> {

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type Database } from '../../packages/server/src/db/client.js';
+
+export interface TestDatabase extends Database {
+  /** Closes the handle and throws the database away. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * A fresh, empty database on the TEST_DATABASE_URL server, for tests that run
+ * Berth as a separate process; undefined when testing on PGlite.
+ */
+export async function createScratchPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) return undefined;
+  const name = `berth_test_${randomBytes(6).toString('hex')}`;
+  await onServer(serverUrl, `create database ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => onServer(serverUrl, `drop database if exists ${name} with (force)`) };
+}
+
+async function onServer(serverUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * An isolated, migrated database for one test file: a fresh in-memory PGlite,
+ * or, when TEST_DATABASE_URL is set, a new database created on that server and
+ * dropped afterwards.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const scratch = await createScratchPostgres();
+  if (!scratch) {
+    const database = await openDatabase({ memory: true });
+    return { ...database, dispose: () => database.close() };
+  }
+  const database = await openDatabase({ url: scratch.url });
+  return {
+    ...database,
+    dispose: async () => {
+      await database.close();
+      await scratch.drop();
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../packages/server/src/app.js';
+import { bootstrap } from '../../packages/server/src/bootstrap.js';
+import { loadConfig, type Config } from '../../packages/server/src/config.js';
+import type { App } from '../../packages/server/src/http/types.js';
+import { createServices, type Services } from '../../packages/server/src/services.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' };
+/** The origin inject() requests come from (Fastify's default Host for them). */
+export const ORIGIN = 'http://localhost:80';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Caller {
+  request(method: Method, url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  get(url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  post(url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  put(url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  patch(url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  delete(url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+}
+
+export interface TestServer {
+  app: App;
+  database: TestDatabase;
+  services: Services;
+  config: Config;
+  /** No credentials at all. */
+  anonymous: Caller;
+  /** Signs in through the API and returns a caller that sends the session cookie (and our Origin). */
+  login(username: string, password: string): Promise<Caller>;
+  /** A caller authenticating with `Authorization: Bearer`. */
+  withToken(token: string): Caller;
+  /** Creates a user through the admin API and returns its id. */
+  createUser(username: string, password?: string, isAdmin?: boolean): Promise<string>;
+  close(): Promise<void>;
+}
+
+function caller(app: App, base: Record<string, string>): Caller {
+  const request = (method: Method, url: string, body?: unknown, headers: Record<string, string> = {}) =>
+    app.inject({
+      method,
+      url,
+      headers: { ...base, ...(method === 'GET' ? {} : base.cookie ? { origin: ORIGIN } : {}), ...headers },
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+  return {
+    request,
+    get: (url, headers) => request('GET', url, undefined, headers),
+    post: (url, body, headers) => request('POST', url, body, headers),
+    put: (url, body, headers) => request('PUT', url, body, headers),
+    patch: (url, body, headers) => request('PATCH', url, body, headers),
+    delete: (url, headers) => request('DELETE', url, undefined, headers),
+  };
+}
+
+/** A real Berth app on its own database: every test file gets one. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig({ BERTH_ADMIN_USERNAME: ADMIN.username, BERTH_ADMIN_PASSWORD: ADMIN.password, ...env });
+  const database = await createTestDatabase();
+  const services = createServices(database, config);
+  await bootstrap(database.db, services, config.admin);
+  const app = await buildApp({ database, services, config });
+  await app.ready();
+
+  const anonymous = caller(app, {});
+  const server: TestServer = {
+    app,
+    database,
+    services,
+    config,
+    anonymous,
+    async login(username, password) {
+      const res = await anonymous.post('/api/v1/auth/login', { username, password });
+      if (res.statusCode !== 200) throw new Error(`login as ${username} failed: ${res.statusCode} ${res.body}`);
+      const session = res.cookies.find((c) => c.name === 'berth_session');
+      return caller(app, { cookie: `berth_session=${session!.value}` });
+    },
+    withToken: (token) => caller(app, { authorization: `Bearer ${token}` }),
+    async createUser(username, password = 'a-long-enough-password', isAdmin = false) {
+      const admin = await server.login(ADMIN.username, ADMIN.password);
+      const res = await admin.post('/api/v1/users', { username, password, isAdmin });
+      if (res.statusCode !== 201) throw new Error(`create user ${username} failed: ${res.statusCode} ${res.body}`);
+      return res.json<{ id: string }>().id;
+    },
+    async close() {
+      await app.close();
+      await database.dispose();
+    },
+  };
+  return server;
+}
