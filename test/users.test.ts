@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Problem, User } from '@berth/contracts';
-import { eq } from 'drizzle-orm';
-import type { LightMyRequestResponse } from 'fastify';
+import type { User } from '@berth/contracts';
+import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, users } from '../packages/server/src/db/schema.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { expectProblem } from './support/problem.js';
 
 let server: TestServer;
 let admin: Caller;
@@ -17,14 +17,6 @@ afterAll(() => server.close());
 const PASSWORD = 'a-long-enough-password';
 /** Usernames are unique per database, and every test here shares one. */
 const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
-
-function expectProblem(res: LightMyRequestResponse, status: number, code: string): Problem {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const problem = res.json<Problem>();
-  expect(problem).toMatchObject({ status, code });
-  return problem;
-}
 
 async function createUser(body: { username: string; password: string; email?: string; isAdmin?: boolean }): Promise<User> {
   const res = await admin.post('/api/v1/users', body);
@@ -257,7 +249,7 @@ describe('audit of user changes', () => {
     const user = await createUser({ username: uniqueName('audited'), password: PASSWORD });
     await admin.patch(`/api/v1/users/${user.id}`, { email: 'audited@example.com' });
 
-    const rows = await server.database.db.select().from(auditLog).where(eq(auditLog.targetId, user.id));
+    const rows = await server.database.db.select().from(auditLog).where(eq(auditLog.targetId, user.id)).orderBy(asc(auditLog.id));
     expect(rows.map((r) => [r.action, r.success, r.actorId])).toEqual([
       ['user.create', true, adminId],
       ['user.update', true, adminId],

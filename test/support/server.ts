@@ -7,8 +7,8 @@ import { createServices, type Services } from '../../packages/server/src/service
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' };
-/** The origin inject() requests come from (Fastify's default Host for them). */
-export const ORIGIN = 'http://localhost:80';
+/** The origin of inject() requests (their default Host is localhost:80). */
+export const ORIGIN = 'http://localhost';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

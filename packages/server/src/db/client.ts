@@ -72,7 +72,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(await fs.readFile(lockFile, 'utf8').catch(() => ''));
       if (holder && holder !== process.pid && isAlive(holder)) {
-        throw new Error(`Another Berth process (pid ${holder}) is using ${dataDir}; stop it or set a different BERTH_DATA_DIR`);
+        throw new Error(`Another Berth process (pid ${holder}) is using ${dataDir}; stop it or set a different BERTH_DATA_DIR`, { cause: err });
       }
       await fs.rm(lockFile, { force: true }); // left behind by a crash
     }

@@ -11,24 +11,33 @@ interface Options {
   publicUrl: string | undefined;
 }
 
+/**
+ * The bearer secret, if the request sends one. Other schemes (a proxy's Basic
+ * auth, say) are not ours and count as no credential; a malformed Bearer is refused.
+ */
 function bearerOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (!header) return undefined;
+  if (!header || !/^Bearer(\s|$)/i.test(header)) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw new UnauthorizedError('The Authorization header must be "Bearer <token>"');
   return match[1];
+}
+
+/** Scheme, host and port as browsers write an Origin (default ports dropped); undefined if unparsable. */
+function normalOrigin(value: string): string | undefined {
+  try {
+    const origin = new URL(value).origin;
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
 }
 
 function originOf(request: FastifyRequest): string | undefined {
   const origin = request.headers.origin;
   if (origin) return origin;
   const referer = request.headers.referer;
-  if (!referer) return undefined;
-  try {
-    return new URL(referer).origin;
-  } catch {
-    return 'invalid';
-  }
+  return referer ? (normalOrigin(referer) ?? 'invalid') : undefined;
 }
 
 /**
@@ -54,8 +63,8 @@ export function registerAuth(app: App, { auth, publicUrl }: Options): void {
     // A signed-in browser must prove the request comes from our own pages; an
     // anonymous one is checked only when it says where it comes from (login CSRF).
     if (!request.ctx.actor && origin === undefined) return;
-    const own = publicUrl ? new URL(publicUrl).origin : `${request.protocol}://${request.host}`;
-    if (origin !== own) {
+    const own = normalOrigin(publicUrl ?? `${request.protocol}://${request.host}`);
+    if (origin === undefined || normalOrigin(origin) !== own) {
       throw new AppError('csrf_failed', `Cross-site ${request.method} refused: the Origin must be ${own}`);
     }
   });

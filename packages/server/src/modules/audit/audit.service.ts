@@ -70,9 +70,10 @@ export function createAuditService({ db, auditRepo }: Deps) {
 
   async function list(ctx: RequestContext, q: AuditQuery): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
     authorize(ctx.actor, 'audit.read');
-    const rows = await auditRepo.list(db, q);
-    const items = rows.map(toAuditEntry);
-    const nextCursor = rows.length === q.limit ? items[items.length - 1]!.id : null;
+    // One row more than asked says whether another page exists, without an empty last page.
+    const rows = await auditRepo.list(db, { ...q, limit: q.limit + 1 });
+    const items = rows.slice(0, q.limit).map(toAuditEntry);
+    const nextCursor = rows.length > q.limit ? items[items.length - 1]!.id : null;
     return { items, nextCursor };
   }
 

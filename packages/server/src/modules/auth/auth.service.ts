@@ -6,7 +6,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { TokensRepo } from '../tokens/tokens.repo.js';
 import { toUser } from '../users/users.mapper.js';
 import type { UserRow, UsersRepo } from '../users/users.repo.js';
-import { LOGIN_FAILED_ACTION, type LoginThrottleRepo } from './login-throttle.repo.js';
+import type { LoginThrottleRepo } from './login-throttle.repo.js';
 import { hashPassword, hashSecret, newSecret, verifyPassword } from './secrets.js';
 import type { SessionsRepo } from './sessions.repo.js';
 
@@ -30,18 +30,22 @@ export function createAuthService(deps: Deps) {
   // Unknown usernames are checked against this, so they cost the same as a wrong password.
   const dummyHash = hashPassword(newSecret('dummy'));
 
-  async function throttleWait(username: string, ip: string | null): Promise<number> {
+  /**
+   * Counts this attempt against the username and the client address before the
+   * password is checked; returns the keys counted and how long to wait if over a limit.
+   */
+  async function countAttempt(username: string, ip: string | null): Promise<{ keys: string[]; wait: number }> {
     const { windowSeconds, maxFailuresPerUser, maxFailuresPerIp } = deps.throttle;
-    const [byUser, byIp] = await Promise.all([
-      deps.throttleRepo.retryAfter(db, 'username', username, maxFailuresPerUser, windowSeconds),
-      ip ? deps.throttleRepo.retryAfter(db, 'ip', ip, maxFailuresPerIp, windowSeconds) : 0,
-    ]);
-    return Math.max(byUser, byIp);
+    const limits: [string, number][] = [[`user:${username}`, maxFailuresPerUser]];
+    if (ip) limits.push([`ip:${ip}`, maxFailuresPerIp]);
+    const counted = await Promise.all(limits.map(([key]) => deps.throttleRepo.count(db, key, windowSeconds)));
+    const waits = counted.map((c, i) => (c.count > limits[i]![1] ? c.resetsIn : 0));
+    return { keys: limits.map(([key]) => key), wait: Math.max(...waits) };
   }
 
   async function login(ctx: RequestContext, body: LoginBody): Promise<{ user: User; secret: string; expiresAt: Date }> {
     const username = body.username.toLowerCase();
-    const wait = await throttleWait(username, ctx.ip);
+    const { keys, wait } = await countAttempt(username, ctx.ip);
     if (wait > 0) {
       await audit.record(ctx, 'user.login_throttled', { message: 'too many failed logins', metadata: { username } }, false);
       throw new RateLimitedError(`Too many failed sign-ins; try again in ${wait} seconds`, wait);
@@ -51,9 +55,11 @@ export function createAuthService(deps: Deps) {
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), body.password);
     if (!user || !ok || !user.active) {
       const reason = !user ? 'unknown user' : !ok ? 'wrong password' : 'user inactive';
-      await audit.record(ctx, LOGIN_FAILED_ACTION, { targetType: 'user', targetId: user?.id, message: reason, metadata: { username } }, false);
+      await audit.record(ctx, 'user.login_failed', { targetType: 'user', targetId: user?.id, message: reason, metadata: { username } }, false);
       throw new UnauthorizedError(INVALID);
     }
+    // Only failures count against the limits: give back what this success took.
+    await Promise.all(keys.map((key) => deps.throttleRepo.uncount(db, key)));
 
     const secret = newSecret('bs');
     const expiresAt = new Date(Date.now() + deps.sessionTtlHours * 3_600_000);

@@ -1,34 +1,42 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { auditLog } from '../../db/schema.js';
+import { loginAttempts } from '../../db/schema.js';
 
-export const LOGIN_FAILED_ACTION = 'user.login_failed';
-
-/**
- * Failed logins are already audit rows, so the throttle reads them there: the
- * count is shared by every Berth process and survives a restart, with no
- * second store to keep in step.
- */
 export function createLoginThrottleRepo() {
-  /**
-   * Seconds until the caller may try again, or 0. With `max` failures inside the
-   * window, one more is allowed once the max-th newest of them leaves it.
-   */
-  async function retryAfter(db: Db, key: 'username' | 'ip', value: string, max: number, windowSeconds: number): Promise<number> {
-    const match = key === 'ip' ? sql`${auditLog.ip} = ${value}` : sql`${auditLog.metadata}->>'username' = ${value}`;
-    const result = (await db.execute(sql`
-      select ceil(extract(epoch from (${auditLog.createdAt} + make_interval(secs => ${windowSeconds}) - now()))) as wait
-      from ${auditLog}
-      where ${auditLog.action} = ${LOGIN_FAILED_ACTION}
-        and ${auditLog.createdAt} > now() - make_interval(secs => ${windowSeconds})
-        and ${match}
-      order by ${auditLog.createdAt} desc
-      limit 1 offset ${max - 1}`)) as unknown as { rows: { wait: number | string }[] };
-    const row = result.rows[0];
-    return row ? Math.max(1, Number(row.wait)) : 0;
-  }
+  return {
+    /**
+     * Counts one attempt for `key` in its window (starting a new window when the
+     * old one has passed), atomically, and returns the count so far and the
+     * seconds until the window ends.
+     */
+    async count(db: Db, key: string, windowSeconds: number): Promise<{ count: number; resetsIn: number }> {
+      const window = sql`make_interval(secs => ${windowSeconds})`;
+      const expired = sql`${loginAttempts.windowStartedAt} < now() - ${window}`;
+      const [row] = await db
+        .insert(loginAttempts)
+        .values({ key, count: 1, windowStartedAt: sql`now()` })
+        .onConflictDoUpdate({
+          target: loginAttempts.key,
+          set: {
+            count: sql`case when ${expired} then 1 else ${loginAttempts.count} + 1 end`,
+            windowStartedAt: sql`case when ${expired} then now() else ${loginAttempts.windowStartedAt} end`,
+          },
+        })
+        .returning({
+          count: loginAttempts.count,
+          resetsIn: sql<string>`ceil(extract(epoch from ${loginAttempts.windowStartedAt} + ${window} - now()))`,
+        });
+      return { count: row!.count, resetsIn: Math.max(1, Number(row!.resetsIn)) };
+    },
 
-  return { retryAfter };
+    /** Takes back an attempt that turned out to be a success. */
+    async uncount(db: Db, key: string): Promise<void> {
+      await db
+        .update(loginAttempts)
+        .set({ count: sql`greatest(${loginAttempts.count} - 1, 0)` })
+        .where(sql`${loginAttempts.key} = ${key}`);
+    },
+  };
 }
 
 export type LoginThrottleRepo = ReturnType<typeof createLoginThrottleRepo>;

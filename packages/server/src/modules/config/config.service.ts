@@ -41,6 +41,10 @@ export function createConfigService({ db, configRepo, audit }: Deps) {
     authorize(ctx.actor, 'config.manage');
     if (!isConfigFlagName(name)) throw new NotFoundError(`Config flag "${name}"`);
     const spec = flagSpec(name);
+    if (spec.secret && body.value === SECRET_MASK) {
+      // The mask is what GET shows; writing it back would replace the real secret with asterisks.
+      throw new ValidationError([{ field: 'body.value', message: 'send the new secret, not the mask' }]);
+    }
     const parsed = spec.value.safeParse(body.value);
     if (!parsed.success) {
       throw new ValidationError(parsed.error.issues.map((i) => ({ field: 'body.value', message: i.message })));

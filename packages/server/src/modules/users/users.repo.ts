@@ -41,12 +41,17 @@ export function createUsersRepo() {
       return row!.n;
     },
 
-    async countActiveAdmins(db: Db): Promise<number> {
-      const [row] = await db
-        .select({ n: sql<number>`count(*)::int` })
+    /**
+     * Counts active admins, locking their rows until the transaction ends, so two
+     * admins stepping down at once cannot both see the other still there.
+     */
+    async countActiveAdminsForUpdate(db: Db): Promise<number> {
+      const rows = await db
+        .select({ id: users.id })
         .from(users)
-        .where(and(eq(users.isAdmin, true), eq(users.active, true)));
-      return row!.n;
+        .where(and(eq(users.isAdmin, true), eq(users.active, true)))
+        .for('update');
+      return rows.length;
     },
 
     async update(db: Db, id: string, patch: Partial<NewUserRow>): Promise<UserRow | undefined> {

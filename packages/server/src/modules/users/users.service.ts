@@ -64,7 +64,7 @@ export function createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, au
       const before = await usersRepo.findById(tx, id);
       if (!before) throw new NotFoundError('User');
       const losesAdmin = before.isAdmin && before.active && (body.isAdmin === false || body.active === false);
-      if (losesAdmin && (await usersRepo.countActiveAdmins(tx)) <= 1) {
+      if (losesAdmin && (await usersRepo.countActiveAdminsForUpdate(tx)) <= 1) {
         throw new ConflictError('This is the last active administrator; make someone else an administrator first');
       }
       const after = await usersRepo.update(tx, id, { email: body.email, isAdmin: body.isAdmin, active: body.active, passwordHash });
