@@ -16,6 +16,12 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  machine_type_not_allowed: { status: 403, title: 'Machine type not allowed' },
+  quota_inactive: { status: 403, title: 'Quota inactive' },
+  insufficient_credits: { status: 409, title: 'Not enough credits' },
+  environment_limit: { status: 409, title: 'Environment limit reached' },
+  environment_not_running: { status: 409, title: 'Environment not running' },
+  runtime_unavailable: { status: 503, title: 'Runtime unavailable' },
   internal_error: { status: 500, title: 'Internal server error' },
   not_ready: { status: 503, title: 'Service not ready' },
 } as const;

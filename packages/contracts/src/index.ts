@@ -6,3 +6,6 @@ export * from './tokens.js';
 export * from './config.js';
 export * from './audit.js';
 export * from './health.js';
+export * from './machine-types.js';
+export * from './quotas.js';
+export * from './environments.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdSchema, TimestampSchema } from './common.js';
+import { QuotaSchema } from './quotas.js';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}$/;
 export const PASSWORD_MIN_LENGTH = 12;
@@ -39,8 +40,11 @@ export const UpdateUserBodySchema = z.strictObject({
   active: z.boolean().optional(),
 });
 
+export const MeSchema = UserSchema.extend({ quota: QuotaSchema }).meta({ id: 'Me' });
+
 export const UserListSchema = z.object({ items: z.array(UserSchema) });
 
 export type User = z.infer<typeof UserSchema>;
+export type Me = z.infer<typeof MeSchema>;
 export type CreateUserBody = z.infer<typeof CreateUserBodySchema>;
 export type UpdateUserBody = z.infer<typeof UpdateUserBodySchema>;

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -85,3 +85,101 @@ export const auditLog = pgTable(
     index('audit_log_target_idx').on(t.targetType, t.targetId, t.id),
   ],
 );
+
+export const machineTypes = pgTable('machine_types', {
+  name: text('name').primaryKey(),
+  vcpus: integer('vcpus').notNull(),
+  memoryMb: integer('memory_mb').notNull(),
+  diskGib: integer('disk_gib').notNull(),
+  creditsCost: integer('credits_cost').notNull(),
+  private: boolean('private').notNull().default(false),
+  image: text('image'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const quotas = pgTable('quotas', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  credits: integer('credits').notNull(),
+  aiUsesPerDay: integer('ai_uses_per_day').notNull(),
+  active: boolean('active').notNull().default(true),
+  allowedTypes: text('allowed_types').array().notNull().default(sql`'{}'::text[]`),
+  maxEnvironments: integer('max_environments').notNull().default(5),
+  idleTimeoutMinutes: integer('idle_timeout_minutes').notNull().default(60),
+  updatedAt: updatedAt(),
+});
+
+export const environments = pgTable(
+  'environments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    // No foreign key: deleted environments keep naming a type that may be gone.
+    machineType: text('machine_type').notNull(),
+    image: text('image').notNull(),
+    // A snapshot of the type at creation: what the environment was sold as does not change under it.
+    vcpus: integer('vcpus').notNull(),
+    memoryMb: integer('memory_mb').notNull(),
+    diskGib: integer('disk_gib').notNull(),
+    creditsCost: integer('credits_cost').notNull(),
+    desiredState: text('desired_state').$type<'running' | 'stopped' | 'deleted'>().notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    containerId: text('container_id'),
+    eventSeq: integer('event_seq').notNull().default(0),
+    // The work queue is the table itself: a row is due when reconcile_after has passed,
+    // and a worker holds it exclusively while lease_until is in the future.
+    reconcileAfter: timestamp('reconcile_after', { withTimezone: true }),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    lastActivityAt: timestamp('last_activity_at', { withTimezone: true }),
+  },
+  (t) => [
+    // Names are unique per owner among environments that still exist.
+    uniqueIndex('environments_owner_name_key').on(t.ownerId, t.name).where(sql`${t.desiredState} <> 'deleted'`),
+    index('environments_due_idx').on(t.reconcileAfter).where(sql`${t.reconcileAfter} is not null`),
+    index('environments_owner_idx').on(t.ownerId),
+  ],
+);
+
+export const environmentEvents = pgTable(
+  'environment_events',
+  {
+    environmentId: uuid('environment_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    status: text('status'),
+    message: text('message').notNull().default(''),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.environmentId, t.seq] })],
+);
+
+/**
+ * Sign-in attempts per key ("user:<name>", "ip:<address>") in a fixed window.
+ * An attempt is counted atomically before the password is checked, so parallel
+ * guesses cannot all slip in under the limit.
+ */
+export const loginAttempts = pgTable('login_attempts', {
+  key: text('key').primaryKey(),
+  count: integer('count').notNull(),
+  windowStartedAt: timestamp('window_started_at', { withTimezone: true }).notNull(),
+});
+
+/** One row: this installation's id, which labels every runtime object it creates. */
+export const installation = pgTable('installation', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  createdAt: createdAt(),
+});

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { IdSchema, TimestampSchema } from './common.js';
+import { ImageRefSchema, MachineTypeNameSchema } from './machine-types.js';
+
+export const DESIRED_STATES = ['running', 'stopped', 'deleted'] as const;
+export const ENVIRONMENT_STATUSES = [
+  'pending',
+  'provisioning',
+  'starting',
+  'running',
+  'stopping',
+  'stopped',
+  'deleting',
+  'deleted',
+  'error',
+] as const;
+
+export const EnvironmentNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and "-", starting with a letter or digit, at most 63');
+
+export const EnvironmentSchema = z
+  .object({
+    id: IdSchema,
+    name: z.string(),
+    owner: z.object({ id: IdSchema, username: z.string() }),
+    type: z.string(),
+    image: z.string(),
+    desiredState: z.enum(DESIRED_STATES),
+    status: z.enum(ENVIRONMENT_STATUSES),
+    vcpus: z.number().int(),
+    memoryMb: z.number().int(),
+    diskGib: z.number().int(),
+    creditsCost: z.number().int(),
+    createdAt: TimestampSchema,
+    updatedAt: TimestampSchema,
+    startedAt: TimestampSchema.nullable(),
+    lastActivityAt: TimestampSchema.nullable(),
+    lastError: z.string().nullable(),
+    attempts: z.number().int(),
+  })
+  .meta({ id: 'Environment' });
+
+export const CreateEnvironmentBodySchema = z.strictObject({
+  type: MachineTypeNameSchema,
+  name: EnvironmentNameSchema.optional(),
+  image: ImageRefSchema.optional(),
+});
+
+export const ListEnvironmentsQuerySchema = z.strictObject({
+  all: z.enum(['true', 'false']).optional().describe('Admins: every user\'s environments'),
+});
+
+export const EnvironmentListSchema = z.object({ items: z.array(EnvironmentSchema) });
+
+export const EnvironmentEventSchema = z
+  .object({
+    seq: z.number().int(),
+    type: z.string().describe('status, provision, error, …'),
+    status: z.enum(ENVIRONMENT_STATUSES).nullable(),
+    message: z.string(),
+    data: z.record(z.string(), z.unknown()),
+    createdAt: TimestampSchema,
+  })
+  .meta({ id: 'EnvironmentEvent' });
+
+export const EventsQuerySchema = z.strictObject({
+  since: z.coerce.number().int().min(0).default(0).describe('Return events with seq greater than this'),
+  limit: z.coerce.number().int().min(1).max(1000).default(500),
+});
+export const EventListSchema = z.object({ items: z.array(EnvironmentEventSchema) });
+
+export const EXEC_DEFAULT_TIMEOUT_MS = 30_000;
+export const EXEC_MAX_TIMEOUT_MS = 600_000;
+
+export const ExecBodySchema = z.strictObject({
+  command: z.union([z.array(z.string().max(65_536)).min(1).max(1000), z.string().min(1).max(65_536)]).describe('argv, or a string run with `bash -lc`'),
+  cwd: z.string().max(4096).optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).max(256), z.string().max(65_536)).optional(),
+  stdin: z.string().max(1024 * 1024).optional(),
+  timeoutMs: z.number().int().min(1).max(EXEC_MAX_TIMEOUT_MS).default(EXEC_DEFAULT_TIMEOUT_MS),
+});
+
+export const ExecResultSchema = z
+  .object({
+    exitCode: z.number().int().nullable().describe('null when the command was killed on timeout'),
+    stdout: z.string(),
+    stderr: z.string(),
+    timedOut: z.boolean(),
+    truncated: z.boolean().describe('Output beyond the per-stream cap was dropped'),
+    durationMs: z.number().int(),
+  })
+  .meta({ id: 'ExecResult' });
+
+export type Environment = z.infer<typeof EnvironmentSchema>;
+export type EnvironmentStatus = (typeof ENVIRONMENT_STATUSES)[number];
+export type DesiredState = (typeof DESIRED_STATES)[number];
+export type CreateEnvironmentBody = z.infer<typeof CreateEnvironmentBodySchema>;
+export type EnvironmentEvent = z.infer<typeof EnvironmentEventSchema>;
+export type ExecBody = z.infer<typeof ExecBodySchema>;
+export type ExecResult = z.infer<typeof ExecResultSchema>;

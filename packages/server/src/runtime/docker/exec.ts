@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { ExecOutcome, ExecRequest } from '../driver.js';
+
+/** Collects a stream's bytes up to a cap, remembering whether anything was dropped. */
+class CappedSink extends Writable {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  truncated = false;
+
+  constructor(private readonly cap: number) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    const room = this.cap - this.size;
+    if (chunk.length > room) this.truncated = true;
+    if (room > 0) {
+      const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      this.chunks.push(kept);
+      this.size += kept.length;
+    }
+    done();
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+/**
+ * Runs a command in a container and buffers its output. The command runs under
+ * a small sh wrapper that records its process group, so a timeout can kill the
+ * whole tree it started, not just the first process.
+ */
+export async function runExec(container: Docker.Container, docker: Docker, req: ExecRequest): Promise<ExecOutcome> {
+  const started = Date.now();
+  const pidFile = `/tmp/.berth-exec-${randomBytes(6).toString('hex')}`;
+  const exec = await container.exec({
+    Cmd: ['/bin/sh', '-c', `echo $$ > ${pidFile}; "$@"; s=$?; rm -f ${pidFile}; exit $s`, 'sh', ...req.argv],
+    Env: Object.entries(req.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    WorkingDir: req.cwd ?? '/workspace',
+    AttachStdout: true,
+    AttachStderr: true,
+    AttachStdin: req.stdin !== undefined,
+  });
+  const stream = await exec.start({ hijack: true, stdin: req.stdin !== undefined });
+  const stdout = new CappedSink(req.maxOutputBytes);
+  const stderr = new CappedSink(req.maxOutputBytes);
+  docker.modem.demuxStream(stream, stdout, stderr);
+  if (req.stdin !== undefined) stream.end(req.stdin);
+
+  let timedOut = false;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stream.destroy();
+      resolve();
+    }, req.timeoutMs);
+    const finish = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    stream.once('end', finish);
+    stream.once('close', finish);
+    stream.once('error', finish);
+  });
+
+  let exitCode: number | null = null;
+  if (timedOut) {
+    await killGroup(container, pidFile);
+  } else {
+    exitCode = await exitCodeOf(exec);
+  }
+  return {
+    exitCode,
+    stdout: stdout.text(),
+    stderr: stderr.text(),
+    timedOut,
+    truncated: stdout.truncated || stderr.truncated,
+    durationMs: Date.now() - started,
+  };
+}
+
+async function killGroup(container: Docker.Container, pidFile: string): Promise<void> {
+  const killer = await container.exec({
+    Cmd: ['/bin/sh', '-c', `p=$(cat ${pidFile} 2>/dev/null) && kill -KILL -$p 2>/dev/null; rm -f ${pidFile}`],
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = await killer.start({ hijack: true, stdin: false });
+  stream.resume();
+  await new Promise<void>((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+  });
+}
+
+/** The exit code, waiting briefly if the engine has not recorded it the instant the stream ends. */
+async function exitCodeOf(exec: Docker.Exec): Promise<number | null> {
+  for (let i = 0; i < 50; i++) {
+    const info = await exec.inspect();
+    if (!info.Running) return info.ExitCode ?? null;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return null;
+}

@@ -1,0 +1,69 @@
+/**
+ * The one interface between Berth and whatever runs environments. Docker
+ * implements it today; remote nodes and microVMs implement the same later, so
+ * nothing here may assume the engine is local.
+ */
+
+export interface EnvironmentSpec {
+  environmentId: string;
+  ownerId: string;
+  name: string;
+  image: string;
+  vcpus: number;
+  memoryMb: number;
+  diskGib: number;
+}
+
+export type InstanceState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';
+
+export interface RuntimeInstance {
+  id: string;
+  environmentId: string;
+  state: InstanceState;
+  exitCode: number | null;
+}
+
+export interface ExecRequest {
+  argv: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  stdin?: string;
+  timeoutMs: number;
+  /** Per stream; output beyond it is dropped and reported as truncated. */
+  maxOutputBytes: number;
+}
+
+export interface ExecOutcome {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  truncated: boolean;
+  durationMs: number;
+}
+
+export type ProgressFn = (message: string) => void;
+
+export interface RuntimeDriver {
+  /** Resolves when the engine answers. */
+  ping(): Promise<void>;
+  /** Makes the image available locally (building or pulling it), reporting progress. */
+  ensureImage(image: string, onProgress: ProgressFn): Promise<void>;
+  /** Creates the owner's network, the workspace volume and the container if missing; returns the container id. */
+  ensureInstance(spec: EnvironmentSpec): Promise<string>;
+  start(environmentId: string): Promise<void>;
+  stop(environmentId: string, graceSeconds: number): Promise<void>;
+  /** Removes the instance, and its workspace too when asked. Missing things are not an error. */
+  remove(environmentId: string, opts: { workspace: boolean }): Promise<void>;
+  inspect(environmentId: string): Promise<RuntimeInstance | null>;
+  /** Every instance this install owns. */
+  list(): Promise<RuntimeInstance[]>;
+  /** Environment ids of every workspace volume this install owns. */
+  listWorkspaces(): Promise<string[]>;
+  /** Removes the networks of owners not in `keepOwners` that no instance uses any more. */
+  pruneNetworks(keepOwners: ReadonlySet<string>): Promise<void>;
+  exec(environmentId: string, request: ExecRequest): Promise<ExecOutcome>;
+}
+
+/** The runtime could not be reached or refused the request in a way worth retrying. */
+export class RuntimeUnavailableError extends Error {}
