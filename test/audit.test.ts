@@ -116,6 +116,28 @@ describe('audit paging', () => {
 
     expect((await walk(2, '&action=token.create')).flat()).toEqual(expected);
   });
+
+  describe('when the matching entries fill the last page exactly', () => {
+    const TOKENS = 4;
+    let filter: string;
+    beforeAll(async () => {
+      const username = `pager-${randomUUID().slice(0, 8)}`;
+      const pagerId = await server.createUser(username, PASSWORD);
+      const pager = await server.login(username, PASSWORD);
+      for (let i = 0; i < TOKENS; i++) expect((await pager.post('/api/v1/tokens', { name: `pager-${i}` })).statusCode).toBe(201);
+      filter = `&actor=${pagerId}&action=token.create`;
+    });
+
+    it.each([1, 2, 4])('with limit=%i ends on a full page with nextCursor null, not on an empty one', async (limit) => {
+      const expected = await everything(filter);
+      expect(expected).toHaveLength(TOKENS);
+
+      const pages = await walk(limit, filter);
+
+      expect(pages.map((p) => p.length)).toEqual(Array.from({ length: TOKENS / limit }, () => limit));
+      expect(pages.flat()).toEqual(expected);
+    });
+  });
 });
 
 describe('audit query validation', () => {

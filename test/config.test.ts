@@ -1,6 +1,7 @@
 import type { AuditEntry, ConfigFlag } from '@berth/contracts';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog } from '../packages/server/src/db/schema.js';
+import { auditLog, configFlags } from '../packages/server/src/db/schema.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
 import { expectProblem } from './support/problem.js';
 
@@ -98,6 +99,21 @@ describe('PUT /api/v1/config/:name', () => {
     const stored = await server.database.db.select().from(auditLog);
     const serialized = JSON.stringify(stored, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
     expect(serialized).not.toContain(secret);
+  });
+
+  it('refuses the mask written back to a secret with 400 validation_failed on body.value, keeping the stored secret', async () => {
+    const secret = 'sk-test-kept-3e9a61f0c2d84b57';
+    expect((await admin.put('/api/v1/config/ai_api_key', { value: secret })).statusCode).toBe(200);
+    // What a settings form shows, and would send back unchanged.
+    const shown = (await flags()).ai_api_key?.value;
+    expect(shown).toBe('********');
+
+    const res = await admin.put('/api/v1/config/ai_api_key', { value: shown });
+
+    const problem = expectProblem(res, 400, 'validation_failed');
+    expect(problem.errors?.map((e) => e.field)).toEqual(['body.value']);
+    const [row] = await server.database.db.select().from(configFlags).where(eq(configFlags.name, 'ai_api_key'));
+    expect(row?.value).toBe(secret);
   });
 
   it('refuses an invalid value with 400 validation_failed on body.value and changes nothing', async () => {

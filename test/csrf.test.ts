@@ -1,6 +1,7 @@
 import type { ConfigFlag, CreatedToken, Problem, Token, User } from '@berth/contracts';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from './support/problem.js';
 import { ADMIN, ORIGIN, startTestServer, type Caller, type TestServer } from './support/server.js';
 
 const FOREIGN = 'https://evil.example';
@@ -87,6 +88,27 @@ describe('CSRF protection with the default origin', () => {
     expect(await tokenNames(admin)).not.toContain('via referer');
   });
 
+  it('accepts an Origin without the default port when the Host names port 80 explicitly', async () => {
+    const res = await send(server, 'POST', '/api/v1/tokens', { host: 'berth.example:80', cookie, origin: 'http://berth.example' }, { name: 'explicit port 80' });
+
+    expect(res.statusCode, res.body).toBe(201);
+    expect(await tokenNames(admin)).toContain('explicit port 80');
+  });
+
+  it('refuses an Origin on another port of the same host with 403 csrf_failed', async () => {
+    const res = await send(server, 'POST', '/api/v1/tokens', { host: 'berth.example:80', cookie, origin: 'http://berth.example:8080' }, { name: 'other port' });
+
+    expectCsrfRefused(res);
+    expect(await tokenNames(admin)).not.toContain('other port');
+  });
+
+  it('without an Origin, accepts a Referer on our own origin, path and all', async () => {
+    const res = await send(server, 'POST', '/api/v1/tokens', { cookie, referer: `${ORIGIN}/whatever` }, { name: 'own referer' });
+
+    expect(res.statusCode, res.body).toBe(201);
+    expect(await tokenNames(admin)).toContain('own referer');
+  });
+
   it('refuses a cookie-authenticated change that carries neither Origin nor Referer', async () => {
     const res = await send(server, 'POST', '/api/v1/tokens', { cookie }, { name: 'no provenance' });
 
@@ -127,6 +149,42 @@ describe('CSRF protection with the default origin', () => {
     const res = await server.anonymous.post(LOGIN, { username: ADMIN.username, password: ADMIN.password }, { origin: ORIGIN });
 
     expect(res.statusCode).toBe(200);
+  });
+});
+
+describe('an Authorization header in a scheme other than Bearer', () => {
+  // What a reverse proxy protected by Basic auth passes on: user:pass.
+  const BASIC = 'Basic dXNlcjpwYXNz';
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it('does not stop GET /healthz from answering 200', async () => {
+    const res = await server.anonymous.get('/healthz', { authorization: BASIC });
+
+    expect(res.statusCode, res.body).toBe(200);
+  });
+
+  it('does not stop a sign-in with good credentials: 200 and a session cookie', async () => {
+    const res = await server.anonymous.post(LOGIN, { username: ADMIN.username, password: ADMIN.password }, { authorization: BASIC });
+
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.cookies.some((c) => c.name === 'berth_session')).toBe(true);
+  });
+
+  it('counts as no credential: /api/v1/me without a cookie answers 401 unauthorized', async () => {
+    expectProblem(await server.anonymous.get('/api/v1/me', { authorization: BASIC }), 401, 'unauthorized');
+  });
+
+  it('leaves the session cookie in charge when both are sent', async () => {
+    const admin = await server.login(ADMIN.username, ADMIN.password);
+
+    const res = await admin.get('/api/v1/me', { authorization: BASIC });
+
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json<User>().username).toBe(ADMIN.username);
   });
 });
 

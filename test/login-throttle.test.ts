@@ -59,6 +59,33 @@ describe('per-username login throttle', () => {
 
     expect(res.statusCode).toBe(200);
   });
+
+  // Each test below signs in from its own address, so the per-address limit stays out of the way.
+  it('of 10 simultaneous wrong-password attempts, answers only 3 with 401 and throttles the other 7 with 429', async () => {
+    await server.createUser('erin', 'erins-long-password-1');
+
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => loginFrom(server, '192.0.2.10', 'erin', `wrong-${i}`)),
+    );
+
+    // Each attempt is counted atomically before its password is checked, so exactly
+    // the first 3 counted get that far, however the 10 interleave.
+    const statuses = answers.map((res) => res.statusCode).sort((a, b) => a - b);
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429, 429, 429, 429, 429]);
+    for (const res of answers.filter((r) => r.statusCode === 429)) expectThrottled(res);
+  });
+
+  it('gives back what a successful sign-in counted: after 2 failures and 3 successes, the 3rd failure is still a 401', async () => {
+    await server.createUser('fred', 'freds-long-password-1');
+    const attempt = (password: string) => loginFrom(server, '192.0.2.11', 'fred', password);
+    for (let i = 0; i < 2; i++) expect((await attempt(`wrong-${i}`)).statusCode).toBe(401);
+    for (let i = 0; i < 3; i++) expect((await attempt('freds-long-password-1')).statusCode).toBe(200);
+
+    expect((await attempt('wrong-2')).statusCode).toBe(401);
+
+    // The budget was given back exactly, not reset: it is spent now.
+    expectThrottled(await attempt('freds-long-password-1'));
+  });
 });
 
 describe('per-address login throttle', () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { User } from '@berth/contracts';
+import type { Me, User } from '@berth/contracts';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, users } from '../packages/server/src/db/schema.js';
@@ -225,6 +225,33 @@ describe('the last active administrator', () => {
   });
 });
 
+describe('two administrators stepping down at once', () => {
+  // A database of its own, so these two are the only admins.
+  let pair: TestServer;
+  beforeAll(async () => {
+    pair = await startTestServer();
+  });
+  afterAll(() => pair.close());
+
+  it('lets exactly one of them go (200) and refuses the other with 409 conflict, leaving one active admin', async () => {
+    const deputyName = uniqueName('deputy');
+    await pair.createUser(deputyName, PASSWORD, true);
+    const admins = [await pair.login(ADMIN.username, ADMIN.password), await pair.login(deputyName, PASSWORD)];
+    const ids = await Promise.all(admins.map(async (a) => (await a.get('/api/v1/me')).json<User>().id));
+
+    const answers = await Promise.all(admins.map((a, i) => a.patch(`/api/v1/users/${ids[i]}`, { isAdmin: false })));
+
+    expect(answers.map((r) => r.statusCode).sort((a, b) => a - b), answers.map((r) => r.body).join('\n')).toEqual([200, 409]);
+    const refused = answers.findIndex((r) => r.statusCode === 409);
+    expectProblem(answers[refused]!, 409, 'conflict');
+    const remaining = admins[refused]!;
+    const list = await remaining.get('/api/v1/users');
+    expect(list.statusCode, list.body).toBe(200);
+    const activeAdmins = list.json<{ items: User[] }>().items.filter((u) => u.isAdmin && u.active);
+    expect(activeAdmins.map((u) => u.id)).toEqual([ids[refused]]);
+  });
+});
+
 describe('GET /api/v1/me', () => {
   it('returns the signed-in caller, by session and by API token', async () => {
     const username = uniqueName('self');
@@ -233,9 +260,21 @@ describe('GET /api/v1/me', () => {
 
     const bySession = await session.get('/api/v1/me');
     expect(bySession.statusCode).toBe(200);
-    expect(bySession.json<User>()).toEqual(user);
+    const { quota, ...me } = bySession.json<Me>();
+    expect(me).toEqual(user);
+    // A new user's quota: config defaults (3 credits, 5 AI uses) and every public machine type.
+    expect(quota).toEqual({
+      credits: 3,
+      creditsUsed: 0,
+      creditsLeft: 3,
+      active: true,
+      allowedTypes: expect.arrayContaining(['small', 'medium', 'large']),
+      maxEnvironments: 5,
+      aiUsesPerDay: 5,
+      idleTimeoutMinutes: 60,
+    });
     const byToken = await server.withToken(await createToken(session)).get('/api/v1/me');
-    expect(byToken.json<User>()).toEqual(user);
+    expect(byToken.json<Me>()).toEqual(bySession.json<Me>());
   });
 
   it('answers 401 unauthorized without credentials', async () => {

@@ -1,5 +1,9 @@
 import type { LightMyRequestResponse } from 'fastify';
+import Docker from 'dockerode';
+import pino from 'pino';
 import { buildApp } from '../../packages/server/src/app.js';
+import { installationId } from '../../packages/server/src/db/installation.js';
+import { createDockerDriver } from '../../packages/server/src/runtime/docker/docker-driver.js';
 import { bootstrap } from '../../packages/server/src/bootstrap.js';
 import { loadConfig, type Config } from '../../packages/server/src/config.js';
 import type { App } from '../../packages/server/src/http/types.js';
@@ -25,6 +29,7 @@ export interface TestServer {
   app: App;
   database: TestDatabase;
   services: Services;
+  docker: Docker;
   config: Config;
   /** No credentials at all. */
   anonymous: Caller;
@@ -59,16 +64,20 @@ function caller(app: App, base: Record<string, string>): Caller {
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const config = loadConfig({ BERTH_ADMIN_USERNAME: ADMIN.username, BERTH_ADMIN_PASSWORD: ADMIN.password, ...env });
   const database = await createTestDatabase();
-  const services = createServices(database, config);
+  const docker = new Docker(config.docker);
+  const runtime = createDockerDriver({ docker, installId: await installationId(database.db) });
+  const services = createServices(database, runtime, config, pino({ level: 'silent' }));
   await bootstrap(database.db, services, config.admin);
   const app = await buildApp({ database, services, config });
   await app.ready();
+  services.worker.start();
 
   const anonymous = caller(app, {});
   const server: TestServer = {
     app,
     database,
     services,
+    docker,
     config,
     anonymous,
     async login(username, password) {
@@ -86,6 +95,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
     async close() {
       await app.close();
+      await services.worker.stop();
       await database.dispose();
     },
   };

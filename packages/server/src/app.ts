@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
@@ -11,6 +12,9 @@ import { registerProblemHandlers } from './http/problem.js';
 import type { App } from './http/types.js';
 import { registerAuditRoutes } from './modules/audit/audit.routes.js';
 import { registerAuthRoutes } from './modules/auth/auth.routes.js';
+import { registerEnvironmentsRoutes } from './modules/environments/environments.routes.js';
+import { registerMachineTypesRoutes } from './modules/machine-types/machine-types.routes.js';
+import { registerQuotasRoutes } from './modules/quotas/quotas.routes.js';
 import { registerConfigRoutes } from './modules/config/config.routes.js';
 import { registerHealthRoutes } from './modules/health/health.routes.js';
 import { registerTokensRoutes } from './modules/tokens/tokens.routes.js';
@@ -22,13 +26,14 @@ export interface AppDeps {
   database: Pick<Database, 'ping' | 'kind'>;
   services: Services;
   config: Pick<Config, 'bodyLimitBytes' | 'publicUrl' | 'trustProxy'>;
-  logger?: FastifyServerOptions['logger'];
+  /** Omitted: no request logging (tests). */
+  logger?: FastifyBaseLogger;
 }
 
 /** Builds the HTTP app from its dependencies; no globals, so tests build as many as they like. */
-export async function buildApp({ database, services, config, logger = false }: AppDeps): Promise<App> {
+export async function buildApp({ database, services, config, logger }: AppDeps): Promise<App> {
   const app = Fastify({
-    logger,
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     genReqId: (req) => {
@@ -47,6 +52,7 @@ export async function buildApp({ database, services, config, logger = false }: A
   });
 
   await app.register(cookie);
+  await app.register(websocket);
   registerAuth(app, { auth: services.auth, publicUrl: config.publicUrl });
   registerMetrics(app);
   await registerOpenApi(app, VERSION);
@@ -60,6 +66,9 @@ export async function buildApp({ database, services, config, logger = false }: A
       registerTokensRoutes(api, { tokens: services.tokens });
       registerConfigRoutes(api, { config: services.config });
       registerAuditRoutes(api, { audit: services.audit });
+      registerQuotasRoutes(api, { quotas: services.quotas });
+      registerMachineTypesRoutes(api, { machineTypes: services.machineTypes });
+      registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus });
     },
     { prefix: '/api/v1' },
   );

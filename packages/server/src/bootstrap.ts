@@ -15,18 +15,21 @@ export interface BootstrapResult {
  */
 export async function bootstrap(
   db: Db,
-  services: Pick<Services, 'config' | 'usersRepo' | 'audit'>,
+  services: Pick<Services, 'config' | 'usersRepo' | 'audit' | 'machineTypes' | 'quotas'>,
   admin: { username: string; password: string | undefined },
 ): Promise<BootstrapResult> {
   await services.config.seedDefaults();
+  await services.machineTypes.seedDefaults();
+  await services.quotas.backfill();
   if ((await services.usersRepo.count(db)) > 0) return { adminCreated: false };
 
   const password = admin.password ?? newSecret('pw').slice(3, 27);
-  const passwordHash = await hashPassword(password);
+  const [passwordHash, quotaDefaults] = await Promise.all([hashPassword(password), services.quotas.defaults()]);
   const ctx = { actor: null, ip: null, userAgent: null, requestId: 'bootstrap' };
   try {
     await services.audit.mutate(ctx, 'user.create', { targetType: 'user', message: 'initial administrator' }, async (tx, rec) => {
       const user = await services.usersRepo.insert(tx, { username: admin.username, passwordHash, isAdmin: true });
+      await services.quotas.createFor(tx, user.id, quotaDefaults);
       rec.targetId = user.id;
     });
   } catch (err) {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEV_IMAGE } from './runtime/docker/images.js';
 
 const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(0).max(65535);
@@ -24,6 +25,13 @@ const EnvSchema = z.object({
   BERTH_LOGIN_MAX_FAILURES_PER_USER: positiveInt.default(5),
   BERTH_LOGIN_MAX_FAILURES_PER_IP: positiveInt.default(20),
   BERTH_TRUST_PROXY: boolean.default(false),
+  DOCKER_HOST: z.string().regex(/^(unix|tcp):\/\//, 'unix:///path/to/docker.sock or tcp://host:port').optional(),
+  BERTH_DEFAULT_IMAGE: z.string().min(1).default(DEV_IMAGE),
+  BERTH_RESYNC_SECONDS: positiveInt.default(30),
+  BERTH_RECONCILE_MAX_ATTEMPTS: positiveInt.default(5),
+  BERTH_WORKER_CONCURRENCY: positiveInt.default(4),
+  BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).default(10),
+  BERTH_EXEC_MAX_OUTPUT_BYTES: positiveInt.default(1024 * 1024),
 });
 
 export interface Config {
@@ -38,6 +46,18 @@ export interface Config {
   sessionTtlHours: number;
   loginThrottle: { windowSeconds: number; maxFailuresPerUser: number; maxFailuresPerIp: number };
   trustProxy: boolean;
+  docker: { socketPath: string } | { host: string; port: number };
+  defaultImage: string;
+  resyncSeconds: number;
+  worker: { concurrency: number; maxAttempts: number; leaseSeconds: number; idleMs: number };
+  stopGraceSeconds: number;
+  execMaxOutputBytes: number;
+}
+
+function dockerTarget(dockerHost: string | undefined): Config['docker'] {
+  if (!dockerHost) return { socketPath: '/var/run/docker.sock' };
+  const url = new URL(dockerHost);
+  return url.protocol === 'unix:' ? { socketPath: url.pathname } : { host: url.hostname, port: Number(url.port || 2375) };
 }
 
 export class ConfigError extends Error {
@@ -69,5 +89,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFailuresPerIp: e.BERTH_LOGIN_MAX_FAILURES_PER_IP,
     },
     trustProxy: e.BERTH_TRUST_PROXY,
+    docker: dockerTarget(e.DOCKER_HOST),
+    defaultImage: e.BERTH_DEFAULT_IMAGE,
+    resyncSeconds: e.BERTH_RESYNC_SECONDS,
+    worker: { concurrency: e.BERTH_WORKER_CONCURRENCY, maxAttempts: e.BERTH_RECONCILE_MAX_ATTEMPTS, leaseSeconds: 15, idleMs: 1000 },
+    stopGraceSeconds: e.BERTH_STOP_GRACE_SECONDS,
+    execMaxOutputBytes: e.BERTH_EXEC_MAX_OUTPUT_BYTES,
   };
 }

@@ -1,29 +1,36 @@
-import type { FastifyServerOptions } from 'fastify';
+import Docker from 'dockerode';
+import pino from 'pino';
 import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/client.js';
+import { installationId } from './db/installation.js';
+import { createDockerDriver } from './runtime/docker/docker-driver.js';
 import { createServices } from './services.js';
 
-const SHUTDOWN_GRACE_MS = 10_000;
+const SHUTDOWN_GRACE_MS = 15_000;
 
-function loggerOptions(config: Config): FastifyServerOptions['logger'] {
-  return {
+function createLogger(config: Config) {
+  return pino({
     level: config.logLevel,
     // Credentials never reach the log, whatever a future log line includes.
     redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-  };
+  });
 }
 
 /** `berth server`: load config, open the database, wire, listen, and shut down cleanly on a signal. */
 export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadConfig(env);
+  const log = createLogger(config);
   const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
-  const services = createServices(database, config);
-  const app = await buildApp({ database, services, config, logger: loggerOptions(config) });
+  const runtime = createDockerDriver({ docker: new Docker(config.docker), installId: await installationId(database.db) });
+  const services = createServices(database, runtime, config, log);
+  const app = await buildApp({ database, services, config, logger: log });
   const boot = await bootstrap(database.db, services, config.admin);
 
   const address = await app.listen({ host: config.host, port: config.port });
+  services.worker.start();
+  services.resync.start(config.resyncSeconds * 1000);
   const url = config.publicUrl ?? address;
   app.log.info({ url, database: database.kind, dataDir: database.kind === 'pglite' ? config.dataDir : undefined }, 'Berth is listening');
   if (boot.adminCreated) {
@@ -45,6 +52,8 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     await app.close();
+    await services.resync.stop();
+    await services.worker.stop();
     await database.close();
     app.log.info('stopped');
   };

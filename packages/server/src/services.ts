@@ -1,4 +1,10 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
+import { createEventBus } from './control/event-bus.js';
+import { createReconciler } from './control/reconciler.js';
+import { createResync } from './control/resync.js';
+import { createWorkQueueRepo } from './control/work-queue.repo.js';
+import { createWorker } from './control/worker.js';
 import type { Database } from './db/client.js';
 import { createAuditRepo } from './modules/audit/audit.repo.js';
 import { createAuditService } from './modules/audit/audit.service.js';
@@ -7,23 +13,62 @@ import { createLoginThrottleRepo } from './modules/auth/login-throttle.repo.js';
 import { createSessionsRepo } from './modules/auth/sessions.repo.js';
 import { createConfigRepo } from './modules/config/config.repo.js';
 import { createConfigService } from './modules/config/config.service.js';
+import { createEnvironmentEventsRepo } from './modules/environments/environment-events.repo.js';
+import { createEnvironmentsRepo } from './modules/environments/environments.repo.js';
+import { createEnvironmentsService } from './modules/environments/environments.service.js';
+import { createMachineTypesRepo } from './modules/machine-types/machine-types.repo.js';
+import { createMachineTypesService } from './modules/machine-types/machine-types.service.js';
+import { createQuotasRepo } from './modules/quotas/quotas.repo.js';
+import { createQuotasService } from './modules/quotas/quotas.service.js';
 import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 import { createUsersRepo } from './modules/users/users.repo.js';
 import { createUsersService } from './modules/users/users.service.js';
+import type { RuntimeDriver } from './runtime/driver.js';
 
-export type ServiceConfig = Pick<Config, 'sessionTtlHours' | 'loginThrottle'>;
+export type ServiceConfig = Pick<
+  Config,
+  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker'
+>;
 
 /** The composition root: every service and the narrow dependencies it gets. */
-export function createServices(database: Database, config: ServiceConfig) {
+export function createServices(database: Database, runtime: RuntimeDriver, config: ServiceConfig, log: FastifyBaseLogger) {
   const { db } = database;
   const usersRepo = createUsersRepo();
   const sessionsRepo = createSessionsRepo();
   const tokensRepo = createTokensRepo();
+  const quotasRepo = createQuotasRepo();
+  const machineTypesRepo = createMachineTypesRepo();
+  const environmentsRepo = createEnvironmentsRepo();
+  const eventsRepo = createEnvironmentEventsRepo();
   const audit = createAuditService({ db, auditRepo: createAuditRepo() });
+  const configService = createConfigService({ db, configRepo: createConfigRepo(), audit });
+  const bus = createEventBus();
+
+  const reconciler = createReconciler({ db, environmentsRepo, eventsRepo, runtime, stopGraceSeconds: config.stopGraceSeconds, published: bus.publish });
+  const worker = createWorker({ db, queue: createWorkQueueRepo(), reconciler, environmentsRepo, eventsRepo, published: bus.publish, log, options: config.worker });
+  const resync = createResync({ db, environmentsRepo, runtime, wake: worker.wake, log });
+  /** An intent changed: reconcile it and tell followers. */
+  const changed = (environmentId: string) => {
+    worker.wake();
+    bus.publish(environmentId);
+  };
+
+  const quotas = createQuotasService({
+    db,
+    quotasRepo,
+    machineTypesRepo,
+    environmentsRepo,
+    config: configService,
+    audit,
+    wake: (ids) => ids.forEach(changed),
+  });
   return {
     audit,
     usersRepo,
+    bus,
+    worker,
+    resync,
     auth: createAuthService({
       db,
       usersRepo,
@@ -34,9 +79,23 @@ export function createServices(database: Database, config: ServiceConfig) {
       sessionTtlHours: config.sessionTtlHours,
       throttle: config.loginThrottle,
     }),
-    users: createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, audit }),
+    users: createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, quotas, audit }),
     tokens: createTokensService({ db, tokensRepo, audit }),
-    config: createConfigService({ db, configRepo: createConfigRepo(), audit }),
+    config: configService,
+    quotas,
+    machineTypes: createMachineTypesService({ db, machineTypesRepo, quotasRepo, audit }),
+    environments: createEnvironmentsService({
+      db,
+      environmentsRepo,
+      eventsRepo,
+      quotasRepo,
+      machineTypesRepo,
+      runtime,
+      audit,
+      defaultImage: config.defaultImage,
+      execMaxOutputBytes: config.execMaxOutputBytes,
+      changed,
+    }),
   };
 }
 

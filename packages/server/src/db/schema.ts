@@ -141,6 +141,8 @@ export const environments = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     startedAt: timestamp('started_at', { withTimezone: true }),
+    // A restart is pending while this is later than started_at: level-triggered, like everything else.
+    restartRequestedAt: timestamp('restart_requested_at', { withTimezone: true }),
     lastActivityAt: timestamp('last_activity_at', { withTimezone: true }),
   },
   (t) => [

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type {} from '@fastify/websocket';
 import type { RequestContext } from '../context.js';
 
 /** The Fastify instance as routes see it: Zod schemas type the handlers. */

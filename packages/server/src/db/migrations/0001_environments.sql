@@ -31,6 +31,7 @@ CREATE TABLE "environments" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"started_at" timestamp with time zone,
+	"restart_requested_at" timestamp with time zone,
 	"last_activity_at" timestamp with time zone
 );
 --> statement-breakpoint

@@ -61,11 +61,28 @@ export function createAuditService({ db, auditRepo }: Deps) {
         return result;
       });
     } catch (err) {
-      const code = err instanceof AppError ? err.code : 'internal_error';
-      const message = err instanceof AppError ? err.message : 'internal error';
-      await record(ctx, action, { ...rec, message, metadata: { ...rec.metadata, code } }, false);
+      await recordFailure(ctx, action, rec, err);
       throw err;
     }
+  }
+
+  /**
+   * Runs a check that must pass before a mutation and must not hold its
+   * transaction open (a call to the runtime, say); a refusal is audited like any other.
+   */
+  async function precheck(ctx: RequestContext, action: string, rec: AuditRecord, check: () => Promise<void>): Promise<void> {
+    try {
+      await check();
+    } catch (err) {
+      await recordFailure(ctx, action, rec, err);
+      throw err;
+    }
+  }
+
+  async function recordFailure(ctx: RequestContext, action: string, rec: AuditRecord, err: unknown): Promise<void> {
+    const code = err instanceof AppError ? err.code : 'internal_error';
+    const message = err instanceof AppError ? err.message : 'internal error';
+    await record(ctx, action, { ...rec, message, metadata: { ...rec.metadata, code } }, false);
   }
 
   async function list(ctx: RequestContext, q: AuditQuery): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
@@ -77,7 +94,7 @@ export function createAuditService({ db, auditRepo }: Deps) {
     return { items, nextCursor };
   }
 
-  return { record, mutate, list };
+  return { record, mutate, precheck, list };
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;

@@ -1,10 +1,10 @@
-import { CreateUserBodySchema, IdParamsSchema, UpdateUserBodySchema, UserListSchema, UserSchema } from '@berth/contracts';
+import { CreateUserBodySchema, IdParamsSchema, MeSchema, UpdateUserBodySchema, UserListSchema, UserSchema } from '@berth/contracts';
 import { responses } from '../../http/responses.js';
 import type { App } from '../../http/types.js';
 import type { UsersService } from './users.service.js';
 
 export function registerUsersRoutes(app: App, { users }: { users: UsersService }): void {
-  app.get('/me', { schema: { tags: ['users'], summary: 'The caller', response: responses({ 200: UserSchema }) } }, (request) =>
+  app.get('/me', { schema: { tags: ['users'], summary: 'The caller, with their quota and usage', response: responses({ 200: MeSchema }) } }, (request) =>
     users.me(request.ctx),
   );
 

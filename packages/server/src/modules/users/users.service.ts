@@ -1,4 +1,5 @@
-import type { CreateUserBody, UpdateUserBody, User } from '@berth/contracts';
+import type { CreateUserBody, Me, UpdateUserBody, User } from '@berth/contracts';
+import type { QuotasService } from '../quotas/quotas.service.js';
 import type { RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
@@ -15,20 +16,21 @@ interface Deps {
   usersRepo: UsersRepo;
   sessionsRepo: Pick<SessionsRepo, 'deleteForUser'>;
   tokensRepo: Pick<TokensRepo, 'revokeAllForUser'>;
+  quotas: Pick<QuotasService, 'defaults' | 'createFor' | 'describe'>;
   audit: AuditService;
 }
 
-export function createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, audit }: Deps) {
-  async function me(ctx: RequestContext): Promise<User> {
+export function createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, quotas, audit }: Deps) {
+  async function me(ctx: RequestContext): Promise<Me> {
     const actor = authorize(ctx.actor, 'own', ctx.actor ? { ownerId: ctx.actor.id } : undefined, 'User');
     const row = await usersRepo.findById(db, actor.id);
     if (!row) throw new NotFoundError('User');
-    return toUser(row);
+    return { ...toUser(row), quota: await quotas.describe(actor.id) };
   }
 
   async function create(ctx: RequestContext, body: CreateUserBody): Promise<User> {
     authorize(ctx.actor, 'users.manage');
-    const passwordHash = await hashPassword(body.password);
+    const [passwordHash, quotaDefaults] = await Promise.all([hashPassword(body.password), quotas.defaults()]);
     const rec = { targetType: 'user', metadata: { username: body.username, isAdmin: body.isAdmin ?? false } };
     const row = await audit.mutate(ctx, 'user.create', rec, async (tx, r) => {
       const created = await usersRepo.insert(tx, {
@@ -37,6 +39,7 @@ export function createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, au
         passwordHash,
         isAdmin: body.isAdmin ?? false,
       });
+      await quotas.createFor(tx, created.id, quotaDefaults);
       r.targetId = created.id;
       return created;
     });

@@ -1,0 +1,108 @@
+import type { DesiredState, EnvironmentStatus } from '@berth/contracts';
+import type { Db } from '../db/client.js';
+import type { EnvironmentEventsRepo, NewEvent } from '../modules/environments/environment-events.repo.js';
+import type { EnvironmentRow, EnvironmentsRepo } from '../modules/environments/environments.repo.js';
+import type { RuntimeDriver } from '../runtime/driver.js';
+
+interface Deps {
+  db: Db;
+  environmentsRepo: Pick<EnvironmentsRepo, 'get' | 'update'>;
+  eventsRepo: Pick<EnvironmentEventsRepo, 'append'>;
+  runtime: RuntimeDriver;
+  stopGraceSeconds: number;
+  /** After each committed change, so followers see it at once. */
+  published: (environmentId: string) => void;
+}
+
+/**
+ * Level-triggered: looks at one environment and the runtime as they are now and
+ * takes the steps that bring the runtime to the desired state. It never trusts
+ * why it was called, so a replayed, duplicated or lost wake-up is harmless.
+ * Throws when a step fails; the worker records the failure and retries.
+ */
+export function createReconciler(deps: Deps) {
+  const { db, runtime } = deps;
+
+  async function setStatus(env: EnvironmentRow, status: EnvironmentStatus, extra: Partial<EnvironmentRow> = {}, event: Partial<NewEvent> = {}) {
+    const changed = env.status !== status;
+    await db.transaction(async (tx) => {
+      await deps.environmentsRepo.update(tx, env.id, { status, ...extra });
+      if (changed) await deps.eventsRepo.append(tx, env.id, { type: 'status', status, message: event.message ?? status, data: event.data });
+    });
+    env.status = status;
+    if (changed) deps.published(env.id);
+  }
+
+  async function note(env: EnvironmentRow, type: string, message: string) {
+    await deps.eventsRepo.append(db, env.id, { type, message });
+    deps.published(env.id);
+  }
+
+  async function toDeleted(env: EnvironmentRow) {
+    if (env.status === 'deleted') return;
+    await setStatus(env, 'deleting');
+    await runtime.remove(env.id, { workspace: true });
+    await setStatus(env, 'deleted', { containerId: null }, { message: 'deleted with its workspace' });
+  }
+
+  async function toStopped(env: EnvironmentRow) {
+    const instance = await runtime.inspect(env.id);
+    if (instance?.state === 'running' || instance?.state === 'restarting') {
+      await setStatus(env, 'stopping');
+      await runtime.stop(env.id, deps.stopGraceSeconds);
+    }
+    await setStatus(env, 'stopped');
+  }
+
+  async function toRunning(env: EnvironmentRow) {
+    let instance = await runtime.inspect(env.id);
+    const restartPending = !!env.restartRequestedAt && (!env.startedAt || env.restartRequestedAt > env.startedAt);
+    if (instance?.state === 'running' && !restartPending) {
+      if (env.status !== 'running') await setStatus(env, 'running');
+      return;
+    }
+    if (instance?.state === 'running' && restartPending) {
+      await setStatus(env, 'stopping', {}, { message: 'restarting' });
+      await runtime.stop(env.id, deps.stopGraceSeconds);
+    } else if (instance && env.status === 'running') {
+      // It died under us: say so; starting it again below is the retry.
+      await note(env, 'exited', `the environment stopped unexpectedly (exit code ${instance.exitCode ?? 'unknown'})`);
+    }
+    if (!instance) {
+      await setStatus(env, 'provisioning');
+      await runtime.ensureImage(env.image, (message) => void note(env, 'provision', message));
+      const containerId = await runtime.ensureInstance({
+        environmentId: env.id,
+        ownerId: env.ownerId,
+        name: env.name,
+        image: env.image,
+        vcpus: env.vcpus,
+        memoryMb: env.memoryMb,
+        diskGib: env.diskGib,
+      });
+      await deps.environmentsRepo.update(db, env.id, { containerId });
+    }
+    await setStatus(env, 'starting');
+    await runtime.start(env.id);
+    instance = await runtime.inspect(env.id);
+    if (instance?.state !== 'running') throw new Error(`the environment exited right after starting (exit code ${instance?.exitCode ?? 'unknown'})`);
+    await setStatus(env, 'running', { startedAt: new Date(), attempts: 0, lastError: null });
+  }
+
+  const steps: Record<DesiredState, (env: EnvironmentRow) => Promise<void>> = {
+    deleted: toDeleted,
+    stopped: toStopped,
+    running: toRunning,
+  };
+
+  /** Brings one environment one full step closer to its intent. */
+  async function reconcile(environmentId: string): Promise<void> {
+    const env = await deps.environmentsRepo.get(db, environmentId);
+    if (!env) return;
+    await steps[env.desiredState](env);
+  }
+
+  return { reconcile, setStatus };
+}
+
+export type Reconciler = ReturnType<typeof createReconciler>;

@@ -1,0 +1,80 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../db/client.js';
+import type { EnvironmentsRepo } from '../modules/environments/environments.repo.js';
+import type { RuntimeDriver } from '../runtime/driver.js';
+
+interface Deps {
+  db: Db;
+  environmentsRepo: Pick<EnvironmentsRepo, 'listLive' | 'markDue'>;
+  runtime: Pick<RuntimeDriver, 'list' | 'listWorkspaces' | 'remove' | 'pruneNetworks'>;
+  wake: () => void;
+  log: FastifyBaseLogger;
+}
+
+export interface ResyncReport {
+  due: number;
+  orphanInstances: number;
+  orphanWorkspaces: number;
+}
+
+/**
+ * Compares every environment with the runtime. What drifted is made due for a
+ * reconcile (the reconciler decides what to do); what no environment owns is
+ * removed, so a crash at any instant leaks nothing for long.
+ */
+export function createResync({ db, environmentsRepo, runtime, wake, log }: Deps) {
+  async function resync(): Promise<ResyncReport> {
+    // Runtime first, rows second: anything created after this listing has its row already.
+    const [instances, workspaces] = await Promise.all([runtime.list(), runtime.listWorkspaces()]);
+    const rows = await environmentsRepo.listLive(db);
+    const live = new Map(rows.map((r) => [r.id, r]));
+
+    const orphanInstances = instances.filter((i) => !live.has(i.environmentId));
+    const orphanWorkspaces = workspaces.filter((id) => !live.has(id) && !orphanInstances.some((i) => i.environmentId === id));
+    for (const orphan of [...orphanInstances.map((i) => i.environmentId), ...orphanWorkspaces]) {
+      log.info({ environmentId: orphan }, 'removing runtime objects no environment owns');
+      await runtime.remove(orphan, { workspace: true });
+    }
+
+    const byEnv = new Map(instances.map((i) => [i.environmentId, i]));
+    const drifted = rows.filter((r) => {
+      if (r.reconcileAfter !== null || r.status === 'error') return false; // already queued, or waiting for a new intent
+      const running = byEnv.get(r.id)?.state === 'running';
+      if (r.desiredState === 'running') return !running || r.status !== 'running';
+      if (r.desiredState === 'stopped') return running || r.status !== 'stopped';
+      return r.status !== 'deleted';
+    });
+    await environmentsRepo.markDue(
+      db,
+      drifted.map((r) => r.id),
+    );
+    if (drifted.length > 0) wake();
+
+    await runtime.pruneNetworks(new Set(rows.filter((r) => r.desiredState !== 'deleted').map((r) => r.ownerId)));
+    return { due: drifted.length, orphanInstances: orphanInstances.length, orphanWorkspaces: orphanWorkspaces.length };
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<unknown> | undefined;
+  return {
+    resync,
+    /** Runs now, then every `intervalMs`, one pass at a time. */
+    start(intervalMs: number): void {
+      const tick = () => {
+        current = resync()
+          .catch((err: unknown) => log.warn({ err }, 'resync failed; will try again'))
+          .finally(() => {
+            if (timer !== undefined) timer = setTimeout(tick, intervalMs);
+          });
+      };
+      timer = setTimeout(tick, 0);
+    },
+    async stop(): Promise<void> {
+      clearTimeout(timer);
+      timer = undefined;
+      await current;
+    },
+  };
+}
+
+export type Resync = ReturnType<typeof createResync>;

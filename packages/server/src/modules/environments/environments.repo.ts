@@ -1,0 +1,105 @@
+import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import type { DesiredState } from '@berth/contracts';
+import type { Db } from '../../db/client.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { environments, users } from '../../db/schema.js';
+import { ConflictError } from '../../errors.js';
+
+export type EnvironmentRow = typeof environments.$inferSelect;
+export type EnvironmentWithOwner = EnvironmentRow & { ownerUsername: string };
+
+const withOwner = { env: environments, ownerUsername: users.username };
+const flatten = (r: { env: EnvironmentRow; ownerUsername: string }): EnvironmentWithOwner => ({ ...r.env, ownerUsername: r.ownerUsername });
+
+export function createEnvironmentsRepo() {
+  return {
+    async insert(db: Db, row: typeof environments.$inferInsert): Promise<EnvironmentRow> {
+      try {
+        const [created] = await db.insert(environments).values(row).returning();
+        return created!;
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new ConflictError(`You already have an environment named "${row.name}"`);
+        throw err;
+      }
+    },
+
+    async get(db: Db, id: string): Promise<EnvironmentWithOwner | undefined> {
+      const [row] = await db.select(withOwner).from(environments).innerJoin(users, eq(users.id, environments.ownerId)).where(eq(environments.id, id));
+      return row && flatten(row);
+    },
+
+    async lock(db: Db, id: string): Promise<EnvironmentRow | undefined> {
+      const [row] = await db.select().from(environments).where(eq(environments.id, id)).for('update');
+      return row;
+    },
+
+    async list(db: Db, ownerId: string | null): Promise<EnvironmentWithOwner[]> {
+      const rows = await db
+        .select(withOwner)
+        .from(environments)
+        .innerJoin(users, eq(users.id, environments.ownerId))
+        .where(ownerId ? eq(environments.ownerId, ownerId) : undefined)
+        .orderBy(desc(environments.createdAt), asc(environments.id));
+      return rows.map(flatten);
+    },
+
+    async namesInUse(db: Db, ownerId: string): Promise<Set<string>> {
+      const rows = await db
+        .select({ name: environments.name })
+        .from(environments)
+        .where(and(eq(environments.ownerId, ownerId), ne(environments.desiredState, 'deleted')));
+      return new Set(rows.map((r) => r.name));
+    },
+
+    /** Records a new intent and makes the row due for a reconcile now; a new intent clears past failures. */
+    async setIntent(db: Db, id: string, desiredState: DesiredState, opts: { restart?: boolean } = {}): Promise<EnvironmentRow> {
+      const [row] = await db
+        .update(environments)
+        .set({
+          desiredState,
+          attempts: 0,
+          lastError: null,
+          reconcileAfter: sql`now()`,
+          updatedAt: sql`now()`,
+          ...(opts.restart ? { restartRequestedAt: sql`now()` } : {}),
+        })
+        .where(eq(environments.id, id))
+        .returning();
+      return row!;
+    },
+
+    /** Asks every running-or-starting environment of an owner to stop; returns their ids. */
+    async stopAllForOwner(db: Db, ownerId: string): Promise<string[]> {
+      const rows = await db
+        .update(environments)
+        .set({ desiredState: 'stopped', attempts: 0, lastError: null, reconcileAfter: sql`now()`, updatedAt: sql`now()` })
+        .where(and(eq(environments.ownerId, ownerId), eq(environments.desiredState, 'running')))
+        .returning({ id: environments.id });
+      return rows.map((r) => r.id);
+    },
+
+    async update(db: Db, id: string, patch: Partial<typeof environments.$inferInsert>): Promise<void> {
+      await db
+        .update(environments)
+        .set({ ...patch, updatedAt: sql`now()` })
+        .where(eq(environments.id, id));
+    },
+
+    async touchActivity(db: Db, id: string): Promise<void> {
+      await db.update(environments).set({ lastActivityAt: sql`now()` }).where(eq(environments.id, id));
+    },
+
+    /** Every environment that is not finished being deleted, for resync. */
+    listLive(db: Db): Promise<EnvironmentRow[]> {
+      return db.select().from(environments).where(ne(environments.status, 'deleted'));
+    },
+
+    /** Makes these environments due for a reconcile now (resync found them out of step). */
+    async markDue(db: Db, ids: string[]): Promise<void> {
+      if (ids.length === 0) return;
+      await db.update(environments).set({ reconcileAfter: sql`now()` }).where(inArray(environments.id, ids));
+    },
+  };
+}
+
+export type EnvironmentsRepo = ReturnType<typeof createEnvironmentsRepo>;

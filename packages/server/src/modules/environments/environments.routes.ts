@@ -1,0 +1,70 @@
+import {
+  CreateEnvironmentBodySchema,
+  EnvironmentListSchema,
+  EnvironmentSchema,
+  EventListSchema,
+  EventsQuerySchema,
+  ExecBodySchema,
+  ExecResultSchema,
+  IdParamsSchema,
+  ListEnvironmentsQuerySchema,
+} from '@berth/contracts';
+import { responses } from '../../http/responses.js';
+import type { App } from '../../http/types.js';
+import type { EventBus } from '../../control/event-bus.js';
+import type { EnvironmentsService } from './environments.service.js';
+import { followEvents } from './events.socket.js';
+
+export function registerEnvironmentsRoutes(app: App, { environments, bus }: { environments: EnvironmentsService; bus: EventBus }): void {
+  const tags = ['environments'];
+
+  app.post(
+    '/environments',
+    { schema: { tags, summary: 'Create an environment (it starts at once)', body: CreateEnvironmentBodySchema, response: responses({ 202: EnvironmentSchema }) } },
+    async (request, reply) => reply.code(202).send(await environments.create(request.ctx, request.body)),
+  );
+
+  app.get(
+    '/environments',
+    { schema: { tags, summary: "The caller's environments (admins: ?all=true for everyone's)", querystring: ListEnvironmentsQuerySchema, response: responses({ 200: EnvironmentListSchema }) } },
+    async (request) => ({ items: await environments.list(request.ctx, request.query.all === 'true') }),
+  );
+
+  app.get(
+    '/environments/:id',
+    { schema: { tags, summary: 'One environment', params: IdParamsSchema, response: responses({ 200: EnvironmentSchema }) } },
+    (request) => environments.get(request.ctx, request.params.id),
+  );
+
+  for (const op of ['start', 'stop', 'restart'] as const) {
+    app.post(
+      `/environments/:id/${op}`,
+      { schema: { tags, summary: `Ask the environment to ${op}`, params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
+      async (request, reply) => reply.code(202).send(await environments.lifecycle(request.ctx, request.params.id, op)),
+    );
+  }
+
+  app.delete(
+    '/environments/:id',
+    { schema: { tags, summary: 'Delete the environment and its workspace', params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
+    async (request, reply) => reply.code(202).send(await environments.lifecycle(request.ctx, request.params.id, 'delete')),
+  );
+
+  app.get(
+    '/environments/:id/events',
+    { schema: { tags, summary: 'Status changes and provisioning log, oldest first, after `since`', params: IdParamsSchema, querystring: EventsQuerySchema, response: responses({ 200: EventListSchema }) } },
+    async (request) => ({ items: await environments.events(request.ctx, request.params.id, request.query.since, request.query.limit) }),
+  );
+
+  app.get(
+    '/environments/:id/events/ws',
+    { websocket: true, schema: { tags, summary: 'WebSocket: replays events after `since`, then follows live', params: IdParamsSchema, querystring: EventsQuerySchema } },
+    (socket, request) => followEvents(socket, request, { environments, bus }),
+  );
+
+  app.post(
+    '/environments/:id/exec',
+    { schema: { tags, summary: 'Run a command and return its output', params: IdParamsSchema, body: ExecBodySchema, response: responses({ 200: ExecResultSchema }) } },
+    (request) => environments.exec(request.ctx, request.params.id, request.body),
+  );
+}

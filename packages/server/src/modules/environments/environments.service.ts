@@ -1,0 +1,174 @@
+import type { CreateEnvironmentBody, Environment, EnvironmentEvent, ExecBody, ExecResult } from '@berth/contracts';
+import { requireActor, type Actor, type RequestContext } from '../../context.js';
+import type { Db } from '../../db/client.js';
+import { AppError, ConflictError, NotFoundError } from '../../errors.js';
+import type { RuntimeDriver } from '../../runtime/driver.js';
+import type { AuditService } from '../audit/audit.service.js';
+import { authorize } from '../auth/authorize.js';
+import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
+import { refusalToRun } from '../quotas/quotas.domain.js';
+import type { QuotasRepo } from '../quotas/quotas.repo.js';
+import type { EnvironmentEventsRepo } from './environment-events.repo.js';
+import { randomEnvironmentName } from './environments.domain.js';
+import { toEnvironment, toEvent } from './environments.mapper.js';
+import type { EnvironmentRow, EnvironmentsRepo, EnvironmentWithOwner } from './environments.repo.js';
+
+interface Deps {
+  db: Db;
+  environmentsRepo: EnvironmentsRepo;
+  eventsRepo: EnvironmentEventsRepo;
+  quotasRepo: Pick<QuotasRepo, 'lock' | 'usage'>;
+  machineTypesRepo: Pick<MachineTypesRepo, 'get'>;
+  runtime: Pick<RuntimeDriver, 'ping' | 'exec'>;
+  audit: AuditService;
+  defaultImage: string;
+  execMaxOutputBytes: number;
+  /** Wakes the reconciler and event followers for these environments (after commit). */
+  changed: (environmentId: string) => void;
+}
+
+type Lifecycle = 'start' | 'stop' | 'restart' | 'delete';
+
+export function createEnvironmentsService(deps: Deps) {
+  const { db, environmentsRepo, eventsRepo, audit } = deps;
+
+  /** The environment if the caller may see it; anyone else's is simply not found. */
+  async function visible(actor: Actor | null, id: string): Promise<EnvironmentWithOwner> {
+    const env = await environmentsRepo.get(db, id);
+    authorize(actor, 'own', env && { ownerId: env.ownerId }, 'Environment');
+    return env!;
+  }
+
+  async function runtimeHealthy(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        deps.runtime.ping(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the engine did not answer within 3 s')), 3000))),
+      ]);
+    } catch (err) {
+      throw new AppError('runtime_unavailable', `No healthy runtime to run environments: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function create(ctx: RequestContext, body: CreateEnvironmentBody): Promise<Environment> {
+    const actor = requireActor(ctx);
+    const rec = { targetType: 'environment', metadata: { type: body.type, name: body.name, image: body.image } };
+    await audit.precheck(ctx, 'environment.create', rec, runtimeHealthy);
+    const row = await audit.mutate(ctx, 'environment.create', rec, async (tx, r) => {
+      // Locking the quota row serialises every credit decision of this owner (invariant 5).
+      const quota = await deps.quotasRepo.lock(tx, actor.id);
+      if (!quota) throw new NotFoundError('Quota');
+      const type = await deps.machineTypesRepo.get(tx, body.type);
+      if (!type) throw new AppError('machine_type_not_allowed', `There is no machine type "${body.type}"`);
+      const refusal = refusalToRun(quota, type, await deps.quotasRepo.usage(tx, actor.id), { isNew: true });
+      if (refusal) throw refusal;
+      const name = body.name ?? (await freeName(tx, actor.id));
+      const env = await environmentsRepo.insert(tx, {
+        ownerId: actor.id,
+        name,
+        machineType: type.name,
+        image: body.image ?? type.image ?? deps.defaultImage,
+        vcpus: type.vcpus,
+        memoryMb: type.memoryMb,
+        diskGib: type.diskGib,
+        creditsCost: type.creditsCost,
+        desiredState: 'running',
+        status: 'pending',
+        reconcileAfter: new Date(),
+      });
+      await eventsRepo.append(tx, env.id, { type: 'status', status: 'pending', message: `requested by ${actor.username}` });
+      r.targetId = env.id;
+      r.metadata = { ...r.metadata, name };
+      return env;
+    });
+    deps.changed(row.id);
+    return toEnvironment({ ...row, ownerUsername: actor.username });
+  }
+
+  async function freeName(tx: Db, ownerId: string): Promise<string> {
+    const taken = await environmentsRepo.namesInUse(tx, ownerId);
+    for (let i = 0; i < 20; i++) {
+      const name = randomEnvironmentName();
+      if (!taken.has(name)) return name;
+    }
+    throw new ConflictError('Could not find a free random name; choose one');
+  }
+
+  async function list(ctx: RequestContext, all: boolean): Promise<Environment[]> {
+    const actor = requireActor(ctx);
+    if (all) authorize(actor, 'environments.all');
+    return (await environmentsRepo.list(db, all ? null : actor.id)).map(toEnvironment);
+  }
+
+  async function get(ctx: RequestContext, id: string): Promise<Environment> {
+    return toEnvironment(await visible(ctx.actor, id));
+  }
+
+  /** start / stop / restart / delete: record the intent with its credit check and audit row, then wake the reconciler. */
+  async function lifecycle(ctx: RequestContext, id: string, op: Lifecycle): Promise<Environment> {
+    const actor = requireActor(ctx);
+    const env = await visible(actor, id);
+    const rec = { targetType: 'environment', targetId: id };
+    if (op === 'start' || op === 'restart') await audit.precheck(ctx, `environment.${op}`, rec, runtimeHealthy);
+    await audit.mutate(ctx, `environment.${op}`, rec, async (tx) => {
+      // Lock order everywhere: quota, then environment.
+      const quota = await deps.quotasRepo.lock(tx, env.ownerId);
+      const current = await environmentsRepo.lock(tx, id);
+      if (!current || current.desiredState === 'deleted') throw new NotFoundError('Environment');
+      if (op === 'start' || op === 'restart') await checkCanRun(tx, quota, current);
+      const desired = op === 'delete' ? 'deleted' : op === 'stop' ? 'stopped' : 'running';
+      await environmentsRepo.setIntent(tx, id, desired, { restart: op === 'restart' });
+      await eventsRepo.append(tx, id, { type: 'intent', message: `${op} requested by ${actor.username}`, data: { desiredState: desired } });
+    });
+    deps.changed(id);
+    return toEnvironment((await environmentsRepo.get(db, id))!);
+  }
+
+  async function checkCanRun(tx: Db, quota: Awaited<ReturnType<Deps['quotasRepo']['lock']>>, env: EnvironmentRow): Promise<void> {
+    if (!quota) throw new NotFoundError('Quota');
+    if (env.desiredState === 'running') {
+      if (!quota.active) throw refusalToRun(quota, { name: env.machineType, creditsCost: 0 }, { creditsInUse: 0, environments: 0 }, { isNew: false })!;
+      return; // already counted in the credits in use
+    }
+    const usage = await deps.quotasRepo.usage(tx, env.ownerId, env.id);
+    const refusal = refusalToRun(quota, { name: env.machineType, creditsCost: env.creditsCost }, usage, { isNew: false });
+    if (refusal) throw refusal;
+  }
+
+  async function events(ctx: RequestContext, id: string, since: number, limit: number): Promise<EnvironmentEvent[]> {
+    await visible(ctx.actor, id);
+    return (await eventsRepo.list(db, id, since, limit)).map(toEvent);
+  }
+
+  async function exec(ctx: RequestContext, id: string, body: ExecBody): Promise<ExecResult> {
+    const env = await visible(ctx.actor, id);
+    if (env.status !== 'running' || env.desiredState !== 'running') {
+      throw new AppError('environment_not_running', `Environment "${env.name}" is ${env.status}; start it first`);
+    }
+    const argv = typeof body.command === 'string' ? ['bash', '-lc', body.command] : body.command;
+    const result = await deps.runtime.exec(id, {
+      argv,
+      cwd: body.cwd,
+      env: body.env,
+      stdin: body.stdin,
+      timeoutMs: body.timeoutMs,
+      maxOutputBytes: deps.execMaxOutputBytes,
+    });
+    // The command itself is not recorded: it may carry secrets. Which program ran, where, and how it ended is.
+    await audit.record(
+      ctx,
+      'environment.exec',
+      { targetType: 'environment', targetId: id, metadata: { program: argv[0], cwd: body.cwd ?? '/workspace', exitCode: result.exitCode, timedOut: result.timedOut } },
+      true,
+    );
+    await environmentsRepo.touchActivity(db, id);
+    return result;
+  }
+
+  return { create, list, get, lifecycle, events, exec, visible };
+}
+
+export type EnvironmentsService = ReturnType<typeof createEnvironmentsService>;

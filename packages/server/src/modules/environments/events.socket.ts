@@ -1,0 +1,63 @@
+import type { WebSocket } from 'ws';
+import type { FastifyRequest } from 'fastify';
+import type { EventBus } from '../../control/event-bus.js';
+import type { EnvironmentsService } from './environments.service.js';
+
+const PING_MS = 30_000;
+/** Followers also look every few seconds, for events written by another Berth process. */
+const POLL_MS = 5_000;
+const BATCH = 500;
+
+/**
+ * Replays events after `since`, then follows: every wake-up (or poll) reads
+ * what is new from the database, so the stream has no gaps and no duplicates
+ * however the wake-ups arrive.
+ */
+export function followEvents(socket: WebSocket, request: FastifyRequest, deps: { environments: EnvironmentsService; bus: EventBus }): void {
+  const { id } = request.params as { id: string };
+  let last = (request.query as { since: number }).since;
+  let reading: Promise<void> | undefined;
+  let again = false;
+
+  const pump = async () => {
+    do {
+      again = false;
+      const items = await deps.environments.events(request.ctx, id, last, BATCH);
+      for (const item of items) {
+        if (socket.readyState !== socket.OPEN) return;
+        socket.send(JSON.stringify(item));
+        last = item.seq;
+      }
+      if (items.length === BATCH) again = true;
+    } while (again);
+  };
+  const read = () => {
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = pump()
+      .catch((err: unknown) => {
+        request.log.warn({ err }, 'event stream closed on error');
+        socket.close(1011, 'internal error');
+      })
+      .finally(() => {
+        reading = undefined;
+        if (again) read();
+      });
+  };
+
+  const unsubscribe = deps.bus.subscribe(id, read);
+  const poll = setInterval(read, POLL_MS);
+  const ping = setInterval(() => socket.ping(), PING_MS);
+  socket.on('close', () => {
+    unsubscribe();
+    clearInterval(poll);
+    clearInterval(ping);
+  });
+  // Authorization happened in the first read: someone else's environment closes the socket as not found.
+  deps.environments
+    .visible(request.ctx.actor, id)
+    .then(read)
+    .catch(() => socket.close(4404, 'not found'));
+}
