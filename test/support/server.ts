@@ -9,6 +9,8 @@ import { loadConfig, type Config } from '../../packages/server/src/config.js';
 import type { App } from '../../packages/server/src/http/types.js';
 import { createServices, type Services } from '../../packages/server/src/services.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { TEST_IMAGE } from './images.js';
+import { removeInstall } from './docker.js';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' };
 /** The origin of inject() requests (their default Host is localhost:80). */
@@ -30,6 +32,8 @@ export interface TestServer {
   database: TestDatabase;
   services: Services;
   docker: Docker;
+  /** Labels every Docker object this server creates. */
+  installId: string;
   config: Config;
   /** No credentials at all. */
   anonymous: Caller;
@@ -62,10 +66,17 @@ function caller(app: App, base: Record<string, string>): Caller {
 
 /** A real Berth app on its own database: every test file gets one. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ BERTH_ADMIN_USERNAME: ADMIN.username, BERTH_ADMIN_PASSWORD: ADMIN.password, ...env });
+  const config = loadConfig({
+    BERTH_ADMIN_USERNAME: ADMIN.username,
+    BERTH_ADMIN_PASSWORD: ADMIN.password,
+    BERTH_DEFAULT_IMAGE: TEST_IMAGE,
+    BERTH_STOP_GRACE_SECONDS: '1',
+    ...env,
+  });
   const database = await createTestDatabase();
   const docker = new Docker(config.docker);
-  const runtime = createDockerDriver({ docker, installId: await installationId(database.db) });
+  const installId = await installationId(database.db);
+  const runtime = createDockerDriver({ docker, installId });
   const services = createServices(database, runtime, config, pino({ level: 'silent' }));
   await bootstrap(database.db, services, config.admin);
   const app = await buildApp({ database, services, config });
@@ -93,9 +104,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       if (res.statusCode !== 201) throw new Error(`create user ${username} failed: ${res.statusCode} ${res.body}`);
       return res.json<{ id: string }>().id;
     },
+    installId,
     async close() {
       await app.close();
       await services.worker.stop();
+      await removeInstall(docker, installId);
       await database.dispose();
     },
   };

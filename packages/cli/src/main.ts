@@ -1,7 +1,8 @@
 const USAGE = `Usage: berth <command>
 
 Commands:
-  server    Run the Berth server (API and web app) on BERTH_HOST:BERTH_PORT
+  server         Run the Berth server (API and web app) on BERTH_HOST:BERTH_PORT
+  build-image    Build the default development image (Debian, via debootstrap) if missing
 
 Configuration is read from environment variables; see the README.`;
 
@@ -17,6 +18,16 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     return -1; // keeps running until a signal
+  }
+  if (command === 'build-image') {
+    const { buildDefaultImage } = await import('@berth/server');
+    try {
+      await buildDefaultImage((line) => process.stdout.write(`${line}\n`));
+      return 0;
+    } catch (err) {
+      process.stderr.write(`berth build-image: ${(err as Error).message}\n`);
+      return 1;
+    }
   }
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
