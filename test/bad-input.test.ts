@@ -47,8 +47,10 @@ describe('malformed bodies', () => {
     expectProblem(res, 400, 'invalid_json');
   });
 
-  it('answers an empty JSON body with 400 invalid_json', async () => {
-    expectProblem(await server.anonymous.post('/api/v1/auth/login', '', JSON_TYPE), 400, 'invalid_json');
+  it('treats an empty JSON body as no body: 400 validation_failed where one is required, accepted where none is', async () => {
+    expectProblem(await server.anonymous.post('/api/v1/auth/login', '', JSON_TYPE), 400, 'validation_failed');
+    const token = (await admin.post('/api/v1/tokens', { name: 'bodiless' })).json<{ id: string }>();
+    expect((await admin.request('DELETE', `/api/v1/tokens/${token.id}`, '', JSON_TYPE)).statusCode).toBe(204);
   });
 
   it('answers a content type the API does not parse with 415 unsupported_media_type', async () => {

@@ -1,6 +1,7 @@
 import type { Environment, EnvironmentEvent, ExecResult } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { DEV_IMAGE } from '../packages/server/src/runtime/docker/images.js';
 import { installObjects } from './support/docker.js';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
@@ -89,6 +90,17 @@ describe('environment lifecycle on Docker', () => {
     await ada.delete(`/api/v1/environments/${env.id}`);
     await waitForStatus(ada, env.id, 'deleted');
   });
+
+  it('runs the default development image with bash, git, curl and python3 (built from Debian when missing)', async () => {
+    const env = await create(ada, { type: 'small', image: DEV_IMAGE });
+    // The first run on a new machine builds the image with debootstrap: about a minute.
+    await waitForStatus(ada, env.id, 'running', 300_000);
+    const result = await sh(ada, env.id, 'git --version && python3 --version && curl --version >/dev/null && echo $TERM && pwd');
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/git version[\s\S]*Python 3[\s\S]*xterm-256color\n\/workspace\n$/);
+    await ada.delete(`/api/v1/environments/${env.id}`);
+    await waitForStatus(ada, env.id, 'deleted');
+  }, 320_000);
 
   it('names environments readably by default and refuses a name the owner already uses', async () => {
     const env = await create(ada);

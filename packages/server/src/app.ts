@@ -44,6 +44,12 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
 
+  // Many clients send "content-type: application/json" on bodiless DELETEs and POSTs; an empty
+  // body then means "no body", not malformed JSON. Everything else keeps the default, safe parser.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : parseJson(request, body as string, done),
+  );
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);

@@ -1,0 +1,164 @@
+/**
+ * `npm run bench`: Berth against the floor (the bare Docker Engine API doing
+ * the same work on this machine, in the same run). Prints medians, p95s and
+ * ratios; asserts nothing, since these machines are shared and noisy.
+ *
+ *   BENCH_RUNS (default 10)        create → running samples
+ *   BENCH_EXEC_RUNS (default 30)   exec round trips
+ *   BENCH_DATABASE_URL             benchmark on PostgreSQL instead of embedded PGlite
+ */
+import { randomUUID } from 'node:crypto';
+import Docker from 'dockerode';
+import WebSocket from 'ws';
+import { ensureTestImage, TEST_IMAGE } from '../test/support/images.js';
+import { startBenchServer, type BenchServer } from './server.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const EXEC_RUNS = Number(process.env.BENCH_EXEC_RUNS ?? 30);
+const docker = new Docker();
+
+const median = (xs: number[]) => quantile(xs, 0.5);
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const i = (s.length - 1) * q;
+  const lo = Math.floor(i);
+  return s[lo]! + (s[Math.ceil(i)]! - s[lo]!) * (i - lo);
+}
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+/** The floor for create → running: a volume and a hardened container created and started directly. */
+async function floorCreate(network: string): Promise<{ ms: number; container: Docker.Container; cleanup: () => Promise<void> }> {
+  const id = randomUUID();
+  const ms = await time(async () => {
+    await docker.createVolume({ Name: `bench-ws-${id}` });
+    const c = await docker.createContainer({
+      name: `bench-${id}`,
+      Image: TEST_IMAGE,
+      Cmd: ['/bin/sh', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'],
+      WorkingDir: '/workspace',
+      HostConfig: {
+        Init: true,
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges:true'],
+        Memory: 1024 * 1024 * 1024,
+        NanoCpus: 1e9,
+        PidsLimit: 1024,
+        Mounts: [{ Type: 'volume', Source: `bench-ws-${id}`, Target: '/workspace' }],
+        NetworkMode: network,
+      },
+    });
+    await c.start();
+  });
+  return {
+    ms,
+    container: docker.getContainer(`bench-${id}`),
+    cleanup: async () => {
+      await docker.getContainer(`bench-${id}`).remove({ force: true });
+      await docker.getVolume(`bench-ws-${id}`).remove();
+    },
+  };
+}
+
+/** The floor for exec: create, start (attached), read to the end, inspect the exit code. */
+async function floorExec(container: Docker.Container): Promise<number> {
+  return time(async () => {
+    const exec = await container.exec({ Cmd: ['echo', 'ok'], AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    stream.resume();
+    await new Promise((resolve) => stream.once('end', resolve));
+    await exec.inspect();
+  });
+}
+
+/** Berth: POST the environment, then wait on its live event stream until it reports running. */
+async function berthCreate(server: BenchServer): Promise<{ ms: number; id: string }> {
+  let id = '';
+  const ms = await time(async () => {
+    const res = await server.fetch('/api/v1/environments', { method: 'POST', body: JSON.stringify({ type: 'small' }) });
+    if (res.status !== 202) throw new Error(`create: ${res.status} ${await res.text()}`);
+    id = ((await res.json()) as { id: string }).id;
+    await new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/environments/${id}/events/ws`, { headers: server.headers });
+      ws.on('message', (data) => {
+        const event = JSON.parse(String(data)) as { status: string | null; message: string };
+        if (event.status === 'running') {
+          ws.close();
+          resolve();
+        } else if (event.status === 'error') reject(new Error(event.message));
+      });
+      ws.on('error', reject);
+    });
+  });
+  return { ms, id };
+}
+
+async function berthExec(server: BenchServer, id: string): Promise<number> {
+  return time(async () => {
+    const res = await server.fetch(`/api/v1/environments/${id}/exec`, { method: 'POST', body: JSON.stringify({ command: ['echo', 'ok'] }) });
+    if (res.status !== 200) throw new Error(`exec: ${res.status} ${await res.text()}`);
+    await res.json();
+  });
+}
+
+function row(name: string, xs: number[], floor?: number[], budget?: number): string {
+  const m = median(xs);
+  const ratio = floor ? m / median(floor) : undefined;
+  const verdict = ratio === undefined || budget === undefined ? '' : ratio <= budget ? `within ${budget}×` : `OVER ${budget}×`;
+  return `${name.padEnd(34)} median ${m.toFixed(1).padStart(7)} ms   p95 ${quantile(xs, 0.95).toFixed(1).padStart(7)} ms${ratio ? `   ratio ${ratio.toFixed(2)}×  ${verdict}` : ''}`;
+}
+
+async function main(): Promise<void> {
+  await ensureTestImage(docker);
+  const server = await startBenchServer(process.env.BENCH_DATABASE_URL);
+  const floorNet = `bench-net-${randomUUID().slice(0, 8)}`;
+  await docker.createNetwork({ Name: floorNet, Driver: 'bridge' });
+  const floorCreates: number[] = [];
+  const berthCreates: number[] = [];
+  const floorExecs: number[] = [];
+  const berthExecs: number[] = [];
+  try {
+    // Warm both paths once (the owner network, image metadata, JIT) before measuring.
+    await (await floorCreate(floorNet)).cleanup();
+    const warm = await berthCreate(server);
+    await server.remove(warm.id);
+
+    for (let i = 0; i < RUNS; i++) {
+      const f = await floorCreate(floorNet);
+      floorCreates.push(f.ms);
+      await f.cleanup();
+      const b = await berthCreate(server);
+      berthCreates.push(b.ms);
+      await server.remove(b.id);
+    }
+
+    const target = await floorCreate(floorNet);
+    const env = await berthCreate(server);
+    for (let i = 0; i < 3; i++) {
+      await floorExec(target.container);
+      await berthExec(server, env.id);
+    }
+    for (let i = 0; i < EXEC_RUNS; i++) {
+      floorExecs.push(await floorExec(target.container));
+      berthExecs.push(await berthExec(server, env.id));
+    }
+    await target.cleanup();
+    await server.remove(env.id);
+  } finally {
+    await server.close();
+    await docker.getNetwork(floorNet).remove().catch(() => undefined);
+  }
+
+  console.log(`\nBerth benchmark — ${server.database}, ${RUNS} creates, ${EXEC_RUNS} execs, interleaved with the floor\n`);
+  console.log(row('floor: Engine API create+start', floorCreates));
+  console.log(row('berth: API create → running', berthCreates, floorCreates, 1.5));
+  console.log(row('floor: Engine API exec echo ok', floorExecs));
+  console.log(row('berth: API exec echo ok', berthExecs, floorExecs, 1.3));
+  console.log('');
+}
+
+await main();

@@ -1,0 +1,69 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import pino from 'pino';
+import { buildApp } from '../packages/server/src/app.js';
+import { bootstrap } from '../packages/server/src/bootstrap.js';
+import { loadConfig } from '../packages/server/src/config.js';
+import { openDatabase } from '../packages/server/src/db/client.js';
+import { installationId } from '../packages/server/src/db/installation.js';
+import { createDockerDriver } from '../packages/server/src/runtime/docker/docker-driver.js';
+import { createServices } from '../packages/server/src/services.js';
+import { removeInstall } from '../test/support/docker.js';
+import { TEST_IMAGE } from '../test/support/images.js';
+
+export interface BenchServer {
+  url: string;
+  database: string;
+  headers: Record<string, string>;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Deletes an environment and waits until its container is gone. */
+  remove(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A real Berth server on a real port (what a client sees), with a bearer token for the benchmark user. */
+export async function startBenchServer(databaseUrl: string | undefined): Promise<BenchServer> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-bench-'));
+  const config = loadConfig({ BERTH_ADMIN_PASSWORD: 'bench-admin-password', BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_STOP_GRACE_SECONDS: '0', BERTH_DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+  const database = await openDatabase(databaseUrl ? { url: databaseUrl } : { dataDir });
+  const docker = new Docker(config.docker);
+  const installId = await installationId(database.db);
+  const services = createServices(database, createDockerDriver({ docker, installId }), config, pino({ level: 'warn' }));
+  await bootstrap(database.db, services, config.admin);
+  const app = await buildApp({ database, services, config });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  services.worker.start();
+
+  const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }) });
+  const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+  const created = await fetch(`${url}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, origin: url }, body: JSON.stringify({ name: 'bench' }) });
+  const { token } = (await created.json()) as { token: string };
+  const headers = { authorization: `Bearer ${token}` };
+
+  const call = (p: string, init: RequestInit = {}) => fetch(`${url}${p}`, { ...init, headers: { ...headers, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+  return {
+    url,
+    database: database.kind,
+    headers,
+    fetch: call,
+    async remove(id) {
+      await call(`/api/v1/environments/${id}`, { method: 'DELETE' });
+      for (let i = 0; i < 400; i++) {
+        const env = (await (await call(`/api/v1/environments/${id}`)).json()) as { status: string };
+        if (env.status === 'deleted') return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const events = await (await call(`/api/v1/environments/${id}/events`)).text();
+      throw new Error(`environment ${id} was not deleted: ${events}`);
+    },
+    async close() {
+      await app.close();
+      await services.worker.stop();
+      await removeInstall(docker, installId);
+      await database.close();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
