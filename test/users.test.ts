@@ -226,7 +226,8 @@ describe('the last active administrator', () => {
 });
 
 describe('two administrators stepping down at once', () => {
-  // A database of its own, so these two are the only admins.
+  // A database of its own, so these two are the only admins. PGlite runs one transaction at a
+  // time, so only PostgreSQL (TEST_DATABASE_URL) really races the two; PGlite checks the outcome.
   let pair: TestServer;
   beforeAll(async () => {
     pair = await startTestServer();

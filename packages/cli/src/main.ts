@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'build-image') {
     const { buildDefaultImage } = await import('@berth/server');
     try {
-      await buildDefaultImage((line) => process.stdout.write(`${line}\n`));
+      await buildDefaultImage(process.env, (line) => process.stdout.write(`${line}\n`));
       return 0;
     } catch (err) {
       process.stderr.write(`berth build-image: ${(err as Error).message}\n`);

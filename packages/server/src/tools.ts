@@ -3,7 +3,7 @@ import { loadConfig } from './config.js';
 import { ensureImage } from './runtime/docker/images.js';
 
 /** `berth build-image`: makes the configured default image available now rather than at the first environment. */
-export async function buildDefaultImage(onProgress: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function buildDefaultImage(env: NodeJS.ProcessEnv, onProgress: (line: string) => void): Promise<void> {
   const config = loadConfig(env);
   const docker = new Docker(config.docker);
   await ensureImage(docker, config.defaultImage, onProgress);

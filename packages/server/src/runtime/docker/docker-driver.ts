@@ -34,16 +34,31 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
 export function createDockerDriver({ docker, installId }: DockerDriverOptions): RuntimeDriver {
   const installFilter = `${LABEL_INSTALL}=${installId}`;
 
-  async function ensureNetwork(ownerId: string): Promise<string> {
+  /**
+   * The engine accepts several networks with one name unless asked not to, and
+   * then refuses to attach a container to the ambiguous name. Reconciles of one
+   * owner's environments run side by side, so they share one pending creation.
+   */
+  const creatingNetworks = new Map<string, Promise<string>>();
+  function ensureNetwork(ownerId: string): Promise<string> {
     const name = networkName(installId, ownerId);
+    let pending = creatingNetworks.get(name);
+    if (!pending) {
+      pending = findOrCreateNetwork(name, ownerId).finally(() => creatingNetworks.delete(name));
+      creatingNetworks.set(name, pending);
+    }
+    return pending;
+  }
+
+  async function findOrCreateNetwork(name: string, ownerId: string): Promise<string> {
     try {
       await docker.getNetwork(name).inspect();
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
       try {
-        await docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [LABEL_INSTALL]: installId, [LABEL_OWNER]: ownerId } });
+        await docker.createNetwork({ Name: name, CheckDuplicate: true, Driver: 'bridge', Labels: { [LABEL_INSTALL]: installId, [LABEL_OWNER]: ownerId } });
       } catch (createErr) {
-        if (statusOf(createErr) !== 409) throw createErr; // created meanwhile by another reconcile
+        if (statusOf(createErr) !== 409) throw createErr; // created meanwhile by another process
       }
     }
     return name;
