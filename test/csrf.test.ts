@@ -52,6 +52,11 @@ describe('CSRF protection with the default origin', () => {
     expect(await usernames(admin)).not.toContain('csrf-victim');
   });
 
+  it('refuses a change when neither the Host nor the Origin can be parsed, rather than calling them equal', async () => {
+    const res = await admin.post('/api/v1/tokens', { name: 'unparsable' }, { host: 'a b', origin: 'garbage' });
+    expectCsrfRefused(res);
+  });
+
   it('refuses a cookie-authenticated PUT from a foreign Origin and leaves the flag as it was', async () => {
     const flag = async () => (await admin.get('/api/v1/config')).json<{ items: ConfigFlag[] }>().items.find((f) => f.name === 'default_credits');
     const before = await flag();

@@ -64,7 +64,7 @@ export function registerAuth(app: App, { auth, publicUrl }: Options): void {
     // anonymous one is checked only when it says where it comes from (login CSRF).
     if (!request.ctx.actor && origin === undefined) return;
     const own = normalOrigin(publicUrl ?? `${request.protocol}://${request.host}`);
-    if (origin === undefined || normalOrigin(origin) !== own) {
+    if (own === undefined || origin === undefined || normalOrigin(origin) !== own) {
       throw new AppError('csrf_failed', `Cross-site ${request.method} refused: the Origin must be ${own}`);
     }
   });
