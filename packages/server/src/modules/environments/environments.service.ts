@@ -18,7 +18,7 @@ interface Deps {
   environmentsRepo: EnvironmentsRepo;
   eventsRepo: EnvironmentEventsRepo;
   quotasRepo: Pick<QuotasRepo, 'lock' | 'usage'>;
-  machineTypesRepo: Pick<MachineTypesRepo, 'get'>;
+  machineTypesRepo: Pick<MachineTypesRepo, 'lock'>;
   runtime: Pick<RuntimeDriver, 'ping' | 'exec'>;
   audit: AuditService;
   defaultImage: string;
@@ -61,7 +61,7 @@ export function createEnvironmentsService(deps: Deps) {
       // Locking the quota row serialises every credit decision of this owner (invariant 5).
       const quota = await deps.quotasRepo.lock(tx, actor.id);
       if (!quota) throw new NotFoundError('Quota');
-      const type = await deps.machineTypesRepo.get(tx, body.type);
+      const type = await deps.machineTypesRepo.lock(tx, body.type, 'share');
       if (!type) throw new AppError('machine_type_not_allowed', `There is no machine type "${body.type}"`);
       const refusal = refusalToRun(quota, type, await deps.quotasRepo.usage(tx, actor.id), { isNew: true });
       if (refusal) throw refusal;
@@ -143,11 +143,22 @@ export function createEnvironmentsService(deps: Deps) {
     return (await eventsRepo.list(db, id, since, limit)).map(toEvent);
   }
 
-  async function exec(ctx: RequestContext, id: string, body: ExecBody): Promise<ExecResult> {
+  /** The environment, if the caller may use it and it is running. */
+  async function running(ctx: RequestContext, id: string): Promise<EnvironmentWithOwner> {
     const env = await visible(ctx.actor, id);
     if (env.status !== 'running' || env.desiredState !== 'running') {
       throw new AppError('environment_not_running', `Environment "${env.name}" is ${env.status}; start it first`);
     }
+    return env;
+  }
+
+  /** Marks the environment as in use now (idle auto-stop counts from here). */
+  async function touch(id: string): Promise<void> {
+    await environmentsRepo.touchActivity(db, id);
+  }
+
+  async function exec(ctx: RequestContext, id: string, body: ExecBody): Promise<ExecResult> {
+    await running(ctx, id);
     const argv = typeof body.command === 'string' ? ['bash', '-lc', body.command] : body.command;
     const result = await deps.runtime.exec(id, {
       argv,
@@ -168,7 +179,7 @@ export function createEnvironmentsService(deps: Deps) {
     return result;
   }
 
-  return { create, list, get, lifecycle, events, exec, visible };
+  return { create, list, get, lifecycle, events, exec, visible, running, touch };
 }
 
 export type EnvironmentsService = ReturnType<typeof createEnvironmentsService>;

@@ -1,7 +1,7 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { environments, machineTypes } from '../../db/schema.js';
+import { environments, machineTypes, quotas } from '../../db/schema.js';
 import { ConflictError } from '../../errors.js';
 
 export type MachineTypeRow = typeof machineTypes.$inferSelect;
@@ -17,6 +17,20 @@ export function createMachineTypesRepo() {
     async get(db: Db, name: string): Promise<MachineTypeRow | undefined> {
       const [row] = await db.select().from(machineTypes).where(eq(machineTypes.name, name));
       return row;
+    },
+
+    /**
+     * The type, locked against deletion (shared) or for it (exclusive) until the
+     * transaction ends, so a create cannot use a type being deleted.
+     */
+    async lock(db: Db, name: string, mode: 'share' | 'update'): Promise<MachineTypeRow | undefined> {
+      const [row] = await db.select().from(machineTypes).where(eq(machineTypes.name, name)).for(mode === 'share' ? 'share' : 'update');
+      return row;
+    },
+
+    /** Takes a deleted type out of every quota, so a new type of that name is not granted by accident. */
+    async removeFromQuotas(db: Db, name: string): Promise<void> {
+      await db.update(quotas).set({ allowedTypes: sql`array_remove(${quotas.allowedTypes}, ${name})` }).where(sql`${name} = any(${quotas.allowedTypes})`);
     },
 
     async count(db: Db): Promise<number> {

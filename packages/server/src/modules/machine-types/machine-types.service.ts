@@ -55,9 +55,11 @@ export function createMachineTypesService({ db, machineTypesRepo, quotasRepo, au
   async function remove(ctx: RequestContext, name: string): Promise<void> {
     authorize(ctx.actor, 'machine-types.manage');
     await audit.mutate(ctx, 'machine_type.delete', { targetType: 'machine_type', targetId: name }, async (tx) => {
+      if (!(await machineTypesRepo.lock(tx, name, 'update'))) throw new NotFoundError(`Machine type "${name}"`);
       const inUse = await machineTypesRepo.countInUse(tx, name);
       if (inUse > 0) throw new ConflictError(`${inUse} environment(s) use machine type "${name}"; delete them first`);
-      if (!(await machineTypesRepo.delete(tx, name))) throw new NotFoundError(`Machine type "${name}"`);
+      await machineTypesRepo.delete(tx, name);
+      await machineTypesRepo.removeFromQuotas(tx, name);
     });
   }
 

@@ -57,11 +57,13 @@ export function createQuotasService(deps: Deps) {
     return describe(userId);
   }
 
-  async function update(ctx: RequestContext, userId: string, body: UpdateQuotaBody): Promise<Quota> {
+  async function update(ctx: RequestContext, userId: string, given: UpdateQuotaBody): Promise<Quota> {
     authorize(ctx.actor, 'users.manage');
-    if (body.allowedTypes) {
+    const allowedTypes = given.allowedTypes && [...new Set(given.allowedTypes)];
+    const body = { ...given, allowedTypes };
+    if (allowedTypes) {
       const known = new Set((await deps.machineTypesRepo.list(db)).map((t) => t.name));
-      const unknown = body.allowedTypes.filter((t) => !known.has(t));
+      const unknown = allowedTypes.filter((t) => !known.has(t));
       if (unknown.length > 0) throw new ValidationError([{ field: 'body.allowedTypes', message: `unknown machine type(s): ${unknown.join(', ')}` }]);
     }
     const { row, stopped } = await audit.mutate(ctx, 'quota.update', { targetType: 'user', targetId: userId, metadata: { ...body } }, async (tx, rec) => {
