@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   insufficient_credits: { status: 409, title: 'Not enough credits' },
   environment_limit: { status: 409, title: 'Environment limit reached' },
   environment_not_running: { status: 409, title: 'Environment not running' },
+  terminal_limit: { status: 429, title: 'Too many terminals' },
   runtime_unavailable: { status: 503, title: 'Runtime unavailable' },
   internal_error: { status: 500, title: 'Internal server error' },
   not_ready: { status: 503, title: 'Service not ready' },

@@ -9,3 +9,4 @@ export * from './health.js';
 export * from './machine-types.js';
 export * from './quotas.js';
 export * from './environments.js';
+export * from './terminal.js';

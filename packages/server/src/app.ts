@@ -15,6 +15,7 @@ import { registerAuthRoutes } from './modules/auth/auth.routes.js';
 import { registerEnvironmentsRoutes } from './modules/environments/environments.routes.js';
 import { registerMachineTypesRoutes } from './modules/machine-types/machine-types.routes.js';
 import { registerQuotasRoutes } from './modules/quotas/quotas.routes.js';
+import { registerTerminalRoutes } from './modules/terminal/terminal.routes.js';
 import { registerConfigRoutes } from './modules/config/config.routes.js';
 import { registerHealthRoutes } from './modules/health/health.routes.js';
 import { registerTokensRoutes } from './modules/tokens/tokens.routes.js';
@@ -53,6 +54,8 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+  // Open terminals would keep app.close() waiting: end them first.
+  app.addHook('preClose', async () => services.terminals.closeAll());
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -75,6 +78,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
       registerQuotasRoutes(api, { quotas: services.quotas });
       registerMachineTypesRoutes(api, { machineTypes: services.machineTypes });
       registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus });
+      registerTerminalRoutes(api, { environments: services.environments, terminals: services.terminals });
     },
     { prefix: '/api/v1' },
   );

@@ -24,11 +24,12 @@ import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 import { createUsersRepo } from './modules/users/users.repo.js';
 import { createUsersService } from './modules/users/users.service.js';
+import { createTerminalSessions } from './modules/terminal/terminal.sessions.js';
 import type { RuntimeDriver } from './runtime/driver.js';
 
 export type ServiceConfig = Pick<
   Config,
-  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker'
+  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker' | 'terminal'
 >;
 
 /** The composition root: every service and the narrow dependencies it gets. */
@@ -63,9 +64,28 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     audit,
     wake: (ids) => ids.forEach(changed),
   });
+  const environments = createEnvironmentsService({
+    db,
+    environmentsRepo,
+    eventsRepo,
+    quotasRepo,
+    machineTypesRepo,
+    runtime,
+    audit,
+    defaultImage: config.defaultImage,
+    execMaxOutputBytes: config.execMaxOutputBytes,
+    changed,
+  });
+  const terminals = createTerminalSessions({
+    runtime,
+    touch: (id) => void environments.touch(id).catch((err: unknown) => log.warn({ err }, 'could not record terminal activity')),
+    log,
+    options: config.terminal,
+  });
   return {
     audit,
     usersRepo,
+    terminals,
     bus,
     worker,
     resync,
@@ -84,18 +104,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     config: configService,
     quotas,
     machineTypes: createMachineTypesService({ db, machineTypesRepo, quotasRepo, audit }),
-    environments: createEnvironmentsService({
-      db,
-      environmentsRepo,
-      eventsRepo,
-      quotasRepo,
-      machineTypesRepo,
-      runtime,
-      audit,
-      defaultImage: config.defaultImage,
-      execMaxOutputBytes: config.execMaxOutputBytes,
-      changed,
-    }),
+    environments,
   };
 }
 

@@ -42,6 +42,22 @@ export interface ExecOutcome {
   durationMs: number;
 }
 
+/** An interactive terminal process: raw bytes both ways over `stream`. */
+export interface Pty {
+  stream: NodeJS.ReadWriteStream;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Resolves with the exit code once the process has ended. */
+  exited(): Promise<number | null>;
+}
+
+export interface PtyRequest {
+  argv: string[];
+  cols: number;
+  rows: number;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
 export type ProgressFn = (message: string) => void;
 
 export interface RuntimeDriver {
@@ -63,6 +79,8 @@ export interface RuntimeDriver {
   /** Removes the networks of owners not in `keepOwners` that no instance uses any more. */
   pruneNetworks(keepOwners: ReadonlySet<string>): Promise<void>;
   exec(environmentId: string, request: ExecRequest): Promise<ExecOutcome>;
+  /** Starts an interactive process on a pseudo-terminal. */
+  openPty(environmentId: string, request: PtyRequest): Promise<Pty>;
 }
 
 /** The runtime could not be reached or refused the request in a way worth retrying. */

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import type { EnvironmentSpec, ExecOutcome, ExecRequest, InstanceState, ProgressFn, RuntimeDriver, RuntimeInstance } from '../driver.js';
 import { RuntimeUnavailableError } from '../driver.js';
-import { runExec } from './exec.js';
+import { openPty, runExec } from './exec.js';
 import { ensureImage } from './images.js';
 import { LABEL_ENV, LABEL_INSTALL, LABEL_OWNER, containerName, networkName, volumeName } from './labels.js';
 
@@ -194,5 +194,7 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
 
     exec: (environmentId, request: ExecRequest): Promise<ExecOutcome> =>
       call('run a command', () => runExec(docker.getContainer(containerName(environmentId)), docker, request)),
+
+    openPty: (environmentId, request) => call('open a terminal', () => openPty(docker.getContainer(containerName(environmentId)), request)),
   };
 }

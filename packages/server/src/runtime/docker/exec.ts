@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
-import type { ExecOutcome, ExecRequest } from '../driver.js';
+import type { ExecOutcome, ExecRequest, Pty, PtyRequest } from '../driver.js';
 
 /** Collects a stream's bytes up to a cap, remembering whether anything was dropped. */
 class CappedSink extends Writable {
@@ -106,4 +106,35 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number | null> {
     await new Promise((r) => setTimeout(r, 10));
   }
   return null;
+}
+
+/** An interactive process on a TTY: Docker sends the raw terminal bytes, no multiplexing. */
+export async function openPty(container: Docker.Container, req: PtyRequest): Promise<Pty> {
+  const exec = await container.exec({
+    Cmd: req.argv,
+    Env: ['TERM=xterm-256color', ...Object.entries(req.env ?? {}).map(([k, v]) => `${k}=${v}`)],
+    WorkingDir: req.cwd ?? '/workspace',
+    Tty: true,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = await exec.start({ hijack: true, stdin: true, Tty: true });
+  const ended = new Promise<void>((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+  });
+  const resize = async (cols: number, rows: number) => {
+    await exec.resize({ w: cols, h: rows }).catch(() => undefined); // the process may have just exited
+  };
+  await resize(req.cols, req.rows);
+  return {
+    stream,
+    resize,
+    exited: async () => {
+      await ended;
+      return exitCodeOf(exec);
+    },
+  };
 }

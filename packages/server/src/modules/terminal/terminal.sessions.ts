@@ -1,0 +1,171 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import { TerminalClientMessageSchema, type TerminalServerMessage } from '@berth/contracts';
+import { AppError } from '../../errors.js';
+import type { Pty, RuntimeDriver } from '../../runtime/driver.js';
+import { Scrollback } from './scrollback.js';
+
+export interface TerminalOptions {
+  /** How long a shell with no client attached lives on. */
+  graceMs: number;
+  scrollbackBytes: number;
+  maxPerEnvironment: number;
+}
+
+interface Deps {
+  runtime: Pick<RuntimeDriver, 'openPty'>;
+  /** Typing is activity; called at most every few seconds per session. */
+  touch: (environmentId: string) => void;
+  log: FastifyBaseLogger;
+  options: TerminalOptions;
+}
+
+interface Session {
+  environmentId: string;
+  pty: Pty;
+  scrollback: Scrollback;
+  clients: Set<WebSocket>;
+  grace?: NodeJS.Timeout;
+  lastTouch: number;
+}
+
+/** A client this far behind pauses the shell's output until it catches up. */
+const HIGH_WATER = 1024 * 1024;
+const LOW_WATER = 256 * 1024;
+const TOUCH_EVERY_MS = 10_000;
+/** Login shell: bash when the image has it. */
+const SHELL = ['/bin/sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'];
+
+const send = (socket: WebSocket, message: TerminalServerMessage) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(message));
+
+/**
+ * Terminal sessions of this process. A session is a shell on a PTY that
+ * outlives its WebSocket for a grace period, so a dropped client re-attaches to
+ * the same shell and gets the recent output first. Sessions live in this
+ * process's memory: a client must reconnect to the process that holds its shell.
+ */
+export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
+  const sessions = new Map<string, Session>();
+  const opening = new Map<string, Promise<Session>>();
+  const keyOf = (environmentId: string, sessionId: string) => `${environmentId}/${sessionId}`;
+  const countFor = (environmentId: string) => [...sessions.values()].filter((s) => s.environmentId === environmentId).length + [...opening.keys()].filter((k) => k.startsWith(`${environmentId}/`)).length;
+
+  /** Refuses up front when the environment already has as many terminals as allowed. */
+  function checkLimit(environmentId: string, sessionId: string): void {
+    if (!sessions.has(keyOf(environmentId, sessionId)) && countFor(environmentId) >= options.maxPerEnvironment) {
+      throw new AppError('terminal_limit', `An environment may have ${options.maxPerEnvironment} terminals open; close one first`);
+    }
+  }
+
+  async function open(key: string, environmentId: string, size: { cols: number; rows: number }): Promise<Session> {
+    const pty = await runtime.openPty(environmentId, { argv: SHELL, ...size });
+    const session: Session = { environmentId, pty, scrollback: new Scrollback(options.scrollbackBytes), clients: new Set(), lastTouch: 0 };
+    let paused = false;
+    pty.stream.on('data', (chunk: Buffer) => {
+      session.scrollback.push(chunk);
+      for (const client of session.clients) if (client.readyState === client.OPEN) client.send(chunk, { binary: true });
+      if (!paused && [...session.clients].some((c) => c.bufferedAmount > HIGH_WATER)) {
+        paused = true;
+        pty.stream.pause();
+        const check = setInterval(() => {
+          if ([...session.clients].every((c) => c.bufferedAmount < LOW_WATER || c.readyState !== c.OPEN)) {
+            clearInterval(check);
+            paused = false;
+            pty.stream.resume();
+          }
+        }, 20);
+      }
+    });
+    void pty.exited().then((code) => {
+      sessions.delete(key);
+      clearTimeout(session.grace);
+      for (const client of session.clients) {
+        send(client, { type: 'exit', code });
+        client.close(1000, 'shell exited');
+      }
+    });
+    sessions.set(key, session);
+    return session;
+  }
+
+  /** Attaches a WebSocket to the session, opening the shell the first time. */
+  async function attach(socket: WebSocket, environmentId: string, sessionId: string, size: { cols: number; rows: number }): Promise<void> {
+    const key = keyOf(environmentId, sessionId);
+    // Keystrokes that arrive while the shell is being opened are kept, not lost.
+    const early: [Buffer, boolean][] = [];
+    const keep = (data: Buffer, isBinary: boolean) => early.push([data, isBinary]);
+    socket.on('message', keep);
+    let session = sessions.get(key);
+    if (session) {
+      clearTimeout(session.grace);
+      const replay = session.scrollback.contents();
+      if (replay.length > 0) socket.send(replay, { binary: true });
+      await session.pty.resize(size.cols, size.rows);
+    } else {
+      checkLimit(environmentId, sessionId);
+      let pending = opening.get(key);
+      if (!pending) {
+        pending = open(key, environmentId, size).finally(() => opening.delete(key));
+        opening.set(key, pending);
+      }
+      session = await pending;
+    }
+    const s = session;
+    s.clients.add(socket);
+    socket.off('message', keep);
+
+    const receive = (data: Buffer, isBinary: boolean) => {
+      if (isBinary) {
+        s.pty.stream.write(data);
+        if (Date.now() - s.lastTouch > TOUCH_EVERY_MS) {
+          s.lastTouch = Date.now();
+          touch(environmentId);
+        }
+        return;
+      }
+      const parsed = TerminalClientMessageSchema.safeParse(safeJson(data.toString()));
+      if (!parsed.success) {
+        send(socket, { type: 'error', code: 'validation_failed', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+        return;
+      }
+      void s.pty.resize(parsed.data.cols, parsed.data.rows);
+    };
+    const detach = () => {
+      s.clients.delete(socket);
+      if (s.clients.size === 0 && sessions.get(key) === s) {
+        clearTimeout(s.grace);
+        s.grace = setTimeout(() => {
+          log.info({ environmentId, sessionId }, 'terminal session ended after its grace period');
+          sessions.delete(key);
+          s.pty.stream.end();
+        }, options.graceMs);
+      }
+    };
+    socket.on('message', receive);
+    for (const [data, isBinary] of early) receive(data, isBinary);
+    if (socket.readyState !== socket.OPEN) detach();
+    else socket.on('close', detach);
+  }
+
+  /** Ends every shell (server shutdown). */
+  function closeAll(): void {
+    for (const [key, s] of sessions) {
+      clearTimeout(s.grace);
+      for (const client of s.clients) client.close(1001, 'server shutting down');
+      s.pty.stream.end();
+      sessions.delete(key);
+    }
+  }
+
+  return { checkLimit, attach, closeAll, count: () => sessions.size };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export type TerminalSessions = ReturnType<typeof createTerminalSessions>;

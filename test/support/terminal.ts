@@ -1,0 +1,46 @@
+import WebSocket from 'ws';
+import { waitFor } from './wait.js';
+
+/** A terminal WebSocket client that collects everything the shell prints. */
+export class TerminalClient {
+  output = '';
+  messages: { type: string; code?: unknown; message?: string }[] = [];
+  closeCode: number | undefined;
+  readonly opened: Promise<void>;
+  readonly closed: Promise<number>;
+
+  constructor(readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) this.output += data.toString('utf8');
+      else this.messages.push(JSON.parse(data.toString()) as TerminalClient['messages'][number]);
+    });
+    this.opened = new Promise((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { statusCode: res.statusCode })));
+      socket.once('error', reject);
+    });
+    this.closed = new Promise((resolve) => socket.once('close', (code) => resolve((this.closeCode = code))));
+  }
+
+  static open(url: string, headers: Record<string, string>): TerminalClient {
+    return new TerminalClient(new WebSocket(url, { headers }));
+  }
+
+  type(text: string): void {
+    this.socket.send(Buffer.from(text), { binary: true });
+  }
+
+  control(message: unknown): void {
+    this.socket.send(JSON.stringify(message));
+  }
+
+  /** Waits until the output matches, and returns the match. */
+  async expect(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+    return waitFor(`terminal output matching ${pattern} (got ${JSON.stringify(this.output.slice(-300))})`, async () => pattern.exec(this.output) ?? undefined, timeoutMs, 20);
+  }
+
+  close(): Promise<number> {
+    this.socket.close();
+    return this.closed;
+  }
+}

@@ -1,0 +1,145 @@
+import type { Environment } from '@berth/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type Caller, type TestServer } from './support/server.js';
+import { TerminalClient } from './support/terminal.js';
+import { waitFor, waitForStatus } from './support/wait.js';
+
+// Closed sessions stay alive for their grace period and count: this file opens 7 on one environment.
+const MAX_TERMINALS = 8;
+let server: TestServer;
+let base: string;
+let ada: Caller;
+let adaCookie: string;
+let bobCookie: string;
+let env: Environment;
+
+async function cookieFor(username: string, password: string): Promise<string> {
+  const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ username, password }) });
+  return res.headers.get('set-cookie')!.split(';')[0]!;
+}
+
+const terminal = (id: string, query: string, cookie = adaCookie) => TerminalClient.open(`${base.replace('http', 'ws')}/api/v1/environments/${id}/terminal?${query}`, { cookie });
+
+beforeAll(async () => {
+  server = await startTestServer({ BERTH_TERMINAL_MAX_PER_ENVIRONMENT: String(MAX_TERMINALS), BERTH_TERMINAL_GRACE_SECONDS: '60' });
+  base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  await server.createUser('ada', 'ada-password-1234');
+  await server.createUser('bob', 'bob-password-1234');
+  ada = await server.login('ada', 'ada-password-1234');
+  adaCookie = await cookieFor('ada', 'ada-password-1234');
+  bobCookie = await cookieFor('bob', 'bob-password-1234');
+  env = (await ada.post('/api/v1/environments', { type: 'small', name: 'shell' })).json<Environment>();
+  await waitForStatus(ada, env.id, 'running');
+});
+afterAll(() => server.close());
+
+describe('terminal over WebSocket', () => {
+  it('runs a login shell in /workspace with TERM=xterm-256color and echoes what is typed', async () => {
+    const t = terminal(env.id, 'session=basic');
+    await t.opened;
+    t.type('echo "sum=$((2+3)) term=$TERM dir=$(pwd)"\n');
+    await t.expect(/sum=5 term=xterm-256color dir=\/workspace/);
+    await t.close();
+  });
+
+  it('applies resize messages to the terminal size', async () => {
+    const t = terminal(env.id, 'session=sized&cols=90&rows=30');
+    await t.opened;
+    t.type('stty size\n');
+    await t.expect(/30 90/);
+    t.control({ type: 'resize', cols: 132, rows: 43 });
+    t.type('stty size\n');
+    await t.expect(/43 132/);
+    await t.close();
+  });
+
+  it('re-attaches to the same shell after a dropped connection, replaying recent output first', async () => {
+    const first = terminal(env.id, 'session=keep');
+    await first.opened;
+    first.type('MARK=kept-$((40+2)); echo before-drop\n');
+    await first.expect(/before-drop\r?\n/);
+    first.socket.terminate(); // a network drop, not a goodbye
+    await first.closed;
+
+    const again = terminal(env.id, 'session=keep');
+    await again.opened;
+    await again.expect(/before-drop/); // the scrollback arrives before anything new
+    again.type('echo "mark=$MARK"\n');
+    await again.expect(/mark=kept-42/);
+    await again.close();
+
+    const other = terminal(env.id, 'session=fresh');
+    await other.opened;
+    other.type('echo "mark=[$MARK]"\n');
+    await other.expect(/mark=\[\]/);
+    await other.close();
+  });
+
+  it('tells the client the exit code when the shell exits, and closes', async () => {
+    const t = terminal(env.id, 'session=leaving');
+    await t.opened;
+    t.type('exit 7\n');
+    expect(await t.closed).toBe(1000);
+    expect(t.messages).toContainEqual({ type: 'exit', code: 7 });
+  });
+
+  it('answers an invalid control message with an error message and keeps the shell', async () => {
+    const t = terminal(env.id, 'session=sturdy');
+    await t.opened;
+    t.control({ type: 'resize', cols: 100_000, rows: 10 });
+    t.socket.send('not json');
+    await waitFor('two errors', async () => t.messages.filter((m) => m.type === 'error').length === 2);
+    expect(t.messages[0]).toMatchObject({ type: 'error', code: 'validation_failed' });
+    t.type('echo still-here\n');
+    await t.expect(/still-here/);
+    await t.close();
+  });
+
+  it('counts typing as activity', async () => {
+    const before = (await ada.get(`/api/v1/environments/${env.id}`)).json<Environment>().lastActivityAt;
+    const t = terminal(env.id, 'session=busy');
+    await t.opened;
+    t.type('true\n');
+    await waitFor('lastActivityAt to move', async () => (await ada.get(`/api/v1/environments/${env.id}`)).json<Environment>().lastActivityAt !== before);
+    await t.close();
+  });
+});
+
+describe('terminal refusals', () => {
+  it("answers 404 before the upgrade for someone else's environment", async () => {
+    const t = terminal(env.id, 'session=intruder', bobCookie);
+    await expect(t.opened).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('answers 401 without credentials and 400 for bad sizes or session ids', async () => {
+    await expect(TerminalClient.open(`${base.replace('http', 'ws')}/api/v1/environments/${env.id}/terminal`, {}).opened).rejects.toMatchObject({ statusCode: 401 });
+    await expect(terminal(env.id, 'cols=0').opened).rejects.toMatchObject({ statusCode: 400 });
+    await expect(terminal(env.id, 'rows=99999').opened).rejects.toMatchObject({ statusCode: 400 });
+    await expect(terminal(env.id, 'session=../../etc').opened).rejects.toMatchObject({ statusCode: 400 });
+  });
+
+  it('opens at most the limit of terminals per environment when 100 are opened at once, and keeps working', async () => {
+    const own = (await ada.post('/api/v1/environments', { type: 'small', name: 'crowded' })).json<Environment>();
+    await waitForStatus(ada, own.id, 'running');
+    const clients = Array.from({ length: 100 }, (_, i) => terminal(own.id, `session=s${i}`));
+    const results = await Promise.allSettled(clients.map(async (c) => {
+      await c.opened;
+      // Past the limit, a socket that slipped through the first check is told why and closed with 4429.
+      return Promise.race([c.closed.then((code) => `closed ${code}`), c.expect(/\$|#/, 20_000).then(() => 'shell')]);
+    }));
+    const shells = results.filter((r) => r.status === 'fulfilled' && r.value === 'shell').length;
+    const refused = results.filter((r) => (r.status === 'rejected' && (r.reason as { statusCode?: number }).statusCode === 429) || (r.status === 'fulfilled' && r.value === 'closed 4429')).length;
+    expect(shells).toBe(MAX_TERMINALS);
+    expect(refused).toBe(100 - MAX_TERMINALS);
+    expect((await ada.get('/healthz')).statusCode).toBe(200);
+    await Promise.all(clients.map((c) => c.socket.readyState === c.socket.OPEN ? c.close() : undefined));
+  }, 60_000);
+
+  it('answers 409 environment_not_running for a stopped environment', async () => {
+    const stopped = (await ada.post('/api/v1/environments', { type: 'small', name: 'sleepy' })).json<Environment>();
+    await waitForStatus(ada, stopped.id, 'running');
+    await ada.post(`/api/v1/environments/${stopped.id}/stop`);
+    await waitForStatus(ada, stopped.id, 'stopped');
+    await expect(terminal(stopped.id, 'session=x').opened).rejects.toMatchObject({ statusCode: 409 });
+  });
+});
