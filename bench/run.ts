@@ -5,6 +5,7 @@
  *
  *   BENCH_RUNS (default 10)        create → running samples
  *   BENCH_EXEC_RUNS (default 30)   exec round trips
+ *   BENCH_KEYSTROKES (default 200) terminal echo samples
  *   BENCH_DATABASE_URL             benchmark on PostgreSQL instead of embedded PGlite
  */
 import { randomUUID } from 'node:crypto';
@@ -15,6 +16,7 @@ import { startBenchServer, type BenchServer } from './server.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const EXEC_RUNS = Number(process.env.BENCH_EXEC_RUNS ?? 30);
+const KEYSTROKES = Number(process.env.BENCH_KEYSTROKES ?? 200);
 const docker = new Docker();
 
 const median = (xs: number[]) => quantile(xs, 0.5);
@@ -97,6 +99,38 @@ async function berthCreate(server: BenchServer): Promise<{ ms: number; id: strin
   return { ms, id };
 }
 
+/** Keystroke echo over the terminal WebSocket: send one byte, time until it comes back. */
+async function berthKeystrokes(server: BenchServer, id: string, count: number): Promise<number[]> {
+  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/environments/${id}/terminal?session=bench`, { headers: server.headers });
+  let output = '';
+  let waiting: (() => void) | undefined;
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary) return;
+    output += data.toString();
+    waiting?.();
+  });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const until = (predicate: () => boolean) =>
+    new Promise<void>((resolve) => {
+      waiting = () => predicate() && resolve();
+      waiting();
+    });
+  // A quiet shell: no prompt redraws in the way of the echo.
+  ws.send(Buffer.from("PS1='$ '; echo ready\n"), { binary: true });
+  await until(() => output.includes('ready\r\n'));
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = String.fromCharCode(97 + (i % 26));
+    output = '';
+    const t0 = performance.now();
+    ws.send(Buffer.from(key), { binary: true });
+    await until(() => output.includes(key));
+    samples.push(performance.now() - t0);
+  }
+  ws.close();
+  return samples;
+}
+
 async function berthExec(server: BenchServer, id: string): Promise<number> {
   return time(async () => {
     const res = await server.fetch(`/api/v1/environments/${id}/exec`, { method: 'POST', body: JSON.stringify({ command: ['echo', 'ok'] }) });
@@ -121,6 +155,7 @@ async function main(): Promise<void> {
   const berthCreates: number[] = [];
   const floorExecs: number[] = [];
   const berthExecs: number[] = [];
+  const keystrokes: number[] = [];
   try {
     // Warm both paths once (the owner network, image metadata, JIT) before measuring.
     await (await floorCreate(floorNet)).cleanup();
@@ -146,6 +181,7 @@ async function main(): Promise<void> {
       floorExecs.push(await floorExec(target.container));
       berthExecs.push(await berthExec(server, env.id));
     }
+    keystrokes.push(...(await berthKeystrokes(server, env.id, KEYSTROKES)));
     await target.cleanup();
     await server.remove(env.id);
   } finally {
@@ -158,6 +194,8 @@ async function main(): Promise<void> {
   console.log(row('berth: API create → running', berthCreates, floorCreates, 1.5));
   console.log(row('floor: Engine API exec echo ok', floorExecs));
   console.log(row('berth: API exec echo ok', berthExecs, floorExecs, 1.3));
+  const p50 = median(keystrokes);
+  console.log(`${row('berth: terminal keystroke echo', keystrokes)}   budget 15 ms p50: ${p50 <= 15 ? 'within' : 'OVER'}`);
   console.log('');
 }
 

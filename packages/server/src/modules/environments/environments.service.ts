@@ -169,13 +169,15 @@ export function createEnvironmentsService(deps: Deps) {
       maxOutputBytes: deps.execMaxOutputBytes,
     });
     // The command itself is not recorded: it may carry secrets. Which program ran, where, and how it ended is.
-    await audit.record(
-      ctx,
-      'environment.exec',
-      { targetType: 'environment', targetId: id, metadata: { program: argv[0], cwd: body.cwd ?? '/workspace', exitCode: result.exitCode, timedOut: result.timedOut } },
-      true,
-    );
-    await environmentsRepo.touchActivity(db, id);
+    await Promise.all([
+      audit.record(
+        ctx,
+        'environment.exec',
+        { targetType: 'environment', targetId: id, metadata: { program: argv[0], cwd: body.cwd ?? '/workspace', exitCode: result.exitCode, timedOut: result.timedOut } },
+        true,
+      ),
+      environmentsRepo.touchActivity(db, id),
+    ]);
     return result;
   }
 

@@ -30,16 +30,17 @@ class CappedSink extends Writable {
 }
 
 /**
- * Runs a command in a container and buffers its output. The command runs under
- * a small sh wrapper that records its process group, so a timeout can kill the
- * whole tree it started, not just the first process.
+ * Runs a command in a container and buffers its output. The command carries a
+ * random marker in its environment, inherited by everything it starts, so a
+ * timeout can find and kill the whole tree (even processes that left its
+ * process group) without wrapping the command in anything.
  */
 export async function runExec(container: Docker.Container, docker: Docker, req: ExecRequest): Promise<ExecOutcome> {
   const started = Date.now();
-  const pidFile = `/tmp/.berth-exec-${randomBytes(6).toString('hex')}`;
+  const marker = `${EXEC_MARKER}=${randomBytes(8).toString('hex')}`;
   const exec = await container.exec({
-    Cmd: ['/bin/sh', '-c', `echo $$ > ${pidFile}; "$@"; s=$?; rm -f ${pidFile}; exit $s`, 'sh', ...req.argv],
-    Env: Object.entries(req.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    Cmd: req.argv,
+    Env: [...Object.entries(req.env ?? {}).map(([k, v]) => `${k}=${v}`), marker],
     WorkingDir: req.cwd ?? '/workspace',
     AttachStdout: true,
     AttachStderr: true,
@@ -69,7 +70,7 @@ export async function runExec(container: Docker.Container, docker: Docker, req: 
 
   let exitCode: number | null = null;
   if (timedOut) {
-    await killGroup(container, pidFile);
+    await killMarked(container, marker);
   } else {
     exitCode = await exitCodeOf(exec);
   }
@@ -83,9 +84,13 @@ export async function runExec(container: Docker.Container, docker: Docker, req: 
   };
 }
 
-async function killGroup(container: Docker.Container, pidFile: string): Promise<void> {
+const EXEC_MARKER = 'BERTH_EXEC_ID';
+
+/** Kills every process whose environment carries the marker. */
+async function killMarked(container: Docker.Container, marker: string): Promise<void> {
+  const script = `for d in /proc/[0-9]*; do tr '\\0' '\\n' < "$d/environ" 2>/dev/null | grep -qx '${marker}' && kill -KILL "\${d#/proc/}" 2>/dev/null; done; exit 0`;
   const killer = await container.exec({
-    Cmd: ['/bin/sh', '-c', `p=$(cat ${pidFile} 2>/dev/null) && kill -KILL -$p 2>/dev/null; rm -f ${pidFile}`],
+    Cmd: ['/bin/sh', '-c', script],
     AttachStdout: true,
     AttachStderr: true,
   });
