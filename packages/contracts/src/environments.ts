@@ -92,6 +92,20 @@ export const ExecResultSchema = z
   })
   .meta({ id: 'ExecResult' });
 
+export const EnvironmentStatsSchema = z
+  .object({
+    cpuPercent: z.number().describe('Share of one CPU over the last sampling interval, in percent (can exceed 100 with several vCPUs)'),
+    memoryBytes: z.number().int(),
+    memoryLimitBytes: z.number().int(),
+    pids: z.number().int(),
+    networkRxBytes: z.number().int(),
+    networkTxBytes: z.number().int(),
+    blockReadBytes: z.number().int(),
+    blockWriteBytes: z.number().int(),
+  })
+  .meta({ id: 'EnvironmentStats' });
+
+export type EnvironmentStats = z.infer<typeof EnvironmentStatsSchema>;
 export type Environment = z.infer<typeof EnvironmentSchema>;
 export type EnvironmentStatus = (typeof ENVIRONMENT_STATUSES)[number];
 export type DesiredState = (typeof DESIRED_STATES)[number];

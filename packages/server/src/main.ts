@@ -31,6 +31,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
   const address = await app.listen({ host: config.host, port: config.port });
   services.worker.start();
   services.resync.start(config.resyncSeconds * 1000);
+  services.idle.start(60_000);
   const url = config.publicUrl ?? address;
   app.log.info({ url, database: database.kind, dataDir: database.kind === 'pglite' ? config.dataDir : undefined }, 'Berth is listening');
   if (boot.adminCreated) {
@@ -52,6 +53,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     await app.close();
+    services.idle.stop();
     await services.resync.stop();
     await services.worker.stop();
     await database.close();

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import { createEventBus } from './control/event-bus.js';
+import { createIdleStopper } from './control/idle.js';
 import { createReconciler } from './control/reconciler.js';
 import { createResync } from './control/resync.js';
 import { createWorkQueueRepo } from './control/work-queue.repo.js';
@@ -82,10 +83,12 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     log,
     options: config.terminal,
   });
+  const idle = createIdleStopper({ db, environmentsRepo, eventsRepo, audit, changed, log });
   return {
     audit,
     usersRepo,
     terminals,
+    idle,
     bus,
     worker,
     resync,

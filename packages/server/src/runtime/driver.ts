@@ -58,6 +58,17 @@ export interface PtyRequest {
   env?: Record<string, string>;
 }
 
+export interface InstanceStats {
+  cpuPercent: number;
+  memoryBytes: number;
+  memoryLimitBytes: number;
+  pids: number;
+  networkRxBytes: number;
+  networkTxBytes: number;
+  blockReadBytes: number;
+  blockWriteBytes: number;
+}
+
 export type ProgressFn = (message: string) => void;
 
 export interface RuntimeDriver {
@@ -79,6 +90,8 @@ export interface RuntimeDriver {
   /** Removes the networks of owners not in `keepOwners` that no instance uses any more. */
   pruneNetworks(keepOwners: ReadonlySet<string>): Promise<void>;
   exec(environmentId: string, request: ExecRequest): Promise<ExecOutcome>;
+  /** Current resource use of a running instance. */
+  stats(environmentId: string): Promise<InstanceStats>;
   /** Starts an interactive process on a pseudo-terminal. */
   openPty(environmentId: string, request: PtyRequest): Promise<Pty>;
 }

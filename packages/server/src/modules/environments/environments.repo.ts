@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { DesiredState } from '@berth/contracts';
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { environments, users } from '../../db/schema.js';
+import { environments, quotas, users } from '../../db/schema.js';
 import { ConflictError } from '../../errors.js';
 
 export type EnvironmentRow = typeof environments.$inferSelect;
@@ -87,6 +87,31 @@ export function createEnvironmentsRepo() {
 
     async touchActivity(db: Db, id: string): Promise<void> {
       await db.update(environments).set({ lastActivityAt: sql`now()` }).where(eq(environments.id, id));
+    },
+
+    /**
+     * Running environments whose owner's idle timeout has passed since their last
+     * activity (or their start, when nobody touched them yet).
+     */
+    async listIdle(db: Db): Promise<{ id: string; ownerId: string; idleMinutes: number; timeoutMinutes: number }[]> {
+      const idleSince = sql`coalesce(${environments.lastActivityAt}, ${environments.startedAt}, ${environments.createdAt})`;
+      return db
+        .select({
+          id: environments.id,
+          ownerId: environments.ownerId,
+          idleMinutes: sql<number>`floor(extract(epoch from now() - ${idleSince}) / 60)::int`,
+          timeoutMinutes: quotas.idleTimeoutMinutes,
+        })
+        .from(environments)
+        .innerJoin(quotas, eq(quotas.userId, environments.ownerId))
+        .where(
+          and(
+            eq(environments.desiredState, 'running'),
+            eq(environments.status, 'running'),
+            sql`${quotas.idleTimeoutMinutes} > 0`,
+            sql`${idleSince} < now() - make_interval(mins => ${quotas.idleTimeoutMinutes})`,
+          ),
+        );
     },
 
     /** Every environment that is not finished being deleted, for resync. */

@@ -2,6 +2,7 @@ import {
   CreateEnvironmentBodySchema,
   EnvironmentListSchema,
   EnvironmentSchema,
+  EnvironmentStatsSchema,
   EventListSchema,
   EventsQuerySchema,
   ExecBodySchema,
@@ -60,6 +61,12 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus }: { en
     '/environments/:id/events/ws',
     { websocket: true, schema: { tags, summary: 'WebSocket: replays events after `since`, then follows live', params: IdParamsSchema, querystring: EventsQuerySchema } },
     (socket, request) => followEvents(socket, request, { environments, bus }),
+  );
+
+  app.get(
+    '/environments/:id/stats',
+    { schema: { tags, summary: 'Current CPU, memory, pids, network and block I/O of a running environment', params: IdParamsSchema, response: responses({ 200: EnvironmentStatsSchema }) } },
+    (request) => environments.stats(request.ctx, request.params.id),
   );
 
   app.post(

@@ -1,4 +1,4 @@
-import type { CreateEnvironmentBody, Environment, EnvironmentEvent, ExecBody, ExecResult } from '@berth/contracts';
+import type { CreateEnvironmentBody, Environment, EnvironmentEvent, EnvironmentStats, ExecBody, ExecResult } from '@berth/contracts';
 import { requireActor, type Actor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { AppError, ConflictError, NotFoundError } from '../../errors.js';
@@ -19,7 +19,7 @@ interface Deps {
   eventsRepo: EnvironmentEventsRepo;
   quotasRepo: Pick<QuotasRepo, 'lock' | 'usage'>;
   machineTypesRepo: Pick<MachineTypesRepo, 'lock'>;
-  runtime: Pick<RuntimeDriver, 'ping' | 'exec'>;
+  runtime: Pick<RuntimeDriver, 'ping' | 'exec' | 'stats'>;
   audit: AuditService;
   defaultImage: string;
   execMaxOutputBytes: number;
@@ -181,7 +181,12 @@ export function createEnvironmentsService(deps: Deps) {
     return result;
   }
 
-  return { create, list, get, lifecycle, events, exec, visible, running, touch };
+  async function stats(ctx: RequestContext, id: string): Promise<EnvironmentStats> {
+    await running(ctx, id);
+    return deps.runtime.stats(id);
+  }
+
+  return { create, list, get, lifecycle, events, exec, stats, visible, running, touch };
 }
 
 export type EnvironmentsService = ReturnType<typeof createEnvironmentsService>;
