@@ -10,3 +10,4 @@ export * from './machine-types.js';
 export * from './quotas.js';
 export * from './environments.js';
 export * from './terminal.js';
+export * from './files.js';

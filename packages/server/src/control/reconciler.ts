@@ -4,6 +4,9 @@ import type { EnvironmentEventsRepo, NewEvent } from '../modules/environments/en
 import type { EnvironmentRow, EnvironmentsRepo } from '../modules/environments/environments.repo.js';
 import type { RuntimeDriver } from '../runtime/driver.js';
 
+/** Reaching the desired state clears the failures on the way there. */
+const SETTLED = { attempts: 0, lastError: null };
+
 interface Deps {
   db: Db;
   environmentsRepo: Pick<EnvironmentsRepo, 'get' | 'update'>;
@@ -42,7 +45,7 @@ export function createReconciler(deps: Deps) {
     if (env.status === 'deleted') return;
     await setStatus(env, 'deleting');
     await runtime.remove(env.id, { workspace: true });
-    await setStatus(env, 'deleted', { containerId: null }, { message: 'deleted with its workspace' });
+    await setStatus(env, 'deleted', { containerId: null, ...SETTLED }, { message: 'deleted with its workspace' });
   }
 
   async function toStopped(env: EnvironmentRow) {
@@ -51,14 +54,14 @@ export function createReconciler(deps: Deps) {
       await setStatus(env, 'stopping');
       await runtime.stop(env.id, deps.stopGraceSeconds);
     }
-    await setStatus(env, 'stopped');
+    await setStatus(env, 'stopped', SETTLED);
   }
 
   async function toRunning(env: EnvironmentRow) {
     let instance = await runtime.inspect(env.id);
     const restartPending = !!env.restartRequestedAt && (!env.startedAt || env.restartRequestedAt > env.startedAt);
     if (instance?.state === 'running' && !restartPending) {
-      if (env.status !== 'running') await setStatus(env, 'running');
+      if (env.status !== 'running' || env.attempts > 0) await setStatus(env, 'running', SETTLED);
       return;
     }
     if (instance?.state === 'running' && restartPending) {
@@ -86,7 +89,7 @@ export function createReconciler(deps: Deps) {
     await runtime.start(env.id);
     instance = await runtime.inspect(env.id);
     if (instance?.state !== 'running') throw new Error(`the environment exited right after starting (exit code ${instance?.exitCode ?? 'unknown'})`);
-    await setStatus(env, 'running', { startedAt: new Date(), attempts: 0, lastError: null });
+    await setStatus(env, 'running', { startedAt: new Date(), ...SETTLED });
   }
 
   const steps: Record<DesiredState, (env: EnvironmentRow) => Promise<void>> = {

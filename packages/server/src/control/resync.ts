@@ -5,7 +5,7 @@ import type { RuntimeDriver } from '../runtime/driver.js';
 
 interface Deps {
   db: Db;
-  environmentsRepo: Pick<EnvironmentsRepo, 'listLive' | 'markDue'>;
+  environmentsRepo: Pick<EnvironmentsRepo, 'listLive' | 'markDue' | 'expediteQueued'>;
   runtime: Pick<RuntimeDriver, 'list' | 'listWorkspaces' | 'remove' | 'pruneNetworks'>;
   wake: () => void;
   log: FastifyBaseLogger;
@@ -56,13 +56,25 @@ export function createResync({ db, environmentsRepo, runtime, wake, log }: Deps)
 
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<unknown> | undefined;
+  let failing = false;
   return {
     resync,
     /** Runs now, then every `intervalMs`, one pass at a time. */
     start(intervalMs: number): void {
       const tick = () => {
         current = resync()
-          .catch((err: unknown) => log.warn({ err }, 'resync failed; will try again'))
+          .then(async () => {
+            // The runtime is back after an outage: retry what is waiting out a backoff now, not in a minute.
+            if (failing) {
+              await environmentsRepo.expediteQueued(db);
+              wake();
+            }
+            failing = false;
+          })
+          .catch((err: unknown) => {
+            failing = true;
+            log.warn({ err }, 'resync failed; will try again');
+          })
           .finally(() => {
             if (timer !== undefined) timer = setTimeout(tick, intervalMs);
           });

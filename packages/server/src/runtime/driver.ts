@@ -90,6 +90,10 @@ export interface RuntimeDriver {
   /** Removes the networks of owners not in `keepOwners` that no instance uses any more. */
   pruneNetworks(keepOwners: ReadonlySet<string>): Promise<void>;
   exec(environmentId: string, request: ExecRequest): Promise<ExecOutcome>;
+  /** A tar stream of a file or folder in the instance (works whether or not it runs). */
+  readArchive(environmentId: string, path: string): Promise<NodeJS.ReadableStream>;
+  /** Unpacks a tar stream into an existing folder of the instance. */
+  writeArchive(environmentId: string, dir: string, tar: NodeJS.ReadableStream): Promise<void>;
   /** Current resource use of a running instance. */
   stats(environmentId: string): Promise<InstanceStats>;
   /** Starts an interactive process on a pseudo-terminal. */

@@ -119,6 +119,11 @@ export function createEnvironmentsRepo() {
       return db.select().from(environments).where(ne(environments.status, 'deleted'));
     },
 
+    /** Makes every environment waiting out a retry backoff due now. */
+    async expediteQueued(db: Db): Promise<void> {
+      await db.update(environments).set({ reconcileAfter: sql`now()` }).where(sql`${environments.reconcileAfter} > now()`);
+    },
+
     /** Makes these environments due for a reconcile now (resync found them out of step). */
     async markDue(db: Db, ids: string[]): Promise<void> {
       if (ids.length === 0) return;

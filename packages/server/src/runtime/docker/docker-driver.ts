@@ -25,10 +25,28 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE' || (statusOf(err) ?? 0) >= 500) {
+    // Only "cannot reach the engine" is an outage; an engine that answers 500 refused this request, and retrying forever would hide it.
+    const status = statusOf(err) ?? 0;
+    if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT' || status === 502 || status === 503 || status === 504) {
       throw new RuntimeUnavailableError(`Docker engine unavailable while trying to ${what}: ${(err as Error).message}`);
     }
     throw err;
+  }
+}
+
+async function ignoreConflict(op: Promise<unknown>): Promise<void> {
+  try {
+    await op;
+  } catch (err) {
+    if (statusOf(err) !== 409) throw err; // created meanwhile by another process
+  }
+}
+
+async function ignoreMissing(op: Promise<unknown>): Promise<void> {
+  try {
+    await op;
+  } catch (err) {
+    if (statusOf(err) !== 404) throw err;
   }
 }
 
@@ -36,9 +54,10 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
   const installFilter = `${LABEL_INSTALL}=${installId}`;
 
   /**
-   * The engine accepts several networks with one name unless asked not to, and
-   * then refuses to attach a container to the ambiguous name. Reconciles of one
-   * owner's environments run side by side, so they share one pending creation.
+   * The owner's network id. The engine accepts several networks with one name
+   * and then refuses an ambiguous name, so: reconciles in this process share one
+   * pending creation, every process picks the oldest network of that name (and
+   * removes any later duplicate another process made), and containers attach by id.
    */
   const creatingNetworks = new Map<string, Promise<string>>();
   function ensureNetwork(ownerId: string): Promise<string> {
@@ -52,17 +71,16 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
   }
 
   async function findOrCreateNetwork(name: string, ownerId: string): Promise<string> {
-    try {
-      await docker.getNetwork(name).inspect();
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
-      try {
-        await docker.createNetwork({ Name: name, CheckDuplicate: true, Driver: 'bridge', Labels: { [LABEL_INSTALL]: installId, [LABEL_OWNER]: ownerId } });
-      } catch (createErr) {
-        if (statusOf(createErr) !== 409) throw createErr; // created meanwhile by another process
-      }
+    const named = async () => (await docker.listNetworks({ filters: { name: [name] } })).filter((n) => n.Name === name);
+    let found = await named();
+    if (found.length === 0) {
+      await ignoreConflict(docker.createNetwork({ Name: name, CheckDuplicate: true, Driver: 'bridge', Labels: { [LABEL_INSTALL]: installId, [LABEL_OWNER]: ownerId } }));
+      found = await named();
     }
-    return name;
+    const [oldest, ...duplicates] = found.sort((a, b) => String(a.Created).localeCompare(String(b.Created)) || a.Id.localeCompare(b.Id));
+    for (const dup of duplicates) await docker.getNetwork(dup.Id).remove().catch(() => undefined); // in use: the next pass removes it
+    if (!oldest) throw new Error(`network ${name} vanished while being created`);
+    return oldest.Id;
   }
 
   async function ensureVolume(spec: EnvironmentSpec): Promise<string> {
@@ -113,7 +131,7 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
               NanoCpus: spec.vcpus * 1_000_000_000,
               PidsLimit: PIDS_LIMIT,
               Mounts: [{ Type: 'volume', Source: volume, Target: '/workspace' }],
-              NetworkMode: network,
+              NetworkMode: network, // an id: a name may be ambiguous for a moment
               RestartPolicy: { Name: 'no' },
             },
           });
@@ -142,19 +160,17 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
         }
       }),
 
+    // By label, not by name: whatever carries this environment's labels goes, whatever it is called.
     remove: (environmentId, { workspace }) =>
       call('remove the environment', async () => {
-        try {
-          await docker.getContainer(containerName(environmentId)).remove({ force: true });
-        } catch (err) {
-          if (statusOf(err) !== 404) throw err;
-        }
+        const filters = { label: [installFilter, `${LABEL_ENV}=${environmentId}`] };
+        const containers = await docker.listContainers({ all: true, filters });
+        const ids = containers.length > 0 ? containers.map((c) => c.Id) : [containerName(environmentId)];
+        for (const id of ids) await ignoreMissing(docker.getContainer(id).remove({ force: true }));
         if (!workspace) return;
-        try {
-          await docker.getVolume(volumeName(environmentId)).remove();
-        } catch (err) {
-          if (statusOf(err) !== 404) throw err;
-        }
+        const { Volumes } = await docker.listVolumes({ filters });
+        const volumes = new Set([volumeName(environmentId), ...(Volumes ?? []).map((v) => v.Name)]);
+        for (const name of volumes) await ignoreMissing(docker.getVolume(name).remove());
       }),
 
     inspect: (environmentId) => call('inspect the environment', () => inspect(environmentId)),
@@ -195,6 +211,13 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
 
     exec: (environmentId, request: ExecRequest): Promise<ExecOutcome> =>
       call('run a command', () => runExec(docker.getContainer(containerName(environmentId)), docker, request)),
+
+    readArchive: (environmentId, path) => call('read files', () => docker.getContainer(containerName(environmentId)).getArchive({ path })),
+
+    writeArchive: (environmentId, dir, tar) =>
+      call('write files', async () => {
+        await docker.getContainer(containerName(environmentId)).putArchive(tar, { path: dir });
+      }),
 
     stats: (environmentId) =>
       call('read resource use', async () => toStats(await docker.getContainer(containerName(environmentId)).stats({ stream: false }))),

@@ -1,0 +1,181 @@
+import type { AuditEntry, Environment, ExecResult } from '@berth/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from './support/problem.js';
+import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { waitFor, waitForStatus } from './support/wait.js';
+
+const PASSWORD = 'a-long-enough-password';
+/** The per-stream output cap this file's server runs with. */
+const MAX_OUTPUT_BYTES = 1000;
+
+let server: TestServer;
+let admin: Caller;
+let owner: Caller;
+let stranger: Caller;
+let envId: string;
+
+beforeAll(async () => {
+  server = await startTestServer({ BERTH_EXEC_MAX_OUTPUT_BYTES: String(MAX_OUTPUT_BYTES) });
+  admin = await server.login(ADMIN.username, ADMIN.password);
+  const ownerId = await server.createUser('exec-owner', PASSWORD);
+  await server.createUser('exec-stranger', PASSWORD);
+  owner = await server.login('exec-owner', PASSWORD);
+  stranger = await server.login('exec-stranger', PASSWORD);
+  // Room for the shared environment plus the ones single tests make.
+  expect((await admin.patch(`/api/v1/users/${ownerId}/quota`, { credits: 10 })).statusCode).toBe(200);
+  envId = await runningEnvironment();
+});
+afterAll(() => server?.close());
+
+async function runningEnvironment(): Promise<string> {
+  const res = await owner.post('/api/v1/environments', { type: 'small' });
+  expect(res.statusCode, res.body).toBe(202);
+  const id = res.json<Environment>().id;
+  await waitForStatus(owner, id, 'running');
+  return id;
+}
+
+async function exec(body: Record<string, unknown>, id = envId, caller = owner): Promise<ExecResult> {
+  const res = await caller.post(`/api/v1/environments/${id}/exec`, body);
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json<ExecResult>();
+}
+
+/** Command lines of the processes in the environment whose arguments match `pattern` (busybox ps prints full command lines). */
+async function processesMatching(pattern: RegExp): Promise<string[]> {
+  const ps = await exec({ command: ['ps'] });
+  expect(ps).toMatchObject({ exitCode: 0, truncated: false });
+  return ps.stdout.split('\n').filter((line) => pattern.test(line));
+}
+
+describe('POST /api/v1/environments/:id/exec', () => {
+  it('runs an argv command and returns its exit code, stdout and stderr separately', async () => {
+    const result = await exec({ command: ['sh', '-c', 'echo to-out; echo to-err >&2; exit 7'] });
+    expect(result).toMatchObject({ exitCode: 7, stdout: 'to-out\n', stderr: 'to-err\n', timedOut: false, truncated: false });
+    expect(result.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('passes argv elements through verbatim, without a shell interpreting them', async () => {
+    const result = await exec({ command: ['echo', '$HOME', '; exit 9', '`id`'] });
+    expect(result).toMatchObject({ exitCode: 0, stdout: '$HOME ; exit 9 `id`\n', stderr: '' });
+  });
+
+  it('runs a string command through bash -lc', async () => {
+    const result = await exec({ command: 'echo $((1+2)); exit 3' });
+    expect(result).toMatchObject({ exitCode: 3, stdout: '3\n', stderr: '', timedOut: false });
+  });
+
+  it('runs in /workspace by default', async () => {
+    expect(await exec({ command: ['pwd'] })).toMatchObject({ exitCode: 0, stdout: '/workspace\n' });
+  });
+
+  it('runs in the requested cwd', async () => {
+    await exec({ command: 'mkdir -p /workspace/sub/dir' });
+    expect(await exec({ command: ['pwd'], cwd: '/workspace/sub/dir' })).toMatchObject({ exitCode: 0, stdout: '/workspace/sub/dir\n' });
+    expect(await exec({ command: 'pwd', cwd: '/tmp' })).toMatchObject({ exitCode: 0, stdout: '/tmp\n' });
+  });
+
+  it('sets the requested environment variables, values verbatim', async () => {
+    const result = await exec({ command: ['sh', '-c', 'printf "%s|%s" "$GREETING" "$OTHER_1"'], env: { GREETING: 'hello world', OTHER_1: 'a=b $x' } });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'hello world|a=b $x' });
+  });
+
+  it('feeds stdin to the process and closes it', async () => {
+    const input = 'line one\nline two\n';
+    expect(await exec({ command: ['cat'], stdin: input })).toMatchObject({ exitCode: 0, stdout: input, timedOut: false });
+    expect(await exec({ command: 'wc -l', stdin: input })).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^\s*2\n$/) });
+  });
+
+  it('kills a command that outlives timeoutMs and reports timedOut with no exit code', async () => {
+    const result = await exec({ command: ['sleep', '30'], timeoutMs: 500 });
+    expect(result).toMatchObject({ timedOut: true, exitCode: null });
+
+    // The kill is asynchronous inside the kernel; the process would otherwise live 30 s, so 5 s tells them apart.
+    await waitFor('the timed-out sleep 30 to be gone', async () => (await processesMatching(/sleep 30\b/)).length === 0, 5000);
+  });
+
+  it('kills background children of a timed-out command too (its whole process group), keeping the output it wrote', async () => {
+    const result = await exec({ command: 'sleep 47 & echo started; sleep 48', timeoutMs: 2000 });
+    expect(result).toMatchObject({ timedOut: true, exitCode: null, stdout: 'started\n' });
+
+    await waitFor('the timed-out command and its background child to be gone', async () => (await processesMatching(/sleep 4[78]\b/)).length === 0, 5000);
+  });
+
+  it('keeps output up to the cap and says it truncated the rest', async () => {
+    const result = await exec({ command: 'yes 0123456789 | head -c 5000; echo small >&2' });
+    expect(result).toMatchObject({ exitCode: 0, truncated: true, stderr: 'small\n' });
+    expect(result.stdout).toHaveLength(MAX_OUTPUT_BYTES);
+    expect(result.stdout).toBe('0123456789\n'.repeat(100).slice(0, MAX_OUTPUT_BYTES));
+  });
+
+  it('does not report truncation for output exactly at the cap', async () => {
+    const result = await exec({ command: `yes 0123456789 | head -c ${MAX_OUTPUT_BYTES}` });
+    expect(result).toMatchObject({ exitCode: 0, truncated: false });
+    expect(result.stdout).toHaveLength(MAX_OUTPUT_BYTES);
+  });
+
+  it('answers 409 environment_not_running for a stopped environment', async () => {
+    const id = await runningEnvironment();
+    expect((await owner.post(`/api/v1/environments/${id}/stop`)).statusCode).toBe(202);
+    await waitForStatus(owner, id, 'stopped');
+
+    expectProblem(await owner.post(`/api/v1/environments/${id}/exec`, { command: ['true'] }), 409, 'environment_not_running');
+  });
+
+  it("answers 404 not_found for someone else's environment, and runs nothing", async () => {
+    const res = await stranger.post(`/api/v1/environments/${envId}/exec`, { command: ['touch', '/workspace/stranger-was-here'] });
+    expectProblem(res, 404, 'not_found');
+
+    expect(await exec({ command: 'test -e /workspace/stranger-was-here' })).toMatchObject({ exitCode: 1 });
+  });
+
+  it('answers 404 not_found for an environment that does not exist', async () => {
+    expectProblem(await owner.post('/api/v1/environments/00000000-0000-4000-8000-000000000000/exec', { command: ['true'] }), 404, 'not_found');
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['an empty argv', { command: [] }],
+    ['an empty string command', { command: '' }],
+    ['timeoutMs 0', { command: ['true'], timeoutMs: 0 }],
+    ['timeoutMs over 600000', { command: ['true'], timeoutMs: 600_001 }],
+    ['an unknown field', { command: ['true'], shell: '/bin/sh' }],
+    ["an env var name containing '='", { command: ['true'], env: { 'A=B': 'x' } }],
+    ['an env var name starting with a digit', { command: ['true'], env: { '1A': 'x' } }],
+    ['no command', { cwd: '/tmp' }],
+  ])('answers 400 validation_failed for %s', async (_what, body) => {
+    expectProblem(await owner.post(`/api/v1/environments/${envId}/exec`, body), 400, 'validation_failed');
+  });
+});
+
+describe('exec bookkeeping', () => {
+  it('records the environment activity', async () => {
+    const id = await runningEnvironment();
+    expect((await owner.get(`/api/v1/environments/${id}`)).json<Environment>().lastActivityAt).toBeNull();
+
+    await exec({ command: ['true'] }, id);
+
+    const after = (await owner.get(`/api/v1/environments/${id}`)).json<Environment>();
+    expect(after.lastActivityAt).not.toBeNull();
+    expect(Number.isNaN(Date.parse(after.lastActivityAt!))).toBe(false);
+  });
+
+  it('writes an environment.exec audit row without the command arguments, env values or stdin', async () => {
+    const secret = 'hunter2-argument-secret';
+    await exec({ command: ['echo', secret] });
+    await exec({ command: `echo ${secret}-string`, env: { TOKEN: `${secret}-env` }, stdin: `${secret}-stdin`, cwd: '/tmp' });
+
+    const res = await admin.get(`/api/v1/audit?action=environment.exec&targetId=${envId}&limit=500`);
+    expect(res.statusCode, res.body).toBe(200);
+    const [stringRow, argvRow] = res.json<{ items: AuditEntry[] }>().items;
+    expect(argvRow).toMatchObject({
+      action: 'environment.exec',
+      actorUsername: 'exec-owner',
+      targetType: 'environment',
+      targetId: envId,
+      success: true,
+      metadata: { program: 'echo', cwd: '/workspace', exitCode: 0, timedOut: false },
+    });
+    expect(stringRow).toMatchObject({ success: true, metadata: { program: 'bash', cwd: '/tmp', exitCode: 0 } });
+    expect(JSON.stringify(res.json())).not.toContain(secret);
+  });
+});
