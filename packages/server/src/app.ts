@@ -12,6 +12,7 @@ import { registerProblemHandlers } from './http/problem.js';
 import type { App } from './http/types.js';
 import { registerAuditRoutes } from './modules/audit/audit.routes.js';
 import { registerAuthRoutes } from './modules/auth/auth.routes.js';
+import { registerFilesRoutes } from './modules/files/files.routes.js';
 import { registerEnvironmentsRoutes } from './modules/environments/environments.routes.js';
 import { registerMachineTypesRoutes } from './modules/machine-types/machine-types.routes.js';
 import { registerQuotasRoutes } from './modules/quotas/quotas.routes.js';
@@ -26,7 +27,7 @@ import { VERSION } from './version.js';
 export interface AppDeps {
   database: Pick<Database, 'ping' | 'kind'>;
   services: Services;
-  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl' | 'trustProxy'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl' | 'trustProxy' | 'maxArchiveBytes'>;
   /** Omitted: no request logging (tests). */
   logger?: FastifyBaseLogger;
 }
@@ -79,6 +80,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
       registerMachineTypesRoutes(api, { machineTypes: services.machineTypes });
       registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus });
       registerTerminalRoutes(api, { environments: services.environments, terminals: services.terminals });
+      registerFilesRoutes(api, { files: services.files, maxArchiveBytes: config.maxArchiveBytes });
     },
     { prefix: '/api/v1' },
   );

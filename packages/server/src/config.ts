@@ -32,6 +32,7 @@ const EnvSchema = z.object({
   BERTH_WORKER_CONCURRENCY: positiveInt.default(4),
   BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).default(10),
   BERTH_EXEC_MAX_OUTPUT_BYTES: positiveInt.default(1024 * 1024),
+  BERTH_MAX_ARCHIVE_BYTES: positiveInt.default(100 * 1024 * 1024),
   BERTH_TERMINAL_GRACE_SECONDS: positiveInt.default(300),
   BERTH_TERMINAL_MAX_PER_ENVIRONMENT: positiveInt.default(20),
 });
@@ -54,6 +55,7 @@ export interface Config {
   worker: { concurrency: number; maxAttempts: number; leaseSeconds: number; idleMs: number };
   stopGraceSeconds: number;
   execMaxOutputBytes: number;
+  maxArchiveBytes: number;
   terminal: { graceMs: number; scrollbackBytes: number; maxPerEnvironment: number };
 }
 
@@ -98,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: { concurrency: e.BERTH_WORKER_CONCURRENCY, maxAttempts: e.BERTH_RECONCILE_MAX_ATTEMPTS, leaseSeconds: 15, idleMs: 1000 },
     stopGraceSeconds: e.BERTH_STOP_GRACE_SECONDS,
     execMaxOutputBytes: e.BERTH_EXEC_MAX_OUTPUT_BYTES,
+    maxArchiveBytes: e.BERTH_MAX_ARCHIVE_BYTES,
     terminal: { graceMs: e.BERTH_TERMINAL_GRACE_SECONDS * 1000, scrollbackBytes: 256 * 1024, maxPerEnvironment: e.BERTH_TERMINAL_MAX_PER_ENVIRONMENT },
   };
 }

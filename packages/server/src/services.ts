@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import { createEventBus } from './control/event-bus.js';
 import { createIdleStopper } from './control/idle.js';
+import { createFilesService } from './modules/files/files.service.js';
 import { createReconciler } from './control/reconciler.js';
 import { createResync } from './control/resync.js';
 import { createWorkQueueRepo } from './control/work-queue.repo.js';
@@ -30,7 +31,7 @@ import type { RuntimeDriver } from './runtime/driver.js';
 
 export type ServiceConfig = Pick<
   Config,
-  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker' | 'terminal'
+  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker' | 'terminal' | 'maxArchiveBytes'
 >;
 
 /** The composition root: every service and the narrow dependencies it gets. */
@@ -83,12 +84,14 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     log,
     options: config.terminal,
   });
+  const files = createFilesService({ db, runtime, environments, eventsRepo, audit, published: bus.publish, maxArchiveBytes: config.maxArchiveBytes });
   const idle = createIdleStopper({ db, environmentsRepo, eventsRepo, audit, changed, log });
   return {
     audit,
     usersRepo,
     terminals,
     idle,
+    files,
     bus,
     worker,
     resync,

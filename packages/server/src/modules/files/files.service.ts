@@ -1,0 +1,258 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path/posix';
+import { PassThrough, Readable } from 'node:stream';
+import { createGunzip, createGzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { FILE_MAX_BYTES, type FileEntry, type SearchMatch } from '@berth/contracts';
+import type { RequestContext } from '../../context.js';
+import { AppError, ConflictError, NotFoundError } from '../../errors.js';
+import type { RuntimeDriver } from '../../runtime/driver.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { EnvironmentEventsRepo } from '../environments/environment-events.repo.js';
+import type { EnvironmentsService } from '../environments/environments.service.js';
+import type { Db } from '../../db/client.js';
+import { confine, isInside, relative, safeArchiveEntry, WORKSPACE } from './files.domain.js';
+import * as sh from './files.shell.js';
+
+interface Deps {
+  db: Db;
+  runtime: Pick<RuntimeDriver, 'exec' | 'readArchive' | 'writeArchive'>;
+  environments: Pick<EnvironmentsService, 'running' | 'touch'>;
+  eventsRepo: Pick<EnvironmentEventsRepo, 'append'>;
+  audit: AuditService;
+  published: (environmentId: string) => void;
+  maxArchiveBytes: number;
+}
+
+const outside = (input: string) => new AppError('path_outside_workspace', `"${input}" is outside /workspace`);
+const etagOf = (hash: string) => `"${hash}"`;
+
+/**
+ * Files inside a running environment, always confined to /workspace: paths are
+ * checked lexically, then again after resolving symlinks inside the environment.
+ * A stopped environment answers 409 environment_not_running.
+ */
+export function createFilesService(deps: Deps) {
+  const { runtime } = deps;
+
+  async function run(id: string, script: string, args: string[], timeoutMs = 30_000) {
+    return runtime.exec(id, { argv: ['/bin/sh', '-c', script, 'sh', ...args], timeoutMs, maxOutputBytes: 4 * 1024 * 1024 });
+  }
+
+  /** The real absolute path of an API path, or 400 path_outside_workspace. */
+  async function resolve(id: string, input: string): Promise<string> {
+    const lexical = confine(input);
+    if (!lexical) throw outside(input);
+    const result = await run(id, sh.RESOLVE, [lexical]);
+    const real = result.stdout;
+    if (result.exitCode !== 0 || !real.startsWith('/') || !isInside(path.normalize(real))) throw outside(input);
+    return path.normalize(real);
+  }
+
+  async function stat(id: string, abs: string): Promise<{ type: FileEntry['type']; size: number } | null> {
+    const result = await run(id, sh.STAT, [abs]);
+    if (result.exitCode === 4) return null;
+    const [kind = '', size = '0'] = result.stdout.trim().split('|');
+    return { type: typeOf(kind), size: Number(size) };
+  }
+
+  /** A change made through the API: an audit row, an event for other open editors, and activity. */
+  async function announce(ctx: RequestContext, id: string, action: string, type: string, data: Record<string, unknown>) {
+    await deps.db.transaction(async (tx) => {
+      await deps.audit.record(ctx, action, { targetType: 'environment', targetId: id, metadata: data }, true, tx);
+      await deps.eventsRepo.append(tx, id, { type, message: `${type.slice(5)} ${String(data.path ?? data.to ?? '')}`, data: { ...data, by: ctx.actor?.username } });
+    });
+    deps.published(id);
+    await deps.environments.touch(id);
+  }
+
+  async function list(ctx: RequestContext, id: string, input: string): Promise<{ path: string; items: FileEntry[] }> {
+    await deps.environments.running(ctx, id);
+    const dir = await resolve(id, input);
+    const result = await run(id, sh.LIST, [dir]);
+    if (result.exitCode === 4) throw new NotFoundError(`Folder "${input}"`);
+    const items = result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [kind = '', size = '0', mode = '0', mtime = '0', ...name] = line.split('|');
+        const file = name.join('|');
+        return { name: file, path: relative(path.join(dir, file)), type: typeOf(kind), size: Number(size), mode, mtime: new Date(Number(mtime) * 1000).toISOString() };
+      })
+      .sort((a, b) => (a.type === 'dir') !== (b.type === 'dir') ? (a.type === 'dir' ? -1 : 1) : a.name.localeCompare(b.name));
+    return { path: relative(dir), items };
+  }
+
+  async function read(ctx: RequestContext, id: string, input: string): Promise<{ content: Buffer; etag: string }> {
+    await deps.environments.running(ctx, id);
+    const abs = await resolve(id, input);
+    const info = await stat(id, abs);
+    if (!info) throw new NotFoundError(`File "${input}"`);
+    if (info.type !== 'file') throw new ConflictError(`"${input}" is a ${info.type === 'dir' ? 'folder' : info.type}, not a file`);
+    if (info.size > FILE_MAX_BYTES) throw new AppError('payload_too_large', `"${input}" is ${info.size} bytes; the API reads files up to ${FILE_MAX_BYTES}`);
+    const content = await firstFileIn(await runtime.readArchive(id, abs));
+    return { content, etag: etagOf(createHash('sha256').update(content).digest('hex')) };
+  }
+
+  async function write(ctx: RequestContext, id: string, input: string, content: Buffer, ifMatch?: string): Promise<{ etag: string; created: boolean }> {
+    await deps.environments.running(ctx, id);
+    const abs = await resolve(id, input);
+    if (abs === WORKSPACE) throw new ConflictError('/workspace is a folder');
+    const current = (await run(id, sh.HASH, [abs])).stdout.trim();
+    if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== etagOf(current)) {
+      throw new AppError('revision_conflict', `"${input}" changed since revision ${ifMatch}; reload it or write without If-Match`);
+    }
+    const info = current ? null : await stat(id, abs);
+    if (info && info.type !== 'file') throw new ConflictError(`"${input}" is a ${info.type === 'dir' ? 'folder' : info.type}`);
+    await run(id, sh.MKDIR, [path.dirname(abs)]);
+    await runtime.writeArchive(id, path.dirname(abs), singleFileTar(path.basename(abs), content));
+    const etag = etagOf(createHash('sha256').update(content).digest('hex'));
+    await announce(ctx, id, 'file.write', 'file.changed', { path: relative(abs), size: content.length, etag });
+    return { etag, created: !current };
+  }
+
+  async function mkdir(ctx: RequestContext, id: string, input: string): Promise<void> {
+    await deps.environments.running(ctx, id);
+    const abs = await resolve(id, input);
+    const result = await run(id, sh.MKDIR, [abs]);
+    if (result.exitCode !== 0) throw new ConflictError(`Could not create "${input}": ${result.stderr.trim()}`);
+    await announce(ctx, id, 'file.mkdir', 'file.changed', { path: relative(abs), type: 'dir' });
+  }
+
+  async function move(ctx: RequestContext, id: string, from: string, to: string, overwrite: boolean): Promise<void> {
+    await deps.environments.running(ctx, id);
+    const [src, dst] = [await resolve(id, from), await resolve(id, to)];
+    if (src === WORKSPACE || dst === WORKSPACE) throw new ConflictError('/workspace itself cannot be moved or replaced');
+    const result = await run(id, sh.MOVE, [src, dst, overwrite ? '1' : '0']);
+    if (result.exitCode === 4) throw new NotFoundError(`"${from}"`);
+    if (result.exitCode === 5) throw new ConflictError(`"${to}" exists; pass overwrite: true to replace it`);
+    if (result.exitCode !== 0) throw new ConflictError(`Could not move "${from}": ${result.stderr.trim()}`);
+    await announce(ctx, id, 'file.move', 'file.moved', { from: relative(src), to: relative(dst) });
+  }
+
+  async function remove(ctx: RequestContext, id: string, input: string, recursive: boolean): Promise<void> {
+    await deps.environments.running(ctx, id);
+    const abs = await resolve(id, input);
+    if (abs === WORKSPACE) throw new ConflictError('/workspace itself cannot be deleted');
+    const result = await run(id, sh.REMOVE, [abs, recursive ? '1' : '0']);
+    if (result.exitCode === 4) throw new NotFoundError(`"${input}"`);
+    if (result.exitCode === 6) throw new ConflictError(`"${input}" is a folder that is not empty; pass recursive=true`);
+    await announce(ctx, id, 'file.delete', 'file.deleted', { path: relative(abs) });
+  }
+
+  async function download(ctx: RequestContext, id: string, input: string): Promise<{ stream: Readable; name: string }> {
+    await deps.environments.running(ctx, id);
+    const abs = await resolve(id, input);
+    if (!(await stat(id, abs))) throw new NotFoundError(`"${input}"`);
+    const tarStream = Readable.from(await runtime.readArchive(id, abs));
+    return { stream: tarStream.pipe(createGzip()), name: `${abs === WORKSPACE ? 'workspace' : path.basename(abs)}.tar.gz` };
+  }
+
+  /** Unpacks an uploaded tar.gz into a folder, refusing the whole archive if any entry would escape. */
+  async function upload(ctx: RequestContext, id: string, input: string, archive: Buffer): Promise<{ entries: number }> {
+    await deps.environments.running(ctx, id);
+    const dir = await resolve(id, input);
+    const { tarball, entries } = await sanitise(archive, dir, input, deps.maxArchiveBytes);
+    await run(id, sh.MKDIR, [dir]);
+    await runtime.writeArchive(id, dir, Readable.from(tarball));
+    await announce(ctx, id, 'file.upload', 'file.changed', { path: relative(dir), type: 'dir', entries });
+    return { entries };
+  }
+
+  async function search(ctx: RequestContext, id: string, q: string, input: string, limit: number): Promise<{ items: SearchMatch[]; truncated: boolean }> {
+    await deps.environments.running(ctx, id);
+    const dir = await resolve(id, input);
+    const result = await run(id, sh.SEARCH, [q, dir, String(limit + 1)], 10_000);
+    const items = result.stdout
+      .split('\n')
+      .map((line) => /^(.*?):(\d+):(.*)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null && !m[3]!.includes('\uFFFD') && !m[3]!.includes('\0'))
+      .map((m) => ({ path: relative(m[1]!), line: Number(m[2]), text: m[3]!.slice(0, 500) }));
+    return { items: items.slice(0, limit), truncated: items.length > limit || result.timedOut };
+  }
+
+  return { list, read, write, mkdir, move, remove, download, upload, search };
+}
+
+export type FilesService = ReturnType<typeof createFilesService>;
+
+function typeOf(kind: string): FileEntry['type'] {
+  if (kind === 'directory') return 'dir';
+  if (kind === 'symbolic link') return 'symlink';
+  return kind.startsWith('regular') ? 'file' : 'other';
+}
+
+function singleFileTar(name: string, content: Buffer): Readable {
+  const pack = tar.pack();
+  pack.entry({ name, mode: 0o644, size: content.length }, content);
+  pack.finalize();
+  return pack as unknown as Readable;
+}
+
+/** The content of the first file in a tar stream (the Engine API wraps a single file in one). */
+async function firstFileIn(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const extract = tar.extract();
+  let content: Buffer | undefined;
+  extract.on('entry', (header, entryStream, next) => {
+    const chunks: Buffer[] = [];
+    entryStream.on('data', (c: unknown) => {
+      if (header.type === 'file' && !content) chunks.push(c as Buffer);
+    });
+    entryStream.on('end', () => {
+      if (header.type === 'file' && !content) content = Buffer.concat(chunks);
+      next();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+    (stream as Readable).pipe(extract);
+  });
+  return content ?? Buffer.alloc(0);
+}
+
+/** Re-packs an uploaded tar.gz after checking every entry; nothing is written unless all are safe. */
+async function sanitise(archive: Buffer, dir: string, input: string, maxBytes: number): Promise<{ tarball: Buffer; entries: number }> {
+  const extract = tar.extract();
+  const pack = tar.pack();
+  const out: Buffer[] = [];
+  let total = 0;
+  let entries = 0;
+  let refusal: AppError | undefined;
+  pack.on('data', (c: unknown) => out.push(c as Buffer));
+  extract.on('entry', (header, stream, next) => {
+    if (refusal || !safeArchiveEntry(dir, { name: header.name, type: header.type ?? 'file', linkname: header.linkname ?? undefined })) {
+      refusal ??= new AppError('path_outside_workspace', `Archive entry "${header.name}" would land outside "${input}" or is not a file, folder or link`);
+      stream.resume();
+      stream.on('end', next);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: unknown) => {
+      const chunk = c as Buffer;
+      total += chunk.length;
+      if (total > maxBytes) refusal ??= new AppError('payload_too_large', `The archive unpacks to more than ${maxBytes} bytes`);
+      else chunks.push(chunk);
+    });
+    stream.on('end', () => {
+      entries++;
+      const entry = { name: header.name, type: header.type ?? 'file', mode: header.mode, linkname: header.linkname ?? undefined, mtime: header.mtime };
+      if (header.type === 'file') pack.entry(entry, Buffer.concat(chunks));
+      else pack.entry(entry);
+      next();
+    });
+  });
+  const source = new PassThrough();
+  await new Promise<void>((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', () => reject(new AppError('validation_failed', 'The body is not a tar.gz archive')));
+    const gunzip = createGunzip();
+    gunzip.on('error', () => reject(new AppError('validation_failed', 'The body is not a tar.gz archive')));
+    source.pipe(gunzip).pipe(extract);
+    source.end(archive);
+  });
+  if (refusal) throw refusal;
+  pack.finalize();
+  await new Promise<void>((resolve) => pack.on('end', () => resolve()));
+  return { tarball: Buffer.concat(out), entries };
+}
