@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   environment_not_running: { status: 409, title: 'Environment not running' },
   terminal_limit: { status: 429, title: 'Too many terminals' },
   runtime_unavailable: { status: 503, title: 'Runtime unavailable' },
+  port_unreachable: { status: 502, title: 'Nothing answers on that port' },
   internal_error: { status: 500, title: 'Internal server error' },
   not_ready: { status: 503, title: 'Service not ready' },
 } as const;

@@ -92,6 +92,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     terminals,
     idle,
     files,
+    runtime,
     bus,
     worker,
     resync,

@@ -94,6 +94,8 @@ export interface RuntimeDriver {
   readArchive(environmentId: string, path: string): Promise<NodeJS.ReadableStream>;
   /** Unpacks a tar stream into an existing folder of the instance. */
   writeArchive(environmentId: string, dir: string, tar: NodeJS.ReadableStream): Promise<void>;
+  /** Where this process can reach a port of a running instance over the network. */
+  endpoint(environmentId: string, port: number): Promise<{ host: string; port: number }>;
   /** Current resource use of a running instance. */
   stats(environmentId: string): Promise<InstanceStats>;
   /** Starts an interactive process on a pseudo-terminal. */

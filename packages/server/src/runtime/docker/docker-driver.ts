@@ -219,6 +219,16 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
         await docker.getContainer(containerName(environmentId)).putArchive(tar, { path: dir });
       }),
 
+    // The engine is local today: its bridge addresses are reachable from this host. A remote
+    // engine will need a tunnel here, behind the same method.
+    endpoint: (environmentId, port) =>
+      call('find the environment address', async () => {
+        const info = await docker.getContainer(containerName(environmentId)).inspect();
+        const address = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
+        if (!address) throw new Error('the environment has no network address');
+        return { host: address, port };
+      }),
+
     stats: (environmentId) =>
       call('read resource use', async () => toStats(await docker.getContainer(containerName(environmentId)).stats({ stream: false }))),
 
