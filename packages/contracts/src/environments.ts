@@ -45,6 +45,7 @@ export const CreateEnvironmentBodySchema = z.strictObject({
   type: MachineTypeNameSchema,
   name: EnvironmentNameSchema.optional(),
   image: ImageRefSchema.optional(),
+  templateId: IdSchema.optional().describe('Files written into /workspace when the environment first runs'),
 });
 
 export const ListEnvironmentsQuerySchema = z.strictObject({

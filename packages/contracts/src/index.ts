@@ -11,3 +11,4 @@ export * from './quotas.js';
 export * from './environments.js';
 export * from './terminal.js';
 export * from './files.js';
+export * from './templates.js';

@@ -13,6 +13,7 @@ import type { App } from './http/types.js';
 import { registerAuditRoutes } from './modules/audit/audit.routes.js';
 import { registerAuthRoutes } from './modules/auth/auth.routes.js';
 import { registerFilesRoutes } from './modules/files/files.routes.js';
+import { registerTemplatesRoutes } from './modules/templates/templates.routes.js';
 import { registerPreviewRoutes } from './modules/previews/previews.routes.js';
 import { registerEnvironmentsRoutes } from './modules/environments/environments.routes.js';
 import { registerMachineTypesRoutes } from './modules/machine-types/machine-types.routes.js';
@@ -83,6 +84,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
       registerTerminalRoutes(api, { environments: services.environments, terminals: services.terminals });
       registerFilesRoutes(api, { files: services.files, maxArchiveBytes: config.maxArchiveBytes });
       registerPreviewRoutes(api, { environments: services.environments, runtime: services.runtime });
+      registerTemplatesRoutes(api, { templates: services.templates, applier: services.applier });
     },
     { prefix: '/api/v1' },
   );

@@ -15,11 +15,12 @@ export interface BootstrapResult {
  */
 export async function bootstrap(
   db: Db,
-  services: Pick<Services, 'config' | 'usersRepo' | 'audit' | 'machineTypes' | 'quotas'>,
+  services: Pick<Services, 'config' | 'usersRepo' | 'audit' | 'machineTypes' | 'quotas' | 'templates'>,
   admin: { username: string; password: string | undefined },
 ): Promise<BootstrapResult> {
   await services.config.seedDefaults();
   await services.machineTypes.seedDefaults();
+  await services.templates.seedDefaults();
   await services.quotas.backfill();
   if ((await services.usersRepo.count(db)) > 0) return { adminCreated: false };
 

@@ -3,6 +3,9 @@ import type { Config } from './config.js';
 import { createEventBus } from './control/event-bus.js';
 import { createIdleStopper } from './control/idle.js';
 import { createFilesService } from './modules/files/files.service.js';
+import { createTemplateApplier } from './modules/templates/apply.js';
+import { createTemplatesRepo } from './modules/templates/templates.repo.js';
+import { createTemplatesService } from './modules/templates/templates.service.js';
 import { createReconciler } from './control/reconciler.js';
 import { createResync } from './control/resync.js';
 import { createWorkQueueRepo } from './control/work-queue.repo.js';
@@ -48,7 +51,17 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const configService = createConfigService({ db, configRepo: createConfigRepo(), audit });
   const bus = createEventBus();
 
-  const reconciler = createReconciler({ db, environmentsRepo, eventsRepo, runtime, stopGraceSeconds: config.stopGraceSeconds, published: bus.publish });
+  const templatesRepo = createTemplatesRepo();
+  const templates = createTemplatesService({ db, templatesRepo, runtime, audit });
+  const reconciler = createReconciler({
+    db,
+    environmentsRepo,
+    eventsRepo,
+    runtime,
+    stopGraceSeconds: config.stopGraceSeconds,
+    published: bus.publish,
+    applyTemplate: (environmentId, templateId) => applier.onFirstRun(environmentId, templateId),
+  });
   const worker = createWorker({ db, queue: createWorkQueueRepo(), reconciler, environmentsRepo, eventsRepo, published: bus.publish, log, options: config.worker });
   const resync = createResync({ db, environmentsRepo, runtime, wake: worker.wake, log });
   /** An intent changed: reconcile it and tell followers. */
@@ -73,6 +86,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     quotasRepo,
     machineTypesRepo,
     runtime,
+    checkTemplate: async (actor, templateId) => void (await templates.visible(actor, templateId)),
     audit,
     defaultImage: config.defaultImage,
     execMaxOutputBytes: config.execMaxOutputBytes,
@@ -85,6 +99,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     options: config.terminal,
   });
   const files = createFilesService({ db, runtime, environments, eventsRepo, audit, published: bus.publish, maxArchiveBytes: config.maxArchiveBytes });
+  const applier = createTemplateApplier({ db, templates, templatesRepo, environments, files, eventsRepo, audit, published: bus.publish });
   const idle = createIdleStopper({ db, environmentsRepo, eventsRepo, audit, changed, log });
   return {
     audit,
@@ -93,6 +108,8 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     idle,
     files,
     runtime,
+    templates,
+    applier,
     bus,
     worker,
     resync,

@@ -15,6 +15,8 @@ interface Deps {
   stopGraceSeconds: number;
   /** After each committed change, so followers see it at once. */
   published: (environmentId: string) => void;
+  /** Writes the environment's template into /workspace; returns what to say about it. */
+  applyTemplate: (environmentId: string, templateId: string) => Promise<string>;
 }
 
 /**
@@ -90,6 +92,15 @@ export function createReconciler(deps: Deps) {
     instance = await runtime.inspect(env.id);
     if (instance?.state !== 'running') throw new Error(`the environment exited right after starting (exit code ${instance?.exitCode ?? 'unknown'})`);
     await setStatus(env, 'running', { startedAt: new Date(), ...SETTLED });
+    await firstRun(env);
+  }
+
+  /** The template chosen at creation is written once, the first time the environment runs. */
+  async function firstRun(env: EnvironmentRow) {
+    if (!env.templateId || env.templateAppliedAt) return;
+    const message = await deps.applyTemplate(env.id, env.templateId);
+    await deps.environmentsRepo.update(db, env.id, { templateAppliedAt: new Date() });
+    await note(env, 'template', message);
   }
 
   const steps: Record<DesiredState, (env: EnvironmentRow) => Promise<void>> = {

@@ -144,6 +144,9 @@ export const environments = pgTable(
     // A restart is pending while this is later than started_at: level-triggered, like everything else.
     restartRequestedAt: timestamp('restart_requested_at', { withTimezone: true }),
     lastActivityAt: timestamp('last_activity_at', { withTimezone: true }),
+    // Written into the workspace the first time the environment runs (then applied_at is set).
+    templateId: uuid('template_id'),
+    templateAppliedAt: timestamp('template_applied_at', { withTimezone: true }),
   },
   (t) => [
     // Names are unique per owner among environments that still exist.
@@ -185,3 +188,26 @@ export const installation = pgTable('installation', {
   id: uuid('id').primaryKey().defaultRandom(),
   createdAt: createdAt(),
 });
+
+export interface TemplateFile {
+  path: string;
+  content: string;
+  mode: string;
+}
+
+export const templates = pgTable(
+  'templates',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    slug: text('slug').notNull(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    public: boolean('public').notNull().default(false),
+    // Null for the templates Berth seeds.
+    ownerId: uuid('owner_id').references(() => users.id, { onDelete: 'cascade' }),
+    files: jsonb('files').$type<TemplateFile[]>().notNull().default([]),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('templates_slug_key').on(t.slug)],
+);

@@ -20,6 +20,8 @@ interface Deps {
   quotasRepo: Pick<QuotasRepo, 'lock' | 'usage'>;
   machineTypesRepo: Pick<MachineTypesRepo, 'lock'>;
   runtime: Pick<RuntimeDriver, 'ping' | 'exec' | 'stats'>;
+  /** Refuses a template the caller may not use (404). */
+  checkTemplate: (actor: Actor, templateId: string) => Promise<void>;
   audit: AuditService;
   defaultImage: string;
   execMaxOutputBytes: number;
@@ -56,7 +58,10 @@ export function createEnvironmentsService(deps: Deps) {
   async function create(ctx: RequestContext, body: CreateEnvironmentBody): Promise<Environment> {
     const actor = requireActor(ctx);
     const rec = { targetType: 'environment', metadata: { type: body.type, name: body.name, image: body.image } };
-    await audit.precheck(ctx, 'environment.create', rec, runtimeHealthy);
+    await audit.precheck(ctx, 'environment.create', rec, async () => {
+      if (body.templateId) await deps.checkTemplate(actor, body.templateId);
+      await runtimeHealthy();
+    });
     const row = await audit.mutate(ctx, 'environment.create', rec, async (tx, r) => {
       // Locking the quota row serialises every credit decision of this owner (invariant 5).
       const quota = await deps.quotasRepo.lock(tx, actor.id);
@@ -78,6 +83,7 @@ export function createEnvironmentsService(deps: Deps) {
         desiredState: 'running',
         status: 'pending',
         reconcileAfter: new Date(),
+        templateId: body.templateId ?? null,
       });
       await eventsRepo.append(tx, env.id, { type: 'status', status: 'pending', message: `requested by ${actor.username}` });
       r.targetId = env.id;

@@ -1,0 +1,124 @@
+import path from 'node:path/posix';
+import { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { TEMPLATE_MAX_BYTES, type ApplyTemplateBody, type CreateTemplateBody, type Template, type TemplateSummary, type UpdateTemplateBody } from '@berth/contracts';
+import { requireActor, type Actor, type RequestContext } from '../../context.js';
+import type { Db } from '../../db/client.js';
+import type { TemplateFile } from '../../db/schema.js';
+import { ForbiddenError, ValidationError } from '../../errors.js';
+import type { RuntimeDriver } from '../../runtime/driver.js';
+import type { AuditService } from '../audit/audit.service.js';
+import { authorize } from '../auth/authorize.js';
+import { confine } from '../files/files.domain.js';
+import type { TemplatesRepo, TemplateWithOwner } from './templates.repo.js';
+import { SEED_TEMPLATES } from './templates.seed.js';
+
+interface Deps {
+  db: Db;
+  templatesRepo: TemplatesRepo;
+  runtime: Pick<RuntimeDriver, 'writeArchive' | 'exec'>;
+  audit: AuditService;
+}
+
+/** Template file paths are relative, clean and inside the folder they are applied to. */
+function checkFiles(files: { path: string; content: string }[]): void {
+  const errors = files.flatMap((f, i) => {
+    const abs = f.path.startsWith('/') ? null : confine(f.path);
+    return !abs || abs === '/workspace' ? [{ field: `body.files.${i}.path`, message: 'a relative path that stays inside the folder' }] : [];
+  });
+  const total = files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
+  if (total > TEMPLATE_MAX_BYTES) errors.push({ field: 'body.files', message: `at most ${TEMPLATE_MAX_BYTES} bytes in all` });
+  if (errors.length > 0) throw new ValidationError(errors);
+}
+
+export function createTemplatesService({ db, templatesRepo, runtime, audit }: Deps) {
+  async function seedDefaults(): Promise<void> {
+    await templatesRepo.seed(db, SEED_TEMPLATES.map((t) => ({ ...t, public: true, ownerId: null })));
+  }
+
+  /** A template the actor may see: public, their own, or any for admins; otherwise not found. */
+  async function visible(actor: Actor | null, id: string): Promise<TemplateWithOwner> {
+    const t = await templatesRepo.get(db, id);
+    if (t?.public && actor) return t;
+    authorize(actor, 'own', t?.ownerId ? { ownerId: t.ownerId } : undefined, 'Template');
+    return t!;
+  }
+
+  /** A template the actor may change: their own private one, or any for admins. */
+  async function changeable(actor: Actor | null, id: string): Promise<TemplateWithOwner> {
+    const t = await visible(actor, id);
+    if (!actor!.isAdmin && (t.public || t.ownerId !== actor!.id)) throw new ForbiddenError('Public templates are managed by administrators');
+    return t;
+  }
+
+  async function list(ctx: RequestContext): Promise<TemplateSummary[]> {
+    return (await templatesRepo.listVisible(db, requireActor(ctx))).map(toSummary);
+  }
+
+  async function get(ctx: RequestContext, id: string): Promise<Template> {
+    return toTemplate(await visible(ctx.actor, id));
+  }
+
+  async function create(ctx: RequestContext, body: CreateTemplateBody): Promise<Template> {
+    const actor = requireActor(ctx);
+    if (body.public) authorize(actor, 'templates.publish');
+    checkFiles(body.files);
+    const row = await audit.mutate(ctx, 'template.create', { targetType: 'template', metadata: { slug: body.slug, public: body.public, files: body.files.length } }, async (tx, rec) => {
+      const created = await templatesRepo.insert(tx, { ...body, ownerId: actor.id });
+      rec.targetId = created.id;
+      return created;
+    });
+    return toTemplate({ ...row, ownerUsername: actor.username });
+  }
+
+  async function update(ctx: RequestContext, id: string, body: UpdateTemplateBody): Promise<Template> {
+    await changeable(ctx.actor, id);
+    if (body.public) authorize(ctx.actor, 'templates.publish');
+    if (body.files) checkFiles(body.files);
+    await audit.mutate(ctx, 'template.update', { targetType: 'template', targetId: id, metadata: { fields: Object.keys(body) } }, (tx) => templatesRepo.update(tx, id, body));
+    return toTemplate((await templatesRepo.get(db, id))!);
+  }
+
+  async function remove(ctx: RequestContext, id: string): Promise<void> {
+    await changeable(ctx.actor, id);
+    await audit.mutate(ctx, 'template.delete', { targetType: 'template', targetId: id }, (tx) => templatesRepo.delete(tx, id));
+  }
+
+  /** Writes a template's files into a folder of a running environment (the folder must be confined already). */
+  async function writeFiles(environmentId: string, dir: string, files: TemplateFile[], clean: boolean): Promise<void> {
+    if (clean) {
+      await runtime.exec(environmentId, { argv: ['/bin/sh', '-c', 'cd "$1" && rm -rf ./* ./.[!.]* ./..?*', 'sh', dir], timeoutMs: 60_000, maxOutputBytes: 65_536 });
+    }
+    await runtime.exec(environmentId, { argv: ['mkdir', '-p', dir], timeoutMs: 10_000, maxOutputBytes: 65_536 });
+    const pack = tar.pack();
+    const dirs = new Set(files.flatMap((f) => ancestors(f.path)));
+    for (const d of dirs) pack.entry({ name: d, type: 'directory', mode: 0o755 });
+    for (const f of files) pack.entry({ name: f.path, mode: parseInt(f.mode, 8) }, f.content);
+    pack.finalize();
+    await runtime.writeArchive(environmentId, dir, pack as unknown as Readable);
+  }
+
+  return { seedDefaults, visible, list, get, create, update, remove, writeFiles };
+}
+
+export type TemplatesService = ReturnType<typeof createTemplatesService>;
+
+function ancestors(file: string): string[] {
+  const out: string[] = [];
+  for (let d = path.dirname(path.normalize(file)); d !== '.' && d !== '/'; d = path.dirname(d)) out.unshift(d);
+  return out;
+}
+
+const toSummary = (t: TemplateWithOwner): TemplateSummary => ({
+  id: t.id,
+  slug: t.slug,
+  name: t.name,
+  description: t.description,
+  public: t.public,
+  owner: t.ownerId && t.ownerUsername ? { id: t.ownerId, username: t.ownerUsername } : null,
+  fileCount: t.files.length,
+  createdAt: t.createdAt.toISOString(),
+  updatedAt: t.updatedAt.toISOString(),
+});
+
+const toTemplate = (t: TemplateWithOwner): Template => ({ ...toSummary(t), files: t.files.map((f) => ({ path: f.path, content: f.content, mode: f.mode })) });
