@@ -1,7 +1,7 @@
 import path from 'node:path/posix';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { TEMPLATE_MAX_BYTES, type ApplyTemplateBody, type CreateTemplateBody, type Template, type TemplateSummary, type UpdateTemplateBody } from '@berth/contracts';
+import { TEMPLATE_MAX_BYTES, type CreateTemplateBody, type Template, type TemplateSummary, type UpdateTemplateBody } from '@berth/contracts';
 import { requireActor, type Actor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import type { TemplateFile } from '../../db/schema.js';
