@@ -22,7 +22,7 @@ export const PathQuerySchema = z.strictObject({ path: WorkspacePathSchema.defaul
 export const DeleteQuerySchema = z.strictObject({ path: WorkspacePathSchema, recursive: z.enum(['true', 'false']).default('false') });
 export const MkdirBodySchema = z.strictObject({ path: WorkspacePathSchema });
 export const MoveBodySchema = z.strictObject({ from: WorkspacePathSchema, to: WorkspacePathSchema, overwrite: z.boolean().default(false) });
-export const ArchiveQuerySchema = z.strictObject({ path: WorkspacePathSchema.default(''), format: z.enum(['tar.gz']).default('tar.gz') });
+export const ArchiveQuerySchema = z.strictObject({ path: WorkspacePathSchema.default(''), format: z.enum(['tar.gz', 'zip']).default('tar.gz') });
 export const SearchQuerySchema = z.strictObject({
   q: z.string().min(1).max(1000),
   path: WorkspacePathSchema.default(''),

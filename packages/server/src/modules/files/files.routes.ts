@@ -63,10 +63,11 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
 
   app.get(
     `${base}/archive`,
-    { schema: { tags, summary: 'Download a folder as tar.gz', params: IdParamsSchema, querystring: ArchiveQuerySchema } },
+    { schema: { tags, summary: 'Download a folder as tar.gz or zip', params: IdParamsSchema, querystring: ArchiveQuerySchema } },
     async (request, reply) => {
-      const { stream, name } = await files.download(request.ctx, request.params.id, request.query.path);
-      return reply.type('application/gzip').header('content-disposition', `attachment; filename="${name.replace(/"/g, '')}"`).send(stream);
+      const { body, name } = await files.download(request.ctx, request.params.id, request.query.path, request.query.format);
+      const type = request.query.format === 'zip' ? 'application/zip' : 'application/gzip';
+      return reply.type(type).header('content-disposition', `attachment; filename="${name.replace(/"/g, '')}"`).send(body);
     },
   );
 
@@ -94,7 +95,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
     );
     raw.post(
       `${base}/archive`,
-      { bodyLimit: maxArchiveBytes, schema: { tags, summary: 'Upload a tar.gz and unpack it into a folder', params: IdParamsSchema, querystring: PathQuerySchema, response: responses({ 200: z.object({ entries: z.number().int() }) }) } },
+      { bodyLimit: maxArchiveBytes, schema: { tags, summary: 'Upload a tar.gz or zip (detected from its bytes) and unpack it into a folder', params: IdParamsSchema, querystring: PathQuerySchema, response: responses({ 200: z.object({ entries: z.number().int() }) }) } },
       async (request) => files.upload(request.ctx, request.params.id, request.query.path, Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)),
     );
   });

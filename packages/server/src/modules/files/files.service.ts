@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path/posix';
-import { PassThrough, Readable } from 'node:stream';
-import { createGunzip, createGzip } from 'node:zlib';
-import tar from 'tar-stream';
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import { FILE_MAX_BYTES, type FileEntry, type SearchMatch } from '@berth/contracts';
 import type { RequestContext } from '../../context.js';
 import { AppError, ConflictError, NotFoundError } from '../../errors.js';
@@ -11,7 +10,8 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { EnvironmentEventsRepo } from '../environments/environment-events.repo.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
 import type { Db } from '../../db/client.js';
-import { confine, isInside, relative, safeArchiveEntry, WORKSPACE } from './files.domain.js';
+import { confine, isInside, relative, WORKSPACE } from './files.domain.js';
+import { firstFileIn, isZip, sanitiseArchive, singleFileTar, tarToZip } from './files.archive.js';
 import * as sh from './files.shell.js';
 
 interface Deps {
@@ -140,19 +140,21 @@ export function createFilesService(deps: Deps) {
     await announce(ctx, id, 'file.delete', 'file.deleted', { path: relative(abs) });
   }
 
-  async function download(ctx: RequestContext, id: string, input: string): Promise<{ stream: Readable; name: string }> {
+  async function download(ctx: RequestContext, id: string, input: string, format: 'tar.gz' | 'zip'): Promise<{ body: Readable | Buffer; name: string }> {
     await deps.environments.running(ctx, id);
     const abs = await resolve(id, input);
     if (!(await stat(id, abs))) throw new NotFoundError(`"${input}"`);
     const tarStream = Readable.from(await runtime.readArchive(id, abs));
-    return { stream: tarStream.pipe(createGzip()), name: `${abs === WORKSPACE ? 'workspace' : path.basename(abs)}.tar.gz` };
+    const base = abs === WORKSPACE ? 'workspace' : path.basename(abs);
+    if (format === 'zip') return { body: await tarToZip(tarStream, deps.maxArchiveBytes), name: `${base}.zip` };
+    return { body: tarStream.pipe(createGzip()), name: `${base}.tar.gz` };
   }
 
-  /** Unpacks an uploaded tar.gz into a folder, refusing the whole archive if any entry would escape. */
+  /** Unpacks an uploaded tar.gz or zip into a folder, refusing the whole archive if any entry would escape. */
   async function upload(ctx: RequestContext, id: string, input: string, archive: Buffer): Promise<{ entries: number }> {
     await deps.environments.running(ctx, id);
     const dir = await resolve(id, input);
-    const { tarball, entries } = await sanitise(archive, dir, input, deps.maxArchiveBytes);
+    const { tarball, entries } = await sanitiseArchive(archive, isZip(archive) ? 'zip' : 'tar.gz', dir, input, deps.maxArchiveBytes);
     await run(id, sh.MKDIR, [dir]);
     await runtime.writeArchive(id, dir, Readable.from(tarball));
     await announce(ctx, id, 'file.upload', 'file.changed', { path: relative(dir), type: 'dir', entries });
@@ -182,77 +184,3 @@ function typeOf(kind: string): FileEntry['type'] {
   return kind.startsWith('regular') ? 'file' : 'other';
 }
 
-function singleFileTar(name: string, content: Buffer): Readable {
-  const pack = tar.pack();
-  pack.entry({ name, mode: 0o644, size: content.length }, content);
-  pack.finalize();
-  return pack as unknown as Readable;
-}
-
-/** The content of the first file in a tar stream (the Engine API wraps a single file in one). */
-async function firstFileIn(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const extract = tar.extract();
-  let content: Buffer | undefined;
-  extract.on('entry', (header, entryStream, next) => {
-    const chunks: Buffer[] = [];
-    entryStream.on('data', (c: unknown) => {
-      if (header.type === 'file' && !content) chunks.push(c as Buffer);
-    });
-    entryStream.on('end', () => {
-      if (header.type === 'file' && !content) content = Buffer.concat(chunks);
-      next();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-    (stream as Readable).pipe(extract);
-  });
-  return content ?? Buffer.alloc(0);
-}
-
-/** Re-packs an uploaded tar.gz after checking every entry; nothing is written unless all are safe. */
-async function sanitise(archive: Buffer, dir: string, input: string, maxBytes: number): Promise<{ tarball: Buffer; entries: number }> {
-  const extract = tar.extract();
-  const pack = tar.pack();
-  const out: Buffer[] = [];
-  let total = 0;
-  let entries = 0;
-  let refusal: AppError | undefined;
-  pack.on('data', (c: unknown) => out.push(c as Buffer));
-  extract.on('entry', (header, stream, next) => {
-    if (refusal || !safeArchiveEntry(dir, { name: header.name, type: header.type ?? 'file', linkname: header.linkname ?? undefined })) {
-      refusal ??= new AppError('path_outside_workspace', `Archive entry "${header.name}" would land outside "${input}" or is not a file, folder or link`);
-      stream.resume();
-      stream.on('end', next);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: unknown) => {
-      const chunk = c as Buffer;
-      total += chunk.length;
-      if (total > maxBytes) refusal ??= new AppError('payload_too_large', `The archive unpacks to more than ${maxBytes} bytes`);
-      else chunks.push(chunk);
-    });
-    stream.on('end', () => {
-      entries++;
-      const entry = { name: header.name, type: header.type ?? 'file', mode: header.mode, linkname: header.linkname ?? undefined, mtime: header.mtime };
-      if (header.type === 'file') pack.entry(entry, Buffer.concat(chunks));
-      else pack.entry(entry);
-      next();
-    });
-  });
-  const source = new PassThrough();
-  await new Promise<void>((resolve, reject) => {
-    extract.on('finish', resolve);
-    extract.on('error', () => reject(new AppError('validation_failed', 'The body is not a tar.gz archive')));
-    const gunzip = createGunzip();
-    gunzip.on('error', () => reject(new AppError('validation_failed', 'The body is not a tar.gz archive')));
-    source.pipe(gunzip).pipe(extract);
-    source.end(archive);
-  });
-  if (refusal) throw refusal;
-  pack.finalize();
-  await new Promise<void>((resolve) => pack.on('end', () => resolve()));
-  return { tarball: Buffer.concat(out), entries };
-}

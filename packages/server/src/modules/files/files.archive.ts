@@ -1,0 +1,121 @@
+import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { unzip, zip, type Zippable } from 'fflate';
+import tar from 'tar-stream';
+import { AppError } from '../../errors.js';
+import { safeArchiveEntry } from './files.domain.js';
+
+interface Entry {
+  name: string;
+  type: 'file' | 'directory' | 'symlink' | 'link' | string;
+  mode?: number;
+  linkname?: string;
+  mtime?: Date;
+  data?: Buffer;
+}
+
+const notAnArchive = (kind: string) => new AppError('validation_failed', `The body is not a ${kind} archive`);
+
+export const isZip = (b: Buffer) => b.length >= 4 && b.readUInt32LE(0) === 0x04034b50;
+
+/** Reads every entry of a tar stream into memory, refusing once they exceed `maxBytes`. */
+async function readTar(stream: NodeJS.ReadableStream | Readable, maxBytes: number): Promise<Entry[]> {
+  const extract = tar.extract();
+  const entries: Entry[] = [];
+  let total = 0;
+  extract.on('entry', (header, body, next) => {
+    const chunks: Buffer[] = [];
+    body.on('data', (c: unknown) => {
+      total += (c as Buffer).length;
+      if (total > maxBytes) extract.destroy(new AppError('payload_too_large', `The archive holds more than ${maxBytes} bytes`));
+      else chunks.push(c as Buffer);
+    });
+    body.on('end', () => {
+      entries.push({ name: header.name, type: header.type ?? 'file', mode: header.mode, linkname: header.linkname ?? undefined, mtime: header.mtime, data: Buffer.concat(chunks) });
+      next();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+    (stream as Readable).pipe(extract);
+  });
+  return entries;
+}
+
+function packTar(entries: Entry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const out: Buffer[] = [];
+  pack.on('data', (c: unknown) => out.push(c as Buffer));
+  const done = new Promise<Buffer>((resolve) => pack.on('end', () => resolve(Buffer.concat(out))));
+  for (const e of entries) {
+    const header = { name: e.name, type: e.type as 'file', mode: e.mode, linkname: e.linkname, mtime: e.mtime };
+    if (e.type === 'file') pack.entry(header, e.data ?? Buffer.alloc(0));
+    else pack.entry(header);
+  }
+  pack.finalize();
+  return done;
+}
+
+function readZip(archive: Buffer, maxBytes: number): Promise<Entry[]> {
+  return new Promise((resolve, reject) => {
+    let total = 0;
+    unzip(new Uint8Array(archive), { filter: (f) => (total += f.originalSize) <= maxBytes }, (err, files) => {
+      if (err) return reject(notAnArchive('zip'));
+      if (total > maxBytes) return reject(new AppError('payload_too_large', `The archive unpacks to more than ${maxBytes} bytes`));
+      resolve(
+        Object.entries(files).map(([name, data]) =>
+          name.endsWith('/') ? { name, type: 'directory', mode: 0o755 } : { name, type: 'file', mode: 0o644, data: Buffer.from(data) },
+        ),
+      );
+    });
+  });
+}
+
+/**
+ * Checks every entry of an uploaded archive against the folder it unpacks into
+ * and re-packs it as a plain tar for the runtime: nothing is written unless
+ * every entry stays inside.
+ */
+export async function sanitiseArchive(archive: Buffer, kind: 'tar.gz' | 'zip', dir: string, input: string, maxBytes: number): Promise<{ tarball: Buffer; entries: number }> {
+  let entries: Entry[];
+  if (kind === 'zip') entries = await readZip(archive, maxBytes);
+  else {
+    let raw: Buffer;
+    try {
+      raw = gunzipSync(archive, { maxOutputLength: maxBytes + 1024 * 1024 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new AppError('payload_too_large', `The archive unpacks to more than ${maxBytes} bytes`);
+      throw notAnArchive('tar.gz');
+    }
+    entries = await readTar(Readable.from([raw]), maxBytes).catch((err: unknown) => {
+      throw err instanceof AppError ? err : notAnArchive('tar.gz');
+    });
+  }
+  const bad = entries.find((e) => !safeArchiveEntry(dir, e));
+  if (bad) throw new AppError('path_outside_workspace', `Archive entry "${bad.name}" would land outside "${input}" or is not a file, folder or link`);
+  return { tarball: await packTar(entries), entries: entries.length };
+}
+
+/** A folder read from the runtime as tar, as a zip (links become nothing: zip has no portable form for them). */
+export async function tarToZip(stream: Readable, maxBytes: number): Promise<Buffer> {
+  const files: Zippable = {};
+  for (const e of await readTar(stream, maxBytes)) {
+    if (e.type === 'directory') files[e.name.endsWith('/') ? e.name : `${e.name}/`] = new Uint8Array(0);
+    else if (e.type === 'file') files[e.name] = new Uint8Array(e.data ?? Buffer.alloc(0));
+  }
+  return new Promise((resolve, reject) => zip(files, (err, data) => (err ? reject(err) : resolve(Buffer.from(data)))));
+}
+
+export function singleFileTar(name: string, content: Buffer): Readable {
+  const pack = tar.pack();
+  pack.entry({ name, mode: 0o644, size: content.length }, content);
+  pack.finalize();
+  return pack as unknown as Readable;
+}
+
+/** The content of the first file in a tar stream (the Engine API wraps a single file in one). */
+export async function firstFileIn(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const file = (await readTar(stream, Number.MAX_SAFE_INTEGER)).find((e) => e.type === 'file');
+  return file?.data ?? Buffer.alloc(0);
+}
