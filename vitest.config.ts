@@ -7,7 +7,9 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Each file builds its own server on its own database, so files run in parallel safely.
+    // Each file builds its own server on its own database, so files run in parallel safely;
+    // they mostly wait on Docker, so more files than cores keeps the machine busy.
     fileParallelism: true,
+    maxWorkers: 3,
   },
 });
