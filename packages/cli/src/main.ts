@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 const USAGE = `Usage: berth <command>
 
 Commands:
@@ -6,9 +9,19 @@ Commands:
 
 Configuration is read from environment variables; see the README.`;
 
+/** In a checkout, `npm start` serves a built web app: build it the first time. */
+async function buildWebIfMissing(): Promise<void> {
+  const webRoot = fileURLToPath(new URL('../../web', import.meta.url));
+  if (process.env.BERTH_WEB_DIR || !existsSync(path.join(webRoot, 'package.json')) || existsSync(path.join(webRoot, 'dist', 'index.html'))) return;
+  process.stdout.write('Building the web app (first start only)…\n');
+  const { build } = await import('vite');
+  await build({ root: webRoot, logLevel: 'warn' });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command] = argv;
   if (command === 'server') {
+    await buildWebIfMissing();
     const { runServer } = await import('@berth/server');
     try {
       await runServer();

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -29,7 +32,7 @@ import { VERSION } from './version.js';
 export interface AppDeps {
   database: Pick<Database, 'ping' | 'kind'>;
   services: Services;
-  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl' | 'trustProxy' | 'maxArchiveBytes'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl' | 'trustProxy' | 'maxArchiveBytes' | 'webDir'>;
   /** Omitted: no request logging (tests). */
   logger?: FastifyBaseLogger;
 }
@@ -56,7 +59,8 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   );
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  registerProblemHandlers(app);
+  const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
+  registerProblemHandlers(app, { spa: hasWeb });
   // Open terminals would keep app.close() waiting: end them first.
   app.addHook('preClose', async () => services.terminals.closeAll());
   app.addHook('onSend', async (request, reply) => {
@@ -69,6 +73,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   registerMetrics(app);
   await registerOpenApi(app, VERSION);
   registerHealthRoutes(app, { database });
+  if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, prefix: '/', index: 'index.html', wildcard: true });
 
   await app.register(
     async (api: App) => {

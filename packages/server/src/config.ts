@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DEV_IMAGE } from './runtime/docker/images.js';
 
@@ -32,6 +33,7 @@ const EnvSchema = z.object({
   BERTH_WORKER_CONCURRENCY: positiveInt.default(4),
   BERTH_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).default(10),
   BERTH_EXEC_MAX_OUTPUT_BYTES: positiveInt.default(1024 * 1024),
+  BERTH_WEB_DIR: z.string().min(1).default(fileURLToPath(new URL('../../web/dist', import.meta.url))),
   BERTH_MAX_ARCHIVE_BYTES: positiveInt.default(100 * 1024 * 1024),
   BERTH_TERMINAL_GRACE_SECONDS: positiveInt.default(300),
   BERTH_TERMINAL_MAX_PER_ENVIRONMENT: positiveInt.default(20),
@@ -56,6 +58,8 @@ export interface Config {
   stopGraceSeconds: number;
   execMaxOutputBytes: number;
   maxArchiveBytes: number;
+  /** The built web app; served at / when it holds an index.html. */
+  webDir: string;
   terminal: { graceMs: number; scrollbackBytes: number; maxPerEnvironment: number };
 }
 
@@ -101,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stopGraceSeconds: e.BERTH_STOP_GRACE_SECONDS,
     execMaxOutputBytes: e.BERTH_EXEC_MAX_OUTPUT_BYTES,
     maxArchiveBytes: e.BERTH_MAX_ARCHIVE_BYTES,
+    webDir: path.resolve(e.BERTH_WEB_DIR),
     terminal: { graceMs: e.BERTH_TERMINAL_GRACE_SECONDS * 1000, scrollbackBytes: 256 * 1024, maxPerEnvironment: e.BERTH_TERMINAL_MAX_PER_ENVIRONMENT },
   };
 }

@@ -50,7 +50,7 @@ function fieldErrors(error: { validation: ZodFastifySchemaValidationError[] }, w
 }
 
 /** The one place errors become HTTP responses: problem+json, never a stack trace. */
-export function registerProblemHandlers(app: FastifyInstance): void {
+export function registerProblemHandlers(app: FastifyInstance, opts: { spa?: boolean } = {}): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) return sendProblem(reply, request, error.code, error.message, error.extra);
     if (hasZodFastifySchemaValidationErrors(error)) {
@@ -69,7 +69,11 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     return sendProblem(reply, request, 'internal_error', `Something went wrong; quote request id ${String(request.id)} when reporting it`);
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}`),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    // The web app routes in the browser: any page that is not an API path or a file gets its shell.
+    if (opts.spa && request.method === 'GET' && !request.url.startsWith('/api/') && request.headers.accept?.includes('text/html')) {
+      return reply.type('text/html').sendFile('index.html');
+    }
+    return sendProblem(reply, request, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}`);
+  });
 }

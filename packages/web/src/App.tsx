@@ -1,0 +1,41 @@
+import { lazy, Suspense } from 'react';
+import { Navigate, Route, Routes } from 'react-router-dom';
+import { useMe } from './api/session.js';
+import { Layout } from './components/Layout.js';
+import { AccountPage } from './pages/AccountPage.js';
+import { DashboardPage } from './pages/DashboardPage.js';
+import { SignInPage } from './pages/SignInPage.js';
+import { TemplatesPage } from './pages/TemplatesPage.js';
+
+// The IDE and the admin console are the heavy parts: loaded only on their pages.
+const EnvironmentPage = lazy(() => import('./pages/EnvironmentPage.js'));
+const AdminPage = lazy(() => import('./pages/AdminPage.js'));
+
+export function App() {
+  const me = useMe();
+  if (me.isPending) return <div className="boot" aria-busy="true" />;
+  if (!me.data) return <SignInPage />;
+  return (
+    <Layout me={me.data}>
+      <Suspense fallback={<div className="loading">Loading…</div>}>
+        <Routes>
+          <Route path="/" element={<DashboardPage me={me.data} />} />
+          <Route path="/environments/:id" element={<EnvironmentPage />} />
+          <Route path="/templates" element={<TemplatesPage me={me.data} />} />
+          <Route path="/account" element={<AccountPage />} />
+          <Route path="/admin/*" element={me.data.isAdmin ? <AdminPage /> : <NotAllowed />} />
+          <Route path="*" element={<Navigate to="/" replace />} />
+        </Routes>
+      </Suspense>
+    </Layout>
+  );
+}
+
+function NotAllowed() {
+  return (
+    <section className="page">
+      <h1>Not allowed</h1>
+      <p>The admin console is for administrators.</p>
+    </section>
+  );
+}

@@ -1,0 +1,7 @@
+export default function AdminPage() {
+  return (
+    <section className="page">
+      <h1>AdminPage</h1>
+    </section>
+  );
+}
