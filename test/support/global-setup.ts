@@ -1,6 +1,21 @@
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
 import { ensureTestImage } from './images.js';
 
-/** Runs once before all test files: the tiny image environments use in tests. */
+const WEB = fileURLToPath(new URL('../../packages/web', import.meta.url));
+/** Where the browser tests' server finds the web app. */
+export const WEB_BUILD = fileURLToPath(new URL('../../test-artifacts/web', import.meta.url));
+
+/** Runs once before all test files: the tiny image environments use, and the built web app. */
 export default async function setup(): Promise<void> {
   await ensureTestImage();
+  // Browser tests get a build of their own, so a developer's rebuild cannot pull it from under them.
+  // Vitest runs with NODE_ENV=test, which would give React's development build.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ root: WEB, mode: 'production', logLevel: 'warn', build: { outDir: WEB_BUILD, emptyOutDir: true } });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
 }

@@ -31,8 +31,9 @@ export function useSignOut() {
   return useMutation({
     mutationFn: () => api('/auth/logout', { method: 'POST' }),
     onSuccess: () => {
-      client.clear();
+      // Signed out: forget everything cached for this user; the app falls back to sign-in.
       client.setQueryData(['me'], null);
+      client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
     },
   });
 }

@@ -1,0 +1,60 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshot, signIn } from '../support/browser.js';
+import { WEB_BUILD } from '../support/global-setup.js';
+import { ADMIN, startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+let base: string;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let page: Page;
+
+beforeAll(async () => {
+  server = await startTestServer({ BERTH_WEB_DIR: WEB_BUILD });
+  base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  await server.createUser('ada', 'ada-password-1234');
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+});
+afterAll(async () => {
+  await browser.close();
+  await server.close();
+});
+
+describe('signing in', () => {
+  it('says "Invalid username or password" for wrong credentials', async () => {
+    await page.goto(base);
+    await screenshot(page, 'sign-in');
+    await page.getByLabel('Username').fill('ada');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Invalid username or password');
+  });
+
+  it('signs in, shows the dashboard with the credits meter, and signs out', async () => {
+    await signIn(page, base, 'ada', 'ada-password-1234');
+    await expect.poll(() => page.locator('.topbar .credits').innerText()).toContain('Credits 0 / 3');
+    await screenshot(page, 'dashboard-empty');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).isVisible()).toBe(true);
+  });
+
+  it('keeps an ordinary user out of the admin pages: no link, and the page refuses', async () => {
+    await signIn(page, base, 'ada', 'ada-password-1234');
+    expect(await page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
+    await page.goto(`${base}/admin/users`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Not allowed' }).isVisible()).toBe(true);
+    await screenshot(page, 'admin-refused');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+  });
+
+  it('shows the admin link to administrators', async () => {
+    await signIn(page, base, ADMIN.username, ADMIN.password);
+    await expect.poll(() => page.getByRole('link', { name: 'Admin' }).isVisible()).toBe(true);
+  });
+
+  it('logs no console errors in normal use', () => {
+    // The wrong-password 401 is the browser reporting a failed fetch, which is expected.
+    expect(browser.consoleErrors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+  });
+});
