@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { unzip, zip, type Zippable } from 'fflate';
+import path from 'node:path/posix';
 import tar from 'tar-stream';
 import { AppError } from '../../errors.js';
 import { safeArchiveEntry } from './files.domain.js';
@@ -77,7 +78,13 @@ function readZip(archive: Buffer, maxBytes: number): Promise<Entry[]> {
  * and re-packs it as a plain tar for the runtime: nothing is written unless
  * every entry stays inside.
  */
-export async function sanitiseArchive(archive: Buffer, kind: 'tar.gz' | 'zip', dir: string, input: string, maxBytes: number): Promise<{ tarball: Buffer; entries: number }> {
+export async function sanitiseArchive(
+  archive: Buffer,
+  kind: 'tar.gz' | 'zip',
+  dir: string,
+  input: string,
+  maxBytes: number,
+): Promise<{ tarball: Buffer; entries: number; folders: string[] }> {
   let entries: Entry[];
   if (kind === 'zip') entries = await readZip(archive, maxBytes);
   else {
@@ -92,9 +99,12 @@ export async function sanitiseArchive(archive: Buffer, kind: 'tar.gz' | 'zip', d
       throw err instanceof AppError ? err : notAnArchive('tar.gz');
     });
   }
-  const bad = entries.find((e) => !safeArchiveEntry(dir, e));
+  // No entry may pass through a link the same archive creates (a link to "..", then a file under it).
+  const links = entries.filter((e) => e.type === 'symlink' || e.type === 'link').map((e) => path.normalize(e.name).replace(/\/+$/, ''));
+  const bad = entries.find((e) => !safeArchiveEntry(dir, e) || links.some((l) => path.normalize(e.name).startsWith(`${l}/`)));
   if (bad) throw new AppError('path_outside_workspace', `Archive entry "${bad.name}" would land outside "${input}" or is not a file, folder or link`);
-  return { tarball: await packTar(entries), entries: entries.length };
+  const folders = [...new Set(entries.map((e) => path.dirname(path.join(dir, e.name))))];
+  return { tarball: await packTar(entries), entries: entries.length, folders };
 }
 
 /** A folder read from the runtime as tar, as a zip (links become nothing: zip has no portable form for them). */
@@ -107,9 +117,9 @@ export async function tarToZip(stream: Readable, maxBytes: number): Promise<Buff
   return new Promise((resolve, reject) => zip(files, (err, data) => (err ? reject(err) : resolve(Buffer.from(data)))));
 }
 
-export function singleFileTar(name: string, content: Buffer): Readable {
+export function singleFileTar(name: string, content: Buffer, mode = 0o644): Readable {
   const pack = tar.pack();
-  pack.entry({ name, mode: 0o644, size: content.length }, content);
+  pack.entry({ name, mode, size: content.length }, content);
   pack.finalize();
   return pack as unknown as Readable;
 }

@@ -39,7 +39,11 @@ describe('safeArchiveEntry', () => {
     expect(safeArchiveEntry(dir, { name: 'a/b.txt', type: 'file' })).toBe(true);
     expect(safeArchiveEntry(dir, { name: 'a/', type: 'directory' })).toBe(true);
     expect(safeArchiveEntry(dir, { name: 'a/link', type: 'symlink', linkname: '../b.txt' })).toBe(true);
-    expect(safeArchiveEntry(dir, { name: 'x', type: 'symlink', linkname: '../../workspace/keep' })).toBe(true);
+  });
+
+  it('keeps entries and link targets inside the folder being unpacked into, not just the workspace', () => {
+    expect(safeArchiveEntry(dir, { name: '../sibling.txt', type: 'file' })).toBe(false);
+    expect(safeArchiveEntry(dir, { name: 'x', type: 'symlink', linkname: '../../workspace/keep' })).toBe(false);
   });
 
   it('refuses entries that escape by name or by link target, and devices', () => {

@@ -31,12 +31,13 @@ export function relative(absolute: string): string {
  */
 export function safeArchiveEntry(dir: string, entry: { name: string; type: string; linkname?: string }): boolean {
   if (entry.name.includes('\0') || entry.name.startsWith('/')) return false;
+  const within = (p: string) => p === dir || p.startsWith(`${dir}/`);
   const target = path.normalize(path.join(dir, entry.name));
-  if (!isInside(target)) return false;
+  if (!within(target) || !isInside(target)) return false;
   if (entry.type === 'symlink' || entry.type === 'link') {
     if (!entry.linkname || entry.linkname.startsWith('/')) return false;
     const base = entry.type === 'symlink' ? path.dirname(target) : dir;
-    return isInside(path.normalize(path.join(base, entry.linkname)));
+    return within(path.normalize(path.join(base, entry.linkname)));
   }
   return ['file', 'directory'].includes(entry.type);
 }

@@ -79,6 +79,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
 
   // Raw bodies: any content type is the file's bytes here, and only here.
   void app.register(async (raw: App) => {
+    raw.removeAllContentTypeParsers();
     raw.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: Math.max(FILE_MAX_BYTES, maxArchiveBytes) }, (_request, body, done) => done(null, body));
     raw.put(
       `${base}/content`,
@@ -88,7 +89,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
       },
       async (request, reply) => {
         const ifMatch = request.headers['if-match'];
-        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.from(typeof request.body === 'string' ? request.body : JSON.stringify(request.body ?? ''));
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0); // no body: an empty file
         const { etag, created } = await files.write(request.ctx, request.params.id, request.query.path, body, typeof ifMatch === 'string' ? ifMatch : undefined);
         return reply.code(created ? 201 : 200).header('etag', etag).send({ path: request.query.path, etag });
       },

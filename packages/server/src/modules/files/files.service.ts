@@ -39,14 +39,43 @@ export function createFilesService(deps: Deps) {
     return runtime.exec(id, { argv: ['/bin/sh', '-c', script, 'sh', ...args], timeoutMs, maxOutputBytes: 4 * 1024 * 1024 });
   }
 
+  /** Real absolute paths of absolute paths, resolved inside the environment (null when unresolvable). */
+  async function realPaths(id: string, paths: string[]): Promise<(string | null)[]> {
+    const lines = (await run(id, sh.RESOLVE, paths)).stdout.split('\n');
+    return paths.map((_, i) => (lines[i]?.startsWith('/') ? path.normalize(lines[i]!) : null));
+  }
+
   /** The real absolute path of an API path, or 400 path_outside_workspace. */
   async function resolve(id: string, input: string): Promise<string> {
     const lexical = confine(input);
     if (!lexical) throw outside(input);
-    const result = await run(id, sh.RESOLVE, [lexical]);
-    const real = result.stdout;
-    if (result.exitCode !== 0 || !real.startsWith('/') || !isInside(path.normalize(real))) throw outside(input);
-    return path.normalize(real);
+    const [real] = await realPaths(id, [lexical]);
+    if (!real || !isInside(real)) throw outside(input);
+    return real;
+  }
+
+  /**
+   * For operations on an entry itself (delete, move): its folder resolved, its
+   * own name kept, so a symlink is removed or moved, not what it points to.
+   */
+  async function resolveEntry(id: string, input: string): Promise<string> {
+    const lexical = confine(input);
+    if (!lexical) throw outside(input);
+    if (lexical === WORKSPACE) return WORKSPACE;
+    return path.join(await resolve(id, path.dirname(lexical)), path.basename(lexical));
+  }
+
+  /** Per environment and file: a write's revision check and the write itself happen as one. */
+  const writing = new Map<string, Promise<unknown>>();
+  async function exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const before = writing.get(key) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(work);
+    writing.set(key, mine);
+    try {
+      return await mine;
+    } finally {
+      if (writing.get(key) === mine) writing.delete(key);
+    }
   }
 
   async function stat(id: string, abs: string): Promise<{ type: FileEntry['type']; size: number } | null> {
@@ -98,17 +127,23 @@ export function createFilesService(deps: Deps) {
     await deps.environments.running(ctx, id);
     const abs = await resolve(id, input);
     if (abs === WORKSPACE) throw new ConflictError('/workspace is a folder');
-    const current = (await run(id, sh.HASH, [abs])).stdout.trim();
-    if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== etagOf(current)) {
-      throw new AppError('revision_conflict', `"${input}" changed since revision ${ifMatch}; reload it or write without If-Match`);
-    }
-    const info = current ? null : await stat(id, abs);
-    if (info && info.type !== 'file') throw new ConflictError(`"${input}" is a ${info.type === 'dir' ? 'folder' : info.type}`);
-    await run(id, sh.MKDIR, [path.dirname(abs)]);
-    await runtime.writeArchive(id, path.dirname(abs), singleFileTar(path.basename(abs), content));
+    // This process serialises writers of one file; several Berth processes would need a lock in the environment.
+    const created = await exclusive(`${id}:${abs}`, async () => {
+      const [hash = '', mode = '644'] = (await run(id, sh.HASH, [abs])).stdout.trim().split(' ');
+      // If-Match names a revision that must exist now (RFC 9110): "*" means "any", never "none".
+      if (ifMatch !== undefined && (!hash || (ifMatch !== '*' && ifMatch !== etagOf(hash)))) {
+        throw new AppError('revision_conflict', `"${input}" ${hash ? `changed since revision ${ifMatch}` : 'does not exist'}; reload it or write without If-Match`);
+      }
+      const info = hash ? null : await stat(id, abs);
+      if (info && info.type !== 'file') throw new ConflictError(`"${input}" is a ${info.type === 'dir' ? 'folder' : info.type}`);
+      await run(id, sh.MKDIR, [path.dirname(abs)]);
+      // A replaced file keeps its permissions.
+      await runtime.writeArchive(id, path.dirname(abs), singleFileTar(path.basename(abs), content, parseInt(mode, 8)));
+      return !hash;
+    });
     const etag = etagOf(createHash('sha256').update(content).digest('hex'));
     await announce(ctx, id, 'file.write', 'file.changed', { path: relative(abs), size: content.length, etag });
-    return { etag, created: !current };
+    return { etag, created };
   }
 
   async function mkdir(ctx: RequestContext, id: string, input: string): Promise<void> {
@@ -121,7 +156,7 @@ export function createFilesService(deps: Deps) {
 
   async function move(ctx: RequestContext, id: string, from: string, to: string, overwrite: boolean): Promise<void> {
     await deps.environments.running(ctx, id);
-    const [src, dst] = [await resolve(id, from), await resolve(id, to)];
+    const [src, dst] = [await resolveEntry(id, from), await resolveEntry(id, to)];
     if (src === WORKSPACE || dst === WORKSPACE) throw new ConflictError('/workspace itself cannot be moved or replaced');
     const result = await run(id, sh.MOVE, [src, dst, overwrite ? '1' : '0']);
     if (result.exitCode === 4) throw new NotFoundError(`"${from}"`);
@@ -132,7 +167,7 @@ export function createFilesService(deps: Deps) {
 
   async function remove(ctx: RequestContext, id: string, input: string, recursive: boolean): Promise<void> {
     await deps.environments.running(ctx, id);
-    const abs = await resolve(id, input);
+    const abs = await resolveEntry(id, input);
     if (abs === WORKSPACE) throw new ConflictError('/workspace itself cannot be deleted');
     const result = await run(id, sh.REMOVE, [abs, recursive ? '1' : '0']);
     if (result.exitCode === 4) throw new NotFoundError(`"${input}"`);
@@ -154,7 +189,11 @@ export function createFilesService(deps: Deps) {
   async function upload(ctx: RequestContext, id: string, input: string, archive: Buffer): Promise<{ entries: number }> {
     await deps.environments.running(ctx, id);
     const dir = await resolve(id, input);
-    const { tarball, entries } = await sanitiseArchive(archive, isZip(archive) ? 'zip' : 'tar.gz', dir, input, deps.maxArchiveBytes);
+    const { tarball, entries, folders } = await sanitiseArchive(archive, isZip(archive) ? 'zip' : 'tar.gz', dir, input, deps.maxArchiveBytes);
+    // Folders that already exist may be symlinks: every folder an entry lands in must really be inside.
+    const real = await realPaths(id, folders);
+    const escaping = folders.find((_, i) => !real[i] || !(real[i] === dir || real[i]!.startsWith(`${dir}/`)));
+    if (escaping) throw new AppError('path_outside_workspace', `Archive entries under "${relative(escaping)}" would land outside "${input}" through a symlink`);
     await run(id, sh.MKDIR, [dir]);
     await runtime.writeArchive(id, dir, Readable.from(tarball));
     await announce(ctx, id, 'file.upload', 'file.changed', { path: relative(dir), type: 'dir', entries });
