@@ -185,6 +185,25 @@ describe('reading and writing file content', () => {
     await expectContent('content/picture.png', ALL_BYTES);
   });
 
+  // The body is the file whatever its content type: no parser may reformat JSON or re-encode text.
+  it.each([
+    { type: 'application/json', body: Buffer.from('{"a":   1}') },
+    { type: 'text/plain', body: Buffer.from([0xff, 0xfe, 0x41]) },
+  ])('stores the bytes of a body sent as $type exactly', async ({ type, body }) => {
+    const path = `content/as-sent-${type.replace('/', '-')}`;
+    const res = await write(path, body, { 'content-type': type });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.headers.etag).toBe(etagOf(body));
+    await expectContent(path, body);
+  });
+
+  it('creates an empty file from a PUT with no body and no content type', async () => {
+    const res = await owner.put(`${filesUrl()}/content?path=${q('content/bodiless')}`);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.headers.etag).toBe(etagOf(''));
+    await expectContent('content/bodiless', '');
+  });
+
   it('writes and reads an empty file', async () => {
     const res = await write('content/empty', Buffer.alloc(0));
     expect(res.statusCode, res.body).toBe(201);
@@ -204,6 +223,14 @@ describe('reading and writing file content', () => {
   it('refuses a 26 MiB body with 413 payload_too_large and writes nothing', async () => {
     expectProblem(await write('content/too-big.bin', Buffer.alloc(26 * MIB, 1)), 413, 'payload_too_large');
     expect(await exists('/workspace/content/too-big.bin')).toBe(false);
+  });
+
+  it('keeps the mode of a file it replaces', async () => {
+    await write('content/mode/run.sh', '#!/bin/sh\n');
+    await sh('chmod 755 /workspace/content/mode/run.sh');
+    expect((await write('content/mode/run.sh', '#!/bin/sh\necho replaced\n')).statusCode).toBe(200);
+    expect(await list('content/mode')).toEqual([expect.objectContaining({ name: 'run.sh', mode: '755' })]);
+    await expectContent('content/mode/run.sh', '#!/bin/sh\necho replaced\n');
   });
 
   it('answers 404 for a file that does not exist', async () => {
@@ -252,6 +279,19 @@ describe('revisions: ETag and If-Match', () => {
     expect(now.headers.etag).toBe(won.headers.etag);
   });
 
+  it('lets exactly one of two writers sending the same If-Match at the same moment win, keeping its bytes', async () => {
+    // One round could be won cleanly by luck; five make a lost update (two 200s) show.
+    for (let round = 1; round <= 5; round++) {
+      const etag = (await write('revisions/race.txt', `round ${round}`)).headers.etag as string;
+      const bodies = [`round ${round}: writer A`, `round ${round}: writer B`];
+      const answers = await Promise.all(bodies.map((body) => write('revisions/race.txt', body, { 'if-match': etag })));
+      expect(answers.map((a) => a.statusCode).sort(), `round ${round}`).toEqual([200, 412]);
+      const winner = answers.findIndex((a) => a.statusCode === 200);
+      expectProblem(answers[1 - winner]!, 412, 'revision_conflict');
+      await expectContent('revisions/race.txt', bodies[winner]!);
+    }
+  });
+
   it('refuses If-Match with a revision the file never had, leaving it as it was', async () => {
     await write('revisions/guarded.txt', 'kept');
     expectProblem(await write('revisions/guarded.txt', 'lost', { 'if-match': etagOf('something else') }), 412, 'revision_conflict');
@@ -261,6 +301,11 @@ describe('revisions: ETag and If-Match', () => {
   it('refuses If-Match on a file that does not exist yet, creating nothing', async () => {
     expectProblem(await write('revisions/not-there.txt', 'x', { 'if-match': etagOf('') }), 412, 'revision_conflict');
     expect(await exists('/workspace/revisions/not-there.txt')).toBe(false);
+  });
+
+  it("refuses If-Match '*' on a file that does not exist with 412, creating nothing", async () => {
+    expectProblem(await write('revisions/no-star.txt', 'x', { 'if-match': '*' }), 412, 'revision_conflict');
+    expect(await exists('/workspace/revisions/no-star.txt')).toBe(false);
   });
 
   it("replaces an existing file whatever its revision with If-Match '*'", async () => {
@@ -372,6 +417,36 @@ describe('moving and renaming', () => {
     await expectContent('move/replace/target.txt', 'source');
   });
 
+  it('replaces an existing folder with overwrite: true instead of moving into it', async () => {
+    await write('move/folders/d1/from-d1.txt', 'd1');
+    await write('move/folders/d2/from-d2.txt', 'd2');
+    expect((await move({ from: 'move/folders/d1', to: 'move/folders/d2', overwrite: true })).statusCode).toBe(204);
+    expect((await list('move/folders')).map((i) => i.name)).toEqual(['d2']);
+    expect((await list('move/folders/d2')).map((i) => i.name)).toEqual(['from-d1.txt']);
+    await expectContent('move/folders/d2/from-d1.txt', 'd1');
+  });
+
+  it('leaves an unrelated file named after the target plus .berth-move alone', async () => {
+    await write('move/stray/x', 'moved');
+    await write('move/stray/y.berth-move', 'unrelated');
+    expect((await move({ from: 'move/stray/x', to: 'move/stray/y' })).statusCode).toBe(204);
+    await expectContent('move/stray/y', 'moved');
+    await expectContent('move/stray/y.berth-move', 'unrelated');
+    expect((await list('move/stray')).map((i) => i.name)).toEqual(['y', 'y.berth-move']);
+  });
+
+  it('moves a symlink itself, leaving the file it points to in place', async () => {
+    await write('move/link/target.txt', 'target');
+    await sh('ln -s target.txt /workspace/move/link/link.txt');
+    expect((await move({ from: 'move/link/link.txt', to: 'move/link/renamed.txt' })).statusCode).toBe(204);
+    expect((await list('move/link')).map((i) => [i.name, i.type])).toEqual([
+      ['renamed.txt', 'symlink'],
+      ['target.txt', 'file'],
+    ]);
+    expect(await sh('readlink /workspace/move/link/renamed.txt')).toBe('target.txt\n');
+    await expectContent('move/link/target.txt', 'target');
+  });
+
   it('answers 404 when the source does not exist', async () => {
     expectProblem(await move({ from: 'move/nothing-here', to: 'move/somewhere' }), 404, 'not_found');
   });
@@ -410,6 +485,14 @@ describe('deleting', () => {
     await write('delete/tree/d.txt', 'd');
     expect((await remove('delete/tree', true)).statusCode).toBe(204);
     expect(await exists('/workspace/delete/tree')).toBe(false);
+  });
+
+  it('deletes a symlink itself, keeping the file it points to', async () => {
+    await write('delete/link/target.txt', 'target');
+    await sh('ln -s target.txt /workspace/delete/link/link.txt');
+    expect((await remove('delete/link/link.txt')).statusCode).toBe(204);
+    expect((await list('delete/link')).map((i) => [i.name, i.type])).toEqual([['target.txt', 'file']]);
+    await expectContent('delete/link/target.txt', 'target');
   });
 
   it('answers 404 for a path that does not exist', async () => {
@@ -495,6 +578,49 @@ describe('archives', () => {
       expect(await etcSnapshot()).toBe(etcBefore);
     });
   }
+
+  // Each link stays inside the target folder on paper. But "up" is the folder itself, so "e2",
+  // really made in the folder, points three levels up from /workspace/chain/target: at /etc.
+  const up: ArchiveEntry = { name: 'a/b/c/up', type: 'symlink', linkname: '../../..' };
+  const e2: ArchiveEntry = { name: 'a/b/c/up/e2', type: 'symlink', linkname: '../../../etc' };
+  const chains: { what: string; entries: ArchiveEntry[] }[] = [
+    { what: 'a link made through another link of the same archive', entries: [up, e2] },
+    { what: 'a file made through links of the same archive', entries: [up, e2, { name: 'a/b/c/up/e2/berth-planted', content: 'x' }] },
+  ];
+
+  for (const { what, entries } of chains) {
+    it(`refuses an archive with ${what} with 400 path_outside_workspace, writing nothing`, async () => {
+      await sh('rm -rf /workspace/chain && mkdir -p /workspace/chain/target');
+      const etcBefore = await etcSnapshot();
+      const archive = await tarGz([{ name: 'harmless.txt', content: 'harmless' }, ...entries]);
+      expectProblem(await upload('chain/target', archive), 400, 'path_outside_workspace');
+      expect(await list('chain/target')).toEqual([]);
+      expect(await etcSnapshot()).toBe(etcBefore);
+    });
+  }
+
+  const throughDoor: { format: string; archive: () => Promise<Buffer> }[] = [
+    { format: 'tar.gz', archive: () => tarGz([{ name: 'door/pwned', content: 'x' }]) },
+    { format: 'zip', archive: async () => Buffer.from(zipSync({ 'door/pwned': new TextEncoder().encode('x') })) },
+  ];
+
+  for (const { format, archive } of throughDoor) {
+    it(`refuses a ${format} whose entry lands under a symlink to /etc already in the workspace, with 400, writing nothing`, async () => {
+      await sh('rm -f /workspace/door && ln -s /etc /workspace/door');
+      const etcBefore = await etcSnapshot();
+      expectProblem(await upload('', await archive()), 400, 'path_outside_workspace');
+      expect(await exists('/etc/pwned')).toBe(false);
+      expect(await etcSnapshot()).toBe(etcBefore);
+    });
+  }
+
+  it('refuses an archive with an entry climbing from the target folder into its parent with 400, writing nothing', async () => {
+    await sh('rm -rf /workspace/sibling && mkdir -p /workspace/sibling');
+    const archive = await tarGz([{ name: 'good.txt', content: 'good' }, { name: '../sibling.txt', content: 'sibling' }]);
+    expectProblem(await upload('sibling/arch', archive), 400, 'path_outside_workspace');
+    // Not even the target folder is made: the archive is refused before anything is written.
+    expect(await list('sibling')).toEqual([]);
+  });
 
   it('unpacks an uploaded zip and downloads the folder as zip with the same bytes', async () => {
     const zip = zipSync({ 'notes/a.txt': new TextEncoder().encode('a\n'), 'data.bin': new Uint8Array(ALL_BYTES), 'empty/': new Uint8Array(0) });
