@@ -1,7 +1,41 @@
+import { Navigate, NavLink, Route, Routes } from 'react-router-dom';
+import { AuditSection } from '../features/admin/audit.section.js';
+import { ConfigSection } from '../features/admin/config.section.js';
+import { EnvironmentsSection } from '../features/admin/environments.section.js';
+import { MachineTypesSection } from '../features/admin/machine-types.section.js';
+import { UsersSection } from '../features/admin/users.section.js';
+import '../features/admin/admin.css';
+
+const SECTIONS = [
+  { path: 'users', label: 'Users', element: <UsersSection /> },
+  { path: 'machine-types', label: 'Machine types', element: <MachineTypesSection /> },
+  { path: 'config', label: 'Config', element: <ConfigSection /> },
+  { path: 'audit', label: 'Audit log', element: <AuditSection /> },
+  { path: 'environments', label: 'Environments', element: <EnvironmentsSection /> },
+] as const;
+
+/**
+ * The admin console, mounted at /admin/*; each section is a sub-route. Links are
+ * absolute: inside a splat route a relative link resolves against the splat too.
+ */
 export default function AdminPage() {
   return (
-    <section className="page">
-      <h1>AdminPage</h1>
-    </section>
+    <div className="page admin">
+      <h1>Admin</h1>
+      <nav className="admin-nav" aria-label="Admin sections">
+        {SECTIONS.map((s) => (
+          <NavLink key={s.path} to={`/admin/${s.path}`}>
+            {s.label}
+          </NavLink>
+        ))}
+      </nav>
+      <Routes>
+        <Route index element={<Navigate to="/admin/users" replace />} />
+        {SECTIONS.map((s) => (
+          <Route key={s.path} path={s.path} element={s.element} />
+        ))}
+        <Route path="*" element={<Navigate to="/admin/users" replace />} />
+      </Routes>
+    </div>
   );
 }

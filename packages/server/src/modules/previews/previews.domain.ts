@@ -9,11 +9,15 @@ export function listeningPorts(procNetTcp: string): { port: number; address: str
     if (fields.length < 4 || fields[3] !== '0A') continue;
     const [addr = '', portHex = ''] = fields[1]!.split(':');
     const port = parseInt(portHex, 16);
-    if (!Number.isFinite(port) || seen.has(port)) continue;
-    seen.set(port, addr.length === 8 ? ipv4(addr) : addr === '0'.repeat(32) ? '::' : 'ipv6');
+    const address = addr.length === 8 ? ipv4(addr) : addr === '0'.repeat(32) ? '::' : 'ipv6';
+    // 127.0.0.11 is Docker's embedded DNS resolver, not something the user started.
+    if (!Number.isFinite(port) || seen.has(port) || address === DOCKER_DNS) continue;
+    seen.set(port, address);
   }
   return [...seen].sort(([a], [b]) => a - b).map(([port, address]) => ({ port, address }));
 }
+
+const DOCKER_DNS = '127.0.0.11';
 
 /** /proc writes IPv4 addresses as little-endian hex. */
 function ipv4(hex: string): string {

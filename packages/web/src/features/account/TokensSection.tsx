@@ -1,0 +1,143 @@
+import type { CreatedToken, Token } from '@berth/contracts';
+import { useState, type FormEvent } from 'react';
+import { ApiError } from '../../api/client.js';
+import { ConfirmDialog } from '../environments/ConfirmDialog.js';
+import { Field } from '../environments/Field.js';
+import { formatDateTime, formatRelative } from '../environments/format.js';
+import { TokenSecret } from './TokenSecret.js';
+import { useCreateToken, useRevokeToken, useTokens } from './tokens.queries.js';
+
+export function TokensSection() {
+  const [created, setCreated] = useState<CreatedToken | null>(null);
+  return (
+    <section className="card account-section" aria-labelledby="tokens-title">
+      <h2 id="tokens-title">API tokens</h2>
+      <p className="muted">
+        For the CLI and scripts: send <code className="mono">Authorization: Bearer &lt;token&gt;</code>. A token acts as you, with your quota.
+      </p>
+      <CreateTokenForm onCreated={setCreated} />
+      {created && <TokenSecret token={created} onDismiss={() => setCreated(null)} />}
+      <TokenTable />
+    </section>
+  );
+}
+
+function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => void }) {
+  const create = useCreateToken();
+  const [name, setName] = useState('');
+  const [days, setDays] = useState('');
+  const [missingName, setMissingName] = useState(false);
+  const fields = create.error instanceof ApiError ? create.error.fieldErrors() : {};
+  if (missingName) fields.name = 'Give the token a name.';
+  const generalError = create.error && !fields.name && !fields.expiresInDays ? create.error.message : null;
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setMissingName(!name.trim());
+    if (!name.trim()) return;
+    create.mutate(
+      { name: name.trim(), ...(days.trim() ? { expiresInDays: Number(days) } : {}) },
+      {
+        onSuccess: (token) => {
+          onCreated(token);
+          setName('');
+          setDays('');
+        },
+      },
+    );
+  };
+
+  return (
+    <form className="token-form" onSubmit={submit} noValidate aria-label="Create a token">
+      <Field label="Name" hint="What uses it, to recognise it later." error={fields.name}>
+        {(control) => <input {...control} name="name" value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. laptop" required maxLength={100} autoComplete="off" />}
+      </Field>
+      <Field label="Expires in (days)" hint="Optional, 1–3650. Empty: never." error={fields.expiresInDays}>
+        {(control) => (
+          <input {...control} name="expiresInDays" type="number" min={1} max={3650} step={1} inputMode="numeric" value={days} onChange={(e) => setDays(e.target.value)} placeholder="never" />
+        )}
+      </Field>
+      <div className="token-form-actions">
+        <button type="submit" className="primary" disabled={create.isPending}>
+          {create.isPending ? 'Creating…' : 'Create token'}
+        </button>
+        {generalError && (
+          <p role="alert" className="error">
+            {generalError}
+          </p>
+        )}
+      </div>
+    </form>
+  );
+}
+
+function TokenTable() {
+  const tokens = useTokens();
+  const revoke = useRevokeToken();
+  const [revoking, setRevoking] = useState<Token | null>(null);
+  const close = () => {
+    revoke.reset();
+    setRevoking(null);
+  };
+
+  if (tokens.isPending) return <p className="muted">Loading tokens…</p>;
+  if (tokens.error)
+    return (
+      <p role="alert" className="error">
+        Could not load your tokens: {tokens.error.message}
+      </p>
+    );
+  return (
+    <>
+      {tokens.data.length === 0 ? (
+        <p className="muted">You have no API tokens.</p>
+      ) : (
+        <div className="table-scroll">
+          <table className="token-table" aria-label="Your API tokens">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Prefix</th>
+                <th scope="col">Created</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Last used</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {tokens.data.map((token) => (
+                <tr key={token.id} data-testid="token-row">
+                  <td>{token.name}</td>
+                  <td className="mono">{token.prefix}…</td>
+                  <td title={formatDateTime(token.createdAt)}>{formatRelative(token.createdAt)}</td>
+                  <td title={formatDateTime(token.expiresAt, 'never')}>{token.expiresAt ? formatRelative(token.expiresAt) : 'never'}</td>
+                  <td title={formatDateTime(token.lastUsedAt, 'never')}>{formatRelative(token.lastUsedAt)}</td>
+                  <td className="cell-actions">
+                    <button type="button" className="danger" onClick={() => setRevoking(token)}>
+                      Revoke
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ConfirmDialog
+        open={revoking !== null}
+        title={revoking ? `Revoke ${revoking.name}?` : 'Revoke token?'}
+        confirmLabel="Revoke token"
+        pending={revoke.isPending}
+        error={revoke.error?.message}
+        onCancel={close}
+        onConfirm={() => revoking && revoke.mutate(revoking.id, { onSuccess: close })}
+      >
+        <p>
+          Programs using <strong>{revoking?.name}</strong> (<span className="mono">{revoking?.prefix}…</span>) lose access at once. This cannot be undone.
+        </p>
+      </ConfirmDialog>
+    </>
+  );
+}

@@ -1,0 +1,28 @@
+import type { CreatedToken, CreateTokenBody, Token } from '@berth/contracts';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api } from '../../api/client.js';
+
+const tokensKey = ['tokens'] as const;
+
+export function useTokens() {
+  return useQuery({
+    queryKey: tokensKey,
+    queryFn: async () => (await api<{ items: Token[] }>('/tokens')).items,
+  });
+}
+
+export function useCreateToken() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: CreateTokenBody) => api<CreatedToken>('/tokens', { method: 'POST', body }),
+    onSuccess: () => client.invalidateQueries({ queryKey: tokensKey }),
+  });
+}
+
+export function useRevokeToken() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>(`/tokens/${id}`, { method: 'DELETE' }),
+    onSuccess: () => client.invalidateQueries({ queryKey: tokensKey }),
+  });
+}

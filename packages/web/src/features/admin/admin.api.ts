@@ -1,0 +1,141 @@
+import type {
+  AuditEntry,
+  ConfigFlag,
+  CreateMachineTypeBody,
+  CreateUserBody,
+  Environment,
+  MachineType,
+  Quota,
+  UpdateMachineTypeBody,
+  UpdateQuotaBody,
+  UpdateUserBody,
+  User,
+} from '@berth/contracts';
+import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { api } from '../../api/client.js';
+
+/** Query hooks for the admin console. Keys live under 'admin' so one invalidation refreshes the console. */
+
+type AuditPage = { items: AuditEntry[]; nextCursor: string | null };
+type Items<T> = { items: T[] };
+
+export interface AuditFilters {
+  actor: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+}
+
+const keys = {
+  users: ['admin', 'users'] as const,
+  quota: (userId: string) => ['admin', 'quota', userId] as const,
+  machineTypes: ['admin', 'machine-types'] as const,
+  config: ['admin', 'config'] as const,
+  audit: ['admin', 'audit'] as const,
+  environments: ['admin', 'environments'] as const,
+};
+
+/** Every change is audited, and users, quotas and types show up elsewhere in the app: refresh those too. */
+function afterChange(client: QueryClient, ...extra: (readonly unknown[])[]) {
+  for (const queryKey of [keys.audit, ['me'], ...extra]) void client.invalidateQueries({ queryKey });
+}
+
+export function useUsers() {
+  return useQuery({ queryKey: keys.users, queryFn: async () => (await api<Items<User>>('/users')).items });
+}
+
+export function useCreateUser() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: CreateUserBody) => api<User>('/users', { method: 'POST', body }),
+    onSuccess: () => afterChange(client, keys.users),
+  });
+}
+
+export function useUpdateUser() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, body }: { id: string; body: UpdateUserBody }) => api<User>(`/users/${encodeURIComponent(id)}`, { method: 'PATCH', body }),
+    onSuccess: (user) => {
+      client.setQueryData<User[]>(keys.users, (old) => old?.map((u) => (u.id === user.id ? user : u)));
+      afterChange(client, keys.users);
+    },
+  });
+}
+
+export function useQuota(userId: string) {
+  return useQuery({ queryKey: keys.quota(userId), queryFn: () => api<Quota>(`/users/${encodeURIComponent(userId)}/quota`) });
+}
+
+export function useUpdateQuota(userId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: UpdateQuotaBody) => api<Quota>(`/users/${encodeURIComponent(userId)}/quota`, { method: 'PATCH', body }),
+    onSuccess: (quota) => {
+      client.setQueryData(keys.quota(userId), quota);
+      // Deactivating a quota stops the user's environments.
+      afterChange(client, keys.environments);
+    },
+  });
+}
+
+export function useMachineTypes() {
+  return useQuery({ queryKey: keys.machineTypes, queryFn: async () => (await api<Items<MachineType>>('/machine-types')).items });
+}
+
+export function useSaveMachineType() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { create: CreateMachineTypeBody } | { name: string; update: UpdateMachineTypeBody }) =>
+      'create' in input
+        ? api<MachineType>('/machine-types', { method: 'POST', body: input.create })
+        : api<MachineType>(`/machine-types/${encodeURIComponent(input.name)}`, { method: 'PATCH', body: input.update }),
+    onSuccess: () => afterChange(client, keys.machineTypes, ['machine-types']),
+  });
+}
+
+export function useDeleteMachineType() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (name: string) => api<void>(`/machine-types/${encodeURIComponent(name)}`, { method: 'DELETE' }),
+    onSettled: () => afterChange(client, keys.machineTypes, ['machine-types']),
+  });
+}
+
+export function useConfigFlags() {
+  return useQuery({ queryKey: keys.config, queryFn: async () => (await api<Items<ConfigFlag>>('/config')).items });
+}
+
+export function useUpdateConfig() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ name, value }: { name: string; value: string }) => api<ConfigFlag>(`/config/${encodeURIComponent(name)}`, { method: 'PUT', body: { value } }),
+    onSuccess: (flag) => {
+      client.setQueryData<ConfigFlag[]>(keys.config, (old) => old?.map((f) => (f.name === flag.name ? flag : f)));
+      afterChange(client);
+    },
+  });
+}
+
+export function useAuditPage(filters: AuditFilters, before: string | undefined, limit: number) {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(filters)) if (value.trim()) params.set(name, value.trim());
+  params.set('limit', String(limit));
+  if (before) params.set('before', before);
+  const query = params.toString();
+  return useQuery({
+    queryKey: [...keys.audit, query],
+    queryFn: () => api<AuditPage>(`/audit?${query}`),
+    // Keep the current page on screen while the next one loads, so paging does not flash empty.
+    placeholderData: keepPreviousData,
+    retry: false,
+  });
+}
+
+export function useAllEnvironments() {
+  return useQuery({
+    queryKey: keys.environments,
+    queryFn: async () => (await api<Items<Environment>>('/environments?all=true')).items,
+    refetchInterval: 10_000,
+  });
+}

@@ -1,0 +1,104 @@
+import type { MachineType } from '@berth/contracts';
+import { useState, type FormEvent } from 'react';
+import { useSaveMachineType } from './admin.api.js';
+import { ActionError, CheckboxField, describeError, TextField } from './form-fields.component.js';
+
+const NUMBER_FIELDS = [
+  { name: 'vcpus', label: 'vCPUs' },
+  { name: 'memoryMb', label: 'Memory (MB)' },
+  { name: 'diskGib', label: 'Disk (GiB)' },
+  { name: 'creditsCost', label: 'Credits cost' },
+] as const;
+type NumberField = (typeof NUMBER_FIELDS)[number]['name'];
+const FIELDS = ['name', ...NUMBER_FIELDS.map((f) => f.name), 'image', 'private'];
+const NEW_TYPE = { vcpus: 1, memoryMb: 1024, diskGib: 5, creditsCost: 1 };
+
+/** Creates a machine type, or edits `existing` (whose name cannot change). */
+export function MachineTypeForm({ existing, onDone }: { existing?: MachineType; onDone: (name: string | null) => void }) {
+  const save = useSaveMachineType();
+  const start = existing ?? NEW_TYPE;
+  const [name, setName] = useState(existing?.name ?? '');
+  const [numbers, setNumbers] = useState<Record<NumberField, string>>(() => ({
+    vcpus: String(start.vcpus),
+    memoryMb: String(start.memoryMb),
+    diskGib: String(start.diskGib),
+    creditsCost: String(start.creditsCost),
+  }));
+  const [image, setImage] = useState(existing?.image ?? '');
+  const [isPrivate, setPrivate] = useState(existing?.private ?? false);
+  const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
+  const server = describeError(save.error, FIELDS);
+  const errors = { ...server.fields, ...localErrors };
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const local: Record<string, string> = {};
+    const values = {} as Record<NumberField, number>;
+    for (const { name: field } of NUMBER_FIELDS) {
+      const value = numbers[field].trim();
+      if (!/^\d+$/.test(value)) local[field] = 'A whole number.';
+      else values[field] = Number(value);
+    }
+    if (!existing && !name.trim()) local.name = 'Enter a name.';
+    setLocalErrors(local);
+    if (Object.keys(local).length > 0) return save.reset();
+    const fields = { ...values, private: isPrivate, image: image.trim() || null };
+    save.mutate(existing ? { name: existing.name, update: fields } : { create: { name: name.trim(), ...fields } }, {
+      onSuccess: (saved) => onDone(saved.name),
+    });
+  }
+
+  const title = existing ? `Edit ${existing.name}` : 'New machine type';
+  return (
+    <form className="admin-form" aria-label={title} onSubmit={submit} noValidate>
+      <h3>{title}</h3>
+      <div className="admin-grid">
+        {!existing && (
+          <TextField
+            label="Name"
+            name="name"
+            autoComplete="off"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            error={errors.name}
+            hint='Lowercase letters, digits and "-"'
+          />
+        )}
+        {NUMBER_FIELDS.map((f) => (
+          <TextField
+            key={f.name}
+            label={f.label}
+            name={f.name}
+            type="number"
+            inputMode="numeric"
+            min={0}
+            step={1}
+            value={numbers[f.name]}
+            onChange={(e) => setNumbers((prev) => ({ ...prev, [f.name]: e.target.value }))}
+            error={errors[f.name]}
+          />
+        ))}
+        <TextField
+          label="Image"
+          name="image"
+          autoComplete="off"
+          value={image}
+          onChange={(e) => setImage(e.target.value)}
+          error={errors.image}
+          hint="Empty: the default image"
+          className="admin-wide"
+        />
+      </div>
+      <CheckboxField label="Private (new users are not given it)" checked={isPrivate} onChange={(e) => setPrivate(e.target.checked)} error={errors.private} />
+      <div className="row">
+        <button type="submit" className="primary" disabled={save.isPending}>
+          {save.isPending ? 'Saving…' : existing ? 'Save machine type' : 'Create machine type'}
+        </button>
+        <button type="button" onClick={() => onDone(null)}>
+          Cancel
+        </button>
+      </div>
+      <ActionError message={Object.keys(localErrors).length > 0 ? null : server.message} />
+    </form>
+  );
+}

@@ -1,0 +1,46 @@
+import type { EnvironmentEvent, EnvironmentStatus } from '@berth/contracts';
+import { useEffect, useRef, useState } from 'react';
+import { followEnvironmentEvents } from './environment-events.js';
+
+type Props = {
+  environmentId: string;
+  onStatus: (status: EnvironmentStatus) => void;
+};
+
+/** The environment's events from the first one, streaming as they come. */
+export function ProvisioningLog({ environmentId, onStatus }: Props) {
+  const [events, setEvents] = useState<EnvironmentEvent[]>([]);
+  const list = useRef<HTMLOListElement>(null);
+  const statusRef = useRef(onStatus);
+  useEffect(() => {
+    statusRef.current = onStatus;
+  }, [onStatus]);
+
+  useEffect(() => {
+    setEvents([]);
+    return followEnvironmentEvents(environmentId, 0, {
+      onEvent: (event) => {
+        setEvents((all) => [...all, event]);
+        if (event.status) statusRef.current(event.status);
+      },
+    });
+  }, [environmentId]);
+
+  useEffect(() => {
+    const el = list.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [events]);
+
+  return (
+    <ol ref={list} className="event-log" role="log" aria-label="Provisioning log" aria-live="polite" tabIndex={0} data-testid="provision-log">
+      {events.length === 0 && <li className="muted">Waiting for the first events…</li>}
+      {events.map((event) => (
+        <li key={event.seq} className={`event event-${event.type}`}>
+          <time dateTime={event.createdAt}>{new Date(event.createdAt).toLocaleTimeString()}</time>
+          <span className="event-type">{event.type}</span>
+          <span className="event-message">{event.status && event.message !== event.status ? `${event.status}: ${event.message}` : event.message}</span>
+        </li>
+      ))}
+    </ol>
+  );
+}

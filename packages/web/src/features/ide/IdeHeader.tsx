@@ -1,0 +1,62 @@
+import type { Environment } from '@berth/contracts';
+import { Link } from 'react-router-dom';
+import { messageOf } from './files-api.js';
+import { StatsStrip } from './StatsStrip.js';
+import { type LifecycleAction, useLifecycle } from './use-environment.js';
+
+const BUSY = new Set<Environment['status']>(['pending', 'provisioning', 'starting', 'stopping', 'deleting']);
+
+/** Name, live status and the lifecycle buttons; stats on the right while it runs. */
+export function IdeHeader({ env }: { env: Environment }) {
+  const lifecycle = useLifecycle(env.id);
+  const gone = env.status === 'deleted' || env.status === 'deleting' || env.desiredState === 'deleted';
+  const running = env.status === 'running';
+  const can: Record<LifecycleAction, boolean> = {
+    start: !gone && (env.desiredState !== 'running' || env.status === 'error'),
+    stop: !gone && env.desiredState === 'running',
+    restart: !gone && running,
+  };
+  const button = (action: LifecycleAction, label: string, primary = false) => (
+    <button
+      type="button"
+      className={primary ? 'primary' : undefined}
+      disabled={!can[action] || lifecycle.isPending}
+      aria-busy={lifecycle.isPending && lifecycle.variables === action}
+      onClick={() => lifecycle.mutate(action)}
+    >
+      {label}
+    </button>
+  );
+  return (
+    <header className="ide-header">
+      <div className="ide-title">
+        <Link to="/" className="ide-back" aria-label="All environments" title="All environments">
+          ←
+        </Link>
+        <h1>{env.name}</h1>
+        <span className={`badge ide-status status-${env.status}`} data-testid="env-status" role="status" aria-label={`Status: ${env.status}`} data-busy={BUSY.has(env.status) ? '' : undefined}>
+          {env.status}
+        </span>
+        <span className="ide-meta muted" title={env.image}>
+          {env.type} · {env.vcpus} vCPU · {env.memoryMb >= 1024 ? `${env.memoryMb / 1024} GiB` : `${env.memoryMb} MiB`}
+        </span>
+      </div>
+      <div className="ide-actions">
+        {button('start', 'Start', !running)}
+        {button('stop', 'Stop')}
+        {button('restart', 'Restart')}
+        {lifecycle.isError && (
+          <span className="error" role="alert">
+            {messageOf(lifecycle.error)}
+          </span>
+        )}
+        {env.status === 'error' && env.lastError && !lifecycle.isError && (
+          <span className="error ide-last-error" title={env.lastError}>
+            {env.lastError}
+          </span>
+        )}
+      </div>
+      {running && <StatsStrip envId={env.id} />}
+    </header>
+  );
+}

@@ -1,0 +1,50 @@
+import type { Environment, EnvironmentStats } from '@berth/contracts';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api } from '../../api/client.js';
+
+export type LifecycleAction = 'start' | 'stop' | 'restart';
+
+const SETTLED = new Set<Environment['status']>(['running', 'stopped', 'error', 'deleted']);
+
+/** The environment; polled slowly while it converges, in case the event stream is down. */
+export function useEnvironment(id: string) {
+  return useQuery({
+    queryKey: ['environment', id],
+    queryFn: () => api<Environment>(`/environments/${id}`),
+    refetchInterval: (query) => (query.state.data && !SETTLED.has(query.state.data.status) ? 4000 : false),
+  });
+}
+
+export function useLifecycle(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (action: LifecycleAction) => api<Environment>(`/environments/${id}/${action}`, { method: 'POST' }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['environment', id] }),
+  });
+}
+
+export function useStats(id: string, running: boolean) {
+  return useQuery({
+    queryKey: ['environment', id, 'stats'],
+    queryFn: () => api<EnvironmentStats>(`/environments/${id}/stats`),
+    enabled: running,
+    refetchInterval: running ? 5000 : false,
+    retry: false,
+  });
+}
+
+export interface ListeningPort {
+  port: number;
+  address: string;
+  url: string;
+}
+
+export function usePorts(id: string, running: boolean) {
+  return useQuery({
+    queryKey: ['environment', id, 'ports'],
+    queryFn: () => api<{ items: ListeningPort[] }>(`/environments/${id}/ports`),
+    enabled: running,
+    refetchInterval: running ? 10_000 : false,
+    retry: false,
+  });
+}

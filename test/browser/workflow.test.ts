@@ -1,0 +1,129 @@
+import type { ExecResult } from '@berth/contracts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshot, signIn } from '../support/browser.js';
+import { WEB_BUILD } from '../support/global-setup.js';
+import { startTestServer, type Caller, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+let base: string;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let page: Page;
+let ada: Caller;
+let envId = '';
+
+beforeAll(async () => {
+  server = await startTestServer({ BERTH_WEB_DIR: WEB_BUILD });
+  base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  await server.createUser('ada', 'ada-password-1234');
+  ada = await server.login('ada', 'ada-password-1234');
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+});
+afterAll(async () => {
+  await browser.close();
+  await server.close();
+});
+
+const card = (name: string) => page.getByRole('article', { name });
+
+describe('the everyday workflow in a real browser', () => {
+  it('creates an environment from the dialog and watches it reach running', async () => {
+    await signIn(page, base, 'ada', 'ada-password-1234');
+    await page.getByRole('button', { name: 'New environment' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New environment' });
+    await dialog.getByRole('radio', { name: 'small', exact: true }).check();
+    await dialog.getByLabel('Name').fill('browser-box');
+    await screenshot(page, 'create-dialog');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(() => dialog.getByTestId('provision-status').textContent(), { timeout: 60_000 }).toContain('running');
+    await screenshot(page, 'create-provisioned');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await expect.poll(() => card('browser-box').getByTestId('env-status').textContent(), { timeout: 30_000 }).toBe('running');
+    envId = (await card('browser-box').getAttribute('data-env-id')) ?? '';
+    expect(envId).not.toBe('');
+    await screenshot(page, 'dashboard-running');
+  });
+
+  it('shows a stop without reloading the page', async () => {
+    await card('browser-box').getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => card('browser-box').getByTestId('env-status').textContent(), { timeout: 30_000 }).toBe('stopped');
+    await screenshot(page, 'dashboard-stopped');
+    await card('browser-box').getByRole('button', { name: 'Start', exact: true }).click();
+    await expect.poll(() => card('browser-box').getByTestId('env-status').textContent(), { timeout: 30_000 }).toBe('running');
+  });
+
+  it('creates an API token on the account page and shows its secret once', async () => {
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByLabel('Name').fill('from-the-browser');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await page.getByTestId('token-secret').textContent()) ?? '';
+    expect(secret).toMatch(/^berth_/);
+    expect((await server.withToken(secret.trim()).get('/api/v1/me')).statusCode).toBe(200);
+    await screenshot(page, 'account-token');
+    await page.getByRole('button', { name: 'Done' }).click();
+  });
+
+  it('lists the templates', async () => {
+    await page.getByRole('link', { name: 'Templates' }).click();
+    await expect.poll(() => page.getByRole('article', { name: 'Python: hello world' }).isVisible()).toBe(true);
+    await screenshot(page, 'templates');
+  });
+
+});
+
+const cat = async (file: string) => (await ada.post(`/api/v1/environments/${envId}/exec`, { command: `cat ${file}` })).json<ExecResult>().stdout;
+
+describe('the IDE in a real browser', () => {
+  it('runs a command typed in the terminal', async () => {
+    await page.goto(`${base}/environments/${envId}`);
+    await expect.poll(() => page.getByTestId('env-status').textContent(), { timeout: 30_000 }).toBe('running');
+    const terminal = page.getByTestId('terminal');
+    await terminal.click();
+    await expect.poll(() => terminal.innerText(), { timeout: 15_000 }).toMatch(/[$#]/);
+    await page.keyboard.type('echo hi > /workspace/a.txt && echo wrote-$((20+22))\n');
+    await expect.poll(() => terminal.innerText(), { timeout: 15_000 }).toContain('wrote-42');
+    expect(await cat('/workspace/a.txt')).toBe('hi\n');
+    await screenshot(page, 'ide-terminal');
+  });
+
+  it('opens the file in the editor, saves a change with Ctrl-S, and the change is on disk', async () => {
+    await page.getByRole('treeitem', { name: 'a.txt' }).click({ timeout: 20_000 });
+    const editor = page.locator('.cm-content');
+    await expect.poll(() => editor.innerText(), { timeout: 15_000 }).toContain('hi');
+    await editor.click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('End');
+    await page.keyboard.type(' there');
+    await page.keyboard.press('Control+s');
+    await expect.poll(() => page.getByRole('tab', { name: 'a.txt', exact: true }).count(), { timeout: 15_000 }).toBe(1);
+    expect(await cat('/workspace/a.txt')).toBe('hi there\n');
+    await screenshot(page, 'ide-editor-saved');
+  });
+
+  it('prompts on a conflict with a second writer, and Overwrite keeps the browser version', async () => {
+    const editor = page.locator('.cm-content');
+    await editor.click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('End');
+    await page.keyboard.type(' from the browser');
+    // A second writer changes the file through the API meanwhile.
+    const other = await ada.put(`/api/v1/environments/${envId}/files/content?path=a.txt`, 'from elsewhere\n', { 'content-type': 'text/plain' });
+    expect(other.statusCode).toBe(200);
+    await editor.click();
+    await page.keyboard.press('Control+s');
+    const prompt = page.getByRole('alertdialog');
+    await expect.poll(() => prompt.textContent(), { timeout: 15_000 }).toContain('changed on disk');
+    await screenshot(page, 'ide-conflict');
+    expect(await cat('/workspace/a.txt')).toBe('from elsewhere\n');
+    await prompt.getByRole('button', { name: 'Overwrite' }).click();
+    await expect.poll(() => cat('/workspace/a.txt'), { timeout: 15_000 }).toBe('hi there from the browser\n');
+  });
+
+  it('shows the environment stopping without a reload', async () => {
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => page.getByTestId('env-status').textContent(), { timeout: 30_000 }).toBe('stopped');
+    await expect.poll(() => page.getByTestId('env-not-running').isVisible()).toBe(true);
+    await screenshot(page, 'ide-stopped');
+  });
+});
