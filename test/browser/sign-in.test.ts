@@ -48,9 +48,18 @@ describe('signing in', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
   });
 
-  it('shows the admin link to administrators', async () => {
+  it('opens the admin console for administrators, section by section', async () => {
     await signIn(page, base, ADMIN.username, ADMIN.password);
-    await expect.poll(() => page.getByRole('link', { name: 'Admin' }).isVisible()).toBe(true);
+    await page.getByRole('link', { name: 'Admin' }).click();
+    const sections = page.getByRole('navigation', { name: 'Admin sections' });
+    for (const [link, shot] of [['Users', 'admin-users'], ['Machine types', 'admin-machine-types'], ['Config', 'admin-config'], ['Audit log', 'admin-audit'], ['Environments', 'admin-environments']] as const) {
+      await sections.getByRole('link', { name: link }).click();
+      await expect.poll(() => page.getByRole('heading', { name: link, level: 2 }).isVisible()).toBe(true);
+      await screenshot(page, shot);
+    }
+    // The audit log shows this session's sign-ins.
+    await sections.getByRole('link', { name: 'Audit log' }).click();
+    await expect.poll(() => page.getByRole('cell', { name: 'user.login', exact: true }).first().isVisible()).toBe(true);
   });
 
   it('logs no console errors in normal use', () => {
