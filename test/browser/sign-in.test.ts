@@ -64,6 +64,6 @@ describe('signing in', () => {
 
   it('logs no console errors in normal use', () => {
     // The wrong-password 401 is the browser reporting a failed fetch, which is expected.
-    expect(browser.consoleErrors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+    expect(browser.consoleErrors.filter((e) => !/status of 401|-> 401/.test(e))).toEqual([]);
   });
 });

@@ -126,4 +126,10 @@ describe('the IDE in a real browser', () => {
     await expect.poll(() => page.getByTestId('env-not-running').isVisible()).toBe(true);
     await screenshot(page, 'ide-stopped');
   });
+
+  it('logged no console errors along the way (but the expected 401 before signing in and the 412 of the conflict)', () => {
+    const expected = /status of (401|412)|GET \/api\/v1\/me -> 401|files\/content -> 412/;
+    const unexpected = browser.consoleErrors.filter((e) => !expected.test(e));
+    expect(unexpected).toEqual([]);
+  });
 });

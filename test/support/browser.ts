@@ -33,6 +33,10 @@ function watch(page: Page, errors: string[]): void {
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(msg.text());
   });
+  // Chromium's console line for a failed fetch does not say which: keep the method and URL too.
+  page.on('response', (res) => {
+    if (res.status() >= 400) errors.push(`${res.request().method()} ${new URL(res.url()).pathname} -> ${res.status()}`);
+  });
   page.on('pageerror', (err) => errors.push(err.message));
 }
 

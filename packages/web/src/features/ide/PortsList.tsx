@@ -6,7 +6,7 @@ const isLoopback = (address: string) => address.startsWith('127.') || address ==
 
 /** Ports listening inside the environment, each with a preview link through Berth. */
 export function PortsList({ envId }: { envId: string }) {
-  const ports = usePorts(envId, true);
+  const ports = usePorts(envId);
   return (
     <section className="ide-ports" aria-labelledby="ide-ports-title">
       <div className="ide-pane-head">

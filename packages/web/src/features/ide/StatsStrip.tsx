@@ -14,7 +14,7 @@ export function formatBytes(bytes: number): string {
 
 /** CPU and memory of a running environment, refreshed every 5 seconds. */
 export function StatsStrip({ envId }: { envId: string }) {
-  const stats = useStats(envId, true);
+  const stats = useStats(envId);
   if (stats.isError) return <div className="ide-stats muted">Stats unavailable</div>;
   const s = stats.data;
   const memShare = s && s.memoryLimitBytes > 0 ? s.memoryBytes / s.memoryLimitBytes : 0;

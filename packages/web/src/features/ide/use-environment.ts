@@ -19,11 +19,19 @@ export function useLifecycle(id: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (action: LifecycleAction) => api<Environment>(`/environments/${id}/${action}`, { method: 'POST' }),
-    onSuccess: () => client.invalidateQueries({ queryKey: ['environment', id] }),
+    // Exact: refetching stats or ports of an environment that was just asked to stop would only earn a 409.
+    onSuccess: (env) => client.setQueryData(['environment', id], env),
   });
 }
 
-export function useStats(id: string, running: boolean) {
+/** Whether the environment runs and is meant to: only then do stats, ports and files answer. */
+function useServing(id: string): boolean {
+  const env = useEnvironment(id).data;
+  return env?.status === 'running' && env.desiredState === 'running';
+}
+
+export function useStats(id: string) {
+  const running = useServing(id);
   return useQuery({
     queryKey: ['environment', id, 'stats'],
     queryFn: () => api<EnvironmentStats>(`/environments/${id}/stats`),
@@ -39,7 +47,8 @@ export interface ListeningPort {
   url: string;
 }
 
-export function usePorts(id: string, running: boolean) {
+export function usePorts(id: string) {
+  const running = useServing(id);
   return useQuery({
     queryKey: ['environment', id, 'ports'],
     queryFn: () => api<{ items: ListeningPort[] }>(`/environments/${id}/ports`),
