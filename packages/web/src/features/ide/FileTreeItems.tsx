@@ -1,5 +1,6 @@
 import type { FileEntry } from '@berth/contracts';
 import { useQuery } from '@tanstack/react-query';
+import { useServing } from './use-environment.js';
 import { Fragment, type KeyboardEvent } from 'react';
 import { type FilesApi, messageOf, parentOf } from './files-api.js';
 import { Icon } from './Icon.js';
@@ -24,11 +25,13 @@ export interface TreeContext {
 }
 
 export function useListing(envId: string, files: FilesApi, dir: string) {
+  const serving = useServing(envId);
   return useQuery({
     queryKey: ['files', envId, dir],
     queryFn: () => files.list(dir),
+    enabled: serving,
     // Files made in a terminal announce nothing: look again every little while.
-    refetchInterval: 8000,
+    refetchInterval: serving ? 8000 : false,
     refetchOnWindowFocus: true,
   });
 }

@@ -36,7 +36,7 @@ export function useEnvironmentEvents(id: string) {
       if (event.type === 'status' && event.status) {
         const status = event.status;
         client.setQueryData<Environment>(['environment', id], (env) => (env ? { ...env, status } : env));
-        void client.invalidateQueries({ queryKey: ['environment', id] });
+        void client.invalidateQueries({ queryKey: ['environment', id], exact: true });
       }
       for (const listener of listeners.current) listener(event);
     };

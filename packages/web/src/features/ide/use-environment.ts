@@ -25,7 +25,7 @@ export function useLifecycle(id: string) {
 }
 
 /** Whether the environment runs and is meant to: only then do stats, ports and files answer. */
-function useServing(id: string): boolean {
+export function useServing(id: string): boolean {
   const env = useEnvironment(id).data;
   return env?.status === 'running' && env.desiredState === 'running';
 }
