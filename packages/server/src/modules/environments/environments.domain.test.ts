@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EnvironmentNameSchema } from '@berth/contracts';
-import { backoffMs, isSettled, randomEnvironmentName } from './environments.domain.js';
+import { backoffMs, randomEnvironmentName } from './environments.domain.js';
 
 describe('environment domain', () => {
   it('random names are valid environment names of the form adjective-animal-NN', () => {
@@ -15,12 +15,5 @@ describe('environment domain', () => {
   it('backs off exponentially from one second and caps at a minute', () => {
     expect([1, 2, 3, 4].map(backoffMs)).toEqual([1000, 2000, 4000, 8000]);
     expect(backoffMs(30)).toBe(60_000);
-  });
-
-  it('is settled only when the status is the desired state', () => {
-    expect(isSettled('running', 'running')).toBe(true);
-    expect(isSettled('running', 'starting')).toBe(false);
-    expect(isSettled('stopped', 'stopped')).toBe(true);
-    expect(isSettled('deleted', 'deleting')).toBe(false);
   });
 });

@@ -1,5 +1,4 @@
 import { randomInt } from 'node:crypto';
-import type { DesiredState, EnvironmentStatus } from '@berth/contracts';
 
 const ADJECTIVES = ['brave', 'calm', 'clever', 'eager', 'fancy', 'gentle', 'happy', 'jolly', 'keen', 'lively', 'lucky', 'mighty', 'nimble', 'proud', 'quick', 'quiet', 'rapid', 'shiny', 'sunny', 'swift', 'tidy', 'witty', 'zesty', 'bold'];
 const ANIMALS = ['otter', 'falcon', 'badger', 'heron', 'lynx', 'panda', 'koala', 'beaver', 'gecko', 'ibis', 'marten', 'orca', 'puffin', 'quokka', 'raven', 'seal', 'tapir', 'walrus', 'yak', 'zebra', 'fox', 'owl', 'hare', 'wren'];
@@ -12,9 +11,4 @@ export function randomEnvironmentName(pick: (n: number) => number = randomInt): 
 /** Retry delay after the n-th failed reconcile: 1 s, 2 s, 4 s … capped at 60 s. */
 export function backoffMs(attempts: number): number {
   return Math.min(60_000, 1000 * 2 ** Math.max(0, attempts - 1));
-}
-
-/** Whether the runtime already matches the intent, so a reconcile has nothing to do. */
-export function isSettled(desired: DesiredState, status: EnvironmentStatus): boolean {
-  return (desired === 'running' && status === 'running') || (desired === 'stopped' && status === 'stopped') || (desired === 'deleted' && status === 'deleted');
 }

@@ -14,11 +14,6 @@ export function createMachineTypesRepo() {
       return (names ? q.where(inArray(machineTypes.name, names)) : q).orderBy(asc(machineTypes.creditsCost), asc(machineTypes.name));
     },
 
-    async get(db: Db, name: string): Promise<MachineTypeRow | undefined> {
-      const [row] = await db.select().from(machineTypes).where(eq(machineTypes.name, name));
-      return row;
-    },
-
     /**
      * The type, locked against deletion (shared) or for it (exclusive) until the
      * transaction ends, so a create cannot use a type being deleted.
