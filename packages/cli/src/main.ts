@@ -1,13 +1,47 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-const USAGE = `Usage: berth <command>
+import { login, logout, whoami } from './commands/auth.js';
+import type { Command } from './commands/command.js';
+import { cp } from './commands/cp.js';
+import { env } from './commands/env.js';
+import { exec } from './commands/exec.js';
+import { events, templates, tokens, types } from './commands/misc.js';
+import { shell } from './commands/shell.js';
+import { createContext, reportError, type Io } from './context.js';
+
+const COMMANDS: Command[] = [login, logout, whoami, env, exec, shell, cp, events, types, templates, tokens];
+
+const USAGE = `Usage: berth <command> [options]
 
 Commands:
-  server         Run the Berth server (API and web app) on BERTH_HOST:BERTH_PORT
-  build-image    Build the default development image (Debian, via debootstrap) if missing
+${COMMANDS.map((c) => `  ${c.name.padEnd(13)}${c.summary}`).join('\n')}
+  server       Run the Berth server (API and web app) on BERTH_HOST:BERTH_PORT
+  build-image  Build the default development image (Debian, via debootstrap) if missing
 
-Configuration is read from environment variables; see the README.`;
+Run \`berth <command> --help\` for a command's options. The CLI keeps its server and
+token in ~/.config/berth/config.json; BERTH_URL and BERTH_TOKEN override them.
+The server reads its configuration from environment variables; see the README.`;
+
+/** `--help` anywhere before a `--` asks for the command's help. */
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+/** Runs one client command; every error becomes a message (with a hint) and exit code 1. */
+export async function runCommand(command: Command, args: string[], io: Io = process, environment = process.env): Promise<number> {
+  const ctx = createContext(environment, io);
+  if (wantsHelp(args)) {
+    ctx.print(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(ctx, args);
+  } catch (err) {
+    return reportError(ctx, err, command.usage);
+  }
+}
 
 /** In a checkout, `npm start` serves a built web app: build it the first time. */
 async function buildWebIfMissing(): Promise<void> {
@@ -19,7 +53,9 @@ async function buildWebIfMissing(): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
+  const [command, ...rest] = argv;
+  const client = COMMANDS.find((c) => c.name === command);
+  if (client) return runCommand(client, rest);
   if (command === 'server') {
     await buildWebIfMissing();
     const { runServer } = await import('@berth/server');

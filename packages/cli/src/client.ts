@@ -1,0 +1,166 @@
+import type {
+  CreatedToken,
+  CreateEnvironmentBody,
+  CreateTokenBody,
+  Environment,
+  EnvironmentEvent,
+  EnvironmentListSchema,
+  EventListSchema,
+  ExecBody,
+  ExecResult,
+  LoginBody,
+  LoginResponseSchema,
+  MachineTypeListSchema,
+  Me,
+  Problem,
+  TemplateListSchema,
+  TokenListSchema,
+} from '@berth/contracts';
+import WebSocket from 'ws';
+import type { z } from 'zod';
+
+type EnvironmentList = z.infer<typeof EnvironmentListSchema>;
+type EventList = z.infer<typeof EventListSchema>;
+type MachineTypeList = z.infer<typeof MachineTypeListSchema>;
+type TemplateList = z.infer<typeof TemplateListSchema>;
+type TokenList = z.infer<typeof TokenListSchema>;
+type LoginResponse = z.infer<typeof LoginResponseSchema>;
+export type Lifecycle = 'start' | 'stop' | 'restart';
+
+/** An answer that was not 2xx: the server's problem+json when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get code(): string | undefined {
+    return this.problem?.code;
+  }
+}
+
+/** The server could not be reached at all (refused, DNS, TLS…). */
+export class UnreachableError extends Error {
+  constructor(readonly url: string, cause: unknown) {
+    super(`could not reach ${url}: ${describeCause(cause)}`);
+  }
+}
+
+function describeCause(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err as Error).message;
+}
+
+/** How a request proves who it is: an API token, or (only while logging in) a session cookie plus our Origin. */
+export type Credentials = { token: string } | { cookie: string } | Record<string, never>;
+
+interface RequestOptions {
+  json?: unknown;
+  body?: Buffer;
+  query?: Record<string, string | number | undefined>;
+  headers?: Record<string, string>;
+}
+
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly credentials: Credentials = {},
+  ) {}
+
+  url(path: string, query: RequestOptions['query'] = {}): string {
+    const url = new URL(`${this.baseUrl}/api/v1${path}`);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url.toString();
+  }
+
+  private authHeaders(method: string): Record<string, string> {
+    if ('token' in this.credentials) return { authorization: `Bearer ${this.credentials.token}` };
+    if ('cookie' in this.credentials) {
+      // Cookie-authenticated changes must come from Berth's own origin (CSRF rule).
+      return method === 'GET' ? { cookie: this.credentials.cookie } : { cookie: this.credentials.cookie, origin: new URL(this.baseUrl).origin };
+    }
+    return {};
+  }
+
+  /** A raw request: throws ApiError for any non-2xx answer. */
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json, */*', ...this.authHeaders(method), ...options.headers };
+    let body: string | Buffer | undefined;
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.json);
+    } else if (options.body) {
+      headers['content-type'] ??= 'application/octet-stream';
+      body = options.body;
+    }
+    const url = this.url(path, options.query);
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body });
+    } catch (err) {
+      throw new UnreachableError(this.baseUrl, err);
+    }
+    if (!res.ok) throw await toApiError(res);
+    return res;
+  }
+
+  async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const res = await this.request(method, path, options);
+    return (res.status === 204 ? undefined : await res.json()) as T;
+  }
+
+  /** A WebSocket to an API path, authenticated like every other request. */
+  socket(path: string, query: RequestOptions['query'] = {}): WebSocket {
+    return new WebSocket(this.url(path, query).replace(/^http/, 'ws'), { headers: this.authHeaders('GET') });
+  }
+
+  // --- auth and tokens -------------------------------------------------------
+  /** Signs in with a password and returns the session cookie. */
+  async login(body: LoginBody): Promise<{ cookie: string; user: LoginResponse['user'] }> {
+    const res = await this.request('POST', '/auth/login', { json: body });
+    const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('berth_session='));
+    if (!cookie) throw new Error('the server signed us in but sent no session cookie');
+    return { cookie, user: ((await res.json()) as LoginResponse).user };
+  }
+  logout = () => this.json<void>('POST', '/auth/logout');
+  me = () => this.json<Me>('GET', '/me');
+  tokens = async () => (await this.json<TokenList>('GET', '/tokens')).items;
+  createToken = (body: CreateTokenBody) => this.json<CreatedToken>('POST', '/tokens', { json: body });
+  deleteToken = (id: string) => this.json<void>('DELETE', `/tokens/${encodeURIComponent(id)}`);
+
+  // --- environments ------------------------------------------------------------
+  environments = async (all = false) => (await this.json<EnvironmentList>('GET', '/environments', { query: { all: all ? 'true' : undefined } })).items;
+  environment = (id: string) => this.json<Environment>('GET', `/environments/${encodeURIComponent(id)}`);
+  createEnvironment = (body: CreateEnvironmentBody) => this.json<Environment>('POST', '/environments', { json: body });
+  lifecycle = (id: string, action: Lifecycle) => this.json<Environment>('POST', `/environments/${encodeURIComponent(id)}/${action}`);
+  deleteEnvironment = (id: string) => this.json<Environment>('DELETE', `/environments/${encodeURIComponent(id)}`);
+  events = async (id: string, since = 0): Promise<EnvironmentEvent[]> =>
+    (await this.json<EventList>('GET', `/environments/${encodeURIComponent(id)}/events`, { query: { since, limit: 1000 } })).items;
+  exec = (id: string, body: Partial<ExecBody> & Pick<ExecBody, 'command'>) => this.json<ExecResult>('POST', `/environments/${encodeURIComponent(id)}/exec`, { json: body });
+  machineTypes = async () => (await this.json<MachineTypeList>('GET', '/machine-types')).items;
+  templates = async () => (await this.json<TemplateList>('GET', '/templates')).items;
+
+  // --- files -------------------------------------------------------------------
+  readFile = async (id: string, path: string) => Buffer.from(await (await this.request('GET', `/environments/${encodeURIComponent(id)}/files/content`, { query: { path } })).arrayBuffer());
+  writeFile = (id: string, path: string, body: Buffer) => this.json<{ path: string; etag: string }>('PUT', `/environments/${encodeURIComponent(id)}/files/content`, { query: { path }, body });
+  downloadArchive = async (id: string, path: string) =>
+    Buffer.from(await (await this.request('GET', `/environments/${encodeURIComponent(id)}/files/archive`, { query: { path, format: 'tar.gz' } })).arrayBuffer());
+  uploadArchive = (id: string, path: string, body: Buffer) =>
+    this.json<{ entries: number }>('POST', `/environments/${encodeURIComponent(id)}/files/archive`, { query: { path }, body, headers: { 'content-type': 'application/gzip' } });
+}
+
+async function toApiError(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => '');
+  let problem: Problem | undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<Problem>;
+    if (typeof parsed.title === 'string' && typeof parsed.code === 'string') problem = parsed as Problem;
+  } catch {
+    // not JSON: a proxy's error page, say
+  }
+  const message = problem ? `${problem.title}${problem.detail && problem.detail !== problem.title ? `: ${problem.detail}` : ''}` : `HTTP ${res.status} ${res.statusText}`;
+  return new ApiError(res.status, problem, message);
+}

@@ -1,0 +1,147 @@
+import type { CreateEnvironmentBody, Environment, EnvironmentStatus } from '@berth/contracts';
+import type { ApiClient, Lifecycle } from '../client.js';
+import { CliError, parse, UsageError, type Context } from '../context.js';
+import { lastSeq, waitForStatus } from '../events.js';
+import { ago, json, statusColour, table } from '../output.js';
+import { resolveEnvironment } from '../resolve.js';
+import type { Command } from './command.js';
+
+const USAGE = `Usage: berth env <command>
+
+Commands:
+  ls [--json] [--all]                     Your environments (--all: everyone's, admins)
+  create [--type T] [--name N] [--template SLUG] [--wait] [--json]
+                                          Create one; --wait follows it until running
+  show ENV [--json]                       One environment
+  start ENV [--wait]                      Start a stopped environment
+  stop ENV [--wait]                       Stop it (the workspace is kept)
+  restart ENV [--wait]                    Restart it
+  rm ENV --yes                            Delete it and its workspace
+
+ENV is an environment's name or id.`;
+
+function row(ctx: Context, e: Environment): string[] {
+  return [e.name, statusColour(ctx.out, e.status), e.type, `${e.vcpus} vCPU / ${e.memoryMb} MB`, ago(e.createdAt), e.id];
+}
+
+async function ls(ctx: Context, args: string[]): Promise<number> {
+  const { values } = parse(args, { json: { type: 'boolean' }, all: { type: 'boolean' } });
+  const client = await ctx.client();
+  const items = await client.environments(values.all);
+  const visible = items.filter((e) => e.status !== 'deleted');
+  if (values.json) ctx.print(json(visible));
+  else ctx.print(table(ctx.out, ['NAME', 'STATUS', 'TYPE', 'SIZE', 'CREATED', 'ID'], visible.map((e) => row(ctx, e)), 'No environments yet: create one with `berth env create --wait`.'));
+  return 0;
+}
+
+function show(ctx: Context, e: Environment, asJson: boolean | undefined): void {
+  if (asJson) return ctx.print(json(e));
+  const { bold } = ctx.out;
+  const lines: [string, string][] = [
+    ['name', bold(e.name)],
+    ['id', e.id],
+    ['status', `${statusColour(ctx.out, e.status)} (wants ${e.desiredState})`],
+    ['owner', e.owner.username],
+    ['type', `${e.type}: ${e.vcpus} vCPU, ${e.memoryMb} MB, ${e.diskGib} GiB, ${e.creditsCost} credits`],
+    ['image', e.image],
+    ['created', `${e.createdAt} (${ago(e.createdAt)})`],
+    ['started', e.startedAt ?? '-'],
+    ['last activity', e.lastActivityAt ?? '-'],
+  ];
+  if (e.lastError) lines.push(['last error', ctx.out.red(e.lastError)]);
+  ctx.print(lines.map(([k, v]) => `${k.padEnd(14)}${v}`).join('\n'));
+}
+
+async function pickType(client: ApiClient): Promise<string> {
+  const types = await client.machineTypes();
+  if (types.length === 0) throw new CliError('no machine type is available to you', 'ask an admin to allow one in your quota');
+  return (types.find((t) => t.name === 'small') ?? [...types].sort((a, b) => a.creditsCost - b.creditsCost)[0]!).name;
+}
+
+/** Follows the events until `target`; exit code 1 (with the reason) if the environment lands in error. */
+async function waitUntil(ctx: Context, client: ApiClient, id: string, target: EnvironmentStatus, since: number): Promise<number> {
+  const reached = await waitForStatus(client, id, target, since, ctx.io.stderr);
+  if (reached === 'error') {
+    const e = await client.environment(id);
+    throw new CliError(`environment ${e.name} failed: ${e.lastError ?? 'unknown error'}`, `see \`berth events ${e.name}\``);
+  }
+  return 0;
+}
+
+async function create(ctx: Context, args: string[]): Promise<number> {
+  const { values } = parse(args, { type: { type: 'string' }, name: { type: 'string' }, template: { type: 'string' }, image: { type: 'string' }, wait: { type: 'boolean', short: 'w' }, json: { type: 'boolean' } });
+  const client = await ctx.client();
+  const body: CreateEnvironmentBody = { type: values.type ?? (await pickType(client)) };
+  if (values.name) body.name = values.name;
+  if (values.image) body.image = values.image;
+  if (values.template) {
+    const template = (await client.templates()).find((t) => t.slug === values.template || t.id === values.template);
+    if (!template) throw new CliError(`no template "${values.template}"`, 'list them with `berth templates`');
+    body.templateId = template.id;
+  }
+  let env = await client.createEnvironment(body);
+  ctx.note(`Creating ${ctx.err.bold(env.name)} (${env.type}, ${env.id})`);
+  if (values.wait) {
+    await waitUntil(ctx, client, env.id, 'running', 0);
+    env = await client.environment(env.id);
+    ctx.note(`${ctx.err.green('✓')} ${env.name} is running`);
+  }
+  ctx.print(values.json ? json(env) : env.name);
+  return 0;
+}
+
+async function lifecycle(ctx: Context, action: Lifecycle, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { wait: { type: 'boolean', short: 'w' }, json: { type: 'boolean' } });
+  const client = await ctx.client();
+  const target = await resolveEnvironment(client, positionals[0]);
+  const since = values.wait ? await lastSeq(client, target.id) : 0;
+  const env = await client.lifecycle(target.id, action);
+  ctx.note(`${action === 'stop' ? 'Stopping' : action === 'start' ? 'Starting' : 'Restarting'} ${ctx.err.bold(env.name)}`);
+  if (values.wait) await waitUntil(ctx, client, env.id, action === 'stop' ? 'stopped' : 'running', since);
+  if (values.json) ctx.print(json(await client.environment(env.id)));
+  return 0;
+}
+
+async function rm(ctx: Context, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { yes: { type: 'boolean', short: 'y' } });
+  const client = await ctx.client();
+  const target = await resolveEnvironment(client, positionals[0]);
+  if (!values.yes) throw new UsageError(`deleting ${target.name} also deletes its workspace: add --yes to confirm`);
+  await client.deleteEnvironment(target.id);
+  ctx.note(`Deleting ${ctx.err.bold(target.name)}`);
+  return 0;
+}
+
+export const env: Command = {
+  name: 'env',
+  summary: 'List, create, start, stop and delete environments',
+  usage: USAGE,
+  async run(ctx, args) {
+    const [sub, ...rest] = args;
+    switch (sub) {
+      case 'ls':
+      case 'list':
+        return ls(ctx, rest);
+      case 'create':
+        return create(ctx, rest);
+      case 'show': {
+        const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
+        show(ctx, await resolveEnvironment(await ctx.client(), positionals[0]), values.json);
+        return 0;
+      }
+      case 'start':
+      case 'stop':
+      case 'restart':
+        return lifecycle(ctx, sub, rest);
+      case 'rm':
+      case 'delete':
+        return rm(ctx, rest);
+      case undefined:
+      case 'help':
+        ctx.print(USAGE);
+        return sub ? 0 : 1;
+      default:
+        throw new UsageError(`unknown command "env ${sub}"`);
+    }
+  },
+};

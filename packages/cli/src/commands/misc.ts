@@ -1,0 +1,119 @@
+import type { EnvironmentEvent } from '@berth/contracts';
+import { parse, UsageError, type Context } from '../context.js';
+import { describeEvent, followEvents } from '../events.js';
+import { ago, json, table } from '../output.js';
+import { resolveEnvironment } from '../resolve.js';
+import type { Command } from './command.js';
+
+export const events: Command = {
+  name: 'events',
+  summary: "An environment's status changes and provisioning log",
+  usage: `Usage: berth events ENV [--follow] [--since N] [--json]
+
+Prints the events after --since (default: all). --follow keeps printing new
+ones until Ctrl-C. --json prints one JSON object per line.`,
+  async run(ctx, args) {
+    const { values, positionals } = parse(args, { follow: { type: 'boolean', short: 'f' }, since: { type: 'string' }, json: { type: 'boolean' } });
+    const since = Number(values.since ?? 0);
+    if (!Number.isInteger(since) || since < 0) throw new UsageError('--since must be an event number');
+    const client = await ctx.client();
+    const target = await resolveEnvironment(client, positionals[0]);
+    const print = (e: EnvironmentEvent) =>
+      ctx.print(values.json ? JSON.stringify(e) : `${ctx.out.dim(`${String(e.seq).padStart(4)} ${e.createdAt}`)} ${ctx.out.cyan(e.type.padEnd(12))} ${describeEvent(e)}`);
+    if (!values.follow) {
+      for (let after = since; ; ) {
+        const items = await client.events(target.id, after);
+        items.forEach(print);
+        if (items.length < 1000) break;
+        after = items[items.length - 1]!.seq;
+      }
+      return 0;
+    }
+    const follower = followEvents(client, target.id, since, (e) => {
+      print(e);
+      return e.status === 'deleted';
+    });
+    // Ctrl-C is the normal way out of --follow, so it ends cleanly with 0.
+    const interrupted = new Promise<void>((resolve) => process.once('SIGINT', resolve));
+    await Promise.race([follower.done, interrupted]);
+    follower.stop();
+    return 0;
+  },
+};
+
+export const types: Command = {
+  name: 'types',
+  summary: 'Machine types you may use, and what they cost',
+  usage: 'Usage: berth types [--json]',
+  async run(ctx, args) {
+    const { values } = parse(args, { json: { type: 'boolean' } });
+    const items = await (await ctx.client()).machineTypes();
+    if (values.json) ctx.print(json(items));
+    else ctx.print(table(ctx.out, ['NAME', 'VCPUS', 'MEMORY', 'DISK', 'CREDITS', 'IMAGE'], items.map((t) => [t.name, String(t.vcpus), `${t.memoryMb} MB`, `${t.diskGib} GiB`, String(t.creditsCost), t.image ?? 'default']), 'No machine types available to you.'));
+    return 0;
+  },
+};
+
+export const templates: Command = {
+  name: 'templates',
+  summary: 'Starter file sets for `berth env create --template`',
+  usage: 'Usage: berth templates [--json]',
+  async run(ctx, args) {
+    const { values } = parse(args, { json: { type: 'boolean' } });
+    const items = await (await ctx.client()).templates();
+    if (values.json) ctx.print(json(items));
+    else ctx.print(table(ctx.out, ['SLUG', 'NAME', 'FILES', 'DESCRIPTION'], items.map((t) => [t.slug, t.name, String(t.fileCount), t.description.split('\n')[0] ?? ''])));
+    return 0;
+  },
+};
+
+const TOKENS_USAGE = `Usage: berth tokens <command>
+
+Commands:
+  ls [--json]                              Your API tokens
+  create NAME [--expires-in-days N] [--json] Create one; the secret is printed once
+  rm ID                                    Revoke one`;
+
+async function tokensLs(ctx: Context, args: string[]): Promise<number> {
+  const { values } = parse(args, { json: { type: 'boolean' } });
+  const items = await (await ctx.client()).tokens();
+  if (values.json) ctx.print(json(items));
+  else ctx.print(table(ctx.out, ['NAME', 'PREFIX', 'CREATED', 'LAST USED', 'EXPIRES', 'ID'], items.map((t) => [t.name, t.prefix, ago(t.createdAt), ago(t.lastUsedAt), t.expiresAt ?? 'never', t.id]), 'No tokens.'));
+  return 0;
+}
+
+async function tokensCreate(ctx: Context, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { 'expires-in-days': { type: 'string' }, json: { type: 'boolean' } });
+  if (!positionals[0]) throw new UsageError('give the token a name: berth tokens create NAME');
+  const days = values['expires-in-days'] === undefined ? undefined : Number(values['expires-in-days']);
+  const created = await (await ctx.client()).createToken({ name: positionals[0], ...(days !== undefined ? { expiresInDays: days } : {}) });
+  if (values.json) ctx.print(json(created));
+  else {
+    ctx.note(`Created token ${ctx.err.bold(created.name)} (${created.id}); it is shown only now:`);
+    ctx.print(created.token);
+  }
+  return 0;
+}
+
+export const tokens: Command = {
+  name: 'tokens',
+  summary: 'List, create and revoke API tokens',
+  usage: TOKENS_USAGE,
+  async run(ctx, args) {
+    const [sub, ...rest] = args;
+    if (sub === 'ls' || sub === 'list') return tokensLs(ctx, rest);
+    if (sub === 'create') return tokensCreate(ctx, rest);
+    if (sub === 'rm' || sub === 'revoke') {
+      const { positionals } = parse(rest, {});
+      if (!positionals[0]) throw new UsageError('which token? berth tokens rm ID (ids are in `berth tokens ls`)');
+      await (await ctx.client()).deleteToken(positionals[0]);
+      ctx.note(`Revoked ${positionals[0]}`);
+      return 0;
+    }
+    if (sub === undefined) {
+      ctx.print(TOKENS_USAGE);
+      return 1;
+    }
+    throw new UsageError(`unknown command "tokens ${sub}"`);
+  },
+};
