@@ -144,6 +144,23 @@ describe('berth CLI (subprocess against a real server)', () => {
     expect((await berth(['exec', ENV_NAME, '--', 'true'])).code).toBe(0);
   });
 
+  it('exec streams output while the command still runs', async () => {
+    const gate = `/tmp/cli-gate-${Date.now()}`;
+    const child = spawn(process.execPath, [BIN, 'exec', ENV_NAME, '--', 'sh', '-c', `echo first; while [ ! -f ${gate} ]; do sleep 0.05; done; echo second`], {
+      env: cliEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // The command waits on the gate: "first" on our stdout now proves it was streamed.
+    await waitFor('the first line', async () => out.includes('first\n'));
+    expect(out).not.toContain('second');
+    expect((await ok(['exec', ENV_NAME, '--', 'touch', gate])).code).toBe(0);
+    expect(await exited).toBe(0);
+    expect(out).toBe('first\nsecond\n');
+  });
+
   it('exec passes large output through whole (200 KB)', async () => {
     const run = await ok(['exec', ENV_NAME, '--', 'sh', '-c', 'yes 0123456789abcdef | head -c 204800']);
     expect(run.stdout.length).toBe(204_800);

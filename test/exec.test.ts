@@ -1,4 +1,4 @@
-import type { AuditEntry, Environment, ExecResult } from '@berth/contracts';
+import type { AuditEntry, Environment, ExecResult, ExecStreamLine } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
@@ -177,5 +177,59 @@ describe('exec bookkeeping', () => {
     });
     expect(stringRow).toMatchObject({ success: true, metadata: { program: 'bash', cwd: '/tmp', exitCode: 0 } });
     expect(JSON.stringify(res.json())).not.toContain(secret);
+  });
+});
+
+describe('POST /api/v1/environments/:id/exec/stream', () => {
+  /** Opens a streamed exec over real HTTP and hands out its NDJSON lines as they arrive. */
+  async function streamed(body: Record<string, unknown>) {
+    const base = await server.app.listen({ host: '127.0.0.1', port: 0 }).catch(() => `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`);
+    const token = (await owner.post('/api/v1/tokens', { name: `stream-${Date.now()}` })).json<{ token: string }>().token;
+    const res = await fetch(`${base}/api/v1/environments/${envId}/exec/stream`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/x-ndjson');
+    const reader = res.body!.getReader();
+    const lines: ExecStreamLine[] = [];
+    let buffer = '';
+    const decoder = new TextDecoder();
+    /** Reads until a line matching `predicate` has arrived. */
+    const until = async (predicate: (l: ExecStreamLine) => boolean) => {
+      while (!lines.some(predicate)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended first; got ${JSON.stringify(lines)}`);
+        buffer += decoder.decode(value, { stream: true });
+        const parts = buffer.split('\n');
+        buffer = parts.pop()!;
+        for (const part of parts) if (part) lines.push(JSON.parse(part) as ExecStreamLine);
+      }
+    };
+    return { lines, until };
+  }
+  const text = (lines: ExecStreamLine[], stream: 'stdout' | 'stderr') =>
+    lines
+      .filter((l): l is Extract<ExecStreamLine, { data: string }> => l.type === stream)
+      .map((l) => Buffer.from(l.data, 'base64').toString())
+      .join('');
+
+  it('delivers output while the command is still running, then its exit code', async () => {
+    const gate = `/tmp/go-${Date.now()}`;
+    const { lines, until } = await streamed({ command: `echo first; echo warn >&2; while [ ! -f ${gate} ]; do sleep 0.05; done; echo second; exit 4` });
+    // The command is blocked on the gate: seeing "first" now proves it was streamed, not buffered.
+    await until(() => text(lines, 'stdout').includes('first'));
+    expect(lines.some((l) => l.type === 'exit')).toBe(false);
+    await exec({ command: ['touch', gate] });
+    await until((l) => l.type === 'exit');
+    expect(text(lines, 'stdout')).toBe('first\nsecond\n');
+    expect(text(lines, 'stderr')).toBe('warn\n');
+    expect(lines.at(-1)).toMatchObject({ type: 'exit', exitCode: 4, timedOut: false });
+  });
+
+  it('refuses before streaming: 404 for a stranger, 400 for a bad body', async () => {
+    expectProblem(await stranger.post(`/api/v1/environments/${envId}/exec/stream`, { command: ['true'] }), 404, 'not_found');
+    expectProblem(await owner.post(`/api/v1/environments/${envId}/exec/stream`, { command: [] }), 400, 'validation_failed');
   });
 });

@@ -8,6 +8,7 @@ import type {
   EventListSchema,
   ExecBody,
   ExecResult,
+  ExecStreamLine,
   LoginBody,
   LoginResponseSchema,
   MachineTypeListSchema,
@@ -140,6 +141,28 @@ export class ApiClient {
   events = async (id: string, since = 0): Promise<EnvironmentEvent[]> =>
     (await this.json<EventList>('GET', `/environments/${encodeURIComponent(id)}/events`, { query: { since, limit: 1000 } })).items;
   exec = (id: string, body: Partial<ExecBody> & Pick<ExecBody, 'command'>) => this.json<ExecResult>('POST', `/environments/${encodeURIComponent(id)}/exec`, { json: body });
+
+  /** Runs a command, handing each NDJSON line of its streamed output over as it arrives; returns how it ended. */
+  async execStream(id: string, body: Partial<ExecBody> & Pick<ExecBody, 'command'>, onLine: (line: ExecStreamLine) => void): Promise<Extract<ExecStreamLine, { type: 'exit' }>> {
+    const res = await this.request('POST', `/environments/${encodeURIComponent(id)}/exec/stream`, { json: body });
+    let buffer = '';
+    let end: Extract<ExecStreamLine, { type: 'exit' }> | undefined;
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const text of lines) {
+        if (!text) continue;
+        const line = JSON.parse(text) as ExecStreamLine;
+        if (line.type === 'exit') end = line;
+        else if (line.type === 'error') throw new Error(`${line.code}: ${line.message}`);
+        else onLine(line);
+      }
+    }
+    if (!end) throw new Error('the server closed the output stream before the command ended');
+    return end;
+  }
   machineTypes = async () => (await this.json<MachineTypeList>('GET', '/machine-types')).items;
   templates = async () => (await this.json<TemplateList>('GET', '/templates')).items;
 

@@ -107,6 +107,12 @@ export const EnvironmentStatsSchema = z
   .meta({ id: 'EnvironmentStats' });
 
 export type EnvironmentStats = z.infer<typeof EnvironmentStatsSchema>;
+/** One line of a streamed exec (application/x-ndjson): output chunks as they come, then how it ended. */
+export type ExecStreamLine =
+  | { type: 'stdout' | 'stderr'; data: string /* base64 */ }
+  | { type: 'exit'; exitCode: number | null; timedOut: boolean; durationMs: number }
+  | { type: 'error'; code: string; message: string };
+
 export type Environment = z.infer<typeof EnvironmentSchema>;
 export type EnvironmentStatus = (typeof ENVIRONMENT_STATUSES)[number];
 export type DesiredState = (typeof DESIRED_STATES)[number];

@@ -39,16 +39,20 @@ Options:
 
     const client = await ctx.client();
     const target = await resolveEnvironment(client, positionals[0]);
-    const result = await client.exec(target.id, {
-      command,
-      ...(values.cwd ? { cwd: values.cwd } : {}),
-      ...(Object.keys(env).length ? { env } : {}),
-      ...(timeoutMs ? { timeoutMs } : {}),
-      ...(stdin !== undefined ? { stdin } : {}),
-    });
-    ctx.io.stdout.write(result.stdout);
-    ctx.io.stderr.write(result.stderr);
-    if (result.truncated) ctx.note(ctx.err.yellow('berth: output was truncated by the server (BERTH_EXEC_MAX_OUTPUT_BYTES)'));
+    // Output streams as the command produces it.
+    const result = await client.execStream(
+      target.id,
+      {
+        command,
+        ...(values.cwd ? { cwd: values.cwd } : {}),
+        ...(Object.keys(env).length ? { env } : {}),
+        ...(timeoutMs ? { timeoutMs } : {}),
+        ...(stdin !== undefined ? { stdin } : {}),
+      },
+      (line) => {
+        if (line.type === 'stdout' || line.type === 'stderr') (line.type === 'stdout' ? ctx.io.stdout : ctx.io.stderr).write(Buffer.from(line.data, 'base64'));
+      },
+    );
     if (result.timedOut) {
       ctx.note(ctx.err.red(`berth: the command timed out after ${result.durationMs} ms`));
       return TIMED_OUT;

@@ -31,6 +31,8 @@ export interface ExecRequest {
   timeoutMs: number;
   /** Per stream; output beyond it is dropped and reported as truncated. */
   maxOutputBytes: number;
+  /** When given, output is handed over as it comes instead of being kept (stdout/stderr then come back empty). */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 export interface ExecOutcome {

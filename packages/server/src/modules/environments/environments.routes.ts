@@ -10,6 +10,9 @@ import {
   IdParamsSchema,
   ListEnvironmentsQuerySchema,
 } from '@berth/contracts';
+import { PassThrough } from 'node:stream';
+import type { ExecStreamLine } from '@berth/contracts';
+import { AppError } from '../../errors.js';
 import { responses } from '../../http/responses.js';
 import type { App } from '../../http/types.js';
 import type { EventBus } from '../../control/event-bus.js';
@@ -67,6 +70,34 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus }: { en
     '/environments/:id/stats',
     { schema: { tags, summary: 'Current CPU, memory, pids, network and block I/O of a running environment', params: IdParamsSchema, response: responses({ 200: EnvironmentStatsSchema }) } },
     (request) => environments.stats(request.ctx, request.params.id),
+  );
+
+  app.post(
+    '/environments/:id/exec/stream',
+    {
+      schema: {
+        tags,
+        summary: 'Run a command and stream its output as it comes (application/x-ndjson: stdout/stderr chunks in base64, then exit)',
+        params: IdParamsSchema,
+        body: ExecBodySchema,
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      // Refusals before the stream starts, as ordinary problem+json answers.
+      await environments.running(request.ctx, id);
+      const out = new PassThrough();
+      const line = (message: ExecStreamLine) => out.write(`${JSON.stringify(message)}\n`);
+      void environments
+        .exec(request.ctx, id, request.body, (stream, chunk) => line({ type: stream, data: chunk.toString('base64') }))
+        .then((r) => line({ type: 'exit', exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs }))
+        .catch((err: unknown) => {
+          request.log.warn({ err }, 'streamed exec failed');
+          line({ type: 'error', code: err instanceof AppError ? err.code : 'internal_error', message: err instanceof AppError ? err.message : 'the command could not run' });
+        })
+        .finally(() => out.end());
+      return reply.type('application/x-ndjson').send(out);
+    },
   );
 
   app.post(

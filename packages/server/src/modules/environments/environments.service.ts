@@ -2,7 +2,7 @@ import type { CreateEnvironmentBody, Environment, EnvironmentEvent, EnvironmentS
 import { requireActor, type Actor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { AppError, ConflictError, NotFoundError } from '../../errors.js';
-import type { RuntimeDriver } from '../../runtime/driver.js';
+import type { ExecRequest, RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize } from '../auth/authorize.js';
 import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
@@ -163,7 +163,8 @@ export function createEnvironmentsService(deps: Deps) {
     await environmentsRepo.touchActivity(db, id);
   }
 
-  async function exec(ctx: RequestContext, id: string, body: ExecBody): Promise<ExecResult> {
+  /** Runs a command; with `onOutput`, its output is handed over as it comes instead of returned. */
+  async function exec(ctx: RequestContext, id: string, body: ExecBody, onOutput?: ExecRequest['onOutput']): Promise<ExecResult> {
     await running(ctx, id);
     const argv = typeof body.command === 'string' ? ['bash', '-lc', body.command] : body.command;
     const result = await deps.runtime.exec(id, {
@@ -173,6 +174,7 @@ export function createEnvironmentsService(deps: Deps) {
       stdin: body.stdin,
       timeoutMs: body.timeoutMs,
       maxOutputBytes: deps.execMaxOutputBytes,
+      onOutput,
     });
     // The command itself is not recorded: it may carry secrets. Which program ran, where, and how it ended is.
     await Promise.all([

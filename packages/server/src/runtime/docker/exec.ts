@@ -3,17 +3,24 @@ import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ExecOutcome, ExecRequest, Pty, PtyRequest } from '../driver.js';
 
-/** Collects a stream's bytes up to a cap, remembering whether anything was dropped. */
+/** Collects a stream's bytes up to a cap (or passes them on), remembering whether anything was dropped. */
 class CappedSink extends Writable {
   private readonly chunks: Buffer[] = [];
   private size = 0;
   truncated = false;
 
-  constructor(private readonly cap: number) {
+  constructor(
+    private readonly cap: number,
+    private readonly forward?: (chunk: Buffer) => void,
+  ) {
     super();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    if (this.forward) {
+      this.forward(chunk);
+      return done();
+    }
     const room = this.cap - this.size;
     if (chunk.length > room) this.truncated = true;
     if (room > 0) {
@@ -47,8 +54,8 @@ export async function runExec(container: Docker.Container, docker: Docker, req: 
     AttachStdin: req.stdin !== undefined,
   });
   const stream = await exec.start({ hijack: true, stdin: req.stdin !== undefined });
-  const stdout = new CappedSink(req.maxOutputBytes);
-  const stderr = new CappedSink(req.maxOutputBytes);
+  const stdout = new CappedSink(req.maxOutputBytes, req.onOutput && ((c) => req.onOutput!('stdout', c)));
+  const stderr = new CappedSink(req.maxOutputBytes, req.onOutput && ((c) => req.onOutput!('stderr', c)));
   docker.modem.demuxStream(stream, stdout, stderr);
   if (req.stdin !== undefined) stream.end(req.stdin);
 
