@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Environment, Me, Token } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './support/server.js';
+import { ADMIN, startTestServer, type TestServer } from './support/server.js';
 import { waitFor } from './support/wait.js';
 
 // The `berth` CLI as users run it: a real subprocess, its own HOME, against a real server and Docker.
@@ -325,3 +325,44 @@ describe('berth CLI: stopping, deleting, logging out', () => {
 async function savedToken(): Promise<string> {
   return (JSON.parse(await readFile(path.join(home, '.config/berth/config.json'), 'utf8')) as { token: string }).token;
 }
+
+describe('berth admin (subprocess, as an administrator)', () => {
+  /** Runs berth signed in as this user, in a home of its own. */
+  const as = async (username: string, password: string, args: string[]) => {
+    const ownHome = await mkdtemp(path.join(os.tmpdir(), 'berth-cli-as-'));
+    const env = { HOME: ownHome };
+    try {
+      expect((await berth(['login', url, '--username', username, '--password', password], env)).code).toBe(0);
+      return await berth(args, env);
+    } finally {
+      await rm(ownHome, { recursive: true, force: true });
+    }
+  };
+  const asAdmin = (args: string[]) => as(ADMIN.username, ADMIN.password, args);
+
+  it('creates and lists users, sets a quota, and deactivates a user', async () => {
+    const created = await asAdmin(['admin', 'users', 'create', 'cli-bob', '--password', 'bob-password-1234', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ username: 'cli-bob', isAdmin: false });
+
+    const listed = await asAdmin(['admin', 'users', 'ls', '--json']);
+    expect((JSON.parse(listed.stdout) as { username: string }[]).map((u) => u.username)).toContain('cli-bob');
+
+    const quota = await asAdmin(['admin', 'quota', 'cli-bob', '--credits', '9', '--allow', 'small', '--allow', 'medium', '--json']);
+    expect(quota.code, quota.stderr).toBe(0);
+    expect(JSON.parse(quota.stdout)).toMatchObject({ credits: 9, allowedTypes: ['small', 'medium'] });
+
+    expect((await server.anonymous.post('/api/v1/auth/login', { username: 'cli-bob', password: 'bob-password-1234' })).statusCode).toBe(200);
+    expect((await asAdmin(['admin', 'users', 'deactivate', 'cli-bob'])).code).toBe(0);
+    expect((await server.anonymous.post('/api/v1/auth/login', { username: 'cli-bob', password: 'bob-password-1234' })).statusCode).toBe(401);
+  });
+
+  it('refuses an ordinary user with the API problem, and an unknown user with a usage error', async () => {
+    const refused = await as(USER, PASSWORD, ['admin', 'users', 'ls']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/forbidden|administrator/i);
+    const unknown = await asAdmin(['admin', 'quota', 'nobody-here']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no user named "nobody-here"/);
+  });
+});
