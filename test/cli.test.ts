@@ -232,6 +232,14 @@ describe('berth shell under tmux', () => {
     }
   });
 
+  it('cp shows a progress bar on a terminal for a large file', async () => {
+    const big = path.join(scratch, 'big.bin');
+    await writeFile(big, Buffer.alloc(3 * 1024 * 1024, 7));
+    tmux('new-session', '-d', '-s', 'cp', '-x', '120', '-y', '10', `${envPrefix()} ${process.execPath} ${BIN} cp ${big} ${ENV_NAME}:big.bin; echo "[cp exited $?]"; sleep 3600`);
+    await expectScreen(/\[cp exited 0\]/, 30_000, 'cp');
+    expect(screen('cp')).toMatch(/↑ \[#{24}\] 3\.0 MiB \/ 3\.0 MiB 100%/);
+  }, 40_000);
+
   it('login prompts for username and password on a terminal, without echoing the password', async () => {
     const otherHome = path.join(scratch, 'prompt-home');
     await mkdir(otherHome);

@@ -58,11 +58,46 @@ function describeCause(err: unknown): string {
 /** How a request proves who it is: an API token, or (only while logging in) a session cookie plus our Origin. */
 export type Credentials = { token: string } | { cookie: string } | Record<string, never>;
 
+/** Bytes moved so far, and the total when known. */
+export type Progress = (done: number, total: number | undefined) => void;
+
 interface RequestOptions {
   json?: unknown;
   body?: Buffer;
   query?: Record<string, string | number | undefined>;
   headers?: Record<string, string>;
+  /** Reports upload progress of `body`. */
+  progress?: Progress;
+}
+
+const CHUNK = 256 * 1024;
+
+/** A request body handed over in chunks, reporting each as it is read. */
+function countedBody(body: Buffer, progress: Progress): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= body.length) return controller.close();
+      const chunk = body.subarray(offset, offset + CHUNK);
+      offset += chunk.length;
+      progress(offset, body.length);
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+/** The whole response body, reporting download progress as it arrives. */
+async function readCounted(res: Response, progress: Progress | undefined): Promise<Buffer> {
+  if (!progress || !res.body) return Buffer.from(await res.arrayBuffer());
+  const total = Number(res.headers.get('content-length')) || undefined;
+  const chunks: Buffer[] = [];
+  let done = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    chunks.push(Buffer.from(chunk));
+    done += chunk.length;
+    progress(done, total);
+  }
+  return Buffer.concat(chunks);
 }
 
 export class ApiClient {
@@ -89,18 +124,19 @@ export class ApiClient {
   /** A raw request: throws ApiError for any non-2xx answer. */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json, */*', ...this.authHeaders(method), ...options.headers };
-    let body: string | Buffer | undefined;
+    let body: string | Buffer | ReadableStream<Uint8Array> | undefined;
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.json);
     } else if (options.body) {
       headers['content-type'] ??= 'application/octet-stream';
-      body = options.body;
+      headers['content-length'] = String(options.body.length);
+      body = options.progress ? countedBody(options.body, options.progress) : options.body;
     }
     const url = this.url(path, options.query);
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, body });
+      res = await fetch(url, { method, headers, body, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
     } catch (err) {
       throw new UnreachableError(this.baseUrl, err);
     }
@@ -167,12 +203,14 @@ export class ApiClient {
   templates = async () => (await this.json<TemplateList>('GET', '/templates')).items;
 
   // --- files -------------------------------------------------------------------
-  readFile = async (id: string, path: string) => Buffer.from(await (await this.request('GET', `/environments/${encodeURIComponent(id)}/files/content`, { query: { path } })).arrayBuffer());
-  writeFile = (id: string, path: string, body: Buffer) => this.json<{ path: string; etag: string }>('PUT', `/environments/${encodeURIComponent(id)}/files/content`, { query: { path }, body });
-  downloadArchive = async (id: string, path: string) =>
-    Buffer.from(await (await this.request('GET', `/environments/${encodeURIComponent(id)}/files/archive`, { query: { path, format: 'tar.gz' } })).arrayBuffer());
-  uploadArchive = (id: string, path: string, body: Buffer) =>
-    this.json<{ entries: number }>('POST', `/environments/${encodeURIComponent(id)}/files/archive`, { query: { path }, body, headers: { 'content-type': 'application/gzip' } });
+  readFile = async (id: string, path: string, progress?: Progress) =>
+    readCounted(await this.request('GET', `/environments/${encodeURIComponent(id)}/files/content`, { query: { path } }), progress);
+  writeFile = (id: string, path: string, body: Buffer, progress?: Progress) =>
+    this.json<{ path: string; etag: string }>('PUT', `/environments/${encodeURIComponent(id)}/files/content`, { query: { path }, body, progress });
+  downloadArchive = async (id: string, path: string, progress?: Progress) =>
+    readCounted(await this.request('GET', `/environments/${encodeURIComponent(id)}/files/archive`, { query: { path, format: 'tar.gz' } }), progress);
+  uploadArchive = (id: string, path: string, body: Buffer, progress?: Progress) =>
+    this.json<{ entries: number }>('POST', `/environments/${encodeURIComponent(id)}/files/archive`, { query: { path }, body, headers: { 'content-type': 'application/gzip' }, progress });
 }
 
 async function toApiError(res: Response): Promise<ApiError> {

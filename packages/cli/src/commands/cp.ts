@@ -1,6 +1,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError, type ApiClient } from '../client.js';
+import { progressBar } from '../progress.js';
 import { packFolder, unpackFolder } from '../archive.js';
 import { CliError, parse, UsageError, type Context } from '../context.js';
 import { resolveEnvironment } from '../resolve.js';
@@ -39,13 +40,16 @@ async function upload(ctx: Context, local: string, remote: Remote): Promise<void
   const env = await resolveEnvironment(client, remote.env);
   // Like cp: into an existing folder, the source keeps its name.
   const dest = (await isRemoteFolder(client, env.id, remote.path)) ? remoteJoin(remote.path, path.basename(path.resolve(local))) : remote.path;
+  const bar = progressBar(ctx.io.stderr, '↑');
   if (info.isDirectory()) {
     const { archive, entries } = await packFolder(local);
-    await client.uploadArchive(env.id, dest, archive);
+    await client.uploadArchive(env.id, dest, archive, bar.update);
+    bar.done();
     ctx.note(`Copied ${entries} entries to ${env.name}:${dest || '/workspace'}`);
   } else {
     const content = await readFile(local);
-    await client.writeFile(env.id, dest, content);
+    await client.writeFile(env.id, dest, content, bar.update);
+    bar.done();
     ctx.note(`Copied ${content.length} bytes to ${env.name}:${dest}`);
   }
 }
@@ -55,15 +59,19 @@ async function download(ctx: Context, remote: Remote, local: string): Promise<vo
   const env = await resolveEnvironment(client, remote.env);
   const localIsFolder = (await stat(local).catch(() => undefined))?.isDirectory() ?? false;
   const dest = localIsFolder ? path.join(local, remoteBase(remote.path)) : local;
+  const bar = progressBar(ctx.io.stderr, '↓');
   try {
-    const content = await client.readFile(env.id, remote.path);
+    const content = await client.readFile(env.id, remote.path, bar.update);
+    bar.done();
     await mkdir(path.dirname(path.resolve(dest)), { recursive: true });
     await writeFile(dest, content);
     ctx.note(`Copied ${content.length} bytes to ${dest}`);
   } catch (err) {
     // A folder answers "conflict: not a file": fetch it as an archive instead.
     if (!(err instanceof ApiError && err.code === 'conflict')) throw err;
-    const count = await unpackFolder(await client.downloadArchive(env.id, remote.path), dest);
+    const archive = await client.downloadArchive(env.id, remote.path, bar.update);
+    bar.done();
+    const count = await unpackFolder(archive, dest);
     ctx.note(`Copied ${count} entries to ${dest}`);
   }
 }
