@@ -94,7 +94,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   });
   const terminals = createTerminalSessions({
     runtime,
-    touch: (id) => void environments.touch(id).catch((err: unknown) => log.warn({ err }, 'could not record terminal activity')),
+    touch: environments.noteActivity,
     log,
     options: config.terminal,
   });

@@ -31,6 +31,8 @@ interface Deps {
 
 type Lifecycle = 'start' | 'stop' | 'restart' | 'delete';
 
+const NOTE_ACTIVITY_EVERY_MS = 10_000;
+
 export function createEnvironmentsService(deps: Deps) {
   const { db, environmentsRepo, eventsRepo, audit } = deps;
 
@@ -163,6 +165,17 @@ export function createEnvironmentsService(deps: Deps) {
     await environmentsRepo.touchActivity(db, id);
   }
 
+  /**
+   * Activity from a stream of small events (keystrokes, preview requests): at
+   * most one write per environment every few seconds, never awaited.
+   */
+  const lastNoted = new Map<string, number>();
+  function noteActivity(id: string): void {
+    if (Date.now() - (lastNoted.get(id) ?? 0) < NOTE_ACTIVITY_EVERY_MS) return;
+    lastNoted.set(id, Date.now());
+    touch(id).catch(() => lastNoted.delete(id)); // try again with the next event
+  }
+
   /** Runs a command; with `onOutput`, its output is handed over as it comes instead of returned. */
   async function exec(ctx: RequestContext, id: string, body: ExecBody, onOutput?: ExecRequest['onOutput']): Promise<ExecResult> {
     await running(ctx, id);
@@ -194,7 +207,7 @@ export function createEnvironmentsService(deps: Deps) {
     return deps.runtime.stats(id);
   }
 
-  return { create, list, get, lifecycle, events, exec, stats, visible, running, touch };
+  return { create, list, get, lifecycle, events, exec, stats, visible, running, touch, noteActivity };
 }
 
 export type EnvironmentsService = ReturnType<typeof createEnvironmentsService>;

@@ -12,12 +12,11 @@ import type { EnvironmentsService } from '../environments/environments.service.j
 import { appCookies, listeningPorts, STRIPPED_HEADERS } from './previews.domain.js';
 
 interface Deps {
-  environments: Pick<EnvironmentsService, 'running' | 'touch'>;
+  environments: Pick<EnvironmentsService, 'running' | 'noteActivity'>;
   runtime: Pick<RuntimeDriver, 'endpoint' | 'exec'>;
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
-const TOUCH_EVERY_MS = 10_000;
 type PortRequest = FastifyRequest<{ Params: { id: string; port: number; '*'?: string } }>;
 
 /**
@@ -26,13 +25,6 @@ type PortRequest = FastifyRequest<{ Params: { id: string; port: number; '*'?: st
  * are stripped before anything reaches the app.
  */
 export function registerPreviewRoutes(app: App, { environments, runtime }: Deps): void {
-  const touched = new Map<string, number>();
-  const touch = (id: string) => {
-    if (Date.now() - (touched.get(id) ?? 0) < TOUCH_EVERY_MS) return;
-    touched.set(id, Date.now());
-    void environments.touch(id).catch(() => undefined);
-  };
-
   app.get(
     '/environments/:id/ports',
     { schema: { tags: ['previews'], summary: 'TCP ports listening inside the environment', params: IdParamsSchema, response: responses({ 200: PortListSchema }) } },
@@ -48,7 +40,7 @@ export function registerPreviewRoutes(app: App, { environments, runtime }: Deps)
   async function target(request: PortRequest): Promise<{ host: string; port: number; path: string; headers: http.OutgoingHttpHeaders }> {
     const { id, port } = request.params;
     const endpoint = await runtime.endpoint(id, port);
-    touch(id);
+    environments.noteActivity(id);
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     const headers: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(request.headers)) if (!STRIPPED_HEADERS.has(name) && value !== undefined) headers[name] = value;

@@ -14,7 +14,7 @@ export interface TerminalOptions {
 
 interface Deps {
   runtime: Pick<RuntimeDriver, 'openPty'>;
-  /** Typing is activity; called at most every few seconds per session. */
+  /** Typing is activity (the callee keeps the writes rare). */
   touch: (environmentId: string) => void;
   log: FastifyBaseLogger;
   options: TerminalOptions;
@@ -26,13 +26,11 @@ interface Session {
   scrollback: Scrollback;
   clients: Set<WebSocket>;
   grace?: NodeJS.Timeout;
-  lastTouch: number;
 }
 
 /** A client this far behind pauses the shell's output until it catches up. */
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
-const TOUCH_EVERY_MS = 10_000;
 /** Login shell: bash when the image has it. */
 const SHELL = ['/bin/sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'];
 
@@ -59,7 +57,7 @@ export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
 
   async function open(key: string, environmentId: string, size: { cols: number; rows: number }): Promise<Session> {
     const pty = await runtime.openPty(environmentId, { argv: SHELL, ...size });
-    const session: Session = { environmentId, pty, scrollback: new Scrollback(options.scrollbackBytes), clients: new Set(), lastTouch: 0 };
+    const session: Session = { environmentId, pty, scrollback: new Scrollback(options.scrollbackBytes), clients: new Set() };
     let paused = false;
     pty.stream.on('data', (chunk: Buffer) => {
       session.scrollback.push(chunk);
@@ -117,10 +115,7 @@ export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
     const receive = (data: Buffer, isBinary: boolean) => {
       if (isBinary) {
         s.pty.stream.write(data);
-        if (Date.now() - s.lastTouch > TOUCH_EVERY_MS) {
-          s.lastTouch = Date.now();
-          touch(environmentId);
-        }
+        touch(environmentId);
         return;
       }
       const parsed = TerminalClientMessageSchema.safeParse(safeJson(data.toString()));
