@@ -167,13 +167,15 @@ export function createEnvironmentsService(deps: Deps) {
 
   /**
    * Activity from a stream of small events (keystrokes, preview requests): at
-   * most one write per environment every few seconds, never awaited.
+   * most one write per environment and source (a terminal session, say) every
+   * few seconds, never awaited.
    */
   const lastNoted = new Map<string, number>();
-  function noteActivity(id: string): void {
-    if (Date.now() - (lastNoted.get(id) ?? 0) < NOTE_ACTIVITY_EVERY_MS) return;
-    lastNoted.set(id, Date.now());
-    touch(id).catch(() => lastNoted.delete(id)); // try again with the next event
+  function noteActivity(id: string, source = ''): void {
+    const key = `${id}/${source}`;
+    if (Date.now() - (lastNoted.get(key) ?? 0) < NOTE_ACTIVITY_EVERY_MS) return;
+    lastNoted.set(key, Date.now());
+    touch(id).catch(() => lastNoted.delete(key)); // try again with the next event
   }
 
   /** Runs a command; with `onOutput`, its output is handed over as it comes instead of returned. */

@@ -15,7 +15,7 @@ export interface TerminalOptions {
 interface Deps {
   runtime: Pick<RuntimeDriver, 'openPty'>;
   /** Typing is activity (the callee keeps the writes rare). */
-  touch: (environmentId: string) => void;
+  touch: (environmentId: string, source: string) => void;
   log: FastifyBaseLogger;
   options: TerminalOptions;
 }
@@ -115,7 +115,7 @@ export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
     const receive = (data: Buffer, isBinary: boolean) => {
       if (isBinary) {
         s.pty.stream.write(data);
-        touch(environmentId);
+        touch(environmentId, sessionId);
         return;
       }
       const parsed = TerminalClientMessageSchema.safeParse(safeJson(data.toString()));
