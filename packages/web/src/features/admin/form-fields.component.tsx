@@ -5,13 +5,13 @@ import { ApiError } from '../../api/client.js';
 
 type InputProps = Omit<InputHTMLAttributes<HTMLInputElement>, 'id'>;
 
-export function TextField({ label, error, hint, className, ...input }: InputProps & { label: ReactNode; error?: string; hint?: ReactNode }) {
-  const id = useId();
-  const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+const describedByFor = (id: string, hint: ReactNode, error: string | undefined) =>
+  [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+
+/** The hint and the error under a field, with the ids its aria-describedby names. */
+function FieldNotes({ id, hint, error }: { id: string; hint?: ReactNode; error?: string }) {
   return (
-    <div className={`admin-field ${className ?? ''}`}>
-      <label htmlFor={id}>{label}</label>
-      <input id={id} {...input} aria-invalid={error ? true : undefined} aria-describedby={describedBy} />
+    <>
       {hint && (
         <span id={`${id}-hint`} className="admin-hint">
           {hint}
@@ -22,29 +22,32 @@ export function TextField({ label, error, hint, className, ...input }: InputProp
           {error}
         </span>
       )}
+    </>
+  );
+}
+
+export function TextField({ label, error, hint, className, ...input }: InputProps & { label: ReactNode; error?: string; hint?: ReactNode }) {
+  const id = useId();
+  const describedBy = describedByFor(id, hint, error);
+  return (
+    <div className={`admin-field ${className ?? ''}`}>
+      <label htmlFor={id}>{label}</label>
+      <input id={id} {...input} aria-invalid={error ? true : undefined} aria-describedby={describedBy} />
+      <FieldNotes id={id} hint={hint} error={error} />
     </div>
   );
 }
 
 export function CheckboxField({ label, error, hint, ...input }: Omit<InputProps, 'type'> & { label: ReactNode; error?: string; hint?: ReactNode }) {
   const id = useId();
-  const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+  const describedBy = describedByFor(id, hint, error);
   return (
     <div className="admin-check-field">
       <label className="admin-check">
         <input type="checkbox" {...input} aria-invalid={error ? true : undefined} aria-describedby={describedBy} />
         <span>{label}</span>
       </label>
-      {hint && (
-        <span id={`${id}-hint`} className="admin-hint">
-          {hint}
-        </span>
-      )}
-      {error && (
-        <span id={`${id}-error`} className="field-error">
-          {error}
-        </span>
-      )}
+      <FieldNotes id={id} hint={hint} error={error} />
     </div>
   );
 }
