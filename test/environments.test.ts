@@ -12,10 +12,8 @@ let ada: Caller;
 let bob: Caller;
 beforeAll(async () => {
   server = await startTestServer();
-  await server.createUser('ada', 'ada-password-1234');
-  await server.createUser('bob', 'bob-password-1234');
-  ada = await server.login('ada', 'ada-password-1234');
-  bob = await server.login('bob', 'bob-password-1234');
+  ada = (await server.signUp('ada', 'ada-password-1234')).caller;
+  bob = (await server.signUp('bob', 'bob-password-1234')).caller;
 });
 afterAll(() => server.close());
 

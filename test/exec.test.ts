@@ -2,7 +2,7 @@ import type { AuditEntry, Environment, ExecResult, ExecStreamLine } from '@berth
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
-import { waitFor, waitForStatus } from './support/wait.js';
+import { runningEnvironment, waitFor, waitForStatus } from './support/wait.js';
 
 const PASSWORD = 'a-long-enough-password';
 /** The per-stream output cap this file's server runs with. */
@@ -23,17 +23,11 @@ beforeAll(async () => {
   stranger = await server.login('exec-stranger', PASSWORD);
   // Room for the shared environment plus the ones single tests make.
   expect((await admin.patch(`/api/v1/users/${ownerId}/quota`, { credits: 10 })).statusCode).toBe(200);
-  envId = await runningEnvironment();
+  envId = await runningId();
 });
 afterAll(() => server?.close());
 
-async function runningEnvironment(): Promise<string> {
-  const res = await owner.post('/api/v1/environments', { type: 'small' });
-  expect(res.statusCode, res.body).toBe(202);
-  const id = res.json<Environment>().id;
-  await waitForStatus(owner, id, 'running');
-  return id;
-}
+const runningId = async () => (await runningEnvironment(owner)).id;
 
 async function exec(body: Record<string, unknown>, id = envId, caller = owner): Promise<ExecResult> {
   const res = await caller.post(`/api/v1/environments/${id}/exec`, body);
@@ -115,7 +109,7 @@ describe('POST /api/v1/environments/:id/exec', () => {
   });
 
   it('answers 409 environment_not_running for a stopped environment', async () => {
-    const id = await runningEnvironment();
+    const id = await runningId();
     expect((await owner.post(`/api/v1/environments/${id}/stop`)).statusCode).toBe(202);
     await waitForStatus(owner, id, 'stopped');
 
@@ -149,7 +143,7 @@ describe('POST /api/v1/environments/:id/exec', () => {
 
 describe('exec bookkeeping', () => {
   it('records the environment activity', async () => {
-    const id = await runningEnvironment();
+    const id = await runningId();
     expect((await owner.get(`/api/v1/environments/${id}`)).json<Environment>().lastActivityAt).toBeNull();
 
     await exec({ command: ['true'] }, id);

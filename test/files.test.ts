@@ -7,7 +7,7 @@ import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
-import { waitForStatus } from './support/wait.js';
+import { runningEnvironment, waitForStatus } from './support/wait.js';
 
 // One running environment serves the whole file; every test works in a folder of its own.
 
@@ -34,17 +34,11 @@ beforeAll(async () => {
   stranger = await server.login('files-stranger', PASSWORD);
   // Room for the shared environment and the stopped one.
   expect((await admin.patch(`/api/v1/users/${ownerId}/quota`, { credits: 10 })).statusCode).toBe(200);
-  envId = await runningEnvironment();
+  envId = await runningId();
 });
 afterAll(() => server?.close());
 
-async function runningEnvironment(): Promise<string> {
-  const res = await owner.post('/api/v1/environments', { type: 'small' });
-  expect(res.statusCode, res.body).toBe(202);
-  const id = res.json<Environment>().id;
-  await waitForStatus(owner, id, 'running');
-  return id;
-}
+const runningId = async () => (await runningEnvironment(owner)).id;
 
 const filesUrl = (id = envId) => `/api/v1/environments/${id}/files`;
 const q = encodeURIComponent;
@@ -829,7 +823,7 @@ describe('what a change leaves behind: events, audit rows and activity', () => {
 describe('who and when', () => {
   let stoppedId: string;
   beforeAll(async () => {
-    stoppedId = await runningEnvironment();
+    stoppedId = await runningId();
     expect((await owner.post(`/api/v1/environments/${stoppedId}/stop`)).statusCode).toBe(202);
     await waitForStatus(owner, stoppedId, 'stopped');
     await sh("mkdir -p /workspace/bait && printf 'root:bait\\n' > /workspace/bait/bait.txt");

@@ -13,10 +13,8 @@ let env: Environment;
 
 beforeAll(async () => {
   server = await startTestServer();
-  await server.createUser('ada', 'ada-password-1234');
-  await server.createUser('bob', 'bob-password-1234');
-  ada = await server.login('ada', 'ada-password-1234');
-  bob = await server.login('bob', 'bob-password-1234');
+  ada = (await server.signUp('ada', 'ada-password-1234')).caller;
+  bob = (await server.signUp('bob', 'bob-password-1234')).caller;
   env = (await ada.post('/api/v1/environments', { type: 'small', name: 'web' })).json<Environment>();
   await waitForStatus(ada, env.id, 'running');
   // A web server started inside the environment through exec, as a user would.

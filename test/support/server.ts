@@ -43,6 +43,8 @@ export interface TestServer {
   withToken(token: string): Caller;
   /** Creates a user through the admin API and returns its id. */
   createUser(username: string, password?: string, isAdmin?: boolean): Promise<string>;
+  /** Creates a user and signs them in: their id and a cookie caller. */
+  signUp(username: string, password: string): Promise<{ id: string; caller: Caller }>;
   close(): Promise<void>;
 }
 
@@ -105,6 +107,10 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       return res.json<{ id: string }>().id;
     },
     installId,
+    async signUp(username, password) {
+      const id = await server.createUser(username, password);
+      return { id, caller: await server.login(username, password) };
+    },
     async close() {
       await app.close();
       await services.worker.stop();

@@ -39,3 +39,10 @@ export async function waitForStatus(caller: Caller, id: string, status: Environm
     timeoutMs,
   );
 }
+
+/** Creates an environment and waits until it runs. */
+export async function runningEnvironment(caller: Caller, body: Record<string, unknown> = { type: 'small' }, timeoutMs?: number): Promise<Environment> {
+  const res = await caller.post('/api/v1/environments', body);
+  if (res.statusCode !== 202) throw new Error(`create: ${res.statusCode} ${res.body}`);
+  return waitForStatus(caller, res.json<Environment>().id, 'running', timeoutMs);
+}
