@@ -99,7 +99,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     options: config.terminal,
   });
   const files = createFilesService({ db, runtime, environments, eventsRepo, audit, published: bus.publish, maxArchiveBytes: config.maxArchiveBytes });
-  const applier = createTemplateApplier({ db, templates, templatesRepo, environments, files, eventsRepo, audit, published: bus.publish });
+  const applier = createTemplateApplier({ db, templates, templatesRepo, environments, files, audit });
   const idle = createIdleStopper({ db, environmentsRepo, eventsRepo, audit, changed, log });
   return {
     audit,

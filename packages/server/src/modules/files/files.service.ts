@@ -7,7 +7,7 @@ import type { RequestContext } from '../../context.js';
 import { AppError, ConflictError, NotFoundError } from '../../errors.js';
 import type { RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
-import type { EnvironmentEventsRepo } from '../environments/environment-events.repo.js';
+import type { EnvironmentEventsRepo, NewEvent } from '../environments/environment-events.repo.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
 import type { Db } from '../../db/client.js';
 import { confine, isInside, relative, WORKSPACE } from './files.domain.js';
@@ -87,9 +87,17 @@ export function createFilesService(deps: Deps) {
 
   /** A change made through the API: an audit row, an event for other open editors, and activity. */
   async function announce(ctx: RequestContext, id: string, action: string, type: string, data: Record<string, unknown>) {
+    await recordChange(ctx, id, action, data, { type, message: `${type.slice(5)} ${String(data.path ?? data.to ?? '')}`, data: { ...data, by: ctx.actor?.username } });
+  }
+
+  /**
+   * A change made inside an environment through the API (files, templates): its
+   * audit row and its event commit together, then followers and idle tracking hear of it.
+   */
+  async function recordChange(ctx: RequestContext, id: string, action: string, metadata: Record<string, unknown>, event: NewEvent) {
     await deps.db.transaction(async (tx) => {
-      await deps.audit.record(ctx, action, { targetType: 'environment', targetId: id, metadata: data }, true, tx);
-      await deps.eventsRepo.append(tx, id, { type, message: `${type.slice(5)} ${String(data.path ?? data.to ?? '')}`, data: { ...data, by: ctx.actor?.username } });
+      await deps.audit.record(ctx, action, { targetType: 'environment', targetId: id, metadata }, true, tx);
+      await deps.eventsRepo.append(tx, id, event);
     });
     deps.published(id);
     await deps.environments.touch(id);
@@ -212,7 +220,7 @@ export function createFilesService(deps: Deps) {
     return { items: items.slice(0, limit), truncated: items.length > limit || result.timedOut };
   }
 
-  return { resolve, list, read, write, mkdir, move, remove, download, upload, search };
+  return { resolve, recordChange, list, read, write, mkdir, move, remove, download, upload, search };
 }
 
 export type FilesService = ReturnType<typeof createFilesService>;

@@ -2,7 +2,6 @@ import type { ApplyTemplateBody } from '@berth/contracts';
 import type { RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import type { AuditService } from '../audit/audit.service.js';
-import type { EnvironmentEventsRepo } from '../environments/environment-events.repo.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
 import type { FilesService } from '../files/files.service.js';
 import { relative, WORKSPACE } from '../files/files.domain.js';
@@ -13,11 +12,9 @@ interface Deps {
   db: Db;
   templates: Pick<TemplatesService, 'visible' | 'writeFiles'>;
   templatesRepo: Pick<TemplatesRepo, 'get'>;
-  environments: Pick<EnvironmentsService, 'running' | 'touch'>;
-  files: Pick<FilesService, 'resolve'>;
-  eventsRepo: Pick<EnvironmentEventsRepo, 'append'>;
+  environments: Pick<EnvironmentsService, 'running'>;
+  files: Pick<FilesService, 'resolve' | 'recordChange'>;
   audit: AuditService;
-  published: (environmentId: string) => void;
 }
 
 /** Templates meeting environments: at creation (first run) and on request later. */
@@ -36,12 +33,11 @@ export function createTemplateApplier(deps: Deps) {
     const dir = await deps.files.resolve(environmentId, body.path);
     const rec = { targetType: 'environment', targetId: environmentId, metadata: { templateId: template.id, path: relative(dir), clean: body.clean } };
     await deps.audit.precheck(ctx, 'environment.apply_template', rec, () => deps.templates.writeFiles(environmentId, dir, template.files, body.clean));
-    await deps.db.transaction(async (tx) => {
-      await deps.audit.record(ctx, 'environment.apply_template', rec, true, tx);
-      await deps.eventsRepo.append(tx, environmentId, { type: 'template', message: `applied template "${template.name}" to /${relative(dir)}`, data: rec.metadata });
+    await deps.files.recordChange(ctx, environmentId, 'environment.apply_template', rec.metadata, {
+      type: 'template',
+      message: `applied template "${template.name}" to /${relative(dir)}`,
+      data: rec.metadata,
     });
-    deps.published(environmentId);
-    await deps.environments.touch(environmentId);
     return { files: template.files.length, path: relative(dir) };
   }
 
