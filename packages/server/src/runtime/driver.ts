@@ -60,6 +60,38 @@ export interface PtyRequest {
   env?: Record<string, string>;
 }
 
+/** A process started with `spawn`: it lives until it ends or is killed, not as long as a request. */
+export interface SpawnRequest {
+  argv: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Keep stdin open for write()/closeStdin(); without it the process reads end-of-file at once and write() does nothing. */
+  stdin: boolean;
+  /** Run on a pseudo-terminal of this size; output then arrives as 'pty' (stdin is always open). */
+  tty?: { cols: number; rows: number };
+  /** Output as it is produced, in order, per stream. */
+  onOutput: (stream: 'stdout' | 'stderr' | 'pty', chunk: Buffer) => void;
+}
+
+export interface RuntimeProcess {
+  /** Feeds stdin; does nothing once stdin is closed or the process has ended. */
+  write(data: Buffer): void;
+  /**
+   * Ends the process's stdin (it reads end-of-file). On a pseudo-terminal that is the terminal's
+   * end-of-file character, which a program in raw mode reads as a plain byte.
+   */
+  closeStdin(): void;
+  /** Only for processes on a pseudo-terminal; a no-op otherwise. */
+  resize(cols: number, rows: number): Promise<void>;
+  /** SIGKILLs the process and everything it started; resolves once they are gone. */
+  kill(): Promise<void>;
+  /** Resolves once the process has ended and all its output was handed to onOutput: its exit code (null if unknown). */
+  exited(): Promise<number | null>;
+}
+
+/** The process could not be started at all (a working directory that does not exist, say). */
+export class SpawnError extends Error {}
+
 export interface InstanceStats {
   cpuPercent: number;
   memoryBytes: number;
@@ -102,6 +134,8 @@ export interface RuntimeDriver {
   stats(environmentId: string): Promise<InstanceStats>;
   /** Starts an interactive process on a pseudo-terminal. */
   openPty(environmentId: string, request: PtyRequest): Promise<Pty>;
+  /** Starts a process with live stdin, output callbacks and a kill handle; rejects with SpawnError if it cannot start. */
+  spawn(environmentId: string, request: SpawnRequest): Promise<RuntimeProcess>;
 }
 
 /** The runtime could not be reached or refused the request in a way worth retrying. */

@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import type { EnvironmentSpec, ExecOutcome, ExecRequest, InstanceState, ProgressFn, RuntimeDriver, RuntimeInstance } from '../driver.js';
 import { RuntimeUnavailableError } from '../driver.js';
 import { openPty, runExec } from './exec.js';
+import { spawnProcess } from './spawn.js';
 import { toStats } from './stats.js';
 import { ensureImage } from './images.js';
 import { LABEL_ENV, LABEL_INSTALL, LABEL_OWNER, containerName, networkName, volumeName } from './labels.js';
@@ -233,5 +234,7 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
       call('read resource use', async () => toStats(await docker.getContainer(containerName(environmentId)).stats({ stream: false }))),
 
     openPty: (environmentId, request) => call('open a terminal', () => openPty(docker.getContainer(containerName(environmentId)), request)),
+
+    spawn: (environmentId, request) => call('start a process', () => spawnProcess(docker.getContainer(containerName(environmentId)), docker, request)),
   };
 }

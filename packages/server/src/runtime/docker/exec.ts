@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
+import { Writable, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ExecOutcome, ExecRequest, Pty, PtyRequest } from '../driver.js';
 
@@ -36,6 +36,49 @@ class CappedSink extends Writable {
   }
 }
 
+/** A `K=V` list for the Engine API. */
+export const envList = (env: Record<string, string> | undefined): string[] => Object.entries(env ?? {}).map(([k, v]) => `${k}=${v}`);
+
+/** What every exec of ours has in common: one process, attached over a hijacked connection. */
+export interface ExecStart {
+  argv: string[];
+  /** Defaults to /workspace, where environments keep their work. */
+  cwd: string | undefined;
+  /** The complete `K=V` list; later entries win over earlier ones. */
+  env: string[];
+  tty: boolean;
+  stdin: boolean;
+}
+
+export interface StartedExec {
+  exec: Docker.Exec;
+  /** Multiplexed stdout/stderr frames, or raw terminal bytes with a TTY; stdin the other way. */
+  stream: Duplex;
+  /** Resolves when the engine closes the output (the process and everything holding its output have ended) or the connection fails. */
+  ended: Promise<void>;
+}
+
+/** Creates and starts an exec. The engine answers the start before the process runs: a process that fails to start shows up on the stream. */
+export async function startExec(container: Docker.Container, s: ExecStart): Promise<StartedExec> {
+  const exec = await container.exec({
+    Cmd: s.argv,
+    Env: s.env,
+    WorkingDir: s.cwd ?? '/workspace',
+    Tty: s.tty,
+    AttachStdin: s.stdin,
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = await exec.start({ hijack: true, stdin: s.stdin, Tty: s.tty });
+  const ended = new Promise<void>((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    // `on`, not `once`: a second error (a write after the reset, say) must not become an uncaught one.
+    stream.on('error', () => resolve());
+  });
+  return { exec, stream, ended };
+}
+
 /**
  * Runs a command in a container and buffers its output. The command carries a
  * random marker in its environment, inherited by everything it starts, so a
@@ -44,36 +87,32 @@ class CappedSink extends Writable {
  */
 export async function runExec(container: Docker.Container, docker: Docker, req: ExecRequest): Promise<ExecOutcome> {
   const started = Date.now();
-  const marker = `${EXEC_MARKER}=${randomBytes(8).toString('hex')}`;
-  const exec = await container.exec({
-    Cmd: req.argv,
-    Env: [...Object.entries(req.env ?? {}).map(([k, v]) => `${k}=${v}`), marker],
-    WorkingDir: req.cwd ?? '/workspace',
-    AttachStdout: true,
-    AttachStderr: true,
-    AttachStdin: req.stdin !== undefined,
+  const marker = newMarker();
+  const { exec, stream, ended } = await startExec(container, {
+    argv: req.argv,
+    cwd: req.cwd,
+    env: [...envList(req.env), marker],
+    tty: false,
+    stdin: req.stdin !== undefined,
   });
-  const stream = await exec.start({ hijack: true, stdin: req.stdin !== undefined });
   const stdout = new CappedSink(req.maxOutputBytes, req.onOutput && ((c) => req.onOutput!('stdout', c)));
   const stderr = new CappedSink(req.maxOutputBytes, req.onOutput && ((c) => req.onOutput!('stderr', c)));
   docker.modem.demuxStream(stream, stdout, stderr);
   if (req.stdin !== undefined) stream.end(req.stdin);
 
   let timedOut = false;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      timedOut = true;
-      stream.destroy();
-      resolve();
-    }, req.timeoutMs);
-    const finish = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    stream.once('end', finish);
-    stream.once('close', finish);
-    stream.once('error', finish);
-  });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    ended,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        stream.destroy();
+        resolve();
+      }, req.timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
 
   let exitCode: number | null = null;
   if (timedOut) {
@@ -93,25 +132,48 @@ export async function runExec(container: Docker.Container, docker: Docker, req: 
 
 const EXEC_MARKER = 'BERTH_EXEC_ID';
 
-/** Kills every process whose environment carries the marker. */
-async function killMarked(container: Docker.Container, marker: string): Promise<void> {
-  const script = `for d in /proc/[0-9]*; do tr '\\0' '\\n' < "$d/environ" 2>/dev/null | grep -qx '${marker}' && kill -KILL "\${d#/proc/}" 2>/dev/null; done; exit 0`;
-  const killer = await container.exec({
-    Cmd: ['/bin/sh', '-c', script],
-    AttachStdout: true,
-    AttachStderr: true,
+/** A fresh `BERTH_EXEC_ID=<random>` entry for a process's environment. */
+export const newMarker = (): string => `${EXEC_MARKER}=${randomBytes(8).toString('hex')}`;
+
+/**
+ * Kills every process whose environment carries the marker ($1), pass after
+ * pass until a pass finds none: a process that forked while the previous pass
+ * ran is caught by the next, and one still exiting is seen again until the
+ * kernel has torn it down. A zombie has no environment left, so it counts as
+ * gone. Only sh, tr, grep and kill, which busybox and Debian both have. The
+ * 2>/dev/null comes first so the shell's own "can't open" for a process that
+ * just vanished is silenced too. Exits 1 if processes outlive 50 passes.
+ */
+const KILL_MARKED_SCRIPT = `i=0
+while [ "$i" -lt 50 ]; do
+  found=
+  for d in /proc/[0-9]*; do
+    tr '\\0' '\\n' 2>/dev/null < "$d/environ" | grep -qxF "$1" && kill -KILL "\${d#/proc/}" 2>/dev/null && found=1
+  done
+  [ -z "$found" ] && exit 0
+  i=$((i+1))
+done
+exit 1`;
+
+/**
+ * Kills every process whose environment carries the marker; true once none is left.
+ * The marker is an argument, not part of the killer's environment, so the killer never matches itself.
+ */
+export async function killMarked(container: Docker.Container, marker: string): Promise<boolean> {
+  const { exec, stream, ended } = await startExec(container, {
+    argv: ['/bin/sh', '-c', KILL_MARKED_SCRIPT, 'berth-kill', marker],
+    cwd: '/',
+    env: [],
+    tty: false,
+    stdin: false,
   });
-  const stream = await killer.start({ hijack: true, stdin: false });
   stream.resume();
-  await new Promise<void>((resolve) => {
-    stream.once('end', resolve);
-    stream.once('close', resolve);
-    stream.once('error', () => resolve());
-  });
+  await ended;
+  return (await exitCodeOf(exec)) === 0;
 }
 
 /** The exit code, waiting briefly if the engine has not recorded it the instant the stream ends. */
-async function exitCodeOf(exec: Docker.Exec): Promise<number | null> {
+export async function exitCodeOf(exec: Docker.Exec): Promise<number | null> {
   for (let i = 0; i < 50; i++) {
     const info = await exec.inspect();
     if (!info.Running) return info.ExitCode ?? null;
@@ -120,22 +182,18 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number | null> {
   return null;
 }
 
-/** An interactive process on a TTY: Docker sends the raw terminal bytes, no multiplexing. */
+/**
+ * An interactive process on a TTY: Docker sends the raw terminal bytes, no multiplexing.
+ * Not built on spawnProcess: the terminal needs the socket itself, to pause it when a
+ * client falls behind (TCP backpressure up to the engine), which an onOutput callback cannot give.
+ */
 export async function openPty(container: Docker.Container, req: PtyRequest): Promise<Pty> {
-  const exec = await container.exec({
-    Cmd: req.argv,
-    Env: ['TERM=xterm-256color', ...Object.entries(req.env ?? {}).map(([k, v]) => `${k}=${v}`)],
-    WorkingDir: req.cwd ?? '/workspace',
-    Tty: true,
-    AttachStdin: true,
-    AttachStdout: true,
-    AttachStderr: true,
-  });
-  const stream = await exec.start({ hijack: true, stdin: true, Tty: true });
-  const ended = new Promise<void>((resolve) => {
-    stream.once('end', resolve);
-    stream.once('close', resolve);
-    stream.once('error', () => resolve());
+  const { exec, stream, ended } = await startExec(container, {
+    argv: req.argv,
+    cwd: req.cwd,
+    env: ['TERM=xterm-256color', ...envList(req.env)],
+    tty: true,
+    stdin: true,
   });
   const resize = async (cols: number, rows: number) => {
     await exec.resize({ w: cols, h: rows }).catch(() => undefined); // the process may have just exited
