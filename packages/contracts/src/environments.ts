@@ -38,6 +38,7 @@ export const EnvironmentSchema = z
     lastActivityAt: TimestampSchema.nullable(),
     lastError: z.string().nullable(),
     attempts: z.number().int(),
+    origin: z.enum(['berth', 'e2b']).describe('Which API created it: Berth\'s own or the E2B-compatible one'),
   })
   .meta({ id: 'Environment' });
 

@@ -24,6 +24,8 @@ import { registerQuotasRoutes } from './modules/quotas/quotas.routes.js';
 import { registerTerminalRoutes } from './modules/terminal/terminal.routes.js';
 import { registerConfigRoutes } from './modules/config/config.routes.js';
 import { registerHealthRoutes } from './modules/health/health.routes.js';
+import { registerE2bRoutes } from './modules/e2b/e2b.routes.js';
+import { registerEnvdRoutes } from './modules/e2b/envd.routes.js';
 import { registerTokensRoutes } from './modules/tokens/tokens.routes.js';
 import { registerUsersRoutes } from './modules/users/users.routes.js';
 import type { Services } from './services.js';
@@ -74,6 +76,18 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   await registerOpenApi(app, VERSION);
   registerHealthRoutes(app, { database });
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, prefix: '/', index: 'index.html', wildcard: true });
+
+  // E2B's in-sandbox API first: its routes match only requests naming a sandbox.
+  await registerEnvdRoutes(app, {
+    e2b: services.e2b,
+    processes: services.envdProcesses,
+    files: services.envdFiles,
+    recordChange: services.files.recordChange,
+    audit: services.audit,
+    environments: services.environments,
+    maxFileBytes: config.maxArchiveBytes,
+  });
+  await app.register(async (e2b: App) => registerE2bRoutes(e2b, { e2b: services.e2b, auth: services.auth }));
 
   await app.register(
     async (api: App) => {

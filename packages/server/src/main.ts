@@ -4,7 +4,7 @@ import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/client.js';
-import { installationId } from './db/installation.js';
+import { installationId, installationSecret } from './db/installation.js';
 import { createDockerDriver } from './runtime/docker/docker-driver.js';
 import { createServices } from './services.js';
 
@@ -24,7 +24,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
   const log = createLogger(config);
   const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
   const runtime = createDockerDriver({ docker: new Docker(config.docker), installId: await installationId(database.db) });
-  const services = createServices(database, runtime, config, log);
+  const services = createServices(database, runtime, config, log, await installationSecret(database.db));
   const app = await buildApp({ database, services, config, logger: log });
   const boot = await bootstrap(database.db, services, config.admin);
 
@@ -32,6 +32,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
   services.worker.start();
   services.resync.start(config.resyncSeconds * 1000);
   services.idle.start(60_000);
+  services.e2bExpiry.start(1000);
   const url = config.publicUrl ?? address;
   app.log.info({ url, database: database.kind, dataDir: database.kind === 'pglite' ? config.dataDir : undefined }, 'Berth is listening');
   if (boot.adminCreated) {
@@ -54,6 +55,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
     force.unref();
     await app.close();
     services.idle.stop();
+    services.e2bExpiry.stop();
     await services.resync.stop();
     await services.worker.stop();
     await database.close();

@@ -30,6 +30,11 @@ import { createTokensService } from './modules/tokens/tokens.service.js';
 import { createUsersRepo } from './modules/users/users.repo.js';
 import { createUsersService } from './modules/users/users.service.js';
 import { createTerminalSessions } from './modules/terminal/terminal.sessions.js';
+import { createE2bExpiry } from './modules/e2b/e2b.expiry.js';
+import { createE2bRepo } from './modules/e2b/e2b.repo.js';
+import { createE2bService } from './modules/e2b/e2b.service.js';
+import { createEnvdFiles } from './modules/e2b/envd.files.js';
+import { createEnvdProcesses } from './modules/e2b/envd.processes.js';
 import type { RuntimeDriver } from './runtime/driver.js';
 
 export type ServiceConfig = Pick<
@@ -37,8 +42,14 @@ export type ServiceConfig = Pick<
   'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker' | 'terminal' | 'maxArchiveBytes'
 >;
 
-/** The composition root: every service and the narrow dependencies it gets. */
-export function createServices(database: Database, runtime: RuntimeDriver, config: ServiceConfig, log: FastifyBaseLogger) {
+/** How long creating or resuming an E2B sandbox waits for it to run (the SDK gives up at 60 s). */
+const E2B_READY_TIMEOUT_MS = 50_000;
+
+/**
+ * The composition root: every service and the narrow dependencies it gets.
+ * `secret` is the installation's key (db/installation.ts).
+ */
+export function createServices(database: Database, runtime: RuntimeDriver, config: ServiceConfig, log: FastifyBaseLogger, secret: string) {
   const { db } = database;
   const usersRepo = createUsersRepo();
   const sessionsRepo = createSessionsRepo();
@@ -101,7 +112,14 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const files = createFilesService({ db, runtime, environments, eventsRepo, audit, published: bus.publish, maxArchiveBytes: config.maxArchiveBytes });
   const applier = createTemplateApplier({ db, templates, templatesRepo, environments, files, audit });
   const idle = createIdleStopper({ db, environmentsRepo, eventsRepo, audit, changed, log });
+  const e2bRepo = createE2bRepo();
+  const e2b = createE2bService({ db, e2bRepo, environments, config: configService, audit, bus, secret, readyTimeoutMs: E2B_READY_TIMEOUT_MS });
+  const e2bExpiry = createE2bExpiry({ db, e2bRepo, environmentsRepo, eventsRepo, audit, changed, log });
   return {
+    e2b,
+    e2bExpiry,
+    envdProcesses: createEnvdProcesses({ runtime }),
+    envdFiles: createEnvdFiles({ runtime, maxFileBytes: config.maxArchiveBytes }),
     audit,
     usersRepo,
     terminals,

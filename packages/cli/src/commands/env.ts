@@ -21,7 +21,7 @@ Commands:
 ENV is an environment's name or id.`;
 
 function row(ctx: Context, e: Environment): string[] {
-  return [e.name, statusColour(ctx.out, e.status), e.type, `${e.vcpus} vCPU / ${e.memoryMb} MB`, ago(e.createdAt), e.id];
+  return [e.origin === 'e2b' ? `${e.name} (e2b)` : e.name, statusColour(ctx.out, e.status), e.type, `${e.vcpus} vCPU / ${e.memoryMb} MB`, ago(e.createdAt), e.id];
 }
 
 async function ls(ctx: Context, args: string[]): Promise<number> {
@@ -42,6 +42,7 @@ function show(ctx: Context, e: Environment, asJson: boolean | undefined): void {
     ['id', e.id],
     ['status', `${statusColour(ctx.out, e.status)} (wants ${e.desiredState})`],
     ['owner', e.owner.username],
+    ['created by', e.origin === 'e2b' ? 'the E2B API (a sandbox; killing it deletes it)' : 'the Berth API'],
     ['type', `${e.type}: ${e.vcpus} vCPU, ${e.memoryMb} MB, ${e.diskGib} GiB, ${e.creditsCost} credits`],
     ['image', e.image],
     ['created', `${e.createdAt} (${ago(e.createdAt)})`],

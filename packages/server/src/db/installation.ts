@@ -1,4 +1,5 @@
-import { asc } from 'drizzle-orm';
+import { randomBytes } from 'node:crypto';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { installation } from './schema.js';
 
@@ -13,4 +14,17 @@ export async function installationId(db: Db): Promise<string> {
   await db.insert(installation).values({});
   const [created] = await db.select().from(installation).orderBy(asc(installation.createdAt)).limit(1);
   return created!.id;
+}
+
+/**
+ * This installation's secret key, made at first use. Berth derives secrets it
+ * must be able to hand out again (E2B sandbox access tokens) from it with HMAC,
+ * so they are never stored.
+ */
+export async function installationSecret(db: Db): Promise<string> {
+  const id = await installationId(db);
+  // Only the first writer's key sticks, so concurrent first boots agree.
+  await db.update(installation).set({ secret: randomBytes(32).toString('hex') }).where(and(eq(installation.id, id), isNull(installation.secret)));
+  const [row] = await db.select({ secret: installation.secret }).from(installation).where(eq(installation.id, id));
+  return row!.secret!;
 }

@@ -147,6 +147,8 @@ export const environments = pgTable(
     // Written into the workspace the first time the environment runs (then applied_at is set).
     templateId: uuid('template_id'),
     templateAppliedAt: timestamp('template_applied_at', { withTimezone: true }),
+    // Which API made it: 'berth' (REST, web, CLI) or 'e2b' (the E2B-compatible API; see e2b_sandboxes).
+    origin: text('origin').$type<'berth' | 'e2b'>().notNull().default('berth'),
   },
   (t) => [
     // Names are unique per owner among environments that still exist.
@@ -186,8 +188,28 @@ export const loginAttempts = pgTable('login_attempts', {
 /** One row: this installation's id, which labels every runtime object it creates. */
 export const installation = pgTable('installation', {
   id: uuid('id').primaryKey().defaultRandom(),
+  // Keys secrets Berth derives instead of storing (E2B sandbox access tokens); set at first boot.
+  secret: text('secret'),
   createdAt: createdAt(),
 });
+
+/** The E2B side of an environment created through the E2B-compatible API. */
+export const e2bSandboxes = pgTable(
+  'e2b_sandboxes',
+  {
+    environmentId: uuid('environment_id')
+      .primaryKey()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    templateId: text('template_id').notNull(),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    // Inherited by every process started in the sandbox (a command's own envs win).
+    envVars: jsonb('env_vars').$type<Record<string, string>>().notNull().default({}),
+    // E2B's timeout: the sandbox is killed when this passes.
+    endAt: timestamp('end_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('e2b_sandboxes_end_at_idx').on(t.endAt)],
+);
 
 export interface TemplateFile {
   path: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TEMPLATE_MAP, TemplateMapSchema } from '../e2b/e2b.domain.js';
 
 interface FlagSpec {
   default: string;
@@ -52,6 +53,17 @@ export const CONFIG_FLAGS = {
     default: '0',
     description: 'Credits charged per 1,000 output tokens',
     value: price,
+  },
+  e2b_templates: {
+    default: DEFAULT_TEMPLATE_MAP,
+    description: 'E2B template ids and where they run, as JSON: {"<template id>": {"type": "<machine type>", "image"?: "<image>"}}',
+    value: z.string().refine((text) => {
+      try {
+        return TemplateMapSchema.safeParse(JSON.parse(text)).success;
+      } catch {
+        return false;
+      }
+    }, 'JSON mapping template ids to {"type": machine type, "image"?: image}'),
   },
 } satisfies Record<string, FlagSpec>;
 

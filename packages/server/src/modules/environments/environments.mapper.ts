@@ -20,6 +20,7 @@ export const toEnvironment = (r: EnvironmentWithOwner): Environment => ({
   lastActivityAt: r.lastActivityAt?.toISOString() ?? null,
   lastError: r.lastError,
   attempts: r.attempts,
+  origin: r.origin,
 });
 
 export const toEvent = (r: EnvironmentEventRow): EnvironmentEvent => ({

@@ -31,6 +31,11 @@ interface Deps {
 
 type Lifecycle = 'start' | 'stop' | 'restart' | 'delete';
 
+interface CreateOptions {
+  origin?: EnvironmentRow['origin'];
+  attach?: (tx: Db, env: EnvironmentRow) => Promise<void>;
+}
+
 const NOTE_ACTIVITY_EVERY_MS = 10_000;
 
 export function createEnvironmentsService(deps: Deps) {
@@ -57,9 +62,15 @@ export function createEnvironmentsService(deps: Deps) {
     }
   }
 
-  async function create(ctx: RequestContext, body: CreateEnvironmentBody): Promise<Environment> {
+  /**
+   * Records a new environment with its credit check. Another API that fronts
+   * environments (E2B) passes its `origin` and `attach`es its own row in the
+   * same transaction, so the two exist together or not at all.
+   */
+  async function create(ctx: RequestContext, body: CreateEnvironmentBody, opts: CreateOptions = {}): Promise<Environment> {
     const actor = requireActor(ctx);
-    const rec = { targetType: 'environment', metadata: { type: body.type, name: body.name, image: body.image } };
+    const origin = opts.origin ?? 'berth';
+    const rec = { targetType: 'environment', metadata: { type: body.type, name: body.name, image: body.image, origin } };
     await audit.precheck(ctx, 'environment.create', rec, async () => {
       if (body.templateId) await deps.checkTemplate(actor, body.templateId);
       await runtimeHealthy();
@@ -86,8 +97,10 @@ export function createEnvironmentsService(deps: Deps) {
         status: 'pending',
         reconcileAfter: new Date(),
         templateId: body.templateId ?? null,
+        origin,
       });
-      await eventsRepo.append(tx, env.id, { type: 'status', status: 'pending', message: `requested by ${actor.username}` });
+      await opts.attach?.(tx, env);
+      await eventsRepo.append(tx, env.id, { type: 'status', status: 'pending', message: `requested by ${actor.username}${origin === 'berth' ? '' : ` through the ${origin.toUpperCase()} API`}` });
       r.targetId = env.id;
       r.metadata = { ...r.metadata, name };
       return env;

@@ -54,6 +54,7 @@ function EnvironmentRow({ env }: { env: Environment }) {
     <tr data-environment={env.id}>
       <th scope="row">
         <Link to={`/environments/${env.id}`}>{env.name}</Link>
+        {env.origin === 'e2b' && <span className="badge origin-badge"> E2B</span>}
       </th>
       <td data-label="Owner">{env.owner.username}</td>
       <td data-label="Type" className="mono">{env.type}</td>

@@ -35,6 +35,11 @@ export function EnvironmentCard({ env }: { env: Environment }) {
           <Link to={`/environments/${env.id}`}>{env.name}</Link>
         </h3>
         <span className="row env-state">
+          {env.origin === 'e2b' && (
+            <span className="badge origin-badge" title="Created through the E2B-compatible API (an E2B sandbox)">
+              E2B
+            </span>
+          )}
           <StatusBadge status={env.status} />
           {towards && <span className="muted env-towards">→ {towards}</span>}
         </span>

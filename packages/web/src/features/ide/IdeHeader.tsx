@@ -34,6 +34,11 @@ export function IdeHeader({ env }: { env: Environment }) {
           ←
         </Link>
         <h1>{env.name}</h1>
+        {env.origin === 'e2b' && (
+          <span className="badge origin-badge" title="Created through the E2B-compatible API (an E2B sandbox)">
+            E2B
+          </span>
+        )}
         <span className={`badge ide-status status-${env.status}`} data-testid="env-status" role="status" aria-label={`Status: ${env.status}`} data-busy={BUSY.has(env.status) ? '' : undefined}>
           {env.status}
         </span>

@@ -1,0 +1,49 @@
+import { and, asc, desc, eq, lte, ne } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { e2bSandboxes, environments, users } from '../../db/schema.js';
+import type { EnvironmentWithOwner } from '../environments/environments.repo.js';
+
+export type SandboxRow = typeof e2bSandboxes.$inferSelect;
+/** A sandbox and the environment it is. */
+export type Sandbox = SandboxRow & { env: EnvironmentWithOwner };
+
+const columns = { sandbox: e2bSandboxes, env: environments, ownerUsername: users.username };
+type Joined = { sandbox: SandboxRow; env: typeof environments.$inferSelect; ownerUsername: string };
+const flatten = (r: Joined): Sandbox => ({ ...r.sandbox, env: { ...r.env, ownerUsername: r.ownerUsername } });
+
+export function createE2bRepo() {
+  const joined = (db: Db) =>
+    db.select(columns).from(e2bSandboxes).innerJoin(environments, eq(environments.id, e2bSandboxes.environmentId)).innerJoin(users, eq(users.id, environments.ownerId));
+
+  return {
+    async insert(db: Db, row: typeof e2bSandboxes.$inferInsert): Promise<void> {
+      await db.insert(e2bSandboxes).values(row);
+    },
+
+    /** A sandbox that has not been killed. */
+    async get(db: Db, environmentId: string): Promise<Sandbox | undefined> {
+      const [row] = await joined(db).where(and(eq(e2bSandboxes.environmentId, environmentId), ne(environments.desiredState, 'deleted')));
+      return row && flatten(row);
+    },
+
+    /** The owner's live sandboxes, newest first. */
+    async listByOwner(db: Db, ownerId: string): Promise<Sandbox[]> {
+      const rows = await joined(db)
+        .where(and(eq(environments.ownerId, ownerId), ne(environments.desiredState, 'deleted')))
+        .orderBy(desc(environments.createdAt), asc(environments.id));
+      return rows.map(flatten);
+    },
+
+    async setEndAt(db: Db, environmentId: string, endAt: Date): Promise<void> {
+      await db.update(e2bSandboxes).set({ endAt }).where(eq(e2bSandboxes.environmentId, environmentId));
+    },
+
+    /** Live sandboxes whose time is up. */
+    async listExpired(db: Db, now: Date): Promise<Sandbox[]> {
+      const rows = await joined(db).where(and(lte(e2bSandboxes.endAt, now), ne(environments.desiredState, 'deleted'))).orderBy(asc(e2bSandboxes.endAt)).limit(100);
+      return rows.map(flatten);
+    },
+  };
+}
+
+export type E2bRepo = ReturnType<typeof createE2bRepo>;

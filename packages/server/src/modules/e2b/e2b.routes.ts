@@ -1,0 +1,67 @@
+import { UnauthorizedError } from '../../errors.js';
+import type { App } from '../../http/types.js';
+import type { AuthService } from '../auth/auth.service.js';
+import { ConnectSandboxSchema, ListSandboxesQuerySchema, NewSandboxSchema, SandboxParamsSchema, SetTimeoutSchema } from './e2b.contracts.js';
+import { parseMetadataFilter } from './e2b.domain.js';
+import { e2bStatusOf } from './e2b.errors.js';
+import type { E2bService } from './e2b.service.js';
+
+interface Deps {
+  e2b: E2bService;
+  auth: Pick<AuthService, 'authenticate'>;
+}
+
+const DEFAULT_PAGE = 100;
+
+/**
+ * E2B's sandbox lifecycle API at E2B's own paths, so the unmodified SDK works
+ * with E2B_API_URL set to Berth. The caller is the Berth API token in
+ * X-API-KEY; errors go out as E2B's `{code, message}`, never problem+json.
+ */
+export function registerE2bRoutes(app: App, { e2b, auth }: Deps): void {
+  const schema = { hide: true };
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, message, internal } = e2bStatusOf(error);
+    if (internal) request.log.error({ err: error }, 'unhandled error on the E2B API');
+    return reply.code(status).type('application/json').send({ code: status, message: internal ? `Internal error; quote request id ${String(request.id)}` : message });
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const key = request.headers['x-api-key'];
+    if (typeof key === 'string' && key !== '') request.ctx.actor = await auth.authenticate({ kind: 'token', secret: key });
+    if (!request.ctx.actor) throw new UnauthorizedError('Send a Berth API token as X-API-KEY');
+  });
+
+  for (const url of ['/sandboxes', '/v2/sandboxes']) {
+    app.post(url, { schema: { ...schema, body: NewSandboxSchema } }, async (request, reply) => reply.code(201).send(await e2b.create(request.ctx, request.body)));
+
+    app.get(url, { schema: { ...schema, querystring: ListSandboxesQuerySchema } }, async (request, reply) => {
+      const { metadata, state, template, limit, nextToken } = request.query;
+      const offset = /^\d{1,9}$/.test(nextToken ?? '') ? Number(nextToken) : 0;
+      const states = state ? new Set(state.split(',').map((s) => s.trim())) : null;
+      const page = await e2b.list(request.ctx, { metadata: parseMetadataFilter(metadata), states, template, limit: limit ?? (url === '/sandboxes' ? 1000 : DEFAULT_PAGE), offset });
+      if (page.next) void reply.header('x-next-token', page.next);
+      return page.items;
+    });
+  }
+
+  for (const url of ['/sandboxes/:sandboxID/connect', '/v2/sandboxes/:sandboxID/connect']) {
+    app.post(url, { schema: { ...schema, params: SandboxParamsSchema, body: ConnectSandboxSchema } }, async (request, reply) => {
+      const { resumed, sandbox } = await e2b.connect(request.ctx, request.params.sandboxID, request.body?.timeout);
+      return reply.code(resumed ? 201 : 200).send(sandbox);
+    });
+  }
+
+  app.get('/sandboxes/:sandboxID', { schema: { ...schema, params: SandboxParamsSchema } }, (request) => e2b.info(request.ctx, request.params.sandboxID));
+
+  app.delete('/sandboxes/:sandboxID', { schema: { ...schema, params: SandboxParamsSchema } }, async (request, reply) => {
+    await e2b.kill(request.ctx, request.params.sandboxID);
+    return reply.code(204).send();
+  });
+
+  app.post('/sandboxes/:sandboxID/timeout', { schema: { ...schema, params: SandboxParamsSchema, body: SetTimeoutSchema } }, async (request, reply) => {
+    await e2b.setTimeout(request.ctx, request.params.sandboxID, request.body.timeout);
+    return reply.code(204).send();
+  });
+}

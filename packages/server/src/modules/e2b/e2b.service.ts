@@ -1,0 +1,195 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { requireActor, type Actor, type RequestContext } from '../../context.js';
+import type { Db } from '../../db/client.js';
+import type { EventBus } from '../../control/event-bus.js';
+import type { AuditService } from '../audit/audit.service.js';
+import { authorize } from '../auth/authorize.js';
+import type { ConfigService } from '../config/config.service.js';
+import type { EnvironmentsService } from '../environments/environments.service.js';
+import type { NewSandbox } from './e2b.contracts.js';
+import { clampTimeout, DEFAULT_TIMEOUT_SECONDS, ENVD_VERSION, matchesMetadata, parseTemplateMap, sandboxState } from './e2b.domain.js';
+import { E2bApiError } from './e2b.errors.js';
+import type { E2bRepo, Sandbox } from './e2b.repo.js';
+
+interface Deps {
+  db: Db;
+  e2bRepo: E2bRepo;
+  environments: Pick<EnvironmentsService, 'create' | 'lifecycle' | 'visible'>;
+  config: Pick<ConfigService, 'value'>;
+  audit: AuditService;
+  bus: Pick<EventBus, 'subscribe'>;
+  /** Keys the sandboxes' access tokens (see tokenOf). */
+  secret: string;
+  /** How long create and connect wait for the environment to run (the SDK gives up at 60 s). */
+  readyTimeoutMs: number;
+}
+
+export interface ListQuery {
+  metadata: Record<string, string>;
+  states: Set<string> | null;
+  template?: string;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * E2B's sandbox lifecycle on Berth environments. A sandbox is an environment
+ * of the caller's, made and removed through the same intents, credit checks,
+ * authorization and audit rows as any other; this adds E2B's template ids,
+ * metadata, sandbox-wide variables, the timeout, and the envd access token.
+ */
+export function createE2bService(deps: Deps) {
+  const { db, e2bRepo, environments } = deps;
+
+  /**
+   * The access token of a sandbox's in-sandbox API. Derived, not stored: connect
+   * must hand the same token out again, and an HMAC needs no table of secrets.
+   */
+  const tokenOf = (sandboxId: string) => createHmac('sha256', deps.secret).update(`e2b-envd:${sandboxId}`).digest('base64url');
+
+  function tokenMatches(sandboxId: string, given: string | undefined): boolean {
+    const expected = Buffer.from(tokenOf(sandboxId));
+    const actual = Buffer.from(given ?? '');
+    return actual.length === expected.length && timingSafeEqual(actual, expected);
+  }
+
+  async function visible(actor: Actor, sandboxId: string): Promise<Sandbox> {
+    const sandbox = isUuid(sandboxId) ? await e2bRepo.get(db, sandboxId) : undefined;
+    authorize(actor, 'own', sandbox && { ownerId: sandbox.env.ownerId }, `Sandbox ${sandboxId}`);
+    return sandbox!;
+  }
+
+  /** Resolves once the environment runs; answers the SDK's way if it fails or takes too long. */
+  async function whenRunning(actor: Actor, id: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const finish = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        unsubscribe();
+        if (err) reject(err);
+        else resolve();
+      };
+      const check = () =>
+        environments.visible(actor, id).then((env) => {
+          if (env.status === 'running' && env.desiredState === 'running') finish();
+          else if (env.status === 'error') finish(new E2bApiError(500, `Sandbox ${id} failed to start: ${env.lastError ?? 'unknown error'}`));
+          else if (env.desiredState !== 'running') finish(new E2bApiError(409, `Sandbox ${id} was stopped while starting`));
+        }, finish);
+      const timer = setTimeout(() => finish(new E2bApiError(504, `Sandbox ${id} did not start within ${deps.readyTimeoutMs / 1000} s`)), deps.readyTimeoutMs);
+      const unsubscribe = deps.bus.subscribe(id, () => void check());
+      void check();
+    });
+  }
+
+  function describe(sandbox: Sandbox) {
+    const { env } = sandbox;
+    return {
+      sandboxID: env.id,
+      templateID: sandbox.templateId,
+      alias: sandbox.templateId,
+      clientID: env.id,
+      startedAt: (env.startedAt ?? env.createdAt).toISOString(),
+      endAt: sandbox.endAt.toISOString(),
+      state: sandboxState(env.desiredState),
+      cpuCount: env.vcpus,
+      memoryMB: env.memoryMb,
+      diskSizeMB: env.diskGib * 1024,
+      envdVersion: ENVD_VERSION,
+      metadata: sandbox.metadata,
+      volumeMounts: [],
+    };
+  }
+
+  const handle = (id: string, templateId: string) => ({
+    sandboxID: id,
+    templateID: templateId,
+    alias: templateId,
+    clientID: id,
+    envdVersion: ENVD_VERSION,
+    envdAccessToken: tokenOf(id),
+    domain: null,
+    trafficAccessToken: null,
+  });
+
+  async function create(ctx: RequestContext, body: NewSandbox) {
+    const actor = requireActor(ctx);
+    const target = parseTemplateMap(await deps.config.value('e2b_templates'))[body.templateID];
+    if (!target) throw new E2bApiError(404, `template '${body.templateID}' not found`);
+    const timeout = clampTimeout(body.timeout ?? DEFAULT_TIMEOUT_SECONDS);
+    const env = await environments.create(
+      ctx,
+      { type: target.type, image: target.image },
+      {
+        origin: 'e2b',
+        attach: (tx, row) =>
+          e2bRepo.insert(tx, { environmentId: row.id, templateId: body.templateID, metadata: body.metadata ?? {}, envVars: body.envVars ?? {}, endAt: new Date(Date.now() + timeout * 1000) }),
+      },
+    );
+    await whenRunning(actor, env.id);
+    return handle(env.id, body.templateID);
+  }
+
+  /** Resumes a paused sandbox; a running one gets a longer timeout if asked (never a shorter one). */
+  async function connect(ctx: RequestContext, sandboxId: string, timeoutSeconds: number | undefined) {
+    const actor = requireActor(ctx);
+    const sandbox = await visible(actor, sandboxId);
+    const id = sandbox.env.id;
+    const resumed = sandbox.env.desiredState !== 'running';
+    const wanted = new Date(Date.now() + clampTimeout(timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000);
+    const endAt = resumed || wanted > sandbox.endAt ? wanted : sandbox.endAt;
+    await deps.audit.mutate(ctx, 'sandbox.connect', { targetType: 'environment', targetId: id, metadata: { resumed, endAt: endAt.toISOString() } }, (tx) =>
+      e2bRepo.setEndAt(tx, id, endAt),
+    );
+    if (resumed) await environments.lifecycle(ctx, id, 'start');
+    await whenRunning(actor, id);
+    return { resumed, sandbox: handle(id, sandbox.templateId) };
+  }
+
+  async function list(ctx: RequestContext, query: ListQuery) {
+    const actor = requireActor(ctx);
+    const all = (await e2bRepo.listByOwner(db, actor.id)).filter(
+      (s) =>
+        matchesMetadata(s.metadata, query.metadata) &&
+        (!query.states || query.states.has(sandboxState(s.env.desiredState))) &&
+        (!query.template || query.template === s.templateId),
+    );
+    const page = all.slice(query.offset, query.offset + query.limit);
+    const next = query.offset + query.limit < all.length ? String(query.offset + query.limit) : null;
+    return { items: page.map(describe), next };
+  }
+
+  async function info(ctx: RequestContext, sandboxId: string) {
+    const sandbox = await visible(requireActor(ctx), sandboxId);
+    return { ...describe(sandbox), envdAccessToken: tokenOf(sandbox.env.id), domain: null };
+  }
+
+  async function kill(ctx: RequestContext, sandboxId: string): Promise<void> {
+    const sandbox = await visible(requireActor(ctx), sandboxId);
+    await environments.lifecycle(ctx, sandbox.env.id, 'delete');
+  }
+
+  /** E2B's setTimeout: the sandbox now ends this many seconds from now, sooner or later than before. */
+  async function setTimeout_(ctx: RequestContext, sandboxId: string, seconds: number): Promise<void> {
+    const sandbox = await visible(requireActor(ctx), sandboxId);
+    const endAt = new Date(Date.now() + clampTimeout(seconds) * 1000);
+    await deps.audit.mutate(ctx, 'sandbox.set_timeout', { targetType: 'environment', targetId: sandbox.env.id, metadata: { timeoutSeconds: seconds, endAt: endAt.toISOString() } }, (tx) =>
+      e2bRepo.setEndAt(tx, sandbox.env.id, endAt),
+    );
+  }
+
+  /** For the in-sandbox API: the live sandbox an access token opens, or why not. */
+  async function openedBy(sandboxId: string, token: string | undefined): Promise<{ sandbox: Sandbox } | { refused: 'gone' | 'token' }> {
+    const sandbox = isUuid(sandboxId) ? await e2bRepo.get(db, sandboxId) : undefined;
+    if (!sandbox || sandbox.env.desiredState !== 'running' || sandbox.env.status !== 'running') return { refused: 'gone' };
+    if (!tokenMatches(sandbox.env.id, token)) return { refused: 'token' };
+    return { sandbox };
+  }
+
+  return { create, connect, list, info, kill, setTimeout: setTimeout_, openedBy };
+}
+
+const isUuid = (text: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text);
+
+export type E2bService = ReturnType<typeof createE2bService>;
