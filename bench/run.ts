@@ -6,10 +6,12 @@
  *   BENCH_RUNS (default 10)        create → running samples
  *   BENCH_EXEC_RUNS (default 30)   exec round trips
  *   BENCH_KEYSTROKES (default 200) terminal echo samples
+ *   BENCH_E2B_RUNS (default 10)    E2B SDK time-to-interactive samples
  *   BENCH_DATABASE_URL             benchmark on PostgreSQL instead of embedded PGlite
  */
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
+import { Sandbox } from 'e2b';
 import WebSocket from 'ws';
 import { ensureTestImage, TEST_IMAGE } from '../test/support/images.js';
 import { startBenchServer, type BenchServer } from './server.js';
@@ -17,6 +19,9 @@ import { startBenchServer, type BenchServer } from './server.js';
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const EXEC_RUNS = Number(process.env.BENCH_EXEC_RUNS ?? 30);
 const KEYSTROKES = Number(process.env.BENCH_KEYSTROKES ?? 200);
+const E2B_RUNS = Number(process.env.BENCH_E2B_RUNS ?? 10);
+/** Published hosted medians of the same measurement (create, then run `echo ok`), for comparison only. */
+const HOSTED_TTI_MS = { E2B: 410, Daytona: 290 };
 const docker = new Docker();
 
 const median = (xs: number[]) => quantile(xs, 0.5);
@@ -139,6 +144,18 @@ async function berthExec(server: BenchServer, id: string): Promise<number> {
   });
 }
 
+/** The E2B SDK, unmodified, against Berth: Sandbox.create() then commands.run('echo ok'). */
+async function e2bTimeToInteractive(server: BenchServer): Promise<{ ms: number; id: string }> {
+  let id = '';
+  const opts = { apiKey: server.token, apiUrl: server.url, sandboxUrl: server.url };
+  const ms = await time(async () => {
+    const sandbox = await Sandbox.create(opts);
+    id = sandbox.sandboxId;
+    await sandbox.commands.run('echo ok');
+  });
+  return { ms, id };
+}
+
 function row(name: string, xs: number[], floor?: number[], budget?: number): string {
   const m = median(xs);
   const ratio = floor ? m / median(floor) : undefined;
@@ -156,6 +173,8 @@ async function main(): Promise<void> {
   const floorExecs: number[] = [];
   const berthExecs: number[] = [];
   const keystrokes: number[] = [];
+  const floorTti: number[] = [];
+  const e2bTti: number[] = [];
   try {
     // Warm both paths once (the owner network, image metadata, JIT) before measuring.
     await (await floorCreate(floorNet)).cleanup();
@@ -184,6 +203,16 @@ async function main(): Promise<void> {
     keystrokes.push(...(await berthKeystrokes(server, env.id, KEYSTROKES)));
     await target.cleanup();
     await server.remove(env.id);
+
+    await server.remove((await e2bTimeToInteractive(server)).id);
+    for (let i = 0; i < E2B_RUNS; i++) {
+      const f = await floorCreate(floorNet);
+      floorTti.push(f.ms + (await floorExec(f.container)));
+      await f.cleanup();
+      const b = await e2bTimeToInteractive(server);
+      e2bTti.push(b.ms);
+      await server.remove(b.id);
+    }
   } finally {
     await server.close();
     await docker.getNetwork(floorNet).remove().catch(() => undefined);
@@ -196,6 +225,9 @@ async function main(): Promise<void> {
   console.log(row('berth: API exec echo ok', berthExecs, floorExecs, 1.3));
   const p50 = median(keystrokes);
   console.log(`${row('berth: terminal keystroke echo', keystrokes)}   budget 15 ms p50: ${p50 <= 15 ? 'within' : 'OVER'}`);
+  console.log(row('floor: Engine API create+start+exec', floorTti));
+  console.log(row('e2b SDK: create + run echo ok', e2bTti, floorTti));
+  console.log(`${''.padEnd(34)} published hosted medians: ${Object.entries(HOSTED_TTI_MS).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`);
   console.log('');
 }
 

@@ -17,6 +17,8 @@ export interface BenchServer {
   url: string;
   database: string;
   headers: Record<string, string>;
+  /** The bench user's API token (also what the E2B SDK sends as its API key). */
+  token: string;
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Deletes an environment and waits until its container is gone. */
   remove(id: string): Promise<void>;
@@ -47,6 +49,7 @@ export async function startBenchServer(databaseUrl: string | undefined): Promise
     url,
     database: database.kind,
     headers,
+    token,
     fetch: call,
     async remove(id) {
       await call(`/api/v1/environments/${id}`, { method: 'DELETE' });
