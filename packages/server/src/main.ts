@@ -14,7 +14,7 @@ function createLogger(config: Config) {
   return pino({
     level: config.logLevel,
     // Credentials never reach the log, whatever a future log line includes.
-    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'req.headers["x-access-token"]', 'res.headers["set-cookie"]'],
   });
 }
 
