@@ -261,6 +261,18 @@ describe('sandbox lifecycle', () => {
     expect(await resumed.files.read('kept.txt')).toBe('still here');
   });
 
+  it('pauses as a Berth stop, and connect resumes it', async () => {
+    const sbx = await Sandbox.create(alice.opts);
+    const [sample] = await sbx.getMetrics();
+    expect(sample).toMatchObject({ cpuCount: 1, memTotal: 1024 * 1024 * 1024 });
+    expect(await sbx.pause()).toBe(true);
+    expect((await alice.caller.get(`/api/v1/environments/${sbx.sandboxId}`)).json<Environment>().desiredState).toBe('stopped');
+    expect(await sbx.pause()).toBe(false);
+    expect(await sbx.getMetrics()).toEqual([]);
+    await sbx.connect();
+    expect((await sbx.commands.run('echo back')).stdout).toBe('back\n');
+  });
+
   it('surfaces quota exhaustion as the SDK\'s RateLimitError and creates nothing', async () => {
     const carol = await member('carol', { credits: 0 });
     const error = await Sandbox.create(carol.opts).catch((err: unknown) => err);

@@ -3,7 +3,7 @@ import type { App } from '../../http/types.js';
 import type { AuthService } from '../auth/auth.service.js';
 import { ConnectSandboxSchema, ListSandboxesQuerySchema, NewSandboxSchema, SandboxParamsSchema, SetTimeoutSchema } from './e2b.contracts.js';
 import { parseMetadataFilter } from './e2b.domain.js';
-import { e2bStatusOf } from './e2b.errors.js';
+import { E2bApiError, e2bStatusOf } from './e2b.errors.js';
 import type { E2bService } from './e2b.service.js';
 
 interface Deps {
@@ -59,6 +59,20 @@ export function registerE2bRoutes(app: App, { e2b, auth }: Deps): void {
     await e2b.kill(request.ctx, request.params.sandboxID);
     return reply.code(204).send();
   });
+
+  app.post('/sandboxes/:sandboxID/pause', { schema: { ...schema, params: SandboxParamsSchema } }, async (request, reply) => {
+    await e2b.pause(request.ctx, request.params.sandboxID);
+    return reply.code(204).send();
+  });
+
+  app.get('/sandboxes/:sandboxID/metrics', { schema: { ...schema, params: SandboxParamsSchema } }, (request) => e2b.metrics(request.ctx, request.params.sandboxID));
+
+  // The rest of a sandbox's API (snapshots, forks, network rules) in E2B's error shape, not a bare 404.
+  for (const url of ['/sandboxes/:sandboxID/*', '/v2/sandboxes/:sandboxID/*']) {
+    app.all(url, { schema }, async (request) => {
+      throw new E2bApiError(501, `${request.method} ${request.url.split('?')[0]} is not supported by Berth's E2B API`);
+    });
+  }
 
   app.post('/sandboxes/:sandboxID/timeout', { schema: { ...schema, params: SandboxParamsSchema, body: SetTimeoutSchema } }, async (request, reply) => {
     await e2b.setTimeout(request.ctx, request.params.sandboxID, request.body.timeout);

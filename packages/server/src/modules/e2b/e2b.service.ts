@@ -14,7 +14,7 @@ import type { E2bRepo, Sandbox } from './e2b.repo.js';
 interface Deps {
   db: Db;
   e2bRepo: E2bRepo;
-  environments: Pick<EnvironmentsService, 'create' | 'lifecycle' | 'visible'>;
+  environments: Pick<EnvironmentsService, 'create' | 'lifecycle' | 'visible' | 'stats'>;
   config: Pick<ConfigService, 'value'>;
   audit: AuditService;
   bus: Pick<EventBus, 'subscribe'>;
@@ -179,6 +179,34 @@ export function createE2bService(deps: Deps) {
     );
   }
 
+  /** E2B's pause is Berth's stop: the workspace stays, the credits are freed, connect resumes it. */
+  async function pause(ctx: RequestContext, sandboxId: string): Promise<void> {
+    const sandbox = await visible(requireActor(ctx), sandboxId);
+    if (sandbox.env.desiredState !== 'running') throw new E2bApiError(409, `Sandbox ${sandboxId} is already paused`);
+    await environments.lifecycle(ctx, sandbox.env.id, 'stop');
+  }
+
+  /** One sample, now (Berth keeps no history of resource use); none while paused. */
+  async function metrics(ctx: RequestContext, sandboxId: string) {
+    const sandbox = await visible(requireActor(ctx), sandboxId);
+    if (sandbox.env.desiredState !== 'running' || sandbox.env.status !== 'running') return [];
+    const stats = await environments.stats(ctx, sandbox.env.id);
+    const now = new Date();
+    return [
+      {
+        timestamp: now.toISOString(),
+        timestampUnix: Math.floor(now.getTime() / 1000),
+        cpuUsedPct: stats.cpuPercent,
+        cpuCount: sandbox.env.vcpus,
+        memUsed: stats.memoryBytes,
+        memTotal: stats.memoryLimitBytes,
+        memCache: 0,
+        diskUsed: 0,
+        diskTotal: sandbox.env.diskGib * 1024 ** 3,
+      },
+    ];
+  }
+
   /** For the in-sandbox API: the live sandbox an access token opens, or why not. */
   async function openedBy(sandboxId: string, token: string | undefined): Promise<{ sandbox: Sandbox } | { refused: 'gone' | 'token' }> {
     const sandbox = isUuid(sandboxId) ? await e2bRepo.get(db, sandboxId) : undefined;
@@ -187,7 +215,7 @@ export function createE2bService(deps: Deps) {
     return { sandbox };
   }
 
-  return { create, connect, list, info, kill, setTimeout: setTimeout_, openedBy };
+  return { create, connect, list, info, kill, setTimeout: setTimeout_, pause, metrics, openedBy };
 }
 
 const isUuid = (text: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text);

@@ -133,6 +133,11 @@ export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps): void {
     return {};
   });
 
+  envd.post('/process.Process/:method', { ...route, schema }, async (request) => {
+    // StreamInput needs a streaming request body, which the SDK's fetch transport never sends.
+    throw new EnvdError('unimplemented', `${(request.params as { method: string }).method} is not supported by Berth`);
+  });
+
   envd.post('/process.Process/Update', { ...route, schema: { ...schema, body: UpdateRequestSchema } }, async (request) => {
     if (request.body.pty) await processes.resize(request.sandbox.env.id, request.body.process, request.body.pty.size);
     return {};
