@@ -26,7 +26,7 @@ export const ListSandboxesQuerySchema = z.object({
   state: z.string().max(64).optional(),
   template: z.string().max(128).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
-  nextToken: z.string().max(64).optional(),
+  nextToken: z.string().regex(/^\d{1,9}$/, 'a token from X-Next-Token').optional(),
 });
 
 /** Process service messages (process.Process). */

@@ -38,7 +38,7 @@ export function registerE2bRoutes(app: App, { e2b, auth }: Deps): void {
 
     app.get(url, { schema: { ...schema, querystring: ListSandboxesQuerySchema } }, async (request, reply) => {
       const { metadata, state, template, limit, nextToken } = request.query;
-      const offset = /^\d{1,9}$/.test(nextToken ?? '') ? Number(nextToken) : 0;
+      const offset = nextToken ? Number(nextToken) : 0;
       const states = state ? new Set(state.split(',').map((s) => s.trim())) : null;
       const page = await e2b.list(request.ctx, { metadata: parseMetadataFilter(metadata), states, template, limit: limit ?? (url === '/sandboxes' ? 1000 : DEFAULT_PAGE), offset });
       if (page.next) void reply.header('x-next-token', page.next);

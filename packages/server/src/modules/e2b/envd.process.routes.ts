@@ -83,15 +83,17 @@ export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps): void {
       listener(event);
     };
     let pid: number;
+    let started = false;
     try {
       pid = await processes.start(env, { config, tag: body.tag, stdin: body.stdin ?? false, tty: body.pty?.size, listener: guarded });
+      started = true;
     } catch (err) {
       // The response is already the stream: failures travel in its last frame.
       if (!(err instanceof SpawnError)) request.log.error({ err }, 'could not start an E2B process');
       return stream.end(err instanceof SpawnError ? { code: 'invalid_argument', message: err.message } : { code: 'unavailable', message: 'the process could not be started' });
     } finally {
       // The command itself is not recorded (it may carry secrets): which program, where, and how it was started.
-      await deps.audit.record(request.ctx, 'environment.exec', { targetType: 'environment', targetId: env, metadata: { program: config.cmd, cwd: config.cwd ?? '/workspace', pty: Boolean(body.pty), via: 'e2b' } }, true);
+      await deps.audit.record(request.ctx, 'environment.exec', { targetType: 'environment', targetId: env, metadata: { program: config.cmd, cwd: config.cwd ?? '/workspace', pty: Boolean(body.pty), via: 'e2b' } }, started);
       deps.environments.noteActivity(env, 'e2b');
     }
     if (timeoutMs) deadline = setTimeout(() => ((timedOut = true), void processes.kill(env, { pid }).catch(() => undefined)), timeoutMs);
@@ -139,7 +141,7 @@ export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps): void {
   });
 
   envd.post('/process.Process/Update', { ...route, schema: { ...schema, body: UpdateRequestSchema } }, async (request) => {
-    if (request.body.pty) await processes.resize(request.sandbox.env.id, request.body.process, request.body.pty.size);
+    await processes.update(request.sandbox.env.id, request.body.process, request.body.pty?.size);
     return {};
   });
 }

@@ -121,8 +121,10 @@ export function createEnvdProcesses({ runtime }: { runtime: Pick<RuntimeDriver, 
       find(environmentId, selector).proc.closeStdin();
     },
 
-    async resize(environmentId: string, selector: Selector, size: { cols: number; rows: number }): Promise<void> {
+    /** envd's Update: a new terminal size, if given, for a process that must exist either way. */
+    async update(environmentId: string, selector: Selector, size: { cols: number; rows: number } | undefined): Promise<void> {
       const entry = find(environmentId, selector);
+      if (!size) return;
       if (!entry.tty) throw new EnvdError('invalid_argument', `process ${entry.pid} has no terminal to resize`);
       await entry.proc.resize(size.cols, size.rows);
     },

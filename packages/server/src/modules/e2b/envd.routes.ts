@@ -56,6 +56,16 @@ const sandboxHeaderStrategy: Strategy = {
 
 const isRpc = (url: string) => url.startsWith('/process.') || url.startsWith('/filesystem.');
 
+/** An upload sent with `Content-Encoding: gzip`, unpacked within the size limit. */
+function gunzip(body: Buffer, maxBytes: number): Buffer {
+  try {
+    return gunzipSync(body, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new E2bApiError(413, `the file is larger than ${maxBytes} bytes unpacked`);
+    throw new EnvdError('invalid_argument', `the body is not valid gzip: ${(err as Error).message}`);
+  }
+}
+
 /** A change made through the sandbox's API, announced like one made through Berth's files API. */
 export type Announce = (request: FastifyRequest, action: string, event: 'file.changed' | 'file.deleted' | 'file.moved', data: Record<string, string>) => Promise<void>;
 
@@ -137,7 +147,7 @@ function registerEnvdHttpRoutes(envd: App, deps: EnvdDeps, announce: Announce): 
     } else {
       const body = request.body;
       if (!Buffer.isBuffer(body)) throw new EnvdError('invalid_argument', 'send the file as multipart/form-data or application/octet-stream');
-      await save(request.query.path, request.headers['content-encoding'] === 'gzip' ? gunzipSync(body, { maxOutputLength: deps.maxFileBytes }) : body);
+      await save(request.query.path, request.headers['content-encoding'] === 'gzip' ? gunzip(body, deps.maxFileBytes) : body);
     }
     if (written.length === 0) throw new EnvdError('invalid_argument', 'no file in the request');
     return written;
