@@ -2,7 +2,7 @@ import type { Environment } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type Caller, type TestServer } from './support/server.js';
 import { TerminalClient } from './support/terminal.js';
-import { waitFor, waitForStatus } from './support/wait.js';
+import { runningEnvironment, waitFor, waitForStatus } from './support/wait.js';
 
 // Closed sessions stay alive for their grace period and count: this file opens 7 on one environment.
 const MAX_TERMINALS = 8;
@@ -13,12 +13,21 @@ let adaCookie: string;
 let bobCookie: string;
 let env: Environment;
 
-async function cookieFor(username: string, password: string): Promise<string> {
-  const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ username, password }) });
+async function cookieFor(username: string, password: string, at = base): Promise<string> {
+  const res = await fetch(`${at}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: at }, body: JSON.stringify({ username, password }) });
   return res.headers.get('set-cookie')!.split(';')[0]!;
 }
 
-const terminal = (id: string, query: string, cookie = adaCookie) => TerminalClient.open(`${base.replace('http', 'ws')}/api/v1/environments/${id}/terminal?${query}`, { cookie });
+const terminal = (id: string, query: string, cookie = adaCookie, at = base) => TerminalClient.open(`${at.replace('http', 'ws')}/api/v1/environments/${id}/terminal?${query}`, { cookie });
+
+/** Pid and command line of every process in the environment. */
+async function processes(on: TestServer, envId: string): Promise<string> {
+  const ps = await on.services.runtime.exec(envId, { argv: ['ps', '-o', 'pid,args'], timeoutMs: 10_000, maxOutputBytes: 100_000 });
+  expect(ps.exitCode).toBe(0);
+  return ps.stdout;
+}
+
+const listsPid = (ps: string, pid: string) => new RegExp(`^\\s*${pid}\\s`, 'm').test(ps);
 
 beforeAll(async () => {
   server = await startTestServer({ BERTH_TERMINAL_MAX_PER_ENVIRONMENT: String(MAX_TERMINALS), BERTH_TERMINAL_GRACE_SECONDS: '60' });
@@ -141,5 +150,58 @@ describe('terminal refusals', () => {
     await ada.post(`/api/v1/environments/${stopped.id}/stop`);
     await waitForStatus(ada, stopped.id, 'stopped');
     await expect(terminal(stopped.id, 'session=x').opened).rejects.toMatchObject({ statusCode: 409 });
+  });
+});
+
+describe('ending terminal sessions', () => {
+  // A server of its own with a short grace period: the tests above need shells to outlive a dropped connection.
+  let quick: TestServer;
+  let quickBase: string;
+  let cookie: string;
+  let envId: string;
+
+  beforeAll(async () => {
+    quick = await startTestServer({ BERTH_TERMINAL_GRACE_SECONDS: '1' });
+    quickBase = await quick.app.listen({ host: '127.0.0.1', port: 0 });
+    const { caller } = await quick.signUp('cy', 'cy-password-12345');
+    cookie = await cookieFor('cy', 'cy-password-12345', quickBase);
+    envId = (await runningEnvironment(caller)).id;
+  });
+  afterAll(() => quick?.close());
+
+  /** A shell that started `sleep <seconds>` in the background: its pid, once both run. */
+  async function shellWithChild(t: TerminalClient, seconds: number): Promise<string> {
+    await t.opened;
+    t.type(`sleep ${seconds} & echo "shell=$$"\n`);
+    const [, pid] = await t.expect(/shell=(\d+)/);
+    await waitFor(`the shell and sleep ${seconds} to run`, async () => {
+      const ps = await processes(quick, envId);
+      return listsPid(ps, pid!) && ps.includes(`sleep ${seconds}`);
+    });
+    return pid!;
+  }
+
+  it('kills the shell and what it started once the grace period after the last client has passed', async () => {
+    const t = terminal(envId, 'session=leaver', cookie, quickBase);
+    const pid = await shellWithChild(t, 777);
+    await t.close();
+
+    await waitFor('the shell and its sleep to be gone', async () => {
+      const ps = await processes(quick, envId);
+      return !listsPid(ps, pid) && !ps.includes('sleep 777');
+    }, 15_000);
+    expect(quick.services.terminals.count()).toBe(0);
+  });
+
+  it('kills every shell and what it started when the server closes its terminals', async () => {
+    const t = terminal(envId, 'session=shutdown', cookie, quickBase);
+    const pid = await shellWithChild(t, 778);
+
+    await quick.services.terminals.closeAll();
+    expect(await t.closed).toBe(1001);
+    // closeAll() resolves once they are gone: no waiting here.
+    const ps = await processes(quick, envId);
+    expect(listsPid(ps, pid)).toBe(false);
+    expect(ps).not.toContain('sleep 778');
   });
 });

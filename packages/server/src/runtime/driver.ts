@@ -48,6 +48,12 @@ export interface ExecOutcome {
 export interface Pty {
   stream: NodeJS.ReadWriteStream;
   resize(cols: number, rows: number): Promise<void>;
+  /**
+   * SIGKILLs the terminal's process and everything it started; resolves once they are gone. The way
+   * to end a terminal: ending `stream` does not reach a process on a TTY (Docker 20.10 closes our
+   * output instead and the process lives on, detached).
+   */
+  kill(): Promise<void>;
   /** Resolves with the exit code once the process has ended. */
   exited(): Promise<number | null>;
 }

@@ -75,7 +75,8 @@ export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
       }
     });
     void pty.exited().then((code) => {
-      sessions.delete(key);
+      // A shell ended by its grace period exits after its key was freed, perhaps reused by a new shell by now.
+      if (sessions.get(key) === session) sessions.delete(key);
       clearTimeout(session.grace);
       for (const client of session.clients) {
         send(client, { type: 'exit', code });
@@ -84,6 +85,19 @@ export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
     });
     sessions.set(key, session);
     return session;
+  }
+
+  /**
+   * Ends a shell for good: kills it and everything it started, then closes its stream. Ending the
+   * stream alone does not end a shell on a TTY (Docker 20.10 closes our output and the shell lives on).
+   */
+  async function finish(s: Session): Promise<void> {
+    try {
+      await s.pty.kill();
+    } catch (err) {
+      log.warn({ err, environmentId: s.environmentId }, 'could not kill a terminal shell');
+    }
+    s.pty.stream.end();
   }
 
   /** Attaches a WebSocket to the session, opening the shell the first time. */
@@ -132,7 +146,7 @@ export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
         s.grace = setTimeout(() => {
           log.info({ environmentId, sessionId }, 'terminal session ended after its grace period');
           sessions.delete(key);
-          s.pty.stream.end();
+          void finish(s);
         }, options.graceMs);
       }
     };
@@ -142,14 +156,16 @@ export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
     else socket.on('close', detach);
   }
 
-  /** Ends every shell (server shutdown). */
-  function closeAll(): void {
+  /** Ends every shell (server shutdown); resolves once they and everything they started are gone. */
+  async function closeAll(): Promise<void> {
+    const ending: Promise<void>[] = [];
     for (const [key, s] of sessions) {
       clearTimeout(s.grace);
       for (const client of s.clients) client.close(1001, 'server shutting down');
-      s.pty.stream.end();
       sessions.delete(key);
+      ending.push(finish(s));
     }
+    await Promise.all(ending);
   }
 
   return { checkLimit, attach, closeAll, count: () => sessions.size };

@@ -182,16 +182,28 @@ export async function exitCodeOf(exec: Docker.Exec): Promise<number | null> {
   return null;
 }
 
+/** SIGKILLs every process carrying the marker; a container that is gone or stopped took them with it. */
+export async function killProcessTree(container: Docker.Container, marker: string, program = 'the process'): Promise<void> {
+  try {
+    if (!(await killMarked(container, marker))) throw new Error(`processes of ${program} survived SIGKILL`);
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status !== 404 && status !== 409) throw err;
+  }
+}
+
 /**
  * An interactive process on a TTY: Docker sends the raw terminal bytes, no multiplexing.
  * Not built on spawnProcess: the terminal needs the socket itself, to pause it when a
  * client falls behind (TCP backpressure up to the engine), which an onOutput callback cannot give.
+ * Like runExec's, the process carries a random marker so kill() finds everything it started.
  */
 export async function openPty(container: Docker.Container, req: PtyRequest): Promise<Pty> {
+  const marker = newMarker();
   const { exec, stream, ended } = await startExec(container, {
     argv: req.argv,
     cwd: req.cwd,
-    env: ['TERM=xterm-256color', ...envList(req.env)],
+    env: ['TERM=xterm-256color', ...envList(req.env), marker],
     tty: true,
     stdin: true,
   });
@@ -202,9 +214,8 @@ export async function openPty(container: Docker.Container, req: PtyRequest): Pro
   return {
     stream,
     resize,
-    exited: async () => {
-      await ended;
-      return exitCodeOf(exec);
-    },
+    kill: () => killProcessTree(container, marker, req.argv[0]),
+    // Never rejects: an engine that forgot the exec (container removed) just means "unknown".
+    exited: () => ended.then(() => exitCodeOf(exec)).catch(() => null),
   };
 }

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { SpawnError, type RuntimeProcess, type SpawnRequest } from '../driver.js';
-import { envList, exitCodeOf, killMarked, newMarker, startExec, type StartedExec } from './exec.js';
+import { envList, exitCodeOf, killProcessTree, newMarker, startExec, type StartedExec } from './exec.js';
 
 type OutputStream = 'stdout' | 'stderr' | 'pty';
 
@@ -128,12 +128,7 @@ export async function spawnProcess(container: Docker.Container, docker: Docker, 
     resize,
 
     async kill() {
-      try {
-        if (!(await killMarked(container, marker))) throw new Error(`processes of ${req.argv[0]} survived SIGKILL`);
-      } catch (err) {
-        // 404/409: the container is gone or stopped, and its processes went with it.
-        if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
-      }
+      await killProcessTree(container, marker, req.argv[0]);
       // The engine closes the output once it sees the process exit. Something that shed the marker
       // (`env -i`) could still hold the output open: stop listening rather than hang exited().
       let timer: NodeJS.Timeout | undefined;
