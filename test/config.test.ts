@@ -40,6 +40,7 @@ describe('GET /api/v1/config', () => {
       'ai_token_output_price',
       'default_ai_uses_per_day',
       'default_credits',
+      'e2b_templates',
     ]);
     expect(all.default_credits).toMatchObject({ value: '3', secret: false });
     expect(all.default_ai_uses_per_day).toMatchObject({ value: '5', secret: false });
