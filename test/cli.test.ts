@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { Environment, Me, Token } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startTestServer, type TestServer } from './support/server.js';
-import { waitFor } from './support/wait.js';
+import { waitFor, waitForStatus } from './support/wait.js';
+import { createSandbox, killSandbox } from './support/e2b.js';
 
 // The `berth` CLI as users run it: a real subprocess, its own HOME, against a real server and Docker.
 
@@ -135,6 +136,33 @@ describe('berth CLI (subprocess against a real server)', () => {
     const shown = JSON.parse((await ok(['env', 'show', items[0]!.id, '--json'])).stdout) as Environment;
     expect(shown.name).toBe(ENV_NAME);
   });
+
+  it('env ls and env show mark an environment the E2B API made, and only that one', async () => {
+    // The CLI's own token is the X-API-KEY an agent of this user would send; no new token, so `tokens ls` below still sees one.
+    const apiKey = await savedToken();
+    const { sandboxID } = await createSandbox(url, apiKey);
+    let killed: number | undefined;
+    try {
+      const sandbox = JSON.parse((await ok(['env', 'show', sandboxID, '--json'])).stdout) as Environment;
+      expect(sandbox).toMatchObject({ origin: 'e2b', status: 'running', type: 'small' });
+
+      const listed = JSON.parse((await ok(['env', 'ls', '--json'])).stdout) as Environment[];
+      expect(Object.fromEntries(listed.map((e) => [e.name, e.origin]))).toEqual({ [ENV_NAME]: 'berth', [sandbox.name]: 'e2b' });
+
+      const table = (await ok(['env', 'ls'])).stdout;
+      expect(table).toMatch(new RegExp(`^${sandbox.name} \\(e2b\\)\\s+running\\s+small`, 'm'));
+      expect(table).toMatch(new RegExp(`^${ENV_NAME}\\s+running`, 'm'));
+      expect(table).not.toContain(`${ENV_NAME} (e2b)`);
+
+      expect((await ok(['env', 'show', sandbox.name])).stdout).toMatch(/^created by\s+the E2B API \(a sandbox; killing it deletes it\)$/m);
+      expect((await ok(['env', 'show', ENV_NAME])).stdout).toMatch(/^created by\s+the Berth API$/m);
+    } finally {
+      // Killed either way: it holds one of the user's credits, and the tests below expect ENV_NAME alone.
+      killed = await killSandbox(url, apiKey, sandboxID);
+    }
+    expect(killed).toBe(204);
+    await waitForStatus(server.withToken(apiKey), sandboxID, 'deleted');
+  }, 90_000);
 
   it('exec prints stdout and stderr apart and exits with the remote exit code', async () => {
     const run = await berth(['exec', ENV_NAME, '--', 'sh', '-c', 'echo "to out $0"; echo to-err >&2; exit 7', 'arg0']);
@@ -316,8 +344,9 @@ describe('berth CLI: stopping, deleting, logging out', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/--yes/);
     await ok(['env', 'rm', ENV_NAME, '--yes']);
-    const env = (await server.withToken(await savedToken()).get('/api/v1/environments')).json<{ items: Environment[] }>().items[0]!;
-    expect(env.desiredState).toBe('deleted');
+    // The list keeps deleted environments (the E2B sandbox above among them): look this one up by name.
+    const env = (await server.withToken(await savedToken()).get('/api/v1/environments')).json<{ items: Environment[] }>().items.find((e) => e.name === ENV_NAME);
+    expect(env?.desiredState).toBe('deleted');
   });
 
   it('logout revokes the token and forgets it', async () => {

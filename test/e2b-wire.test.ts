@@ -3,6 +3,7 @@ import type { AuditEntry, Environment, Me } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
 import { waitFor } from './support/wait.js';
+import { createSandbox as createSandboxAs, type SandboxHandle as Handle } from './support/e2b.js';
 
 /**
  * Every refusal of Berth's E2B-compatible API, on the wire as the SDK sees it:
@@ -18,11 +19,6 @@ interface Member {
   id: string;
   caller: Caller;
   apiKey: string;
-}
-
-interface Handle {
-  sandboxID: string;
-  envdAccessToken: string;
 }
 
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
@@ -48,12 +44,7 @@ function api(who: Member, method: string, path: string, body?: unknown, headers:
   });
 }
 
-async function createSandbox(who: Member, path = '/v2/sandboxes'): Promise<Handle> {
-  const res = await api(who, 'POST', path, { templateID: 'base' });
-  const body = await res.text();
-  expect(res.status, body).toBe(201);
-  return JSON.parse(body) as Handle;
-}
+const createSandbox = (who: Member, path?: string): Promise<Handle> => createSandboxAs(url, who.apiKey, path);
 
 /** Asserts E2B's REST error: `{code: <the status>, message}` as JSON, and returns the message. */
 async function expectE2bError(res: Response, status: number): Promise<string> {

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot, signIn } from '../support/browser.js';
 import { WEB_BUILD } from '../support/global-setup.js';
 import { startTestServer, type Caller, type TestServer } from '../support/server.js';
+import { waitForStatus } from '../support/wait.js';
+import { createSandbox, killSandbox } from '../support/e2b.js';
 
 let server: TestServer;
 let base: string;
@@ -70,11 +72,49 @@ describe('the everyday workflow in a real browser', () => {
     await screenshot(page, 'templates');
   });
 
+  it('badges an environment the E2B API made as E2B, on its card and in its IDE, and not a Berth-made one', async () => {
+    const token = await ada.post('/api/v1/tokens', { name: 'e2b-agent' });
+    expect(token.statusCode, token.body).toBe(201);
+    const apiKey = token.json<{ token: string }>().token;
+    const { sandboxID } = await createSandbox(base, apiKey);
+    const sandboxCard = page.locator(`[data-testid=env-card][data-env-id="${sandboxID}"]`);
+    let killed: number | undefined;
+    try {
+      // The dashboard follows the environments it lists; one made elsewhere shows on the next load.
+      await page.goto(base);
+      await expect.poll(() => sandboxCard.getByTestId('env-status').textContent(), { timeout: 30_000 }).toBe('running');
+      expect(await sandboxCard.locator('.origin-badge').textContent()).toBe('E2B');
+      expect(await card('browser-box').locator('.origin-badge').count()).toBe(0);
+      await screenshot(page, 'dashboard-e2b-badge');
+
+      await sandboxCard.getByRole('link').click();
+      const header = page.locator('.ide-header');
+      await expect.poll(() => header.getByTestId('env-status').textContent(), { timeout: 30_000 }).toBe('running');
+      expect(await header.locator('.origin-badge').textContent()).toBe('E2B');
+      await screenshot(page, 'ide-e2b-badge');
+      // A full load rather than the back link: unmounting the IDE closes its sockets, and one still connecting logs an error.
+      await page.goto(base);
+      await expect.poll(() => sandboxCard.count(), { timeout: 30_000 }).toBe(1);
+    } finally {
+      // Killed either way: it holds one of ada's three credits, and the tests below expect ada as the workflow left her.
+      killed = await killSandbox(base, apiKey, sandboxID);
+    }
+    expect(killed).toBe(204);
+    await waitForStatus(ada, sandboxID, 'deleted');
+    await expect.poll(() => sandboxCard.count(), { timeout: 30_000 }).toBe(0);
+  }, 90_000);
 });
 
 const cat = async (file: string) => (await ada.post(`/api/v1/environments/${envId}/exec`, { command: `cat ${file}` })).json<ExecResult>().stdout;
 
 describe('the IDE in a real browser', () => {
+  it('shows no E2B badge in the header of a Berth-made environment', async () => {
+    await page.goto(`${base}/environments/${envId}`);
+    const header = page.locator('.ide-header');
+    await expect.poll(() => header.getByTestId('env-status').textContent(), { timeout: 30_000 }).toBe('running');
+    expect(await header.locator('.origin-badge').count()).toBe(0);
+  });
+
   it('runs a command typed in the terminal', async () => {
     await page.goto(`${base}/environments/${envId}`);
     await expect.poll(() => page.getByTestId('env-status').textContent(), { timeout: 30_000 }).toBe('running');
