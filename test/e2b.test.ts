@@ -1,4 +1,4 @@
-import { CommandExitError, FileNotFoundError, RateLimitError, Sandbox, SandboxError, SandboxNotFoundError, type ConnectionOpts } from 'e2b';
+import { AuthenticationError, CommandExitError, FileNotFoundError, RateLimitError, Sandbox, SandboxError, SandboxNotFoundError, type ConnectionOpts } from 'e2b';
 import type { AuditEntry, Environment } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
@@ -323,6 +323,16 @@ describe('refusals on the wire', () => {
     expect(await wrong.json()).toMatchObject({ code: 'unauthenticated' });
     const gone = await rpc('00000000-0000-4000-8000-000000000000', 'x');
     expect(gone.status).toBe(502);
+  });
+
+  it('closes a sandbox to its access token once its owner is deactivated', async () => {
+    const dora = await member('dora');
+    const sbx = await Sandbox.create(dora.opts);
+    expect((await sbx.commands.run('echo in')).stdout).toBe('in\n');
+    expect((await admin.patch(`/api/v1/users/${dora.id}`, { active: false })).statusCode).toBe(200);
+    await expect(sbx.commands.run('echo in')).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(sbx.files.read('/etc/hostname')).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(Sandbox.list(dora.opts).nextItems()).rejects.toBeInstanceOf(AuthenticationError);
   });
 
   it('leaves /files and /health to the web app when no sandbox is named', async () => {

@@ -4,12 +4,12 @@ import { e2bSandboxes, environments, users } from '../../db/schema.js';
 import type { EnvironmentWithOwner } from '../environments/environments.repo.js';
 
 export type SandboxRow = typeof e2bSandboxes.$inferSelect;
-/** A sandbox and the environment it is. */
-export type Sandbox = SandboxRow & { env: EnvironmentWithOwner };
+/** A sandbox and the environment it is; a deactivated owner's sandboxes open for nobody. */
+export type Sandbox = SandboxRow & { env: EnvironmentWithOwner; ownerActive: boolean };
 
-const columns = { sandbox: e2bSandboxes, env: environments, ownerUsername: users.username };
-type Joined = { sandbox: SandboxRow; env: typeof environments.$inferSelect; ownerUsername: string };
-const flatten = (r: Joined): Sandbox => ({ ...r.sandbox, env: { ...r.env, ownerUsername: r.ownerUsername } });
+const columns = { sandbox: e2bSandboxes, env: environments, ownerUsername: users.username, ownerActive: users.active };
+type Joined = { sandbox: SandboxRow; env: typeof environments.$inferSelect; ownerUsername: string; ownerActive: boolean };
+const flatten = (r: Joined): Sandbox => ({ ...r.sandbox, env: { ...r.env, ownerUsername: r.ownerUsername }, ownerActive: r.ownerActive });
 
 export function createE2bRepo() {
   const joined = (db: Db) =>

@@ -211,7 +211,8 @@ export function createE2bService(deps: Deps) {
   async function openedBy(sandboxId: string, token: string | undefined): Promise<{ sandbox: Sandbox } | { refused: 'gone' | 'token' }> {
     const sandbox = isUuid(sandboxId) ? await e2bRepo.get(db, sandboxId) : undefined;
     if (!sandbox || sandbox.env.desiredState !== 'running' || sandbox.env.status !== 'running') return { refused: 'gone' };
-    if (!tokenMatches(sandbox.env.id, token)) return { refused: 'token' };
+    // The access token stands in for its owner, so it opens nothing once they are deactivated.
+    if (!tokenMatches(sandbox.env.id, token) || !sandbox.ownerActive) return { refused: 'token' };
     return { sandbox };
   }
 
