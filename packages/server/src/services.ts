@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import { createEventBus } from './control/event-bus.js';
 import { createIdleStopper } from './control/idle.js';
+import { createSystemIntents } from './control/system-intent.js';
 import { createFilesService } from './modules/files/files.service.js';
 import { createTemplateApplier } from './modules/templates/apply.js';
 import { createTemplatesRepo } from './modules/templates/templates.repo.js';
@@ -111,10 +112,11 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   });
   const files = createFilesService({ db, runtime, environments, eventsRepo, audit, published: bus.publish, maxArchiveBytes: config.maxArchiveBytes });
   const applier = createTemplateApplier({ db, templates, templatesRepo, environments, files, audit });
-  const idle = createIdleStopper({ db, environmentsRepo, eventsRepo, audit, changed, log });
+  const recordIntent = createSystemIntents({ environmentsRepo, eventsRepo, audit, changed });
+  const idle = createIdleStopper({ db, environmentsRepo, recordIntent, log });
   const e2bRepo = createE2bRepo();
   const e2b = createE2bService({ db, e2bRepo, environments, config: configService, audit, bus, secret, readyTimeoutMs: E2B_READY_TIMEOUT_MS });
-  const e2bExpiry = createE2bExpiry({ db, e2bRepo, environmentsRepo, eventsRepo, audit, changed, log });
+  const e2bExpiry = createE2bExpiry({ db, e2bRepo, recordIntent, log });
   return {
     e2b,
     e2bExpiry,

@@ -1,19 +1,14 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/client.js';
-import type { AuditService } from '../modules/audit/audit.service.js';
-import type { EnvironmentEventsRepo } from '../modules/environments/environment-events.repo.js';
 import type { EnvironmentsRepo } from '../modules/environments/environments.repo.js';
+import { periodic, type RecordSystemIntent } from './system-intent.js';
 
 interface Deps {
   db: Db;
-  environmentsRepo: Pick<EnvironmentsRepo, 'listIdle' | 'lock' | 'setIntent'>;
-  eventsRepo: Pick<EnvironmentEventsRepo, 'append'>;
-  audit: AuditService;
-  changed: (environmentId: string) => void;
+  environmentsRepo: Pick<EnvironmentsRepo, 'listIdle'>;
+  recordIntent: RecordSystemIntent;
   log: FastifyBaseLogger;
 }
-
-const SYSTEM = { actor: null, ip: null, userAgent: null, requestId: 'idle-auto-stop' };
 
 /**
  * Stops environments nobody used for longer than their owner's idle timeout.
@@ -21,38 +16,27 @@ const SYSTEM = { actor: null, ip: null, userAgent: null, requestId: 'idle-auto-s
  * intent like any other (audited as environment.auto_stop), so the reconciler
  * does the work and a crash in between loses nothing.
  */
-export function createIdleStopper({ db, environmentsRepo, eventsRepo, audit, changed, log }: Deps) {
+export function createIdleStopper({ db, environmentsRepo, recordIntent, log }: Deps) {
   async function run(): Promise<string[]> {
-    const idle = await environmentsRepo.listIdle(db);
     const stopped: string[] = [];
-    for (const env of idle) {
+    for (const env of await environmentsRepo.listIdle(db)) {
       const reason = `idle for ${env.idleMinutes} minutes (limit ${env.timeoutMinutes})`;
-      const done = await audit.mutate(SYSTEM, 'environment.auto_stop', { targetType: 'environment', targetId: env.id, message: reason }, async (tx) => {
-        const current = await environmentsRepo.lock(tx, env.id);
-        if (current?.desiredState !== 'running') return false; // someone acted meanwhile
-        await environmentsRepo.setIntent(tx, env.id, 'stopped');
-        await eventsRepo.append(tx, env.id, { type: 'auto_stop', message: `stopping: ${reason}`, data: { idleMinutes: env.idleMinutes, timeoutMinutes: env.timeoutMinutes } });
-        return true;
+      const done = await recordIntent(env.id, {
+        action: 'environment.auto_stop',
+        source: 'idle-auto-stop',
+        desiredState: 'stopped',
+        reason,
+        event: { type: 'auto_stop', message: `stopping: ${reason}`, data: { idleMinutes: env.idleMinutes, timeoutMinutes: env.timeoutMinutes } },
       });
       if (done) {
         log.info({ environmentId: env.id, reason }, 'auto-stopping an idle environment');
-        changed(env.id);
         stopped.push(env.id);
       }
     }
     return stopped;
   }
 
-  let timer: NodeJS.Timeout | undefined;
-  return {
-    run,
-    start(intervalMs: number): void {
-      timer = setInterval(() => void run().catch((err: unknown) => log.warn({ err }, 'idle check failed')), intervalMs);
-    },
-    stop(): void {
-      clearInterval(timer);
-    },
-  };
+  return { run, ...periodic('idle check', run, log) };
 }
 
 export type IdleStopper = ReturnType<typeof createIdleStopper>;
