@@ -1,9 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import type { AuditEntry, Environment, Me } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import type { Caller, TestServer } from './support/server.js';
 import { waitFor } from './support/wait.js';
-import { createSandbox as createSandboxAs, type SandboxHandle as Handle } from './support/e2b.js';
+import { agentUser, createSandbox as createSandboxAs, startE2bServer, type AgentUser, type SandboxHandle as Handle } from './support/e2b.js';
 
 /**
  * Every refusal of Berth's E2B-compatible API, on the wire as the SDK sees it:
@@ -15,24 +15,13 @@ let server: TestServer;
 let url: string;
 let admin: Caller;
 
-interface Member {
-  id: string;
-  caller: Caller;
-  apiKey: string;
-}
+type Member = AgentUser;
 
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 const NOT_A_UUID = 'not-a-sandbox';
 const SEMVER = /^\d+\.\d+\.\d+$/;
 
-async function member(username: string): Promise<Member> {
-  const { id, caller } = await server.signUp(username, 'a-long-enough-password');
-  const patched = await admin.patch(`/api/v1/users/${id}/quota`, { credits: 20, maxEnvironments: 20 });
-  expect(patched.statusCode, patched.body).toBe(200);
-  const token = await caller.post('/api/v1/tokens', { name: 'agent' });
-  expect(token.statusCode, token.body).toBe(201);
-  return { id, caller, apiKey: token.json<{ token: string }>().token };
-}
+const member = (username: string): Promise<Member> => agentUser(server, admin, username);
 
 /** A lifecycle REST call with the member's API key; a string body goes out as written. */
 function api(who: Member, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
@@ -151,9 +140,7 @@ let alice: Member;
 let bob: Member;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  url = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  admin = await server.login(ADMIN.username, ADMIN.password);
+  ({ server, url, admin } = await startE2bServer());
   alice = await member('wire-alice');
   bob = await member('wire-bob');
 });

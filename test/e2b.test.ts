@@ -1,8 +1,9 @@
 import { AuthenticationError, CommandExitError, FileNotFoundError, RateLimitError, Sandbox, SandboxError, SandboxNotFoundError, type ConnectionOpts } from 'e2b';
 import type { AuditEntry, Environment } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import type { Caller, TestServer } from './support/server.js';
 import { waitFor } from './support/wait.js';
+import { agentUser, startE2bServer } from './support/e2b.js';
 
 /**
  * The unmodified `e2b` SDK against a real Berth (real database, real Docker):
@@ -19,22 +20,16 @@ interface Member {
   opts: ConnectionOpts;
 }
 
-async function member(username: string, quota: Record<string, unknown> = { credits: 20, maxEnvironments: 20 }): Promise<Member> {
-  const { id, caller } = await server.signUp(username, 'a-long-enough-password');
-  const patched = await admin.patch(`/api/v1/users/${id}/quota`, quota);
-  expect(patched.statusCode, patched.body).toBe(200);
-  const token = await caller.post('/api/v1/tokens', { name: 'agent' });
-  expect(token.statusCode, token.body).toBe(201);
-  return { id, caller, opts: { apiKey: token.json<{ token: string }>().token, apiUrl: url, sandboxUrl: url } };
+async function member(username: string, quota?: Record<string, unknown>): Promise<Member> {
+  const user = await agentUser(server, admin, username, quota);
+  return { id: user.id, caller: user.caller, opts: { apiKey: user.apiKey, apiUrl: url, sandboxUrl: url } };
 }
 
 let alice: Member;
 let bob: Member;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  url = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  admin = await server.login(ADMIN.username, ADMIN.password);
+  ({ server, url, admin } = await startE2bServer());
   alice = await member('alice');
   bob = await member('bob');
 });

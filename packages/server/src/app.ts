@@ -82,7 +82,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
     e2b: services.e2b,
     processes: services.envdProcesses,
     files: services.envdFiles,
-    recordChange: services.files.recordChange,
+    announce: services.files.announce,
     audit: services.audit,
     environments: services.environments,
     maxFileBytes: config.maxArchiveBytes,

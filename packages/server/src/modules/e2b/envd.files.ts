@@ -1,6 +1,7 @@
 import path from 'node:path/posix';
 import type { ExecOutcome, RuntimeDriver } from '../../runtime/driver.js';
 import { firstFileIn, singleFileTar } from '../files/files.archive.js';
+import { WORKSPACE } from '../files/files.domain.js';
 import { EnvdError } from './e2b.errors.js';
 
 /**
@@ -12,7 +13,7 @@ import { EnvdError } from './e2b.errors.js';
  */
 
 /** The sandbox user's home: where relative paths start (E2B's is /home/user, Berth's is the workspace). */
-export const HOME = '/workspace';
+export const HOME = WORKSPACE;
 /** At most this many entries per listing, so a deep listing of / cannot flood the server. */
 export const LIST_MAX_ENTRIES = 10_000;
 

@@ -4,21 +4,21 @@ import { EnvdError } from './e2b.errors.js';
 import { resolvePath } from './envd.files.js';
 import { envdConstraint, type Announce, type EnvdDeps } from './envd.routes.js';
 
-/** E2B's filesystem service (filesystem.Filesystem): unary Connect calls, JSON in and out. */
+/** E2B's filesystem service (filesystem.Filesystem): unary Connect calls, JSON in and out. `files` resolves the paths. */
 export function registerEnvdFilesystemRoutes(envd: App, { files }: EnvdDeps, announce: Announce): void {
   const route = { constraints: envdConstraint };
   const schema = { hide: true };
 
   envd.post('/filesystem.Filesystem/Stat', { ...route, schema: { ...schema, body: PathRequestSchema } }, async (request) => ({
-    entry: await files.stat(request.sandbox.env.id, resolvePath(request.body.path)),
+    entry: await files.stat(request.sandbox.env.id, request.body.path),
   }));
 
   envd.post('/filesystem.Filesystem/ListDir', { ...route, schema: { ...schema, body: ListDirRequestSchema } }, async (request) => ({
-    entries: await files.list(request.sandbox.env.id, resolvePath(request.body.path), Math.max(request.body.depth ?? 1, 1)),
+    entries: await files.list(request.sandbox.env.id, request.body.path, Math.max(request.body.depth ?? 1, 1)),
   }));
 
   envd.post('/filesystem.Filesystem/MakeDir', { ...route, schema: { ...schema, body: PathRequestSchema } }, async (request) => {
-    const entry = await files.makeDir(request.sandbox.env.id, resolvePath(request.body.path));
+    const entry = await files.makeDir(request.sandbox.env.id, request.body.path);
     await announce(request, 'file.mkdir', 'file.changed', { path: entry.path });
     return { entry };
   });

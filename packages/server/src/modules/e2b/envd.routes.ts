@@ -14,15 +14,15 @@ import type { Sandbox } from './e2b.repo.js';
 import type { E2bService } from './e2b.service.js';
 import { registerEnvdFilesystemRoutes } from './envd.filesystem.routes.js';
 import type { EnvdFiles } from './envd.files.js';
-import { resolvePath } from './envd.files.js';
 import { registerEnvdProcessRoutes } from './envd.process.routes.js';
 import type { EnvdProcesses } from './envd.processes.js';
 
 export interface EnvdDeps {
   e2b: Pick<E2bService, 'openedBy'>;
   processes: EnvdProcesses;
+  /** The sandbox's filesystem (envd's view: any path in the container). */
   files: EnvdFiles;
-  recordChange: FilesService['recordChange'];
+  announce: FilesService['announce'];
   audit: Pick<AuditService, 'record'>;
   environments: Pick<EnvironmentsService, 'noteActivity'>;
   maxFileBytes: number;
@@ -111,11 +111,9 @@ export async function registerEnvdRoutes(app: App, deps: EnvdDeps): Promise<void
     // Keep the folders in a part's file name: with several files in one request, it is each one's destination.
     await envd.register(multipart, { preservePath: true, limits: { fileSize: deps.maxFileBytes, files: 1000, fields: 100 } });
 
-    const announce: Announce = async (request, action, event, data) => {
-      const shown = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, isInside(v) ? relative(v) : v]));
-      const what = shown.path ?? shown.to ?? '';
-      await deps.recordChange(request.ctx, request.sandbox.env.id, action, { ...shown, via: 'e2b' }, { type: event, message: `${event.slice(5)} ${what}`, data: { ...shown, by: request.ctx.actor?.username } });
-    };
+    // Paths in the workspace as Berth's files API shows them (relative), others as they are.
+    const announce: Announce = (request, action, event, data) =>
+      deps.announce(request.ctx, request.sandbox.env.id, action, event, { ...Object.fromEntries(Object.entries(data).map(([k, v]) => [k, isInside(v) ? relative(v) : v])), via: 'e2b' });
 
     registerEnvdHttpRoutes(envd, deps, announce);
     registerEnvdProcessRoutes(envd, deps);
@@ -129,7 +127,7 @@ function registerEnvdHttpRoutes(envd: App, deps: EnvdDeps, announce: Announce): 
 
   envd.get('/files', { schema: { ...schema, querystring: FilesQuerySchema }, constraints: envdConstraint }, async (request, reply) => {
     if (!request.query.path) throw new EnvdError('invalid_argument', 'the path query parameter is required');
-    const content = await deps.files.read(request.sandbox.env.id, resolvePath(request.query.path));
+    const content = await deps.files.read(request.sandbox.env.id, request.query.path);
     deps.environments.noteActivity(request.sandbox.env.id, 'e2b');
     return reply.type('application/octet-stream').send(content);
   });
@@ -138,7 +136,7 @@ function registerEnvdHttpRoutes(envd: App, deps: EnvdDeps, announce: Announce): 
     const written: { name: string; type: 'file'; path: string }[] = [];
     const save = async (given: string | undefined, data: Buffer) => {
       if (!given) throw new EnvdError('invalid_argument', 'name the file with the path query parameter or the part\'s file name');
-      const entry = await deps.files.write(request.sandbox.env.id, resolvePath(given), data);
+      const entry = await deps.files.write(request.sandbox.env.id, given, data);
       await announce(request, 'file.write', 'file.changed', { path: entry.path });
       written.push(entry);
     };

@@ -220,7 +220,7 @@ export function createFilesService(deps: Deps) {
     return { items: items.slice(0, limit), truncated: items.length > limit || result.timedOut };
   }
 
-  return { resolve, recordChange, list, read, write, mkdir, move, remove, download, upload, search };
+  return { resolve, recordChange, announce, list, read, write, mkdir, move, remove, download, upload, search };
 }
 
 export type FilesService = ReturnType<typeof createFilesService>;
