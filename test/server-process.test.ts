@@ -59,7 +59,8 @@ describe('berth server as a process', () => {
       second.child.kill('SIGINT');
       expect(await second.exited).toBe(0);
     }
-  });
+    // Two cold starts of a real process: an embedded database's first start alone (initdb) takes seconds.
+  }, 90_000);
 
   it('refuses a second server on the same embedded data directory while the first runs', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-lock-'));
@@ -71,7 +72,7 @@ describe('berth server as a process', () => {
       expect(await first.exited).toBe(0);
       await fs.rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 90_000);
 
   it('refuses to start with invalid configuration, listing every problem', async () => {
     await expect(startServerProcess({ ...databaseEnv, BERTH_PORT: 'seventy', BERTH_LOG_LEVEL: 'loud' }, 15_000)).rejects.toThrow(

@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { ensureTestImage } from './images.js';
+import { WEB_BUILD } from './paths.js';
+
+export { WEB_BUILD };
 
 const WEB = fileURLToPath(new URL('../../packages/web', import.meta.url));
-/** Where the browser tests' server finds the web app. */
-export const WEB_BUILD = fileURLToPath(new URL('../../test-artifacts/web', import.meta.url));
 
 /** Runs once before all test files: the tiny image environments use, and the built web app. */
 export default async function setup(): Promise<void> {

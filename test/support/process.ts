@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { WEB_BUILD } from './paths.js';
 
 const BERTH_BIN = fileURLToPath(new URL('../../packages/cli/bin/berth.mjs', import.meta.url));
 
@@ -15,7 +16,8 @@ export interface ServerProcess {
 /** Runs `berth server` as a real process and waits until it says where it listens. */
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, [BERTH_BIN, 'server'], {
-    env: { PATH: process.env.PATH, BERTH_HOST: '127.0.0.1', BERTH_PORT: '0', BERTH_LOG_LEVEL: 'info', ...env },
+    // The web app the test run built already: otherwise the first start in a fresh checkout builds one, inside the test's time.
+    env: { PATH: process.env.PATH, BERTH_HOST: '127.0.0.1', BERTH_PORT: '0', BERTH_LOG_LEVEL: 'info', BERTH_WEB_DIR: WEB_BUILD, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -24,7 +26,10 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // a server that never became ready must not outlive the test
+      reject(new Error(`server did not start within ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const check = () => {
       const match = /Berth is ready at (http:\/\/\S+)/.exec(out);
       if (match) {
