@@ -149,6 +149,11 @@ export const environments = pgTable(
     templateAppliedAt: timestamp('template_applied_at', { withTimezone: true }),
     // Which API made it: 'berth' (REST, web, CLI) or 'e2b' (the E2B-compatible API; see e2b_sandboxes).
     origin: text('origin').$type<'berth' | 'e2b'>().notNull().default('berth'),
+    // What the environment may reach: 'internet' (never the host, private, link-local or metadata
+    // ranges, nor other owners), 'none' (no network at all), or 'allowlist' (only egress_allow).
+    egress: text('egress').$type<'internet' | 'none' | 'allowlist'>().notNull().default('internet'),
+    // CIDRs an admin allows: the only destinations under 'allowlist'.
+    egressAllow: text('egress_allow').array().notNull().default(sql`'{}'::text[]`),
   },
   (t) => [
     // Names are unique per owner among environments that still exist.
@@ -232,4 +237,40 @@ export const templates = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [uniqueIndex('templates_slug_key').on(t.slug)],
+);
+
+/** Who may open a port's preview: its owner (and admins), any signed-in user, or anyone. */
+export const environmentPorts = pgTable(
+  'environment_ports',
+  {
+    environmentId: uuid('environment_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    port: integer('port').notNull(),
+    sharing: text('sharing').$type<'owner' | 'authenticated' | 'public'>().notNull().default('owner'),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.environmentId, t.port] })],
+);
+
+/**
+ * Short-lived, single-use grants to open one port of one environment on the preview origin.
+ * Minted on Berth's origin for a signed-in user, exchanged once on the preview host for a
+ * cookie of that host alone; only the hash is kept.
+ */
+export const previewGrants = pgTable(
+  'preview_grants',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    environmentId: uuid('environment_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    port: integer('port').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('preview_grants_expires_idx').on(t.expiresAt)],
 );
