@@ -116,6 +116,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       services.e2bExpiry.stop();
       await services.worker.stop();
       await removeInstall(docker, installId);
+      // The networks are gone: so go their egress rules.
+      await runtime.syncNetworks().catch(() => undefined);
       await database.dispose();
     },
   };

@@ -2,10 +2,22 @@ import type { DesiredState, EnvironmentStatus } from '@berth/contracts';
 import type { Db } from '../db/client.js';
 import type { EnvironmentEventsRepo, NewEvent } from '../modules/environments/environment-events.repo.js';
 import type { EnvironmentRow, EnvironmentsRepo } from '../modules/environments/environments.repo.js';
-import type { RuntimeDriver } from '../runtime/driver.js';
+import { networkFor } from '../modules/environments/egress.domain.js';
+import type { EnvironmentSpec, RuntimeDriver } from '../runtime/driver.js';
 
 /** Reaching the desired state clears the failures on the way there. */
 const SETTLED = { attempts: 0, lastError: null };
+
+const specOf = (env: EnvironmentRow): EnvironmentSpec => ({
+  environmentId: env.id,
+  ownerId: env.ownerId,
+  name: env.name,
+  image: env.image,
+  vcpus: env.vcpus,
+  memoryMb: env.memoryMb,
+  diskGib: env.diskGib,
+  network: networkFor(env),
+});
 
 interface Deps {
   db: Db;
@@ -61,6 +73,8 @@ export function createReconciler(deps: Deps) {
 
   async function toRunning(env: EnvironmentRow) {
     let instance = await runtime.inspect(env.id);
+    // The egress policy may have changed since the instance joined its network: move it, live.
+    if (instance && (await runtime.attachNetwork(specOf(env)))) await note(env, 'network', `now under egress policy ${env.egress}`);
     const restartPending = !!env.restartRequestedAt && (!env.startedAt || env.restartRequestedAt > env.startedAt);
     if (instance?.state === 'running' && !restartPending) {
       if (env.status !== 'running' || env.attempts > 0) await setStatus(env, 'running', SETTLED);
@@ -76,15 +90,7 @@ export function createReconciler(deps: Deps) {
     if (!instance) {
       await setStatus(env, 'provisioning');
       await runtime.ensureImage(env.image, (message) => void note(env, 'provision', message));
-      const containerId = await runtime.ensureInstance({
-        environmentId: env.id,
-        ownerId: env.ownerId,
-        name: env.name,
-        image: env.image,
-        vcpus: env.vcpus,
-        memoryMb: env.memoryMb,
-        diskGib: env.diskGib,
-      });
+      const containerId = await runtime.ensureInstance(specOf(env));
       await deps.environmentsRepo.update(db, env.id, { containerId });
     }
     await setStatus(env, 'starting');

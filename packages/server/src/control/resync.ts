@@ -1,12 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { EnvironmentsRepo } from '../modules/environments/environments.repo.js';
+import { networkFor } from '../modules/environments/egress.domain.js';
 import type { RuntimeDriver } from '../runtime/driver.js';
 
 interface Deps {
   db: Db;
   environmentsRepo: Pick<EnvironmentsRepo, 'listLive' | 'markDue' | 'expediteQueued'>;
-  runtime: Pick<RuntimeDriver, 'list' | 'listWorkspaces' | 'remove' | 'pruneNetworks'>;
+  runtime: Pick<RuntimeDriver, 'list' | 'listWorkspaces' | 'remove' | 'pruneNetworks' | 'syncNetworks'>;
   wake: () => void;
   log: FastifyBaseLogger;
 }
@@ -39,8 +40,11 @@ export function createResync({ db, environmentsRepo, runtime, wake, log }: Deps)
     const byEnv = new Map(instances.map((i) => [i.environmentId, i]));
     const drifted = rows.filter((r) => {
       if (r.reconcileAfter !== null || r.status === 'error') return false; // already queued, or waiting for a new intent
-      const running = byEnv.get(r.id)?.state === 'running';
-      if (r.desiredState === 'running') return !running || r.status !== 'running';
+      const instance = byEnv.get(r.id);
+      const running = instance?.state === 'running';
+      // On another network than its policy's (changed while the worker was away, or made before policies existed).
+      const misplaced = !!instance && (instance.networks.length !== 1 || instance.networks[0] !== networkFor(r).key);
+      if (r.desiredState === 'running') return !running || r.status !== 'running' || misplaced;
       if (r.desiredState === 'stopped') return running || r.status !== 'stopped';
       return r.status !== 'deleted';
     });
@@ -50,7 +54,8 @@ export function createResync({ db, environmentsRepo, runtime, wake, log }: Deps)
     );
     if (drifted.length > 0) wake();
 
-    await runtime.pruneNetworks(new Set(rows.filter((r) => r.desiredState !== 'deleted').map((r) => r.ownerId)));
+    await runtime.pruneNetworks(new Set(rows.filter((r) => r.desiredState !== 'deleted').map((r) => networkFor(r).key)));
+    await runtime.syncNetworks();
     return { due: drifted.length, orphanInstances: orphanInstances.length, orphanWorkspaces: orphanWorkspaces.length };
   }
 

@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import type { EnvironmentEventsRepo } from '../modules/environments/environment-events.repo.js';
 import { backoffMs } from '../modules/environments/environments.domain.js';
 import type { EnvironmentsRepo } from '../modules/environments/environments.repo.js';
-import { RuntimeUnavailableError } from '../runtime/driver.js';
+import { ImageUnavailableError, RuntimeUnavailableError } from '../runtime/driver.js';
 import type { Reconciler } from './reconciler.js';
 import type { Claim, WorkQueueRepo } from './work-queue.repo.js';
 
@@ -80,7 +80,9 @@ export function createWorker(deps: Deps) {
     const attempts = env.attempts + 1;
     // An engine outage is nobody's fault: keep retrying it (backoff capped) instead of failing the environment.
     const giveUp = attempts >= options.maxAttempts && !(err instanceof RuntimeUnavailableError);
-    log.warn({ environmentId: claim.id, attempts, err: message }, giveUp ? 'reconcile failed; giving up' : 'reconcile failed; will retry');
+    // What the owner sees is the error's message; the engine's own words (an image's) stay in this log.
+    const detail = err instanceof ImageUnavailableError ? err.detail : undefined;
+    log.warn({ environmentId: claim.id, attempts, err: message, detail }, giveUp ? 'reconcile failed; giving up' : 'reconcile failed; will retry');
     await db.transaction(async (tx) => {
       await deps.environmentsRepo.update(tx, claim.id, { attempts, lastError: message, ...(giveUp ? { status: 'error' } : {}) });
       await deps.eventsRepo.append(tx, claim.id, giveUp ? { type: 'error', status: 'error', message } : { type: 'retry', message: `attempt ${attempts} failed: ${message}`, data: { attempts } });

@@ -4,6 +4,22 @@
  * nothing here may assume the engine is local.
  */
 
+/** Where an environment's traffic may go (see EGRESS_MODES in the contracts). */
+export type EgressPolicy = { mode: 'internet' | 'none' } | { mode: 'allowlist'; allow: string[] };
+
+/**
+ * The network an environment joins. Environments with the same key share one network, so the key
+ * says both who shares it and under which policy (environments/egress.domain.ts decides it); a
+ * different policy is a different network, and changing policy means moving to another network.
+ */
+export interface NetworkSpec {
+  key: string;
+  ownerId: string;
+  /** Set when the network is this environment's alone: it goes when the environment goes. */
+  environmentId: string | null;
+  egress: EgressPolicy;
+}
+
 export interface EnvironmentSpec {
   environmentId: string;
   ownerId: string;
@@ -12,6 +28,7 @@ export interface EnvironmentSpec {
   vcpus: number;
   memoryMb: number;
   diskGib: number;
+  network: NetworkSpec;
 }
 
 export type InstanceState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';
@@ -21,6 +38,8 @@ export interface RuntimeInstance {
   environmentId: string;
   state: InstanceState;
   exitCode: number | null;
+  /** Keys of the networks it is attached to (names of networks that are not Berth's, as they are). */
+  networks: string[];
 }
 
 export interface ExecRequest {
@@ -95,6 +114,19 @@ export interface RuntimeProcess {
   exited(): Promise<number | null>;
 }
 
+/**
+ * The image is missing and could not be pulled or built. Its message is safe for anyone to see; the
+ * engine's own words (which may name internal registries, hosts and ports) are only in `detail`.
+ */
+export class ImageUnavailableError extends Error {
+  constructor(
+    readonly image: string,
+    readonly detail: string,
+  ) {
+    super(`image ${image} is not available`);
+  }
+}
+
 /** The process could not be started at all (a working directory that does not exist, say). */
 export class SpawnError extends Error {}
 
@@ -116,8 +148,13 @@ export interface RuntimeDriver {
   ping(): Promise<void>;
   /** Makes the image available locally (building or pulling it), reporting progress. */
   ensureImage(image: string, onProgress: ProgressFn): Promise<void>;
-  /** Creates the owner's network, the workspace volume and the container if missing; returns the container id. */
+  /** Creates the spec's network (with its egress enforcement), the workspace volume and the container if missing; returns the container id. */
   ensureInstance(spec: EnvironmentSpec): Promise<string>;
+  /**
+   * Moves an existing instance onto the network its spec names and off any other, running or not,
+   * without restarting it (its address changes). True when it moved.
+   */
+  attachNetwork(spec: EnvironmentSpec): Promise<boolean>;
   start(environmentId: string): Promise<void>;
   stop(environmentId: string, graceSeconds: number): Promise<void>;
   /** Removes the instance, and its workspace too when asked. Missing things are not an error. */
@@ -127,8 +164,13 @@ export interface RuntimeDriver {
   list(): Promise<RuntimeInstance[]>;
   /** Environment ids of every workspace volume this install owns. */
   listWorkspaces(): Promise<string[]>;
-  /** Removes the networks of owners not in `keepOwners` that no instance uses any more. */
-  pruneNetworks(keepOwners: ReadonlySet<string>): Promise<void>;
+  /** Removes networks (and their egress enforcement) whose key is not in `keep` and that no instance is attached to. */
+  pruneNetworks(keep: ReadonlySet<string>): Promise<void>;
+  /**
+   * Installs what enforces egress policies (idempotent: a second call changes nothing), repairs it
+   * for every network this install has, and removes what is left of networks that no longer exist.
+   */
+  syncNetworks(): Promise<void>;
   exec(environmentId: string, request: ExecRequest): Promise<ExecOutcome>;
   /** A tar stream of a file or folder in the instance (works whether or not it runs). */
   readArchive(environmentId: string, path: string): Promise<NodeJS.ReadableStream>;

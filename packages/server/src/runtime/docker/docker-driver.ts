@@ -1,11 +1,13 @@
 import Docker from 'dockerode';
 import type { EnvironmentSpec, ExecOutcome, ExecRequest, InstanceState, ProgressFn, RuntimeDriver, RuntimeInstance } from '../driver.js';
-import { RuntimeUnavailableError } from '../driver.js';
+import { ImageUnavailableError, RuntimeUnavailableError } from '../driver.js';
 import { openPty, runExec } from './exec.js';
 import { spawnProcess } from './spawn.js';
 import { toStats } from './stats.js';
 import { ensureImage } from './images.js';
-import { LABEL_ENV, LABEL_INSTALL, LABEL_OWNER, containerName, networkName, volumeName } from './labels.js';
+import { createIptablesFirewall, type Firewall } from './firewall.js';
+import { LABEL_ENV, LABEL_INSTALL, LABEL_OWNER, containerName, networkKeyOf, volumeName } from './labels.js';
+import { createNetworks } from './networks.js';
 
 /** What a dev shell needs back after dropping every capability. */
 const CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETUID', 'SETGID', 'KILL', 'NET_BIND_SERVICE', 'AUDIT_WRITE'];
@@ -16,6 +18,8 @@ const IDLE_COMMAND = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do slee
 export interface DockerDriverOptions {
   docker: Docker;
   installId: string;
+  /** Enforces egress policies; iptables on this machine unless given. */
+  firewall?: Firewall;
 }
 
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
@@ -35,14 +39,6 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function ignoreConflict(op: Promise<unknown>): Promise<void> {
-  try {
-    await op;
-  } catch (err) {
-    if (statusOf(err) !== 409) throw err; // created meanwhile by another process
-  }
-}
-
 async function ignoreMissing(op: Promise<unknown>): Promise<void> {
   try {
     await op;
@@ -51,38 +47,9 @@ async function ignoreMissing(op: Promise<unknown>): Promise<void> {
   }
 }
 
-export function createDockerDriver({ docker, installId }: DockerDriverOptions): RuntimeDriver {
+export function createDockerDriver({ docker, installId, firewall = createIptablesFirewall() }: DockerDriverOptions): RuntimeDriver {
   const installFilter = `${LABEL_INSTALL}=${installId}`;
-
-  /**
-   * The owner's network id. The engine accepts several networks with one name
-   * and then refuses an ambiguous name, so: reconciles in this process share one
-   * pending creation, every process picks the oldest network of that name (and
-   * removes any later duplicate another process made), and containers attach by id.
-   */
-  const creatingNetworks = new Map<string, Promise<string>>();
-  function ensureNetwork(ownerId: string): Promise<string> {
-    const name = networkName(installId, ownerId);
-    let pending = creatingNetworks.get(name);
-    if (!pending) {
-      pending = findOrCreateNetwork(name, ownerId).finally(() => creatingNetworks.delete(name));
-      creatingNetworks.set(name, pending);
-    }
-    return pending;
-  }
-
-  async function findOrCreateNetwork(name: string, ownerId: string): Promise<string> {
-    const named = async () => (await docker.listNetworks({ filters: { name: [name] } })).filter((n) => n.Name === name);
-    let found = await named();
-    if (found.length === 0) {
-      await ignoreConflict(docker.createNetwork({ Name: name, CheckDuplicate: true, Driver: 'bridge', Labels: { [LABEL_INSTALL]: installId, [LABEL_OWNER]: ownerId } }));
-      found = await named();
-    }
-    const [oldest, ...duplicates] = found.sort((a, b) => String(a.Created).localeCompare(String(b.Created)) || a.Id.localeCompare(b.Id));
-    for (const dup of duplicates) await docker.getNetwork(dup.Id).remove().catch(() => undefined); // in use: the next pass removes it
-    if (!oldest) throw new Error(`network ${name} vanished while being created`);
-    return oldest.Id;
-  }
+  const networks = createNetworks({ docker, installId, firewall });
 
   async function ensureVolume(spec: EnvironmentSpec): Promise<string> {
     const name = volumeName(spec.environmentId);
@@ -94,7 +61,13 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
   async function inspect(environmentId: string): Promise<RuntimeInstance | null> {
     try {
       const info = await docker.getContainer(containerName(environmentId)).inspect();
-      return { id: info.Id, environmentId, state: info.State.Status as InstanceState, exitCode: info.State.Running ? null : info.State.ExitCode };
+      return {
+        id: info.Id,
+        environmentId,
+        state: info.State.Status as InstanceState,
+        exitCode: info.State.Running ? null : info.State.ExitCode,
+        networks: Object.keys(info.NetworkSettings.Networks ?? {}).map((name) => networkKeyOf(installId, name)),
+      };
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw err;
@@ -104,13 +77,17 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
   return {
     ping: () => call('ping', async () => void (await docker.ping())),
 
-    ensureImage: (image: string, onProgress: ProgressFn) => call('prepare the image', () => ensureImage(docker, image, onProgress)),
+    ensureImage: (image: string, onProgress: ProgressFn) =>
+      call('prepare the image', () => ensureImage(docker, image, onProgress)).catch((err: unknown) => {
+        if (err instanceof RuntimeUnavailableError) throw err;
+        throw new ImageUnavailableError(image, `image ${image} is not on this engine and could not be pulled or built: ${(err as Error).message}`);
+      }),
 
     ensureInstance: (spec) =>
       call('create the environment', async () => {
         const existing = await inspect(spec.environmentId);
         if (existing) return existing.id;
-        const network = await ensureNetwork(spec.ownerId);
+        const network = await networks.ensure(spec.network);
         const volume = await ensureVolume(spec);
         try {
           const container = await docker.createContainer({
@@ -132,7 +109,7 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
               NanoCpus: spec.vcpus * 1_000_000_000,
               PidsLimit: PIDS_LIMIT,
               Mounts: [{ Type: 'volume', Source: volume, Target: '/workspace' }],
-              NetworkMode: network, // an id: a name may be ambiguous for a moment
+              NetworkMode: network.id, // an id: a name may be ambiguous for a moment
               RestartPolicy: { Name: 'no' },
             },
           });
@@ -142,6 +119,8 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
           throw err;
         }
       }),
+
+    attachNetwork: (spec) => call('change the environment\'s network', () => networks.attach(docker.getContainer(containerName(spec.environmentId)), spec.network)),
 
     start: (environmentId) =>
       call('start the environment', async () => {
@@ -168,6 +147,7 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
         const containers = await docker.listContainers({ all: true, filters });
         const ids = containers.length > 0 ? containers.map((c) => c.Id) : [containerName(environmentId)];
         for (const id of ids) await ignoreMissing(docker.getContainer(id).remove({ force: true }));
+        await networks.removeFor(environmentId);
         if (!workspace) return;
         const { Volumes } = await docker.listVolumes({ filters });
         const volumes = new Set([volumeName(environmentId), ...(Volumes ?? []).map((v) => v.Name)]);
@@ -184,6 +164,7 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
           environmentId: c.Labels[LABEL_ENV] ?? '',
           state: c.State as InstanceState,
           exitCode: null,
+          networks: Object.keys(c.NetworkSettings?.Networks ?? {}).map((name) => networkKeyOf(installId, name)),
         }));
       }),
 
@@ -193,22 +174,14 @@ export function createDockerDriver({ docker, installId }: DockerDriverOptions): 
         return (Volumes ?? []).map((v) => v.Labels?.[LABEL_ENV] ?? '').filter(Boolean);
       }),
 
-    pruneNetworks: (keepOwners) =>
+    pruneNetworks: (keep) =>
       call('prune networks', async () => {
-        const networks = await docker.listNetworks({ filters: { label: [installFilter] } });
-        for (const n of networks) {
-          if (keepOwners.has(n.Labels?.[LABEL_OWNER] ?? '')) continue;
-          const detail = await docker.getNetwork(n.Id).inspect();
-          if (Object.keys(detail.Containers ?? {}).length > 0) continue;
-          await docker
-            .getNetwork(n.Id)
-            .remove()
-            .catch((err: unknown) => {
-              // In use again (a container joined meanwhile) or already gone: both fine.
-              if (statusOf(err) !== 403 && statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
-            });
-        }
+        // A stopped container still names its networks, and could not start without them.
+        const containers = await docker.listContainers({ all: true, filters: { label: [installFilter] } });
+        await networks.prune(keep, new Set(containers.flatMap((c) => Object.keys(c.NetworkSettings?.Networks ?? {}))));
       }),
+
+    syncNetworks: () => call('enforce egress policies', () => networks.sync()),
 
     exec: (environmentId, request: ExecRequest): Promise<ExecOutcome> =>
       call('run a command', () => runExec(docker.getContainer(containerName(environmentId)), docker, request)),

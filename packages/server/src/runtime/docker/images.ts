@@ -57,18 +57,16 @@ export async function ensureImage(docker: Docker, image: string, onProgress: Pro
 
 async function pullImage(docker: Docker, image: string, onProgress: ProgressFn): Promise<void> {
   onProgress(`pulling ${image}`);
-  try {
-    const stream = await docker.pull(image);
-    await new Promise<void>((resolve, reject) =>
-      docker.modem.followProgress(
-        stream,
-        (err: Error | null) => (err ? reject(err) : resolve()),
-        (e: { status?: string; id?: string }) => e.status && !e.id && onProgress(e.status),
-      ),
-    );
-  } catch (err) {
-    throw new Error(`image ${image} is not on this engine and could not be pulled: ${(err as Error).message}`, { cause: err });
-  }
+  // The engine's own error passes on as it is: the driver tells an outage from an image that is not
+  // there, and keeps its words (registry hosts, ports) out of what users see.
+  const stream = await docker.pull(image);
+  await new Promise<void>((resolve, reject) =>
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null) => (err ? reject(err) : resolve()),
+      (e: { status?: string; id?: string }) => e.status && !e.id && onProgress(e.status),
+    ),
+  );
 }
 
 /** The machine's own Debian mirror and release, so the image matches the host's apt setup. */

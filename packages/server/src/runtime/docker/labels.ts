@@ -2,7 +2,14 @@
 export const LABEL_ENV = 'berth.env';
 export const LABEL_INSTALL = 'berth.install';
 export const LABEL_OWNER = 'berth.owner';
+/** On networks: the egress policy its rules enforce, and an allowlist's CIDRs (comma-separated). */
+export const LABEL_EGRESS = 'berth.egress';
+export const LABEL_EGRESS_ALLOW = 'berth.egress-allow';
 
 export const containerName = (environmentId: string) => `berth-${environmentId}`;
 export const volumeName = (environmentId: string) => `berth-ws-${environmentId}`;
-export const networkName = (installId: string, ownerId: string) => `berth-${installId.slice(0, 8)}-${ownerId}`;
+const networkPrefix = (installId: string) => `berth-${installId.slice(0, 8)}-`;
+/** A network's name says whose it is and under which policy (NetworkSpec.key). */
+export const networkName = (installId: string, key: string) => `${networkPrefix(installId)}${key}`;
+/** The key back from a network's name; names that are not this install's come back as they are. */
+export const networkKeyOf = (installId: string, name: string) => (name.startsWith(networkPrefix(installId)) ? name.slice(networkPrefix(installId).length) : name);

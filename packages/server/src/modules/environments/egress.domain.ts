@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import type { EgressMode } from '@berth/contracts';
+import type { EgressPolicy, NetworkSpec } from '../../runtime/driver.js';
+
+/** `a.b.c.d/n` (already checked by the contract) with its host bits cleared, so what is stored is what is enforced. */
+export function normaliseCidr(cidr: string): string {
+  const [address = '', bits = '32'] = cidr.split('/');
+  const prefix = Number(bits);
+  const value = address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const size = 2 ** (32 - prefix);
+  const network = Math.floor(value / size) * size;
+  const octets = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
+  return `${octets.join('.')}/${prefix}`;
+}
+
+/** The allowlist as stored: normalised, without duplicates, sorted, so equal lists compare equal. */
+export function normaliseAllow(cidrs: readonly string[] | undefined): string[] {
+  return [...new Set((cidrs ?? []).map(normaliseCidr))].sort();
+}
+
+export const egressPolicy = (mode: EgressMode, allow: readonly string[]): EgressPolicy =>
+  mode === 'allowlist' ? { mode, allow: [...allow] } : { mode };
+
+interface NetworkedEnvironment {
+  id: string;
+  ownerId: string;
+  origin: 'berth' | 'e2b';
+  egress: EgressMode;
+  egressAllow: readonly string[];
+}
+
+/**
+ * The network an environment joins. An owner's dev environments on `internet` share one network, so
+ * they reach each other as before. Everything else has a network of its own: an E2B sandbox runs
+ * agent code and never sits beside its owner's dev environments; `none` and `allowlist` carry rules
+ * of their own. The key names the policy (an allowlist by a digest of its CIDRs) because a
+ * network's policy never changes: a new policy is a new network.
+ */
+export function networkFor(env: NetworkedEnvironment): NetworkSpec {
+  const egress = egressPolicy(env.egress, env.egressAllow);
+  if (env.egress === 'internet' && env.origin === 'berth') {
+    return { key: `owner-${env.ownerId}-internet`, ownerId: env.ownerId, environmentId: null, egress };
+  }
+  const digest = env.egress === 'allowlist' ? `-${createHash('sha256').update(normaliseAllow(env.egressAllow).join(',')).digest('hex').slice(0, 10)}` : '';
+  return { key: `env-${env.id}-${env.egress}${digest}`, ownerId: env.ownerId, environmentId: env.id, egress };
+}
+
+/**
+ * Why this caller may not move an environment from `current` to `next`, or null. Owners choose
+ * between `internet` and `none`; an allowlist is an administrator's decision, so its environment
+ * leaves it only for `none` (which takes away, never adds) unless an administrator moves it.
+ */
+export function egressChangeRefusal(isAdmin: boolean, current: EgressMode, next: EgressMode): string | null {
+  if (isAdmin) return null;
+  if (next === 'allowlist') return 'Only administrators set an egress allowlist';
+  if (current === 'allowlist' && next !== 'none') return 'An administrator set this environment\'s allowlist; only an administrator opens it to the internet';
+  return null;
+}

@@ -1,0 +1,74 @@
+import { execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { parseListing, parseResolvers, planRules, type FirewallPlan } from './egress-rules.js';
+
+const run = promisify(execFile);
+
+export type Desired = Omit<FirewallPlan, 'resolvers'>;
+
+/** What enforces egress policies on the engine's host. */
+export interface Firewall {
+  /**
+   * Takes the host's rules to what `desired` says; returns the changes it made (none when they were
+   * right). `desired` is asked after the rules are read, so a network it reports as gone was gone
+   * after any rule of it was written (a network is created before its rules).
+   */
+  apply(desired: () => Promise<Desired>): Promise<string[]>;
+}
+
+export interface IptablesOptions {
+  iptables?: string;
+  iptablesRestore?: string;
+  /** Where the engine takes its upstream DNS servers from, in the order it looks. */
+  resolvConf?: readonly string[];
+}
+
+/** Feeds a batch to iptables-restore: one transaction, never a shell. */
+function restore(command: string, batch: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, ['-w', '--noflush'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`iptables-restore failed (${code}): ${stderr.trim()}`))));
+    child.stdin.end(batch);
+  });
+}
+
+/**
+ * iptables on this machine: Berth and the engine share a host (DOCKER_HOST is a local socket). A
+ * remote engine enforces policies behind the same driver method, on its own host. Changes within
+ * this process go one at a time; two processes racing at most duplicate a jump, which the next
+ * pass removes.
+ */
+export function createIptablesFirewall(options: IptablesOptions = {}): Firewall {
+  const iptables = options.iptables ?? 'iptables';
+  const iptablesRestore = options.iptablesRestore ?? 'iptables-restore';
+  const resolvConf = options.resolvConf ?? ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf'];
+
+  /** The engine's upstream resolvers: like dockerd, the first file that names a non-loopback one. */
+  async function resolvers(): Promise<string[]> {
+    for (const file of resolvConf) {
+      const found = parseResolvers(await readFile(file, 'utf8').catch(() => ''));
+      if (found.length > 0) return found;
+    }
+    return [];
+  }
+
+  let queue: Promise<unknown> = Promise.resolve();
+  async function applyNow(desired: () => Promise<Desired>): Promise<string[]> {
+    const { stdout } = await run(iptables, ['-w', '-S'], { maxBuffer: 64 * 1024 * 1024 });
+    const lines = planRules(parseListing(stdout), { ...(await desired()), resolvers: await resolvers() });
+    if (lines.length > 0) await restore(iptablesRestore, `*filter\n${lines.join('\n')}\nCOMMIT\n`);
+    return lines;
+  }
+
+  return {
+    apply(desired) {
+      const result = queue.then(() => applyNow(desired));
+      queue = result.catch(() => undefined);
+      return result;
+    },
+  };
+}
