@@ -15,6 +15,27 @@ export const ENVIRONMENT_STATUSES = [
   'error',
 ] as const;
 
+/**
+ * Where an environment's traffic may go. `internet`: the internet, never the host, private,
+ * link-local (metadata) or multicast ranges, nor other owners. `none`: nothing (Berth can still
+ * reach its ports for previews). `allowlist`: only `egressAllow` (administrators only).
+ */
+export const EGRESS_MODES = ['internet', 'none', 'allowlist'] as const;
+/** Most CIDRs one environment's allowlist holds (each is a firewall rule). */
+export const EGRESS_ALLOW_MAX = 64;
+export const EgressModeSchema = z.enum(EGRESS_MODES);
+export const EgressAllowSchema = z
+  .array(z.cidrv4('an IPv4 CIDR such as 10.1.2.0/24'))
+  .max(EGRESS_ALLOW_MAX)
+  .describe('IPv4 CIDRs an `allowlist` environment may reach (host bits are cleared)');
+
+/** `egressAllow` belongs to `allowlist`, and an allowlist names at least one CIDR. */
+const checkEgress = (v: { egress?: string; egressAllow?: string[] }, ctx: z.RefinementCtx) => {
+  const allow = v.egressAllow ?? [];
+  if (v.egress === 'allowlist' && allow.length === 0) ctx.addIssue({ code: 'custom', path: ['egressAllow'], message: 'an allowlist names at least one CIDR' });
+  if (v.egress !== 'allowlist' && allow.length > 0) ctx.addIssue({ code: 'custom', path: ['egressAllow'], message: 'only with egress "allowlist"' });
+};
+
 export const EnvironmentNameSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and "-", starting with a letter or digit, at most 63');
@@ -39,15 +60,29 @@ export const EnvironmentSchema = z
     lastError: z.string().nullable(),
     attempts: z.number().int(),
     origin: z.enum(['berth', 'e2b']).describe('Which API created it: Berth\'s own or the E2B-compatible one'),
+    egress: EgressModeSchema,
+    egressAllow: z.array(z.string()).describe('The CIDRs an `allowlist` environment may reach; empty otherwise'),
   })
   .meta({ id: 'Environment' });
 
-export const CreateEnvironmentBodySchema = z.strictObject({
-  type: MachineTypeNameSchema,
-  name: EnvironmentNameSchema.optional(),
-  image: ImageRefSchema.optional(),
-  templateId: IdSchema.optional().describe('Files written into /workspace when the environment first runs'),
-});
+export const CreateEnvironmentBodySchema = z
+  .strictObject({
+    type: MachineTypeNameSchema,
+    name: EnvironmentNameSchema.optional(),
+    image: ImageRefSchema.optional().describe('Administrators only: everyone else gets the machine type\'s image'),
+    templateId: IdSchema.optional().describe('Files written into /workspace when the environment first runs'),
+    egress: EgressModeSchema.optional().describe('Default `internet`; `allowlist` only for administrators'),
+    egressAllow: EgressAllowSchema.optional(),
+  })
+  .superRefine(checkEgress);
+
+/** Replaces an environment's egress policy; a running environment is moved onto it without a restart. */
+export const EgressBodySchema = z
+  .strictObject({
+    egress: EgressModeSchema.describe('`internet` and `none` for the owner; `allowlist` only for administrators'),
+    egressAllow: EgressAllowSchema.optional(),
+  })
+  .superRefine(checkEgress);
 
 export const ListEnvironmentsQuerySchema = z.strictObject({
   all: z.enum(['true', 'false']).optional().describe('Admins: every user\'s environments'),
@@ -118,6 +153,8 @@ export type Environment = z.infer<typeof EnvironmentSchema>;
 export type EnvironmentStatus = (typeof ENVIRONMENT_STATUSES)[number];
 export type DesiredState = (typeof DESIRED_STATES)[number];
 export type CreateEnvironmentBody = z.infer<typeof CreateEnvironmentBodySchema>;
+export type EgressMode = (typeof EGRESS_MODES)[number];
+export type EgressBody = z.infer<typeof EgressBodySchema>;
 export type EnvironmentEvent = z.infer<typeof EnvironmentEventSchema>;
 export type ExecBody = z.infer<typeof ExecBodySchema>;
 export type ExecResult = z.infer<typeof ExecResultSchema>;

@@ -120,9 +120,10 @@ export function createE2bService(deps: Deps) {
     const timeout = clampTimeout(body.timeout ?? DEFAULT_TIMEOUT_SECONDS);
     const env = await environments.create(
       ctx,
-      { type: target.type, image: target.image },
+      { type: target.type },
       {
         origin: 'e2b',
+        image: target.image,
         attach: (tx, row) =>
           e2bRepo.insert(tx, { environmentId: row.id, templateId: body.templateID, metadata: body.metadata ?? {}, envVars: body.envVars ?? {}, endAt: new Date(Date.now() + timeout * 1000) }),
       },

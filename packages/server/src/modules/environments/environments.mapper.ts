@@ -21,6 +21,8 @@ export const toEnvironment = (r: EnvironmentWithOwner): Environment => ({
   lastError: r.lastError,
   attempts: r.attempts,
   origin: r.origin,
+  egress: r.egress,
+  egressAllow: r.egressAllow,
 });
 
 export const toEvent = (r: EnvironmentEventRow): EnvironmentEvent => ({

@@ -68,6 +68,14 @@ export function createEnvironmentsRepo() {
       return row!;
     },
 
+    /** Records a new egress policy; a live environment is made due so the reconciler moves it onto it. */
+    async setEgress(db: Db, id: string, egress: EnvironmentRow['egress'], egressAllow: string[], opts: { due: boolean }): Promise<void> {
+      await db
+        .update(environments)
+        .set({ egress, egressAllow, updatedAt: sql`now()`, ...(opts.due ? { reconcileAfter: sql`now()` } : {}) })
+        .where(eq(environments.id, id));
+    },
+
     /** Asks every running-or-starting environment of an owner to stop; returns their ids. */
     async stopAllForOwner(db: Db, ownerId: string): Promise<string[]> {
       const rows = await db

@@ -1,5 +1,7 @@
 import {
   CreateEnvironmentBodySchema,
+  EgressBodySchema,
+  IdSchema,
   EnvironmentListSchema,
   EnvironmentSchema,
   EnvironmentStatsSchema,
@@ -52,6 +54,25 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus }: { en
     '/environments/:id',
     { schema: { tags, summary: 'Delete the environment and its workspace', params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
     async (request, reply) => reply.code(202).send(await environments.lifecycle(request.ctx, request.params.id, 'delete')),
+  );
+
+  app.put(
+    '/environments/:id/egress',
+    {
+      schema: {
+        tags,
+        summary: 'Replace the egress policy (owner: internet or none; admins: allowlist too); a running environment moves onto it without a restart',
+        params: IdParamsSchema,
+        body: EgressBodySchema,
+        response: responses({ 202: EnvironmentSchema }),
+      },
+      // Who may touch the environment is settled before its body is read (a stranger learns nothing of the schema).
+      preValidation: async (request) => {
+        const id = IdSchema.safeParse((request.params as { id?: unknown }).id);
+        if (id.success) await environments.visible(request.ctx.actor, id.data);
+      },
+    },
+    async (request, reply) => reply.code(202).send(await environments.setEgress(request.ctx, request.params.id, request.body)),
   );
 
   app.get(

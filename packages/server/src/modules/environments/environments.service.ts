@@ -1,7 +1,7 @@
-import type { CreateEnvironmentBody, Environment, EnvironmentEvent, EnvironmentStats, ExecBody, ExecResult } from '@berth/contracts';
+import type { CreateEnvironmentBody, EgressBody, Environment, EnvironmentEvent, EnvironmentStats, ExecBody, ExecResult } from '@berth/contracts';
 import { requireActor, type Actor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
-import { AppError, ConflictError, NotFoundError } from '../../errors.js';
+import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import type { ExecRequest, RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize } from '../auth/authorize.js';
@@ -9,6 +9,7 @@ import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import { refusalToRun } from '../quotas/quotas.domain.js';
 import type { QuotasRepo } from '../quotas/quotas.repo.js';
 import type { EnvironmentEventsRepo } from './environment-events.repo.js';
+import { egressChangeRefusal, normaliseAllow } from './egress.domain.js';
 import { randomEnvironmentName } from './environments.domain.js';
 import { toEnvironment, toEvent } from './environments.mapper.js';
 import type { EnvironmentRow, EnvironmentsRepo, EnvironmentWithOwner } from './environments.repo.js';
@@ -33,6 +34,8 @@ type Lifecycle = 'start' | 'stop' | 'restart' | 'delete';
 
 interface CreateOptions {
   origin?: EnvironmentRow['origin'];
+  /** An image an administrator chose elsewhere (an E2B template's), not one the caller names. */
+  image?: string;
   attach?: (tx: Db, env: EnvironmentRow) => Promise<void>;
 }
 
@@ -70,8 +73,14 @@ export function createEnvironmentsService(deps: Deps) {
   async function create(ctx: RequestContext, body: CreateEnvironmentBody, opts: CreateOptions = {}): Promise<Environment> {
     const actor = requireActor(ctx);
     const origin = opts.origin ?? 'berth';
-    const rec = { targetType: 'environment', metadata: { type: body.type, name: body.name, image: body.image, origin } };
+    const egress = body.egress ?? 'internet';
+    const egressAllow = normaliseAllow(body.egressAllow);
+    const rec = { targetType: 'environment', metadata: { type: body.type, name: body.name, image: body.image ?? opts.image, origin, egress, egressAllow } };
     await audit.precheck(ctx, 'environment.create', rec, async () => {
+      // Images come from the catalogue (machine types, E2B templates): a named one could be anything the engine can reach.
+      if (body.image && !actor.isAdmin) throw new AppError('image_not_allowed', 'Only administrators name an image; pick a machine type');
+      const refusal = egressChangeRefusal(actor.isAdmin, 'internet', egress);
+      if (refusal) throw new ForbiddenError(refusal);
       if (body.templateId) await deps.checkTemplate(actor, body.templateId);
       await runtimeHealthy();
     });
@@ -88,7 +97,7 @@ export function createEnvironmentsService(deps: Deps) {
         ownerId: actor.id,
         name,
         machineType: type.name,
-        image: body.image ?? type.image ?? deps.defaultImage,
+        image: body.image ?? opts.image ?? type.image ?? deps.defaultImage,
         vcpus: type.vcpus,
         memoryMb: type.memoryMb,
         diskGib: type.diskGib,
@@ -98,6 +107,8 @@ export function createEnvironmentsService(deps: Deps) {
         reconcileAfter: new Date(),
         templateId: body.templateId ?? null,
         origin,
+        egress,
+        egressAllow,
       });
       await opts.attach?.(tx, env);
       await eventsRepo.append(tx, env.id, { type: 'status', status: 'pending', message: `requested by ${actor.username}${origin === 'berth' ? '' : ` through the ${origin.toUpperCase()} API`}` });
@@ -143,6 +154,29 @@ export function createEnvironmentsService(deps: Deps) {
       const desired = op === 'delete' ? 'deleted' : op === 'stop' ? 'stopped' : 'running';
       await environmentsRepo.setIntent(tx, id, desired, { restart: op === 'restart' });
       await eventsRepo.append(tx, id, { type: 'intent', message: `${op} requested by ${actor.username}`, data: { desiredState: desired } });
+    });
+    deps.changed(id);
+    return toEnvironment((await environmentsRepo.get(db, id))!);
+  }
+
+  /**
+   * Replaces the egress policy. Recorded here with its audit row; the reconciler applies it, moving a
+   * running environment onto its new network without a restart (a stopped one moves when it starts).
+   */
+  async function setEgress(ctx: RequestContext, id: string, body: EgressBody): Promise<Environment> {
+    const actor = requireActor(ctx);
+    const env = await visible(actor, id);
+    const egressAllow = normaliseAllow(body.egressAllow);
+    const rec = { targetType: 'environment', targetId: id, metadata: { egress: body.egress, egressAllow, previous: env.egress } };
+    await audit.mutate(ctx, 'environment.egress', rec, async (tx) => {
+      const current = await environmentsRepo.lock(tx, id);
+      if (!current || current.desiredState === 'deleted') throw new NotFoundError('Environment');
+      const refusal = egressChangeRefusal(actor.isAdmin, current.egress, body.egress);
+      if (refusal) throw new ForbiddenError(refusal);
+      // An environment in error waits for a new lifecycle intent; it gets the policy when it next runs.
+      await environmentsRepo.setEgress(tx, id, body.egress, egressAllow, { due: current.status !== 'error' });
+      const allow = body.egress === 'allowlist' ? ` (${egressAllow.join(', ')})` : '';
+      await eventsRepo.append(tx, id, { type: 'egress', message: `egress policy ${body.egress}${allow} set by ${actor.username}`, data: { egress: body.egress, egressAllow } });
     });
     deps.changed(id);
     return toEnvironment((await environmentsRepo.get(db, id))!);
@@ -222,7 +256,7 @@ export function createEnvironmentsService(deps: Deps) {
     return deps.runtime.stats(id);
   }
 
-  return { create, list, get, lifecycle, events, exec, stats, visible, running, touch, noteActivity };
+  return { create, list, get, lifecycle, setEgress, events, exec, stats, visible, running, touch, noteActivity };
 }
 
 export type EnvironmentsService = ReturnType<typeof createEnvironmentsService>;
