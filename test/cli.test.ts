@@ -137,6 +137,10 @@ describe('berth CLI (subprocess against a real server)', () => {
     expect(shown.name).toBe(ENV_NAME);
   });
 
+  it('env show prints the egress policy', async () => {
+    expect((await ok(['env', 'show', ENV_NAME])).stdout).toMatch(/^egress\s+internet$/m);
+  });
+
   it('env ls and env show mark an environment the E2B API made, and only that one', async () => {
     // The CLI's own token is the X-API-KEY an agent of this user would send; no new token, so `tokens ls` below still sees one.
     const apiKey = await savedToken();

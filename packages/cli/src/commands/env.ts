@@ -1,4 +1,4 @@
-import type { CreateEnvironmentBody, Environment, EnvironmentStatus } from '@berth/contracts';
+import { EGRESS_MODES, EgressModeSchema, type CreateEnvironmentBody, type Environment, type EnvironmentStatus } from '@berth/contracts';
 import type { ApiClient, Lifecycle } from '../client.js';
 import { CliError, parse, UsageError, type Context } from '../context.js';
 import { lastSeq, waitForStatus } from '../events.js';
@@ -10,7 +10,7 @@ const USAGE = `Usage: berth env <command>
 
 Commands:
   ls [--json] [--all]                     Your environments (--all: everyone's, admins)
-  create [--type T] [--name N] [--template SLUG] [--wait] [--json]
+  create [--type T] [--name N] [--template SLUG] [--egress internet|none] [--wait] [--json]
                                           Create one; --wait follows it until running
   show ENV [--json]                       One environment
   start ENV [--wait]                      Start a stopped environment
@@ -45,6 +45,7 @@ function show(ctx: Context, e: Environment, asJson: boolean | undefined): void {
     ['created by', e.origin === 'e2b' ? 'the E2B API (a sandbox; killing it deletes it)' : 'the Berth API'],
     ['type', `${e.type}: ${e.vcpus} vCPU, ${e.memoryMb} MB, ${e.diskGib} GiB, ${e.creditsCost} credits`],
     ['image', e.image],
+    ['egress', e.egress === 'allowlist' ? `allowlist: ${e.egressAllow.join(', ')}` : e.egress],
     ['created', `${e.createdAt} (${ago(e.createdAt)})`],
     ['started', e.startedAt ?? '-'],
     ['last activity', e.lastActivityAt ?? '-'],
@@ -70,11 +71,16 @@ async function waitUntil(ctx: Context, client: ApiClient, id: string, target: En
 }
 
 async function create(ctx: Context, args: string[]): Promise<number> {
-  const { values } = parse(args, { type: { type: 'string' }, name: { type: 'string' }, template: { type: 'string' }, image: { type: 'string' }, wait: { type: 'boolean', short: 'w' }, json: { type: 'boolean' } });
+  const { values } = parse(args, { type: { type: 'string' }, name: { type: 'string' }, template: { type: 'string' }, image: { type: 'string' }, egress: { type: 'string' }, wait: { type: 'boolean', short: 'w' }, json: { type: 'boolean' } });
   const client = await ctx.client();
   const body: CreateEnvironmentBody = { type: values.type ?? (await pickType(client)) };
   if (values.name) body.name = values.name;
   if (values.image) body.image = values.image;
+  if (values.egress) {
+    const egress = EgressModeSchema.safeParse(values.egress);
+    if (!egress.success) throw new UsageError(`--egress is one of ${EGRESS_MODES.join(', ')}`);
+    body.egress = egress.data;
+  }
   if (values.template) {
     const template = (await client.templates()).find((t) => t.slug === values.template || t.id === values.template);
     if (!template) throw new CliError(`no template "${values.template}"`, 'list them with `berth templates`');

@@ -26,6 +26,7 @@ export function EnvironmentsSection() {
                 <th scope="col">Type</th>
                 <th scope="col">Status</th>
                 <th scope="col">Desired state</th>
+                <th scope="col">Egress</th>
                 <th scope="col">Last error</th>
                 <th scope="col">Created</th>
               </tr>
@@ -33,7 +34,7 @@ export function EnvironmentsSection() {
             <tbody>
               {envs.data.length === 0 && (
                 <tr>
-                  <td colSpan={7} className="muted">
+                  <td colSpan={8} className="muted">
                     No environments yet.
                   </td>
                 </tr>
@@ -62,6 +63,10 @@ function EnvironmentRow({ env }: { env: Environment }) {
         <span className={`badge status-${env.status}`}>{env.status}</span>
       </td>
       <td data-label="Desired state">{env.desiredState}</td>
+      <td data-label="Egress" className="admin-break">
+        <span className={`badge egress-${env.egress}`}>{env.egress}</span>
+        {env.egress === 'allowlist' && <span className="mono"> {env.egressAllow.join(', ')}</span>}
+      </td>
       <td data-label="Last error" className="admin-break">
         {env.lastError ? (
           <span className="error" title={`${env.attempts} attempt(s)`}>
