@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DEV_IMAGE } from '../packages/server/src/runtime/docker/images.js';
 import { expectProblem } from './support/problem.js';
-import { startTestServer, type Caller, type TestServer } from './support/server.js';
+import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
 import { waitFor, waitForStatus } from './support/wait.js';
 
 let server: TestServer;
@@ -96,7 +96,12 @@ while True:
 
 describe('WebSocket previews', () => {
   it('proxies a WebSocket to a server inside the environment, both ways', async () => {
-    const dev = (await ada.post('/api/v1/environments', { type: 'small', name: 'ws', image: DEV_IMAGE })).json<Environment>();
+    // Users pick machine types, not images: this one carries the dev image (python3).
+    const admin = await server.login(ADMIN.username, ADMIN.password);
+    expect((await admin.post('/api/v1/machine-types', { name: 'dev', vcpus: 1, memoryMb: 1024, diskGib: 5, creditsCost: 1, image: DEV_IMAGE })).statusCode).toBe(201);
+    const adaId = (await ada.get('/api/v1/me')).json<{ id: string }>().id;
+    expect((await admin.patch(`/api/v1/users/${adaId}/quota`, { allowedTypes: ['small', 'dev'] })).statusCode).toBe(200);
+    const dev = (await ada.post('/api/v1/environments', { type: 'dev', name: 'ws' })).json<Environment>();
     await waitForStatus(ada, dev.id, 'running', 300_000);
     expect((await ada.put(`/api/v1/environments/${dev.id}/files/content?path=ws.py`, WS_ECHO, { 'content-type': 'text/plain' })).statusCode).toBe(201);
     await ada.post(`/api/v1/environments/${dev.id}/exec`, { command: 'nohup python3 /workspace/ws.py >/dev/null 2>&1 &' });

@@ -30,7 +30,7 @@ function restore(command: string, batch: string): Promise<void> {
     const child = spawn(command, ['-w', '--noflush'], { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
+    child.once('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`)));
     child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`iptables-restore failed (${code}): ${stderr.trim()}`))));
     child.stdin.end(batch);
   });
@@ -58,8 +58,14 @@ export function createIptablesFirewall(options: IptablesOptions = {}): Firewall 
 
   let queue: Promise<unknown> = Promise.resolve();
   async function applyNow(desired: () => Promise<Desired>): Promise<string[]> {
-    const { stdout } = await run(iptables, ['-w', '-S'], { maxBuffer: 64 * 1024 * 1024 });
-    const lines = planRules(parseListing(stdout), { ...(await desired()), resolvers: await resolvers() });
+    let listing: string;
+    try {
+      listing = (await run(iptables, ['-w', '-S'], { maxBuffer: 64 * 1024 * 1024 })).stdout;
+    } catch (err) {
+      // A plain error: an ENOENT here means no iptables (or no root), not an engine outage to wait out.
+      throw new Error(`cannot read the host's iptables rules (egress policies need iptables and root on the engine's host): ${(err as Error).message}`);
+    }
+    const lines = planRules(parseListing(listing), { ...(await desired()), resolvers: await resolvers() });
     if (lines.length > 0) await restore(iptablesRestore, `*filter\n${lines.join('\n')}\nCOMMIT\n`);
     return lines;
   }
