@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import type { Environment, EnvironmentEvent, ExecResult } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BRIDGE_OPTION } from '../packages/server/src/runtime/docker/egress-rules.js';
-import { containerName } from '../packages/server/src/runtime/docker/labels.js';
+import { LABEL_INSTALL, LABEL_OWNER, containerName, networkName } from '../packages/server/src/runtime/docker/labels.js';
 import { agentUser, createSandbox, startE2bServer, type AgentUser } from './support/e2b.js';
 import type { Caller, TestServer } from './support/server.js';
 import { runningEnvironment, waitFor, waitForStatus } from './support/wait.js';
@@ -122,7 +122,9 @@ async function bridgeOf(environmentId: string): Promise<string> {
   const info = await server.docker.getContainer(containerName(environmentId)).inspect();
   const networks = Object.values(info.NetworkSettings.Networks ?? {});
   expect(networks).toHaveLength(1);
-  return (await server.docker.getNetwork(networks[0]!.NetworkID).inspect()).Options[BRIDGE_OPTION]!;
+  const bridge = (await server.docker.getNetwork(networks[0]!.NetworkID).inspect()).Options?.[BRIDGE_OPTION];
+  expect(bridge).toMatch(/^bth[0-9a-f]{12}$/);
+  return bridge!;
 }
 
 async function events(caller: Caller, id: string): Promise<EnvironmentEvent[]> {
@@ -222,6 +224,23 @@ describe('egress: the rules on the host', () => {
     expect((await alice.caller.delete(`/api/v1/environments/${env.id}`)).statusCode).toBe(202);
     await waitForStatus(alice.caller, env.id, 'deleted');
     expect((await rules()).filter((l) => l.includes(bridge))).toEqual([]);
+  });
+
+  it('moves an environment found on a network without rules (one made before egress policies) onto its policy\'s network on the next resync, and removes the old network', async () => {
+    const env = await runningEnvironment(alice.caller);
+    const legacy = await server.docker.createNetwork({ Name: networkName(server.installId, alice.id), Driver: 'bridge', Labels: { [LABEL_INSTALL]: server.installId, [LABEL_OWNER]: alice.id } });
+    const container = server.docker.getContainer(containerName(env.id));
+    const [own] = Object.values((await container.inspect()).NetworkSettings.Networks ?? {});
+    await server.docker.getNetwork(own!.NetworkID).disconnect({ Container: containerName(env.id) });
+    await legacy.connect({ Container: containerName(env.id) });
+    expect((await fetchFrom(alice.caller, env.id, `http://${testHostIp}:${PORT}/`)).stdout).toBe(TEST_HOST_PAGE); // what policies close
+
+    expect((await server.services.resync.resync()).due).toBeGreaterThanOrEqual(1);
+    await waitFor('the environment to move network', async () => (await events(alice.caller, env.id)).some((e) => e.type === 'network'));
+    expect(await bridgeOf(env.id)).toBe(await bridgeOf(serving.id));
+    await expectUnreachable(alice.caller, env.id, [`http://${testHostIp}:${PORT}/`]);
+    await server.services.resync.resync();
+    await expect(legacy.inspect()).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it('removes the rules of a network that no longer exists (left by a crash) on the next pass', async () => {
