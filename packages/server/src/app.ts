@@ -9,6 +9,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { registerAuth, requireCaller } from './http/auth.js';
+import { registerLiveSockets } from './http/live.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerProblemHandlers } from './http/problem.js';
@@ -71,6 +72,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
 
   await app.register(cookie);
   await app.register(websocket);
+  registerLiveSockets(app, { live: services.live });
   registerAuth(app, { auth: services.auth, publicUrl: config.publicUrl });
   registerMetrics(app);
   await registerOpenApi(app, VERSION);
@@ -85,6 +87,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
     announce: services.files.announce,
     audit: services.audit,
     environments: services.environments,
+    live: services.live,
     maxFileBytes: config.maxArchiveBytes,
   });
   await app.register(async (e2b: App) => registerE2bRoutes(e2b, { e2b: services.e2b, auth: services.auth }));
