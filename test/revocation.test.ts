@@ -2,8 +2,9 @@ import { SOCKET_CLOSE_REVOKED, type Environment } from '@berth/contracts';
 import { sql } from 'drizzle-orm';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentUser, createSandbox } from './support/e2b.js';
 import { TEST_IMAGE } from './support/images.js';
-import { closedWith, openSocket, refusedUpgrade } from './support/live.js';
+import { closedWith, follow, openSocket, refusedUpgrade, stubbornSocket } from './support/live.js';
 import { startServerProcess, type ServerProcess } from './support/process.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
 import type { TerminalClient } from './support/terminal.js';
@@ -79,6 +80,44 @@ describe('revoked credentials close the sockets they opened', () => {
     await stillWorks(bySession, 'session');
     await stillWorks(bobs, 'bob');
     await Promise.all([bySession.close(), bobs.close()]);
+  });
+
+  it('a client that ignores the close frame types nothing more (no keystroke reaches the shell or counts as activity) and is cut off', async () => {
+    const session = await signIn('ada', PASSWORD);
+    const { id, token } = await newToken(session);
+    const exists = async (path: string) => (await server.services.runtime.exec(adaEnv.id, { argv: ['test', '-e', path], timeoutMs: 10_000, maxOutputBytes: 1024 })).exitCode === 0;
+    const stubborn = await stubbornSocket(base, `/api/v1/environments/${adaEnv.id}/terminal?session=stubborn`, bearer(token));
+    stubborn.type('touch /workspace/before-revoke\n');
+    await waitFor('the keystrokes typed before the revocation to run', () => exists('/workspace/before-revoke'), 10_000);
+
+    expect((await fetch(`${base}/api/v1/tokens/${id}`, { method: 'DELETE', headers: { cookie: session, origin: base } })).status).toBe(204);
+    expect(await waitFor('the close frame', async () => stubborn.closeCode(), 5_000)).toBe(SOCKET_CLOSE_REVOKED);
+    stubborn.type('touch /workspace/after-revoke\n');
+    await stubborn.ended;
+    // The same shell through a valid session: input is read in order, so anything that got through would have run before this.
+    const again = terminal(adaEnv, asCookie(session), 'stubborn');
+    await again.opened;
+    again.type('echo done-$((1+1))\n');
+    await again.expect(/done-2/);
+    expect(await exists('/workspace/after-revoke')).toBe(false);
+    await again.close();
+  });
+
+  it('revoking a token ends an exec stream it opened, with an unauthorized error line', async () => {
+    const session = await signIn('ada', PASSWORD);
+    const { id, token } = await newToken(session);
+    const res = await fetch(`${base}/api/v1/environments/${adaEnv.id}/exec/stream`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify({ command: ['sh', '-c', 'echo started; sleep 120'], timeoutMs: 120_000 }),
+    });
+    expect(res.status).toBe(200);
+    const stream = follow(res.body!);
+    const lines = () => stream.bytes().toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; code?: string });
+    await waitFor('the command to start', async () => lines().some((l) => l.type === 'stdout'));
+    expect((await fetch(`${base}/api/v1/tokens/${id}`, { method: 'DELETE', headers: { cookie: session, origin: base } })).status).toBe(204);
+    await waitFor('the stream to end', async () => stream.ended(), 5_000);
+    expect(lines().at(-1)).toMatchObject({ type: 'error', code: 'unauthorized' });
   });
 
   it('signing out closes that session\'s sockets and no other session\'s', async () => {
@@ -179,8 +218,43 @@ describe('per-user WebSocket cap', () => {
         () => attempt,
         () => undefined,
       );
-    });
+    }, 10_000);
     await Promise.all([again.close(), other.close(), ...open.slice(1).map((c) => c.close())]);
+  });
+});
+
+/** The Connect frames in a server stream's bytes: flags and the JSON message. */
+function connectFrames(bytes: Buffer): { flags: number; message: Record<string, unknown> }[] {
+  const frames = [];
+  for (let at = 0; at + 5 <= bytes.length && at + 5 + bytes.readUInt32BE(at + 1) <= bytes.length; at += 5 + bytes.readUInt32BE(at + 1)) {
+    frames.push({ flags: bytes.readUInt8(at), message: JSON.parse(bytes.subarray(at + 5, at + 5 + bytes.readUInt32BE(at + 1)).toString()) as Record<string, unknown> });
+  }
+  return frames;
+}
+
+describe('E2B process streams', () => {
+  it('a running command\'s stream ends with unauthenticated when the sandbox\'s owner is deactivated; another user\'s socket stays open', async () => {
+    const eve = await agentUser(server, admin, 'eve');
+    const sandbox = await createSandbox(base, eve.apiKey);
+    const request = JSON.stringify({ process: { cmd: '/bin/sh', args: ['-c', 'sleep 600'] } });
+    const envelope = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), Buffer.from(request)]);
+    envelope.writeUInt32BE(request.length, 1);
+    const res = await fetch(`${base}/process.Process/Start`, {
+      method: 'POST',
+      headers: { 'e2b-sandbox-id': sandbox.sandboxID, 'x-access-token': sandbox.envdAccessToken, 'content-type': 'application/connect+json', 'connect-protocol-version': '1' },
+      body: new Uint8Array(envelope),
+    });
+    expect(res.status).toBe(200);
+    const stream = follow(res.body!);
+    await waitFor('the process to start', async () => connectFrames(stream.bytes()).some((f) => 'start' in ((f.message.event ?? {}) as object)));
+    const bobs = events(bobEnv, asCookie(bob));
+    await bobs.opened;
+
+    expect((await admin.patch(`/api/v1/users/${eve.id}`, { active: false })).statusCode).toBe(200);
+    await waitFor('the stream to end', async () => stream.ended(), 5_000);
+    expect(connectFrames(stream.bytes()).at(-1)).toEqual({ flags: 2, message: { error: { code: 'unauthenticated', message: expect.any(String) } } });
+    expect(bobs.socket.readyState).toBe(WebSocket.OPEN);
+    await bobs.close();
   });
 });
 
@@ -219,7 +293,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('across Berth processes (PostgreSQ
     await waitFor('both processes to listen again', async () => {
       const now = await listeners();
       return now.length === 2 && now.every((pid) => !before.includes(pid));
-    });
+    }, 15_000);
 
     const cookie = await signInOnB('bob', 'bob-password-1234');
     const { id, token } = await newToken(bob);

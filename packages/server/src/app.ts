@@ -102,7 +102,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
       registerAuditRoutes(api, { audit: services.audit });
       registerQuotasRoutes(api, { quotas: services.quotas });
       registerMachineTypesRoutes(api, { machineTypes: services.machineTypes });
-      registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus });
+      registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus, live: services.live });
       registerTerminalRoutes(api, { environments: services.environments, terminals: services.terminals });
       registerFilesRoutes(api, { files: services.files, maxArchiveBytes: config.maxArchiveBytes });
       registerPreviewRoutes(api, { environments: services.environments, runtime: services.runtime });
