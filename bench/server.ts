@@ -36,6 +36,7 @@ export async function startBenchServer(databaseUrl: string | undefined): Promise
   await bootstrap(database.db, services, config.admin);
   const app = await buildApp({ database, services, config });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  await services.revocations.start();
   services.worker.start();
 
   const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }) });
@@ -64,6 +65,7 @@ export async function startBenchServer(databaseUrl: string | undefined): Promise
     async close() {
       await app.close();
       await services.worker.stop();
+      await services.revocations.stop();
       await removeInstall(docker, installId);
       await database.close();
       await fs.rm(dataDir, { recursive: true, force: true });

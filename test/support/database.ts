@@ -3,6 +3,8 @@ import pg from 'pg';
 import { openDatabase, type Database } from '../../packages/server/src/db/client.js';
 
 export interface TestDatabase extends Database {
+  /** Its postgres:// URL (TEST_DATABASE_URL runs), so another Berth process can share it; undefined on PGlite. */
+  url?: string;
   /** Closes the handle and throws the database away. */
   dispose(): Promise<void>;
 }
@@ -45,6 +47,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const database = await openDatabase({ url: scratch.url });
   return {
     ...database,
+    url: scratch.url,
     dispose: async () => {
       await database.close();
       await scratch.drop();

@@ -83,6 +83,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   await bootstrap(database.db, services, config.admin);
   const app = await buildApp({ database, services, config });
   await app.ready();
+  await services.revocations.start();
   services.worker.start();
 
   const anonymous = caller(app, {});
@@ -115,6 +116,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await app.close();
       services.e2bExpiry.stop();
       await services.worker.stop();
+      await services.revocations.stop();
       await removeInstall(docker, installId);
       // The networks are gone: so go their egress rules.
       await runtime.syncNetworks().catch(() => undefined);

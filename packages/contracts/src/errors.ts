@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   unauthorized: { status: 401, title: 'Authentication required' },
   forbidden: { status: 403, title: 'Forbidden' },
   csrf_failed: { status: 403, title: 'Cross-site request refused' },
+  wrong_password: { status: 403, title: 'The current password is wrong' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },

@@ -12,3 +12,4 @@ export * from './environments.js';
 export * from './terminal.js';
 export * from './files.js';
 export * from './templates.js';
+export * from './live.js';

@@ -38,6 +38,14 @@ export const UpdateUserBodySchema = z.strictObject({
   password: PasswordSchema.optional(),
   isAdmin: z.boolean().optional(),
   active: z.boolean().optional(),
+  revokeTokens: z.boolean().optional().describe("true: revoke all the user's API tokens (and close what they opened)"),
+});
+
+/** A user changing their own password proves they know the current one. */
+export const ChangePasswordBodySchema = z.strictObject({
+  currentPassword: z.string().min(1).max(PASSWORD_MAX_LENGTH),
+  newPassword: PasswordSchema,
+  revokeTokens: z.boolean().optional().describe('true: also revoke all your API tokens'),
 });
 
 export const MeSchema = UserSchema.extend({ quota: QuotaSchema }).meta({ id: 'Me' });
@@ -48,3 +56,4 @@ export type User = z.infer<typeof UserSchema>;
 export type Me = z.infer<typeof MeSchema>;
 export type CreateUserBody = z.infer<typeof CreateUserBodySchema>;
 export type UpdateUserBody = z.infer<typeof UpdateUserBodySchema>;
+export type ChangePasswordBody = z.infer<typeof ChangePasswordBodySchema>;

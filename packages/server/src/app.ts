@@ -9,6 +9,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { registerAuth, requireCaller } from './http/auth.js';
+import { registerLiveSockets } from './http/live.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerProblemHandlers } from './http/problem.js';
@@ -71,6 +72,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
 
   await app.register(cookie);
   await app.register(websocket);
+  registerLiveSockets(app, { live: services.live });
   registerAuth(app, { auth: services.auth, publicUrl: config.publicUrl });
   registerMetrics(app);
   await registerOpenApi(app, VERSION);
@@ -85,6 +87,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
     announce: services.files.announce,
     audit: services.audit,
     environments: services.environments,
+    live: services.live,
     maxFileBytes: config.maxArchiveBytes,
   });
   await app.register(async (e2b: App) => registerE2bRoutes(e2b, { e2b: services.e2b, auth: services.auth }));
@@ -99,7 +102,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
       registerAuditRoutes(api, { audit: services.audit });
       registerQuotasRoutes(api, { quotas: services.quotas });
       registerMachineTypesRoutes(api, { machineTypes: services.machineTypes });
-      registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus });
+      registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus, live: services.live });
       registerTerminalRoutes(api, { environments: services.environments, terminals: services.terminals });
       registerFilesRoutes(api, { files: services.files, maxArchiveBytes: config.maxArchiveBytes });
       registerPreviewRoutes(api, { environments: services.environments, runtime: services.runtime });

@@ -37,6 +37,8 @@ const EnvSchema = z.object({
   BERTH_MAX_ARCHIVE_BYTES: positiveInt.default(100 * 1024 * 1024),
   BERTH_TERMINAL_GRACE_SECONDS: positiveInt.default(300),
   BERTH_TERMINAL_MAX_PER_ENVIRONMENT: positiveInt.default(20),
+  BERTH_MAX_SOCKETS_PER_USER: positiveInt.default(64),
+  BERTH_REVOCATION_RECHECK_SECONDS: positiveInt.default(60),
 });
 
 export interface Config {
@@ -61,6 +63,10 @@ export interface Config {
   /** The built web app; served at / when it holds an index.html. */
   webDir: string;
   terminal: { graceMs: number; scrollbackBytes: number; maxPerEnvironment: number };
+  /** WebSockets one user may hold open at once (all routes, this process). */
+  maxSocketsPerUser: number;
+  /** How often open connections' credentials are re-checked against the database (expiry, missed notifications). */
+  revocationRecheckMs: number;
 }
 
 function dockerTarget(dockerHost: string | undefined): Config['docker'] {
@@ -107,5 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxArchiveBytes: e.BERTH_MAX_ARCHIVE_BYTES,
     webDir: path.resolve(e.BERTH_WEB_DIR),
     terminal: { graceMs: e.BERTH_TERMINAL_GRACE_SECONDS * 1000, scrollbackBytes: 256 * 1024, maxPerEnvironment: e.BERTH_TERMINAL_MAX_PER_ENVIRONMENT },
+    maxSocketsPerUser: e.BERTH_MAX_SOCKETS_PER_USER,
+    revocationRecheckMs: e.BERTH_REVOCATION_RECHECK_SECONDS * 1000,
   };
 }

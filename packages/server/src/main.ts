@@ -27,6 +27,8 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
   const services = createServices(database, runtime, config, log, await installationSecret(database.db));
   const app = await buildApp({ database, services, config, logger: log });
   const boot = await bootstrap(database.db, services, config.admin);
+  // Listening before serving: no connection may open while this process is deaf to revocations.
+  await services.revocations.start();
 
   const address = await app.listen({ host: config.host, port: config.port });
   services.worker.start();
@@ -58,6 +60,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
     services.e2bExpiry.stop();
     await services.resync.stop();
     await services.worker.stop();
+    await services.revocations.stop();
     await database.close();
     app.log.info('stopped');
   };

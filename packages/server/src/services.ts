@@ -15,7 +15,10 @@ import type { Database } from './db/client.js';
 import { createAuditRepo } from './modules/audit/audit.repo.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthService } from './modules/auth/auth.service.js';
+import { createLiveConnections } from './modules/auth/live-connections.js';
 import { createLoginThrottleRepo } from './modules/auth/login-throttle.repo.js';
+import { createRevocations } from './modules/auth/revocations.js';
+import { createRevocationsRepo } from './modules/auth/revocations.repo.js';
 import { createSessionsRepo } from './modules/auth/sessions.repo.js';
 import { createConfigRepo } from './modules/config/config.repo.js';
 import { createConfigService } from './modules/config/config.service.js';
@@ -40,7 +43,7 @@ import type { RuntimeDriver } from './runtime/driver.js';
 
 export type ServiceConfig = Pick<
   Config,
-  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker' | 'terminal' | 'maxArchiveBytes'
+  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker' | 'terminal' | 'maxArchiveBytes' | 'maxSocketsPerUser' | 'revocationRecheckMs'
 >;
 
 /** How long creating or resuming an E2B sandbox waits for it to run (the SDK gives up at 60 s). */
@@ -62,6 +65,8 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const audit = createAuditService({ db, auditRepo: createAuditRepo() });
   const configService = createConfigService({ db, configRepo: createConfigRepo(), audit });
   const bus = createEventBus();
+  const live = createLiveConnections({ maxSocketsPerUser: config.maxSocketsPerUser });
+  const revocations = createRevocations({ db, database, repo: createRevocationsRepo(), live, log, recheckMs: config.revocationRecheckMs });
 
   const templatesRepo = createTemplatesRepo();
   const templates = createTemplatesService({ db, templatesRepo, runtime, audit });
@@ -133,6 +138,8 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     bus,
     worker,
     resync,
+    live,
+    revocations,
     auth: createAuthService({
       db,
       usersRepo,
@@ -140,11 +147,12 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
       tokensRepo,
       throttleRepo: createLoginThrottleRepo(),
       audit,
+      revocations,
       sessionTtlHours: config.sessionTtlHours,
       throttle: config.loginThrottle,
     }),
-    users: createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, quotas, audit }),
-    tokens: createTokensService({ db, tokensRepo, audit }),
+    users: createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, quotas, audit, revocations }),
+    tokens: createTokensService({ db, tokensRepo, audit, revocations }),
     config: configService,
     quotas,
     machineTypes: createMachineTypesService({ db, machineTypesRepo, quotasRepo, audit }),

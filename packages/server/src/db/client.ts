@@ -9,6 +9,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
+import { listenPostgres, type ListenEvents, type Unlisten } from './listen.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -20,6 +21,8 @@ export interface Database {
   kind: 'pglite' | 'postgres';
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** Calls `onPayload` for every notification on `channel` (see db/listen.ts), until the returned function is called. */
+  listen(channel: string, onPayload: (payload: string) => void, events?: ListenEvents): Promise<Unlisten>;
   close(): Promise<void>;
 }
 
@@ -51,6 +54,8 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     ping: async () => {
       await client.query('select 1');
     },
+    // One in-process session: it hears its own notifications and cannot lose its connection.
+    listen: (channel, onPayload) => client.listen(channel, onPayload),
     close: async () => {
       await client.close();
       await releaseLock();
@@ -109,6 +114,7 @@ async function openPostgres(url: string): Promise<Database> {
     ping: async () => {
       await db.execute(sql`select 1`);
     },
+    listen: (channel, onPayload, events) => listenPostgres(url, channel, onPayload, events),
     close: () => pool.end(),
   };
 }

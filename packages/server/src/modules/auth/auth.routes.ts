@@ -1,4 +1,4 @@
-import { LoginBodySchema, LoginResponseSchema } from '@berth/contracts';
+import { ChangePasswordBodySchema, LoginBodySchema, LoginResponseSchema } from '@berth/contracts';
 import { z } from 'zod';
 import { SESSION_COOKIE } from '../../http/auth.js';
 import { responses } from '../../http/responses.js';
@@ -24,4 +24,20 @@ export function registerAuthRoutes(app: App, { auth, secureCookies }: { auth: Au
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.code(204).send(null);
   });
+
+  app.post(
+    '/me/password',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own password; ends your other sessions (and, with revokeTokens, your API tokens) and what they opened',
+        body: ChangePasswordBodySchema,
+        response: responses({ 204: z.null() }),
+      },
+    },
+    async (request, reply) => {
+      await auth.changePassword(request.ctx, request.body);
+      return reply.code(204).send(null);
+    },
+  );
 }

@@ -1,22 +1,25 @@
-import type { LoginBody, User } from '@berth/contracts';
-import type { Actor, RequestContext } from '../../context.js';
+import type { ChangePasswordBody, LoginBody, User } from '@berth/contracts';
+import { requireActor, type Actor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
-import { RateLimitedError, UnauthorizedError } from '../../errors.js';
+import { AppError, RateLimitedError, UnauthorizedError } from '../../errors.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { TokensRepo } from '../tokens/tokens.repo.js';
 import { toUser } from '../users/users.mapper.js';
 import type { UserRow, UsersRepo } from '../users/users.repo.js';
+import type { Revocation } from './live-connections.js';
 import type { LoginThrottleRepo } from './login-throttle.repo.js';
+import type { Revocations } from './revocations.js';
 import { hashPassword, hashSecret, newSecret, verifyPassword } from './secrets.js';
 import type { SessionsRepo } from './sessions.repo.js';
 
 interface Deps {
   db: Db;
-  usersRepo: Pick<UsersRepo, 'findByUsername'>;
+  usersRepo: Pick<UsersRepo, 'findByUsername' | 'findById' | 'update'>;
   sessionsRepo: SessionsRepo;
-  tokensRepo: Pick<TokensRepo, 'findUsable' | 'touch'>;
+  tokensRepo: Pick<TokensRepo, 'findUsable' | 'touch' | 'revokeAllForUser'>;
   throttleRepo: LoginThrottleRepo;
   audit: AuditService;
+  revocations: Pick<Revocations, 'announce' | 'apply'>;
   sessionTtlHours: number;
   throttle: { windowSeconds: number; maxFailuresPerUser: number; maxFailuresPerIp: number };
 }
@@ -75,9 +78,46 @@ export function createAuthService(deps: Deps) {
     const actor = ctx.actor;
     // A bearer token is not a session: revoking it is DELETE /tokens/:id.
     if (!actor || actor.via !== 'session') return;
-    await audit.mutate(ctx, 'user.logout', { targetType: 'user', targetId: actor.id }, (tx) =>
-      deps.sessionsRepo.delete(tx, actor.credentialId),
-    );
+    const ended: Revocation = { scope: 'credential', userId: actor.id, credentialId: actor.credentialId };
+    await audit.mutate(ctx, 'user.logout', { targetType: 'user', targetId: actor.id }, async (tx) => {
+      await deps.sessionsRepo.delete(tx, actor.credentialId);
+      await deps.revocations.announce(tx, ended);
+    });
+    deps.revocations.apply(ended);
+  }
+
+  /**
+   * The caller's own password, proven by the current one. Other sessions end
+   * (the one asking stays signed in), with `revokeTokens` every API token too,
+   * and whatever those opened closes.
+   */
+  async function changePassword(ctx: RequestContext, body: ChangePasswordBody): Promise<void> {
+    const actor = requireActor(ctx);
+    const action = 'user.password_change';
+    const rec = { targetType: 'user', targetId: actor.id, metadata: { revokeTokens: body.revokeTokens ?? false } };
+    let counted: string[] = [];
+    await audit.precheck(ctx, action, rec, async () => {
+      // Someone holding a stolen session must not learn the password by guessing here: guesses count as failed sign-ins.
+      const { keys, wait } = await countAttempt(actor.username.toLowerCase(), ctx.ip);
+      counted = keys;
+      if (wait > 0) throw new RateLimitedError(`Too many wrong passwords; try again in ${wait} seconds`, wait);
+      const user = await deps.usersRepo.findById(db, actor.id);
+      if (!user || !(await verifyPassword(user.passwordHash, body.currentPassword))) throw new AppError('wrong_password', 'The current password is wrong');
+    });
+    await Promise.all(counted.map((key) => deps.throttleRepo.uncount(db, key)));
+
+    const passwordHash = await hashPassword(body.newPassword);
+    const keep = actor.via === 'session' ? actor.credentialId : undefined;
+    const revoked: Revocation[] = [{ scope: 'sessions', userId: actor.id, ...(keep ? { except: keep } : {}) }];
+    if (body.revokeTokens) revoked.push({ scope: 'tokens', userId: actor.id });
+    await audit.mutate(ctx, action, rec, async (tx, r) => {
+      await deps.usersRepo.update(tx, actor.id, { passwordHash });
+      const endedSessions = await deps.sessionsRepo.deleteForUser(tx, actor.id, keep);
+      const revokedTokens = body.revokeTokens ? await deps.tokensRepo.revokeAllForUser(tx, actor.id) : 0;
+      r.metadata = { ...r.metadata, endedSessions, revokedTokens };
+      await deps.revocations.announce(tx, ...revoked);
+    });
+    deps.revocations.apply(...revoked);
   }
 
   async function authenticate(credential: { kind: 'session' | 'token'; secret: string }): Promise<Actor | null> {
@@ -94,7 +134,7 @@ export function createAuthService(deps: Deps) {
     return actorOf(found.user, 'token', found.token.id);
   }
 
-  return { login, logout, authenticate };
+  return { login, logout, changePassword, authenticate };
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;

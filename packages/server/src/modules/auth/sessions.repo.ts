@@ -1,4 +1,4 @@
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { sessions, users } from '../../db/schema.js';
 import type { UserRow } from '../users/users.repo.js';
@@ -23,8 +23,12 @@ export function createSessionsRepo() {
       await db.delete(sessions).where(eq(sessions.id, id));
     },
 
-    async deleteForUser(db: Db, userId: string): Promise<number> {
-      const gone = await db.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id });
+    /** Ends the user's sessions, but `except` (the one asking, when it keeps its own). */
+    async deleteForUser(db: Db, userId: string, except?: string): Promise<number> {
+      const gone = await db
+        .delete(sessions)
+        .where(and(eq(sessions.userId, userId), except ? ne(sessions.id, except) : undefined))
+        .returning({ id: sessions.id });
       return gone.length;
     },
 

@@ -32,11 +32,20 @@ const numberHeader = (request: FastifyRequest, name: string): number => {
  * keep-alive after `Keepalive-Ping-Interval` seconds of silence. Returns the
  * listener and what to do when the client goes away (the process lives on).
  */
-function relay(request: FastifyRequest, reply: FastifyReply, onEnd: () => void): { stream: ConnectStream; listener: Listener; onClientGone: (detach: () => void) => void } {
+function relay(request: FastifyRequest, reply: FastifyReply, onEnd: () => void, live: EnvdDeps['live']): { stream: ConnectStream; listener: Listener; onClientGone: (detach: () => void) => void } {
+  let keepalive: NodeJS.Timeout | undefined;
+  let detachOnRevoke = () => {};
+  // The stream acts for the sandbox's owner: it ends when they are deactivated (the process lives on, as after a disconnect).
+  // Registered before the response starts, so an owner revoked meanwhile gets an ordinary refusal.
+  const release = live.open({ userId: request.sandbox.env.ownerId }, 'stream', () => {
+    clearTimeout(keepalive);
+    detachOnRevoke();
+    stream.end({ code: 'unauthenticated', message: "the sandbox owner's access was revoked" });
+  }, request.liveSince);
+  reply.raw.once('close', release);
   reply.hijack();
   const stream = openStream(reply.raw);
   const keepaliveMs = numberHeader(request, 'keepalive-ping-interval') * 1000;
-  let keepalive: NodeJS.Timeout | undefined;
   const rearm = () => {
     clearTimeout(keepalive);
     if (keepaliveMs) keepalive = setTimeout(() => (stream.send({ event: { keepalive: {} } }), rearm()), keepaliveMs);
@@ -53,11 +62,13 @@ function relay(request: FastifyRequest, reply: FastifyReply, onEnd: () => void):
   return {
     stream,
     listener,
-    onClientGone: (detach) =>
+    onClientGone: (detach) => {
+      detachOnRevoke = detach;
       reply.raw.once('close', () => {
         clearTimeout(keepalive);
         if (!stream.closed) detach();
-      }),
+      });
+    },
   };
 }
 
@@ -73,7 +84,7 @@ export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps): void {
     const timeoutMs = numberHeader(request, 'connect-timeout-ms');
     let deadline: NodeJS.Timeout | undefined;
     let timedOut = false;
-    const { stream, listener, onClientGone } = relay(request, reply, () => clearTimeout(deadline));
+    const { stream, listener, onClientGone } = relay(request, reply, () => clearTimeout(deadline), deps.live);
     // The deadline ends the process, not just this stream (as envd does), and applies after a disconnect too.
     const guarded: Listener = (event) => {
       if ('end' in event && timedOut) {
@@ -103,7 +114,7 @@ export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps): void {
   envd.post('/process.Process/Connect', { ...route, schema: { ...schema, body: ConnectRequestSchema } }, async (request, reply) => {
     const env = request.sandbox.env.id;
     let detach = () => {};
-    const { stream, listener, onClientGone } = relay(request, reply, () => detach());
+    const { stream, listener, onClientGone } = relay(request, reply, () => detach(), deps.live);
     try {
       detach = processes.attach(env, request.body.process, listener);
     } catch (err) {

@@ -6,6 +6,7 @@ import type { EnvironmentsService } from '../environments/environments.service.j
 import type { FilesService } from '../files/files.service.js';
 import { isInside, relative } from '../files/files.domain.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { LiveConnections } from '../auth/live-connections.js';
 import { unframe } from './connect.js';
 import { FilesQuerySchema } from './e2b.contracts.js';
 import { SANDBOX_USERS, sandboxUser } from './e2b.domain.js';
@@ -25,6 +26,8 @@ export interface EnvdDeps {
   announce: FilesService['announce'];
   audit: Pick<AuditService, 'record'>;
   environments: Pick<EnvironmentsService, 'noteActivity'>;
+  /** Process streams are registered here, so they end when the sandbox's owner is deactivated. */
+  live: Pick<LiveConnections, 'open'>;
   maxFileBytes: number;
 }
 

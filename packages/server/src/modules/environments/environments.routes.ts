@@ -13,15 +13,18 @@ import {
   ListEnvironmentsQuerySchema,
 } from '@berth/contracts';
 import { PassThrough } from 'node:stream';
-import type { ExecStreamLine } from '@berth/contracts';
+import { SOCKET_CLOSE_REVOKED_REASON, type ExecStreamLine } from '@berth/contracts';
+import { requireActor } from '../../context.js';
 import { AppError } from '../../errors.js';
+import { principalOf } from '../../http/live.js';
 import { responses } from '../../http/responses.js';
 import type { App } from '../../http/types.js';
 import type { EventBus } from '../../control/event-bus.js';
+import type { LiveConnections } from '../auth/live-connections.js';
 import type { EnvironmentsService } from './environments.service.js';
 import { followEvents } from './events.socket.js';
 
-export function registerEnvironmentsRoutes(app: App, { environments, bus }: { environments: EnvironmentsService; bus: EventBus }): void {
+export function registerEnvironmentsRoutes(app: App, { environments, bus, live }: { environments: EnvironmentsService; bus: EventBus; live: Pick<LiveConnections, 'open'> }): void {
   const tags = ['environments'];
 
   app.post(
@@ -108,7 +111,13 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus }: { en
       // Refusals before the stream starts, as ordinary problem+json answers.
       await environments.running(request.ctx, id);
       const out = new PassThrough();
-      const line = (message: ExecStreamLine) => out.write(`${JSON.stringify(message)}\n`);
+      const line = (message: ExecStreamLine) => void (out.writableEnded || out.write(`${JSON.stringify(message)}\n`));
+      // Revoking the caller's credentials ends the stream (the command runs on to its timeout, unwatched).
+      const release = live.open(principalOf(requireActor(request.ctx)), 'stream', () => {
+        line({ type: 'error', code: 'unauthorized', message: SOCKET_CLOSE_REVOKED_REASON });
+        out.end();
+      }, request.liveSince);
+      reply.raw.once('close', release);
       void environments
         .exec(request.ctx, id, request.body, (stream, chunk) => line({ type: stream, data: chunk.toString('base64') }))
         .then((r) => line({ type: 'exit', exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs }))

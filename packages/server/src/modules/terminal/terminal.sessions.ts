@@ -127,6 +127,8 @@ export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
     socket.off('message', keep);
 
     const receive = (data: Buffer, isBinary: boolean) => {
+      // A socket being closed (its credentials revoked, say) types nothing more, and so keeps nothing awake.
+      if (socket.readyState !== socket.OPEN) return;
       if (isBinary) {
         s.pty.stream.write(data);
         touch(environmentId, sessionId);

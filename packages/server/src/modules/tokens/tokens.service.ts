@@ -3,6 +3,8 @@ import { requireActor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { NotFoundError } from '../../errors.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { Revocation } from '../auth/live-connections.js';
+import type { Revocations } from '../auth/revocations.js';
 import { hashSecret, newSecret } from '../auth/secrets.js';
 import type { TokenRow, TokensRepo } from './tokens.repo.js';
 
@@ -10,11 +12,12 @@ interface Deps {
   db: Db;
   tokensRepo: TokensRepo;
   audit: AuditService;
+  revocations: Pick<Revocations, 'announce' | 'apply'>;
 }
 
 export const TOKEN_PREFIX = 'berth';
 
-export function createTokensService({ db, tokensRepo, audit }: Deps) {
+export function createTokensService({ db, tokensRepo, audit, revocations }: Deps) {
   async function create(ctx: RequestContext, body: CreateTokenBody): Promise<CreatedToken> {
     const actor = requireActor(ctx);
     const secret = newSecret(TOKEN_PREFIX);
@@ -39,10 +42,14 @@ export function createTokensService({ db, tokensRepo, audit }: Deps) {
 
   async function revoke(ctx: RequestContext, id: string): Promise<void> {
     const actor = requireActor(ctx);
+    const revoked: Revocation = { scope: 'credential', userId: actor.id, credentialId: id };
     await audit.mutate(ctx, 'token.revoke', { targetType: 'token', targetId: id }, async (tx) => {
       // Only the caller's own tokens can be found here: anyone else's is simply not there.
       if (!(await tokensRepo.revoke(tx, actor.id, id))) throw new NotFoundError('Token');
+      await revocations.announce(tx, revoked);
     });
+    // What the token opened (WebSockets, streams) ends with it.
+    revocations.apply(revoked);
   }
 
   return { create, list, revoke };

@@ -5,6 +5,8 @@ import type { Db } from '../../db/client.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize } from '../auth/authorize.js';
+import type { Revocation } from '../auth/live-connections.js';
+import type { Revocations } from '../auth/revocations.js';
 import { hashPassword } from '../auth/secrets.js';
 import type { SessionsRepo } from '../auth/sessions.repo.js';
 import type { TokensRepo } from '../tokens/tokens.repo.js';
@@ -18,9 +20,10 @@ interface Deps {
   tokensRepo: Pick<TokensRepo, 'revokeAllForUser'>;
   quotas: Pick<QuotasService, 'defaults' | 'createFor' | 'describe'>;
   audit: AuditService;
+  revocations: Pick<Revocations, 'announce' | 'apply'>;
 }
 
-export function createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, quotas, audit }: Deps) {
+export function createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, quotas, audit, revocations }: Deps) {
   async function me(ctx: RequestContext): Promise<Me> {
     const actor = authorize(ctx.actor, 'own', ctx.actor ? { ownerId: ctx.actor.id } : undefined, 'User');
     const row = await usersRepo.findById(db, actor.id);
@@ -63,7 +66,8 @@ export function createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, qu
     const passwordHash = body.password === undefined ? undefined : await hashPassword(body.password);
     // Say what changed, never the password itself.
     const changed = Object.keys(body).filter((k) => body[k as keyof UpdateUserBody] !== undefined);
-    const row = await audit.mutate(ctx, 'user.update', { targetType: 'user', targetId: id, metadata: { changed } }, async (tx) => {
+    const revoked: Revocation[] = [];
+    const row = await audit.mutate(ctx, 'user.update', { targetType: 'user', targetId: id, metadata: { changed } }, async (tx, rec) => {
       const before = await usersRepo.findById(tx, id);
       if (!before) throw new NotFoundError('User');
       const losesAdmin = before.isAdmin && before.active && (body.isAdmin === false || body.active === false);
@@ -72,14 +76,20 @@ export function createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, qu
       }
       const after = await usersRepo.update(tx, id, { email: body.email, isAdmin: body.isAdmin, active: body.active, passwordHash });
       // A deactivated user is signed out everywhere; a new password ends the old sessions.
-      if (body.active === false) {
-        await sessionsRepo.deleteForUser(tx, id);
-        await tokensRepo.revokeAllForUser(tx, id);
-      } else if (passwordHash) {
-        await sessionsRepo.deleteForUser(tx, id);
+      const deactivated = body.active === false;
+      const endedSessions = deactivated || passwordHash ? await sessionsRepo.deleteForUser(tx, id) : 0;
+      const revokedTokens = deactivated || body.revokeTokens ? await tokensRepo.revokeAllForUser(tx, id) : 0;
+      rec.metadata = { ...rec.metadata, endedSessions, revokedTokens };
+      // Whatever they have open ends too: all of it when they lose the user (or the rights they opened it with).
+      if (deactivated || (before.isAdmin && body.isAdmin === false)) revoked.push({ scope: 'user', userId: id });
+      else {
+        if (passwordHash) revoked.push({ scope: 'sessions', userId: id });
+        if (body.revokeTokens) revoked.push({ scope: 'tokens', userId: id });
       }
+      await revocations.announce(tx, ...revoked);
       return after!;
     });
+    revocations.apply(...revoked);
     return toUser(row);
   }
 

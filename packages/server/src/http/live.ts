@@ -1,0 +1,59 @@
+import type { IncomingMessage } from 'node:http';
+import { SOCKET_CLOSE_REVOKED, SOCKET_CLOSE_REVOKED_REASON } from '@berth/contracts';
+import type { WebSocket } from 'ws';
+import type { Actor } from '../context.js';
+import type { LiveConnections, Principal } from '../modules/auth/live-connections.js';
+import type { App } from './types.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** `LiveConnections.epoch()` before the caller was authenticated. */
+    liveSince: number;
+  }
+}
+
+/** A revoked client that does not answer the close frame is cut off after this long. */
+const CLOSE_GRACE_MS = 1_000;
+
+export const principalOf = (actor: Actor): Principal => ({ userId: actor.id, via: actor.via, credentialId: actor.credentialId });
+
+/** Closes a WebSocket as revoked: a close frame clients can branch on, then the connection itself. */
+export function closeRevoked(socket: WebSocket): void {
+  socket.close(SOCKET_CLOSE_REVOKED, SOCKET_CLOSE_REVOKED_REASON);
+  setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+}
+
+/**
+ * Every WebSocket with a signed-in caller, whatever its route, is registered
+ * with that caller before the upgrade: refused there (problem+json 429) over
+ * the per-user cap, and closed with SOCKET_CLOSE_REVOKED when its user,
+ * session or token is revoked. Register before the auth plugin, so the epoch
+ * is taken before the caller is looked up.
+ */
+export function registerLiveSockets(app: App, { live }: { live: LiveConnections }): void {
+  /** Upgrade requests that passed, until the WebSocket exists. */
+  const upgrading = new WeakMap<IncomingMessage, (socket: WebSocket) => void>();
+
+  app.decorateRequest('liveSince', 0);
+  app.addHook('onRequest', async (request) => {
+    request.liveSince = live.epoch();
+  });
+
+  // After every route's own onRequest checks (authentication, requireCaller) and validation.
+  app.addHook('preHandler', async (request) => {
+    const actor = request.ctx.actor;
+    const connection = request.raw.socket;
+    if (!request.ws || !actor || connection.destroyed) return;
+    let socket: WebSocket | undefined;
+    // Revoked before the upgrade finished: there is no WebSocket to close yet, only the connection.
+    const release = live.open(principalOf(actor), 'socket', () => (socket ? closeRevoked(socket) : connection.destroy()), request.liveSince);
+    // The upgraded WebSocket keeps this TCP connection: its end frees the slot, whatever ended it.
+    connection.once('close', release);
+    upgrading.set(request.raw, (ws) => (socket = ws));
+  });
+
+  app.websocketServer.on('connection', (socket: WebSocket, raw: IncomingMessage) => {
+    upgrading.get(raw)?.(socket);
+    upgrading.delete(raw);
+  });
+}
