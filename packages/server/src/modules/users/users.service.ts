@@ -77,9 +77,8 @@ export function createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, qu
       const after = await usersRepo.update(tx, id, { email: body.email, isAdmin: body.isAdmin, active: body.active, passwordHash });
       // A deactivated user is signed out everywhere; a new password ends the old sessions.
       const deactivated = body.active === false;
-      const endedSessions = deactivated || passwordHash ? await sessionsRepo.deleteForUser(tx, id) : 0;
-      const revokedTokens = deactivated || body.revokeTokens ? await tokensRepo.revokeAllForUser(tx, id) : 0;
-      rec.metadata = { ...rec.metadata, endedSessions, revokedTokens };
+      if (deactivated || passwordHash) rec.metadata = { ...rec.metadata, endedSessions: await sessionsRepo.deleteForUser(tx, id) };
+      if (deactivated || body.revokeTokens) rec.metadata = { ...rec.metadata, revokedTokens: await tokensRepo.revokeAllForUser(tx, id) };
       // Whatever they have open ends too: all of it when they lose the user (or the rights they opened it with).
       if (deactivated || (before.isAdmin && body.isAdmin === false)) revoked.push({ scope: 'user', userId: id });
       else {
