@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { buildApp } from '../../packages/server/src/app.js';
-import { installationId, installationSecret } from '../../packages/server/src/db/installation.js';
+import { installationId, installationKeyring } from '../../packages/server/src/db/installation.js';
 import { createDockerDriver } from '../../packages/server/src/runtime/docker/docker-driver.js';
 import { bootstrap } from '../../packages/server/src/bootstrap.js';
 import { loadConfig, type Config } from '../../packages/server/src/config.js';
@@ -79,7 +79,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const docker = new Docker(config.docker);
   const installId = await installationId(database.db);
   const runtime = createDockerDriver({ docker, installId });
-  const services = createServices(database, runtime, config, pino({ level: 'silent' }), await installationSecret(database.db));
+  const services = createServices(database, runtime, config, pino({ level: 'silent' }), await installationKeyring(database.db, config.secret));
   await bootstrap(database.db, services, config.admin);
   const app = await buildApp({ database, services, config });
   await app.ready();
