@@ -8,7 +8,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
-import { registerAuth, requireCaller } from './http/auth.js';
+import { registerAuth, requireCaller, sessionCookieFor } from './http/auth.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerProblemHandlers } from './http/problem.js';
@@ -92,7 +92,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   await app.register(
     async (api: App) => {
       requireCaller(api);
-      registerAuthRoutes(api, { auth: services.auth, secureCookies: config.publicUrl?.startsWith('https:') ?? false });
+      registerAuthRoutes(api, { auth: services.auth, sessionCookie: (request) => sessionCookieFor(request, config.publicUrl) });
       registerUsersRoutes(api, { users: services.users });
       registerTokensRoutes(api, { tokens: services.tokens });
       registerConfigRoutes(api, { config: services.config });
