@@ -12,6 +12,7 @@ import { registerAuth, requireCaller, sessionCookieFor } from './http/auth.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerProblemHandlers } from './http/problem.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import type { App } from './http/types.js';
 import { registerAuditRoutes } from './modules/audit/audit.routes.js';
 import { registerAuthRoutes } from './modules/auth/auth.routes.js';
@@ -63,6 +64,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   app.setSerializerCompiler(serializerCompiler);
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   registerProblemHandlers(app, { spa: hasWeb });
+  registerSecurityHeaders(app);
   // Open terminals would keep app.close() waiting: end them first.
   app.addHook('preClose', async () => services.terminals.closeAll());
   app.addHook('onSend', async (request, reply) => {

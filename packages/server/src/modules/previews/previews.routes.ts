@@ -96,6 +96,8 @@ export function registerPreviewRoutes(app: App, { environments, runtime }: Deps)
     raw.removeAllContentTypeParsers();
     raw.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     const common = {
+      // The app's answers are its own: Berth's CSP would break it (inline scripts, other origins).
+      config: { securityHeaders: false as const },
       schema: { tags: ['previews'], summary: 'Proxy HTTP and WebSocket traffic to a port inside the environment', params: PortParamsSchema },
       preHandler: async (request: FastifyRequest) => {
         await environments.running(request.ctx, (request.params as { id: string }).id);
