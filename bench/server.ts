@@ -7,7 +7,7 @@ import { buildApp } from '../packages/server/src/app.js';
 import { bootstrap } from '../packages/server/src/bootstrap.js';
 import { loadConfig } from '../packages/server/src/config.js';
 import { openDatabase } from '../packages/server/src/db/client.js';
-import { installationId, installationSecret } from '../packages/server/src/db/installation.js';
+import { installationId, installationKeyring } from '../packages/server/src/db/installation.js';
 import { createDockerDriver } from '../packages/server/src/runtime/docker/docker-driver.js';
 import { createServices } from '../packages/server/src/services.js';
 import { removeInstall } from '../test/support/docker.js';
@@ -32,7 +32,7 @@ export async function startBenchServer(databaseUrl: string | undefined): Promise
   const database = await openDatabase(databaseUrl ? { url: databaseUrl } : { dataDir });
   const docker = new Docker(config.docker);
   const installId = await installationId(database.db);
-  const services = createServices(database, createDockerDriver({ docker, installId }), config, pino({ level: 'warn' }), await installationSecret(database.db));
+  const services = createServices(database, createDockerDriver({ docker, installId }), config, pino({ level: 'warn' }), await installationKeyring(database.db, config.secret));
   await bootstrap(database.db, services, config.admin);
   const app = await buildApp({ database, services, config });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,6 +1,7 @@
 import type { ConfigFlag, CreatedToken, Problem, Token, User } from '@berth/contracts';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BERTH_COOKIE_NAMES } from '../packages/server/src/http/auth.js';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, ORIGIN, startTestServer, type Caller, type TestServer } from './support/server.js';
 
@@ -12,9 +13,9 @@ type Method = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 async function sessionCookie(server: TestServer, username: string, password: string): Promise<string> {
   const res = await server.anonymous.post(LOGIN, { username, password });
   expect(res.statusCode).toBe(200);
-  const session = res.cookies.find((c) => c.name === 'berth_session');
+  const session = res.cookies.find((c) => BERTH_COOKIE_NAMES.includes(c.name));
   expect(session).toBeDefined();
-  return `berth_session=${session!.value}`;
+  return `${session!.name}=${session!.value}`;
 }
 
 function send(server: TestServer, method: Method, url: string, headers: Record<string, string>, payload?: object) {

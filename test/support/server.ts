@@ -2,10 +2,11 @@ import type { LightMyRequestResponse } from 'fastify';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { buildApp } from '../../packages/server/src/app.js';
-import { installationId, installationSecret } from '../../packages/server/src/db/installation.js';
+import { installationId, installationKeyring } from '../../packages/server/src/db/installation.js';
 import { createDockerDriver } from '../../packages/server/src/runtime/docker/docker-driver.js';
 import { bootstrap } from '../../packages/server/src/bootstrap.js';
 import { loadConfig, type Config } from '../../packages/server/src/config.js';
+import { BERTH_COOKIE_NAMES } from '../../packages/server/src/http/auth.js';
 import type { App } from '../../packages/server/src/http/types.js';
 import { createServices, type Services } from '../../packages/server/src/services.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -79,7 +80,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const docker = new Docker(config.docker);
   const installId = await installationId(database.db);
   const runtime = createDockerDriver({ docker, installId });
-  const services = createServices(database, runtime, config, pino({ level: 'silent' }), await installationSecret(database.db));
+  const services = createServices(database, runtime, config, pino({ level: 'silent' }), await installationKeyring(database.db, config.secret));
   await bootstrap(database.db, services, config.admin);
   const app = await buildApp({ database, services, config });
   await app.ready();
@@ -97,8 +98,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     async login(username, password) {
       const res = await anonymous.post('/api/v1/auth/login', { username, password });
       if (res.statusCode !== 200) throw new Error(`login as ${username} failed: ${res.statusCode} ${res.body}`);
-      const session = res.cookies.find((c) => c.name === 'berth_session');
-      return caller(app, { cookie: `berth_session=${session!.value}` });
+      // `berth_session`, or `__Host-berth_session` when the server is reached over https.
+      const session = res.cookies.find((c) => BERTH_COOKIE_NAMES.includes(c.name));
+      return caller(app, { cookie: `${session!.name}=${session!.value}` });
     },
     withToken: (token) => caller(app, { authorization: `Bearer ${token}` }),
     async createUser(username, password = 'a-long-enough-password', isAdmin = false) {

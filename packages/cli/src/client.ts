@@ -17,6 +17,7 @@ import type {
   TemplateListSchema,
   TokenListSchema,
 } from '@berth/contracts';
+import { SESSION_COOKIE_NAMES } from '@berth/contracts';
 import WebSocket from 'ws';
 import type { z } from 'zod';
 
@@ -158,7 +159,8 @@ export class ApiClient {
   /** Signs in with a password and returns the session cookie. */
   async login(body: LoginBody): Promise<{ cookie: string; user: LoginResponse['user'] }> {
     const res = await this.request('POST', '/auth/login', { json: body });
-    const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('berth_session='));
+    const names: string[] = Object.values(SESSION_COOKIE_NAMES);
+    const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => names.includes(c.slice(0, c.indexOf('='))));
     if (!cookie) throw new Error('the server signed us in but sent no session cookie');
     return { cookie, user: ((await res.json()) as LoginResponse).user };
   }

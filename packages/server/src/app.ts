@@ -8,11 +8,12 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
-import { registerAuth, requireCaller } from './http/auth.js';
 import { registerLiveSockets } from './http/live.js';
+import { registerAuth, requireCaller, sessionCookieFor } from './http/auth.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerProblemHandlers } from './http/problem.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import type { App } from './http/types.js';
 import { registerAuditRoutes } from './modules/audit/audit.routes.js';
 import { registerAuthRoutes } from './modules/auth/auth.routes.js';
@@ -64,6 +65,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   app.setSerializerCompiler(serializerCompiler);
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   registerProblemHandlers(app, { spa: hasWeb });
+  registerSecurityHeaders(app);
   // Open terminals would keep app.close() waiting: end them first.
   app.addHook('preClose', async () => services.terminals.closeAll());
   app.addHook('onSend', async (request, reply) => {
@@ -95,7 +97,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   await app.register(
     async (api: App) => {
       requireCaller(api);
-      registerAuthRoutes(api, { auth: services.auth, secureCookies: config.publicUrl?.startsWith('https:') ?? false });
+      registerAuthRoutes(api, { auth: services.auth, sessionCookie: (request) => sessionCookieFor(request, config.publicUrl) });
       registerUsersRoutes(api, { users: services.users });
       registerTokensRoutes(api, { tokens: services.tokens });
       registerConfigRoutes(api, { config: services.config });

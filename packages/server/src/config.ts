@@ -6,6 +6,16 @@ import { DEV_IMAGE } from './runtime/docker/images.js';
 const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+/** 32 characters: 128 bits even when written as hex; `openssl rand -hex 32` gives 256. */
+const SECRET_MIN_LENGTH = 32;
+/** host:port, the host bracketed when it is an IPv6 address. */
+const listenAddress = z.string().transform((value, ctx) => {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(value);
+  const portNumber = Number(match?.[2]);
+  if (match && portNumber <= 65535) return { host: match[1]!.replace(/^\[|\]$/g, ''), port: portNumber };
+  ctx.addIssue({ code: 'custom', message: 'host:port, e.g. 127.0.0.1:9464 or [::1]:9464' });
+  return z.NEVER;
+});
 
 /**
  * Every environment variable Berth reads, with its default. This file is the
@@ -39,6 +49,9 @@ const EnvSchema = z.object({
   BERTH_TERMINAL_MAX_PER_ENVIRONMENT: positiveInt.default(20),
   BERTH_MAX_SOCKETS_PER_USER: positiveInt.default(64),
   BERTH_REVOCATION_RECHECK_SECONDS: positiveInt.default(60),
+  BERTH_SECRET: z.string().min(SECRET_MIN_LENGTH, `at least ${SECRET_MIN_LENGTH} characters (openssl rand -hex 32)`).optional(),
+  BERTH_SECRET_PREVIOUS: z.string().min(SECRET_MIN_LENGTH, `at least ${SECRET_MIN_LENGTH} characters`).optional(),
+  BERTH_METRICS_ADDRESS: listenAddress.optional(),
 });
 
 export interface Config {
@@ -67,6 +80,10 @@ export interface Config {
   maxSocketsPerUser: number;
   /** How often open connections' credentials are re-checked against the database (expiry, missed notifications). */
   revocationRecheckMs: number;
+  /** BERTH_SECRET and, while rotating, the key before it; undefined: the database's installation key (db/installation.ts). */
+  secret: { current: string; previous: string | undefined } | undefined;
+  /** Where /metrics is served to a scraper without credentials; undefined: only on the main port, to admins. */
+  metricsAddress: { host: string; port: number } | undefined;
 }
 
 function dockerTarget(dockerHost: string | undefined): Config['docker'] {
@@ -84,9 +101,11 @@ export class ConfigError extends Error {
 /** Parses the environment once, failing with every problem listed rather than the first. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (env.BERTH_SECRET_PREVIOUS !== undefined && env.BERTH_SECRET === undefined) {
+    problems.push('BERTH_SECRET_PREVIOUS: set it only while rotating, next to the new BERTH_SECRET');
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return {
     host: e.BERTH_HOST,
@@ -115,5 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     terminal: { graceMs: e.BERTH_TERMINAL_GRACE_SECONDS * 1000, scrollbackBytes: 256 * 1024, maxPerEnvironment: e.BERTH_TERMINAL_MAX_PER_ENVIRONMENT },
     maxSocketsPerUser: e.BERTH_MAX_SOCKETS_PER_USER,
     revocationRecheckMs: e.BERTH_REVOCATION_RECHECK_SECONDS * 1000,
+    secret: e.BERTH_SECRET === undefined ? undefined : { current: e.BERTH_SECRET, previous: e.BERTH_SECRET_PREVIOUS },
+    metricsAddress: e.BERTH_METRICS_ADDRESS,
   };
 }

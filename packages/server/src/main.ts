@@ -4,7 +4,7 @@ import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/client.js';
-import { installationId, installationSecret } from './db/installation.js';
+import { installationId, installationKeyring } from './db/installation.js';
 import { createDockerDriver } from './runtime/docker/docker-driver.js';
 import { createServices } from './services.js';
 
@@ -24,7 +24,13 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
   const log = createLogger(config);
   const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
   const runtime = createDockerDriver({ docker: new Docker(config.docker), installId: await installationId(database.db) });
-  const services = createServices(database, runtime, config, log, await installationSecret(database.db));
+  if (!config.secret) {
+    log.warn(
+      'BERTH_SECRET is not set: signing with the key stored in the database, so a copy of the database is enough to forge sandbox access tokens. ' +
+        'Set BERTH_SECRET to a random value of 32 characters or more (openssl rand -hex 32); see "Rotating BERTH_SECRET" in the README.',
+    );
+  }
+  const services = createServices(database, runtime, config, log, await installationKeyring(database.db, config.secret));
   const app = await buildApp({ database, services, config, logger: log });
   const boot = await bootstrap(database.db, services, config.admin);
   // Listening before serving: no connection may open while this process is deaf to revocations.

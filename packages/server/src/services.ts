@@ -12,6 +12,7 @@ import { createResync } from './control/resync.js';
 import { createWorkQueueRepo } from './control/work-queue.repo.js';
 import { createWorker } from './control/worker.js';
 import type { Database } from './db/client.js';
+import type { Keyring } from './keyring.js';
 import { createAuditRepo } from './modules/audit/audit.repo.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthService } from './modules/auth/auth.service.js';
@@ -51,9 +52,9 @@ const E2B_READY_TIMEOUT_MS = 50_000;
 
 /**
  * The composition root: every service and the narrow dependencies it gets.
- * `secret` is the installation's key (db/installation.ts).
+ * `keyring` keys everything Berth signs (BERTH_SECRET; db/installation.ts).
  */
-export function createServices(database: Database, runtime: RuntimeDriver, config: ServiceConfig, log: FastifyBaseLogger, secret: string) {
+export function createServices(database: Database, runtime: RuntimeDriver, config: ServiceConfig, log: FastifyBaseLogger, keyring: Keyring) {
   const { db } = database;
   const usersRepo = createUsersRepo();
   const sessionsRepo = createSessionsRepo();
@@ -120,7 +121,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const recordIntent = createSystemIntents({ environmentsRepo, eventsRepo, audit, changed });
   const idle = createIdleStopper({ db, environmentsRepo, recordIntent, log });
   const e2bRepo = createE2bRepo();
-  const e2b = createE2bService({ db, e2bRepo, environments, config: configService, audit, bus, secret, readyTimeoutMs: E2B_READY_TIMEOUT_MS });
+  const e2b = createE2bService({ db, e2bRepo, environments, config: configService, audit, bus, keyring, readyTimeoutMs: E2B_READY_TIMEOUT_MS });
   const e2bExpiry = createE2bExpiry({ db, e2bRepo, recordIntent, log });
   return {
     e2b,

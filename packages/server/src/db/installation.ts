@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { Config } from '../config.js';
+import { createKeyring, type Keyring } from '../keyring.js';
 import type { Db } from './client.js';
 import { installation } from './schema.js';
 
@@ -27,4 +29,13 @@ export async function installationSecret(db: Db): Promise<string> {
   await db.update(installation).set({ secret: randomBytes(32).toString('hex') }).where(and(eq(installation.id, id), isNull(installation.secret)));
   const [row] = await db.select({ secret: installation.secret }).from(installation).where(eq(installation.id, id));
   return row!.secret!;
+}
+
+/**
+ * The keys Berth signs with: BERTH_SECRET (and the previous one while rotating)
+ * when set; else this installation's database key, so the quick start needs no
+ * configuration and every replica sharing the database agrees on the key.
+ */
+export async function installationKeyring(db: Db, secret: Config['secret']): Promise<Keyring> {
+  return secret ? createKeyring(secret.current, secret.previous) : createKeyring(await installationSecret(db));
 }

@@ -13,5 +13,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable without signing in. Every API route requires a caller unless it says this. */
     public?: boolean;
+    /** false: no CSP, nosniff, framing or referrer headers (http/security-headers.ts); for a user's content. */
+    securityHeaders?: false;
   }
 }

@@ -1,11 +1,17 @@
 import { ChangePasswordBodySchema, LoginBodySchema, LoginResponseSchema } from '@berth/contracts';
 import { z } from 'zod';
-import { SESSION_COOKIE } from '../../http/auth.js';
+import type { FastifyRequest } from 'fastify';
 import { responses } from '../../http/responses.js';
 import type { App } from '../../http/types.js';
 import type { AuthService } from './auth.service.js';
 
-export function registerAuthRoutes(app: App, { auth, secureCookies }: { auth: AuthService; secureCookies: boolean }): void {
+interface Deps {
+  auth: AuthService;
+  /** Which session cookie the request uses (http/auth.ts sessionCookieFor). */
+  sessionCookie: (request: FastifyRequest) => { name: string; secure: boolean };
+}
+
+export function registerAuthRoutes(app: App, { auth, sessionCookie }: Deps): void {
   app.post(
     '/auth/login',
     {
@@ -14,14 +20,17 @@ export function registerAuthRoutes(app: App, { auth, secureCookies }: { auth: Au
     },
     async (request, reply) => {
       const { user, secret, expiresAt } = await auth.login(request.ctx, request.body);
-      void reply.setCookie(SESSION_COOKIE, secret, { httpOnly: true, sameSite: 'lax', secure: secureCookies, path: '/', expires: expiresAt });
+      const cookie = sessionCookie(request);
+      // Path=/ and no Domain: what a __Host- cookie must have, and host-only either way, so no sibling host (a preview) receives it.
+      void reply.setCookie(cookie.name, secret, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/', expires: expiresAt });
       return { user };
     },
   );
 
   app.post('/auth/logout', { schema: { tags: ['auth'], summary: 'End the current session', response: responses({ 204: z.null() }) } }, async (request, reply) => {
     await auth.logout(request.ctx);
-    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    const cookie = sessionCookie(request);
+    void reply.clearCookie(cookie.name, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/' });
     return reply.code(204).send(null);
   });
 

@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { requireActor, type Actor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
+import type { Keyring } from '../../keyring.js';
 import type { EventBus } from '../../control/event-bus.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize } from '../auth/authorize.js';
@@ -19,10 +19,12 @@ interface Deps {
   audit: AuditService;
   bus: Pick<EventBus, 'subscribe'>;
   /** Keys the sandboxes' access tokens (see tokenOf). */
-  secret: string;
+  keyring: Keyring;
   /** How long create and connect wait for the environment to run (the SDK gives up at 60 s). */
   readyTimeoutMs: number;
 }
+
+const ENVD_TOKEN_PURPOSE = 'e2b-envd';
 
 export interface ListQuery {
   metadata: Record<string, string>;
@@ -45,13 +47,9 @@ export function createE2bService(deps: Deps) {
    * The access token of a sandbox's in-sandbox API. Derived, not stored: connect
    * must hand the same token out again, and an HMAC needs no table of secrets.
    */
-  const tokenOf = (sandboxId: string) => createHmac('sha256', deps.secret).update(`e2b-envd:${sandboxId}`).digest('base64url');
-
-  function tokenMatches(sandboxId: string, given: string | undefined): boolean {
-    const expected = Buffer.from(tokenOf(sandboxId));
-    const actual = Buffer.from(given ?? '');
-    return actual.length === expected.length && timingSafeEqual(actual, expected);
-  }
+  const tokenOf = (sandboxId: string) => deps.keyring.sign(ENVD_TOKEN_PURPOSE, sandboxId);
+  /** Tokens handed out under the previous key keep working while BERTH_SECRET is rotated. */
+  const tokenMatches = (sandboxId: string, given: string | undefined) => given !== undefined && deps.keyring.verify(ENVD_TOKEN_PURPOSE, sandboxId, given);
 
   async function visible(actor: Actor, sandboxId: string): Promise<Sandbox> {
     const sandbox = isUuid(sandboxId) ? await e2bRepo.get(db, sandboxId) : undefined;

@@ -4,7 +4,7 @@ import { PortListSchema, PortParamsSchema, IdParamsSchema } from '@berth/contrac
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import WebSocket from 'ws';
 import { AppError } from '../../errors.js';
-import { SESSION_COOKIE } from '../../http/auth.js';
+import { BERTH_COOKIE_NAMES } from '../../http/auth.js';
 import { responses } from '../../http/responses.js';
 import type { App } from '../../http/types.js';
 import type { RuntimeDriver } from '../../runtime/driver.js';
@@ -44,7 +44,7 @@ export function registerPreviewRoutes(app: App, { environments, runtime }: Deps)
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     const headers: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(request.headers)) if (!STRIPPED_HEADERS.has(name) && value !== undefined) headers[name] = value;
-    const cookie = appCookies(request.headers.cookie, SESSION_COOKIE);
+    const cookie = BERTH_COOKIE_NAMES.reduce<string | undefined>((rest, name) => appCookies(rest, name), request.headers.cookie);
     if (cookie) headers.cookie = cookie;
     headers['x-forwarded-host'] = request.headers.host;
     headers['x-forwarded-proto'] = request.protocol;
@@ -96,6 +96,8 @@ export function registerPreviewRoutes(app: App, { environments, runtime }: Deps)
     raw.removeAllContentTypeParsers();
     raw.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     const common = {
+      // The app's answers are its own: Berth's CSP would break it (inline scripts, other origins).
+      config: { securityHeaders: false as const },
       schema: { tags: ['previews'], summary: 'Proxy HTTP and WebSocket traffic to a port inside the environment', params: PortParamsSchema },
       preHandler: async (request: FastifyRequest) => {
         await environments.running(request.ctx, (request.params as { id: string }).id);
