@@ -12,6 +12,7 @@ import { registerAuth, requireCaller } from './http/auth.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerProblemHandlers } from './http/problem.js';
+import { registerWebSocketRouting } from './http/websocket.js';
 import type { App } from './http/types.js';
 import { registerAuditRoutes } from './modules/audit/audit.routes.js';
 import { registerAuthRoutes } from './modules/auth/auth.routes.js';
@@ -71,6 +72,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
 
   await app.register(cookie);
   await app.register(websocket);
+  registerWebSocketRouting(app);
   registerAuth(app, { auth: services.auth, publicUrl: config.publicUrl });
   registerMetrics(app);
   await registerOpenApi(app, VERSION);

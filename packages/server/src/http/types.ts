@@ -13,5 +13,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable without signing in. Every API route requires a caller unless it says this. */
     public?: boolean;
+    /** Set on routes that take WebSocket upgrades (http/websocket.ts); other routes refuse them. */
+    acceptsUpgrade?: boolean;
   }
 }
