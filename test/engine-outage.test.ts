@@ -145,6 +145,23 @@ describe('a Docker engine outage', () => {
     await deleteAndWait(env.id);
   }, 120_000);
 
+  it('answers 503 runtime_unavailable, not 500, to files, exec, stats and ports of a running environment while the engine is down', async () => {
+    const env = await createRunning();
+    await engine!.stop();
+    try {
+      const base = `/api/v1/environments/${env.id}`;
+      expectProblem(await admin.get(`${base}/files?path=`), 503, 'runtime_unavailable');
+      expectProblem(await admin.get(`${base}/files/content?path=notes.txt`), 503, 'runtime_unavailable');
+      expectProblem(await admin.put(`${base}/files/content?path=notes.txt`, 'hello', { 'content-type': 'text/plain' }), 503, 'runtime_unavailable');
+      expectProblem(await admin.post(`${base}/exec`, { command: ['true'] }), 503, 'runtime_unavailable');
+      expectProblem(await admin.get(`${base}/stats`), 503, 'runtime_unavailable');
+      expectProblem(await admin.get(`${base}/ports`), 503, 'runtime_unavailable');
+    } finally {
+      await engine!.start();
+    }
+    await deleteAndWait(env.id);
+  }, 120_000);
+
   it('retries a stop asked while the engine is down past the attempt limit without failing, and finishes it when the engine returns', async () => {
     const env = await createRunning();
     await engine!.stop();

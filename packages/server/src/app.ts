@@ -14,6 +14,7 @@ import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerProblemHandlers } from './http/problem.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
+import { registerWebSocketRouting } from './http/websocket.js';
 import type { App } from './http/types.js';
 import { registerAuditRoutes } from './modules/audit/audit.routes.js';
 import { registerAuthRoutes } from './modules/auth/auth.routes.js';
@@ -75,6 +76,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   await app.register(cookie);
   await app.register(websocket);
   registerLiveSockets(app, { live: services.live });
+  registerWebSocketRouting(app);
   registerAuth(app, { auth: services.auth, publicUrl: config.publicUrl });
   registerMetrics(app);
   await registerOpenApi(app, VERSION);

@@ -33,9 +33,13 @@ export function createSystemIntents({ environmentsRepo, eventsRepo, audit, chang
   return async function record(environmentId: string, intent: SystemIntent): Promise<boolean> {
     const ctx = { actor: null, ip: null, userAgent: null, requestId: intent.source };
     const rec = { targetType: 'environment', targetId: environmentId, message: intent.reason, ...(intent.metadata ? { metadata: intent.metadata } : {}) };
-    const done = await audit.mutate(ctx, intent.action, rec, async (tx) => {
+    const done = await audit.mutate(ctx, intent.action, rec, async (tx, r) => {
       const current = await environmentsRepo.lock(tx, environmentId);
-      if (current?.desiredState !== 'running') return false;
+      // Someone acted meanwhile: nothing to do, and nothing to audit (a sweep must not write a row per pass).
+      if (current?.desiredState !== 'running') {
+        r.unchanged = true;
+        return false;
+      }
       await environmentsRepo.setIntent(tx, environmentId, intent.desiredState);
       await eventsRepo.append(tx, environmentId, intent.event);
       return true;

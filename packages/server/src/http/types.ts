@@ -15,5 +15,7 @@ declare module 'fastify' {
     public?: boolean;
     /** false: no CSP, nosniff, framing or referrer headers (http/security-headers.ts); for a user's content. */
     securityHeaders?: false;
+    /** Set on routes that take WebSocket upgrades (http/websocket.ts); other routes refuse them. */
+    acceptsUpgrade?: boolean;
   }
 }

@@ -1,3 +1,5 @@
+import { AppError } from '../errors.js';
+
 /**
  * The one interface between Berth and whatever runs environments. Docker
  * implements it today; remote nodes and microVMs implement the same later, so
@@ -186,5 +188,13 @@ export interface RuntimeDriver {
   spawn(environmentId: string, request: SpawnRequest): Promise<RuntimeProcess>;
 }
 
-/** The runtime could not be reached or refused the request in a way worth retrying. */
-export class RuntimeUnavailableError extends Error {}
+/**
+ * The runtime could not be reached or refused the request in a way worth
+ * retrying. Part of the one error hierarchy, so wherever it surfaces (files,
+ * exec, stats, previews, E2B) the caller reads 503 runtime_unavailable, not a 500.
+ */
+export class RuntimeUnavailableError extends AppError {
+  constructor(detail: string) {
+    super('runtime_unavailable', detail);
+  }
+}

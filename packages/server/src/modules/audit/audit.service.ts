@@ -13,6 +13,8 @@ export interface AuditRecord {
   metadata?: Record<string, unknown>;
   /** The acting user when it differs from the request's (a login acts as the user it signs in). */
   actor?: { id: string; username: string };
+  /** Set by a mutation's `work` when it found nothing to change: nothing happened, so no row is written. */
+  unchanged?: boolean;
 }
 
 interface Deps {
@@ -57,7 +59,7 @@ export function createAuditService({ db, auditRepo }: Deps) {
     try {
       return await db.transaction(async (tx) => {
         const result = await work(tx, rec);
-        await auditRepo.insert(tx, rowFor(ctx, action, rec, true));
+        if (!rec.unchanged) await auditRepo.insert(tx, rowFor(ctx, action, rec, true));
         return result;
       });
     } catch (err) {

@@ -3,6 +3,9 @@ import { periodic, type RecordSystemIntent } from '../../control/system-intent.j
 import type { Db } from '../../db/client.js';
 import type { E2bRepo } from './e2b.repo.js';
 
+/** Sandboxes killed per pass at most; the next pass (a second later) takes the rest. */
+const BATCH = 100;
+
 interface Deps {
   db: Db;
   e2bRepo: Pick<E2bRepo, 'listExpired'>;
@@ -14,12 +17,13 @@ interface Deps {
  * E2B's timeout: a running sandbox whose end time has passed is killed. The
  * kill is a delete intent like any other (audited as sandbox.timeout), so the
  * reconciler does the work and a crash in between loses nothing. Paused
- * (stopped) sandboxes wait for a connect, as on E2B.
+ * (stopped) sandboxes are not listed: they wait for a connect, as on E2B,
+ * which resumes them with a new end time.
  */
 export function createE2bExpiry({ db, e2bRepo, recordIntent, log }: Deps) {
   async function run(): Promise<string[]> {
     const killed: string[] = [];
-    for (const sandbox of await e2bRepo.listExpired(db, new Date())) {
+    for (const sandbox of await e2bRepo.listExpired(db, new Date(), BATCH)) {
       const endAt = sandbox.endAt.toISOString();
       const done = await recordIntent(sandbox.env.id, {
         action: 'sandbox.timeout',

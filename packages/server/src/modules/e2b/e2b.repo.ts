@@ -38,9 +38,13 @@ export function createE2bRepo() {
       await db.update(e2bSandboxes).set({ endAt }).where(eq(e2bSandboxes.environmentId, environmentId));
     },
 
-    /** Live sandboxes whose time is up. */
-    async listExpired(db: Db, now: Date): Promise<Sandbox[]> {
-      const rows = await joined(db).where(and(lte(e2bSandboxes.endAt, now), ne(environments.desiredState, 'deleted'))).orderBy(asc(e2bSandboxes.endAt)).limit(100);
+    /**
+     * Running sandboxes whose time is up, oldest end first. Paused ones are not
+     * due (they wait for a connect, as on E2B), so every row listed is acted on
+     * and a batch never fills up with sandboxes that stay.
+     */
+    async listExpired(db: Db, now: Date, limit: number): Promise<Sandbox[]> {
+      const rows = await joined(db).where(and(lte(e2bSandboxes.endAt, now), eq(environments.desiredState, 'running'))).orderBy(asc(e2bSandboxes.endAt)).limit(limit);
       return rows.map(flatten);
     },
   };
