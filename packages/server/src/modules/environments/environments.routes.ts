@@ -13,6 +13,7 @@ import {
 import { PassThrough } from 'node:stream';
 import type { ExecStreamLine } from '@berth/contracts';
 import { AppError } from '../../errors.js';
+import { writeOrWait } from '../../streams.js';
 import { responses } from '../../http/responses.js';
 import type { App } from '../../http/types.js';
 import type { EventBus } from '../../control/event-bus.js';
@@ -87,13 +88,17 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus }: { en
       // Refusals before the stream starts, as ordinary problem+json answers.
       await environments.running(request.ctx, id);
       const out = new PassThrough();
-      const line = (message: ExecStreamLine) => out.write(`${JSON.stringify(message)}\n`);
+      // Backpressure: while the client has not taken what was sent, the command waits on its writes.
+      const line = (message: ExecStreamLine) => writeOrWait(out, `${JSON.stringify(message)}\n`);
+      // A client that goes away (Fastify then destroys `out`) ends the command: nobody would read it.
+      const gone = new AbortController();
+      out.once('close', () => gone.abort());
       void environments
-        .exec(request.ctx, id, request.body, (stream, chunk) => line({ type: stream, data: chunk.toString('base64') }))
-        .then((r) => line({ type: 'exit', exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs }))
+        .exec(request.ctx, id, request.body, (stream, chunk) => line({ type: stream, data: chunk.toString('base64') }), gone.signal)
+        .then((r) => void line({ type: 'exit', exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs }))
         .catch((err: unknown) => {
           request.log.warn({ err }, 'streamed exec failed');
-          line({ type: 'error', code: err instanceof AppError ? err.code : 'internal_error', message: err instanceof AppError ? err.message : 'the command could not run' });
+          void line({ type: 'error', code: err instanceof AppError ? err.code : 'internal_error', message: err instanceof AppError ? err.message : 'the command could not run' });
         })
         .finally(() => out.end());
       return reply.type('application/x-ndjson').send(out);
