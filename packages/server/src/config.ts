@@ -37,6 +37,8 @@ const EnvSchema = z.object({
   BERTH_MAX_ARCHIVE_BYTES: positiveInt.default(100 * 1024 * 1024),
   BERTH_TERMINAL_GRACE_SECONDS: positiveInt.default(300),
   BERTH_TERMINAL_MAX_PER_ENVIRONMENT: positiveInt.default(20),
+  BERTH_TERMINAL_MAX_PER_USER: positiveInt.default(50),
+  BERTH_E2B_MAX_PROCESSES_PER_USER: positiveInt.default(100),
 });
 
 export interface Config {
@@ -60,7 +62,9 @@ export interface Config {
   maxArchiveBytes: number;
   /** The built web app; served at / when it holds an index.html. */
   webDir: string;
-  terminal: { graceMs: number; scrollbackBytes: number; maxPerEnvironment: number };
+  terminal: { graceMs: number; scrollbackBytes: number; maxPerEnvironment: number; maxPerUser: number };
+  /** Processes started through E2B's process API that may run at once per user (each holds an engine connection). */
+  e2bMaxProcessesPerUser: number;
 }
 
 function dockerTarget(dockerHost: string | undefined): Config['docker'] {
@@ -106,6 +110,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     execMaxOutputBytes: e.BERTH_EXEC_MAX_OUTPUT_BYTES,
     maxArchiveBytes: e.BERTH_MAX_ARCHIVE_BYTES,
     webDir: path.resolve(e.BERTH_WEB_DIR),
-    terminal: { graceMs: e.BERTH_TERMINAL_GRACE_SECONDS * 1000, scrollbackBytes: 256 * 1024, maxPerEnvironment: e.BERTH_TERMINAL_MAX_PER_ENVIRONMENT },
+    terminal: {
+      graceMs: e.BERTH_TERMINAL_GRACE_SECONDS * 1000,
+      scrollbackBytes: 256 * 1024,
+      maxPerEnvironment: e.BERTH_TERMINAL_MAX_PER_ENVIRONMENT,
+      maxPerUser: e.BERTH_TERMINAL_MAX_PER_USER,
+    },
+    e2bMaxProcessesPerUser: e.BERTH_E2B_MAX_PROCESSES_PER_USER,
   };
 }

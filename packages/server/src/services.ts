@@ -40,7 +40,7 @@ import type { RuntimeDriver } from './runtime/driver.js';
 
 export type ServiceConfig = Pick<
   Config,
-  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker' | 'terminal' | 'maxArchiveBytes'
+  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker' | 'terminal' | 'maxArchiveBytes' | 'e2bMaxProcessesPerUser'
 >;
 
 /** How long creating or resuming an E2B sandbox waits for it to run (the SDK gives up at 60 s). */
@@ -120,7 +120,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   return {
     e2b,
     e2bExpiry,
-    envdProcesses: createEnvdProcesses({ runtime }),
+    envdProcesses: createEnvdProcesses({ runtime, maxPerUser: config.e2bMaxProcessesPerUser }),
     envdFiles: createEnvdFiles({ runtime, maxFileBytes: config.maxArchiveBytes }),
     audit,
     usersRepo,
