@@ -2,6 +2,8 @@ import { gzipSync } from 'node:zlib';
 import type { AuditEntry, Environment, Me } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller, TestServer } from './support/server.js';
+import { RateLimitError, Sandbox } from 'e2b';
+import { MIB, rss, stalledRequest, untilStalledOrPast, type StalledResponse } from './support/stalled.js';
 import { waitFor } from './support/wait.js';
 import { agentUser, createSandbox as createSandboxAs, startE2bServer, type AgentUser, type SandboxHandle as Handle } from './support/e2b.js';
 
@@ -139,8 +141,17 @@ type Envd = ReturnType<typeof envd>;
 let alice: Member;
 let bob: Member;
 
+/** Running processes a user may have at once on this file's server. */
+const MAX_PROCESSES = 4;
+/** What a process with a client that reads nothing may get out before it is held (kernel and socket buffers), in MiB. */
+const HELD_MIB = 64;
+/** Far more than that: what an unheld process gets out in a second or two. */
+const FLOOD_MIB = 512;
+/** How far the server's memory may grow meanwhile (the output it would otherwise hold is many times this). */
+const RSS_BOUND = 64 * MIB;
+
 beforeAll(async () => {
-  ({ server, url, admin } = await startE2bServer());
+  ({ server, url, admin } = await startE2bServer({ BERTH_E2B_MAX_PROCESSES_PER_USER: String(MAX_PROCESSES) }));
   alice = await member('wire-alice');
   bob = await member('wire-bob');
 });
@@ -416,6 +427,102 @@ describe('envd: streaming RPCs', () => {
     const res = await box.stream('process.Process/Connect', frame({ process: { pid: 999_999 } }));
     expect(res.status).toBe(200);
     expect(parseFrames(Buffer.from(await res.arrayBuffer()))).toEqual([{ flags: 2, message: { error: { code: 'not_found', message: expect.stringContaining('999999') } } }]);
+  });
+});
+
+describe('envd: process streams to a client that reads nothing', () => {
+  let box: Envd;
+  beforeAll(async () => {
+    box = envd(await createSandbox(alice));
+  });
+
+  const streamHeaders = () => box.headers({ 'content-type': 'application/connect+json', 'connect-protocol-version': '1' });
+  /** The MiB a metered flood in the sandbox got out so far. */
+  const produced = (tag: string) => async () => {
+    const res = await box.read(`path=/tmp/${tag}`);
+    return res.status === 200 ? Number((await res.text()).trim()) : 0;
+  };
+
+  it('holds a process back while its only client reads nothing, lets it run on unheld once that client goes, and holds it again for a Connect that reads nothing', async () => {
+    const tag = `flood-${Date.now()}`;
+    const meter = produced(tag);
+    // `yes` with a meter: a MiB at a time, counting every MiB it got out.
+    const script = `i=0; while :; do head -c ${MIB} /dev/zero || exit 1; i=$((i+1)); echo $i > /tmp/${tag}; done`;
+    const before = rss();
+    const start = await stalledRequest(`${url}/process.Process/Start`, {
+      method: 'POST',
+      headers: streamHeaders(),
+      body: frame({ process: { cmd: '/bin/sh', args: ['-c', script] }, tag }),
+    });
+    expect(start.status).toBe(200);
+    const held = await untilStalledOrPast('the flood under Start', meter, FLOOD_MIB);
+    console.log("MEASURE e2b start held", held, (rss() - before) / MIB);
+    expect(held).toBeLessThan(HELD_MIB);
+    expect(rss() - before).toBeLessThan(RSS_BOUND);
+
+    // A background process outlives its client: no longer held, its output goes nowhere instead of piling up.
+    start.close();
+    await waitFor('the flood to run on once its client went away', async () => (await meter()) >= held + FLOOD_MIB, 120_000, 200);
+    expect(rss() - before).toBeLessThan(RSS_BOUND);
+
+    const from = await meter();
+    const beforeConnect = rss();
+    const connect = await stalledRequest(`${url}/process.Process/Connect`, { method: 'POST', headers: streamHeaders(), body: frame({ process: { tag } }) });
+    expect(connect.status).toBe(200);
+    const heldAgain = await untilStalledOrPast('the flood under Connect', meter, from + FLOOD_MIB);
+    expect(heldAgain - from).toBeLessThan(HELD_MIB);
+    expect(rss() - beforeConnect).toBeLessThan(RSS_BOUND);
+
+    connect.close();
+    expect((await box.rpc('process.Process/SendSignal', { process: { tag }, signal: 'SIGNAL_SIGKILL' })).status).toBe(200);
+    await waitFor('the flood to be gone', async () => !JSON.stringify(await (await box.rpc('process.Process/List', {})).json()).includes(tag), 20_000);
+  }, 300_000);
+});
+
+describe('envd: running processes per user', () => {
+  let carol: Member;
+  let boxes: Handle[];
+  const running: StalledResponse[] = [];
+  beforeAll(async () => {
+    carol = await member('wire-carol');
+    boxes = [await createSandbox(carol), await createSandbox(carol)];
+  });
+  afterAll(() => running.forEach((r) => r.close()));
+
+  /** Starts `sleep` in a sandbox and leaves it running (its client keeps the stream open, reading nothing). */
+  async function startSleep(sbx: Handle, tag: string): Promise<StalledResponse> {
+    const body = frame({ process: { cmd: 'sleep', args: ['300'] }, tag });
+    const headers = envd(sbx).headers({ 'content-type': 'application/connect+json', 'connect-protocol-version': '1' });
+    const res = await stalledRequest(`${url}/process.Process/Start`, { method: 'POST', headers, body });
+    running.push(res);
+    return res;
+  }
+
+  it(`refuses the process past ${MAX_PROCESSES} running ones of a user, across sandboxes, with resource_exhausted (the SDK's RateLimitError), and starts nothing`, async () => {
+    for (let i = 0; i < MAX_PROCESSES; i++) expect((await startSleep(boxes[i % 2]!, `sleeper-${i}`)).status).toBe(200);
+    const refused = await envd(boxes[1]!).stream('process.Process/Start', frame({ process: { cmd: 'sleep', args: ['300'] }, tag: 'one-too-many' }));
+    // Connect ends a stream with its error in the last frame; a status before it would read as "sandbox gone".
+    expect(refused.status).toBe(200);
+    const frames = parseFrames(Buffer.from(await refused.arrayBuffer()));
+    expect(frames).toEqual([{ flags: 2, message: { error: { code: 'resource_exhausted', message: expect.stringContaining(`${MAX_PROCESSES}`) } } }]);
+    const listed = JSON.stringify(await (await envd(boxes[1]!).rpc('process.Process/List', {})).json());
+    expect(listed).not.toContain('one-too-many');
+    const execs = await audit(`targetId=${boxes[1]!.sandboxID}&action=environment.exec`);
+    expect(execs.filter((a) => a.success)).toHaveLength(MAX_PROCESSES / 2);
+
+    const sdk = await Sandbox.connect(boxes[0]!.sandboxID, { apiKey: carol.apiKey, apiUrl: url, sandboxUrl: url });
+    await expect(sdk.commands.run('echo never')).rejects.toBeInstanceOf(RateLimitError);
+  });
+
+  it('leaves other users unaffected, and lets the user start again once one of theirs has ended', async () => {
+    const other = envd(await createSandbox(bob));
+    const res = await other.stream('process.Process/Start', frame({ process: { cmd: '/bin/sh', args: ['-c', 'echo bob'] } }));
+    expect(res.status).toBe(200);
+    expect(parseFrames(Buffer.from(await res.arrayBuffer())).at(-1)).toEqual({ flags: 2, message: {} });
+
+    expect((await envd(boxes[0]!).rpc('process.Process/SendSignal', { process: { tag: 'sleeper-0' }, signal: 'SIGNAL_SIGKILL' })).status).toBe(200);
+    const sdk = await Sandbox.connect(boxes[0]!.sandboxID, { apiKey: carol.apiKey, apiUrl: url, sandboxUrl: url });
+    await waitFor('carol to be under her cap again', async () => (await sdk.commands.run('echo again').catch(() => undefined))?.stdout === 'again\n', 20_000, 200);
   });
 });
 

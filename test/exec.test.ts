@@ -2,11 +2,18 @@ import type { AuditEntry, Environment, ExecResult, ExecStreamLine } from '@berth
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { MIB, rss, stalledRequest, untilStalledOrPast } from './support/stalled.js';
 import { runningEnvironment, waitFor, waitForStatus } from './support/wait.js';
 
 const PASSWORD = 'a-long-enough-password';
 /** The per-stream output cap this file's server runs with. */
 const MAX_OUTPUT_BYTES = 1000;
+/** What a command with a client that reads nothing may get out before it is held (kernel and socket buffers), in MiB. */
+const HELD_MIB = 64;
+/** Far more than that: what an unheld command gets out in a second or two. */
+const FLOOD_MIB = 512;
+/** How far the server's memory may grow meanwhile (the output it would otherwise hold is many times this). */
+const RSS_BOUND = 64 * MIB;
 
 let server: TestServer;
 let admin: Caller;
@@ -175,10 +182,16 @@ describe('exec bookkeeping', () => {
 });
 
 describe('POST /api/v1/environments/:id/exec/stream', () => {
-  /** Opens a streamed exec over real HTTP and hands out its NDJSON lines as they arrive. */
-  async function streamed(body: Record<string, unknown>) {
+  /** The server's address (it starts listening the first time) and a fresh API token of the owner. */
+  async function overHttp() {
     const base = await server.app.listen({ host: '127.0.0.1', port: 0 }).catch(() => `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`);
     const token = (await owner.post('/api/v1/tokens', { name: `stream-${Date.now()}` })).json<{ token: string }>().token;
+    return { base, token };
+  }
+
+  /** Opens a streamed exec over real HTTP and hands out its NDJSON lines as they arrive. */
+  async function streamed(body: Record<string, unknown>) {
+    const { base, token } = await overHttp();
     const res = await fetch(`${base}/api/v1/environments/${envId}/exec/stream`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -221,6 +234,30 @@ describe('POST /api/v1/environments/:id/exec/stream', () => {
     expect(text(lines, 'stderr')).toBe('warn\n');
     expect(lines.at(-1)).toMatchObject({ type: 'exit', exitCode: 4, timedOut: false });
   });
+
+  it('holds the command back while its client reads nothing, so server memory stays bounded, and kills it when the client goes', async () => {
+    const tag = `flood-${Date.now()}`;
+    // `yes` with a meter: a MiB at a time, counting every MiB it got out.
+    const script = `i=0; while :; do head -c ${MIB} /dev/zero || exit 1; i=$((i+1)); echo $i > /tmp/${tag}; done`;
+    const produced = async () => Number((await exec({ command: ['sh', '-c', 'cat "$1" 2>/dev/null || echo 0', 'sh', `/tmp/${tag}`] })).stdout.trim());
+    const { base, token } = await overHttp();
+    const before = rss();
+    const client = await stalledRequest(`${base}/api/v1/environments/${envId}/exec/stream`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ command: ['sh', '-c', script, tag], timeoutMs: 600_000 }),
+    });
+    expect(client.status).toBe(200);
+
+    // Unheld, the command gets FLOOD_MIB out in a second or two, all of it piling up in the server.
+    const held = await untilStalledOrPast('the command\'s output', produced, FLOOD_MIB);
+    console.log("MEASURE exec held", held, "MiB; rss growth", (rss() - before) / MIB, "MiB");
+    expect(held).toBeLessThan(HELD_MIB);
+    expect(rss() - before).toBeLessThan(RSS_BOUND);
+
+    client.close();
+    await waitFor('the command to be killed once its client went away', async () => (await processesMatching(new RegExp(tag))).length === 0, 20_000);
+  }, 180_000);
 
   it('refuses before streaming: 404 for a stranger, 400 for a bad body', async () => {
     expectProblem(await stranger.post(`/api/v1/environments/${envId}/exec/stream`, { command: ['true'] }), 404, 'not_found');

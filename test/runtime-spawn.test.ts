@@ -29,7 +29,7 @@ async function spawn(argv: string[], opts: Partial<Omit<SpawnRequest, 'argv' | '
     argv,
     stdin: false,
     ...opts,
-    onOutput: (stream, chunk) => chunks.push({ stream, text: chunk.toString('utf8') }),
+    onOutput: (stream, chunk) => void chunks.push({ stream, text: chunk.toString('utf8') }),
   });
   const text = (stream: Stream) =>
     chunks
@@ -161,7 +161,7 @@ describe('RuntimeDriver.spawn (Docker)', () => {
   it('rejects with SpawnError for a working directory that does not exist, handing over no output', async () => {
     for (const tty of [undefined, { cols: 80, rows: 24 }]) {
       const output: Buffer[] = [];
-      const attempt = server.services.runtime.spawn(envId, { argv: ['pwd'], cwd: '/nope', stdin: false, tty, onOutput: (_s, chunk) => output.push(chunk) });
+      const attempt = server.services.runtime.spawn(envId, { argv: ['pwd'], cwd: '/nope', stdin: false, tty, onOutput: (_s, chunk) => void output.push(chunk) });
       await expect(attempt).rejects.toThrow(SpawnError);
       await expect(attempt).rejects.toThrow('no such directory: /nope');
       expect(output).toEqual([]);

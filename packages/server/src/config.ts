@@ -52,6 +52,8 @@ const EnvSchema = z.object({
   BERTH_SECRET: z.string().min(SECRET_MIN_LENGTH, `at least ${SECRET_MIN_LENGTH} characters (openssl rand -hex 32)`).optional(),
   BERTH_SECRET_PREVIOUS: z.string().min(SECRET_MIN_LENGTH, `at least ${SECRET_MIN_LENGTH} characters`).optional(),
   BERTH_METRICS_ADDRESS: listenAddress.optional(),
+  BERTH_TERMINAL_MAX_PER_USER: positiveInt.default(50),
+  BERTH_E2B_MAX_PROCESSES_PER_USER: positiveInt.default(100),
 });
 
 export interface Config {
@@ -75,7 +77,6 @@ export interface Config {
   maxArchiveBytes: number;
   /** The built web app; served at / when it holds an index.html. */
   webDir: string;
-  terminal: { graceMs: number; scrollbackBytes: number; maxPerEnvironment: number };
   /** WebSockets one user may hold open at once (all routes, this process). */
   maxSocketsPerUser: number;
   /** How often open connections' credentials are re-checked against the database (expiry, missed notifications). */
@@ -84,6 +85,9 @@ export interface Config {
   secret: { current: string; previous: string | undefined } | undefined;
   /** Where /metrics is served to a scraper without credentials; undefined: only on the main port, to admins. */
   metricsAddress: { host: string; port: number } | undefined;
+  terminal: { graceMs: number; scrollbackBytes: number; maxPerEnvironment: number; maxPerUser: number };
+  /** Processes started through E2B's process API that may run at once per user (each holds an engine connection). */
+  e2bMaxProcessesPerUser: number;
 }
 
 function dockerTarget(dockerHost: string | undefined): Config['docker'] {
@@ -131,10 +135,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     execMaxOutputBytes: e.BERTH_EXEC_MAX_OUTPUT_BYTES,
     maxArchiveBytes: e.BERTH_MAX_ARCHIVE_BYTES,
     webDir: path.resolve(e.BERTH_WEB_DIR),
-    terminal: { graceMs: e.BERTH_TERMINAL_GRACE_SECONDS * 1000, scrollbackBytes: 256 * 1024, maxPerEnvironment: e.BERTH_TERMINAL_MAX_PER_ENVIRONMENT },
     maxSocketsPerUser: e.BERTH_MAX_SOCKETS_PER_USER,
     revocationRecheckMs: e.BERTH_REVOCATION_RECHECK_SECONDS * 1000,
     secret: e.BERTH_SECRET === undefined ? undefined : { current: e.BERTH_SECRET, previous: e.BERTH_SECRET_PREVIOUS },
     metricsAddress: e.BERTH_METRICS_ADDRESS,
+    terminal: {
+      graceMs: e.BERTH_TERMINAL_GRACE_SECONDS * 1000,
+      scrollbackBytes: 256 * 1024,
+      maxPerEnvironment: e.BERTH_TERMINAL_MAX_PER_ENVIRONMENT,
+      maxPerUser: e.BERTH_TERMINAL_MAX_PER_USER,
+    },
+    e2bMaxProcessesPerUser: e.BERTH_E2B_MAX_PROCESSES_PER_USER,
   };
 }

@@ -44,7 +44,7 @@ import type { RuntimeDriver } from './runtime/driver.js';
 
 export type ServiceConfig = Pick<
   Config,
-  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker' | 'terminal' | 'maxArchiveBytes' | 'maxSocketsPerUser' | 'revocationRecheckMs'
+  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker' | 'terminal' | 'maxArchiveBytes' | 'maxSocketsPerUser' | 'revocationRecheckMs' | 'e2bMaxProcessesPerUser'
 >;
 
 /** How long creating or resuming an E2B sandbox waits for it to run (the SDK gives up at 60 s). */
@@ -126,7 +126,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   return {
     e2b,
     e2bExpiry,
-    envdProcesses: createEnvdProcesses({ runtime }),
+    envdProcesses: createEnvdProcesses({ runtime, maxPerUser: config.e2bMaxProcessesPerUser }),
     envdFiles: createEnvdFiles({ runtime, maxFileBytes: config.maxArchiveBytes }),
     audit,
     usersRepo,

@@ -52,8 +52,14 @@ export interface ExecRequest {
   timeoutMs: number;
   /** Per stream; output beyond it is dropped and reported as truncated. */
   maxOutputBytes: number;
-  /** When given, output is handed over as it comes instead of being kept (stdout/stderr then come back empty). */
-  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /**
+   * When given, output is handed over as it comes instead of being kept (stdout/stderr then come back
+   * empty). Returning a promise holds the output back until it settles: a consumer that cannot keep up
+   * makes the process wait on its writes, instead of its output piling up in memory.
+   */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void | Promise<void>;
+  /** Aborting ends the command and everything it started, as its timeout does (its reader went away, say). */
+  signal?: AbortSignal;
 }
 
 export interface ExecOutcome {
@@ -96,13 +102,20 @@ export interface SpawnRequest {
   stdin: boolean;
   /** Run on a pseudo-terminal of this size; output then arrives as 'pty' (stdin is always open). */
   tty?: { cols: number; rows: number };
-  /** Output as it is produced, in order, per stream. */
-  onOutput: (stream: 'stdout' | 'stderr' | 'pty', chunk: Buffer) => void;
+  /**
+   * Output as it is produced, in order, per stream. Returning a promise holds the output back until it
+   * settles (the process then waits on its writes, as on a full pipe): how a slow reader bounds memory.
+   */
+  onOutput: (stream: 'stdout' | 'stderr' | 'pty', chunk: Buffer) => void | Promise<void>;
 }
 
 export interface RuntimeProcess {
-  /** Feeds stdin; does nothing once stdin is closed or the process has ended. */
-  write(data: Buffer): void;
+  /**
+   * Feeds stdin; does nothing once stdin is closed or the process has ended. Resolves once the engine
+   * connection has room for more (a process not reading its input holds it): a caller that waits for
+   * it never piles input up in memory.
+   */
+  write(data: Buffer): Promise<void>;
   /**
    * Ends the process's stdin (it reads end-of-file). On a pseudo-terminal that is the terminal's
    * end-of-file character, which a program in raw mode reads as a plain byte.

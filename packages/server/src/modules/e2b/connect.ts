@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { writeOrWait } from '../../streams.js';
 import type { ConnectCode } from './e2b.errors.js';
 
 /**
@@ -33,7 +34,8 @@ export function unframe(body: Buffer): unknown {
 /**
  * A server stream on the raw response: every frame goes out as it is written
  * (no buffering, no compression), because the SDK hands output to callbacks as
- * it arrives.
+ * it arrives. send() honours backpressure: while the client has not taken what
+ * was sent, it answers a promise to wait on.
  */
 export function openStream(raw: ServerResponse) {
   raw.writeHead(200, { 'content-type': 'application/connect+json', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
@@ -43,8 +45,8 @@ export function openStream(raw: ServerResponse) {
     get closed(): boolean {
       return ended || raw.destroyed;
     },
-    send(message: unknown): void {
-      if (!this.closed) raw.write(frame(FLAG_MESSAGE, message));
+    send(message: unknown): Promise<void> | undefined {
+      return this.closed ? undefined : writeOrWait(raw, frame(FLAG_MESSAGE, message));
     },
     end(error?: { code: ConnectCode; message: string }): void {
       if (this.closed) return;

@@ -2,6 +2,7 @@ import path from 'node:path/posix';
 import type { ExecOutcome, RuntimeDriver } from '../../runtime/driver.js';
 import { firstFileIn, singleFileTar } from '../files/files.archive.js';
 import { WORKSPACE } from '../files/files.domain.js';
+import { AppError } from '../../errors.js';
 import { EnvdError } from './e2b.errors.js';
 
 /**
@@ -286,11 +287,16 @@ export function createEnvdFiles(deps: Deps) {
     if (outcome.exitCode !== 0) throw failed(`read ${abs}`, outcome);
     const answer = splitOnce(outcome.stdout);
     if (!answer) throw failed(`read ${abs}`, outcome);
+    // The size comes from stat inside the sandbox, which may say anything: it only refuses early.
+    // What bounds the read is the bytes that really arrive from the engine.
     const size = Number(answer[0]);
-    if (size > deps.maxFileBytes) throw new EnvdError('invalid_argument', `file is ${size} bytes; files up to ${deps.maxFileBytes} bytes can be read`);
+    const tooLarge = () => new AppError('file_too_large', `${abs} is larger than ${deps.maxFileBytes} bytes, the most that can be read`);
+    if (size > deps.maxFileBytes) throw tooLarge();
     // The engine hands out a link as a link: read its real path so the content comes back.
     const real = answer[1].replace(/\n$/, '');
-    return firstFileIn(await runtime.readArchive(envId, real));
+    const content = await firstFileIn(await runtime.readArchive(envId, real), deps.maxFileBytes, tooLarge);
+    if (!content) throw new EnvdError('invalid_argument', `path is not a regular file: ${abs}`);
+    return content;
   }
 
   async function write(envId: string, input: string, data: Buffer): Promise<WrittenFile> {

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.js';
 import type { App } from '../../http/types.js';
 import { SpawnError } from '../../runtime/driver.js';
 import { openStream, type ConnectStream } from './connect.js';
@@ -48,26 +49,31 @@ function relay(request: FastifyRequest, reply: FastifyReply, onEnd: () => void, 
   const keepaliveMs = numberHeader(request, 'keepalive-ping-interval') * 1000;
   const rearm = () => {
     clearTimeout(keepalive);
-    if (keepaliveMs) keepalive = setTimeout(() => (stream.send({ event: { keepalive: {} } }), rearm()), keepaliveMs);
+    if (keepaliveMs) keepalive = setTimeout(() => (void stream.send({ event: { keepalive: {} } }), rearm()), keepaliveMs);
   };
   const listener: Listener = (event) => {
-    stream.send(wire(event));
+    const wait = stream.send(wire(event));
     rearm();
     if ('end' in event) {
       clearTimeout(keepalive);
       onEnd();
       stream.end();
     }
+    return wait;
   };
   return {
     stream,
     listener,
+    // Detaching stops this listener holding the process back and its output being framed for nobody.
+    // (A response that ended normally closes too; detaching then is harmless.)
     onClientGone: (detach) => {
       detachOnRevoke = detach;
-      reply.raw.once('close', () => {
+      const gone = () => {
         clearTimeout(keepalive);
-        if (!stream.closed) detach();
-      });
+        detach();
+      };
+      if (reply.raw.destroyed) gone();
+      else reply.raw.once('close', gone);
     },
   };
 }
@@ -79,6 +85,7 @@ export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps): void {
 
   envd.post('/process.Process/Start', { ...route, schema: { ...schema, body: StartRequestSchema } }, async (request, reply) => {
     const env = request.sandbox.env.id;
+    const ownerId = request.sandbox.env.ownerId;
     const body = request.body;
     const config = { ...body.process, envs: { ...request.sandbox.envVars, ...body.process.envs }, cwd: body.process.cwd === undefined ? undefined : resolvePath(body.process.cwd) };
     const timeoutMs = numberHeader(request, 'connect-timeout-ms');
@@ -91,15 +98,18 @@ export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps): void {
         clearTimeout(deadline);
         return stream.end({ code: 'deadline_exceeded', message: `the command exceeded its timeout of ${timeoutMs} ms and was killed` });
       }
-      listener(event);
+      return listener(event);
     };
     let pid: number;
     let started = false;
     try {
-      pid = await processes.start(env, { config, tag: body.tag, stdin: body.stdin ?? false, tty: body.pty?.size, listener: guarded });
+      pid = await processes.start(env, { ownerId, config, tag: body.tag, stdin: body.stdin ?? false, tty: body.pty?.size, listener: guarded });
       started = true;
     } catch (err) {
       // The response is already the stream: failures travel in its last frame.
+      // In the stream's last frame, as Connect wants for streams: the SDK reads resource_exhausted as its RateLimitError
+      // (an HTTP 429 before the stream would read as "the sandbox is gone").
+      if (err instanceof AppError && err.code === 'process_limit') return stream.end({ code: 'resource_exhausted', message: err.message });
       if (!(err instanceof SpawnError)) request.log.error({ err }, 'could not start an E2B process');
       return stream.end(err instanceof SpawnError ? { code: 'invalid_argument', message: err.message } : { code: 'unavailable', message: 'the process could not be started' });
     } finally {
@@ -130,7 +140,7 @@ export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps): void {
   envd.post('/process.Process/SendInput', { ...route, schema: { ...schema, body: SendInputRequestSchema } }, async (request) => {
     const { input } = request.body;
     const data = Buffer.from('stdin' in input ? input.stdin : input.pty, 'base64');
-    processes.sendInput(request.sandbox.env.id, request.body.process, data);
+    await processes.sendInput(request.sandbox.env.id, request.body.process, data);
     deps.environments.noteActivity(request.sandbox.env.id, 'e2b');
     return {};
   });

@@ -1,5 +1,6 @@
 import type { RuntimeDriver, RuntimeProcess } from '../../runtime/driver.js';
 import { endEvent } from './e2b.domain.js';
+import { AppError } from '../../errors.js';
 import { EnvdError } from './e2b.errors.js';
 
 export interface ProcessConfig {
@@ -14,19 +15,26 @@ export type ProcessEvent =
   | { data: { stdout: Buffer } | { stderr: Buffer } | { pty: Buffer } }
   | { end: ReturnType<typeof endEvent> };
 
-export type Listener = (event: ProcessEvent) => void;
+/** Takes one event; a promise returned means "not yet": the process's output waits until it settles. */
+export type Listener = (event: ProcessEvent) => void | Promise<void>;
 
 interface Entry {
   pid: number;
+  ownerId: string;
   tag?: string;
   config: ProcessConfig;
   tty: boolean;
   proc?: RuntimeProcess;
   listeners: Set<Listener>;
+  /** Listeners still taking an earlier event; the output waits for them, or for them to detach. */
+  behind: Set<Listener>;
+  caughtUp?: { promise: Promise<void>; resolve: () => void };
   killed: boolean;
 }
 
 export interface StartOptions {
+  /** Whose process it is: the sandbox's owner, whose running processes are capped. */
+  ownerId: string;
   config: ProcessConfig;
   tag?: string;
   stdin: boolean;
@@ -43,8 +51,10 @@ export type Selector = { pid: number } | { tag: string };
  * that started it: a client that disconnects leaves it running, and `Connect`
  * attaches again. Held in this process's memory, like terminal sessions.
  */
-export function createEnvdProcesses({ runtime }: { runtime: Pick<RuntimeDriver, 'spawn'> }) {
+export function createEnvdProcesses({ runtime, maxPerUser }: { runtime: Pick<RuntimeDriver, 'spawn'>; maxPerUser: number }) {
   const byEnvironment = new Map<string, Map<number, Entry>>();
+  /** Every process from the moment its start is asked for until it has ended: what the cap counts. */
+  const live = new Set<Entry>();
   let nextPid = 1000;
 
   function table(environmentId: string): Map<number, Entry> {
@@ -53,21 +63,68 @@ export function createEnvdProcesses({ runtime }: { runtime: Pick<RuntimeDriver, 
     return entries;
   }
 
-  const emit = (entry: Entry, event: ProcessEvent) => entry.listeners.forEach((listener) => listener(event));
+  /** Refuses with 429 process_limit when the user already runs as many processes as allowed. */
+  function checkLimit(ownerId: string): void {
+    const running = [...live].filter((e) => e.ownerId === ownerId).length;
+    if (running >= maxPerUser) throw new AppError('process_limit', `A user may run ${maxPerUser} sandbox processes at once; wait for one to end or kill one`);
+  }
+
+  const caughtUp = (entry: Entry, listener: Listener) => {
+    entry.behind.delete(listener);
+    if (entry.behind.size > 0 || !entry.caughtUp) return;
+    entry.caughtUp.resolve();
+    entry.caughtUp = undefined;
+  };
+
+  /**
+   * Hands the event to every listener. While any of them is still taking an
+   * earlier one, the answer is a promise that holds the process's output back:
+   * its slowest attached reader sets its pace, as a pipe would, and a reader
+   * that detaches stops holding it.
+   */
+  function emit(entry: Entry, event: ProcessEvent): Promise<void> | undefined {
+    for (const listener of entry.listeners) {
+      const wait = listener(event);
+      if (!wait) continue;
+      entry.behind.add(listener);
+      const done = () => caughtUp(entry, listener);
+      wait.then(done, done);
+    }
+    if (entry.behind.size === 0) return undefined;
+    if (!entry.caughtUp) {
+      let resolve = () => {};
+      const promise = new Promise<void>((r) => (resolve = r));
+      entry.caughtUp = { promise, resolve };
+    }
+    return entry.caughtUp.promise;
+  }
+
+  const detachListener = (entry: Entry, listener: Listener) => {
+    entry.listeners.delete(listener);
+    caughtUp(entry, listener);
+  };
 
   async function start(environmentId: string, opts: StartOptions): Promise<number> {
-    const entry: Entry = { pid: nextPid++, tag: opts.tag, config: opts.config, tty: Boolean(opts.tty), listeners: new Set([opts.listener]), killed: false };
+    // Counted before the first await, so parallel starts cannot all slip under the cap.
+    checkLimit(opts.ownerId);
+    const entry: Entry = { pid: nextPid++, ownerId: opts.ownerId, tag: opts.tag, config: opts.config, tty: Boolean(opts.tty), listeners: new Set([opts.listener]), behind: new Set(), killed: false };
+    live.add(entry);
     // Output can arrive before spawn() returns; it waits here so `start` always comes first.
     let early: ProcessEvent[] | null = [];
-    const output = (event: ProcessEvent) => (early ? early.push(event) : emit(entry, event));
-    entry.proc = await runtime.spawn(environmentId, {
-      argv: [opts.config.cmd, ...opts.config.args],
-      cwd: opts.config.cwd,
-      env: opts.config.envs,
-      stdin: opts.stdin,
-      tty: opts.tty,
-      onOutput: (stream, chunk) => output({ data: stream === 'stdout' ? { stdout: chunk } : stream === 'stderr' ? { stderr: chunk } : { pty: chunk } }),
-    });
+    const output = (event: ProcessEvent) => (early ? void early.push(event) : emit(entry, event));
+    try {
+      entry.proc = await runtime.spawn(environmentId, {
+        argv: [opts.config.cmd, ...opts.config.args],
+        cwd: opts.config.cwd,
+        env: opts.config.envs,
+        stdin: opts.stdin,
+        tty: opts.tty,
+        onOutput: (stream, chunk) => output({ data: stream === 'stdout' ? { stdout: chunk } : stream === 'stderr' ? { stderr: chunk } : { pty: chunk } }),
+      });
+    } catch (err) {
+      live.delete(entry);
+      throw err;
+    }
     const entries = table(environmentId);
     entries.set(entry.pid, entry);
     emit(entry, { start: { pid: entry.pid } });
@@ -80,8 +137,9 @@ export function createEnvdProcesses({ runtime }: { runtime: Pick<RuntimeDriver, 
       .catch(() => null)
       .then((exitCode) => {
         entries.delete(entry.pid);
+        live.delete(entry);
         if (entries.size === 0) byEnvironment.delete(environmentId);
-        emit(entry, { end: endEvent(exitCode, entry.killed) });
+        void emit(entry, { end: endEvent(exitCode, entry.killed) });
         entry.listeners.clear();
       });
     return entry.pid;
@@ -100,21 +158,24 @@ export function createEnvdProcesses({ runtime }: { runtime: Pick<RuntimeDriver, 
     /** Follows a running process from now on: `start`, then live output, then `end`. Returns the detach function. */
     attach(environmentId: string, selector: Selector, listener: Listener): () => void {
       const entry = find(environmentId, selector);
-      listener({ start: { pid: entry.pid } });
+      void listener({ start: { pid: entry.pid } });
       entry.listeners.add(listener);
-      return () => entry.listeners.delete(listener);
+      return () => detachListener(entry, listener);
     },
 
+    /** Stops following: the process lives on, and no longer waits for this listener. */
     detach(environmentId: string, pid: number, listener: Listener): void {
-      byEnvironment.get(environmentId)?.get(pid)?.listeners.delete(listener);
+      const entry = byEnvironment.get(environmentId)?.get(pid);
+      if (entry) detachListener(entry, listener);
     },
 
     list(environmentId: string): { pid: number; tag?: string; config: ProcessConfig }[] {
       return [...(byEnvironment.get(environmentId)?.values() ?? [])].map(({ pid, tag, config }) => ({ pid, tag, config }));
     },
 
-    sendInput(environmentId: string, selector: Selector, data: Buffer): void {
-      find(environmentId, selector).proc.write(data);
+    /** Resolves once the input is on its way (the caller's answer waits, so input cannot pile up here). */
+    sendInput(environmentId: string, selector: Selector, data: Buffer): Promise<void> {
+      return find(environmentId, selector).proc.write(data);
     },
 
     closeStdin(environmentId: string, selector: Selector): void {

@@ -1,6 +1,7 @@
-import { gunzipSync } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
+import { gunzipBody } from '../../streams.js';
 import type { App } from '../../http/types.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
 import type { FilesService } from '../files/files.service.js';
@@ -59,16 +60,6 @@ const sandboxHeaderStrategy: Strategy = {
 
 const isRpc = (url: string) => url.startsWith('/process.') || url.startsWith('/filesystem.');
 
-/** An upload sent with `Content-Encoding: gzip`, unpacked within the size limit. */
-function gunzip(body: Buffer, maxBytes: number): Buffer {
-  try {
-    return gunzipSync(body, { maxOutputLength: maxBytes });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new E2bApiError(413, `the file is larger than ${maxBytes} bytes unpacked`);
-    throw new EnvdError('invalid_argument', `the body is not valid gzip: ${(err as Error).message}`);
-  }
-}
-
 /** A change made through the sandbox's API, announced like one made through Berth's files API. */
 export type Announce = (request: FastifyRequest, action: string, event: 'file.changed' | 'file.deleted' | 'file.moved', data: Record<string, string>) => Promise<void>;
 
@@ -86,6 +77,8 @@ export async function registerEnvdRoutes(app: App, deps: EnvdDeps): Promise<void
       const { status, message, internal } = e2bStatusOf(error);
       if (internal) request.log.error({ err: error }, 'unhandled error on the envd API');
       const text = internal ? `Internal error; quote request id ${String(request.id)}` : message;
+      // Refused before its body was read in full (a gzip bomb, say): the rest is not worth receiving.
+      if (!request.raw.complete) void reply.header('connection', 'close');
       // RPCs read a Connect error (a code name); /files and /health read E2B's {code: status}.
       const body = isRpc(request.url) ? { code: connectCodeOf(error, status), message: text } : { code: status, message: text };
       return reply.code(status).type('application/json').send(body);
@@ -135,7 +128,10 @@ function registerEnvdHttpRoutes(envd: App, deps: EnvdDeps, announce: Announce): 
     return reply.type('application/octet-stream').send(content);
   });
 
-  envd.post('/files', { schema: { ...schema, querystring: FilesQuerySchema }, constraints: envdConstraint, bodyLimit: deps.maxFileBytes }, async (request) => {
+  // A gzip-encoded body is inflated as it arrives, and the body limit counts the inflated bytes.
+  const preParsing = async (request: FastifyRequest, _reply: unknown, payload: Readable) =>
+    request.headers['content-encoding'] === 'gzip' && !request.isMultipart() ? gunzipBody(payload) : payload;
+  envd.post('/files', { schema: { ...schema, querystring: FilesQuerySchema }, constraints: envdConstraint, bodyLimit: deps.maxFileBytes, preParsing }, async (request) => {
     const written: { name: string; type: 'file'; path: string }[] = [];
     const save = async (given: string | undefined, data: Buffer) => {
       if (!given) throw new EnvdError('invalid_argument', 'name the file with the path query parameter or the part\'s file name');
@@ -148,7 +144,7 @@ function registerEnvdHttpRoutes(envd: App, deps: EnvdDeps, announce: Announce): 
     } else {
       const body = request.body;
       if (!Buffer.isBuffer(body)) throw new EnvdError('invalid_argument', 'send the file as multipart/form-data or application/octet-stream');
-      await save(request.query.path, request.headers['content-encoding'] === 'gzip' ? gunzip(body, deps.maxFileBytes) : body);
+      await save(request.query.path, body);
     }
     if (written.length === 0) throw new EnvdError('invalid_argument', 'no file in the request');
     return written;

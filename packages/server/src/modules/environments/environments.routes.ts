@@ -17,6 +17,7 @@ import { SOCKET_CLOSE_REVOKED_REASON, type ExecStreamLine } from '@berth/contrac
 import { requireActor } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { principalOf } from '../../http/live.js';
+import { writeOrWait } from '../../streams.js';
 import { responses } from '../../http/responses.js';
 import type { App } from '../../http/types.js';
 import type { EventBus } from '../../control/event-bus.js';
@@ -111,19 +112,23 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus, live }
       // Refusals before the stream starts, as ordinary problem+json answers.
       await environments.running(request.ctx, id);
       const out = new PassThrough();
-      const line = (message: ExecStreamLine) => void (out.writableEnded || out.write(`${JSON.stringify(message)}\n`));
-      // Revoking the caller's credentials ends the stream (the command runs on to its timeout, unwatched).
+      // Backpressure: while the client has not taken what was sent, the command waits on its writes.
+      const line = (message: ExecStreamLine) => writeOrWait(out, `${JSON.stringify(message)}\n`);
+      // A client that goes away (Fastify then destroys `out`) ends the command: nobody would read it.
+      const gone = new AbortController();
+      out.once('close', () => gone.abort());
+      // Revoking the caller's credentials ends the stream, and with it the command.
       const release = live.open(principalOf(requireActor(request.ctx)), 'stream', () => {
-        line({ type: 'error', code: 'unauthorized', message: SOCKET_CLOSE_REVOKED_REASON });
+        void line({ type: 'error', code: 'unauthorized', message: SOCKET_CLOSE_REVOKED_REASON });
         out.end();
       }, request.liveSince);
       reply.raw.once('close', release);
       void environments
-        .exec(request.ctx, id, request.body, (stream, chunk) => line({ type: stream, data: chunk.toString('base64') }))
-        .then((r) => line({ type: 'exit', exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs }))
+        .exec(request.ctx, id, request.body, (stream, chunk) => line({ type: stream, data: chunk.toString('base64') }), gone.signal)
+        .then((r) => void line({ type: 'exit', exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs }))
         .catch((err: unknown) => {
           request.log.warn({ err }, 'streamed exec failed');
-          line({ type: 'error', code: err instanceof AppError ? err.code : 'internal_error', message: err instanceof AppError ? err.message : 'the command could not run' });
+          void line({ type: 'error', code: err instanceof AppError ? err.code : 'internal_error', message: err instanceof AppError ? err.message : 'the command could not run' });
         })
         .finally(() => out.end());
       return reply.type('application/x-ndjson').send(out);

@@ -225,8 +225,11 @@ export function createEnvironmentsService(deps: Deps) {
     touch(id).catch(() => lastNoted.delete(key)); // try again with the next event
   }
 
-  /** Runs a command; with `onOutput`, its output is handed over as it comes instead of returned. */
-  async function exec(ctx: RequestContext, id: string, body: ExecBody, onOutput?: ExecRequest['onOutput']): Promise<ExecResult> {
+  /**
+   * Runs a command; with `onOutput`, its output is handed over as it comes instead of returned (a
+   * promise from it holds the command back until it settles). Aborting `signal` ends the command.
+   */
+  async function exec(ctx: RequestContext, id: string, body: ExecBody, onOutput?: ExecRequest['onOutput'], signal?: AbortSignal): Promise<ExecResult> {
     await running(ctx, id);
     const argv = typeof body.command === 'string' ? ['bash', '-lc', body.command] : body.command;
     const result = await deps.runtime.exec(id, {
@@ -237,6 +240,7 @@ export function createEnvironmentsService(deps: Deps) {
       timeoutMs: body.timeoutMs,
       maxOutputBytes: deps.execMaxOutputBytes,
       onOutput,
+      signal,
     });
     // The command itself is not recorded: it may carry secrets. Which program ran, where, and how it ended is.
     await Promise.all([

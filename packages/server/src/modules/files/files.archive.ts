@@ -1,9 +1,11 @@
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { unzip, zip, type Zippable } from 'fflate';
 import path from 'node:path/posix';
 import tar from 'tar-stream';
 import { AppError } from '../../errors.js';
+import { byteCap } from '../../streams.js';
 import { safeArchiveEntry } from './files.domain.js';
 
 interface Entry {
@@ -16,31 +18,34 @@ interface Entry {
 }
 
 const notAnArchive = (kind: string) => new AppError('validation_failed', `The body is not a ${kind} archive`);
+const archiveTooLarge = (maxBytes: number) => () => new AppError('payload_too_large', `The archive holds more than ${maxBytes} bytes`);
+
+/** What a tar adds around its files' bytes (headers, long-name records, padding), allowed on top of a byte limit on the files. */
+const TAR_HEADROOM_BYTES = 1024 * 1024;
 
 export const isZip = (b: Buffer) => b.length >= 4 && b.readUInt32LE(0) === 0x04034b50;
 
-/** Reads every entry of a tar stream into memory, refusing once they exceed `maxBytes`. */
-async function readTar(stream: NodeJS.ReadableStream | Readable, maxBytes: number): Promise<Entry[]> {
+/**
+ * Reads every entry of a tar stream into memory. The cap counts the tar's own
+ * bytes as they arrive (headers included), so neither a size claimed by the
+ * environment nor a header can make it read more; past it the source is destroyed.
+ * pipeline, not pipe: a source that fails fails the read instead of leaving it waiting.
+ */
+async function readTar(source: NodeJS.ReadableStream, maxBytes: number, tooLarge: () => Error, gzipped = false): Promise<Entry[]> {
   const extract = tar.extract();
   const entries: Entry[] = [];
-  let total = 0;
   extract.on('entry', (header, body, next) => {
     const chunks: Buffer[] = [];
-    body.on('data', (c: unknown) => {
-      total += (c as Buffer).length;
-      if (total > maxBytes) extract.destroy(new AppError('payload_too_large', `The archive holds more than ${maxBytes} bytes`));
-      else chunks.push(c as Buffer);
-    });
+    body.on('data', (c: unknown) => chunks.push(c as Buffer));
     body.on('end', () => {
       entries.push({ name: header.name, type: header.type ?? 'file', mode: header.mode, linkname: header.linkname ?? undefined, mtime: header.mtime, data: Buffer.concat(chunks) });
       next();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-    (stream as Readable).pipe(extract);
-  });
+  const cap = byteCap(maxBytes + TAR_HEADROOM_BYTES, tooLarge);
+  // Inflated on zlib's thread pool in chunks, never in one call on the request thread.
+  if (gzipped) await pipeline(source, createGunzip(), cap, extract);
+  else await pipeline(source, cap, extract);
   return entries;
 }
 
@@ -88,14 +93,9 @@ export async function sanitiseArchive(
   let entries: Entry[];
   if (kind === 'zip') entries = await readZip(archive, maxBytes);
   else {
-    let raw: Buffer;
-    try {
-      raw = gunzipSync(archive, { maxOutputLength: maxBytes + 1024 * 1024 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new AppError('payload_too_large', `The archive unpacks to more than ${maxBytes} bytes`);
-      throw notAnArchive('tar.gz');
-    }
-    entries = await readTar(Readable.from([raw]), maxBytes).catch((err: unknown) => {
+    // A bomb costs the cap, not what it claims or holds: inflating stops there.
+    const tooLarge = () => new AppError('payload_too_large', `The archive unpacks to more than ${maxBytes} bytes`);
+    entries = await readTar(Readable.from([archive]), maxBytes, tooLarge, true).catch((err: unknown) => {
       throw err instanceof AppError ? err : notAnArchive('tar.gz');
     });
   }
@@ -108,9 +108,9 @@ export async function sanitiseArchive(
 }
 
 /** A folder read from the runtime as tar, as a zip (links become nothing: zip has no portable form for them). */
-export async function tarToZip(stream: Readable, maxBytes: number): Promise<Buffer> {
+export async function tarToZip(source: NodeJS.ReadableStream, maxBytes: number): Promise<Buffer> {
   const files: Zippable = {};
-  for (const e of await readTar(stream, maxBytes)) {
+  for (const e of await readTar(source, maxBytes, archiveTooLarge(maxBytes))) {
     if (e.type === 'directory') files[e.name.endsWith('/') ? e.name : `${e.name}/`] = new Uint8Array(0);
     else if (e.type === 'file') files[e.name] = new Uint8Array(e.data ?? Buffer.alloc(0));
   }
@@ -124,8 +124,33 @@ export function singleFileTar(name: string, content: Buffer, mode = 0o644): Read
   return pack as unknown as Readable;
 }
 
-/** The content of the first file in a tar stream (the Engine API wraps a single file in one). */
-export async function firstFileIn(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const file = (await readTar(stream, Number.MAX_SAFE_INTEGER)).find((e) => e.type === 'file');
-  return file?.data ?? Buffer.alloc(0);
+/**
+ * The content of the file a tar stream starts with (the Engine API wraps a
+ * single file in one), or null when it starts with something else (a folder
+ * put where a file was). Bounded by the bytes that really arrive, never by a
+ * size the environment reported: past `maxBytes` of content it fails with
+ * `tooLarge()` and destroys the source, so the engine stops sending.
+ */
+export async function firstFileIn(source: NodeJS.ReadableStream, maxBytes: number, tooLarge: () => Error): Promise<Buffer | null> {
+  const extract = tar.extract();
+  let first: Buffer | null | undefined;
+  const done = new Error('first entry read');
+  extract.on('entry', (header, body) => {
+    const chunks: Buffer[] = [];
+    body.on('data', (c: unknown) => chunks.push(c as Buffer));
+    // The rest of the archive is never needed: ending here stops the engine's stream too.
+    body.on('end', () => {
+      first = header.type === 'file' ? Buffer.concat(chunks) : null;
+      extract.destroy(done);
+    });
+    if (header.type !== 'file') body.resume();
+  });
+  try {
+    await pipeline(source, byteCap(maxBytes + TAR_HEADROOM_BYTES, tooLarge), extract);
+  } catch (err) {
+    if (err !== done) throw err;
+  }
+  if (first === undefined) throw new Error('the engine sent an archive without entries');
+  if (first && first.length > maxBytes) throw tooLarge();
+  return first;
 }

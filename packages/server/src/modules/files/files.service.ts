@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path/posix';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { FILE_MAX_BYTES, type FileEntry, type SearchMatch } from '@berth/contracts';
 import type { RequestContext } from '../../context.js';
@@ -126,8 +126,12 @@ export function createFilesService(deps: Deps) {
     const info = await stat(id, abs);
     if (!info) throw new NotFoundError(`File "${input}"`);
     if (info.type !== 'file') throw new ConflictError(`"${input}" is a ${info.type === 'dir' ? 'folder' : info.type}, not a file`);
-    if (info.size > FILE_MAX_BYTES) throw new AppError('payload_too_large', `"${input}" is ${info.size} bytes; the API reads files up to ${FILE_MAX_BYTES}`);
-    const content = await firstFileIn(await runtime.readArchive(id, abs));
+    // The size stat reports comes from inside the environment: it may say anything. It only refuses
+    // early; what bounds the read is the bytes that really arrive.
+    const tooLarge = () => new AppError('file_too_large', `"${input}" is larger than ${FILE_MAX_BYTES} bytes, the most the API reads`);
+    if (info.size > FILE_MAX_BYTES) throw tooLarge();
+    const content = await firstFileIn(await runtime.readArchive(id, abs), FILE_MAX_BYTES, tooLarge);
+    if (!content) throw new ConflictError(`"${input}" is not a file`);
     return { content, etag: etagOf(createHash('sha256').update(content).digest('hex')) };
   }
 
@@ -187,10 +191,15 @@ export function createFilesService(deps: Deps) {
     await deps.environments.running(ctx, id);
     const abs = await resolve(id, input);
     if (!(await stat(id, abs))) throw new NotFoundError(`"${input}"`);
-    const tarStream = Readable.from(await runtime.readArchive(id, abs));
+    const tarStream = await runtime.readArchive(id, abs);
     const base = abs === WORKSPACE ? 'workspace' : path.basename(abs);
     if (format === 'zip') return { body: await tarToZip(tarStream, deps.maxArchiveBytes), name: `${base}.zip` };
-    return { body: tarStream.pipe(createGzip()), name: `${base}.tar.gz` };
+    // pipeline, not pipe: the engine's stream failing fails the gzip (and so the response, which is
+    // cut short rather than left open), and a client that goes away destroys the gzip and so the
+    // engine's stream, which would otherwise hold the container's lock.
+    const gzip = createGzip();
+    pipeline(tarStream, gzip, () => undefined);
+    return { body: gzip, name: `${base}.tar.gz` };
   }
 
   /** Unpacks an uploaded tar.gz or zip into a folder, refusing the whole archive if any entry would escape. */

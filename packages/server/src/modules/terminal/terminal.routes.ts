@@ -1,4 +1,5 @@
 import { IdParamsSchema, TerminalQuerySchema, type TerminalServerMessage } from '@berth/contracts';
+import { requireActor } from '../../context.js';
 import { AppError } from '../../errors.js';
 import type { App } from '../../http/types.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
@@ -18,14 +19,14 @@ export function registerTerminalRoutes(app: App, { environments, terminals }: { 
       // Refusals happen before the upgrade, as ordinary problem+json answers.
       preHandler: async (request) => {
         await environments.running(request.ctx, request.params.id);
-        terminals.checkLimit(request.params.id, request.query.session);
+        terminals.checkLimit(request.params.id, request.query.session, requireActor(request.ctx).id);
       },
     },
     async (socket, request) => {
       const { id } = request.params;
       const { session, cols, rows } = request.query;
       try {
-        await terminals.attach(socket, id, session, { cols, rows });
+        await terminals.attach(socket, id, session, requireActor(request.ctx).id, { cols, rows });
       } catch (err) {
         const code = err instanceof AppError ? err.code : 'internal_error';
         if (!(err instanceof AppError)) request.log.error({ err }, 'could not open a terminal');

@@ -10,6 +10,8 @@ export interface TerminalOptions {
   graceMs: number;
   scrollbackBytes: number;
   maxPerEnvironment: number;
+  /** Shells one user may have opened, across all environments (each holds an engine connection and scrollback). */
+  maxPerUser: number;
 }
 
 interface Deps {
@@ -22,6 +24,8 @@ interface Deps {
 
 interface Session {
   environmentId: string;
+  /** Who opened the shell: it counts against their cap while it lives. */
+  userId: string;
   pty: Pty;
   scrollback: Scrollback;
   clients: Set<WebSocket>;
@@ -44,20 +48,26 @@ const send = (socket: WebSocket, message: TerminalServerMessage) => socket.ready
  */
 export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
   const sessions = new Map<string, Session>();
-  const opening = new Map<string, Promise<Session>>();
+  const opening = new Map<string, { environmentId: string; userId: string; pending: Promise<Session> }>();
   const keyOf = (environmentId: string, sessionId: string) => `${environmentId}/${sessionId}`;
-  const countFor = (environmentId: string) => [...sessions.values()].filter((s) => s.environmentId === environmentId).length + [...opening.keys()].filter((k) => k.startsWith(`${environmentId}/`)).length;
+  /** Shells that are open or being opened. */
+  const all = () => [...sessions.values(), ...opening.values()];
 
-  /** Refuses up front when the environment already has as many terminals as allowed. */
-  function checkLimit(environmentId: string, sessionId: string): void {
-    if (!sessions.has(keyOf(environmentId, sessionId)) && countFor(environmentId) >= options.maxPerEnvironment) {
+  /** Refuses up front when the environment, or the user across environments, already has as many terminals as allowed. */
+  function checkLimit(environmentId: string, sessionId: string, userId: string): void {
+    const key = keyOf(environmentId, sessionId);
+    if (sessions.has(key) || opening.has(key)) return; // attaching to a shell that exists costs nothing new
+    if (all().filter((s) => s.environmentId === environmentId).length >= options.maxPerEnvironment) {
       throw new AppError('terminal_limit', `An environment may have ${options.maxPerEnvironment} terminals open; close one first`);
+    }
+    if (all().filter((s) => s.userId === userId).length >= options.maxPerUser) {
+      throw new AppError('terminal_limit', `A user may have ${options.maxPerUser} terminals open across their environments; close one first`);
     }
   }
 
-  async function open(key: string, environmentId: string, size: { cols: number; rows: number }): Promise<Session> {
+  async function open(key: string, environmentId: string, userId: string, size: { cols: number; rows: number }): Promise<Session> {
     const pty = await runtime.openPty(environmentId, { argv: SHELL, ...size });
-    const session: Session = { environmentId, pty, scrollback: new Scrollback(options.scrollbackBytes), clients: new Set() };
+    const session: Session = { environmentId, userId, pty, scrollback: new Scrollback(options.scrollbackBytes), clients: new Set() };
     let paused = false;
     pty.stream.on('data', (chunk: Buffer) => {
       session.scrollback.push(chunk);
@@ -100,8 +110,8 @@ export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
     s.pty.stream.end();
   }
 
-  /** Attaches a WebSocket to the session, opening the shell the first time. */
-  async function attach(socket: WebSocket, environmentId: string, sessionId: string, size: { cols: number; rows: number }): Promise<void> {
+  /** Attaches a WebSocket to the session, opening the shell the first time (on `userId`'s account). */
+  async function attach(socket: WebSocket, environmentId: string, sessionId: string, userId: string, size: { cols: number; rows: number }): Promise<void> {
     const key = keyOf(environmentId, sessionId);
     // Keystrokes that arrive while the shell is being opened are kept, not lost.
     const early: [Buffer, boolean][] = [];
@@ -114,11 +124,11 @@ export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
       if (replay.length > 0) socket.send(replay, { binary: true });
       await session.pty.resize(size.cols, size.rows);
     } else {
-      checkLimit(environmentId, sessionId);
-      let pending = opening.get(key);
+      checkLimit(environmentId, sessionId, userId);
+      let pending = opening.get(key)?.pending;
       if (!pending) {
-        pending = open(key, environmentId, size).finally(() => opening.delete(key));
-        opening.set(key, pending);
+        pending = open(key, environmentId, userId, size).finally(() => opening.delete(key));
+        opening.set(key, { environmentId, userId, pending });
       }
       session = await pending;
     }
@@ -126,11 +136,21 @@ export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
     s.clients.add(socket);
     socket.off('message', keep);
 
+    let inputHeld = false;
     const receive = (data: Buffer, isBinary: boolean) => {
       // A socket being closed (its credentials revoked, say) types nothing more, and so keeps nothing awake.
       if (socket.readyState !== socket.OPEN) return;
       if (isBinary) {
-        s.pty.stream.write(data);
+        // A shell not reading its input (a long command in the foreground) must not make us hold
+        // whatever the client keeps sending: stop reading this client until the engine takes more.
+        if (!s.pty.stream.write(data) && !inputHeld) {
+          inputHeld = true;
+          socket.pause();
+          s.pty.stream.once('drain', () => {
+            inputHeld = false;
+            socket.resume();
+          });
+        }
         touch(environmentId, sessionId);
         return;
       }

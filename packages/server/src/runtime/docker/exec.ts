@@ -36,6 +36,23 @@ class CappedSink extends Writable {
   }
 }
 
+/**
+ * Holds a stream's output back while any wait handed to it is pending: the way
+ * a slow consumer reaches the engine. A paused socket is not read, so TCP
+ * pushes back to the engine, and the engine's copy blocks the process's writes.
+ */
+export function valve(stream: Duplex): (wait: void | Promise<void>) => void {
+  let pending = 0;
+  const settled = () => {
+    if (--pending === 0 && !stream.destroyed) stream.resume();
+  };
+  return (wait) => {
+    if (!wait) return;
+    if (pending++ === 0) stream.pause();
+    wait.then(settled, settled);
+  };
+}
+
 /** A `K=V` list for the Engine API. */
 export const envList = (env: Record<string, string> | undefined): string[] => Object.entries(env ?? {}).map(([k, v]) => `${k}=${v}`);
 
@@ -95,27 +112,36 @@ export async function runExec(container: Docker.Container, docker: Docker, req: 
     tty: false,
     stdin: req.stdin !== undefined,
   });
-  const stdout = new CappedSink(req.maxOutputBytes, req.onOutput && ((c) => req.onOutput!('stdout', c)));
-  const stderr = new CappedSink(req.maxOutputBytes, req.onOutput && ((c) => req.onOutput!('stderr', c)));
+  const hold = valve(stream);
+  const { onOutput } = req;
+  const stdout = new CappedSink(req.maxOutputBytes, onOutput && ((c) => hold(onOutput('stdout', c))));
+  const stderr = new CappedSink(req.maxOutputBytes, onOutput && ((c) => hold(onOutput('stderr', c))));
   docker.modem.demuxStream(stream, stdout, stderr);
   if (req.stdin !== undefined) stream.end(req.stdin);
 
-  let timedOut = false;
+  let stopped: 'timeout' | 'aborted' | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let onAbort = () => {};
   await Promise.race([
     ended,
     new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        timedOut = true;
+      const stop = (why: 'timeout' | 'aborted') => {
+        stopped ??= why;
         stream.destroy();
         resolve();
-      }, req.timeoutMs);
+      };
+      timer = setTimeout(() => stop('timeout'), req.timeoutMs);
+      onAbort = () => stop('aborted');
+      if (req.signal?.aborted) onAbort();
+      else req.signal?.addEventListener('abort', onAbort, { once: true });
     }),
   ]);
   clearTimeout(timer);
+  req.signal?.removeEventListener('abort', onAbort);
 
   let exitCode: number | null = null;
-  if (timedOut) {
+  const timedOut = stopped === 'timeout';
+  if (stopped) {
     await killMarked(container, marker);
   } else {
     exitCode = await exitCodeOf(exec);

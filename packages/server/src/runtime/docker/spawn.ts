@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
+import { writeOrWait } from '../../streams.js';
 import { SpawnError, type RuntimeProcess, type SpawnRequest } from '../driver.js';
-import { envList, exitCodeOf, killProcessTree, newMarker, startExec, type StartedExec } from './exec.js';
+import { envList, exitCodeOf, killProcessTree, newMarker, startExec, valve, type StartedExec } from './exec.js';
 
 type OutputStream = 'stdout' | 'stderr' | 'pty';
 
@@ -9,6 +10,8 @@ type OutputStream = 'stdout' | 'stderr' | 'pty';
 const EOT = 0x04;
 const LF = 0x0a;
 const CR = 0x0d;
+/** Output held back before the start is confirmed, beyond which the stream is paused until it is. */
+const GATE_MAX_BYTES = 64 * 1024;
 /** How long kill() waits for the engine to close the output once the marked processes are gone. */
 const KILL_STREAM_GRACE_MS = 5000;
 
@@ -17,16 +20,25 @@ const statusOf = (err: unknown): number | undefined => (err as { statusCode?: nu
 /**
  * Hands output on in order, but only once the process is known to have started:
  * until then it could still be the engine's "could not start" message, which
- * belongs in the SpawnError and not in the caller's output.
+ * belongs in the SpawnError and not in the caller's output. What it holds is
+ * bounded: past GATE_MAX_BYTES it holds the stream back too (a failure message
+ * is far smaller, so this never hides one).
  */
 class OutputGate {
   private held: [OutputStream, Buffer][] | undefined = [];
+  private heldBytes = 0;
+  private release: (() => void) | undefined;
 
-  constructor(private readonly onOutput: SpawnRequest['onOutput']) {}
+  constructor(
+    private readonly onOutput: SpawnRequest['onOutput'],
+    private readonly hold: (wait: void | Promise<void>) => void,
+  ) {}
 
   push(stream: OutputStream, chunk: Buffer): void {
-    if (this.held) this.held.push([stream, chunk]);
-    else this.onOutput(stream, chunk);
+    if (!this.held) return this.hold(this.onOutput(stream, chunk));
+    this.held.push([stream, chunk]);
+    this.heldBytes += chunk.length;
+    if (this.heldBytes > GATE_MAX_BYTES && !this.release) this.hold(new Promise<void>((resolve) => (this.release = resolve)));
   }
 
   heldText(): string {
@@ -36,7 +48,14 @@ class OutputGate {
   open(): void {
     const held = this.held ?? [];
     this.held = undefined;
-    for (const [stream, chunk] of held) this.onOutput(stream, chunk);
+    for (const [stream, chunk] of held) this.hold(this.onOutput(stream, chunk));
+    this.release?.();
+  }
+
+  /** The stream is being thrown away: nothing held may keep it paused. */
+  discard(): void {
+    this.held = undefined;
+    this.release?.();
   }
 }
 
@@ -77,7 +96,7 @@ export async function spawnProcess(container: Docker.Container, docker: Docker, 
   let streamError: Error | undefined;
   stream.on('error', (err: Error) => (streamError ??= err));
 
-  const gate = new OutputGate(req.onOutput);
+  const gate = new OutputGate(req.onOutput, valve(stream));
   if (tty) stream.on('data', (chunk: Buffer) => gate.push('pty', chunk));
   else docker.modem.demuxStream(stream, forwardTo((c) => gate.push('stdout', c)), forwardTo((c) => gate.push('stderr', c)));
 
@@ -92,6 +111,7 @@ export async function spawnProcess(container: Docker.Container, docker: Docker, 
       throw new SpawnError(startFailure(gate.heldText(), req));
     }
   } catch (err) {
+    gate.discard();
     stream.destroy();
     throw err;
   }
@@ -101,10 +121,10 @@ export async function spawnProcess(container: Docker.Container, docker: Docker, 
   let lastByte: number | undefined;
   let exitCode: Promise<number | null> | undefined;
   return {
-    write(data) {
+    async write(data) {
       if (!stdinOpen || stream.destroyed || stream.writableEnded || data.length === 0) return;
-      stream.write(data);
       lastByte = data[data.length - 1];
+      await writeOrWait(stream, data);
     },
 
     closeStdin() {
