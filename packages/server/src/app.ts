@@ -17,6 +17,7 @@ import { registerAuditRoutes } from './modules/audit/audit.routes.js';
 import { registerAuthRoutes } from './modules/auth/auth.routes.js';
 import { registerFilesRoutes } from './modules/files/files.routes.js';
 import { registerTemplatesRoutes } from './modules/templates/templates.routes.js';
+import { registerPreviewHosts } from './modules/previews/previews.proxy.js';
 import { registerPreviewRoutes } from './modules/previews/previews.routes.js';
 import { registerEnvironmentsRoutes } from './modules/environments/environments.routes.js';
 import { registerMachineTypesRoutes } from './modules/machine-types/machine-types.routes.js';
@@ -72,6 +73,18 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   await app.register(cookie);
   await app.register(websocket);
   registerAuth(app, { auth: services.auth, publicUrl: config.publicUrl });
+  // Previews first: on a preview host nothing else answers (see registerPreviewHosts).
+  const previewAddress = services.previews.address;
+  app.addHook('onListen', async () => {
+    const address = app.server.address();
+    if (address && typeof address === 'object') previewAddress.listening(address.port);
+  });
+  await registerPreviewHosts(app, {
+    previews: services.previews,
+    environments: services.environments,
+    runtime: services.runtime,
+    berthUrl: () => config.publicUrl ?? `${previewAddress.scheme}://${previewAddress.domain()}`,
+  });
   registerMetrics(app);
   await registerOpenApi(app, VERSION);
   registerHealthRoutes(app, { database });
@@ -102,7 +115,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
       registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus });
       registerTerminalRoutes(api, { environments: services.environments, terminals: services.terminals });
       registerFilesRoutes(api, { files: services.files, maxArchiveBytes: config.maxArchiveBytes });
-      registerPreviewRoutes(api, { environments: services.environments, runtime: services.runtime });
+      registerPreviewRoutes(api, { previews: services.previews });
       registerTemplatesRoutes(api, { templates: services.templates, applier: services.applier });
     },
     { prefix: '/api/v1' },

@@ -37,6 +37,10 @@ const EnvSchema = z.object({
   BERTH_MAX_ARCHIVE_BYTES: positiveInt.default(100 * 1024 * 1024),
   BERTH_TERMINAL_GRACE_SECONDS: positiveInt.default(300),
   BERTH_TERMINAL_MAX_PER_ENVIRONMENT: positiveInt.default(20),
+  BERTH_PREVIEW_DOMAIN: z
+    .string()
+    .regex(/^(https?:\/\/)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i, 'a host name, optionally with :port, and optionally written http://… or https://… to choose the scheme')
+    .optional(),
 });
 
 export interface Config {
@@ -61,6 +65,21 @@ export interface Config {
   /** The built web app; served at / when it holds an index.html. */
   webDir: string;
   terminal: { graceMs: number; scrollbackBytes: number; maxPerEnvironment: number };
+  /**
+   * Port previews live on their own origin, `<port>-<environment id>.<domain>`.
+   * `domain` is host[:port]; unset means `localhost:<the port Berth listens on>`.
+   */
+  preview: { domain: string | undefined; scheme: 'http' | 'https'; grantTtlSeconds: number; cookieTtlSeconds: number };
+}
+
+/**
+ * The preview domain and its scheme: a scheme written in BERTH_PREVIEW_DOMAIN wins;
+ * otherwise previews follow Berth's public URL (https there, https here), else http.
+ */
+function previewOrigin(domain: string | undefined, publicUrl: string | undefined): Pick<Config['preview'], 'domain' | 'scheme'> {
+  const written = domain ? /^(https?):\/\//i.exec(domain)?.[1]?.toLowerCase() : undefined;
+  const scheme = written ?? (publicUrl?.startsWith('https:') ? 'https' : 'http');
+  return { domain: domain?.replace(/^https?:\/\//i, '').toLowerCase(), scheme: scheme === 'https' ? 'https' : 'http' };
 }
 
 function dockerTarget(dockerHost: string | undefined): Config['docker'] {
@@ -107,5 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxArchiveBytes: e.BERTH_MAX_ARCHIVE_BYTES,
     webDir: path.resolve(e.BERTH_WEB_DIR),
     terminal: { graceMs: e.BERTH_TERMINAL_GRACE_SECONDS * 1000, scrollbackBytes: 256 * 1024, maxPerEnvironment: e.BERTH_TERMINAL_MAX_PER_ENVIRONMENT },
+    // A grant only has to survive one redirect; the cookie it buys is re-checked on every request.
+    preview: { ...previewOrigin(e.BERTH_PREVIEW_DOMAIN, e.BERTH_PUBLIC_URL), grantTtlSeconds: 60, cookieTtlSeconds: 12 * 3600 },
   };
 }

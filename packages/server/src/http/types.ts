@@ -13,5 +13,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable without signing in. Every API route requires a caller unless it says this. */
     public?: boolean;
+    /** Served on a preview origin (user content): Berth's session, tokens and Origin rule do not apply there. */
+    userContent?: boolean;
   }
 }

@@ -22,6 +22,8 @@ interface Deps {
   secret: string;
   /** How long create and connect wait for the environment to run (the SDK gives up at 60 s). */
   readyTimeoutMs: number;
+  /** Berth's preview domain: the sandbox `domain`, so the SDK's getHost(port) names Berth's preview of that port. */
+  previewDomain: () => string;
 }
 
 export interface ListQuery {
@@ -109,7 +111,7 @@ export function createE2bService(deps: Deps) {
     clientID: id,
     envdVersion: ENVD_VERSION,
     envdAccessToken: tokenOf(id),
-    domain: null,
+    domain: deps.previewDomain(),
     trafficAccessToken: null,
   });
 
@@ -162,7 +164,7 @@ export function createE2bService(deps: Deps) {
 
   async function info(ctx: RequestContext, sandboxId: string) {
     const sandbox = await visible(requireActor(ctx), sandboxId);
-    return { ...describe(sandbox), envdAccessToken: tokenOf(sandbox.env.id), domain: null };
+    return { ...describe(sandbox), envdAccessToken: tokenOf(sandbox.env.id), domain: deps.previewDomain() };
   }
 
   async function kill(ctx: RequestContext, sandboxId: string): Promise<void> {
