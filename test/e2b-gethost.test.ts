@@ -15,9 +15,9 @@ let url: string;
 let agent: AgentUser;
 
 beforeAll(async () => {
-  let admin;
-  ({ server, url, admin } = await startE2bServer());
-  agent = await agentUser(server, admin, 'agent');
+  const started = await startE2bServer();
+  ({ server, url } = started);
+  agent = await agentUser(server, started.admin, 'agent');
 });
 afterAll(() => server?.close());
 

@@ -129,6 +129,10 @@ describe('opening a preview with a grant', () => {
     const again = await exchange(env.id, 8000, grant);
     expectProblem(again, 401, 'unauthorized');
     expect(again.headers['set-cookie']).toBeUndefined();
+    // Two exchanges racing for one grant: exactly one wins.
+    const raced = (await mint(ada, env.id, 8000)).grant;
+    const statuses = (await Promise.all([exchange(env.id, 8000, raced), exchange(env.id, 8000, raced)])).map((r) => r.statusCode);
+    expect(statuses.sort()).toEqual([303, 401]);
   });
 
   it('refuses an expired grant', async () => {
@@ -168,6 +172,7 @@ describe('who may open a preview', () => {
     expect(page.body).toContain(`http://localhost:8080/preview/${env.id}/8000?path=%2Findex.html%3Fx%3D1`);
     expect(page.body).not.toContain('hello from inside');
     expectProblem(await onPreview(env.id, 8000, '/cgi-bin/echo', { method: 'POST', body: 'x' }), 401, 'unauthorized');
+    expect((await server.app.inject({ method: 'HEAD', url: '/index.html', headers: { host: hostOf(env.id, 8000) } })).statusCode).toBe(401);
     // Berth's own credentials open nothing here.
     const token = (await ada.post('/api/v1/tokens', { name: 'not-here' })).json<{ token: string }>().token;
     expectProblem(await onPreview(env.id, 8000, '/index.html', { headers: { authorization: `Bearer ${token}` } }), 401, 'unauthorized');

@@ -52,7 +52,8 @@ function previewHostStrategy(isPreviewHost: (host: string | undefined) => boolea
       const handlers = new Map<unknown, Handler>();
       return { get: (value) => handlers.get(value) ?? null, set: (value, handler) => void handlers.set(value, handler) };
     },
-    // Undefined (not derived) off a preview host; derived and must-match on one.
+    // Off a preview host the value is left underived (undefined, which find-my-way's typing does not
+    // admit): only then do unconstrained routes match. On one, it must match: only preview routes do.
     deriveConstraint: (req) => (isPreviewHost(req.headers.host) ? 'yes' : (undefined as unknown as string)),
     mustMatchWhenDerived: true,
   };
@@ -126,14 +127,16 @@ function registerProxy(raw: App, deps: Deps, common: { constraints: typeof onPre
   async function proxyHttp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const t = await target(request);
     await new Promise<void>((resolve, reject) => {
+      let answer: http.IncomingMessage | undefined;
       // Lenient parsing: dev servers (busybox httpd CGI, say) end header lines with a bare LF.
       const upstream = http.request({ host: t.host, port: t.port, method: request.method, path: request.url, headers: t.headers, timeout: CONNECT_TIMEOUT_MS, insecureHTTPParser: true }, (res) => {
+        answer = res;
         upstream.setTimeout(0);
-        // The browser went away: stop reading the app's answer (and so the app).
-        reply.raw.once('close', () => res.complete || upstream.destroy());
         void reply.code(res.statusCode ?? 502).headers(appResponseHeaders(res.headers, BERTH_COOKIES)).send(res);
         resolve();
       });
+      // The browser went away before the app's answer was all through: stop asking the app for it.
+      reply.raw.once('close', () => answer?.complete || upstream.destroy());
       upstream.on('timeout', () => upstream.destroy(new Error('no answer in time')));
       upstream.on('error', (err: NodeJS.ErrnoException) => reject(unreachable(t.port, err.code ?? err.message)));
       const body = request.body as Readable | undefined;
