@@ -9,9 +9,11 @@ import { ADMIN, startTestServer, type Caller, type TestServer } from '../support
 import { runningEnvironment, waitFor } from '../support/wait.js';
 
 /**
- * Previews in real Chromium, with Berth reached at http://localhost:PORT and its
- * previews at http://8000-<id>.localhost:PORT: the hardest case, since the two are
- * the same site (a parent host and its subdomain), so only origins keep them apart.
+ * Previews in real Chromium. By default Berth is reached at http://localhost:PORT
+ * and its previews at http://8000-<id>.localhost:PORT (each its own site, since
+ * browsers take `localhost` for a top-level name); at the end, Berth at
+ * http://preview.localhost:PORT with previews under it, the same site, where
+ * only origins (and Berth's Origin check) keep them apart.
  */
 let server: TestServer;
 let base: string;
@@ -73,9 +75,31 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function write(path: string, content: string): Promise<void> {
-  const res = await ada.put(`/api/v1/environments/${env.id}/files/content?path=${path}`, content, { 'content-type': 'text/plain' });
-  expect(res.statusCode, res.body).toBe(201);
+/** An environment serving the attack page and the cookie-planting CGI on port 8000. */
+async function hostile(caller: Caller, id: string, berth: string, cookieDomain: string): Promise<void> {
+  const write = async (path: string, content: string) => {
+    const res = await caller.put(`/api/v1/environments/${id}/files/content?path=${path}`, content, { 'content-type': 'text/plain' });
+    expect(res.statusCode, res.body).toBe(201);
+  };
+  await write('site/index.html', '<!doctype html><title>preview</title><h1>hello from inside</h1><script type="module" src="/attack.js"></script>');
+  await write('site/attack.js', attackScript(berth));
+  await serve(caller, id, cookieDomain);
+}
+
+/** An admin opens the preview through Berth; its script tries the takeover. Nothing may come of it. */
+async function attackAsAdmin(page: Page, berth: string, berthAdmin: Caller, id: string, origin: string): Promise<void> {
+  await signIn(page, berth, ADMIN.username, ADMIN.password);
+  await page.goto(`${berth}/preview/${id}/8000?path=/index.html`);
+  await page.waitForURL(`${origin}/index.html`, { timeout: 15_000 });
+  await expect.poll(() => page.title(), { timeout: 15_000 }).toBe('attack done');
+  const results = JSON.parse((await page.locator('body').getAttribute('data-results')) ?? '{}') as Record<string, unknown>;
+  // Cross-origin: blocked by CORS, or sent without a readable answer (and refused by Berth);
+  // relative: answered by the app itself (busybox httpd's 501 to a POST it cannot run), never by Berth.
+  expect(results).toEqual({ tokenAtBerth: 'blocked', tokenAtBerthSimple: 'opaque', adminAtBerth: 'blocked', tokenRelative: 501, adminRelative: 501 });
+  const tokens = (await berthAdmin.get('/api/v1/tokens')).json<{ items: Token[] }>().items;
+  expect(tokens.filter((t) => t.name.startsWith('stolen'))).toEqual([]);
+  const users = (await berthAdmin.get('/api/v1/users')).json<{ items: User[] }>().items;
+  expect(users.filter((u) => u.username.startsWith('evil'))).toEqual([]);
 }
 
 beforeAll(async () => {
@@ -86,9 +110,7 @@ beforeAll(async () => {
   await server.createUser('bob', 'bob-password-1234');
   ada = await server.login('ada', 'ada-password-1234');
   env = await runningEnvironment(ada, { type: 'small', name: 'attacker' });
-  await write('site/index.html', '<!doctype html><title>preview</title><h1>hello from inside</h1><script type="module" src="/attack.js"></script>');
-  await write('site/attack.js', attackScript(base));
-  await serve(ada, env.id, 'localhost');
+  await hostile(ada, env.id, base, 'localhost');
   [adminBrowser, visitorBrowser] = await Promise.all([launchBrowser(), launchBrowser()]);
   [adminPage, visitor] = await Promise.all([adminBrowser.context.newPage(), visitorBrowser.context.newPage()]);
 }, 120_000);
@@ -102,20 +124,8 @@ const setSharing = async (sharing: string) => expect((await ada.put(`/api/v1/env
 
 describe('an admin viewing a hostile preview', () => {
   it('opens it through the grant flow, and its script can neither create a token nor an admin, against Berth or relative', async () => {
-    await signIn(adminPage, base, ADMIN.username, ADMIN.password);
-    await adminPage.goto(`${base}/preview/${env.id}/8000?path=/index.html`);
-    await adminPage.waitForURL(`${previewOrigin()}/index.html`, { timeout: 15_000 });
-    await expect.poll(() => adminPage.title(), { timeout: 15_000 }).toBe('attack done');
+    await attackAsAdmin(adminPage, base, admin, env.id, previewOrigin());
     await screenshot(adminPage, 'preview-attack');
-    const results = JSON.parse((await adminPage.locator('body').getAttribute('data-results')) ?? '{}') as Record<string, unknown>;
-    // Cross-origin: blocked by CORS, or sent without a readable answer (and refused by Berth's Origin check);
-    // relative: answered by the app itself (busybox httpd's 501 to a POST it cannot run), never by Berth.
-    expect(results).toEqual({ tokenAtBerth: 'blocked', tokenAtBerthSimple: 'opaque', adminAtBerth: 'blocked', tokenRelative: 501, adminRelative: 501 });
-
-    const tokens = (await admin.get('/api/v1/tokens')).json<{ items: Token[] }>().items;
-    expect(tokens.filter((t) => t.name.startsWith('stolen'))).toEqual([]);
-    const users = (await admin.get('/api/v1/users')).json<{ items: User[] }>().items;
-    expect(users.map((u) => u.username).sort()).toEqual(['ada', 'admin', 'bob']);
   });
 
   it("cannot read Berth's cookie", async () => {
@@ -180,11 +190,13 @@ describe('the IDE', () => {
 });
 
 describe('with Berth on the parent domain of its previews', () => {
-  // Berth at http://preview.localhost:PORT, previews at http://8000-<id>.preview.localhost:PORT: there a
-  // preview's Set-Cookie with Domain=preview.localhost would land on Berth's host, were it passed on.
+  // Berth at http://preview.localhost:PORT, previews at http://8000-<id>.preview.localhost:PORT: one site,
+  // so Berth's cookie rides along on the preview's requests to Berth, and a preview's Set-Cookie with
+  // Domain=preview.localhost would land on Berth's host, were it passed on.
   let parent: TestServer;
   let parentBase: string;
   let box: Environment;
+  const boxOrigin = () => `http://8000-${box.id}.preview.localhost:${new URL(parentBase).port}`;
   beforeAll(async () => {
     const port = await freePort();
     parent = await startTestServer({ BERTH_WEB_DIR: WEB_BUILD, BERTH_PREVIEW_DOMAIN: `preview.localhost:${port}` });
@@ -192,17 +204,24 @@ describe('with Berth on the parent domain of its previews', () => {
     parentBase = `http://preview.localhost:${port}`;
     await parent.createUser('eve', 'eve-password-1234');
     const eve = await parent.login('eve', 'eve-password-1234');
-    box = await runningEnvironment(eve, { type: 'small', name: 'cookies' });
-    await serve(eve, box.id, 'preview.localhost');
-    expect((await eve.put(`/api/v1/environments/${box.id}/ports/8000/sharing`, { sharing: 'public' })).statusCode).toBe(200);
+    box = await runningEnvironment(eve, { type: 'small', name: 'hostile' });
+    await hostile(eve, box.id, parentBase, 'preview.localhost');
   }, 120_000);
   afterAll(() => parent?.close());
 
+  it('gives the admin viewing a hostile preview nothing to lose either', async () => {
+    const page = await adminBrowser.context.newPage();
+    await attackAsAdmin(page, parentBase, await parent.login(ADMIN.username, ADMIN.password), box.id, boxOrigin());
+    await page.close();
+  });
+
   it("keeps the app's Set-Cookie for Berth's session from reaching Berth's origin, and passes the app's own", async () => {
     const page = await adminBrowser.context.newPage();
-    await page.goto(`http://8000-${box.id}.preview.localhost:${new URL(parentBase).port}/cgi-bin/cookies`);
+    const before = (await adminBrowser.context.cookies(parentBase)).filter((c) => c.name === 'berth_session');
+    await page.goto(`${boxOrigin()}/cgi-bin/cookies`);
     await expect.poll(() => page.title()).toBe('cookies');
-    expect((await adminBrowser.context.cookies(parentBase)).filter((c) => c.name === 'berth_session')).toEqual([]);
+    expect((await adminBrowser.context.cookies(parentBase)).filter((c) => c.name === 'berth_session')).toEqual(before);
+    expect(before.map((c) => c.value)).not.toContain('evil');
     expect((await adminBrowser.context.cookies(page.url())).map((c) => c.name)).toContain('app_cookie');
     await page.close();
   });

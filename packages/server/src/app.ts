@@ -73,7 +73,12 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   await app.register(cookie);
   await app.register(websocket);
   registerAuth(app, { auth: services.auth, publicUrl: config.publicUrl });
-  // Previews first: on a preview host nothing else answers (see registerPreviewHosts).
+  registerMetrics(app);
+  await registerOpenApi(app, VERSION);
+  registerHealthRoutes(app, { database });
+  if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, prefix: '/', index: 'index.html', wildcard: true });
+
+  // Preview hosts: there only the preview proxy answers, and it answers nowhere else (see registerPreviewHosts).
   const previewAddress = services.previews.address;
   app.addHook('onListen', async () => {
     const address = app.server.address();
@@ -85,10 +90,6 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
     runtime: services.runtime,
     berthUrl: () => config.publicUrl ?? `${previewAddress.scheme}://${previewAddress.domain()}`,
   });
-  registerMetrics(app);
-  await registerOpenApi(app, VERSION);
-  registerHealthRoutes(app, { database });
-  if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, prefix: '/', index: 'index.html', wildcard: true });
 
   // E2B's in-sandbox API first: its routes match only requests naming a sandbox.
   await registerEnvdRoutes(app, {
