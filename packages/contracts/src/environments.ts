@@ -158,7 +158,3 @@ export type EgressBody = z.infer<typeof EgressBodySchema>;
 export type EnvironmentEvent = z.infer<typeof EnvironmentEventSchema>;
 export type ExecBody = z.infer<typeof ExecBodySchema>;
 export type ExecResult = z.infer<typeof ExecResultSchema>;
-
-export const PortParamsSchema = z.strictObject({ id: IdSchema, port: z.coerce.number().int().min(1).max(65535), '*': z.string().optional() });
-export const ListeningPortSchema = z.object({ port: z.number().int(), address: z.string(), url: z.string().describe('Preview URL path through Berth') });
-export const PortListSchema = z.object({ items: z.array(ListeningPortSchema) });

@@ -9,6 +9,7 @@ export * from './health.js';
 export * from './machine-types.js';
 export * from './quotas.js';
 export * from './environments.js';
+export * from './previews.js';
 export * from './terminal.js';
 export * from './files.js';
 export * from './templates.js';

@@ -20,6 +20,7 @@ import { registerAuditRoutes } from './modules/audit/audit.routes.js';
 import { registerAuthRoutes } from './modules/auth/auth.routes.js';
 import { registerFilesRoutes } from './modules/files/files.routes.js';
 import { registerTemplatesRoutes } from './modules/templates/templates.routes.js';
+import { registerPreviewHosts } from './modules/previews/previews.proxy.js';
 import { registerPreviewRoutes } from './modules/previews/previews.routes.js';
 import { registerEnvironmentsRoutes } from './modules/environments/environments.routes.js';
 import { registerMachineTypesRoutes } from './modules/machine-types/machine-types.routes.js';
@@ -83,6 +84,19 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   registerHealthRoutes(app, { database });
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, prefix: '/', index: 'index.html', wildcard: true });
 
+  // Preview hosts: there only the preview proxy answers, and it answers nowhere else (see registerPreviewHosts).
+  const previewAddress = services.previews.address;
+  app.addHook('onListen', async () => {
+    const address = app.server.address();
+    if (address && typeof address === 'object') previewAddress.listening(address.port);
+  });
+  await registerPreviewHosts(app, {
+    previews: services.previews,
+    environments: services.environments,
+    runtime: services.runtime,
+    berthUrl: () => config.publicUrl ?? `${previewAddress.scheme}://${previewAddress.domain()}`,
+  });
+
   // E2B's in-sandbox API first: its routes match only requests naming a sandbox.
   await registerEnvdRoutes(app, {
     e2b: services.e2b,
@@ -109,7 +123,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
       registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus, live: services.live });
       registerTerminalRoutes(api, { environments: services.environments, terminals: services.terminals });
       registerFilesRoutes(api, { files: services.files, maxArchiveBytes: config.maxArchiveBytes });
-      registerPreviewRoutes(api, { environments: services.environments, runtime: services.runtime });
+      registerPreviewRoutes(api, { previews: services.previews });
       registerTemplatesRoutes(api, { templates: services.templates, applier: services.applier });
     },
     { prefix: '/api/v1' },

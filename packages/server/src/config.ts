@@ -54,6 +54,10 @@ const EnvSchema = z.object({
   BERTH_METRICS_ADDRESS: listenAddress.optional(),
   BERTH_TERMINAL_MAX_PER_USER: positiveInt.default(50),
   BERTH_E2B_MAX_PROCESSES_PER_USER: positiveInt.default(100),
+  BERTH_PREVIEW_DOMAIN: z
+    .string()
+    .regex(/^(https?:\/\/)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i, 'a host name, optionally with :port, and optionally written http://… or https://… to choose the scheme')
+    .optional(),
 });
 
 export interface Config {
@@ -88,6 +92,21 @@ export interface Config {
   terminal: { graceMs: number; scrollbackBytes: number; maxPerEnvironment: number; maxPerUser: number };
   /** Processes started through E2B's process API that may run at once per user (each holds an engine connection). */
   e2bMaxProcessesPerUser: number;
+  /**
+   * Port previews live on their own origin, `<port>-<environment id>.<domain>`.
+   * `domain` is host[:port]; unset means `localhost:<the port Berth listens on>`.
+   */
+  preview: { domain: string | undefined; scheme: 'http' | 'https'; grantTtlSeconds: number; cookieTtlSeconds: number };
+}
+
+/**
+ * The preview domain and its scheme: a scheme written in BERTH_PREVIEW_DOMAIN wins;
+ * otherwise previews follow Berth's public URL (https there, https here), else http.
+ */
+function previewOrigin(domain: string | undefined, publicUrl: string | undefined): Pick<Config['preview'], 'domain' | 'scheme'> {
+  const written = domain ? /^(https?):\/\//i.exec(domain)?.[1]?.toLowerCase() : undefined;
+  const scheme = written ?? (publicUrl?.startsWith('https:') ? 'https' : 'http');
+  return { domain: domain?.replace(/^https?:\/\//i, '').toLowerCase(), scheme: scheme === 'https' ? 'https' : 'http' };
 }
 
 function dockerTarget(dockerHost: string | undefined): Config['docker'] {
@@ -146,5 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPerUser: e.BERTH_TERMINAL_MAX_PER_USER,
     },
     e2bMaxProcessesPerUser: e.BERTH_E2B_MAX_PROCESSES_PER_USER,
+    // A grant only has to survive one redirect; the cookie it buys is re-checked on every request.
+    preview: { ...previewOrigin(e.BERTH_PREVIEW_DOMAIN, e.BERTH_PUBLIC_URL), grantTtlSeconds: 60, cookieTtlSeconds: 12 * 3600 },
   };
 }

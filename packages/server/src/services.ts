@@ -40,11 +40,14 @@ import { createE2bRepo } from './modules/e2b/e2b.repo.js';
 import { createE2bService } from './modules/e2b/e2b.service.js';
 import { createEnvdFiles } from './modules/e2b/envd.files.js';
 import { createEnvdProcesses } from './modules/e2b/envd.processes.js';
+import { createPreviewAddress } from './modules/previews/previews.address.js';
+import { createPreviewsRepo } from './modules/previews/previews.repo.js';
+import { createPreviewsService } from './modules/previews/previews.service.js';
 import type { RuntimeDriver } from './runtime/driver.js';
 
 export type ServiceConfig = Pick<
   Config,
-  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker' | 'terminal' | 'maxArchiveBytes' | 'maxSocketsPerUser' | 'revocationRecheckMs' | 'e2bMaxProcessesPerUser'
+  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker' | 'terminal' | 'maxArchiveBytes' | 'maxSocketsPerUser' | 'revocationRecheckMs' | 'e2bMaxProcessesPerUser' | 'preview' | 'port'
 >;
 
 /** How long creating or resuming an E2B sandbox waits for it to run (the SDK gives up at 60 s). */
@@ -120,8 +123,19 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const applier = createTemplateApplier({ db, templates, templatesRepo, environments, files, audit });
   const recordIntent = createSystemIntents({ environmentsRepo, eventsRepo, audit, changed });
   const idle = createIdleStopper({ db, environmentsRepo, recordIntent, log });
+  const previews = createPreviewsService({
+    db,
+    previewsRepo: createPreviewsRepo(),
+    environments,
+    runtime,
+    audit,
+    address: createPreviewAddress({ domain: config.preview.domain, scheme: config.preview.scheme, port: config.port }),
+    keyring,
+    grantTtlSeconds: config.preview.grantTtlSeconds,
+    cookieTtlSeconds: config.preview.cookieTtlSeconds,
+  });
   const e2bRepo = createE2bRepo();
-  const e2b = createE2bService({ db, e2bRepo, environments, config: configService, audit, bus, keyring, readyTimeoutMs: E2B_READY_TIMEOUT_MS });
+  const e2b = createE2bService({ db, e2bRepo, environments, config: configService, audit, bus, keyring, readyTimeoutMs: E2B_READY_TIMEOUT_MS, previewDomain: previews.address.domain });
   const e2bExpiry = createE2bExpiry({ db, e2bRepo, recordIntent, log });
   return {
     e2b,
@@ -133,6 +147,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     terminals,
     idle,
     files,
+    previews,
     runtime,
     templates,
     applier,

@@ -4,6 +4,7 @@ import { useMe } from './api/session.js';
 import { Layout } from './components/Layout.js';
 import { AccountPage } from './pages/AccountPage.js';
 import { DashboardPage } from './pages/DashboardPage.js';
+import { PreviewPage } from './pages/PreviewPage.js';
 import { SignInPage } from './pages/SignInPage.js';
 import { TemplatesPage } from './pages/TemplatesPage.js';
 
@@ -23,6 +24,7 @@ export function App() {
           <Route path="/environments/:id" element={<EnvironmentPage />} />
           <Route path="/templates" element={<TemplatesPage me={me.data} />} />
           <Route path="/account" element={<AccountPage />} />
+          <Route path="/preview/:id/:port" element={<PreviewPage />} />
           <Route path="/admin/*" element={me.data.isAdmin ? <AdminPage /> : <NotAllowed />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>

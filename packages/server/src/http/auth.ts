@@ -64,6 +64,8 @@ export function registerAuth(app: App, { auth, publicUrl }: Options): void {
   app.decorateRequest('ctx', null as never);
   app.addHook('onRequest', async (request) => {
     request.ctx = { actor: null, ip: request.ip, userAgent: request.headers['user-agent'] ?? null, requestId: String(request.id) };
+    // A preview host is another origin with credentials of its own: Berth's are not read there.
+    if (request.routeOptions.config.userContent) return;
     const bearer = bearerOf(request);
     if (bearer !== undefined) {
       request.ctx.actor = await auth.authenticate({ kind: 'token', secret: bearer });

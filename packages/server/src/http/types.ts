@@ -17,5 +17,7 @@ declare module 'fastify' {
     securityHeaders?: false;
     /** Set on routes that take WebSocket upgrades (http/websocket.ts); other routes refuse them. */
     acceptsUpgrade?: boolean;
+    /** Served on a preview origin (user content): Berth's session, tokens and Origin rule do not apply there. */
+    userContent?: boolean;
   }
 }

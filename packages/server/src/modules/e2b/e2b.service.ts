@@ -22,6 +22,8 @@ interface Deps {
   keyring: Keyring;
   /** How long create and connect wait for the environment to run (the SDK gives up at 60 s). */
   readyTimeoutMs: number;
+  /** Berth's preview domain: the sandbox `domain`, so the SDK's getHost(port) names Berth's preview of that port. */
+  previewDomain: () => string;
 }
 
 const ENVD_TOKEN_PURPOSE = 'e2b-envd';
@@ -107,7 +109,7 @@ export function createE2bService(deps: Deps) {
     clientID: id,
     envdVersion: ENVD_VERSION,
     envdAccessToken: tokenOf(id),
-    domain: null,
+    domain: deps.previewDomain(),
     trafficAccessToken: null,
   });
 
@@ -161,7 +163,7 @@ export function createE2bService(deps: Deps) {
 
   async function info(ctx: RequestContext, sandboxId: string) {
     const sandbox = await visible(requireActor(ctx), sandboxId);
-    return { ...describe(sandbox), envdAccessToken: tokenOf(sandbox.env.id), domain: null };
+    return { ...describe(sandbox), envdAccessToken: tokenOf(sandbox.env.id), domain: deps.previewDomain() };
   }
 
   async function kill(ctx: RequestContext, sandboxId: string): Promise<void> {

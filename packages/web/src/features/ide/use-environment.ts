@@ -1,4 +1,4 @@
-import type { Environment, EnvironmentStats } from '@berth/contracts';
+import type { Environment, EnvironmentStats, ListeningPort, PortSharing, PortSharingResult } from '@berth/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client.js';
 
@@ -41,12 +41,6 @@ export function useStats(id: string) {
   });
 }
 
-export interface ListeningPort {
-  port: number;
-  address: string;
-  url: string;
-}
-
 export function usePorts(id: string) {
   const running = useServing(id);
   return useQuery({
@@ -55,5 +49,18 @@ export function usePorts(id: string) {
     enabled: running,
     refetchInterval: running ? 10_000 : false,
     retry: false,
+  });
+}
+
+/** Changes who may open a port's preview; the list shows it at once. */
+export function useSetSharing(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ port, sharing }: { port: number; sharing: PortSharing }) =>
+      api<PortSharingResult>(`/environments/${id}/ports/${port}/sharing`, { method: 'PUT', body: { sharing } }),
+    onSuccess: (changed) =>
+      client.setQueryData<{ items: ListeningPort[] }>(['environment', id, 'ports'], (list) =>
+        list && { items: list.items.map((p) => (p.port === changed.port ? { ...p, sharing: changed.sharing } : p)) },
+      ),
   });
 }

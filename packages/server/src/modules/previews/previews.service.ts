@@ -1,0 +1,137 @@
+import type { ListeningPort, PortSharing, PortSharingResult, PreviewGrant } from '@berth/contracts';
+import { PREVIEW_GRANT_PATH } from '@berth/contracts';
+import { requireActor, type RequestContext } from '../../context.js';
+import type { Db } from '../../db/client.js';
+import { AppError, NotFoundError, UnauthorizedError } from '../../errors.js';
+import type { RuntimeDriver } from '../../runtime/driver.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Keyring } from '../../keyring.js';
+import { hashSecret, newSecret } from '../auth/secrets.js';
+import type { EnvironmentsService } from '../environments/environments.service.js';
+import type { PreviewAddress } from './previews.address.js';
+import { credentialOfGrant, grantOf, listeningPorts, mayOpen, readPass, signPass, type PreviewTarget, type Viewer } from './previews.domain.js';
+import type { GrantRow, PreviewsRepo } from './previews.repo.js';
+
+interface Deps {
+  db: Db;
+  previewsRepo: PreviewsRepo;
+  environments: Pick<EnvironmentsService, 'visible' | 'running'>;
+  runtime: Pick<RuntimeDriver, 'exec'>;
+  audit: AuditService;
+  address: PreviewAddress;
+  /** The installation's key; the preview cookie's MAC key is derived from it. */
+  keyring: Keyring;
+  grantTtlSeconds: number;
+  cookieTtlSeconds: number;
+}
+
+const LIST_PORTS_TIMEOUT_MS = 10_000;
+const LIST_PORTS_MAX_BYTES = 1024 * 1024;
+
+/** Whether a preview request may through: open, or the visitor has to come through Berth first. */
+export type Admission = 'open' | 'closed';
+
+/**
+ * Previews on their own origin: which ports listen and how each is shared, the
+ * single-use grants Berth's origin hands a signed-in user, and the cookie a
+ * preview host gives for one, checked again on every request.
+ */
+export function createPreviewsService(deps: Deps) {
+  const { db, previewsRepo, audit, address } = deps;
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+  async function listPorts(ctx: RequestContext, id: string): Promise<ListeningPort[]> {
+    await deps.environments.running(ctx, id);
+    const result = await deps.runtime.exec(id, { argv: ['cat', '/proc/net/tcp', '/proc/net/tcp6'], timeoutMs: LIST_PORTS_TIMEOUT_MS, maxOutputBytes: LIST_PORTS_MAX_BYTES });
+    const sharing = await previewsRepo.sharing(db, id);
+    return listeningPorts(result.stdout).map((p) => ({ ...p, url: `${address.origin({ environmentId: id, port: p.port })}/`, sharing: sharing.get(p.port) ?? 'owner' }));
+  }
+
+  const sharingRecord = (id: string, port: number) => ({ targetType: 'environment', targetId: id, metadata: { port } });
+
+  /** Only the owner (or an admin) shares a port: anyone else is refused (404, audited), before their body is read. */
+  async function checkMayShare(ctx: RequestContext, id: string, port: number): Promise<void> {
+    await audit.precheck(ctx, 'port.sharing', sharingRecord(id, port), async () => {
+      const env = await deps.environments.visible(ctx.actor, id);
+      if (env.desiredState === 'deleted') throw new NotFoundError('Environment');
+    });
+  }
+
+  async function setSharing(ctx: RequestContext, id: string, port: number, sharing: PortSharing): Promise<PortSharingResult> {
+    await checkMayShare(ctx, id, port);
+    await audit.mutate(ctx, 'port.sharing', sharingRecord(id, port), async (tx, rec) => {
+      const before = await previewsRepo.setSharing(tx, id, port, sharing);
+      rec.metadata = { port, sharing, before };
+    });
+    return { port, sharing, url: `${address.origin({ environmentId: id, port })}/` };
+  }
+
+  /** A grant to open one port, for a caller who may: anyone else learns nothing (404). */
+  async function mintGrant(ctx: RequestContext, id: string, port: number): Promise<PreviewGrant> {
+    const actor = requireActor(ctx);
+    const secret = grantOf(newSecret('bpg'), { via: actor.via, id: actor.credentialId });
+    const expiresAt = new Date(Date.now() + deps.grantTtlSeconds * 1000);
+    await audit.mutate(ctx, 'preview.grant', sharingRecord(id, port), async (tx) => {
+      const access = await previewsRepo.access(tx, id, port);
+      if (!access || !mayOpen(access.sharing, access.ownerId, actor)) throw new NotFoundError('Environment');
+      await previewsRepo.insertGrant(tx, { tokenHash: hashSecret(secret), userId: actor.id, environmentId: id, port, expiresAt });
+    });
+    const origin = address.origin({ environmentId: id, port });
+    return { grant: secret, action: `${origin}${PREVIEW_GRANT_PATH}`, url: `${origin}/`, expiresAt: expiresAt.toISOString() };
+  }
+
+  /** Why a consumed grant does not open `target` for its user now, if it does not. */
+  async function refusalOf(tx: Db, row: GrantRow, target: PreviewTarget, grant: string): Promise<{ refusal: string } | { viewer: Viewer & { username: string }; credential: NonNullable<ReturnType<typeof credentialOfGrant>> }> {
+    if (row.expiresAt.getTime() <= Date.now()) return { refusal: 'the grant expired' };
+    if (row.environmentId !== target.environmentId || row.port !== target.port) return { refusal: 'the grant is for another preview' };
+    const credential = credentialOfGrant(grant);
+    const viewer = credential && (await previewsRepo.viewer(tx, row.userId, credential));
+    if (!credential || !viewer) return { refusal: 'the user or their sign-in is no longer active' };
+    const access = await previewsRepo.access(tx, target.environmentId, target.port);
+    if (!access || !mayOpen(access.sharing, access.ownerId, viewer)) return { refusal: 'the user may no longer open this preview' };
+    return { viewer, credential };
+  }
+
+  /**
+   * Exchanges a grant on the preview host for the cookie of that host. The grant
+   * is spent whatever the outcome, and the outcome is audited with it.
+   */
+  async function exchange(ctx: RequestContext, target: PreviewTarget, grant: string): Promise<{ cookie: string; maxAgeSeconds: number }> {
+    const outcome = await db.transaction(async (tx) => {
+      const row = await previewsRepo.consumeGrant(tx, hashSecret(grant));
+      const result = row ? await refusalOf(tx, row, target, grant) : { refusal: 'the grant is unknown or was used already' };
+      const rec = { ...sharingRecord(target.environmentId, target.port), ...('viewer' in result ? { actor: result.viewer } : {}) };
+      const refusal = 'refusal' in result ? result.refusal : undefined;
+      await audit.record(ctx, 'preview.open', { ...rec, message: refusal ?? 'opened', metadata: { ...rec.metadata, userId: row?.userId, ...(refusal ? { code: 'unauthorized' } : {}) } }, !refusal, tx);
+      return { row, result };
+    });
+    if ('refusal' in outcome.result) throw new UnauthorizedError(`This grant does not open the preview: ${outcome.result.refusal}; open it from Berth again`);
+    const { viewer, credential } = outcome.result;
+    const pass = signPass(deps.keyring, { ...target, userId: viewer.id, credential, expiresAt: nowSeconds() + deps.cookieTtlSeconds });
+    return { cookie: pass, maxAgeSeconds: deps.cookieTtlSeconds };
+  }
+
+  /**
+   * Whether a request on a preview host may reach the app: a public port opens for
+   * anyone; any other needs a preview cookie whose user is still active, whose
+   * credential still stands, and who may still open the port. Read afresh every time.
+   */
+  async function admit(target: PreviewTarget, passes: string[]): Promise<Admission> {
+    const access = await previewsRepo.access(db, target.environmentId, target.port);
+    if (!access) return 'closed';
+    let open = access.sharing === 'public';
+    for (const value of passes) {
+      if (open) break;
+      const pass = readPass(deps.keyring, value, target, nowSeconds());
+      const viewer = pass && (await previewsRepo.viewer(db, pass.userId, pass.credential));
+      open = !!viewer && mayOpen(access.sharing, access.ownerId, viewer);
+    }
+    if (!open) return 'closed';
+    if (!access.running) throw new AppError('environment_not_running', `Environment "${access.name}" is ${access.status}; start it first`);
+    return 'open';
+  }
+
+  return { listPorts, checkMayShare, setSharing, mintGrant, exchange, admit, address };
+}
+
+export type PreviewsService = ReturnType<typeof createPreviewsService>;
