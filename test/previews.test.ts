@@ -1,4 +1,4 @@
-import type { AuditEntry, Environment, ListeningPort, PreviewGrant } from '@berth/contracts';
+import { SOCKET_CLOSE_REVOKED, type AuditEntry, type Environment, type ListeningPort, type PreviewGrant } from '@berth/contracts';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -384,6 +384,16 @@ describe('WebSocket previews', () => {
     socket.send('ping-2');
     await waitFor('both echoes', async () => replies.length === 2);
     expect(replies).toEqual(['echo:ping-1', 'echo:ping-2']);
+
+    // A preview socket ends, like Berth's own, when the credentials it was opened with go.
+    expect((await ada.put(`/api/v1/environments/${dev.id}/ports/8765/sharing`, { sharing: 'authenticated' })).statusCode).toBe(200);
+    const carol = await server.signUp('carol', 'carol-password-1234');
+    const theirs = new WebSocket(`${base}/`, { headers: { host, cookie: await open(carol.caller, dev.id, 8765) } });
+    const closed = new Promise<number>((resolve) => theirs.once('close', (code) => resolve(code)));
+    await new Promise((resolve, reject) => theirs.once('open', resolve).once('error', reject));
+    expect((await admin.patch(`/api/v1/users/${carol.id}`, { active: false })).statusCode).toBe(200);
+    expect(await closed).toBe(SOCKET_CLOSE_REVOKED);
+    expect(socket.readyState).toBe(WebSocket.OPEN);
     socket.close();
   }, 320_000);
 });

@@ -9,6 +9,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** `LiveConnections.epoch()` before the caller was authenticated. */
     liveSince: number;
+    /**
+     * On a WebSocket upgrade: registers it for `principal` (refused over the per-user cap, closed when
+     * the principal is revoked). Done for Berth's signed-in callers; routes with their own credentials
+     * (previews) call it themselves.
+     */
+    trackUpgrade: (principal: Principal) => void;
   }
 }
 
@@ -35,21 +41,25 @@ export function registerLiveSockets(app: App, { live }: { live: LiveConnections 
   const upgrading = new WeakMap<IncomingMessage, (socket: WebSocket) => void>();
 
   app.decorateRequest('liveSince', 0);
+  app.decorateRequest('trackUpgrade', null as never);
   app.addHook('onRequest', async (request) => {
     request.liveSince = live.epoch();
+    request.trackUpgrade = (principal) => {
+      const connection = request.raw.socket;
+      if (!request.ws || connection.destroyed) return;
+      let socket: WebSocket | undefined;
+      // Revoked before the upgrade finished: there is no WebSocket to close yet, only the connection.
+      const release = live.open(principal, 'socket', () => (socket ? closeRevoked(socket) : connection.destroy()), request.liveSince);
+      // The upgraded WebSocket keeps this TCP connection: its end frees the slot, whatever ended it.
+      connection.once('close', release);
+      upgrading.set(request.raw, (ws) => (socket = ws));
+    };
   });
 
   // After every route's own onRequest checks (authentication, requireCaller) and validation.
   app.addHook('preHandler', async (request) => {
     const actor = request.ctx.actor;
-    const connection = request.raw.socket;
-    if (!request.ws || !actor || connection.destroyed) return;
-    let socket: WebSocket | undefined;
-    // Revoked before the upgrade finished: there is no WebSocket to close yet, only the connection.
-    const release = live.open(principalOf(actor), 'socket', () => (socket ? closeRevoked(socket) : connection.destroy()), request.liveSince);
-    // The upgraded WebSocket keeps this TCP connection: its end frees the slot, whatever ended it.
-    connection.once('close', release);
-    upgrading.set(request.raw, (ws) => (socket = ws));
+    if (actor) request.trackUpgrade(principalOf(actor));
   });
 
   app.websocketServer.on('connection', (socket: WebSocket, raw: IncomingMessage) => {

@@ -104,7 +104,11 @@ function registerProxy(raw: App, deps: Deps, common: { constraints: typeof onPre
 
   raw.addHook('onRequest', async (request, reply) => {
     const admission = await previews.admit(request.previewTarget, cookieValues(request.headers.cookie, PREVIEW_COOKIE));
-    if (admission === 'open') return;
+    if (admission.open) {
+      // A preview socket ends, like Berth's own, when the credential it was opened with is revoked.
+      if (admission.viewer) request.trackUpgrade(admission.viewer);
+      return;
+    }
     const { environmentId, port } = request.previewTarget;
     const link = `${deps.berthUrl()}/preview/${environmentId}/${port}?path=${encodeURIComponent(request.url)}`;
     const page = request.method === 'GET' && !request.headers.upgrade && request.headers.accept?.includes('text/html');

@@ -6,6 +6,7 @@ import { AppError, NotFoundError, UnauthorizedError } from '../../errors.js';
 import type { RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Keyring } from '../../keyring.js';
+import type { Principal } from '../auth/live-connections.js';
 import { hashSecret, newSecret } from '../auth/secrets.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
 import type { PreviewAddress } from './previews.address.js';
@@ -29,7 +30,7 @@ const LIST_PORTS_TIMEOUT_MS = 10_000;
 const LIST_PORTS_MAX_BYTES = 1024 * 1024;
 
 /** Whether a preview request may through: open, or the visitor has to come through Berth first. */
-export type Admission = 'open' | 'closed';
+export type Admission = { open: false } | { open: true; /** Who opened it with a preview cookie (none for a public port). */ viewer?: Principal };
 
 /**
  * Previews on their own origin: which ports listen and how each is shared, the
@@ -120,15 +121,17 @@ export function createPreviewsService(deps: Deps) {
     const access = await previewsRepo.access(db, target.environmentId, target.port);
     if (!access) return 'closed';
     let open = access.sharing === 'public';
+    let principal: Principal | undefined;
     for (const value of passes) {
       if (open) break;
       const pass = readPass(deps.keyring, value, target, nowSeconds());
       const viewer = pass && (await previewsRepo.viewer(db, pass.userId, pass.credential));
       open = !!viewer && mayOpen(access.sharing, access.ownerId, viewer);
+      if (open && pass) principal = { userId: pass.userId, via: pass.credential.via, credentialId: pass.credential.id };
     }
-    if (!open) return 'closed';
+    if (!open) return { open: false };
     if (!access.running) throw new AppError('environment_not_running', `Environment "${access.name}" is ${access.status}; start it first`);
-    return 'open';
+    return { open: true, viewer: principal };
   }
 
   return { listPorts, checkMayShare, setSharing, mintGrant, exchange, admit, address };
