@@ -88,7 +88,8 @@ export async function registerPreviewHosts(app: App, deps: Deps): Promise<void> 
         const secure = previews.address.scheme === 'https' || request.protocol === 'https';
         // No Domain attribute: the cookie belongs to this preview host alone.
         void reply.setCookie(PREVIEW_COOKIE, cookie, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: maxAgeSeconds });
-        return reply.code(303).header('cache-control', 'no-store').header('location', landingPath(request.body.path)).send();
+        // No Referer from Berth's page on to the app: it has no business knowing where the visitor came from.
+        return reply.code(303).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('location', landingPath(request.body.path)).send();
       });
     });
 

@@ -10,7 +10,7 @@ import type { Principal } from '../auth/live-connections.js';
 import { hashSecret, newSecret } from '../auth/secrets.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
 import type { PreviewAddress } from './previews.address.js';
-import { credentialOfGrant, grantOf, listeningPorts, mayOpen, readPass, signPass, type PreviewTarget, type Viewer } from './previews.domain.js';
+import { credentialOfGrant, grantOf, listeningPorts, mayOpen, readPass, signPass, type Credential, type PreviewTarget, type Viewer } from './previews.domain.js';
 import type { GrantRow, PreviewsRepo } from './previews.repo.js';
 
 interface Deps {
@@ -81,34 +81,43 @@ export function createPreviewsService(deps: Deps) {
     return { grant: secret, action: `${origin}${PREVIEW_GRANT_PATH}`, url: `${origin}/`, expiresAt: expiresAt.toISOString() };
   }
 
-  /** Why a consumed grant does not open `target` for its user now, if it does not. */
-  async function refusalOf(tx: Db, row: GrantRow, target: PreviewTarget, grant: string): Promise<{ refusal: string } | { viewer: Viewer & { username: string }; credential: NonNullable<ReturnType<typeof credentialOfGrant>> }> {
-    if (row.expiresAt.getTime() <= Date.now()) return { refusal: 'the grant expired' };
-    if (row.environmentId !== target.environmentId || row.port !== target.port) return { refusal: 'the grant is for another preview' };
+  type Verdict = { refused: string } | { viewer: Viewer & { username: string }; credential: Credential };
+
+  /** Whether a consumed grant opens `target` for its user, as the database has them now. */
+  async function verdictOn(tx: Db, row: GrantRow | undefined, target: PreviewTarget, grant: string): Promise<Verdict> {
+    if (!row) return { refused: 'the grant is unknown or was used already' };
+    if (row.expiresAt.getTime() <= Date.now()) return { refused: 'the grant expired' };
+    if (row.environmentId !== target.environmentId || row.port !== target.port) return { refused: 'the grant is for another preview' };
     const credential = credentialOfGrant(grant);
     const viewer = credential && (await previewsRepo.viewer(tx, row.userId, credential));
-    if (!credential || !viewer) return { refusal: 'the user or their sign-in is no longer active' };
+    if (!credential || !viewer) return { refused: 'the user or their sign-in is no longer active' };
     const access = await previewsRepo.access(tx, target.environmentId, target.port);
-    if (!access || !mayOpen(access.sharing, access.ownerId, viewer)) return { refusal: 'the user may no longer open this preview' };
+    if (!access || !mayOpen(access.sharing, access.ownerId, viewer)) return { refused: 'the user may no longer open this preview' };
     return { viewer, credential };
   }
 
   /**
    * Exchanges a grant on the preview host for the cookie of that host. The grant
-   * is spent whatever the outcome, and the outcome is audited with it.
+   * is spent whatever the outcome (a refusal does not roll its DELETE back), and
+   * the outcome is audited in the same transaction.
    */
   async function exchange(ctx: RequestContext, target: PreviewTarget, grant: string): Promise<{ cookie: string; maxAgeSeconds: number }> {
-    const outcome = await db.transaction(async (tx) => {
+    const verdict = await db.transaction(async (tx) => {
       const row = await previewsRepo.consumeGrant(tx, hashSecret(grant));
-      const result = row ? await refusalOf(tx, row, target, grant) : { refusal: 'the grant is unknown or was used already' };
-      const rec = { ...sharingRecord(target.environmentId, target.port), ...('viewer' in result ? { actor: result.viewer } : {}) };
-      const refusal = 'refusal' in result ? result.refusal : undefined;
-      await audit.record(ctx, 'preview.open', { ...rec, message: refusal ?? 'opened', metadata: { ...rec.metadata, userId: row?.userId, ...(refusal ? { code: 'unauthorized' } : {}) } }, !refusal, tx);
-      return { row, result };
+      const found = await verdictOn(tx, row, target, grant);
+      const refused = 'refused' in found ? found.refused : undefined;
+      const rec = sharingRecord(target.environmentId, target.port);
+      await audit.record(
+        ctx,
+        'preview.open',
+        { ...rec, ...('viewer' in found ? { actor: found.viewer } : {}), message: refused ?? 'opened', metadata: { ...rec.metadata, userId: row?.userId, ...(refused ? { code: 'unauthorized' } : {}) } },
+        !refused,
+        tx,
+      );
+      return found;
     });
-    if ('refusal' in outcome.result) throw new UnauthorizedError(`This grant does not open the preview: ${outcome.result.refusal}; open it from Berth again`);
-    const { viewer, credential } = outcome.result;
-    const pass = signPass(deps.keyring, { ...target, userId: viewer.id, credential, expiresAt: nowSeconds() + deps.cookieTtlSeconds });
+    if ('refused' in verdict) throw new UnauthorizedError(`This grant does not open the preview: ${verdict.refused}; open it from Berth again`);
+    const pass = signPass(deps.keyring, { ...target, userId: verdict.viewer.id, credential: verdict.credential, expiresAt: nowSeconds() + deps.cookieTtlSeconds });
     return { cookie: pass, maxAgeSeconds: deps.cookieTtlSeconds };
   }
 
@@ -119,7 +128,7 @@ export function createPreviewsService(deps: Deps) {
    */
   async function admit(target: PreviewTarget, passes: string[]): Promise<Admission> {
     const access = await previewsRepo.access(db, target.environmentId, target.port);
-    if (!access) return 'closed';
+    if (!access) return { open: false };
     let open = access.sharing === 'public';
     let principal: Principal | undefined;
     for (const value of passes) {
