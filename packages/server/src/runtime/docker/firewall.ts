@@ -63,7 +63,7 @@ export function createIptablesFirewall(options: IptablesOptions = {}): Firewall 
       listing = (await run(iptables, ['-w', '-S'], { maxBuffer: 64 * 1024 * 1024 })).stdout;
     } catch (err) {
       // A plain error: an ENOENT here means no iptables (or no root), not an engine outage to wait out.
-      throw new Error(`cannot read the host's iptables rules (egress policies need iptables and root on the engine's host): ${(err as Error).message}`);
+      throw new Error(`cannot read the host's iptables rules (egress policies need iptables and root on the engine's host): ${(err as Error).message}`, { cause: err });
     }
     const lines = planRules(parseListing(listing), { ...(await desired()), resolvers: await resolvers() });
     if (lines.length > 0) await restore(iptablesRestore, `*filter\n${lines.join('\n')}\nCOMMIT\n`);
