@@ -246,6 +246,19 @@ describe('berth CLI (subprocess against a real server)', () => {
     const tokens = JSON.parse((await ok(['tokens', 'ls', '--json'])).stdout) as Token[];
     expect(tokens.map((t) => t.name)).toEqual([expect.stringMatching(/^berth CLI on /)]);
   });
+
+  it('passwd refuses a wrong current password (exit 1, nothing changed), then changes it and keeps the CLI\'s token working', async () => {
+    const wrong = await berth(['passwd', '--current-password', 'not-the-password', '--new-password', 'cli-password-5678']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/\(wrong_password\)/);
+    const canSignIn = async (password: string) => (await server.anonymous.post('/api/v1/auth/login', { username: USER, password })).statusCode === 200;
+    expect(await canSignIn(PASSWORD)).toBe(true);
+
+    expect((await ok(['passwd', '--current-password', PASSWORD, '--new-password', 'cli-password-5678'])).stderr).toContain('Password changed');
+    expect(await canSignIn('cli-password-5678')).toBe(true);
+    await ok(['whoami']);
+    await ok(['passwd', '--current-password', 'cli-password-5678', '--new-password', PASSWORD]); // later tests sign in with it
+  });
 });
 
 describe('berth shell under tmux', () => {

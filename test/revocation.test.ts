@@ -63,7 +63,7 @@ beforeAll(async () => {
   await server.createUser('bob', 'bob-password-1234');
   [adaEnv, bobEnv] = await Promise.all([runningEnvironment(await server.login('ada', PASSWORD)), runningEnvironment(await server.login('bob', 'bob-password-1234'))]);
   bob = await signIn('bob', 'bob-password-1234');
-});
+}, 120_000); // two environments to bring up
 afterAll(() => server.close());
 
 describe('revoked credentials close the sockets they opened', () => {

@@ -1,4 +1,5 @@
 import type {
+  ChangePasswordBody,
   CreatedToken,
   CreateEnvironmentBody,
   CreateTokenBody,
@@ -165,6 +166,7 @@ export class ApiClient {
     return { cookie, user: ((await res.json()) as LoginResponse).user };
   }
   logout = () => this.json<void>('POST', '/auth/logout');
+  changePassword = (body: ChangePasswordBody) => this.json<void>('POST', '/me/password', { json: body });
   me = () => this.json<Me>('GET', '/me');
   tokens = async () => (await this.json<TokenList>('GET', '/tokens')).items;
   createToken = (body: CreateTokenBody) => this.json<CreatedToken>('POST', '/tokens', { json: body });

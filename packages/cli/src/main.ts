@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { admin } from './commands/admin.js';
-import { login, logout, whoami } from './commands/auth.js';
+import { login, logout, passwd, whoami } from './commands/auth.js';
 import type { Command } from './commands/command.js';
 import { cp } from './commands/cp.js';
 import { env } from './commands/env.js';
@@ -11,7 +11,7 @@ import { events, templates, tokens, types } from './commands/misc.js';
 import { shell } from './commands/shell.js';
 import { createContext, reportError, type Io } from './context.js';
 
-const COMMANDS: Command[] = [login, logout, whoami, env, exec, shell, cp, events, types, templates, tokens, admin];
+const COMMANDS: Command[] = [login, logout, whoami, passwd, env, exec, shell, cp, events, types, templates, tokens, admin];
 
 const USAGE = `Usage: berth <command> [options]
 

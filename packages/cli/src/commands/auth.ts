@@ -105,3 +105,45 @@ export const whoami: Command = {
     return 0;
   },
 };
+
+export const passwd: Command = {
+  name: 'passwd',
+  summary: 'Change your password',
+  usage: `Usage: berth passwd [--revoke-tokens]
+
+Changes your password (prompting for the current one and the new one, twice).
+Your sessions end everywhere, and whatever they opened (terminals, event streams)
+closes. With --revoke-tokens, every API token you own is revoked too, this
+CLI's included: run \`berth login\` afterwards.
+
+Options:
+  --revoke-tokens         Also revoke all your API tokens
+  --current-password P    Instead of the prompt (flags show up in ps)
+  --new-password P        Instead of the prompt`,
+  async run(ctx, args) {
+    const { values } = parse(args, {
+      'revoke-tokens': { type: 'boolean' },
+      'current-password': { type: 'string' },
+      'new-password': { type: 'string' },
+    });
+    const interactive = Boolean(ctx.io.stdin.isTTY);
+    const ask = async (question: string) => (interactive ? prompt(ctx.io, question, true) : undefined);
+    const client = await ctx.client();
+    const currentPassword = values['current-password'] ?? (await ask('Current password: '));
+    let newPassword = values['new-password'];
+    if (newPassword === undefined && interactive) {
+      newPassword = await ask('New password: ');
+      if ((await ask('New password again: ')) !== newPassword) throw new UsageError('the new passwords differ; nothing changed');
+    }
+    if (!currentPassword || !newPassword) throw new UsageError('not a terminal: pass --current-password and --new-password');
+    const revokeTokens = values['revoke-tokens'] ?? false;
+    await client.changePassword({ currentPassword, newPassword, revokeTokens });
+    if (revokeTokens) {
+      await removeConfig(ctx.env);
+      ctx.note('Password changed; all your API tokens are revoked. Run `berth login` to sign in again.');
+    } else {
+      ctx.note('Password changed; your browser sessions have ended (API tokens still work).');
+    }
+    return 0;
+  },
+};

@@ -1,8 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { SOCKET_CLOSE_REVOKED, SOCKET_CLOSE_REVOKED_REASON } from '@berth/contracts';
 import type { WebSocket } from 'ws';
-import type { Actor } from '../context.js';
-import type { LiveConnections, Principal } from '../modules/auth/live-connections.js';
+import { principalOf, type LiveConnections, type Principal } from '../modules/auth/live-connections.js';
 import type { App } from './types.js';
 
 declare module 'fastify' {
@@ -20,8 +19,6 @@ declare module 'fastify' {
 
 /** A revoked client that does not answer the close frame is cut off after this long. */
 const CLOSE_GRACE_MS = 1_000;
-
-export const principalOf = (actor: Actor): Principal => ({ userId: actor.id, via: actor.via, credentialId: actor.credentialId });
 
 /** Closes a WebSocket as revoked: a close frame clients can branch on, then the connection itself. */
 export function closeRevoked(socket: WebSocket): void {

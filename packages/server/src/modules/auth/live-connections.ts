@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Actor } from '../../context.js';
 import { AppError, UnauthorizedError } from '../../errors.js';
 
 /**
@@ -12,6 +13,9 @@ export interface Principal {
   via?: 'session' | 'token';
   credentialId?: string;
 }
+
+/** The principal of a request's caller: the user and the session or token they came with. */
+export const principalOf = (actor: Actor): Principal => ({ userId: actor.id, via: actor.via, credentialId: actor.credentialId });
 
 /** What stopped being valid. Every revocation names its user, so lookups stay per user. */
 export const RevocationSchema = z.discriminatedUnion('scope', [

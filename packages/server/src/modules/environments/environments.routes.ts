@@ -16,12 +16,11 @@ import { PassThrough } from 'node:stream';
 import { SOCKET_CLOSE_REVOKED_REASON, type ExecStreamLine } from '@berth/contracts';
 import { requireActor } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { principalOf } from '../../http/live.js';
 import { writeOrWait } from '../../streams.js';
 import { responses } from '../../http/responses.js';
 import type { App } from '../../http/types.js';
 import type { EventBus } from '../../control/event-bus.js';
-import type { LiveConnections } from '../auth/live-connections.js';
+import { principalOf, type LiveConnections } from '../auth/live-connections.js';
 import type { EnvironmentsService } from './environments.service.js';
 import { followEvents } from './events.socket.js';
 
