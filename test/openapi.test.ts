@@ -74,7 +74,7 @@ describe('GET /metrics', () => {
     expect((await admin.get(`/api/v1/users/${id}`)).statusCode).toBe(200);
     await server.anonymous.get('/no/such/route');
 
-    const res = await server.anonymous.get('/metrics');
+    const res = await admin.get('/metrics');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     const text = res.body;

@@ -33,6 +33,8 @@ describe('berth server as a process', () => {
     const password = /with password: (\S+)/.exec(first.output())?.[1];
     expect(password).toBeDefined();
     expect(password!.length).toBeGreaterThanOrEqual(20);
+    // Nothing configured: the quick start runs, and says how to keep the signing key out of the database.
+    expect(first.output()).toMatch(/BERTH_SECRET is not set.*openssl rand -hex 32/);
 
     const signIn = await login(first.url, 'admin', password!);
     expect(signIn.status).toBe(200);

@@ -1,10 +1,12 @@
 import Docker from 'dockerode';
+import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/client.js';
 import { installationId, installationKeyring } from './db/installation.js';
+import { buildMetricsApp } from './http/metrics.js';
 import { createDockerDriver } from './runtime/docker/docker-driver.js';
 import { createServices } from './services.js';
 
@@ -37,6 +39,13 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
   await services.revocations.start();
 
   const address = await app.listen({ host: config.host, port: config.port });
+  // A scraper's own listener, when asked for: on the main port /metrics needs an admin.
+  let metrics: FastifyInstance | undefined;
+  if (config.metricsAddress) {
+    metrics = buildMetricsApp(app.metrics);
+    const scrape = await metrics.listen(config.metricsAddress);
+    app.log.info({ url: `${scrape}/metrics` }, 'serving /metrics without credentials');
+  }
   services.worker.start();
   services.resync.start(config.resyncSeconds * 1000);
   services.idle.start(60_000);
@@ -62,6 +71,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     await app.close();
+    await metrics?.close();
     services.idle.stop();
     services.e2bExpiry.stop();
     await services.resync.stop();

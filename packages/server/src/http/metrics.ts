@@ -1,7 +1,21 @@
+import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { authorize } from '../modules/auth/authorize.js';
+import { registerProblemHandlers } from './problem.js';
 import type { App } from './types.js';
 
-/** Prometheus metrics, on a registry of this app's own (no global state between apps). */
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This app's Prometheus registry, for a scraper's own listener (buildMetricsApp). */
+    metrics: Registry;
+  }
+}
+
+/**
+ * Prometheus metrics, on a registry of this app's own (no global state between
+ * apps). GET /metrics here needs an admin (session or API token): route names,
+ * request rates and process figures are reconnaissance for anyone else.
+ */
 export function registerMetrics(app: App): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'berth_' });
@@ -26,7 +40,22 @@ export function registerMetrics(app: App): void {
     durations.observe(labels, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
+  app.decorate('metrics', registry);
+  app.get(
+    '/metrics',
+    { schema: { hide: true }, onRequest: async (request) => void authorize(request.ctx.actor, 'metrics.read') },
+    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+  );
+}
+
+/**
+ * The listener BERTH_METRICS_ADDRESS asks for: GET /metrics and nothing else,
+ * without credentials, for a Prometheus scraper. Bind it where only the scraper
+ * reaches (loopback, a private interface).
+ */
+export function buildMetricsApp(registry: Registry): FastifyInstance {
+  const app = Fastify({ logger: false });
+  registerProblemHandlers(app);
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  return app;
 }

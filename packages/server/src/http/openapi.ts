@@ -16,7 +16,7 @@ export async function registerOpenApi(app: App, version: string): Promise<void> 
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'An API token from POST /api/v1/tokens' },
-          session: { type: 'apiKey', in: 'cookie', name: 'berth_session' },
+          session: { type: 'apiKey', in: 'cookie', name: 'berth_session', description: 'Set by POST /api/v1/auth/login; named __Host-berth_session when Berth is reached over https' },
         },
       },
       security: [{ bearer: [] }, { session: [] }],

@@ -2,7 +2,7 @@ import type { Actor } from '../../context.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../../errors.js';
 
 /** Everything that is not simply "a signed-in user acting on their own things". */
-export type AdminAction = 'users.manage' | 'config.manage' | 'audit.read' | 'machine-types.manage' | 'environments.all' | 'templates.publish';
+export type AdminAction = 'users.manage' | 'config.manage' | 'audit.read' | 'machine-types.manage' | 'environments.all' | 'templates.publish' | 'metrics.read';
 
 /** A resource with an owner: what the caller may touch if it is theirs. */
 export interface Owned {
