@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AuditEntry, Environment, EnvironmentEvent, ExecResult, FileEntry, SearchMatch } from '@berth/contracts';
 import type { LightMyRequestResponse } from 'fastify';
 import { unzipSync, zipSync } from 'fflate';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEngineProxy, type EngineProxy } from './support/engine-proxy.js';
+import { installLyingStat } from './support/lies.js';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { rss, stalledRequest } from './support/stalled.js';
 import { runningEnvironment, waitForStatus } from './support/wait.js';
 
 // One running environment serves the whole file; every test works in a folder of its own.
@@ -842,4 +846,107 @@ describe('who and when', () => {
       expect(await snapshot()).toBe(before);
     });
   }
+});
+
+describe('reads bounded by what the engine sends, not by what the environment says', () => {
+  /** A file far past the 25 MiB the API reads: sparse, so it costs the environment no disk. */
+  const HUGE = 'huge.bin';
+  /** How far the server's memory may grow while refusing it (it holds at most the limit, then lets go). */
+  const RSS_BOUND = 96 * MIB;
+  let id: string;
+  let base: string;
+
+  /** Runs a shell command in this describe's environment and insists it succeeds. */
+  async function shHere(command: string): Promise<string> {
+    const res = await owner.post(`/api/v1/environments/${id}/exec`, { command, timeoutMs: 20_000 });
+    expect(res.statusCode, res.body).toBe(200);
+    const result = res.json<ExecResult>();
+    expect(result.exitCode, `${command}: ${result.stderr}`).toBe(0);
+    return result.stdout;
+  }
+
+  beforeAll(async () => {
+    // An environment of its own: its stat is about to lie, and its workspace holds 2 GiB.
+    id = await runningId();
+    await shHere(`dd if=/dev/zero of=/workspace/${HUGE} bs=1 count=0 seek=${2 * 1024 * MIB} 2>/dev/null`);
+    base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+
+  it('refuses to read a 2 GiB file with 413 file_too_large', async () => {
+    expectProblem(await owner.get(`${filesUrl(id)}/content?path=${HUGE}`), 413, 'file_too_large');
+  });
+
+  it('still refuses it with 413 when stat inside the environment says it is 10 bytes, holding no more than the limit', async () => {
+    await installLyingStat(server.services.runtime, id);
+    expect((await owner.post(`/api/v1/environments/${id}/exec`, { command: ['/bin/sh', '-c', "stat -c '%F|%s' \"$1\"", 'sh', `/workspace/${HUGE}`] })).json<ExecResult>().stdout).toBe('regular file|10\n');
+
+    const before = rss();
+    const res = await owner.get(`${filesUrl(id)}/content?path=${HUGE}`);
+    console.log('MEASURE files lying read rss growth MiB', (rss() - before) / MIB, res.statusCode);
+    expectProblem(res, 413, 'file_too_large');
+    expect(rss() - before).toBeLessThan(RSS_BOUND);
+  });
+
+  it('lets go of the engine when a tar.gz download\'s client goes away, so the environment stays usable', async () => {
+    const cookie = (await server.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: OWNER, password: PASSWORD } })).cookies.find((c) => c.name === 'berth_session')!;
+    const client = await stalledRequest(`${base}${filesUrl(id)}/archive?path=${HUGE}`, { method: 'GET', headers: { cookie: `berth_session=${cookie.value}` } });
+    expect(client.status).toBe(200);
+    client.close();
+    // The engine holds the container while it sends an archive: a stream left unread would keep exec (and stop) waiting.
+    const answered = await Promise.race([shHere('echo still-usable'), new Promise<string>((resolve) => setTimeout(() => resolve('exec hung'), 30_000))]);
+    expect(answered).toBe('still-usable\n');
+  });
+});
+
+describe('a read whose engine connection breaks mid-archive', () => {
+  let proxy: EngineProxy;
+  let flaky: TestServer;
+  let reader: Caller;
+  let id: string;
+  let base: string;
+  let cookie: string;
+
+  beforeAll(async () => {
+    proxy = await startEngineProxy();
+    flaky = await startTestServer({ DOCKER_HOST: `unix://${proxy.socketPath}` });
+    const { caller } = await flaky.signUp('files-flaky', PASSWORD);
+    reader = caller;
+    id = (await runningEnvironment(reader)).id;
+    const made = await reader.post(`/api/v1/environments/${id}/exec`, { command: `mkdir -p /workspace/blob && head -c ${8 * MIB} /dev/urandom > /workspace/blob/data` });
+    expect(made.json<ExecResult>().exitCode, made.body).toBe(0);
+    base = await flaky.app.listen({ host: '127.0.0.1', port: 0 });
+    cookie = (await flaky.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'files-flaky', password: PASSWORD } })).cookies.find((c) => c.name === 'berth_session')!.value;
+  });
+  afterAll(async () => {
+    proxy?.heal();
+    await flaky?.close();
+    await proxy?.close();
+  });
+
+  /** GETs over real HTTP and settles once the response has ended one way or another: its status and how it ended. */
+  function settle(path: string): Promise<{ status: number; ended: 'complete' | 'cut' }> {
+    return new Promise((resolve, reject) => {
+      const req = http.get(`${base}${path}`, { headers: { cookie: `berth_session=${cookie}` } }, (res) => {
+        res.on('error', () => undefined); // a cut shows in `complete`
+        res.once('close', () => resolve({ status: res.statusCode!, ended: res.complete ? 'complete' : 'cut' }));
+        res.resume();
+      });
+      req.once('error', reject);
+    });
+  }
+
+  it.each([
+    ['a tar.gz download', 'archive?path=blob', (r: { status: number; ended: string }) => expect(r).toEqual({ status: 200, ended: 'cut' })],
+    ['a zip download', 'archive?path=blob&format=zip', (r: { status: number; ended: string }) => expect(r.status).toBeGreaterThanOrEqual(500)],
+    ['a file read', 'content?path=blob/data', (r: { status: number; ended: string }) => expect(r.status).toBeGreaterThanOrEqual(500)],
+  ])('ends %s with an error instead of leaving it open', async (_what, path, check) => {
+    proxy.breakAfter(MIB);
+    try {
+      const outcome = await Promise.race([settle(`${filesUrl(id)}/${path}`), new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), 20_000))]);
+      expect(outcome).not.toBe('open');
+      check(outcome as { status: number; ended: string });
+    } finally {
+      proxy.heal();
+    }
+  });
 });

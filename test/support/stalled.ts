@@ -22,7 +22,9 @@ export function stalledRequest(url: string, init: { method: string; headers: Rec
     req.once('error', reject);
     req.once('response', (res) => {
       res.pause();
-      req.on('error', () => undefined); // a close() later is not a failure
+      // A close() later, or the server cutting the response, is not a failure of the test.
+      req.on('error', () => undefined);
+      res.on('error', () => undefined);
       resolve({
         status: res.statusCode ?? 0,
         headers: res.headers,
@@ -31,7 +33,7 @@ export function stalledRequest(url: string, init: { method: string; headers: Rec
             let bytes = 0;
             res.on('data', (chunk: Buffer) => (bytes += chunk.length));
             res.once('end', () => done(bytes));
-            res.once('error', fail);
+            res.once('close', () => (res.complete ? done(bytes) : fail(new Error(`the response was cut after ${bytes} bytes`))));
             res.resume();
           }),
         close: () => req.destroy(),

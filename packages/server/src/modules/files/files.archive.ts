@@ -23,6 +23,19 @@ const archiveTooLarge = (maxBytes: number) => () => new AppError('payload_too_la
 /** What a tar adds around its files' bytes (headers, long-name records, padding), allowed on top of a byte limit on the files. */
 const TAR_HEADROOM_BYTES = 1024 * 1024;
 
+/**
+ * tar-stream's extract and its entries are streamx streams: when pipeline
+ * destroys the extract with an error (a cap passed, the engine gone), the entry
+ * being read emits that error too, where nobody listens. The pipeline reports
+ * it; the echoes are dropped.
+ */
+function quietExtract(): ReturnType<typeof tar.extract> {
+  const extract = tar.extract();
+  extract.on('error', () => undefined);
+  extract.on('entry', (_header, body) => body.on('error', () => undefined));
+  return extract;
+}
+
 export const isZip = (b: Buffer) => b.length >= 4 && b.readUInt32LE(0) === 0x04034b50;
 
 /**
@@ -32,7 +45,7 @@ export const isZip = (b: Buffer) => b.length >= 4 && b.readUInt32LE(0) === 0x040
  * pipeline, not pipe: a source that fails fails the read instead of leaving it waiting.
  */
 async function readTar(source: NodeJS.ReadableStream, maxBytes: number, tooLarge: () => Error, gzipped = false): Promise<Entry[]> {
-  const extract = tar.extract();
+  const extract = quietExtract();
   const entries: Entry[] = [];
   extract.on('entry', (header, body, next) => {
     const chunks: Buffer[] = [];
@@ -132,7 +145,7 @@ export function singleFileTar(name: string, content: Buffer, mode = 0o644): Read
  * `tooLarge()` and destroys the source, so the engine stops sending.
  */
 export async function firstFileIn(source: NodeJS.ReadableStream, maxBytes: number, tooLarge: () => Error): Promise<Buffer | null> {
-  const extract = tar.extract();
+  const extract = quietExtract();
   let first: Buffer | null | undefined;
   const done = new Error('first entry read');
   extract.on('entry', (header, body) => {
