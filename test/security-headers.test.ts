@@ -27,6 +27,8 @@ function expectSecurityHeaders(res: LightMyRequestResponse): void {
   expect(csp.get('default-src')).toBe("'self'");
   expect(csp.get('frame-ancestors')).toBe("'none'");
   expect(csp.get('object-src')).toBe("'none'");
+  // Forms post to Berth and to preview hosts (the grant form), nowhere else.
+  expect(csp.get('form-action')).toMatch(/^'self' http:\/\/\*\.localhost(:\d+)?$/);
   expect(res.headers['x-content-type-options']).toBe('nosniff');
   expect(res.headers['referrer-policy']).toBe('same-origin');
   expect(res.headers['x-frame-options']).toBe('DENY');

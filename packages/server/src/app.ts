@@ -67,7 +67,8 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   app.setSerializerCompiler(serializerCompiler);
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
   registerProblemHandlers(app, { spa: hasWeb });
-  registerSecurityHeaders(app);
+  // The web app opens a preview by posting its grant to the preview host as a form.
+  registerSecurityHeaders(app, { formTargets: () => [`${services.previews.address.scheme}://*.${services.previews.address.domain()}`] });
   // Open terminals would keep app.close() waiting: end them first.
   app.addHook('preClose', async () => services.terminals.closeAll());
   app.addHook('onSend', async (request, reply) => {

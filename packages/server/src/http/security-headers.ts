@@ -5,20 +5,25 @@ import type { App } from './types.js';
  * origin, never inline; styles may be inline because CodeMirror and xterm.js
  * inject <style> elements and style attributes at run time (style cannot run
  * script). `connect-src 'self'` covers the ws:// and wss:// of our own host.
- * No framing (clickjacking), no plugins, no <base> rewriting, forms post home.
+ * No framing (clickjacking), no plugins, no <base> rewriting, forms post home
+ * and to `formTargets` only (the preview origins, where the grant form goes).
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function contentSecurityPolicy(formTargets: readonly string[] = []): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    ["form-action 'self'", ...formTargets].join(' '),
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': CONTENT_SECURITY_POLICY,
@@ -35,9 +40,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * answers, static files) except routes with `config: { securityHeaders: false }`:
  * a user's app served through Berth (port previews) sets its own.
  */
-export function registerSecurityHeaders(app: App): void {
+export function registerSecurityHeaders(app: App, { formTargets }: { formTargets?: () => readonly string[] } = {}): void {
   app.addHook('onSend', async (request, reply) => {
     if (request.routeOptions.config?.securityHeaders === false) return;
     void reply.headers(SECURITY_HEADERS);
+    if (formTargets) void reply.header('content-security-policy', contentSecurityPolicy(formTargets()));
   });
 }
