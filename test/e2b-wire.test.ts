@@ -1,4 +1,6 @@
-import { gzipSync } from 'node:zlib';
+import { once } from 'node:events';
+import http from 'node:http';
+import { createGzip, gzipSync } from 'node:zlib';
 import type { AuditEntry, Environment, Me } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller, TestServer } from './support/server.js';
@@ -141,6 +143,25 @@ type Envd = ReturnType<typeof envd>;
 let alice: Member;
 let bob: Member;
 
+/** The file size limit of this file's server (BERTH_MAX_ARCHIVE_BYTES): small, so bombs are cheap to make. */
+const MAX_FILE_BYTES = 8 * MIB;
+/** What a gzip bomb inflates to: far past the limit, from a few hundred KiB. */
+const BOMB_MIB = 256;
+/** How far the server's memory may grow while refusing it: the limit's worth of output, and buffers. */
+const BOMB_RSS_BOUND = 48 * MIB;
+
+/** gzip of `bytes` zero bytes, made a MiB at a time. */
+async function gzipOfZeros(bytes: number): Promise<Buffer> {
+  const gzip = createGzip({ level: 9 });
+  const out: Buffer[] = [];
+  gzip.on('data', (chunk: Buffer) => out.push(chunk));
+  const zeros = Buffer.alloc(MIB);
+  for (let sent = 0; sent < bytes; sent += MIB) if (!gzip.write(zeros)) await once(gzip, 'drain');
+  gzip.end();
+  await once(gzip, 'end');
+  return Buffer.concat(out);
+}
+
 /** Running processes a user may have at once on this file's server. */
 const MAX_PROCESSES = 4;
 /** What a process with a client that reads nothing may get out before it is held (kernel and socket buffers), in MiB. */
@@ -151,7 +172,7 @@ const FLOOD_MIB = 512;
 const RSS_BOUND = 64 * MIB;
 
 beforeAll(async () => {
-  ({ server, url, admin } = await startE2bServer({ BERTH_E2B_MAX_PROCESSES_PER_USER: String(MAX_PROCESSES) }));
+  ({ server, url, admin } = await startE2bServer({ BERTH_E2B_MAX_PROCESSES_PER_USER: String(MAX_PROCESSES), BERTH_MAX_ARCHIVE_BYTES: String(MAX_FILE_BYTES) }));
   alice = await member('wire-alice');
   bob = await member('wire-bob');
 });
@@ -528,8 +549,11 @@ describe('envd: running processes per user', () => {
 
 describe('envd: /files', () => {
   let box: Envd;
+  let sandboxId: string;
   beforeAll(async () => {
-    box = envd(await createSandbox(alice));
+    const sbx = await createSandbox(alice);
+    sandboxId = sbx.sandboxID;
+    box = envd(sbx);
   });
 
   const octet = { 'content-type': 'application/octet-stream' };
@@ -580,6 +604,35 @@ describe('envd: /files', () => {
     const res = await box.write('path=/tmp/wire/bomb.bin', bomb, { ...octet, 'content-encoding': 'gzip' });
     await expectE2bError(res, 413);
     await expectE2bError(await box.read('path=/tmp/wire/bomb.bin'), 404);
+  });
+
+  it('answers 413 to a read of a file past the limit', async () => {
+    const made = await alice.caller.post(`/api/v1/environments/${sandboxId}/exec`, { command: `mkdir -p /tmp/wire && dd if=/dev/zero of=/tmp/wire/huge bs=1 count=0 seek=${2 * 1024 * MIB} 2>/dev/null` });
+    expect(made.json<{ exitCode: number }>().exitCode, made.body).toBe(0);
+    expect(await expectE2bError(await box.read('path=/tmp/wire/huge'), 413)).toMatch(/larger than/);
+  });
+
+  it('answers a gzip bomb with 413 once it inflates past the limit, before its body has even been sent in full, and writes nothing', async () => {
+    const bomb = await gzipOfZeros(BOMB_MIB * MIB);
+    expect(bomb.length).toBeLessThan(server.config.maxArchiveBytes / 8);
+    const before = rss();
+    const upload = http.request(`${url}/files?path=/tmp/wire/bomb-streamed.bin`, { method: 'POST', headers: box.headers({ ...octet, 'content-encoding': 'gzip' }) });
+    upload.on('error', () => undefined); // the server closes the connection after its answer
+    const answered = new Promise<{ status: number; body: string }>((resolve) =>
+      upload.once('response', (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.once('end', () => resolve({ status: res.statusCode!, body }));
+      }),
+    );
+    // All of the bomb, but never the end of the body: a server that waits for it never answers.
+    upload.write(bomb);
+    const outcome = await Promise.race([answered, new Promise<'no answer'>((resolve) => setTimeout(() => resolve('no answer'), 20_000))]);
+    upload.destroy();
+    expect(outcome).toEqual({ status: 413, body: expect.any(String) });
+    expect(JSON.parse((outcome as { body: string }).body)).toEqual({ code: 413, message: expect.any(String) });
+    expect(rss() - before).toBeLessThan(BOMB_RSS_BOUND);
+    await expectE2bError(await box.read('path=/tmp/wire/bomb-streamed.bin'), 404);
   });
 
   it('refuses a multipart upload that holds no file with 400', async () => {

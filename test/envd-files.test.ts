@@ -1,12 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvdError, type ConnectCode } from '../packages/server/src/modules/e2b/e2b.errors.js';
 import { createEnvdFiles, LIST_MAX_ENTRIES, type EntryInfo, type EnvdFiles } from '../packages/server/src/modules/e2b/envd.files.js';
+import { AppError } from '../packages/server/src/errors.js';
+import { installLyingStat, removeLyingStat } from './support/lies.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { rss } from './support/stalled.js';
 import { runningEnvironment } from './support/wait.js';
 
 // One running busybox environment serves the whole file; every test works in a folder of its own.
 
 const MAX_FILE_BYTES = 64 * 1024;
+/** How far the server's memory may grow while refusing a 2 GiB file (it holds at most the limit, then lets go). */
+const RSS_BOUND = 32 * 1024 * 1024;
 /** Every byte value, up and then down, so both order and value survive the trip. */
 const ALL_BYTES = Buffer.from([...Array.from({ length: 256 }, (_, i) => i), ...Array.from({ length: 256 }, (_, i) => 255 - i)]);
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -42,6 +47,17 @@ async function expectEnvdError(call: Promise<unknown>, code: ConnectCode): Promi
   expect(error).toBeInstanceOf(EnvdError);
   expect((error as EnvdError).code, (error as Error).message).toBe(code);
   return error as EnvdError;
+}
+
+/** Insists the call fails with Berth's 413 file_too_large (E2B's /files answers it as 413). */
+async function expectFileTooLarge(call: Promise<unknown>): Promise<AppError> {
+  const error = await call.then(
+    () => expect.fail('expected file_too_large, but the call succeeded'),
+    (err: unknown) => err,
+  );
+  expect(error).toBeInstanceOf(AppError);
+  expect((error as AppError).code, (error as Error).message).toBe('file_too_large');
+  return error as AppError;
 }
 
 const names = (entries: EntryInfo[]) => entries.map((e) => e.name);
@@ -110,12 +126,25 @@ describe('write and read', () => {
 
   it('refuses files larger than maxFileBytes both ways', async () => {
     await sh('mkdir -p /tmp/big && dd if=/dev/zero of=/tmp/big/f bs=1024 count=65 2>/dev/null');
-    expect((await expectEnvdError(files.read(envId, '/tmp/big/f'), 'invalid_argument')).message).toContain(String(MAX_FILE_BYTES));
+    expect((await expectFileTooLarge(files.read(envId, '/tmp/big/f'))).message).toContain(String(MAX_FILE_BYTES));
     await expectEnvdError(files.write(envId, '/tmp/big/g', Buffer.alloc(MAX_FILE_BYTES + 1)), 'invalid_argument');
     expect(await exists('/tmp/big/g')).toBe(false);
     // Exactly the limit is fine.
     await files.write(envId, '/tmp/big/h', Buffer.alloc(MAX_FILE_BYTES, 7));
     expect((await files.read(envId, '/tmp/big/h')).length).toBe(MAX_FILE_BYTES);
+  });
+
+  it('refuses a 2 GiB file with file_too_large when stat in the sandbox says it is 10 bytes, holding no more than the limit', async () => {
+    await sh(`mkdir -p /tmp/huge && dd if=/dev/zero of=/tmp/huge/f bs=1 count=0 seek=${2 * 1024 ** 3} 2>/dev/null`);
+    await installLyingStat(server.services.runtime, envId);
+    try {
+      expect(await sh('stat -L -c \'%s\' "$1" && readlink -f "$1"', '/tmp/huge/f')).toBe('10\n/tmp/huge/f\n');
+      const before = rss();
+      await expectFileTooLarge(files.read(envId, '/tmp/huge/f'));
+      expect(rss() - before).toBeLessThan(RSS_BOUND);
+    } finally {
+      await removeLyingStat(server.services.runtime, envId);
+    }
   });
 
   it('treats shell syntax in a path as a name, never as a command', async () => {
