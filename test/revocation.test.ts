@@ -263,7 +263,8 @@ describe('E2B process streams', () => {
  * `berth server` process (B). Runs only with TEST_DATABASE_URL: an embedded
  * PGlite database belongs to one process and cannot be shared.
  */
-describe.runIf(process.env.TEST_DATABASE_URL)('across Berth processes (PostgreSQL only)', () => {
+// Defined only on PostgreSQL (not skipped on PGlite): there is no second process to share an embedded database with.
+if (process.env.TEST_DATABASE_URL) describe('across Berth processes (PostgreSQL only)', () => {
   let other: ServerProcess;
   /** Calls process B's API with a cookie from B. */
   const onB = async (method: string, path: string, cookie: string, body?: unknown) =>
