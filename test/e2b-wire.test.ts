@@ -528,8 +528,10 @@ describe('envd: running processes per user', () => {
     expect(frames).toEqual([{ flags: 2, message: { error: { code: 'resource_exhausted', message: expect.stringContaining(`${MAX_PROCESSES}`) } } }]);
     const listed = JSON.stringify(await (await envd(boxes[1]!).rpc('process.Process/List', {})).json());
     expect(listed).not.toContain('one-too-many');
-    const execs = await audit(`targetId=${boxes[1]!.sandboxID}&action=environment.exec`);
-    expect(execs.filter((a) => a.success)).toHaveLength(MAX_PROCESSES / 2);
+    // A start is audited once its process runs, which is after the stream's headers went out.
+    const succeeded = async () => (await audit(`targetId=${boxes[1]!.sandboxID}&action=environment.exec`)).filter((a) => a.success);
+    await waitFor('both starts in this sandbox to be audited', async () => (await succeeded()).length >= MAX_PROCESSES / 2);
+    expect(await succeeded()).toHaveLength(MAX_PROCESSES / 2);
 
     const sdk = await Sandbox.connect(boxes[0]!.sandboxID, { apiKey: carol.apiKey, apiUrl: url, sandboxUrl: url });
     await expect(sdk.commands.run('echo never')).rejects.toBeInstanceOf(RateLimitError);

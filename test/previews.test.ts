@@ -387,7 +387,7 @@ describe('WebSocket previews', () => {
 
     // A preview socket ends, like Berth's own, when the credentials it was opened with go.
     expect((await ada.put(`/api/v1/environments/${dev.id}/ports/8765/sharing`, { sharing: 'authenticated' })).statusCode).toBe(200);
-    const carol = await server.signUp('carol', 'carol-password-1234');
+    const carol = await server.signUp('wes', 'wes-password-1234');
     const theirs = new WebSocket(`${base}/`, { headers: { host, cookie: await open(carol.caller, dev.id, 8765) } });
     const closed = new Promise<number>((resolve) => theirs.once('close', (code) => resolve(code)));
     await new Promise((resolve, reject) => theirs.once('open', resolve).once('error', reject));
