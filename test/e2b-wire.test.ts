@@ -661,7 +661,8 @@ describe('envd: a killed sandbox', () => {
     const box = envd(sbx);
     expect((await box.health()).status).toBe(204);
     expect((await api(alice, 'DELETE', `/sandboxes/${sbx.sandboxID}`)).status).toBe(204);
-    await waitFor('the killed sandbox\'s /health to answer 502', async () => (await box.health()).status === 502, 10_000);
+    // Removal takes the container and, since each sandbox has a network of its own, that network and its rules.
+    await waitFor('the killed sandbox\'s /health to answer 502', async () => (await box.health()).status === 502, 30_000);
 
     await expectE2bError(await box.health(), 502);
     await expectConnectError(await box.rpc('filesystem.Filesystem/Stat', { path: '/tmp' }), 502, 'unavailable');
@@ -669,7 +670,7 @@ describe('envd: a killed sandbox', () => {
     await expectConnectError(await box.stream('process.Process/Start', frame({ process: { cmd: '/bin/sh', args: ['-c', 'echo hi'] } })), 502, 'unavailable');
     await expectE2bError(await box.read('path=/tmp'), 502);
     await expectE2bError(await box.write('path=/tmp/after-kill.txt', 'late', { 'content-type': 'application/octet-stream' }), 502);
-  });
+  }, 90_000);
 });
 
 describe('requests that name no sandbox', () => {
