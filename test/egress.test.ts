@@ -7,12 +7,15 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Environment, EnvironmentEvent, ExecResult } from '@berth/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BRIDGE_OPTION } from '../packages/server/src/runtime/docker/egress-rules.js';
 import { LABEL_INSTALL, LABEL_OWNER, containerName, networkName } from '../packages/server/src/runtime/docker/labels.js';
 import { agentUser, createSandbox, startE2bServer, type AgentUser } from './support/e2b.js';
 import type { Caller, TestServer } from './support/server.js';
 import { runningEnvironment, waitFor, waitForStatus } from './support/wait.js';
+
+// Each test proves several destinations unreachable, each by waiting out a connect timeout.
+vi.setConfig({ testTimeout: 120_000 });
 
 /**
  * Egress policies, enforced on this machine's real iptables. Every address an environment tries is
