@@ -53,7 +53,8 @@ export function createE2bService(deps: Deps) {
     return actual.length === expected.length && timingSafeEqual(actual, expected);
   }
 
-  async function visible(actor: Actor, sandboxId: string): Promise<Sandbox> {
+  /** The caller's live sandbox; anyone else's, or none, is not found. */
+  async function visible(actor: Actor | null, sandboxId: string): Promise<Sandbox> {
     const sandbox = isUuid(sandboxId) ? await e2bRepo.get(db, sandboxId) : undefined;
     authorize(actor, 'own', sandbox && { ownerId: sandbox.env.ownerId }, `Sandbox ${sandboxId}`);
     return sandbox!;
@@ -216,7 +217,7 @@ export function createE2bService(deps: Deps) {
     return { sandbox };
   }
 
-  return { create, connect, list, info, kill, setTimeout: setTimeout_, pause, metrics, openedBy };
+  return { create, connect, list, info, kill, setTimeout: setTimeout_, pause, metrics, openedBy, visible };
 }
 
 const isUuid = (text: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text);

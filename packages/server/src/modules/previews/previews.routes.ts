@@ -27,7 +27,7 @@ type PortRequest = FastifyRequest<{ Params: { id: string; port: number; '*'?: st
 export function registerPreviewRoutes(app: App, { environments, runtime }: Deps): void {
   app.get(
     '/environments/:id/ports',
-    { schema: { tags: ['previews'], summary: 'TCP ports listening inside the environment', params: IdParamsSchema, response: responses({ 200: PortListSchema }) } },
+    { config: { owns: 'environment' }, schema: { tags: ['previews'], summary: 'TCP ports listening inside the environment', params: IdParamsSchema, response: responses({ 200: PortListSchema }) } },
     async (request) => {
       await environments.running(request.ctx, request.params.id);
       const result = await runtime.exec(request.params.id, { argv: ['cat', '/proc/net/tcp', '/proc/net/tcp6'], timeoutMs: 10_000, maxOutputBytes: 1024 * 1024 });
@@ -96,6 +96,7 @@ export function registerPreviewRoutes(app: App, { environments, runtime }: Deps)
     raw.removeAllContentTypeParsers();
     raw.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     const common = {
+      config: { owns: 'environment' as const },
       schema: { tags: ['previews'], summary: 'Proxy HTTP and WebSocket traffic to a port inside the environment', params: PortParamsSchema },
       preHandler: async (request: FastifyRequest) => {
         await environments.running(request.ctx, (request.params as { id: string }).id);
