@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -224,6 +224,28 @@ describe('berth CLI (subprocess against a real server)', () => {
     const back = path.join(scratch, 'one-back.txt');
     await ok(['cp', `${ENV_NAME}:notes/one.txt`, back]);
     expect(await readFile(back, 'utf8')).toBe('just one file\n');
+  });
+
+  it('cp from an environment writes nothing outside the destination through symlinks the environment plants', async () => {
+    const victim = path.join(scratch, 'victim-ssh');
+    await mkdir(victim);
+    const parent = path.join(scratch, 'planted');
+    const dest = path.join(parent, 'proj');
+    // A link to a folder of this machine, planted in the environment.
+    await ok(['exec', ENV_NAME, '--', 'sh', '-c', `mkdir -p /workspace/proj && echo hi > /workspace/proj/readme && ln -s ${victim} /workspace/proj/k`]);
+    const first = await ok(['cp', `${ENV_NAME}:proj`, dest]);
+    // Whether or not that copy made the link, it is on disk now (left by an older berth, say).
+    if (!(await lstat(path.join(dest, 'k')).catch(() => undefined))) await symlink(victim, path.join(dest, 'k'));
+    // Then a folder of that name, with a file in it, copied into the same place again.
+    await ok(['exec', ENV_NAME, '--', 'sh', '-c', 'rm /workspace/proj/k && mkdir /workspace/proj/k && echo ssh-ed25519 attacker > /workspace/proj/k/authorized_keys']);
+    const second = await berth(['cp', `${ENV_NAME}:proj`, parent]);
+
+    expect(await readdir(victim)).toEqual([]);
+    expect(first.stderr).toMatch(/warning: skipped symlink k -> .* leads outside/);
+    expect(await readFile(path.join(dest, 'readme'), 'utf8')).toBe('hi\n');
+    expect(second.code, second.stderr).toBe(1);
+    // Docker's archive names the folder before what is in it.
+    expect(second.stderr).toMatch(/refusing archive entry "proj\/k\/(authorized_keys)?": .*symlink/);
   });
 
   it('events prints the history: status changes and provisioning', async () => {

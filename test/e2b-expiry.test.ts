@@ -1,11 +1,10 @@
 import type { AuditEntry, Environment } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestContext } from '../packages/server/src/context.js';
 import { createSystemIntents } from '../packages/server/src/control/system-intent.js';
-import { createE2bRepo } from '../packages/server/src/modules/e2b/e2b.repo.js';
 import { createEnvironmentEventsRepo } from '../packages/server/src/modules/environments/environment-events.repo.js';
 import { createEnvironmentsRepo } from '../packages/server/src/modules/environments/environments.repo.js';
 import { agentUser, createSandbox, startE2bServer, type AgentUser } from './support/e2b.js';
+import { environmentsThatNeverRan } from './support/never-run.js';
 import type { Caller, TestServer } from './support/server.js';
 import { waitFor, waitForStatus } from './support/wait.js';
 
@@ -33,32 +32,12 @@ afterAll(async () => {
 
 const audit = async (query: string) => (await admin.get(`/api/v1/audit?limit=200&${query}`)).json<{ items: AuditEntry[] }>().items;
 
-/**
- * Sandboxes made the way E2B's create makes them (an environment of origin
- * e2b with its sandbox row), paused before they ever run, then timed out
- * through the E2B service. The worker is held meanwhile, so none of them gets
- * a container: rows are all this test needs of them.
- */
+/** Paused sandboxes past their end: never run (no containers), then timed out through the E2B service. */
 async function pausedExpiredSandboxes(count: number): Promise<string[]> {
-  const ctx: RequestContext = { actor: { id: agent.id, username: 'sweeper', isAdmin: false, via: 'token', credentialId: 'test' }, ip: null, userAgent: null, requestId: 'test' };
-  const e2bRepo = createE2bRepo();
-  const { environments, e2b, worker } = server.services;
-  await worker.stop();
-  const ids: string[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const env = await environments.create(
-        ctx,
-        { type: 'small' },
-        { origin: 'e2b', attach: (tx, row) => e2bRepo.insert(tx, { environmentId: row.id, templateId: 'base', metadata: {}, envVars: {}, endAt: new Date(Date.now() + 300_000) }) },
-      );
-      await environments.lifecycle(ctx, env.id, 'stop');
-      await e2b.setTimeout(ctx, env.id, 0);
-      ids.push(env.id);
-    }
-  } finally {
-    worker.start();
-  }
+  const owner = { id: agent.id, username: 'sweeper' };
+  const ids = await environmentsThatNeverRan(server, owner, count, { sandbox: true });
+  const ctx = { actor: { ...owner, isAdmin: false, via: 'token' as const, credentialId: 'test' }, ip: null, userAgent: null, requestId: 'test' };
+  for (const id of ids) await server.services.e2b.setTimeout(ctx, id, 0);
   return ids;
 }
 

@@ -24,7 +24,7 @@ export function followEvents(client: ApiClient, id: string, since: number, onEve
     });
     socket.once('unexpected-response', (_req, res) => {
       stopped = true;
-      reject(new CliError(`the event stream was refused (HTTP ${res.statusCode})`, res.statusCode === 401 ? 'run `berth login`' : undefined));
+      reject(new CliError(res.statusCode === 404 ? 'environment not found' : `the event stream was refused (HTTP ${res.statusCode})`, res.statusCode === 401 ? 'run `berth login`' : undefined));
       socket.terminate();
     });
     socket.once('error', (err) => {

@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { registerLiveSockets } from './http/live.js';
 import { registerAuth, requireCaller, sessionCookieFor } from './http/auth.js';
+import { registerAuthorization } from './http/authorization.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerProblemHandlers } from './http/problem.js';
@@ -109,11 +110,16 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
     live: services.live,
     maxFileBytes: config.maxArchiveBytes,
   });
-  await app.register(async (e2b: App) => registerE2bRoutes(e2b, { e2b: services.e2b, auth: services.auth }));
+  const owners = { environments: services.environments, templates: services.templates, e2b: services.e2b };
+  await app.register(async (e2b: App) => {
+    registerE2bRoutes(e2b, { e2b: services.e2b, auth: services.auth });
+    registerAuthorization(e2b, owners);
+  });
 
   await app.register(
     async (api: App) => {
       requireCaller(api);
+      registerAuthorization(api, owners);
       registerAuthRoutes(api, { auth: services.auth, sessionCookie: (request) => sessionCookieFor(request, config.publicUrl) });
       registerUsersRoutes(api, { users: services.users });
       registerTokensRoutes(api, { tokens: services.tokens });

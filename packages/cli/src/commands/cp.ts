@@ -71,7 +71,7 @@ async function download(ctx: Context, remote: Remote, local: string): Promise<vo
     if (!(err instanceof ApiError && err.code === 'conflict')) throw err;
     const archive = await client.downloadArchive(env.id, remote.path, bar.update);
     bar.done();
-    const count = await unpackFolder(archive, dest);
+    const count = await unpackFolder(archive, dest, (message) => ctx.note(`${ctx.err.yellow('warning:')} ${message}`));
     ctx.note(`Copied ${count} entries to ${dest}`);
   }
 }

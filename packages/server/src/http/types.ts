@@ -2,9 +2,13 @@ import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, Raw
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type {} from '@fastify/websocket';
 import type { RequestContext } from '../context.js';
+import type { AdminAction } from '../modules/auth/authorize.js';
 
 /** The Fastify instance as routes see it: Zod schemas type the handlers. */
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+/** What a route's path can name that belongs to someone: `config: { owns: … }` (http/authorization.ts). */
+export type OwnedResource = 'environment' | 'template' | 'sandbox';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,6 +19,10 @@ declare module 'fastify' {
     public?: boolean;
     /** false: no CSP, nosniff, framing or referrer headers (http/security-headers.ts); for a user's content. */
     securityHeaders?: false;
+    /** An admin action the route is: refused (403) before the request is read (http/authorization.ts). */
+    authorize?: AdminAction;
+    /** The resource named in the route's path, which the caller must be able to act on (404 otherwise). */
+    owns?: OwnedResource;
     /** Set on routes that take WebSocket upgrades (http/websocket.ts); other routes refuse them. */
     acceptsUpgrade?: boolean;
     /** Served on a preview origin (user content): Berth's session, tokens and Origin rule do not apply there. */

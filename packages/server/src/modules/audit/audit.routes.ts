@@ -6,7 +6,7 @@ import type { AuditService } from './audit.service.js';
 export function registerAuditRoutes(app: App, { audit }: { audit: AuditService }): void {
   app.get(
     '/audit',
-    { schema: { tags: ['audit'], summary: 'The audit log, newest first (admin)', querystring: AuditQuerySchema, response: responses({ 200: AuditPageSchema }) } },
+    { config: { authorize: 'audit.read' }, schema: { tags: ['audit'], summary: 'The audit log, newest first (admin)', querystring: AuditQuerySchema, response: responses({ 200: AuditPageSchema }) } },
     (request) => audit.list(request.ctx, request.query),
   );
 }

@@ -20,6 +20,8 @@ const DEFAULT_PAGE = 100;
  */
 export function registerE2bRoutes(app: App, { e2b, auth }: Deps): void {
   const schema = { hide: true };
+  /** Routes naming a sandbox: the caller must own it (E2B's 404 otherwise), before its body is read. */
+  const config = { owns: 'sandbox' } as const;
 
   app.setErrorHandler((error, request, reply) => {
     const { status, message, internal } = e2bStatusOf(error);
@@ -47,25 +49,25 @@ export function registerE2bRoutes(app: App, { e2b, auth }: Deps): void {
   }
 
   for (const url of ['/sandboxes/:sandboxID/connect', '/v2/sandboxes/:sandboxID/connect']) {
-    app.post(url, { schema: { ...schema, params: SandboxParamsSchema, body: ConnectSandboxSchema } }, async (request, reply) => {
+    app.post(url, { config, schema: { ...schema, params: SandboxParamsSchema, body: ConnectSandboxSchema } }, async (request, reply) => {
       const { resumed, sandbox } = await e2b.connect(request.ctx, request.params.sandboxID, request.body?.timeout);
       return reply.code(resumed ? 201 : 200).send(sandbox);
     });
   }
 
-  app.get('/sandboxes/:sandboxID', { schema: { ...schema, params: SandboxParamsSchema } }, (request) => e2b.info(request.ctx, request.params.sandboxID));
+  app.get('/sandboxes/:sandboxID', { config, schema: { ...schema, params: SandboxParamsSchema } }, (request) => e2b.info(request.ctx, request.params.sandboxID));
 
-  app.delete('/sandboxes/:sandboxID', { schema: { ...schema, params: SandboxParamsSchema } }, async (request, reply) => {
+  app.delete('/sandboxes/:sandboxID', { config, schema: { ...schema, params: SandboxParamsSchema } }, async (request, reply) => {
     await e2b.kill(request.ctx, request.params.sandboxID);
     return reply.code(204).send();
   });
 
-  app.post('/sandboxes/:sandboxID/pause', { schema: { ...schema, params: SandboxParamsSchema } }, async (request, reply) => {
+  app.post('/sandboxes/:sandboxID/pause', { config, schema: { ...schema, params: SandboxParamsSchema } }, async (request, reply) => {
     await e2b.pause(request.ctx, request.params.sandboxID);
     return reply.code(204).send();
   });
 
-  app.get('/sandboxes/:sandboxID/metrics', { schema: { ...schema, params: SandboxParamsSchema } }, (request) => e2b.metrics(request.ctx, request.params.sandboxID));
+  app.get('/sandboxes/:sandboxID/metrics', { config, schema: { ...schema, params: SandboxParamsSchema } }, (request) => e2b.metrics(request.ctx, request.params.sandboxID));
 
   // The rest of a sandbox's API (snapshots, forks, network rules) in E2B's error shape, not a bare 404.
   for (const url of ['/sandboxes/:sandboxID/*', '/v2/sandboxes/:sandboxID/*']) {
@@ -74,7 +76,7 @@ export function registerE2bRoutes(app: App, { e2b, auth }: Deps): void {
     });
   }
 
-  app.post('/sandboxes/:sandboxID/timeout', { schema: { ...schema, params: SandboxParamsSchema, body: SetTimeoutSchema } }, async (request, reply) => {
+  app.post('/sandboxes/:sandboxID/timeout', { config, schema: { ...schema, params: SandboxParamsSchema, body: SetTimeoutSchema } }, async (request, reply) => {
     await e2b.setTimeout(request.ctx, request.params.sandboxID, request.body.timeout);
     return reply.code(204).send();
   });

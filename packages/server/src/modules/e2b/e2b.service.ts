@@ -53,7 +53,8 @@ export function createE2bService(deps: Deps) {
   /** Tokens handed out under the previous key keep working while BERTH_SECRET is rotated. */
   const tokenMatches = (sandboxId: string, given: string | undefined) => given !== undefined && deps.keyring.verify(ENVD_TOKEN_PURPOSE, sandboxId, given);
 
-  async function visible(actor: Actor, sandboxId: string): Promise<Sandbox> {
+  /** The caller's live sandbox; anyone else's, or none, is not found. */
+  async function visible(actor: Actor | null, sandboxId: string): Promise<Sandbox> {
     const sandbox = isUuid(sandboxId) ? await e2bRepo.get(db, sandboxId) : undefined;
     authorize(actor, 'own', sandbox && { ownerId: sandbox.env.ownerId }, `Sandbox ${sandboxId}`);
     return sandbox!;
@@ -217,7 +218,7 @@ export function createE2bService(deps: Deps) {
     return { sandbox };
   }
 
-  return { create, connect, list, info, kill, setTimeout: setTimeout_, pause, metrics, openedBy };
+  return { create, connect, list, info, kill, setTimeout: setTimeout_, pause, metrics, openedBy, visible };
 }
 
 const isUuid = (text: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text);

@@ -26,6 +26,8 @@ import { followEvents } from './events.socket.js';
 
 export function registerEnvironmentsRoutes(app: App, { environments, bus, live }: { environments: EnvironmentsService; bus: EventBus; live: Pick<LiveConnections, 'open'> }): void {
   const tags = ['environments'];
+  /** Routes under /environments/:id: the caller must be able to see that environment. */
+  const config = { owns: 'environment' } as const;
 
   app.post(
     '/environments',
@@ -41,21 +43,21 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus, live }
 
   app.get(
     '/environments/:id',
-    { schema: { tags, summary: 'One environment', params: IdParamsSchema, response: responses({ 200: EnvironmentSchema }) } },
+    { config, schema: { tags, summary: 'One environment', params: IdParamsSchema, response: responses({ 200: EnvironmentSchema }) } },
     (request) => environments.get(request.ctx, request.params.id),
   );
 
   for (const op of ['start', 'stop', 'restart'] as const) {
     app.post(
       `/environments/:id/${op}`,
-      { schema: { tags, summary: `Ask the environment to ${op}`, params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
+      { config, schema: { tags, summary: `Ask the environment to ${op}`, params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
       async (request, reply) => reply.code(202).send(await environments.lifecycle(request.ctx, request.params.id, op)),
     );
   }
 
   app.delete(
     '/environments/:id',
-    { schema: { tags, summary: 'Delete the environment and its workspace', params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
+    { config, schema: { tags, summary: 'Delete the environment and its workspace', params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
     async (request, reply) => reply.code(202).send(await environments.lifecycle(request.ctx, request.params.id, 'delete')),
   );
 
@@ -80,25 +82,26 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus, live }
 
   app.get(
     '/environments/:id/events',
-    { schema: { tags, summary: 'Status changes and provisioning log, oldest first, after `since`', params: IdParamsSchema, querystring: EventsQuerySchema, response: responses({ 200: EventListSchema }) } },
+    { config, schema: { tags, summary: 'Status changes and provisioning log, oldest first, after `since`', params: IdParamsSchema, querystring: EventsQuerySchema, response: responses({ 200: EventListSchema }) } },
     async (request) => ({ items: await environments.events(request.ctx, request.params.id, request.query.since, request.query.limit) }),
   );
 
   app.get(
     '/environments/:id/events/ws',
-    { websocket: true, schema: { tags, summary: 'WebSocket: replays events after `since`, then follows live', params: IdParamsSchema, querystring: EventsQuerySchema } },
+    { websocket: true, config, schema: { tags, summary: 'WebSocket: replays events after `since`, then follows live', params: IdParamsSchema, querystring: EventsQuerySchema } },
     (socket, request) => followEvents(socket, request, { environments, bus }),
   );
 
   app.get(
     '/environments/:id/stats',
-    { schema: { tags, summary: 'Current CPU, memory, pids, network and block I/O of a running environment', params: IdParamsSchema, response: responses({ 200: EnvironmentStatsSchema }) } },
+    { config, schema: { tags, summary: 'Current CPU, memory, pids, network and block I/O of a running environment', params: IdParamsSchema, response: responses({ 200: EnvironmentStatsSchema }) } },
     (request) => environments.stats(request.ctx, request.params.id),
   );
 
   app.post(
     '/environments/:id/exec/stream',
     {
+      config,
       schema: {
         tags,
         summary: 'Run a command and stream its output as it comes (application/x-ndjson: stdout/stderr chunks in base64, then exit)',
@@ -136,7 +139,7 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus, live }
 
   app.post(
     '/environments/:id/exec',
-    { schema: { tags, summary: 'Run a command and return its output', params: IdParamsSchema, body: ExecBodySchema, response: responses({ 200: ExecResultSchema }) } },
+    { config, schema: { tags, summary: 'Run a command and return its output', params: IdParamsSchema, body: ExecBodySchema, response: responses({ 200: ExecResultSchema }) } },
     (request) => environments.exec(request.ctx, request.params.id, request.body),
   );
 }

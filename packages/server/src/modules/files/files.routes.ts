@@ -20,14 +20,15 @@ const WrittenSchema = z.object({ path: z.string(), etag: z.string() });
 export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { files: FilesService; maxArchiveBytes: number }): void {
   const tags = ['files'];
   const base = '/environments/:id/files';
+  const config = { owns: 'environment' } as const;
 
-  app.get(base, { schema: { tags, summary: 'List a folder', params: IdParamsSchema, querystring: PathQuerySchema, response: responses({ 200: FileListSchema }) } }, (request) =>
+  app.get(base, { config, schema: { tags, summary: 'List a folder', params: IdParamsSchema, querystring: PathQuerySchema, response: responses({ 200: FileListSchema }) } }, (request) =>
     files.list(request.ctx, request.params.id, request.query.path),
   );
 
   app.get(
     `${base}/content`,
-    { schema: { tags, summary: "A file's bytes, with its revision as ETag", params: IdParamsSchema, querystring: PathQuerySchema } },
+    { config, schema: { tags, summary: "A file's bytes, with its revision as ETag", params: IdParamsSchema, querystring: PathQuerySchema } },
     async (request, reply) => {
       const { content, etag } = await files.read(request.ctx, request.params.id, request.query.path);
       return reply.header('etag', etag).type('application/octet-stream').send(content);
@@ -36,7 +37,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
 
   app.post(
     `${base}/mkdir`,
-    { schema: { tags, summary: 'Create a folder (and its parents)', params: IdParamsSchema, body: MkdirBodySchema, response: responses({ 204: z.null() }) } },
+    { config, schema: { tags, summary: 'Create a folder (and its parents)', params: IdParamsSchema, body: MkdirBodySchema, response: responses({ 204: z.null() }) } },
     async (request, reply) => {
       await files.mkdir(request.ctx, request.params.id, request.body.path);
       return reply.code(204).send(null);
@@ -45,7 +46,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
 
   app.post(
     `${base}/move`,
-    { schema: { tags, summary: 'Move or rename', params: IdParamsSchema, body: MoveBodySchema, response: responses({ 204: z.null() }) } },
+    { config, schema: { tags, summary: 'Move or rename', params: IdParamsSchema, body: MoveBodySchema, response: responses({ 204: z.null() }) } },
     async (request, reply) => {
       await files.move(request.ctx, request.params.id, request.body.from, request.body.to, request.body.overwrite);
       return reply.code(204).send(null);
@@ -54,7 +55,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
 
   app.delete(
     base,
-    { schema: { tags, summary: 'Delete a file, or a folder with recursive=true', params: IdParamsSchema, querystring: DeleteQuerySchema, response: responses({ 204: z.null() }) } },
+    { config, schema: { tags, summary: 'Delete a file, or a folder with recursive=true', params: IdParamsSchema, querystring: DeleteQuerySchema, response: responses({ 204: z.null() }) } },
     async (request, reply) => {
       await files.remove(request.ctx, request.params.id, request.query.path, request.query.recursive === 'true');
       return reply.code(204).send(null);
@@ -63,7 +64,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
 
   app.get(
     `${base}/archive`,
-    { schema: { tags, summary: 'Download a folder as tar.gz or zip', params: IdParamsSchema, querystring: ArchiveQuerySchema } },
+    { config, schema: { tags, summary: 'Download a folder as tar.gz or zip', params: IdParamsSchema, querystring: ArchiveQuerySchema } },
     async (request, reply) => {
       const { body, name } = await files.download(request.ctx, request.params.id, request.query.path, request.query.format);
       const type = request.query.format === 'zip' ? 'application/zip' : 'application/gzip';
@@ -73,7 +74,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
 
   app.get(
     `${base}/search`,
-    { schema: { tags, summary: 'Literal text search (binary files skipped, bounded in time and results)', params: IdParamsSchema, querystring: SearchQuerySchema, response: responses({ 200: SearchResultSchema }) } },
+    { config, schema: { tags, summary: 'Literal text search (binary files skipped, bounded in time and results)', params: IdParamsSchema, querystring: SearchQuerySchema, response: responses({ 200: SearchResultSchema }) } },
     (request) => files.search(request.ctx, request.params.id, request.query.q, request.query.path, request.query.limit),
   );
 
@@ -85,6 +86,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
       `${base}/content`,
       {
         bodyLimit: FILE_MAX_BYTES,
+        config,
         schema: { tags, summary: 'Write a file (parents created); If-Match refuses a stale revision with 412', params: IdParamsSchema, querystring: PathQuerySchema, response: responses({ 200: WrittenSchema, 201: WrittenSchema }) },
       },
       async (request, reply) => {
@@ -96,7 +98,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
     );
     raw.post(
       `${base}/archive`,
-      { bodyLimit: maxArchiveBytes, schema: { tags, summary: 'Upload a tar.gz or zip (detected from its bytes) and unpack it into a folder', params: IdParamsSchema, querystring: PathQuerySchema, response: responses({ 200: z.object({ entries: z.number().int() }) }) } },
+      { bodyLimit: maxArchiveBytes, config, schema: { tags, summary: 'Upload a tar.gz or zip (detected from its bytes) and unpack it into a folder', params: IdParamsSchema, querystring: PathQuerySchema, response: responses({ 200: z.object({ entries: z.number().int() }) }) } },
       async (request) => files.upload(request.ctx, request.params.id, request.query.path, Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)),
     );
   });

@@ -12,19 +12,19 @@ export function registerMachineTypesRoutes(app: App, { machineTypes }: { machine
 
   app.post(
     '/machine-types',
-    { schema: { tags, summary: 'Create a machine type (admin)', body: CreateMachineTypeBodySchema, response: responses({ 201: MachineTypeSchema }) } },
+    { config: { authorize: 'machine-types.manage' }, schema: { tags, summary: 'Create a machine type (admin)', body: CreateMachineTypeBodySchema, response: responses({ 201: MachineTypeSchema }) } },
     async (request, reply) => reply.code(201).send(await machineTypes.create(request.ctx, request.body)),
   );
 
   app.patch(
     '/machine-types/:name',
-    { schema: { tags, summary: 'Change a machine type (admin)', params: MachineTypeParamsSchema, body: UpdateMachineTypeBodySchema, response: responses({ 200: MachineTypeSchema }) } },
+    { config: { authorize: 'machine-types.manage' }, schema: { tags, summary: 'Change a machine type (admin)', params: MachineTypeParamsSchema, body: UpdateMachineTypeBodySchema, response: responses({ 200: MachineTypeSchema }) } },
     (request) => machineTypes.update(request.ctx, request.params.name, request.body),
   );
 
   app.delete(
     '/machine-types/:name',
-    { schema: { tags, summary: 'Delete a machine type no environment uses (admin)', params: MachineTypeParamsSchema, response: responses({ 204: z.null() }) } },
+    { config: { authorize: 'machine-types.manage' }, schema: { tags, summary: 'Delete a machine type no environment uses (admin)', params: MachineTypeParamsSchema, response: responses({ 204: z.null() }) } },
     async (request, reply) => {
       await machineTypes.remove(request.ctx, request.params.name);
       return reply.code(204).send(null);

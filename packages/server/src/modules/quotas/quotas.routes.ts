@@ -6,13 +6,14 @@ import type { QuotasService } from './quotas.service.js';
 export function registerQuotasRoutes(app: App, { quotas }: { quotas: QuotasService }): void {
   app.get(
     '/users/:id/quota',
-    { schema: { tags: ['users'], summary: "A user's quota and usage (admin)", params: IdParamsSchema, response: responses({ 200: QuotaSchema }) } },
+    { config: { authorize: 'users.manage' }, schema: { tags: ['users'], summary: "A user's quota and usage (admin)", params: IdParamsSchema, response: responses({ 200: QuotaSchema }) } },
     (request) => quotas.get(request.ctx, request.params.id),
   );
 
   app.patch(
     '/users/:id/quota',
     {
+      config: { authorize: 'users.manage' },
       schema: {
         tags: ['users'],
         summary: "Change a user's quota (admin); inactive stops all their environments",

@@ -20,12 +20,13 @@ export function registerTemplatesRoutes(app: App, { templates, applier }: { temp
   );
   app.patch(
     '/templates/:id',
-    { schema: { tags, summary: 'Change a template (its owner, or an admin)', params: IdParamsSchema, body: UpdateTemplateBodySchema, response: responses({ 200: TemplateSchema }) } },
+    { config: { owns: 'template' }, schema: { tags, summary: 'Change a template (its owner, or an admin)', params: IdParamsSchema, body: UpdateTemplateBodySchema, response: responses({ 200: TemplateSchema }) } },
     (request) => templates.update(request.ctx, request.params.id, request.body),
   );
   app.post(
     '/environments/:id/apply-template',
     {
+      config: { owns: 'environment' },
       schema: {
         tags,
         summary: "Write a template's files into a folder of a running environment",
@@ -38,7 +39,7 @@ export function registerTemplatesRoutes(app: App, { templates, applier }: { temp
   );
   app.delete(
     '/templates/:id',
-    { schema: { tags, summary: 'Delete a template (its owner, or an admin)', params: IdParamsSchema, response: responses({ 204: z.null() }) } },
+    { config: { owns: 'template' }, schema: { tags, summary: 'Delete a template (its owner, or an admin)', params: IdParamsSchema, response: responses({ 204: z.null() }) } },
     async (request, reply) => {
       await templates.remove(request.ctx, request.params.id);
       return reply.code(204).send(null);

@@ -98,7 +98,7 @@ export function createTemplatesService({ db, templatesRepo, runtime, audit }: De
     await runtime.writeArchive(environmentId, dir, pack as unknown as Readable);
   }
 
-  return { seedDefaults, visible, list, get, create, update, remove, writeFiles };
+  return { seedDefaults, visible, changeable, list, get, create, update, remove, writeFiles };
 }
 
 export type TemplatesService = ReturnType<typeof createTemplatesService>;

@@ -10,23 +10,24 @@ export function registerUsersRoutes(app: App, { users }: { users: UsersService }
 
   app.post(
     '/users',
-    { schema: { tags: ['users'], summary: 'Create a user (admin)', body: CreateUserBodySchema, response: responses({ 201: UserSchema }) } },
+    { config: { authorize: 'users.manage' }, schema: { tags: ['users'], summary: 'Create a user (admin)', body: CreateUserBodySchema, response: responses({ 201: UserSchema }) } },
     async (request, reply) => reply.code(201).send(await users.create(request.ctx, request.body)),
   );
 
-  app.get('/users', { schema: { tags: ['users'], summary: 'List users (admin)', response: responses({ 200: UserListSchema }) } }, async (request) => ({
+  app.get('/users', { config: { authorize: 'users.manage' }, schema: { tags: ['users'], summary: 'List users (admin)', response: responses({ 200: UserListSchema }) } }, async (request) => ({
     items: await users.list(request.ctx),
   }));
 
   app.get(
     '/users/:id',
-    { schema: { tags: ['users'], summary: 'One user (admin)', params: IdParamsSchema, response: responses({ 200: UserSchema }) } },
+    { config: { authorize: 'users.manage' }, schema: { tags: ['users'], summary: 'One user (admin)', params: IdParamsSchema, response: responses({ 200: UserSchema }) } },
     (request) => users.get(request.ctx, request.params.id),
   );
 
   app.patch(
     '/users/:id',
     {
+      config: { authorize: 'users.manage' },
       schema: {
         tags: ['users'],
         summary: 'Change a user (admin); deactivating signs them out everywhere',

@@ -1,0 +1,53 @@
+import { IdSchema } from '@berth/contracts';
+import type { Actor } from '../context.js';
+import { ValidationError } from '../errors.js';
+import { authorize } from '../modules/auth/authorize.js';
+import type { E2bService } from '../modules/e2b/e2b.service.js';
+import type { EnvironmentsService } from '../modules/environments/environments.service.js';
+import type { TemplatesService } from '../modules/templates/templates.service.js';
+import type { App, OwnedResource } from './types.js';
+
+interface Deps {
+  environments: Pick<EnvironmentsService, 'visible'>;
+  templates: Pick<TemplatesService, 'changeable'>;
+  e2b: Pick<E2bService, 'visible'>;
+}
+
+type Check = { param: string; check: (actor: Actor | null, id: string) => Promise<unknown> };
+
+/** An id that is not a uuid names nothing: refused as a bad path alone (and never sent to a uuid column). */
+function uuid(param: string, check: Check['check']): Check {
+  return {
+    param,
+    check: async (actor, id) => {
+      if (!IdSchema.safeParse(id).success) throw new ValidationError([{ field: `params.${param}`, message: 'Invalid UUID' }]);
+      return check(actor, id);
+    },
+  };
+}
+
+/**
+ * Authorization before anything reads the request: routes declare what they
+ * need (`config.authorize` for an admin action, `config.owns` for a resource
+ * named in the path) and this hook asks the one authorization function, so a
+ * refused caller gets 401/403/404 before the body is parsed or validated, and
+ * learns nothing of the schema. Install it on every scope with callers, after
+ * the hook that resolves the caller. Services check again: they are called from
+ * elsewhere too.
+ */
+export function registerAuthorization(scope: App, { environments, templates, e2b }: Deps): void {
+  const owners: Record<OwnedResource, Check> = {
+    environment: uuid('id', (actor, id) => environments.visible(actor, id)),
+    template: uuid('id', (actor, id) => templates.changeable(actor, id)),
+    // E2B answers an id it does not know, uuid or not, with its own 404.
+    sandbox: { param: 'sandboxID', check: (actor, id) => e2b.visible(actor, id) },
+  };
+  scope.addHook('onRequest', async (request) => {
+    const { authorize: action, owns } = request.routeOptions.config;
+    if (action) authorize(request.ctx.actor, action);
+    if (owns) {
+      const { param, check } = owners[owns];
+      await check(request.ctx.actor, (request.params as Record<string, string | undefined>)[param] ?? '');
+    }
+  });
+}

@@ -1,0 +1,428 @@
+import { gzipSync } from 'node:zlib';
+import type { Template } from '@berth/contracts';
+import type { LightMyRequestResponse } from 'fastify';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import tar from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSandbox } from './support/e2b.js';
+import { environmentsThatNeverRan } from './support/never-run.js';
+import { ADMIN, ORIGIN, startTestServer, type TestServer } from './support/server.js';
+import { upgradeRequest } from './support/upgrade.js';
+import { runningEnvironment } from './support/wait.js';
+
+/**
+ * Every route Berth serves, as every kind of caller: the resource's owner,
+ * another user, an admin, nobody, a deactivated user (their old session cookie
+ * and their old token) and a revoked token. The table is keyed "METHOD path"
+ * (OpenAPI form; WS for WebSocket upgrades) and the app's own route table is
+ * checked against it, so a route added without an expectation fails here.
+ *
+ * Allowed callers send requests that pass validation and get the route's
+ * success (or stated) status; refused callers must get the refusal, never a 2xx.
+ * Rows run in table order: reads first, then changes, lifecycle, deletes and
+ * sign-out last, on resources of their own where a change would get in the way.
+ *
+ * Previews themselves live on their own origin and have their own access
+ * rules (grants, sharing): test/previews.test.ts walks those.
+ */
+
+const CALLERS = ['anonymous', 'deactivatedCookie', 'deactivatedToken', 'revokedToken', 'other', 'owner', 'admin'] as const;
+type CallerName = (typeof CALLERS)[number];
+/** Let through, with one of these statuses; or refused, with this one. */
+type Outcome = { ok: number[] } | { refused: 401 | 403 | 404 };
+type Expect = Record<CallerName, Outcome>;
+
+interface Req {
+  url: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Row {
+  /** What to send; `as` picks per-caller resources for changes that can only happen once. */
+  send: (as: CallerName) => Req;
+  expect: Expect;
+  /** More to check of an allowed caller's answer. */
+  check?: (res: LightMyRequestResponse) => void;
+}
+
+const ok = (status: number | number[]): Outcome => ({ ok: [status].flat() });
+const no = (status: 401 | 403 | 404): Outcome => ({ refused: status });
+const signedOut = { anonymous: no(401), deactivatedCookie: no(401), deactivatedToken: no(401), revokedToken: no(401) };
+/** Anyone; a bearer token that does not authenticate is refused even here. */
+const open = (status: number | number[]): Expect => ({ anonymous: ok(status), deactivatedCookie: ok(status), deactivatedToken: no(401), revokedToken: no(401), other: ok(status), owner: ok(status), admin: ok(status) });
+/** Any signed-in user. */
+const user = (status: number | number[]): Expect => ({ ...signedOut, other: ok(status), owner: ok(status), admin: ok(status) });
+/** An admin action: 403 for users. */
+const admin = (status: number | number[]): Expect => ({ ...signedOut, other: no(403), owner: no(403), admin: ok(status) });
+/** The owner's resource: admins too; anyone else finds nothing (404). */
+const owned = (status: number | number[]): Expect => ({ ...signedOut, other: no(404), owner: ok(status), admin: ok(status) });
+/** The caller's own credential: nobody else, admins included, finds it. */
+const personal = (status: number | number[]): Expect => ({ ...signedOut, other: no(404), owner: ok(status), admin: no(404) });
+
+let server: TestServer;
+let url: string;
+/** Who each caller is on the wire: a session cookie, a token, both or neither. */
+const creds: Partial<Record<CallerName, { cookie?: string; token?: string }>> = {};
+/** Resources the rows act on, made in beforeAll. */
+const r = {
+  alice: '',
+  bob: '',
+  env: '',
+  template: '',
+  sandbox: '',
+  spareToken: '',
+  archive: Buffer.alloc(0) as Buffer,
+  doomed: {} as Record<'owner' | 'admin', { env: string; template: string; sandbox: string }>,
+};
+
+/** A per-caller resource: refused callers aim at the owner's. */
+const mine = (as: CallerName, kind: 'env' | 'template' | 'sandbox') => r.doomed[as === 'admin' ? 'admin' : 'owner'][kind];
+const env = (rest = '') => `/api/v1/environments/${r.env}${rest}`;
+const sbx = (rest = '') => `/sandboxes/${r.sandbox}${rest}`;
+const json = (body: unknown) => ({ body, headers: { 'content-type': 'application/json' } });
+
+/** A tar.gz of one small file, for the upload row. */
+async function archive(): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const ended = new Promise<void>((resolve) => pack.on('end', () => resolve()));
+  pack.entry({ name: 'uploaded.txt' }, 'up\n');
+  pack.finalize();
+  await ended;
+  return gzipSync(Buffer.concat(chunks));
+}
+
+const CATCH_ALL_METHODS = ['GET', 'TRACE', 'DELETE', 'OPTIONS', 'PATCH', 'PUT', 'POST', 'QUERY'] as const;
+/** Nothing listens there inside the environment. */
+const IDLE_PORT = 9;
+
+const TABLE: [string, Row][] = [
+  // Berth's own, open to all.
+  ['GET /healthz', { send: () => ({ url: '/healthz' }), expect: open(200) }],
+  ['GET /readyz', { send: () => ({ url: '/readyz' }), expect: open(200) }],
+  ['GET /api/openapi.json', { send: () => ({ url: '/api/openapi.json' }), expect: open(200) }],
+  // Administrators only on Berth's port (a scraper gets BERTH_METRICS_ADDRESS).
+  ['GET /metrics', { send: () => ({ url: '/metrics' }), expect: admin(200) }],
+  // Open, so only the credentials decide: wrong ones for everyone (a name each, below the per-user throttle).
+  ['POST /api/v1/auth/login', { send: (as) => ({ url: '/api/v1/auth/login', ...json({ username: `nobody-${as}`, password: 'not-the-password' }) }), expect: open(401) }],
+
+  // Any signed-in user, on their own things.
+  ['GET /api/v1/me', { send: () => ({ url: '/api/v1/me' }), expect: user(200) }],
+  ['GET /api/v1/tokens', { send: () => ({ url: '/api/v1/tokens' }), expect: user(200) }],
+  // A wrong current password for everyone: refused (403 wrong_password) only once the caller is known.
+  ['POST /api/v1/me/password', { send: () => ({ url: '/api/v1/me/password', ...json({ currentPassword: 'not-the-password', newPassword: 'another-long-password' }) }), expect: user(403) }],
+  ['POST /api/v1/tokens', { send: (as) => ({ url: '/api/v1/tokens', ...json({ name: `matrix-${as}` }) }), expect: user(201) }],
+  ['GET /api/v1/machine-types', { send: () => ({ url: '/api/v1/machine-types' }), expect: user(200) }],
+  ['GET /api/v1/templates', { send: () => ({ url: '/api/v1/templates' }), expect: user(200) }],
+  ['POST /api/v1/templates', { send: (as) => ({ url: '/api/v1/templates', ...json({ slug: `mx-${as.toLowerCase()}`, name: 'mx', files: [] }) }), expect: user(201) }],
+  ['GET /api/v1/environments', { send: () => ({ url: '/api/v1/environments' }), expect: user(200) }],
+  ['POST /api/v1/environments', { send: () => ({ url: '/api/v1/environments', ...json({ type: 'small' }) }), expect: user(202) }],
+  ['POST /sandboxes', { send: () => ({ url: '/sandboxes', ...json({ templateID: 'no-such-template' }) }), expect: user(404), check: templateMissing }],
+  ['POST /v2/sandboxes', { send: () => ({ url: '/v2/sandboxes', ...json({ templateID: 'no-such-template' }) }), expect: user(404), check: templateMissing }],
+  ['GET /sandboxes', { send: () => ({ url: '/sandboxes' }), expect: user(200) }],
+  ['GET /v2/sandboxes', { send: () => ({ url: '/v2/sandboxes' }), expect: user(200) }],
+
+  // Admin actions.
+  ['GET /api/v1/users', { send: () => ({ url: '/api/v1/users' }), expect: admin(200) }],
+  ['POST /api/v1/users', { send: (as) => ({ url: '/api/v1/users', ...json({ username: `mx-made-by-${as}`, password: 'a-long-enough-password' }) }), expect: admin(201) }],
+  ['GET /api/v1/users/{id}', { send: () => ({ url: `/api/v1/users/${r.bob}` }), expect: admin(200) }],
+  ['PATCH /api/v1/users/{id}', { send: () => ({ url: `/api/v1/users/${r.bob}`, ...json({ email: 'bob@example.com' }) }), expect: admin(200) }],
+  ['GET /api/v1/users/{id}/quota', { send: () => ({ url: `/api/v1/users/${r.bob}/quota` }), expect: admin(200) }],
+  ['PATCH /api/v1/users/{id}/quota', { send: () => ({ url: `/api/v1/users/${r.bob}/quota`, ...json({ credits: 50 }) }), expect: admin(200) }],
+  ['GET /api/v1/config', { send: () => ({ url: '/api/v1/config' }), expect: admin(200) }],
+  ['PUT /api/v1/config/{name}', { send: () => ({ url: '/api/v1/config/ai_model', ...json({ value: 'matrix-model' }) }), expect: admin(200) }],
+  ['GET /api/v1/audit', { send: () => ({ url: '/api/v1/audit' }), expect: admin(200) }],
+  ['POST /api/v1/machine-types', { send: () => ({ url: '/api/v1/machine-types', ...json({ name: 'matrix', vcpus: 1, memoryMb: 256, diskGib: 1, creditsCost: 1 }) }), expect: admin(201) }],
+  ['PATCH /api/v1/machine-types/{name}', { send: () => ({ url: '/api/v1/machine-types/matrix', ...json({ creditsCost: 2 }) }), expect: admin(200) }],
+  ['DELETE /api/v1/machine-types/{name}', { send: () => ({ url: '/api/v1/machine-types/matrix' }), expect: admin(204) }],
+
+  // The owner's environment (admins too).
+  ['GET /api/v1/environments/{id}', { send: () => ({ url: env() }), expect: owned(200) }],
+  ['GET /api/v1/environments/{id}/events', { send: () => ({ url: env('/events') }), expect: owned(200) }],
+  ['WS /api/v1/environments/{id}/events/ws', { send: () => ({ url: env('/events/ws') }), expect: owned(101) }],
+  ['GET /api/v1/environments/{id}/stats', { send: () => ({ url: env('/stats') }), expect: owned(200) }],
+  ['POST /api/v1/environments/{id}/exec', { send: () => ({ url: env('/exec'), ...json({ command: ['true'] }) }), expect: owned(200) }],
+  ['POST /api/v1/environments/{id}/exec/stream', { send: () => ({ url: env('/exec/stream'), ...json({ command: ['true'] }) }), expect: owned(200) }],
+  ['WS /api/v1/environments/{id}/terminal', { send: () => ({ url: env('/terminal') }), expect: owned(101) }],
+  ['GET /api/v1/environments/{id}/files', { send: () => ({ url: env('/files?path=mx') }), expect: owned(200) }],
+  ['PUT /api/v1/environments/{id}/files/content', { send: () => ({ url: env('/files/content?path=mx/written.txt'), body: 'x', headers: { 'content-type': 'text/plain' } }), expect: owned([200, 201]) }],
+  ['GET /api/v1/environments/{id}/files/content', { send: () => ({ url: env('/files/content?path=mx/read.txt') }), expect: owned(200) }],
+  ['POST /api/v1/environments/{id}/files/mkdir', { send: (as) => ({ url: env('/files/mkdir'), ...json({ path: `mx/dir-${as}` }) }), expect: owned(204) }],
+  ['POST /api/v1/environments/{id}/files/move', { send: (as) => ({ url: env('/files/move'), ...json({ from: `mx/mv-${as}`, to: `mx/moved-${as}` }) }), expect: owned(204) }],
+  ['DELETE /api/v1/environments/{id}/files', { send: (as) => ({ url: env(`/files?path=mx/del-${as}`) }), expect: owned(204) }],
+  ['GET /api/v1/environments/{id}/files/archive', { send: () => ({ url: env('/files/archive?path=mx') }), expect: owned(200) }],
+  ['POST /api/v1/environments/{id}/files/archive', { send: () => ({ url: env('/files/archive?path=mx/up'), body: r.archive, headers: { 'content-type': 'application/gzip' } }), expect: owned(200) }],
+  ['GET /api/v1/environments/{id}/files/search', { send: () => ({ url: env('/files/search?q=x&path=mx') }), expect: owned(200) }],
+  ['GET /api/v1/environments/{id}/ports', { send: () => ({ url: env('/ports') }), expect: owned(200) }],
+  // Previews are served on their own origin (previews.test.ts); on Berth's, only sharing and grants.
+  ['PUT /api/v1/environments/{id}/ports/{port}/sharing', { send: () => ({ url: env(`/ports/${IDLE_PORT}/sharing`), ...json({ sharing: 'owner' }) }), expect: owned(200) }],
+  ['POST /api/v1/environments/{id}/ports/{port}/grant', { send: () => ({ url: env(`/ports/${IDLE_PORT}/grant`) }), expect: owned(201) }],
+  ['PUT /api/v1/environments/{id}/egress', { send: () => ({ url: env('/egress'), ...json({ egress: 'internet' }) }), expect: owned(202) }],
+  ['POST /api/v1/environments/{id}/apply-template', { send: (as) => ({ url: env('/apply-template'), ...json({ templateId: r.template, path: `mx/tpl-${as}` }) }), expect: owned(200) }],
+
+  // The owner's template and sandbox.
+  ['GET /api/v1/templates/{id}', { send: () => ({ url: `/api/v1/templates/${r.template}` }), expect: owned(200) }],
+  ['PATCH /api/v1/templates/{id}', { send: () => ({ url: `/api/v1/templates/${r.template}`, ...json({ description: 'changed' }) }), expect: owned(200) }],
+  ['GET /sandboxes/{sandboxID}', { send: () => ({ url: sbx() }), expect: owned(200) }],
+  ['GET /sandboxes/{sandboxID}/metrics', { send: () => ({ url: sbx('/metrics') }), expect: owned(200) }],
+  ['POST /sandboxes/{sandboxID}/timeout', { send: () => ({ url: sbx('/timeout'), ...json({ timeout: 600 }) }), expect: owned(204) }],
+  // The owner pauses it; the admin then finds it paused already.
+  ['POST /sandboxes/{sandboxID}/pause', { send: () => ({ url: sbx('/pause') }), expect: { ...owned(409), owner: ok(204) } }],
+  // The owner resumes it (201); the admin then finds it running (200).
+  ['POST /sandboxes/{sandboxID}/connect', { send: () => ({ url: sbx('/connect'), ...json({ timeout: 600 }) }), expect: { ...owned(200), owner: ok(201) } }],
+  ['POST /v2/sandboxes/{sandboxID}/connect', { send: () => ({ url: `/v2${sbx('/connect')}`, ...json({ timeout: 600 }) }), expect: owned(200) }],
+  // What Berth's E2B API does not serve answers 501 to any signed-in caller: it touches nothing.
+  // (QUERY must carry a body.)
+  ...CATCH_ALL_METHODS.flatMap((m): [string, Row][] => [
+    [`${m} /sandboxes/{sandboxID}/{*}`, { send: () => ({ url: sbx('/snapshots'), ...(m === 'QUERY' ? json({}) : {}) }), expect: user(501) }],
+    [`${m} /v2/sandboxes/{sandboxID}/{*}`, { send: () => ({ url: `/v2${sbx('/snapshots')}`, ...(m === 'QUERY' ? json({}) : {}) }), expect: user(501) }],
+  ]),
+
+  // Lifecycle of the shared environment, once nothing else needs it running.
+  ['POST /api/v1/environments/{id}/start', { send: () => ({ url: env('/start') }), expect: owned(202) }],
+  ['POST /api/v1/environments/{id}/restart', { send: () => ({ url: env('/restart') }), expect: owned(202) }],
+  ['POST /api/v1/environments/{id}/stop', { send: () => ({ url: env('/stop') }), expect: owned(202) }],
+
+  // Deletes, each caller on a resource of its own.
+  ['DELETE /api/v1/environments/{id}', { send: (as) => ({ url: `/api/v1/environments/${mine(as, 'env')}` }), expect: owned(202) }],
+  ['DELETE /api/v1/templates/{id}', { send: (as) => ({ url: `/api/v1/templates/${mine(as, 'template')}` }), expect: owned(204) }],
+  ['DELETE /sandboxes/{sandboxID}', { send: (as) => ({ url: `/sandboxes/${mine(as, 'sandbox')}` }), expect: owned(204) }],
+  ['DELETE /api/v1/tokens/{id}', { send: () => ({ url: `/api/v1/tokens/${r.spareToken}` }), expect: personal(204) }],
+  // Last: it ends the cookie callers' sessions.
+  ['POST /api/v1/auth/logout', { send: () => ({ url: '/api/v1/auth/logout' }), expect: user(204) }],
+];
+
+/** Routes the table leaves to others, and why. */
+const NOT_HERE: { test: (path: string, constrained: boolean) => boolean; why: string }[] = [
+  { test: (_path, constrained) => constrained, why: "E2B's in-sandbox API: opened by the sandbox's access token, not a Berth caller (test/e2b*.test.ts)" },
+  { test: (path) => path.startsWith('/api/docs'), why: 'the static Swagger UI' },
+];
+
+function templateMissing(res: LightMyRequestResponse): void {
+  expect(res.json<{ message: string }>().message).toContain("template 'no-such-template' not found");
+}
+
+const isE2b = (path: string) => /^\/(v2\/)?sandboxes/.test(path);
+
+/** The headers that make `as` who they are, for Berth's API or for the E2B API (a token in X-API-KEY). */
+function credentialsOf(as: CallerName, e2b: boolean): Record<string, string> {
+  const c = creds[as] ?? {};
+  if (e2b && c.token) return { 'x-api-key': c.token };
+  if (c.cookie) return { cookie: c.cookie, origin: ORIGIN };
+  if (c.token) return { authorization: `Bearer ${c.token}` };
+  return {};
+}
+
+async function call(key: string, row: Row, as: CallerName, tweak: (req: Req) => Req = (req) => req): Promise<{ status: number; res?: LightMyRequestResponse; body: string }> {
+  const [method, path] = key.split(' ') as [string, string];
+  const req = tweak(row.send(as));
+  if (method === 'WS') {
+    const c = creds[as] ?? {};
+    const headers: Record<string, string> = c.cookie ? { cookie: c.cookie } : c.token ? { authorization: `Bearer ${c.token}` } : {};
+    const answer = await upgradeRequest(url, req.url, headers);
+    return { status: answer.status, body: answer.body };
+  }
+  const res = await server.app.inject({
+    method: method as 'GET',
+    url: req.url,
+    headers: { ...credentialsOf(as, isE2b(path)), ...req.headers },
+    ...(req.body === undefined ? {} : { payload: typeof req.body === 'string' || Buffer.isBuffer(req.body) ? req.body : JSON.stringify(req.body) }),
+  });
+  return { status: res.statusCode, res, body: res.body };
+}
+
+const CODES: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found' };
+
+/** A refusal says what it is: problem+json with its code on Berth's API, E2B's `{code}` on E2B's. */
+function expectRefusal(key: string, as: CallerName, got: { status: number; res?: LightMyRequestResponse }, status: number): void {
+  expect(got.status, `${key} as ${as}`).toBe(status);
+  if (!got.res) return;
+  if (isE2b(key.split(' ')[1]!)) expect(got.res.json(), `${key} as ${as}`).toMatchObject({ code: status });
+  else expect(got.res.json(), `${key} as ${as}`).toMatchObject({ status, code: CODES[status] });
+}
+
+/**
+ * Every route the app serves, from its router: method and path (find-my-way
+ * form), and whether a constraint guards it. The printed tree drops the
+ * segment before a wildcard, so a wildcard reads as "<its nearest printed
+ * ancestor>*": matched against the table by that prefix.
+ */
+function appRoutes(): { method: string; path: string; constrained: boolean }[] {
+  const routes: { method: string; path: string; constrained: boolean }[] = [];
+  const stack: string[] = [];
+  for (const line of server.app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^((?:│ {3}| {4})*)[├└]── (\S+)(?: \(([^)]*)\))?(.*)$/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    stack.length = depth;
+    const full = (stack[depth - 1] ?? '') + m[2]!;
+    stack[depth] = full;
+    for (const method of (m[3] ?? '').split(', ').filter((x) => x && x !== 'HEAD')) routes.push({ method, path: full, constrained: m[4]!.includes('{') });
+  }
+  return routes;
+}
+
+/** A table key in find-my-way form: WS is a GET. */
+function routerForm(key: string): { method: string; path: string } {
+  const [method, path] = key.split(' ') as [string, string];
+  return { method: method === 'WS' ? 'GET' : method, path: path.replace(/\{\*\}/g, '*').replace(/\{(\w+)\}/g, ':$1') };
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const anonymous = server.anonymous;
+  const signIn = async (username: string, password: string) => {
+    const res = await anonymous.post('/api/v1/auth/login', { username, password });
+    expect(res.statusCode, res.body).toBe(200);
+    const cookie = `berth_session=${res.cookies.find((c) => c.name === 'berth_session')!.value}`;
+    const token = await server.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: { cookie, origin: ORIGIN }, payload: { name: 'matrix' } });
+    expect(token.statusCode, token.body).toBe(201);
+    return { cookie, token: token.json<{ token: string; id: string }>().token, tokenId: token.json<{ id: string }>().id };
+  };
+  const password = 'a-long-enough-password';
+  const adminCaller = await server.login(ADMIN.username, ADMIN.password);
+  r.alice = await server.createUser('alice', password);
+  r.bob = await server.createUser('bob', password);
+  const carolId = await server.createUser('carol', password);
+  await server.createUser('dave', password);
+  for (const id of [r.alice, r.bob]) expect((await adminCaller.patch(`/api/v1/users/${id}/quota`, { credits: 20, maxEnvironments: 20 })).statusCode).toBe(200);
+
+  const alice = await signIn('alice', password);
+  const bob = await signIn('bob', password);
+  const adm = await signIn(ADMIN.username, ADMIN.password);
+  creds.owner = alice;
+  creds.other = bob;
+  creds.admin = adm;
+  r.spareToken = (await signIn('alice', password)).tokenId;
+
+  // A deactivated user's credentials from before, and a revoked token of an active user.
+  const carol = await signIn('carol', password);
+  expect((await adminCaller.patch(`/api/v1/users/${carolId}`, { active: false })).statusCode).toBe(200);
+  creds.deactivatedCookie = { cookie: carol.cookie };
+  creds.deactivatedToken = { token: carol.token };
+  const dave = await signIn('dave', password);
+  expect((await server.withToken(dave.token).delete(`/api/v1/tokens/${dave.tokenId}`)).statusCode).toBe(204);
+  creds.revokedToken = { token: dave.token };
+  creds.anonymous = {};
+
+  const aliceCaller = server.withToken(alice.token);
+  r.env = (await runningEnvironment(aliceCaller)).id;
+  for (const name of ['read.txt', ...['owner', 'admin'].flatMap((as) => [`mv-${as}`, `del-${as}`])]) {
+    expect((await aliceCaller.put(`/api/v1/environments/${r.env}/files/content?path=mx/${name}`, 'x', { 'content-type': 'text/plain' })).statusCode).toBe(201);
+  }
+  const template = async (slug: string) => {
+    const res = await aliceCaller.post('/api/v1/templates', { slug, name: slug, files: [{ path: 'hello.txt', content: 'hi\n' }] });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json<Template>().id;
+  };
+  r.template = await template('mx-private');
+  r.archive = await archive();
+  r.sandbox = (await createSandbox(url, alice.token)).sandboxID;
+  const owner = { id: r.alice, username: 'alice' };
+  const [envOwner, envAdmin] = await environmentsThatNeverRan(server, owner, 2);
+  const [sbxOwner, sbxAdmin] = await environmentsThatNeverRan(server, owner, 2, { sandbox: true });
+  r.doomed = {
+    owner: { env: envOwner!, template: await template('mx-doomed-1'), sandbox: sbxOwner! },
+    admin: { env: envAdmin!, template: await template('mx-doomed-2'), sandbox: sbxAdmin! },
+  };
+}, 180_000);
+
+afterAll(async () => {
+  await server?.close();
+});
+
+/** Routes outside the OpenAPI document that take a body or query, checked like the documented ones. */
+const HIDDEN_WITH_INPUT: { key: string; body: boolean; query: boolean }[] = [
+  { key: 'POST /sandboxes/{sandboxID}/connect', body: true, query: false },
+  { key: 'POST /v2/sandboxes/{sandboxID}/connect', body: true, query: false },
+  { key: 'POST /sandboxes/{sandboxID}/timeout', body: true, query: false },
+  { key: 'WS /api/v1/environments/{id}/terminal', body: false, query: true },
+  { key: 'WS /api/v1/environments/{id}/events/ws', body: false, query: true },
+];
+
+/** Input no schema accepts: a JSON array for an object body, an unknown field in a strict query. */
+const spoil = (input: { body: boolean; query: boolean }) => (req: Req): Req => ({
+  url: input.query ? `${req.url}${req.url.includes('?') ? '&' : '?'}__not_a_field=1` : req.url,
+  ...(input.body ? json([]) : { body: req.body, headers: req.headers }),
+});
+
+describe('a bad body or query from a caller who may not use the route', () => {
+  it('is refused as that caller (401/403/404), never answered 400 with the schema\'s field errors', async () => {
+    const doc = (await server.anonymous.get('/api/openapi.json')).json<OpenAPIV3_1.Document>();
+    const documented = Object.entries(doc.paths ?? {}).flatMap(([path, ops]) =>
+      Object.entries(ops ?? {}).map(([method, op]) => {
+        const operation = op as OpenAPIV3_1.OperationObject;
+        const query = (operation.parameters ?? []).some((p) => (p as OpenAPIV3_1.ParameterObject).in === 'query');
+        const body = !!(operation.requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content?.['application/json'];
+        return { key: `${method.toUpperCase()} ${path}`, body, query };
+      }),
+    );
+    const inputs = [...documented.filter((d) => d.body || d.query), ...HIDDEN_WITH_INPUT];
+    expect(inputs.length).toBeGreaterThan(15);
+    const wrong: string[] = [];
+    for (const input of inputs) {
+      const row = TABLE.find(([key]) => key === input.key)?.[1];
+      expect(row, `${input.key} has no row in TABLE`).toBeDefined();
+      const refused = (['other', 'owner', 'anonymous'] as const).find((as) => 'refused' in row!.expect[as]);
+      if (!refused) continue; // open to everyone (sign-in): nobody to refuse
+      const want = (row!.expect[refused] as { refused: number }).refused;
+      const got = await call(input.key, row!, refused, spoil(input));
+      if (got.status !== want) wrong.push(`${input.key} as ${refused}: ${got.status} (want ${want}) ${got.body.slice(0, 120)}`);
+      // The same input from a caller who may use the route is bad input indeed.
+      const allowed = (['owner', 'admin'] as const).find((as) => 'ok' in row!.expect[as])!;
+      const control = await call(input.key, row!, allowed, spoil(input));
+      if (control.status !== 400) wrong.push(`${input.key} as ${allowed}: ${control.status} (want 400: the input should be bad)`);
+    }
+    expect(wrong).toEqual([]);
+  }, 120_000);
+});
+
+describe('an id in the path that is not an id', () => {
+  it('is refused on the path alone, whoever asks and whatever the body', async () => {
+    for (const as of ['other', 'owner'] as const) {
+      const res = await server.app.inject({ method: 'POST', url: '/api/v1/environments/not-a-uuid/exec', headers: { ...credentialsOf(as, false), 'content-type': 'application/json' }, payload: '[]' });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json<{ errors: { field: string }[] }>().errors.map((e) => e.field)).toEqual(['params.id']);
+    }
+  });
+});
+
+describe('the authorization matrix', () => {
+  it('has an expectation for every route the app serves, and no row for a route it does not', async () => {
+    const keys = TABLE.map(([key]) => key);
+    expect(new Set(keys).size, 'a key appears twice in the table').toBe(keys.length);
+    const rows = keys.map(routerForm);
+    const missing = appRoutes()
+      .filter((route) => !NOT_HERE.some((n) => n.test(route.path, route.constrained)))
+      .filter((route) => {
+        const wildcard = route.path.endsWith('*');
+        return !rows.some((row) => row.method === route.method && (wildcard ? row.path.endsWith('*') && row.path.startsWith(route.path.slice(0, -1)) : row.path === route.path));
+      })
+      .map((route) => `${route.method} ${route.path}`);
+    expect(missing, `routes without an expectation: add a row for each to TABLE in test/authorization-matrix.test.ts`).toEqual([]);
+    const stale = rows.filter((row) => !server.app.hasRoute({ method: row.method as 'GET', url: row.path })).map((row) => `${row.method} ${row.path}`);
+    expect(stale, 'rows for routes the app does not have').toEqual([]);
+
+    const doc = (await server.anonymous.get('/api/openapi.json')).json<OpenAPIV3_1.Document>();
+    const documented = Object.entries(doc.paths ?? {}).flatMap(([path, ops]) => Object.keys(ops ?? {}).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(documented.filter((key) => !keys.includes(key)), 'OpenAPI operations without a row').toEqual([]);
+  });
+
+  describe.each(TABLE)('%s', (key, row) => {
+    it('answers each caller as expected', async () => {
+      for (const as of CALLERS) {
+        const outcome = row.expect[as];
+        const got = await call(key, row, as);
+        if ('refused' in outcome) {
+          expectRefusal(key, as, got, outcome.refused);
+          continue;
+        }
+        expect(outcome.ok, `${key} as ${as}: ${got.status} ${got.body.slice(0, 300)}`).toContain(got.status);
+        if (row.check && got.res) row.check(got.res);
+      }
+    }, 120_000);
+  });
+});
