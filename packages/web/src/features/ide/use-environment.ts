@@ -19,8 +19,17 @@ export function useLifecycle(id: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (action: LifecycleAction) => api<Environment>(`/environments/${id}/${action}`, { method: 'POST' }),
+    // Stop serving at the click, not at the answer: the server may be stopping the container before it replies,
+    // and a files, stats or ports refetch in between would only earn a 409.
+    onMutate: (action) => {
+      if (action === 'start') return;
+      client.setQueryData<Environment>(['environment', id], (env) =>
+        env && (action === 'stop' ? { ...env, desiredState: 'stopped' } : { ...env, status: 'stopping' }),
+      );
+    },
     // Exact: refetching stats or ports of an environment that was just asked to stop would only earn a 409.
     onSuccess: (env) => client.setQueryData(['environment', id], env),
+    onError: () => client.invalidateQueries({ queryKey: ['environment', id], exact: true }),
   });
 }
 
