@@ -26,8 +26,8 @@ interface Entry {
   tty: boolean;
   proc?: RuntimeProcess;
   listeners: Set<Listener>;
-  /** Listeners still taking an earlier event; the output waits for them, or for them to detach. */
-  behind: Set<Listener>;
+  /** Listeners still taking earlier events, with how many each has in hand; the output waits for them, or for them to detach. */
+  behind: Map<Listener, number>;
   caughtUp?: { promise: Promise<void>; resolve: () => void };
   killed: boolean;
 }
@@ -69,8 +69,11 @@ export function createEnvdProcesses({ runtime, maxPerUser }: { runtime: Pick<Run
     if (running >= maxPerUser) throw new AppError('process_limit', `A user may run ${maxPerUser} sandbox processes at once; wait for one to end or kill one`);
   }
 
-  const caughtUp = (entry: Entry, listener: Listener) => {
-    entry.behind.delete(listener);
+  /** One event taken by the listener (or all of them, when it detaches). */
+  const caughtUp = (entry: Entry, listener: Listener, all = false) => {
+    const pending = (entry.behind.get(listener) ?? 0) - 1;
+    if (pending > 0 && !all) entry.behind.set(listener, pending);
+    else entry.behind.delete(listener);
     if (entry.behind.size > 0 || !entry.caughtUp) return;
     entry.caughtUp.resolve();
     entry.caughtUp = undefined;
@@ -86,7 +89,7 @@ export function createEnvdProcesses({ runtime, maxPerUser }: { runtime: Pick<Run
     for (const listener of entry.listeners) {
       const wait = listener(event);
       if (!wait) continue;
-      entry.behind.add(listener);
+      entry.behind.set(listener, (entry.behind.get(listener) ?? 0) + 1);
       const done = () => caughtUp(entry, listener);
       wait.then(done, done);
     }
@@ -101,13 +104,13 @@ export function createEnvdProcesses({ runtime, maxPerUser }: { runtime: Pick<Run
 
   const detachListener = (entry: Entry, listener: Listener) => {
     entry.listeners.delete(listener);
-    caughtUp(entry, listener);
+    caughtUp(entry, listener, true);
   };
 
   async function start(environmentId: string, opts: StartOptions): Promise<number> {
     // Counted before the first await, so parallel starts cannot all slip under the cap.
     checkLimit(opts.ownerId);
-    const entry: Entry = { pid: nextPid++, ownerId: opts.ownerId, tag: opts.tag, config: opts.config, tty: Boolean(opts.tty), listeners: new Set([opts.listener]), behind: new Set(), killed: false };
+    const entry: Entry = { pid: nextPid++, ownerId: opts.ownerId, tag: opts.tag, config: opts.config, tty: Boolean(opts.tty), listeners: new Set([opts.listener]), behind: new Map(), killed: false };
     live.add(entry);
     // Output can arrive before spawn() returns; it waits here so `start` always comes first.
     let early: ProcessEvent[] | null = [];
