@@ -646,6 +646,14 @@ describe('archives', () => {
     expect(await etcSnapshot()).toBe(etcBefore);
   });
 
+  it('refuses a tar.gz bomb, a small upload that inflates past the archive limit, with 413 and writes nothing', async () => {
+    const limit = server.config.maxArchiveBytes;
+    const bomb = await tarGz([{ name: 'zeros.bin', content: Buffer.alloc(limit + MIB) }]);
+    expect(bomb.length).toBeLessThan(limit / 100);
+    expectProblem(await upload('archive/bomb', bomb), 413, 'payload_too_large');
+    expect(await exists('/workspace/archive/bomb')).toBe(false);
+  });
+
   it('refuses a body that is not gzip with 400, writing nothing', async () => {
     expectProblem(await upload('archive/not-gzip', Buffer.from('this is not a gzip stream')), 400, 'validation_failed');
     expect(await exists('/workspace/archive/not-gzip')).toBe(false);

@@ -205,3 +205,41 @@ describe('ending terminal sessions', () => {
     expect(ps).not.toContain('sleep 778');
   });
 });
+
+describe('terminals per user', () => {
+  // A server of its own with a cap of 3 per user, well under the per-environment cap.
+  let capped: TestServer;
+  let cappedBase: string;
+  const cookies: Record<string, string> = {};
+  const envs: Record<string, string[]> = {};
+
+  beforeAll(async () => {
+    capped = await startTestServer({ BERTH_TERMINAL_MAX_PER_USER: '3', BERTH_TERMINAL_MAX_PER_ENVIRONMENT: '8' });
+    cappedBase = await capped.app.listen({ host: '127.0.0.1', port: 0 });
+    for (const name of ['dee', 'eve']) {
+      const { caller } = await capped.signUp(name, `${name}-password-12345`);
+      cookies[name] = await cookieFor(name, `${name}-password-12345`, cappedBase);
+      envs[name] = name === 'dee' ? [(await runningEnvironment(caller, { type: 'small', name: 'one' })).id, (await runningEnvironment(caller, { type: 'small', name: 'two' })).id] : [(await runningEnvironment(caller)).id];
+    }
+  });
+  afterAll(() => capped?.close());
+
+  const open = async (user: string, envId: string, session: string) => {
+    const t = terminal(envId, `session=${session}`, cookies[user], cappedBase);
+    await t.opened;
+    await t.expect(/\$|#/, 20_000);
+    return t;
+  };
+
+  it('counts terminals across all of a user\'s environments: the 4th is refused with 429 terminal_limit, on either one', async () => {
+    const [one, two] = envs.dee!;
+    const open3 = [await open('dee', one!, 'a'), await open('dee', one!, 'b'), await open('dee', two!, 'c')];
+    await expect(terminal(two!, 'session=d', cookies.dee, cappedBase).opened).rejects.toMatchObject({ statusCode: 429 });
+    await expect(terminal(one!, 'session=e', cookies.dee, cappedBase).opened).rejects.toMatchObject({ statusCode: 429 });
+    // Attaching again to a shell that exists costs nothing new.
+    const again = await open('dee', one!, 'a');
+    // Another user is not held by dee's count.
+    const eve = await open('eve', envs.eve![0]!, 'x');
+    await Promise.all([...open3, again, eve].map((t) => t.close()));
+  });
+});
