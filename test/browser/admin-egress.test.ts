@@ -1,25 +1,16 @@
 import type { Environment } from '@berth/contracts';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, signIn } from '../support/browser.js';
-import { WEB_BUILD } from '../support/global-setup.js';
-import { ADMIN, startTestServer, type TestServer } from '../support/server.js';
+import { openWebApp, screenshot, signIn } from '../support/browser.js';
+import { ADMIN, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 let base: string;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let page: Page;
+let close: () => Promise<void>;
 
-beforeAll(async () => {
-  server = await startTestServer({ BERTH_WEB_DIR: WEB_BUILD });
-  base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+beforeAll(async () => ({ server, base, page, close } = await openWebApp()));
+afterAll(() => close?.());
 
 describe('admin console: environments', () => {
   it("shows each environment's egress policy, with an allowlist's CIDRs", async () => {

@@ -1,25 +1,19 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, signIn } from '../support/browser.js';
-import { WEB_BUILD } from '../support/global-setup.js';
-import { ADMIN, startTestServer, type TestServer } from '../support/server.js';
+import { openWebApp, screenshot, signIn, type Browser } from '../support/browser.js';
+import { ADMIN, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 let base: string;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let browser: Browser;
 let page: Page;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  server = await startTestServer({ BERTH_WEB_DIR: WEB_BUILD });
-  base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  ({ server, base, browser, page, close } = await openWebApp());
   await server.createUser('ada', 'ada-password-1234');
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
 });
-afterAll(async () => {
-  await browser.close();
-  await server.close();
-});
+afterAll(() => close?.());
 
 describe('signing in', () => {
   it('says "Invalid username or password" for wrong credentials', async () => {

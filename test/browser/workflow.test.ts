@@ -1,31 +1,25 @@
 import type { ExecResult } from '@berth/contracts';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, signIn } from '../support/browser.js';
-import { WEB_BUILD } from '../support/global-setup.js';
-import { startTestServer, type Caller, type TestServer } from '../support/server.js';
+import { openWebApp, screenshot, signIn, type Browser } from '../support/browser.js';
+import { type Caller, type TestServer } from '../support/server.js';
 import { waitForStatus } from '../support/wait.js';
 import { createSandbox, killSandbox } from '../support/e2b.js';
 
 let server: TestServer;
 let base: string;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let browser: Browser;
 let page: Page;
+let close: () => Promise<void>;
 let ada: Caller;
 let envId = '';
 
 beforeAll(async () => {
-  server = await startTestServer({ BERTH_WEB_DIR: WEB_BUILD });
-  base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  ({ server, base, browser, page, close } = await openWebApp());
   await server.createUser('ada', 'ada-password-1234');
   ada = await server.login('ada', 'ada-password-1234');
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
 });
-afterAll(async () => {
-  await browser.close();
-  await server.close();
-});
+afterAll(() => close?.());
 
 const card = (name: string) => page.getByRole('article', { name });
 

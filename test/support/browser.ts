@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { WEB_BUILD } from './paths.js';
+import { startTestServer, type TestServer } from './server.js';
 
 export const SCREENSHOTS = path.resolve('test-artifacts/screenshots');
 
@@ -57,4 +59,15 @@ export async function signIn(page: Page, base: string, username: string, passwor
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+export type Browser = Awaited<ReturnType<typeof launchBrowser>>;
+
+/** What most browser tests start from: Berth serving the built web app on a free port, and a browser with a page open. */
+export async function openWebApp(): Promise<{ server: TestServer; base: string; browser: Browser; page: Page; close: () => Promise<void> }> {
+  const server = await startTestServer({ BERTH_WEB_DIR: WEB_BUILD });
+  const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const browser = await launchBrowser();
+  const page = await browser.context.newPage();
+  return { server, base, browser, page, close: async () => (await browser.close(), await server.close()) };
 }
