@@ -477,7 +477,6 @@ describe('envd: process streams to a client that reads nothing', () => {
     });
     expect(start.status).toBe(200);
     const held = await untilStalledOrPast('the flood under Start', meter, FLOOD_MIB);
-    console.log("MEASURE e2b start held", held, (rss() - before) / MIB);
     expect(held).toBeLessThan(HELD_MIB);
     expect(rss() - before).toBeLessThan(RSS_BOUND);
 

@@ -251,7 +251,6 @@ describe('POST /api/v1/environments/:id/exec/stream', () => {
 
     // Unheld, the command gets FLOOD_MIB out in a second or two, all of it piling up in the server.
     const held = await untilStalledOrPast('the command\'s output', produced, FLOOD_MIB);
-    console.log("MEASURE exec held", held, "MiB; rss growth", (rss() - before) / MIB, "MiB");
     expect(held).toBeLessThan(HELD_MIB);
     expect(rss() - before).toBeLessThan(RSS_BOUND);
 

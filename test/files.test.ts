@@ -890,7 +890,6 @@ describe('reads bounded by what the engine sends, not by what the environment sa
 
     const before = rss();
     const res = await owner.get(`${filesUrl(id)}/content?path=${HUGE}`);
-    console.log('MEASURE files lying read rss growth MiB', (rss() - before) / MIB, res.statusCode);
     expectProblem(res, 413, 'file_too_large');
     expect(rss() - before).toBeLessThan(RSS_BOUND);
   });
