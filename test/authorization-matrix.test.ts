@@ -8,7 +8,7 @@ import { createSandbox } from './support/e2b.js';
 import { environmentsThatNeverRan } from './support/never-run.js';
 import { ADMIN, ORIGIN, startTestServer, type TestServer } from './support/server.js';
 import { upgradeRequest } from './support/upgrade.js';
-import { runningEnvironment } from './support/wait.js';
+import { runningEnvironment, waitFor } from './support/wait.js';
 
 /**
  * Every route Berth serves, as every kind of caller: the resource's owner,
@@ -74,7 +74,18 @@ const r = {
   spareToken: '',
   archive: Buffer.alloc(0) as Buffer,
   doomed: {} as Record<'owner' | 'admin', { env: string; template: string; sandbox: string }>,
+  /** alice's organization (bob is not in it), with an environment in it and a team. */
+  org: 'mx-org',
+  orgEnv: '',
+  team: '',
+  /** Of erin's organizations: an invitation for bob into one, and a link per caller into another. */
+  bobInvitation: '',
+  links: {} as Record<'other' | 'owner' | 'admin', string>,
+  perCaller: {} as Record<'owner' | 'admin', { org: string; member: string; team: string; teamOfErin: string; invitation: string }>,
 };
+const org = (rest = '') => `/api/v1/orgs/${r.org}${rest}`;
+/** Per-caller resources of the organization rows: refused callers aim at the owner's. */
+const ours = (as: CallerName) => r.perCaller[as === 'admin' ? 'admin' : 'owner'];
 
 /** A per-caller resource: refused callers aim at the owner's. */
 const mine = (as: CallerName, kind: 'env' | 'template' | 'sandbox') => r.doomed[as === 'admin' ? 'admin' : 'owner'][kind];
@@ -111,6 +122,9 @@ const TABLE: [string, Row][] = [
   // Any signed-in user, on their own things.
   ['GET /api/v1/me', { send: () => ({ url: '/api/v1/me' }), expect: user(200) }],
   ['GET /api/v1/tokens', { send: () => ({ url: '/api/v1/tokens' }), expect: user(200) }],
+  ['GET /api/v1/orgs', { send: () => ({ url: '/api/v1/orgs' }), expect: user(200) }],
+  ['GET /api/v1/invitations', { send: () => ({ url: '/api/v1/invitations' }), expect: user(200) }],
+  ['POST /api/v1/orgs', { send: (as) => ({ url: '/api/v1/orgs', ...json({ slug: `mx-org-by-${as.toLowerCase()}`, name: 'mx' }) }), expect: user(202) }],
   // A wrong current password for everyone: refused (403 wrong_password) only once the caller is known.
   ['POST /api/v1/me/password', { send: () => ({ url: '/api/v1/me/password', ...json({ currentPassword: 'not-the-password', newPassword: 'another-long-password' }) }), expect: user(403) }],
   ['POST /api/v1/tokens', { send: (as) => ({ url: '/api/v1/tokens', ...json({ name: `matrix-${as}` }) }), expect: user(201) }],
@@ -162,6 +176,21 @@ const TABLE: [string, Row][] = [
   ['PUT /api/v1/environments/{id}/egress', { send: () => ({ url: env('/egress'), ...json({ egress: 'internet' }) }), expect: owned(202) }],
   ['POST /api/v1/environments/{id}/apply-template', { send: (as) => ({ url: env('/apply-template'), ...json({ templateId: r.template, path: `mx/tpl-${as}` }) }), expect: owned(200) }],
 
+  // alice's organization: bob is not a member (404); the instance admin may.
+  ['GET /api/v1/orgs/{org}', { send: () => ({ url: org() }), expect: owned(200) }],
+  ['GET /api/v1/orgs/{org}/members', { send: () => ({ url: org('/members') }), expect: owned(200) }],
+  ['PATCH /api/v1/orgs/{org}/members/{username}', { send: () => ({ url: org('/members/erin'), ...json({ role: 'member' }) }), expect: owned(200) }],
+  ['GET /api/v1/orgs/{org}/invitations', { send: () => ({ url: org('/invitations') }), expect: owned(200) }],
+  ['POST /api/v1/orgs/{org}/invitations', { send: () => ({ url: org('/invitations'), ...json({ role: 'viewer' }) }), expect: owned(201) }],
+  ['GET /api/v1/orgs/{org}/teams', { send: () => ({ url: org('/teams') }), expect: owned(200) }],
+  ['POST /api/v1/orgs/{org}/teams', { send: (as) => ({ url: org('/teams'), ...json({ slug: `t-${as.toLowerCase()}`, name: 'mx' }) }), expect: owned(201) }],
+  ['PUT /api/v1/orgs/{org}/teams/{team}/members/{username}', { send: () => ({ url: org('/teams/core/members/erin'), ...json({ role: 'member' }) }), expect: owned(200) }],
+  ['GET /api/v1/environments/{id}/shares', { send: () => ({ url: `/api/v1/environments/${r.orgEnv}/shares` }), expect: owned(200) }],
+  ['PUT /api/v1/environments/{id}/shares/{teamId}', { send: () => ({ url: `/api/v1/environments/${r.orgEnv}/shares/${r.team}`, ...json({ level: 'use' }) }), expect: owned(200) }],
+  // Into erin's organizations: an invitation made for bob alone, and a link for each caller.
+  ['POST /api/v1/invitations/{id}/accept', { send: () => ({ url: `/api/v1/invitations/${r.bobInvitation}/accept` }), expect: { ...signedOut, other: ok(200), owner: no(404), admin: no(404) } }],
+  ['POST /api/v1/invitations/accept', { send: (as) => ({ url: '/api/v1/invitations/accept', ...json({ token: r.links[as === 'other' || as === 'admin' ? as : 'owner'] }) }), expect: user(200) }],
+
   // The owner's template and sandbox.
   ['GET /api/v1/templates/{id}', { send: () => ({ url: `/api/v1/templates/${r.template}` }), expect: owned(200) }],
   ['PATCH /api/v1/templates/{id}', { send: () => ({ url: `/api/v1/templates/${r.template}`, ...json({ description: 'changed' }) }), expect: owned(200) }],
@@ -190,6 +219,15 @@ const TABLE: [string, Row][] = [
   ['DELETE /api/v1/templates/{id}', { send: (as) => ({ url: `/api/v1/templates/${mine(as, 'template')}` }), expect: owned(204) }],
   ['DELETE /sandboxes/{sandboxID}', { send: (as) => ({ url: `/sandboxes/${mine(as, 'sandbox')}` }), expect: owned(204) }],
   ['DELETE /api/v1/tokens/{id}', { send: () => ({ url: `/api/v1/tokens/${r.spareToken}` }), expect: personal(204) }],
+  ['DELETE /api/v1/environments/{id}/shares/{teamId}', { send: (as) => ({ url: `/api/v1/environments/${r.orgEnv}/shares/${ours(as).team}` }), expect: owned(204) }],
+  ['DELETE /api/v1/orgs/{org}/teams/{team}/members/{username}', { send: (as) => ({ url: org(`/teams/${ours(as).teamOfErin}/members/erin`) }), expect: owned(204) }],
+  ['DELETE /api/v1/orgs/{org}/teams/{team}', { send: (as) => ({ url: org(`/teams/${ours(as).team}`) }), expect: owned(204) }],
+  ['DELETE /api/v1/orgs/{org}/invitations/{id}', { send: (as) => ({ url: org(`/invitations/${ours(as).invitation}`) }), expect: owned(204) }],
+  ['DELETE /api/v1/orgs/{org}/members/{username}', { send: (as) => ({ url: org(`/members/${ours(as).member}`) }), expect: owned(204) }],
+  // Each caller suspends, lifts and deletes an organization of its own (of alice's).
+  ['POST /api/v1/orgs/{org}/suspend', { send: (as) => ({ url: `/api/v1/orgs/${ours(as).org}/suspend` }), expect: owned(200) }],
+  ['POST /api/v1/orgs/{org}/reactivate', { send: (as) => ({ url: `/api/v1/orgs/${ours(as).org}/reactivate` }), expect: owned(200) }],
+  ['DELETE /api/v1/orgs/{org}', { send: (as) => ({ url: `/api/v1/orgs/${ours(as).org}` }), expect: owned(202) }],
   // Last: it ends the cookie callers' sessions.
   ['POST /api/v1/auth/logout', { send: () => ({ url: '/api/v1/auth/logout' }), expect: user(204) }],
 ];
@@ -328,6 +366,61 @@ beforeAll(async () => {
     owner: { env: envOwner!, template: await template('mx-doomed-1'), sandbox: sbxOwner! },
     admin: { env: envAdmin!, template: await template('mx-doomed-2'), sandbox: sbxAdmin! },
   };
+
+  // Organizations: alice owns mx-org (erin, fred and gina are members; bob is not), two of her own per
+  // caller to suspend and delete, one that invites bob and one with a link.
+  const aliceSession = await server.login('alice', password);
+  const made = async (slug: string) => {
+    const res = await aliceSession.post('/api/v1/orgs', { slug, name: slug });
+    expect(res.statusCode, res.body).toBe(202);
+  };
+  const join = async (orgSlug: string, username: string) => {
+    const invited = await aliceSession.post(`/api/v1/orgs/${orgSlug}/invitations`, { username });
+    expect(invited.statusCode, invited.body).toBe(201);
+    const res = await (await server.login(username, password)).post(`/api/v1/invitations/${invited.json<{ id: string }>().id}/accept`);
+    expect(res.statusCode, res.body).toBe(200);
+  };
+  const team = async (slug: string) => {
+    const res = await aliceSession.post(org('/teams'), { slug, name: slug });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json<{ id: string }>().id;
+  };
+  const inviteLink = async () => (await aliceSession.post(org('/invitations'), { role: 'member' })).json<{ id: string; token: string }>();
+  for (const slug of [r.org, 'mx-org-owner', 'mx-org-admin']) await made(slug);
+  await waitFor('the organizations to be provisioned', async () => (await aliceSession.get('/api/v1/orgs')).json<{ items: { status: string }[] }>().items.every((o) => o.status === 'active'));
+  for (const name of ['erin', 'fred', 'gina']) {
+    await server.createUser(name, password);
+    await join(r.org, name);
+  }
+  r.team = await team('core');
+  const shareWith = async (teamId: string) => expect((await aliceSession.put(`/api/v1/environments/${r.orgEnv}/shares/${teamId}`, { level: 'view' })).statusCode).toBe(200);
+  const orgEnv = await aliceSession.post('/api/v1/environments', { type: 'small', name: 'in-the-org' }, { 'berth-org': r.org });
+  expect(orgEnv.statusCode, orgEnv.body).toBe(202);
+  r.orgEnv = orgEnv.json<{ id: string }>().id;
+  const erinsTeam = async (slug: string) => {
+    const id = await team(slug);
+    expect((await aliceSession.put(org(`/teams/${slug}/members/erin`), { role: 'member' })).statusCode).toBe(200);
+    return id;
+  };
+  r.perCaller = { owner: { org: 'mx-org-owner', member: 'fred', team: '', teamOfErin: 'erin-1', invitation: '' }, admin: { org: 'mx-org-admin', member: 'gina', team: '', teamOfErin: 'erin-2', invitation: '' } };
+  for (const as of ['owner', 'admin'] as const) {
+    const mine = r.perCaller[as];
+    mine.team = await team(`doomed-${as}`);
+    await shareWith(mine.team);
+    await erinsTeam(mine.teamOfErin);
+    mine.invitation = (await inviteLink()).id;
+  }
+  const erin = await server.login('erin', password);
+  for (const slug of ['mx-invites', 'mx-links']) expect((await erin.post('/api/v1/orgs', { slug, name: slug })).statusCode).toBe(202);
+  await waitFor("erin's organizations to be provisioned", async () => (await erin.get('/api/v1/orgs')).json<{ items: { status: string }[] }>().items.every((o) => o.status === 'active'));
+  const forBob = await erin.post('/api/v1/orgs/mx-invites/invitations', { username: 'bob' });
+  expect(forBob.statusCode, forBob.body).toBe(201);
+  r.bobInvitation = forBob.json<{ id: string }>().id;
+  for (const as of ['other', 'owner', 'admin'] as const) {
+    const link = await erin.post('/api/v1/orgs/mx-links/invitations', {});
+    expect(link.statusCode, link.body).toBe(201);
+    r.links[as] = link.json<{ token: string }>().token;
+  }
 }, 180_000);
 
 afterAll(async () => {

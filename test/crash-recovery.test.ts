@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Environment, EnvironmentEvent } from '@berth/contracts';
+import type { Environment, EnvironmentEvent, Organization } from '@berth/contracts';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../packages/server/src/db/client.js';
@@ -86,10 +86,10 @@ describe('a berth server killed with SIGKILL mid-operation', () => {
     });
     expect(login.status).toBe(200);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    const call = async <T>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const call = async <T>(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> => {
       const res = await fetch(`${p.url}/api/v1${route}`, {
         method,
-        headers: { cookie, ...(method === 'GET' ? {} : { origin: p.url }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { cookie, ...(method === 'GET' ? {} : { origin: p.url }), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       return { status: res.status, body: (await res.json()) as T };
@@ -178,6 +178,31 @@ describe('a berth server killed with SIGKILL mid-operation', () => {
     const second = await start();
     await (await client(second)).waitForEnv(env1.id, 'deleted');
     expect(await containersOf(env1.id)).toEqual([]);
+    await expectInstallEmpty();
+    await shutDown(second);
+  }, 120_000);
+
+  it("finishes an organization's deletion accepted just before the crash: no environment, workspace or network of it is left", async () => {
+    const first = await start();
+    const api = await client(first);
+    expect((await api.call<Organization>('POST', '/orgs', { slug: 'crash-co', name: 'Crash Co' })).status).toBe(202);
+    await waitFor('crash-co to be provisioned', async () => (await api.call<Organization>('GET', '/orgs/crash-co')).body.status === 'active');
+    const ids: string[] = [];
+    for (const name of ['one', 'two']) {
+      const created = await api.call<Environment>('POST', '/environments', { type: 'small', name }, { 'berth-org': 'crash-co' });
+      expect(created.status).toBe(202);
+      ids.push(created.body.id);
+    }
+    for (const id of ids) await api.waitForEnv(id, 'running');
+    const deleting = await api.call<Organization>('DELETE', '/orgs/crash-co');
+    expect(deleting.status).toBe(202);
+    expect(deleting.body.status).toBe('deleting');
+    await crash(first);
+
+    const second = await start();
+    const again = await client(second);
+    await waitFor('crash-co to be gone', async () => (await again.call('GET', '/orgs/crash-co')).status === 404, 60_000);
+    for (const id of ids) expect((await again.call<Environment>('GET', `/environments/${id}`)).body.status).toBe('deleted');
     await expectInstallEmpty();
     await shutDown(second);
   }, 120_000);

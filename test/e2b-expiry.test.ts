@@ -4,7 +4,7 @@ import { createSystemIntents } from '../packages/server/src/control/system-inten
 import { createEnvironmentEventsRepo } from '../packages/server/src/modules/environments/environment-events.repo.js';
 import { createEnvironmentsRepo } from '../packages/server/src/modules/environments/environments.repo.js';
 import { agentUser, createSandbox, startE2bServer, type AgentUser } from './support/e2b.js';
-import { environmentsThatNeverRan } from './support/never-run.js';
+import { contextOf, environmentsThatNeverRan } from './support/never-run.js';
 import type { Caller, TestServer } from './support/server.js';
 import { waitFor, waitForStatus } from './support/wait.js';
 
@@ -36,7 +36,7 @@ const audit = async (query: string) => (await admin.get(`/api/v1/audit?limit=200
 async function pausedExpiredSandboxes(count: number): Promise<string[]> {
   const owner = { id: agent.id, username: 'sweeper' };
   const ids = await environmentsThatNeverRan(server, owner, count, { sandbox: true });
-  const ctx = { actor: { ...owner, isAdmin: false, via: 'token' as const, credentialId: 'test' }, ip: null, userAgent: null, requestId: 'test' };
+  const ctx = await contextOf(server, owner);
   for (const id of ids) await server.services.e2b.setTimeout(ctx, id, 0);
   return ids;
 }

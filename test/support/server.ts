@@ -86,6 +86,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   await app.ready();
   await services.revocations.start();
   services.worker.start();
+  services.orgReconciler.start(500);
 
   const anonymous = caller(app, {});
   const server: TestServer = {
@@ -117,6 +118,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     async close() {
       await app.close();
       services.e2bExpiry.stop();
+      services.orgReconciler.stop();
       await services.worker.stop();
       await services.revocations.stop();
       await removeInstall(docker, installId);

@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   process_limit: { status: 429, title: 'Too many running processes' },
   file_too_large: { status: 413, title: 'File too large' },
   image_not_allowed: { status: 403, title: 'Only administrators name images' },
+  organization_suspended: { status: 403, title: 'Organization suspended' },
+  organization_not_active: { status: 409, title: 'Organization not active' },
   runtime_unavailable: { status: 503, title: 'Runtime unavailable' },
   port_unreachable: { status: 502, title: 'Nothing answers on that port' },
   internal_error: { status: 500, title: 'Internal server error' },

@@ -14,3 +14,4 @@ export * from './terminal.js';
 export * from './files.js';
 export * from './templates.js';
 export * from './live.js';
+export * from './orgs.js';

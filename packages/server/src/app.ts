@@ -31,6 +31,7 @@ import { registerConfigRoutes } from './modules/config/config.routes.js';
 import { registerHealthRoutes } from './modules/health/health.routes.js';
 import { registerE2bRoutes } from './modules/e2b/e2b.routes.js';
 import { registerEnvdRoutes } from './modules/e2b/envd.routes.js';
+import { registerOrgsRoutes } from './modules/orgs/orgs.routes.js';
 import { registerTokensRoutes } from './modules/tokens/tokens.routes.js';
 import { registerUsersRoutes } from './modules/users/users.routes.js';
 import type { Services } from './services.js';
@@ -110,7 +111,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
     live: services.live,
     maxFileBytes: config.maxArchiveBytes,
   });
-  const owners = { environments: services.environments, templates: services.templates, e2b: services.e2b };
+  const owners = { environments: services.environments, templates: services.templates, e2b: services.e2b, orgs: services.orgs };
   await app.register(async (e2b: App) => {
     registerE2bRoutes(e2b, { e2b: services.e2b, auth: services.auth });
     registerAuthorization(e2b, owners);
@@ -123,6 +124,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
       registerAuthRoutes(api, { auth: services.auth, sessionCookie: (request) => sessionCookieFor(request, config.publicUrl) });
       registerUsersRoutes(api, { users: services.users });
       registerTokensRoutes(api, { tokens: services.tokens });
+      registerOrgsRoutes(api, { orgs: services.orgs });
       registerConfigRoutes(api, { config: services.config });
       registerAuditRoutes(api, { audit: services.audit });
       registerQuotasRoutes(api, { quotas: services.quotas });

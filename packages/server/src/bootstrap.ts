@@ -15,7 +15,7 @@ export interface BootstrapResult {
  */
 export async function bootstrap(
   db: Db,
-  services: Pick<Services, 'config' | 'usersRepo' | 'audit' | 'machineTypes' | 'quotas' | 'templates'>,
+  services: Pick<Services, 'config' | 'usersRepo' | 'users' | 'audit' | 'machineTypes' | 'quotas' | 'templates'>,
   admin: { username: string; password: string | undefined },
 ): Promise<BootstrapResult> {
   await services.config.seedDefaults();
@@ -29,8 +29,7 @@ export async function bootstrap(
   const ctx = { actor: null, ip: null, userAgent: null, requestId: 'bootstrap' };
   try {
     await services.audit.mutate(ctx, 'user.create', { targetType: 'user', message: 'initial administrator' }, async (tx, rec) => {
-      const user = await services.usersRepo.insert(tx, { username: admin.username, passwordHash, isAdmin: true });
-      await services.quotas.createFor(tx, user.id, quotaDefaults);
+      const user = await services.users.insertNew(tx, { username: admin.username, passwordHash, isAdmin: true }, quotaDefaults);
       rec.targetId = user.id;
     });
   } catch (err) {

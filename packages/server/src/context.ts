@@ -1,8 +1,17 @@
+import type { OrgRole } from '@berth/contracts';
+
 /** Who is acting: resolved once per request by the auth plugin. */
 export interface Actor {
   id: string;
   username: string;
   isAdmin: boolean;
+  /**
+   * The organization the caller acts in (what it creates goes there): a token's
+   * own, or for a session the one named by the `Berth-Org` header, else the
+   * user's personal one. With the caller's role there, read at every request.
+   */
+  orgId: string;
+  orgRole: OrgRole;
   /** How the caller proved who they are; tokens and sessions are revoked differently. */
   via: 'session' | 'token';
   credentialId: string;

@@ -50,6 +50,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
   services.resync.start(config.resyncSeconds * 1000);
   services.idle.start(60_000);
   services.e2bExpiry.start(1000);
+  services.orgReconciler.start(1000);
   const url = config.publicUrl ?? address;
   app.log.info({ url, database: database.kind, dataDir: database.kind === 'pglite' ? config.dataDir : undefined }, 'Berth is listening');
   if (boot.adminCreated) {
@@ -74,6 +75,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
     await metrics?.close();
     services.idle.stop();
     services.e2bExpiry.stop();
+    services.orgReconciler.stop();
     await services.resync.stop();
     await services.worker.stop();
     await services.revocations.stop();

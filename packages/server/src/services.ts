@@ -11,6 +11,7 @@ import { createReconciler } from './control/reconciler.js';
 import { createResync } from './control/resync.js';
 import { createWorkQueueRepo } from './control/work-queue.repo.js';
 import { createWorker } from './control/worker.js';
+import { createOrgReconciler } from './control/org-reconciler.js';
 import type { Database } from './db/client.js';
 import type { Keyring } from './keyring.js';
 import { createAuditRepo } from './modules/audit/audit.repo.js';
@@ -34,6 +35,8 @@ import { createTokensRepo } from './modules/tokens/tokens.repo.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 import { createUsersRepo } from './modules/users/users.repo.js';
 import { createUsersService } from './modules/users/users.service.js';
+import { createOrgsRepo } from './modules/orgs/orgs.repo.js';
+import { createOrgsService } from './modules/orgs/orgs.service.js';
 import { createTerminalSessions } from './modules/terminal/terminal.sessions.js';
 import { createE2bExpiry } from './modules/e2b/e2b.expiry.js';
 import { createE2bRepo } from './modules/e2b/e2b.repo.js';
@@ -60,6 +63,7 @@ const E2B_READY_TIMEOUT_MS = 50_000;
 export function createServices(database: Database, runtime: RuntimeDriver, config: ServiceConfig, log: FastifyBaseLogger, keyring: Keyring) {
   const { db } = database;
   const usersRepo = createUsersRepo();
+  const orgsRepo = createOrgsRepo();
   const sessionsRepo = createSessionsRepo();
   const tokensRepo = createTokensRepo();
   const quotasRepo = createQuotasRepo();
@@ -106,6 +110,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     eventsRepo,
     quotasRepo,
     machineTypesRepo,
+    orgsRepo,
     runtime,
     checkTemplate: async (actor, templateId) => void (await templates.visible(actor, templateId)),
     audit,
@@ -137,7 +142,9 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const e2bRepo = createE2bRepo();
   const e2b = createE2bService({ db, e2bRepo, environments, config: configService, audit, bus, keyring, readyTimeoutMs: E2B_READY_TIMEOUT_MS, previewDomain: previews.address.domain });
   const e2bExpiry = createE2bExpiry({ db, e2bRepo, recordIntent, log });
+  const orgReconciler = createOrgReconciler({ db, orgsRepo, audit, log });
   return {
+    orgReconciler,
     e2b,
     e2bExpiry,
     envdProcesses: createEnvdProcesses({ runtime, maxPerUser: config.e2bMaxProcessesPerUser }),
@@ -160,6 +167,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
       db,
       usersRepo,
       sessionsRepo,
+      orgsRepo,
       tokensRepo,
       throttleRepo: createLoginThrottleRepo(),
       audit,
@@ -167,8 +175,9 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
       sessionTtlHours: config.sessionTtlHours,
       throttle: config.loginThrottle,
     }),
-    users: createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, quotas, audit, revocations }),
+    users: createUsersService({ db, usersRepo, orgsRepo, sessionsRepo, tokensRepo, quotas, audit, revocations }),
     tokens: createTokensService({ db, tokensRepo, audit, revocations }),
+    orgs: createOrgsService({ db, orgsRepo, usersRepo, environmentsRepo, eventsRepo, environments, audit, revocations, changed, orgChanged: orgReconciler.wake }),
     config: configService,
     quotas,
     machineTypes: createMachineTypesService({ db, machineTypesRepo, quotasRepo, audit }),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -12,12 +12,113 @@ export const users = pgTable(
     email: text('email'),
     passwordHash: text('password_hash').notNull(),
     isAdmin: boolean('is_admin').notNull().default(false),
+    // The organization made for this user alone: where their sessions act unless they pick another.
+    personalOrgId: uuid('personal_org_id')
+      .notNull()
+      .references((): AnyPgColumn => organizations.id),
     active: boolean('active').notNull().default(true),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   // Usernames are unique whatever their letter case: "Ada" and "ada" are one person.
   (t) => [uniqueIndex('users_username_lower_key').on(sql`lower(${t.username})`)],
+);
+
+/**
+ * A tenant: a company, a school, a customer, or one person (every user has a personal one).
+ * Everything a user makes belongs to exactly one organization. Its lifecycle is an intent
+ * (desired_state) that a reconciler converges, like an environment's.
+ */
+export const organizations = pgTable(
+  'organizations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    slug: text('slug').notNull(),
+    name: text('name').notNull(),
+    // Made for one user at sign-up (or by the migration that brought organizations in).
+    personal: boolean('personal').notNull().default(false),
+    desiredState: text('desired_state').$type<'active' | 'suspended' | 'deleted'>().notNull().default('active'),
+    status: text('status').$type<'provisioning' | 'active' | 'suspended' | 'deleting' | 'deleted' | 'error'>().notNull().default('provisioning'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    reconcileAfter: timestamp('reconcile_after', { withTimezone: true }),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // A slug names one organization that still exists, whatever its letter case.
+    uniqueIndex('organizations_slug_key').on(sql`lower(${t.slug})`).where(sql`${t.status} <> 'deleted'`),
+    index('organizations_due_idx').on(t.reconcileAfter).where(sql`${t.reconcileAfter} is not null`),
+  ],
+);
+
+/** Who belongs to an organization, and as what. */
+export const memberships = pgTable(
+  'memberships',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role').$type<'owner' | 'admin' | 'member' | 'viewer'>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index('memberships_user_idx').on(t.userId)],
+);
+
+/** A group of an organization's members that environments can be shared with. */
+export const teams = pgTable(
+  'teams',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    slug: text('slug').notNull(),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('teams_org_slug_key').on(t.orgId, sql`lower(${t.slug})`)],
+);
+
+export const teamMembers = pgTable(
+  'team_members',
+  {
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role').$type<'maintainer' | 'member'>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index('team_members_user_idx').on(t.userId)],
+);
+
+/** An invitation into an organization: for one user by name, or a single-use link (only its hash is kept). */
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').unique(),
+    role: text('role').$type<'admin' | 'member' | 'viewer'>().notNull(),
+    invitedBy: uuid('invited_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    acceptedAt: timestamp('accepted_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('invitations_org_idx').on(t.orgId), index('invitations_user_idx').on(t.userId)],
 );
 
 export const sessions = pgTable(
@@ -43,6 +144,10 @@ export const apiTokens = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    // The organization the token acts in: it can do there no more than its user's role allows.
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     prefix: text('prefix').notNull(),
     tokenHash: text('token_hash').notNull().unique(),
@@ -118,6 +223,9 @@ export const environments = pgTable(
     ownerId: uuid('owner_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
     name: text('name').notNull(),
     // No foreign key: deleted environments keep naming a type that may be gone.
     machineType: text('machine_type').notNull(),
@@ -160,7 +268,24 @@ export const environments = pgTable(
     uniqueIndex('environments_owner_name_key').on(t.ownerId, t.name).where(sql`${t.desiredState} <> 'deleted'`),
     index('environments_due_idx').on(t.reconcileAfter).where(sql`${t.reconcileAfter} is not null`),
     index('environments_owner_idx').on(t.ownerId),
+    index('environments_org_idx').on(t.orgId),
   ],
+);
+
+/** A team's access to an environment of its organization: see it, or also use it (terminal, files, exec, previews). */
+export const environmentShares = pgTable(
+  'environment_shares',
+  {
+    environmentId: uuid('environment_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    level: text('level').$type<'view' | 'use'>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.environmentId, t.teamId] }), index('environment_shares_team_idx').on(t.teamId)],
 );
 
 export const environmentEvents = pgTable(
@@ -232,6 +357,8 @@ export const templates = pgTable(
     public: boolean('public').notNull().default(false),
     // Null for the templates Berth seeds.
     ownerId: uuid('owner_id').references(() => users.id, { onDelete: 'cascade' }),
+    // The organization a private template belongs to; null for the templates Berth seeds.
+    orgId: uuid('org_id').references(() => organizations.id, { onDelete: 'cascade' }),
     files: jsonb('files').$type<TemplateFile[]>().notNull().default([]),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

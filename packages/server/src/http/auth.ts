@@ -55,6 +55,13 @@ function originOf(request: FastifyRequest): string | undefined {
   return referer ? (normalOrigin(referer) ?? 'invalid') : undefined;
 }
 
+/** The organization a request acts in, by slug: the `Berth-Org` header (absent: the caller's default). */
+export const ORG_HEADER = 'berth-org';
+function orgOf(request: FastifyRequest): string | undefined {
+  const value = request.headers[ORG_HEADER];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 /**
  * Resolves who is calling (bearer token, else session cookie) into
  * `request.ctx`, and refuses cross-site state changes. Whether a route needs a
@@ -68,12 +75,12 @@ export function registerAuth(app: App, { auth, publicUrl }: Options): void {
     if (request.routeOptions.config.userContent) return;
     const bearer = bearerOf(request);
     if (bearer !== undefined) {
-      request.ctx.actor = await auth.authenticate({ kind: 'token', secret: bearer });
+      request.ctx.actor = await auth.authenticate({ kind: 'token', secret: bearer, org: orgOf(request), mutating: !SAFE_METHODS.has(request.method) });
       if (!request.ctx.actor) throw new UnauthorizedError('The API token is invalid, expired or revoked');
       return; // Bearer requests cannot be forged by another site: no CSRF check.
     }
     const cookie = request.cookies[sessionCookieFor(request, publicUrl).name];
-    if (cookie) request.ctx.actor = await auth.authenticate({ kind: 'session', secret: cookie });
+    if (cookie) request.ctx.actor = await auth.authenticate({ kind: 'session', secret: cookie, org: orgOf(request) });
 
     if (isUpgrade(request)) {
       // A WebSocket is not a safe GET: a page of another origin (a preview on a sibling host, say)

@@ -5,23 +5,26 @@ import { authorize } from '../modules/auth/authorize.js';
 import type { E2bService } from '../modules/e2b/e2b.service.js';
 import type { EnvironmentsService } from '../modules/environments/environments.service.js';
 import type { TemplatesService } from '../modules/templates/templates.service.js';
+import type { OrgsService } from '../modules/orgs/orgs.service.js';
 import type { App, OwnedResource } from './types.js';
+import type { EnvironmentLevel } from '../modules/auth/policy.js';
 
 interface Deps {
   environments: Pick<EnvironmentsService, 'visible'>;
+  orgs: Pick<OrgsService, 'standing'>;
   templates: Pick<TemplatesService, 'changeable'>;
   e2b: Pick<E2bService, 'visible'>;
 }
 
-type Check = { param: string; check: (actor: Actor | null, id: string) => Promise<unknown> };
+type Check = { param: string; check: (actor: Actor | null, id: string, level: EnvironmentLevel) => Promise<unknown> };
 
 /** An id that is not a uuid names nothing: refused as a bad path alone (and never sent to a uuid column). */
 function uuid(param: string, check: Check['check']): Check {
   return {
     param,
-    check: async (actor, id) => {
+    check: async (actor, id, level) => {
       if (!IdSchema.safeParse(id).success) throw new ValidationError([{ field: `params.${param}`, message: 'Invalid UUID' }]);
-      return check(actor, id);
+      return check(actor, id, level);
     },
   };
 }
@@ -35,19 +38,20 @@ function uuid(param: string, check: Check['check']): Check {
  * the hook that resolves the caller. Services check again: they are called from
  * elsewhere too.
  */
-export function registerAuthorization(scope: App, { environments, templates, e2b }: Deps): void {
+export function registerAuthorization(scope: App, { environments, templates, e2b, orgs }: Deps): void {
   const owners: Record<OwnedResource, Check> = {
-    environment: uuid('id', (actor, id) => environments.visible(actor, id)),
+    environment: uuid('id', (actor, id, level) => environments.visible(actor, id, level)),
     template: uuid('id', (actor, id) => templates.changeable(actor, id)),
     // E2B answers an id it does not know, uuid or not, with its own 404.
     sandbox: { param: 'sandboxID', check: (actor, id) => e2b.visible(actor, id) },
   };
   scope.addHook('onRequest', async (request) => {
-    const { authorize: action, owns } = request.routeOptions.config;
+    const { authorize: action, owns, level = 'view', org } = request.routeOptions.config;
     if (action) authorize(request.ctx.actor, action);
+    if (org) await orgs.standing(request.ctx.actor, (request.params as { org?: string }).org ?? '', org);
     if (owns) {
       const { param, check } = owners[owns];
-      await check(request.ctx.actor, (request.params as Record<string, string | undefined>)[param] ?? '');
+      await check(request.ctx.actor, (request.params as Record<string, string | undefined>)[param] ?? '', level);
     }
   });
 }

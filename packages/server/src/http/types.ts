@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type {} from '@fastify/websocket';
 import type { RequestContext } from '../context.js';
 import type { AdminAction } from '../modules/auth/authorize.js';
+import type { EnvironmentLevel, OrgAction } from '../modules/auth/policy.js';
 
 /** The Fastify instance as routes see it: Zod schemas type the handlers. */
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
@@ -23,6 +24,10 @@ declare module 'fastify' {
     authorize?: AdminAction;
     /** The resource named in the route's path, which the caller must be able to act on (404 otherwise). */
     owns?: OwnedResource;
+    /** An organization action the route is, on the organization named by `:org` (policy.ts): 404/403 before the request is read. */
+    org?: OrgAction;
+    /** For an environment: what the route does with it (policy.ts); 403 for a caller with less. Default view. */
+    level?: EnvironmentLevel;
     /** Set on routes that take WebSocket upgrades (http/websocket.ts); other routes refuse them. */
     acceptsUpgrade?: boolean;
     /** Served on a preview origin (user content): Berth's session, tokens and Origin rule do not apply there. */

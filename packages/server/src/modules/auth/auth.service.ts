@@ -1,7 +1,8 @@
 import type { ChangePasswordBody, LoginBody, User } from '@berth/contracts';
 import { requireActor, type Actor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
-import { AppError, RateLimitedError, UnauthorizedError } from '../../errors.js';
+import { AppError, ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError } from '../../errors.js';
+import type { OrgsRepo } from '../orgs/orgs.repo.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { TokensRepo } from '../tokens/tokens.repo.js';
 import { toUser } from '../users/users.mapper.js';
@@ -16,6 +17,7 @@ interface Deps {
   db: Db;
   usersRepo: Pick<UsersRepo, 'findByUsername' | 'findById' | 'update'>;
   sessionsRepo: SessionsRepo;
+  orgsRepo: Pick<OrgsRepo, 'membership'>;
   tokensRepo: Pick<TokensRepo, 'findUsable' | 'touch' | 'revokeAllForUser'>;
   throttleRepo: LoginThrottleRepo;
   audit: AuditService;
@@ -120,18 +122,35 @@ export function createAuthService(deps: Deps) {
     deps.revocations.apply(...revoked);
   }
 
-  async function authenticate(credential: { kind: 'session' | 'token'; secret: string }): Promise<Actor | null> {
+  /**
+   * Who the credential belongs to, acting in which organization: a token in its
+   * own (naming another is refused), a session in the one named (it must be a
+   * member: 404 otherwise, as for anything of an organization one is not in),
+   * else in the user's personal organization. A token of a suspended
+   * organization is refused any change (`mutating`).
+   */
+  async function authenticate(credential: { kind: 'session' | 'token'; secret: string; org?: string; mutating?: boolean }): Promise<Actor | null> {
     const tokenHash = hashSecret(credential.secret);
     if (credential.kind === 'session') {
       const found = await deps.sessionsRepo.findLive(db, tokenHash);
-      return found ? actorOf(found.user, 'session', found.sessionId) : null;
+      if (!found) return null;
+      if (credential.org === undefined) return actorOf(found.user, 'session', found.sessionId, { orgId: found.user.personalOrgId, role: 'owner' });
+      const member = await deps.orgsRepo.membership(db, { slug: credential.org }, found.user.id);
+      if (!member) throw new NotFoundError('Organization');
+      return actorOf(found.user, 'session', found.sessionId, { orgId: member.org.id, role: member.role });
     }
     const found = await deps.tokensRepo.findUsable(db, tokenHash);
     if (!found) return null;
+    // A suspended organization keeps its data readable, but its tokens change nothing.
+    if (credential.mutating && found.orgStatus === 'suspended') throw new AppError('organization_suspended', "The token's organization is suspended: it may only read");
+    if (credential.org !== undefined) {
+      const member = await deps.orgsRepo.membership(db, { id: found.token.orgId }, found.user.id);
+      if (member?.org.slug.toLowerCase() !== credential.org.toLowerCase()) throw new ForbiddenError('An API token acts only in the organization it was made in');
+    }
     if (!found.token.lastUsedAt || Date.now() - found.token.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       await deps.tokensRepo.touch(db, found.token.id);
     }
-    return actorOf(found.user, 'token', found.token.id);
+    return actorOf(found.user, 'token', found.token.id, { orgId: found.token.orgId, role: found.role });
   }
 
   return { login, logout, changePassword, authenticate };
@@ -139,10 +158,12 @@ export function createAuthService(deps: Deps) {
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
-const actorOf = (u: UserRow, via: Actor['via'], credentialId: string): Actor => ({
+const actorOf = (u: UserRow, via: Actor['via'], credentialId: string, org: { orgId: string; role: Actor['orgRole'] }): Actor => ({
   id: u.id,
   username: u.username,
   isAdmin: u.isAdmin,
+  orgId: org.orgId,
+  orgRole: org.role,
   via,
   credentialId,
 });

@@ -1,5 +1,6 @@
 import type { Actor } from '../../context.js';
-import { ForbiddenError, NotFoundError, UnauthorizedError } from '../../errors.js';
+import { AppError, ForbiddenError, NotFoundError, UnauthorizedError } from '../../errors.js';
+import { atLeast, environmentLevel, roleMay, type EnvironmentLevel, type EnvironmentRelation, type OrgAction } from './policy.js';
 
 /** Everything that is not simply "a signed-in user acting on their own things". */
 export type AdminAction = 'users.manage' | 'config.manage' | 'audit.read' | 'machine-types.manage' | 'environments.all' | 'templates.publish' | 'metrics.read';
@@ -9,17 +10,53 @@ export interface Owned {
   ownerId: string;
 }
 
+/** An organization as the caller stands to it. */
+export interface OrgStanding {
+  /** The caller's role in it; undefined when not a member. */
+  role: Actor['orgRole'] | undefined;
+  status: string;
+}
+
+export type EnvironmentAction = `environment.${EnvironmentLevel}`;
+export type EnvironmentStanding = Omit<EnvironmentRelation, 'isInstanceAdmin'>;
+
 /**
- * The one authorization function. Admin actions need an admin (403 otherwise);
- * an owned resource is visible to its owner and to admins, and to anyone else
- * it does not exist (404), so ids cannot be probed.
+ * The one authorization function, over the policy table (policy.ts).
+ *
+ * - Admin actions need an instance admin (403 otherwise).
+ * - An owned resource is visible to its owner and to admins.
+ * - An organization action needs a role the table allows there (403), and
+ *   membership at all (404); making things in a suspended organization is
+ *   refused with 403 organization_suspended.
+ * - An environment action needs at least that level on it (403), and any
+ *   level at all (404).
+ *
+ * Whatever the caller may not know exists answers 404, so ids cannot be probed.
  */
 export function authorize(actor: Actor | null, action: AdminAction): Actor;
 export function authorize(actor: Actor | null, action: 'own', resource: Owned | undefined, what: string): Actor;
-export function authorize(actor: Actor | null, action: AdminAction | 'own', resource?: Owned, what = 'Resource'): Actor {
+export function authorize(actor: Actor | null, action: OrgAction, org: OrgStanding | undefined): Actor;
+export function authorize(actor: Actor | null, action: EnvironmentAction, env: EnvironmentStanding | undefined): Actor;
+export function authorize(actor: Actor | null, action: AdminAction | 'own' | OrgAction | EnvironmentAction, resource?: Owned | OrgStanding | EnvironmentStanding, what = 'Resource'): Actor {
   if (!actor) throw new UnauthorizedError();
   if (action === 'own') {
-    if (!resource || (resource.ownerId !== actor.id && !actor.isAdmin)) throw new NotFoundError(what);
+    const owned = resource as Owned | undefined;
+    if (!owned || (owned.ownerId !== actor.id && !actor.isAdmin)) throw new NotFoundError(what);
+    return actor;
+  }
+  if (action.startsWith('org.')) {
+    const org = resource as OrgStanding | undefined;
+    if (!org || (!org.role && !actor.isAdmin)) throw new NotFoundError('Organization');
+    if (!actor.isAdmin && !roleMay(org.role!, action as OrgAction)) throw new ForbiddenError(`Your role in this organization (${org.role}) cannot do that`);
+    if (action === 'org.create' && org.status === 'suspended') throw new AppError('organization_suspended', 'The organization is suspended: nothing new can be made in it');
+    return actor;
+  }
+  if (action.startsWith('environment.')) {
+    const env = resource as EnvironmentStanding | undefined;
+    const level = env && environmentLevel({ ...env, isInstanceAdmin: actor.isAdmin });
+    if (!level) throw new NotFoundError('Environment');
+    const need = action.slice('environment.'.length) as EnvironmentLevel;
+    if (!atLeast(level, need)) throw new ForbiddenError(`You have ${level} access to this environment; this needs ${need}`);
     return actor;
   }
   if (!actor.isAdmin) throw new ForbiddenError('This needs an administrator');

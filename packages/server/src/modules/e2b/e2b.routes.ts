@@ -31,7 +31,7 @@ export function registerE2bRoutes(app: App, { e2b, auth }: Deps): void {
 
   app.addHook('onRequest', async (request) => {
     const key = request.headers['x-api-key'];
-    if (typeof key === 'string' && key !== '') request.ctx.actor = await auth.authenticate({ kind: 'token', secret: key });
+    if (typeof key === 'string' && key !== '') request.ctx.actor = await auth.authenticate({ kind: 'token', secret: key, mutating: !['GET', 'HEAD', 'OPTIONS'].includes(request.method) });
     if (!request.ctx.actor) throw new UnauthorizedError('Send a Berth API token as X-API-KEY');
   });
 

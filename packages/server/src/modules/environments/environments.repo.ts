@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { DesiredState } from '@berth/contracts';
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { environments, quotas, users } from '../../db/schema.js';
+import { environmentShares, environments, memberships, organizations, quotas, teamMembers, users } from '../../db/schema.js';
+import type { EnvironmentStanding } from '../auth/authorize.js';
 import { ConflictError } from '../../errors.js';
 
 export type EnvironmentRow = typeof environments.$inferSelect;
@@ -26,6 +27,48 @@ export function createEnvironmentsRepo() {
     async get(db: Db, id: string): Promise<EnvironmentWithOwner | undefined> {
       const [row] = await db.select(withOwner).from(environments).innerJoin(users, eq(users.id, environments.ownerId)).where(eq(environments.id, id));
       return row && flatten(row);
+    },
+
+    /**
+     * The environment with how a user stands to it: their role in its
+     * organization (today, not when the caller signed in), the best level any
+     * of their teams was given on it, and the organization's status.
+     */
+    async getStanding(db: Db, id: string, userId: string): Promise<(EnvironmentWithOwner & { standing: EnvironmentStanding; orgStatus: string }) | undefined> {
+      const [row] = await db
+        .select({
+          ...withOwner,
+          orgStatus: organizations.status,
+          role: memberships.role,
+          share: sql<'view' | 'use' | null>`(
+            select case when bool_or(${environmentShares.level} = 'use') then 'use' when count(*) > 0 then 'view' end
+            from ${environmentShares} join ${teamMembers} on ${teamMembers.teamId} = ${environmentShares.teamId}
+            where ${environmentShares.environmentId} = ${environments.id} and ${teamMembers.userId} = ${userId})`,
+        })
+        .from(environments)
+        .innerJoin(users, eq(users.id, environments.ownerId))
+        .innerJoin(organizations, eq(organizations.id, environments.orgId))
+        .leftJoin(memberships, and(eq(memberships.orgId, environments.orgId), eq(memberships.userId, userId)))
+        .where(eq(environments.id, id));
+      if (!row) return undefined;
+      const standing = { role: row.role ?? undefined, isCreator: row.env.ownerId === userId, share: row.share ?? undefined };
+      return { ...flatten(row), standing, orgStatus: row.orgStatus };
+    },
+
+    /**
+     * The environments of an organization a user may see: all of them for its
+     * owners and admins, else those they made and those shared with a team of theirs.
+     */
+    async listInOrg(db: Db, orgId: string, userId: string, everything: boolean): Promise<EnvironmentWithOwner[]> {
+      const shared = sql`exists (select 1 from ${environmentShares} join ${teamMembers} on ${teamMembers.teamId} = ${environmentShares.teamId}
+        where ${environmentShares.environmentId} = ${environments.id} and ${teamMembers.userId} = ${userId})`;
+      const rows = await db
+        .select(withOwner)
+        .from(environments)
+        .innerJoin(users, eq(users.id, environments.ownerId))
+        .where(and(eq(environments.orgId, orgId), everything ? undefined : or(eq(environments.ownerId, userId), shared)))
+        .orderBy(desc(environments.createdAt), asc(environments.id));
+      return rows.map(flatten);
     },
 
     async lock(db: Db, id: string): Promise<EnvironmentRow | undefined> {

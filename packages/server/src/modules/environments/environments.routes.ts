@@ -26,8 +26,10 @@ import { followEvents } from './events.socket.js';
 
 export function registerEnvironmentsRoutes(app: App, { environments, bus, live }: { environments: EnvironmentsService; bus: EventBus; live: Pick<LiveConnections, 'open'> }): void {
   const tags = ['environments'];
-  /** Routes under /environments/:id: the caller must be able to see that environment. */
-  const config = { owns: 'environment' } as const;
+  /** Routes under /environments/:id name an environment: seeing it (view), using it (use: exec) or managing it (manage: lifecycle). */
+  const view = { owns: 'environment', level: 'view' } as const;
+  const use = { owns: 'environment', level: 'use' } as const;
+  const manage = { owns: 'environment', level: 'manage' } as const;
 
   app.post(
     '/environments',
@@ -43,21 +45,21 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus, live }
 
   app.get(
     '/environments/:id',
-    { config, schema: { tags, summary: 'One environment', params: IdParamsSchema, response: responses({ 200: EnvironmentSchema }) } },
+    { config: view, schema: { tags, summary: 'One environment', params: IdParamsSchema, response: responses({ 200: EnvironmentSchema }) } },
     (request) => environments.get(request.ctx, request.params.id),
   );
 
   for (const op of ['start', 'stop', 'restart'] as const) {
     app.post(
       `/environments/:id/${op}`,
-      { config, schema: { tags, summary: `Ask the environment to ${op}`, params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
+      { config: manage, schema: { tags, summary: `Ask the environment to ${op}`, params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
       async (request, reply) => reply.code(202).send(await environments.lifecycle(request.ctx, request.params.id, op)),
     );
   }
 
   app.delete(
     '/environments/:id',
-    { config, schema: { tags, summary: 'Delete the environment and its workspace', params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
+    { config: manage, schema: { tags, summary: 'Delete the environment and its workspace', params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
     async (request, reply) => reply.code(202).send(await environments.lifecycle(request.ctx, request.params.id, 'delete')),
   );
 
@@ -74,7 +76,7 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus, live }
       // Who may touch the environment is settled before its body is read (a stranger learns nothing of the schema).
       preValidation: async (request) => {
         const id = IdSchema.safeParse((request.params as { id?: unknown }).id);
-        if (id.success) await environments.visible(request.ctx.actor, id.data);
+        if (id.success) await environments.visible(request.ctx.actor, id.data, 'manage');
       },
     },
     async (request, reply) => reply.code(202).send(await environments.setEgress(request.ctx, request.params.id, request.body)),
@@ -82,26 +84,26 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus, live }
 
   app.get(
     '/environments/:id/events',
-    { config, schema: { tags, summary: 'Status changes and provisioning log, oldest first, after `since`', params: IdParamsSchema, querystring: EventsQuerySchema, response: responses({ 200: EventListSchema }) } },
+    { config: view, schema: { tags, summary: 'Status changes and provisioning log, oldest first, after `since`', params: IdParamsSchema, querystring: EventsQuerySchema, response: responses({ 200: EventListSchema }) } },
     async (request) => ({ items: await environments.events(request.ctx, request.params.id, request.query.since, request.query.limit) }),
   );
 
   app.get(
     '/environments/:id/events/ws',
-    { websocket: true, config, schema: { tags, summary: 'WebSocket: replays events after `since`, then follows live', params: IdParamsSchema, querystring: EventsQuerySchema } },
+    { websocket: true, config: view, schema: { tags, summary: 'WebSocket: replays events after `since`, then follows live', params: IdParamsSchema, querystring: EventsQuerySchema } },
     (socket, request) => followEvents(socket, request, { environments, bus }),
   );
 
   app.get(
     '/environments/:id/stats',
-    { config, schema: { tags, summary: 'Current CPU, memory, pids, network and block I/O of a running environment', params: IdParamsSchema, response: responses({ 200: EnvironmentStatsSchema }) } },
+    { config: view, schema: { tags, summary: 'Current CPU, memory, pids, network and block I/O of a running environment', params: IdParamsSchema, response: responses({ 200: EnvironmentStatsSchema }) } },
     (request) => environments.stats(request.ctx, request.params.id),
   );
 
   app.post(
     '/environments/:id/exec/stream',
     {
-      config,
+      config: use,
       schema: {
         tags,
         summary: 'Run a command and stream its output as it comes (application/x-ndjson: stdout/stderr chunks in base64, then exit)',
@@ -139,7 +141,7 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus, live }
 
   app.post(
     '/environments/:id/exec',
-    { config, schema: { tags, summary: 'Run a command and return its output', params: IdParamsSchema, body: ExecBodySchema, response: responses({ 200: ExecResultSchema }) } },
+    { config: use, schema: { tags, summary: 'Run a command and return its output', params: IdParamsSchema, body: ExecBodySchema, response: responses({ 200: ExecResultSchema }) } },
     (request) => environments.exec(request.ctx, request.params.id, request.body),
   );
 }

@@ -5,9 +5,11 @@ import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../er
 import type { ExecRequest, RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize } from '../auth/authorize.js';
+import { environmentLevel, roleMay, type EnvironmentLevel } from '../auth/policy.js';
 import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import { refusalToRun } from '../quotas/quotas.domain.js';
 import type { QuotasRepo } from '../quotas/quotas.repo.js';
+import type { OrgsRepo } from '../orgs/orgs.repo.js';
 import type { EnvironmentEventsRepo } from './environment-events.repo.js';
 import { egressChangeRefusal, normaliseAllow } from './egress.domain.js';
 import { randomEnvironmentName } from './environments.domain.js';
@@ -20,6 +22,7 @@ interface Deps {
   eventsRepo: EnvironmentEventsRepo;
   quotasRepo: Pick<QuotasRepo, 'lock' | 'usage'>;
   machineTypesRepo: Pick<MachineTypesRepo, 'lock'>;
+  orgsRepo: Pick<OrgsRepo, 'lock'>;
   runtime: Pick<RuntimeDriver, 'ping' | 'exec' | 'stats'>;
   /** Refuses a template the caller may not use (404). */
   checkTemplate: (actor: Actor, templateId: string) => Promise<void>;
@@ -44,10 +47,15 @@ const NOTE_ACTIVITY_EVERY_MS = 10_000;
 export function createEnvironmentsService(deps: Deps) {
   const { db, environmentsRepo, eventsRepo, audit } = deps;
 
-  /** The environment if the caller may see it; anyone else's is simply not found. */
-  async function visible(actor: Actor | null, id: string): Promise<EnvironmentWithOwner> {
-    const env = await environmentsRepo.get(db, id);
-    authorize(actor, 'own', env && { ownerId: env.ownerId }, 'Environment');
+  /**
+   * The environment if the caller may act on it at `need` (policy.ts): 404 for
+   * whoever may not see it at all, 403 for whoever may see it but not that. A
+   * token acts only in its own organization.
+   */
+  async function visible(actor: Actor | null, id: string, need: EnvironmentLevel = 'view'): Promise<EnvironmentWithOwner & { orgStatus: string }> {
+    const env = actor ? await environmentsRepo.getStanding(db, id, actor.id) : undefined;
+    const foreign = actor?.via === 'token' && env?.orgId !== actor.orgId;
+    authorize(actor, `environment.${need}`, env && (foreign ? { ...env.standing, role: undefined } : env.standing));
     return env!;
   }
 
@@ -85,6 +93,10 @@ export function createEnvironmentsService(deps: Deps) {
       await runtimeHealthy();
     });
     const row = await audit.mutate(ctx, 'environment.create', rec, async (tx, r) => {
+      // Held (shared) until commit: a suspension or deletion of the organization waits for this create, or it sees it.
+      const org = await deps.orgsRepo.lock(tx, actor.orgId, 'share');
+      authorize(actor, 'org.create', org && { role: actor.orgRole, status: org.status });
+      if (org!.status !== 'active') throw new AppError('organization_not_active', `The organization is ${org!.status}`);
       // Locking the quota row serialises every credit decision of this owner (invariant 5).
       const quota = await deps.quotasRepo.lock(tx, actor.id);
       if (!quota) throw new NotFoundError('Quota');
@@ -95,6 +107,7 @@ export function createEnvironmentsService(deps: Deps) {
       const name = body.name ?? (await freeName(tx, actor.id));
       const env = await environmentsRepo.insert(tx, {
         ownerId: actor.id,
+        orgId: actor.orgId,
         name,
         machineType: type.name,
         image: body.image ?? opts.image ?? type.image ?? deps.defaultImage,
@@ -129,10 +142,12 @@ export function createEnvironmentsService(deps: Deps) {
     throw new ConflictError('Could not find a free random name; choose one');
   }
 
+  /** The environments the caller may see in the organization it acts in (admins: ?all=true for every one anywhere). */
   async function list(ctx: RequestContext, all: boolean): Promise<Environment[]> {
     const actor = requireActor(ctx);
     if (all) authorize(actor, 'environments.all');
-    return (await environmentsRepo.list(db, all ? null : actor.id)).map(toEnvironment);
+    const rows = all ? await environmentsRepo.list(db, null) : await environmentsRepo.listInOrg(db, actor.orgId, actor.id, roleMay(actor.orgRole, 'org.manage'));
+    return rows.map(toEnvironment);
   }
 
   async function get(ctx: RequestContext, id: string): Promise<Environment> {
@@ -142,9 +157,14 @@ export function createEnvironmentsService(deps: Deps) {
   /** start / stop / restart / delete: record the intent with its credit check and audit row, then wake the reconciler. */
   async function lifecycle(ctx: RequestContext, id: string, op: Lifecycle): Promise<Environment> {
     const actor = requireActor(ctx);
-    const env = await visible(actor, id);
+    const env = await visible(actor, id, 'manage');
     const rec = { targetType: 'environment', targetId: id };
-    if (op === 'start' || op === 'restart') await audit.precheck(ctx, `environment.${op}`, rec, runtimeHealthy);
+    if (op === 'start' || op === 'restart') {
+      await audit.precheck(ctx, `environment.${op}`, rec, async () => {
+        if (env.orgStatus === 'suspended') throw new AppError('organization_suspended', 'The organization is suspended: its environments cannot start');
+        await runtimeHealthy();
+      });
+    }
     await audit.mutate(ctx, `environment.${op}`, rec, async (tx) => {
       // Lock order everywhere: quota, then environment.
       const quota = await deps.quotasRepo.lock(tx, env.ownerId);
@@ -165,7 +185,7 @@ export function createEnvironmentsService(deps: Deps) {
    */
   async function setEgress(ctx: RequestContext, id: string, body: EgressBody): Promise<Environment> {
     const actor = requireActor(ctx);
-    const env = await visible(actor, id);
+    const env = await visible(actor, id, 'manage');
     const egressAllow = normaliseAllow(body.egressAllow);
     const rec = { targetType: 'environment', targetId: id, metadata: { egress: body.egress, egressAllow, previous: env.egress } };
     await audit.mutate(ctx, 'environment.egress', rec, async (tx) => {
@@ -198,9 +218,15 @@ export function createEnvironmentsService(deps: Deps) {
     return (await eventsRepo.list(db, id, since, limit)).map(toEvent);
   }
 
-  /** The environment, if the caller may use it and it is running. */
-  async function running(ctx: RequestContext, id: string): Promise<EnvironmentWithOwner> {
-    const env = await visible(ctx.actor, id);
+  /** How far a user (not a token: previews carry the user) may go with an environment today; null: not at all. */
+  async function levelOf(tx: Db, id: string, user: { id: string; isAdmin: boolean }): Promise<EnvironmentLevel | null> {
+    const env = await environmentsRepo.getStanding(tx, id, user.id);
+    return env ? environmentLevel({ ...env.standing, isInstanceAdmin: user.isAdmin }) : null;
+  }
+
+  /** The environment, if the caller may act on it at `need` (by default: use it) and it is running. */
+  async function running(ctx: RequestContext, id: string, need: EnvironmentLevel = 'use'): Promise<EnvironmentWithOwner> {
+    const env = await visible(ctx.actor, id, need);
     if (env.status !== 'running' || env.desiredState !== 'running') {
       throw new AppError('environment_not_running', `Environment "${env.name}" is ${env.status}; start it first`);
     }
@@ -256,11 +282,11 @@ export function createEnvironmentsService(deps: Deps) {
   }
 
   async function stats(ctx: RequestContext, id: string): Promise<EnvironmentStats> {
-    await running(ctx, id);
+    await running(ctx, id, 'view');
     return deps.runtime.stats(id);
   }
 
-  return { create, list, get, lifecycle, setEgress, events, exec, stats, visible, running, touch, noteActivity };
+  return { create, list, get, lifecycle, setEgress, events, exec, stats, visible, levelOf, running, touch, noteActivity };
 }
 
 export type EnvironmentsService = ReturnType<typeof createEnvironmentsService>;

@@ -20,7 +20,7 @@ const WrittenSchema = z.object({ path: z.string(), etag: z.string() });
 export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { files: FilesService; maxArchiveBytes: number }): void {
   const tags = ['files'];
   const base = '/environments/:id/files';
-  const config = { owns: 'environment' } as const;
+  const config = { owns: 'environment', level: 'use' } as const;
 
   app.get(base, { config, schema: { tags, summary: 'List a folder', params: IdParamsSchema, querystring: PathQuerySchema, response: responses({ 200: FileListSchema }) } }, (request) =>
     files.list(request.ctx, request.params.id, request.query.path),

@@ -71,10 +71,13 @@ describe('mayOpen', () => {
   const other = { id: 'x', isAdmin: false };
   const admin = { id: 'a', isAdmin: true };
 
-  it('opens owner ports to the owner and admins, authenticated ones to any signed-in user, public ones to anyone', () => {
-    expect([owner, other, admin, null].map((v) => mayOpen('owner', 'o', v))).toEqual([true, false, true, false]);
-    expect([owner, other, admin, null].map((v) => mayOpen('authenticated', 'o', v))).toEqual([true, true, true, false]);
-    expect([owner, other, admin, null].map((v) => mayOpen('public', 'o', v))).toEqual([true, true, true, true]);
+  // Who may use the environment is the policy's answer (policy.ts); here, the owner and admins.
+  const mayUse = (v: { id: string; isAdmin: boolean }) => v.id === 'o' || v.isAdmin;
+
+  it('opens owner ports to whoever may use the environment, authenticated ones to any signed-in user, public ones to anyone', () => {
+    expect([owner, other, admin, null].map((v) => mayOpen('owner', v, mayUse))).toEqual([true, false, true, false]);
+    expect([owner, other, admin, null].map((v) => mayOpen('authenticated', v, mayUse))).toEqual([true, true, true, false]);
+    expect([owner, other, admin, null].map((v) => mayOpen('public', v, mayUse))).toEqual([true, true, true, true]);
   });
 });
 

@@ -70,11 +70,15 @@ export interface Viewer {
   isAdmin: boolean;
 }
 
-/** Whether `viewer` (null: nobody signed in) may open a port shared this way. */
-export function mayOpen(sharing: PortSharing, ownerId: string, viewer: Viewer | null): boolean {
+/**
+ * Whether `viewer` (null: nobody signed in) may open a port shared this way.
+ * `mayUse`: whether the viewer may use the environment (its creator, its
+ * organization's owners and admins, teams it is shared with at `use`).
+ */
+export function mayOpen(sharing: PortSharing, viewer: Viewer | null, mayUse: (viewer: Viewer) => boolean | Promise<boolean>): boolean | Promise<boolean> {
   if (sharing === 'public') return true;
   if (!viewer) return false;
-  return sharing === 'authenticated' || viewer.id === ownerId || viewer.isAdmin;
+  return sharing === 'authenticated' || mayUse(viewer);
 }
 
 /**

@@ -15,7 +15,7 @@ interface Deps {
 export function registerPreviewRoutes(app: App, { previews }: Deps): void {
   app.get(
     '/environments/:id/ports',
-    { schema: { tags: ['previews'], summary: 'TCP ports listening inside the environment, with their preview URL and sharing', params: IdParamsSchema, response: responses({ 200: PortListSchema }) } },
+    { config: { owns: 'environment', level: 'use' }, schema: { tags: ['previews'], summary: 'TCP ports listening inside the environment, with their preview URL and sharing', params: IdParamsSchema, response: responses({ 200: PortListSchema }) } },
     async (request) => ({ items: await previews.listPorts(request.ctx, request.params.id) }),
   );
 

@@ -10,13 +10,14 @@ import type { Principal } from '../auth/live-connections.js';
 import { hashSecret, newSecret } from '../auth/secrets.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
 import type { PreviewAddress } from './previews.address.js';
+import { atLeast } from '../auth/policy.js';
 import { credentialOfGrant, grantOf, listeningPorts, mayOpen, readPass, signPass, type Credential, type PreviewTarget, type Viewer } from './previews.domain.js';
 import type { GrantRow, PreviewsRepo } from './previews.repo.js';
 
 interface Deps {
   db: Db;
   previewsRepo: PreviewsRepo;
-  environments: Pick<EnvironmentsService, 'visible' | 'running'>;
+  environments: Pick<EnvironmentsService, 'visible' | 'running' | 'levelOf'>;
   runtime: Pick<RuntimeDriver, 'exec'>;
   audit: AuditService;
   address: PreviewAddress;
@@ -40,6 +41,11 @@ export type Admission = { open: false } | { open: true; /** Who opened it with a
 export function createPreviewsService(deps: Deps) {
   const { db, previewsRepo, audit, address } = deps;
   const nowSeconds = () => Math.floor(Date.now() / 1000);
+  /** Whether the viewer, as the database has them now, may use the environment. */
+  const mayUse = (tx: Db, environmentId: string) => async (viewer: Viewer) => {
+    const level = await deps.environments.levelOf(tx, environmentId, viewer);
+    return level !== null && atLeast(level, 'use');
+  };
 
   async function listPorts(ctx: RequestContext, id: string): Promise<ListeningPort[]> {
     await deps.environments.running(ctx, id);
@@ -53,7 +59,7 @@ export function createPreviewsService(deps: Deps) {
   /** Only the owner (or an admin) shares a port: anyone else is refused (404, audited), before their body is read. */
   async function checkMayShare(ctx: RequestContext, id: string, port: number): Promise<void> {
     await audit.precheck(ctx, 'port.sharing', sharingRecord(id, port), async () => {
-      const env = await deps.environments.visible(ctx.actor, id);
+      const env = await deps.environments.visible(ctx.actor, id, 'manage');
       if (env.desiredState === 'deleted') throw new NotFoundError('Environment');
     });
   }
@@ -72,9 +78,11 @@ export function createPreviewsService(deps: Deps) {
     const actor = requireActor(ctx);
     const secret = grantOf(newSecret('bpg'), { via: actor.via, id: actor.credentialId });
     const expiresAt = new Date(Date.now() + deps.grantTtlSeconds * 1000);
+    // Asked before the transaction: the embedded database has one connection, which the transaction holds.
+    const mayUse = await deps.environments.visible(actor, id, 'use').then(() => true, () => false);
     await audit.mutate(ctx, 'preview.grant', sharingRecord(id, port), async (tx) => {
       const access = await previewsRepo.access(tx, id, port);
-      if (!access || !mayOpen(access.sharing, access.ownerId, actor)) throw new NotFoundError('Environment');
+      if (!access || !(await mayOpen(access.sharing, actor, () => mayUse))) throw new NotFoundError('Environment');
       await previewsRepo.insertGrant(tx, { tokenHash: hashSecret(secret), userId: actor.id, environmentId: id, port, expiresAt });
     });
     const origin = address.origin({ environmentId: id, port });
@@ -92,7 +100,7 @@ export function createPreviewsService(deps: Deps) {
     const viewer = credential && (await previewsRepo.viewer(tx, row.userId, credential));
     if (!credential || !viewer) return { refused: 'the user or their sign-in is no longer active' };
     const access = await previewsRepo.access(tx, target.environmentId, target.port);
-    if (!access || !mayOpen(access.sharing, access.ownerId, viewer)) return { refused: 'the user may no longer open this preview' };
+    if (!access || !(await mayOpen(access.sharing, viewer, mayUse(tx, target.environmentId)))) return { refused: 'the user may no longer open this preview' };
     return { viewer, credential };
   }
 
@@ -135,7 +143,7 @@ export function createPreviewsService(deps: Deps) {
       if (open) break;
       const pass = readPass(deps.keyring, value, target, nowSeconds());
       const viewer = pass && (await previewsRepo.viewer(db, pass.userId, pass.credential));
-      open = !!viewer && mayOpen(access.sharing, access.ownerId, viewer);
+      open = !!viewer && (await mayOpen(access.sharing, viewer, mayUse(db, target.environmentId)));
       if (open && pass) principal = { userId: pass.userId, via: pass.credential.via, credentialId: pass.credential.id };
     }
     if (!open) return { open: false };

@@ -26,7 +26,7 @@ export function registerTemplatesRoutes(app: App, { templates, applier }: { temp
   app.post(
     '/environments/:id/apply-template',
     {
-      config: { owns: 'environment' },
+      config: { owns: 'environment', level: 'use' },
       schema: {
         tags,
         summary: "Write a template's files into a folder of a running environment",

@@ -64,7 +64,7 @@ export function createTemplatesService({ db, templatesRepo, runtime, audit }: De
     if (body.public) authorize(actor, 'templates.publish');
     checkFiles(body.files);
     const row = await audit.mutate(ctx, 'template.create', { targetType: 'template', metadata: { slug: body.slug, public: body.public, files: body.files.length } }, async (tx, rec) => {
-      const created = await templatesRepo.insert(tx, { ...body, ownerId: actor.id });
+      const created = await templatesRepo.insert(tx, { ...body, ownerId: actor.id, orgId: actor.orgId });
       rec.targetId = created.id;
       return created;
     });

@@ -1,9 +1,10 @@
-import { and, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { apiTokens, users } from '../../db/schema.js';
+import { apiTokens, memberships, organizations, users } from '../../db/schema.js';
 import type { UserRow } from '../users/users.repo.js';
 
 export type TokenRow = typeof apiTokens.$inferSelect;
+type MembershipRole = (typeof memberships.$inferSelect)['role'];
 
 const usable = () =>
   and(isNull(apiTokens.revokedAt), or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)));
@@ -23,13 +24,19 @@ export function createTokensRepo() {
         .orderBy(desc(apiTokens.createdAt));
     },
 
-    /** A token that is neither revoked nor expired, with its (active) owner. */
-    async findUsable(db: Db, tokenHash: string): Promise<{ token: TokenRow; user: UserRow } | undefined> {
+    /**
+     * A token that is neither revoked nor expired, with its (active) owner and
+     * the owner's role, today, in the token's organization: a token of someone
+     * no longer a member, or of an organization that is gone, is not usable.
+     */
+    async findUsable(db: Db, tokenHash: string): Promise<{ token: TokenRow; user: UserRow; role: MembershipRole; orgStatus: string } | undefined> {
       const [row] = await db
-        .select({ token: apiTokens, user: users })
+        .select({ token: apiTokens, user: users, role: memberships.role, orgStatus: organizations.status })
         .from(apiTokens)
         .innerJoin(users, eq(users.id, apiTokens.userId))
-        .where(and(eq(apiTokens.tokenHash, tokenHash), usable(), eq(users.active, true)));
+        .innerJoin(memberships, and(eq(memberships.orgId, apiTokens.orgId), eq(memberships.userId, apiTokens.userId)))
+        .innerJoin(organizations, eq(organizations.id, apiTokens.orgId))
+        .where(and(eq(apiTokens.tokenHash, tokenHash), usable(), eq(users.active, true), ne(organizations.status, 'deleted')));
       return row;
     },
 

@@ -25,6 +25,7 @@ export function createTokensService({ db, tokensRepo, audit, revocations }: Deps
     const row = await audit.mutate(ctx, 'token.create', { targetType: 'token', metadata: { name: body.name, expiresAt } }, async (tx, rec) => {
       const created = await tokensRepo.insert(tx, {
         userId: actor.id,
+        orgId: actor.orgId,
         name: body.name,
         prefix: secret.slice(0, TOKEN_PREFIX.length + 7),
         tokenHash: hashSecret(secret),

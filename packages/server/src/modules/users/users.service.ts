@@ -1,5 +1,5 @@
 import type { CreateUserBody, Me, UpdateUserBody, User } from '@berth/contracts';
-import type { QuotasService } from '../quotas/quotas.service.js';
+import type { QuotaDefaults, QuotasService } from '../quotas/quotas.service.js';
 import type { RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
@@ -11,11 +11,13 @@ import { hashPassword } from '../auth/secrets.js';
 import type { SessionsRepo } from '../auth/sessions.repo.js';
 import type { TokensRepo } from '../tokens/tokens.repo.js';
 import { toUser } from './users.mapper.js';
-import type { UsersRepo } from './users.repo.js';
+import type { NewUserRow, UserRow, UsersRepo } from './users.repo.js';
+import type { OrgsRepo } from '../orgs/orgs.repo.js';
 
 interface Deps {
   db: Db;
   usersRepo: UsersRepo;
+  orgsRepo: Pick<OrgsRepo, 'insert' | 'addMember'>;
   sessionsRepo: Pick<SessionsRepo, 'deleteForUser'>;
   tokensRepo: Pick<TokensRepo, 'revokeAllForUser'>;
   quotas: Pick<QuotasService, 'defaults' | 'createFor' | 'describe'>;
@@ -23,7 +25,21 @@ interface Deps {
   revocations: Pick<Revocations, 'announce' | 'apply'>;
 }
 
-export function createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, quotas, audit, revocations }: Deps) {
+export function createUsersService({ db, usersRepo, orgsRepo, sessionsRepo, tokensRepo, quotas, audit, revocations }: Deps) {
+  /**
+   * A user with what every user has: a personal organization that takes their
+   * name and that they own, and a quota. Written in the caller's transaction.
+   */
+  async function insertNew(tx: Db, row: Omit<NewUserRow, 'personalOrgId'>, quotaDefaults: QuotaDefaults): Promise<UserRow> {
+    const org = await orgsRepo.insert(tx, { slug: row.username.toLowerCase(), name: row.username, personal: true, status: 'active' }).catch((err: unknown) => {
+      throw err instanceof ConflictError ? new ConflictError(`The username "${row.username}" is taken`) : err;
+    });
+    const created = await usersRepo.insert(tx, { ...row, personalOrgId: org.id });
+    await orgsRepo.addMember(tx, org.id, created.id, 'owner');
+    await quotas.createFor(tx, created.id, quotaDefaults);
+    return created;
+  }
+
   async function me(ctx: RequestContext): Promise<Me> {
     const actor = authorize(ctx.actor, 'own', ctx.actor ? { ownerId: ctx.actor.id } : undefined, 'User');
     const row = await usersRepo.findById(db, actor.id);
@@ -36,13 +52,7 @@ export function createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, qu
     const [passwordHash, quotaDefaults] = await Promise.all([hashPassword(body.password), quotas.defaults()]);
     const rec = { targetType: 'user', metadata: { username: body.username, isAdmin: body.isAdmin ?? false } };
     const row = await audit.mutate(ctx, 'user.create', rec, async (tx, r) => {
-      const created = await usersRepo.insert(tx, {
-        username: body.username,
-        email: body.email ?? null,
-        passwordHash,
-        isAdmin: body.isAdmin ?? false,
-      });
-      await quotas.createFor(tx, created.id, quotaDefaults);
+      const created = await insertNew(tx, { username: body.username, email: body.email ?? null, passwordHash, isAdmin: body.isAdmin ?? false }, quotaDefaults);
       r.targetId = created.id;
       return created;
     });
@@ -92,7 +102,7 @@ export function createUsersService({ db, usersRepo, sessionsRepo, tokensRepo, qu
     return toUser(row);
   }
 
-  return { me, create, list, get, update };
+  return { insertNew, me, create, list, get, update };
 }
 
 export type UsersService = ReturnType<typeof createUsersService>;
