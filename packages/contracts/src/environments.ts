@@ -45,6 +45,7 @@ export const EnvironmentSchema = z
     id: IdSchema,
     name: z.string(),
     owner: z.object({ id: IdSchema, username: z.string() }),
+    orgId: IdSchema.describe('The organization it belongs to'),
     type: z.string(),
     image: z.string(),
     desiredState: z.enum(DESIRED_STATES),

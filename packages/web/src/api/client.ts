@@ -1,4 +1,5 @@
 import type { FieldError, Problem } from '@berth/contracts';
+import { currentOrg, ORG_HEADER, setCurrentOrg } from './org.js';
 
 /** An API refusal, with the problem+json Berth sent. */
 export class ApiError extends Error {
@@ -17,15 +18,24 @@ export class ApiError extends Error {
 
 type Json = Record<string, unknown> | unknown[];
 
-/** Same-origin fetch with the session cookie; throws ApiError for any 4xx/5xx. */
+/**
+ * Same-origin fetch with the session cookie, in the organization chosen in the
+ * header's switcher; throws ApiError for any 4xx/5xx. An organization the user
+ * no longer belongs to is forgotten and the call made again in their own.
+ */
 export async function api<T>(path: string, init: { method?: string; body?: Json | string | Blob; headers?: Record<string, string> } = {}): Promise<T> {
   const isJson = init.body !== undefined && typeof init.body === 'object' && !(init.body instanceof Blob);
+  const org = currentOrg();
   const res = await fetch(`/api/v1${path}`, {
     method: init.method ?? 'GET',
     credentials: 'same-origin',
-    headers: { ...(isJson ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    headers: { ...(isJson ? { 'content-type': 'application/json' } : {}), ...(org ? { [ORG_HEADER]: org } : {}), ...init.headers },
     body: isJson ? JSON.stringify(init.body) : (init.body as BodyInit | undefined),
   });
+  if (org && res.status === 404 && (await res.clone().json().catch(() => null))?.detail === 'Organization was not found') {
+    setCurrentOrg(null);
+    return api<T>(path, init);
+  }
   if (!res.ok) {
     const problem = res.headers.get('content-type')?.includes('json')
       ? ((await res.json()) as Problem)

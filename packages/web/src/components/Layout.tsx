@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { NavLink } from 'react-router-dom';
 import { useSignOut } from '../api/session.js';
 import { CreditsMeter } from './CreditsMeter.js';
+import { OrgSwitcher } from './OrgSwitcher.js';
 import { ThemeToggle } from './ThemeToggle.js';
 
 export function Layout({ me, children }: { me: Me; children: ReactNode }) {
@@ -22,6 +23,7 @@ export function Layout({ me, children }: { me: Me; children: ReactNode }) {
           {me.isAdmin && <NavLink to="/admin">Admin</NavLink>}
         </nav>
         <div className="topbar-right">
+          <OrgSwitcher />
           <CreditsMeter quota={me.quota} />
           <ThemeToggle />
           <span className="who">{me.username}</span>

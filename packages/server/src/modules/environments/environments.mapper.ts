@@ -6,6 +6,7 @@ export const toEnvironment = (r: EnvironmentWithOwner): Environment => ({
   id: r.id,
   name: r.name,
   owner: { id: r.ownerId, username: r.ownerUsername },
+  orgId: r.orgId,
   type: r.machineType,
   image: r.image,
   desiredState: r.desiredState as DesiredState,

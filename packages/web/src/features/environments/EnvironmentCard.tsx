@@ -5,6 +5,7 @@ import { ConfirmDialog } from './ConfirmDialog.js';
 import { useLifecycle, type LifecycleOp } from './environments.queries.js';
 import { formatCredits, formatDateTime, formatMemory, formatRelative } from './format.js';
 import { StatusBadge } from './StatusBadge.js';
+import { useMayManage } from '../../api/orgs.queries.js';
 
 const ON_THE_WAY: Record<DesiredState, EnvironmentStatus[]> = {
   running: ['pending', 'provisioning', 'starting'],
@@ -20,6 +21,7 @@ function heading(env: Environment): DesiredState | null {
 
 export function EnvironmentCard({ env }: { env: Environment }) {
   const lifecycle = useLifecycle(env.id);
+  const mayManage = useMayManage(env);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const nameId = `env-${env.id}-name`;
   const wantsRunning = env.desiredState === 'running';
@@ -79,20 +81,22 @@ export function EnvironmentCard({ env }: { env: Environment }) {
           <strong>Last error{env.attempts > 1 ? ` (attempt ${env.attempts})` : ''}:</strong> {env.lastError}
         </p>
       )}
-      <div className="row env-actions">
-        <button type="button" onClick={() => run('start')} disabled={busy || deleting || (wantsRunning && env.status !== 'error')}>
-          Start
-        </button>
-        <button type="button" onClick={() => run('stop')} disabled={busy || deleting || !wantsRunning}>
-          Stop
-        </button>
-        <button type="button" onClick={() => run('restart')} disabled={busy || deleting || !wantsRunning}>
-          Restart
-        </button>
-        <button type="button" className="danger" onClick={() => setConfirmDelete(true)} disabled={busy || deleting}>
-          Delete
-        </button>
-      </div>
+      {mayManage && (
+        <div className="row env-actions">
+          <button type="button" onClick={() => run('start')} disabled={busy || deleting || (wantsRunning && env.status !== 'error')}>
+            Start
+          </button>
+          <button type="button" onClick={() => run('stop')} disabled={busy || deleting || !wantsRunning}>
+            Stop
+          </button>
+          <button type="button" onClick={() => run('restart')} disabled={busy || deleting || !wantsRunning}>
+            Restart
+          </button>
+          <button type="button" className="danger" onClick={() => setConfirmDelete(true)} disabled={busy || deleting}>
+            Delete
+          </button>
+        </div>
+      )}
       {lifecycle.error && !confirmDelete && (
         <p role="alert" className="error">
           {lifecycle.error.message}

@@ -2,6 +2,7 @@ import type { Environment } from '@berth/contracts';
 import { Link } from 'react-router-dom';
 import { messageOf } from './files-api.js';
 import { StatsStrip } from './StatsStrip.js';
+import { useMayManage } from '../../api/orgs.queries.js';
 import { type LifecycleAction, useLifecycle } from './use-environment.js';
 
 const BUSY = new Set<Environment['status']>(['pending', 'provisioning', 'starting', 'stopping', 'deleting']);
@@ -9,6 +10,7 @@ const BUSY = new Set<Environment['status']>(['pending', 'provisioning', 'startin
 /** Name, live status and the lifecycle buttons; stats on the right while it runs. */
 export function IdeHeader({ env }: { env: Environment }) {
   const lifecycle = useLifecycle(env.id);
+  const mayManage = useMayManage(env);
   const gone = env.status === 'deleted' || env.status === 'deleting' || env.desiredState === 'deleted';
   const running = env.status === 'running';
   const can: Record<LifecycleAction, boolean> = {
@@ -47,9 +49,13 @@ export function IdeHeader({ env }: { env: Environment }) {
         </span>
       </div>
       <div className="ide-actions">
-        {button('start', 'Start', !running)}
-        {button('stop', 'Stop')}
-        {button('restart', 'Restart')}
+        {mayManage && (
+          <>
+            {button('start', 'Start', !running)}
+            {button('stop', 'Stop')}
+            {button('restart', 'Restart')}
+          </>
+        )}
         {lifecycle.isError && (
           <span className="error" role="alert">
             {messageOf(lifecycle.error)}
