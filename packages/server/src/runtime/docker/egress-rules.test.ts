@@ -16,7 +16,11 @@ function applyLines(chains: Map<string, string[]>, lines: string[]): Map<string,
     else if (flag?.startsWith(':')) next.set(flag.slice(1), []);
     else if (flag === '-A') next.set(chain, [...rules, rest.join(' ')]);
     else if (flag === '-I') next.set(chain, [rest.slice(1).join(' '), ...rules]);
-    else if (flag === '-D') rules.splice(rules.indexOf(rest.join(' ')), 1);
+    else if (flag === '-D') {
+      // iptables-restore fails the whole batch when a rule to delete is not there.
+      if (!rules.includes(rest.join(' '))) throw new Error(`no such rule: ${line}`);
+      rules.splice(rules.indexOf(rest.join(' ')), 1);
+    }
     else if (flag === '-F') next.set(chain, []);
     else if (flag === '-X') next.delete(chain);
   }
@@ -44,6 +48,28 @@ describe('egress rules', () => {
     expect(repaired.get(EGRESS_CHAIN)).toEqual([`-i ${A} -g ${networkChain(A)}`, '-j DROP']);
     expect(repaired.get('DOCKER-USER')!.filter((r) => r.includes(EGRESS_CHAIN))).toHaveLength(1);
     expect(repaired.get(networkChain(A))).toEqual(['-j DROP']);
+  });
+
+  it('never leaves a jump or goto out when two processes repair the same duplicates from one listing', () => {
+    const plan = { ...nothing, networks: [{ bridge: A, policy: { mode: 'none' as const } }] };
+    const once = applyLines(parseListing(HOST), planRules(parseListing(HOST), plan));
+    const raced = new Map(once);
+    raced.set('DOCKER-USER', [`-i bth+ -j ${EGRESS_CHAIN}`, ...once.get('DOCKER-USER')!]);
+    raced.set(EGRESS_CHAIN, [`-i ${A} -g ${networkChain(A)}`, ...once.get(EGRESS_CHAIN)!]);
+    // Both read the raced listing; one applies first, then the other's (now stale) batch.
+    const [first, second] = [planRules(raced, plan), planRules(raced, plan)];
+    const afterFirst = applyLines(raced, first);
+    const afterBoth = (() => {
+      try {
+        return applyLines(afterFirst, second);
+      } catch {
+        return afterFirst; // the stale batch fails whole: iptables-restore applies nothing of it
+      }
+    })();
+    for (const state of [afterFirst, afterBoth]) {
+      expect(state.get('DOCKER-USER')!.filter((r) => r === `-i bth+ -j ${EGRESS_CHAIN}`)).toHaveLength(1);
+      expect(state.get(EGRESS_CHAIN)!.filter((r) => r === `-i ${A} -g ${networkChain(A)}`)).toHaveLength(1);
+    }
   });
 
   it('rewrites a network chain whole in one step when its rules differ, and removes chains and gotos of bridges that are gone', () => {

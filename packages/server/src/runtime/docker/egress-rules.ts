@@ -118,6 +118,19 @@ export interface FirewallPlan {
 }
 
 const count = (rules: readonly string[] | undefined, rule: string) => (rules ?? []).filter((r) => r === rule).length;
+
+/**
+ * Exactly one copy of a rule at the head of a chain, from `seen` copies. Duplicates (two processes
+ * that both found none and both inserted one) are repaired by deleting every copy seen and inserting
+ * one, in the same transaction: never by deleting all but one, which two processes doing at once
+ * from the same listing would turn into none (and a jump that is gone lets traffic past every
+ * policy). A process whose listing went stale fails its whole batch on a `-D` that finds nothing,
+ * and changes nothing; its next pass reads again.
+ */
+function exactlyOne(chain: string, rule: string, seen: number): string[] {
+  if (seen === 1) return [];
+  return [...Array.from({ length: seen }, () => `-D ${chain} ${rule}`), `-I ${chain} 1 ${rule}`];
+}
 const same = (a: readonly string[] | undefined, b: readonly string[]) => !!a && a.length === b.length && a.every((r, i) => r === b[i]);
 
 /**
@@ -140,9 +153,7 @@ export function planRules(current: ReadonlyMap<string, readonly string[]>, plan:
     const chain = networkChain(bridge);
     const rules = networkRules(bridge, policy, plan.resolvers);
     if (!same(current.get(chain), rules)) lines.push(`:${chain} - [0:0]`, ...rules.map((r) => `-A ${chain} ${r}`));
-    const gotos = count(egress, gotoRule(bridge));
-    if (gotos === 0) lines.push(`-I ${EGRESS_CHAIN} 1 ${gotoRule(bridge)}`);
-    for (let i = 1; i < gotos; i++) lines.push(`-D ${EGRESS_CHAIN} ${gotoRule(bridge)}`);
+    lines.push(...exactlyOne(EGRESS_CHAIN, gotoRule(bridge), count(egress, gotoRule(bridge))));
   }
 
   for (const rule of egress ?? []) {
@@ -155,10 +166,6 @@ export function planRules(current: ReadonlyMap<string, readonly string[]>, plan:
   }
 
   // Last: they send traffic into chains that exist by now.
-  for (const { chain, rule } of JUMPS) {
-    const jumps = count(current.get(chain), rule);
-    if (jumps === 0) lines.push(`-I ${chain} 1 ${rule}`);
-    for (let i = 1; i < jumps; i++) lines.push(`-D ${chain} ${rule}`);
-  }
+  for (const { chain, rule } of JUMPS) lines.push(...exactlyOne(chain, rule, count(current.get(chain), rule)));
   return lines;
 }

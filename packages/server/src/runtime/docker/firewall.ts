@@ -24,6 +24,9 @@ export interface IptablesOptions {
   resolvConf?: readonly string[];
 }
 
+/** A batch iptables-restore refused (and so applied nothing of). */
+class RestoreError extends Error {}
+
 /** Feeds a batch to iptables-restore: one transaction, never a shell. */
 function restore(command: string, batch: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -31,7 +34,7 @@ function restore(command: string, batch: string): Promise<void> {
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`)));
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`iptables-restore failed (${code}): ${stderr.trim()}`))));
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new RestoreError(`iptables-restore failed (${code}): ${stderr.trim()}`))));
     child.stdin.end(batch);
   });
 }
@@ -40,7 +43,7 @@ function restore(command: string, batch: string): Promise<void> {
  * iptables on this machine: Berth and the engine share a host (DOCKER_HOST is a local socket). A
  * remote engine enforces policies behind the same driver method, on its own host. Changes within
  * this process go one at a time; two processes racing at most duplicate a jump, which the next
- * pass removes.
+ * pass repairs without ever leaving none (egress-rules.ts, exactlyOne).
  */
 export function createIptablesFirewall(options: IptablesOptions = {}): Firewall {
   const iptables = options.iptables ?? 'iptables';
@@ -57,7 +60,18 @@ export function createIptablesFirewall(options: IptablesOptions = {}): Firewall 
   }
 
   let queue: Promise<unknown> = Promise.resolve();
+  /** Another Berth process may change the rules between our read and our write: its batch then fails whole; read again. */
   async function applyNow(desired: () => Promise<Desired>): Promise<string[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await applyOnce(desired);
+      } catch (err) {
+        if (attempt >= 3 || !(err instanceof RestoreError)) throw err;
+      }
+    }
+  }
+
+  async function applyOnce(desired: () => Promise<Desired>): Promise<string[]> {
     let listing: string;
     try {
       listing = (await run(iptables, ['-w', '-S'], { maxBuffer: 64 * 1024 * 1024 })).stdout;
