@@ -15,9 +15,19 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 socket=/var/run/docker.sock
+# Docker's default address pools hold about 31 bridge networks; Berth makes one per owner and one per
+# E2B sandbox, so the engine this script starts gets room for 4096 (/24s of 10.192.0.0/12, clear of
+# the 172.16/12 and 192.168/16 ranges hosts often use). An engine someone else manages is left alone.
+POOL=(--default-address-pool base=10.192.0.0/12,size=24)
+ours=$(pgrep -x dockerd -a 2>/dev/null | awk '$2 == "dockerd" && NF == 2 {print $1}' || true)
+if [ -n "$ours" ]; then
+  echo "restarting dockerd (pid $ours) with a larger address pool"
+  kill "$ours"
+  for _ in $(seq 1 60); do kill -0 "$ours" 2>/dev/null || break; sleep 1; done
+fi
 if ! curl -sf --unix-socket "$socket" http://localhost/_ping >/dev/null 2>&1; then
   echo "starting dockerd"
-  nohup dockerd >/var/log/berth-dockerd.log 2>&1 &
+  nohup dockerd "${POOL[@]}" >/var/log/berth-dockerd.log 2>&1 &
   for _ in $(seq 1 60); do
     curl -sf --unix-socket "$socket" http://localhost/_ping >/dev/null 2>&1 && break
     sleep 1
