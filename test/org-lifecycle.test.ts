@@ -1,5 +1,7 @@
 import type { Environment, Organization } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { organizations } from '../packages/server/src/db/schema.js';
 import { LABEL_ENV } from '../packages/server/src/runtime/docker/labels.js';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
@@ -78,6 +80,21 @@ describe('suspending an organization', () => {
     expect((await admin.post('/api/v1/orgs/owned-co/suspend')).statusCode).toBe(200);
     expect((await admin.post('/api/v1/orgs/owned-co/reactivate')).statusCode).toBe(200);
     expectProblem(await olga.post('/api/v1/orgs/olga/suspend'), 403, 'forbidden');
+  }, 120_000);
+});
+
+describe('inviting while an organization is made ready or suspended', () => {
+  it('lets people be invited and join while it provisions, not while it is suspended', async () => {
+    await orgWithEnvironments('young-co');
+    const setStatus = (status: 'provisioning' | 'suspended') => server.database.db.update(organizations).set({ status }).where(eq(organizations.slug, 'young-co'));
+    await server.signUp('nia', PASSWORD);
+    const nia = await server.login('nia', PASSWORD);
+    await setStatus('provisioning');
+    const invited = await olga.post('/api/v1/orgs/young-co/invitations', { username: 'nia' });
+    expect(invited.statusCode, invited.body).toBe(201);
+    expect((await nia.post(`/api/v1/invitations/${invited.json<{ id: string }>().id}/accept`)).statusCode).toBe(200);
+    await setStatus('suspended');
+    expectProblem(await olga.post('/api/v1/orgs/young-co/invitations', { username: 'admin' }), 409, 'organization_not_active');
   }, 120_000);
 });
 

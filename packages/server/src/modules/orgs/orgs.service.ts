@@ -204,7 +204,7 @@ export function createOrgsService(deps: Deps) {
     const secret = body.username ? undefined : newSecret(INVITATION_PREFIX);
     const row = await audit.mutate(ctx, 'org.invite', record(org, { username: body.username ?? null, role: body.role }), async (tx, rec) => {
       notPersonal(org);
-      if (org.status !== 'active') throw new AppError('organization_not_active', `The organization is ${org.status}`);
+      if (!welcoming(org.status)) throw new AppError('organization_not_active', `The organization is ${org.status}`);
       let userId: string | null = null;
       if (body.username) {
         const user = await deps.usersRepo.findByUsername(tx, body.username);
@@ -251,7 +251,7 @@ export function createOrgsService(deps: Deps) {
       joined = await orgsRepo.accept(tx, 'id' in by ? { id: by.id, userId: actor.id } : { tokenHash: hashSecret(by.token) });
       if (!joined) throw new NotFoundError('Invitation');
       const org = await orgsRepo.lock(tx, joined.orgId, 'share');
-      if (org?.status !== 'active') throw new AppError('organization_not_active', `The organization is ${org?.status ?? 'gone'}`);
+      if (!org || !welcoming(org.status)) throw new AppError('organization_not_active', `The organization is ${org?.status ?? 'gone'}`);
       if (await orgsRepo.lockMember(tx, org.id, actor.id)) throw new ConflictError('You are a member already');
       await orgsRepo.addMember(tx, org.id, actor.id, joined.role);
       rec.targetId = org.id;
@@ -386,6 +386,9 @@ export function createOrgsService(deps: Deps) {
     unshare,
   };
 }
+
+/** People may be invited and join while the organization is made ready, not once it is suspended or going. */
+const welcoming = (status: OrgRow['status']) => status === 'provisioning' || status === 'active';
 
 const RANKS: Record<OrgRole, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 const rank = (role: OrgRole) => RANKS[role];
