@@ -345,8 +345,10 @@ describe('berth shell under tmux', () => {
     );
 
     // Ctrl-C reaches the remote shell (ending an endless loop) instead of killing berth.
-    tmux('send-keys', '-t', 'cli', 'echo "loop-$((1+1))"; while :; do sleep 0.1; done', 'Enter');
+    // The loop prints a dot a turn: the interrupt goes in once it is surely running (not while the line is still read).
+    tmux('send-keys', '-t', 'cli', 'echo "loop-$((1+1))"; while :; do printf .; sleep 0.1; done', 'Enter');
     await expectScreen(/^loop-2\s*$/m);
+    await expectScreen(/\.{5}/);
     tmux('send-keys', '-t', 'cli', 'C-c');
     tmux('send-keys', '-t', 'cli', 'echo "still-$((1+1))"', 'Enter');
     await expectScreen(/still-2/);
