@@ -1,5 +1,6 @@
 import type { AuditEntry, Environment, ExecResult, ExecStreamLine } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerName } from '../packages/server/src/runtime/docker/labels.js';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
 import { MIB, rss, stalledRequest, untilStalledOrPast } from './support/stalled.js';
@@ -145,6 +146,17 @@ describe('POST /api/v1/environments/:id/exec', () => {
     ['no command', { cwd: '/tmp' }],
   ])('answers 400 validation_failed for %s', async (_what, body) => {
     expectProblem(await owner.post(`/api/v1/environments/${envId}/exec`, body), 400, 'validation_failed');
+  });
+});
+
+describe('an environment that stops while a request is on its way', () => {
+  it('answers 409 environment_not_running, not an internal error, for exec and files', async () => {
+    const id = await runningId();
+    // Stopped behind Berth's back, as a stop racing the request leaves it: the row still says running.
+    await server.docker.getContainer(containerName(id)).stop({ t: 0 });
+    expectProblem(await owner.post(`/api/v1/environments/${id}/exec`, { command: ['true'] }), 409, 'environment_not_running');
+    expectProblem(await owner.get(`/api/v1/environments/${id}/files?path=`), 409, 'environment_not_running');
+    expect((await owner.delete(`/api/v1/environments/${id}`)).statusCode).toBe(202);
   });
 });
 

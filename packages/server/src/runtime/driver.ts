@@ -206,6 +206,13 @@ export interface RuntimeDriver {
  * retrying. Part of the one error hierarchy, so wherever it surfaces (files,
  * exec, stats, previews, E2B) the caller reads 503 runtime_unavailable, not a 500.
  */
+/** The environment's instance stopped or went while a request to work inside it was on its way. */
+export class InstanceNotRunningError extends AppError {
+  constructor(detail: string) {
+    super('environment_not_running', detail);
+  }
+}
+
 export class RuntimeUnavailableError extends AppError {
   constructor(detail: string) {
     super('runtime_unavailable', detail);

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import type { EnvironmentSpec, ExecOutcome, ExecRequest, InstanceState, ProgressFn, RuntimeDriver, RuntimeInstance } from '../driver.js';
-import { ImageUnavailableError, RuntimeUnavailableError } from '../driver.js';
+import { ImageUnavailableError, InstanceNotRunningError, RuntimeUnavailableError } from '../driver.js';
 import { openPty, runExec } from './exec.js';
 import { spawnProcess } from './spawn.js';
 import { toStats } from './stats.js';
@@ -34,6 +34,24 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     const status = statusOf(err) ?? 0;
     if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT' || status === 502 || status === 503 || status === 504) {
       throw new RuntimeUnavailableError(`Docker engine unavailable while trying to ${what}: ${(err as Error).message}`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * For work inside a running environment (exec, files, stats, terminals, processes): an environment
+ * that stops (or goes) while the request is on its way makes the engine answer "not running" or "no
+ * such container"; that is the caller's 409 environment_not_running, not an internal error.
+ */
+async function callInside<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await call(what, fn);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : '';
+    const status = statusOf(err);
+    if ((status === 409 && /is not running|is restarting|is paused/i.test(message)) || (status === 404 && /no such container/i.test(message))) {
+      throw new InstanceNotRunningError(`The environment stopped while trying to ${what}; start it again`);
     }
     throw err;
   }
@@ -184,12 +202,12 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
     syncNetworks: () => call('enforce egress policies', () => networks.sync()),
 
     exec: (environmentId, request: ExecRequest): Promise<ExecOutcome> =>
-      call('run a command', () => runExec(docker.getContainer(containerName(environmentId)), docker, request)),
+      callInside('run a command', () => runExec(docker.getContainer(containerName(environmentId)), docker, request)),
 
-    readArchive: (environmentId, path) => call('read files', () => docker.getContainer(containerName(environmentId)).getArchive({ path })),
+    readArchive: (environmentId, path) => callInside('read files', () => docker.getContainer(containerName(environmentId)).getArchive({ path })),
 
     writeArchive: (environmentId, dir, tar) =>
-      call('write files', async () => {
+      callInside('write files', async () => {
         await docker.getContainer(containerName(environmentId)).putArchive(tar, { path: dir });
       }),
 
@@ -204,10 +222,10 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
       }),
 
     stats: (environmentId) =>
-      call('read resource use', async () => toStats(await docker.getContainer(containerName(environmentId)).stats({ stream: false }))),
+      callInside('read resource use', async () => toStats(await docker.getContainer(containerName(environmentId)).stats({ stream: false }))),
 
-    openPty: (environmentId, request) => call('open a terminal', () => openPty(docker.getContainer(containerName(environmentId)), request)),
+    openPty: (environmentId, request) => callInside('open a terminal', () => openPty(docker.getContainer(containerName(environmentId)), request)),
 
-    spawn: (environmentId, request) => call('start a process', () => spawnProcess(docker.getContainer(containerName(environmentId)), docker, request)),
+    spawn: (environmentId, request) => callInside('start a process', () => spawnProcess(docker.getContainer(containerName(environmentId)), docker, request)),
   };
 }
