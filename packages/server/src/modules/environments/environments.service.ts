@@ -283,7 +283,16 @@ export function createEnvironmentsService(deps: Deps) {
 
   async function stats(ctx: RequestContext, id: string): Promise<EnvironmentStats> {
     await running(ctx, id, 'view');
-    return deps.runtime.stats(id);
+    try {
+      return await deps.runtime.stats(id);
+    } catch (err) {
+      // Asked to stop meanwhile (the engine's answers mid-stop vary): say so, not an internal error.
+      const now = await environmentsRepo.get(db, id);
+      if (!(err instanceof AppError) && now && (now.status !== 'running' || now.desiredState !== 'running')) {
+        throw new AppError('environment_not_running', `Environment "${now.name}" is ${now.status}; start it first`);
+      }
+      throw err;
+    }
   }
 
   return { create, list, get, lifecycle, setEgress, events, exec, stats, visible, levelOf, running, touch, noteActivity };
