@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { apiTokens, environmentShares, environments, invitations, memberships, organizations, teamMembers, teams, users } from '../../db/schema.js';
@@ -287,7 +287,7 @@ export function createOrgsRepo() {
     /** Users of the organization who are members of any of these teams (for closing what a removed share opened). */
     async usersOfTeams(db: Db, teamIds: string[]): Promise<string[]> {
       if (teamIds.length === 0) return [];
-      const rows = await db.selectDistinct({ userId: teamMembers.userId }).from(teamMembers).where(or(...teamIds.map((id) => eq(teamMembers.teamId, id))));
+      const rows = await db.selectDistinct({ userId: teamMembers.userId }).from(teamMembers).where(inArray(teamMembers.teamId, teamIds));
       return rows.map((r) => r.userId);
     },
   };

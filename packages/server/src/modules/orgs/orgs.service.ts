@@ -86,7 +86,7 @@ export function createOrgsService(deps: Deps) {
   async function create(ctx: RequestContext, body: CreateOrgBody): Promise<Organization> {
     const actor = requireActor(ctx);
     const org = await audit.mutate(ctx, 'org.create', { targetType: 'organization', metadata: { org: body.slug } }, async (tx, rec) => {
-      if (await deps.usersRepo.findByUsername(tx, body.slug)) throw new ConflictError(`The name "${body.slug}" is taken`);
+      // A username holds its name through its personal organization: the insert's unique slug refuses it too.
       const created = await orgsRepo.insert(tx, { slug: body.slug, name: body.name, status: 'provisioning', desiredState: 'active', reconcileAfter: new Date() });
       await orgsRepo.addMember(tx, created.id, actor.id, 'owner');
       rec.targetId = created.id;
