@@ -142,7 +142,9 @@ describe('who may do what with an environment of the organization', () => {
   });
 
   it('lets a viewer in the team see it, its events and stats, but never touch it', async () => {
-    expect((await as.vic.get(`/api/v1/environments/${shared.id}`)).statusCode).toBe(200);
+    const seen = await as.vic.get(`/api/v1/environments/${shared.id}`);
+    expect(seen.statusCode).toBe(200);
+    expect(seen.json<Environment>().access).toBe('view');
     expect((await as.vic.get(`/api/v1/environments/${shared.id}/events`)).statusCode).toBe(200);
     expectProblem(await exec(as.vic, shared.id), 403, 'forbidden');
     expectProblem(await as.vic.get(`/api/v1/environments/${shared.id}/files?path=`), 403, 'forbidden');
@@ -163,6 +165,10 @@ describe('who may do what with an environment of the organization', () => {
     expect(await names(as.adam)).toEqual(['mias-box', 'shared-box']);
     expect(await names(as.mia)).toEqual(['mias-box', 'shared-box']);
     expect(await names(as.vic)).toEqual(['shared-box']);
+    const access = async (caller: Caller) => Object.fromEntries((await inAcme(caller).get('/api/v1/environments')).json<{ items: Environment[] }>().items.map((e) => [e.name, e.access]));
+    expect(await access(as.adam)).toEqual({ 'mias-box': 'manage', 'shared-box': 'manage' });
+    expect(await access(as.mia)).toEqual({ 'mias-box': 'manage', 'shared-box': 'use' });
+    expect(await access(as.vic)).toEqual({ 'shared-box': 'view' });
     expect(await names(as.max)).toEqual([]);
     expectProblem(await inAcme(as.out).get('/api/v1/environments'), 404, 'not_found');
     // Not in acme's list by default: the personal organization is where a session acts without the header.

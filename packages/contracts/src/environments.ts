@@ -63,6 +63,9 @@ export const EnvironmentSchema = z
     origin: z.enum(['berth', 'e2b']).describe('Which API created it: Berth\'s own or the E2B-compatible one'),
     egress: EgressModeSchema,
     egressAllow: z.array(z.string()).describe('The CIDRs an `allowlist` environment may reach; empty otherwise'),
+    access: z
+      .enum(['view', 'use', 'manage'])
+      .describe('How far the caller may go with it: view (status, events, stats), use (also terminal, files, exec, previews), manage (also lifecycle, egress, sharing)'),
   })
   .meta({ id: 'Environment' });
 
@@ -151,6 +154,7 @@ export type ExecStreamLine =
   | { type: 'error'; code: string; message: string };
 
 export type Environment = z.infer<typeof EnvironmentSchema>;
+export type EnvironmentAccess = Environment['access'];
 export type EnvironmentStatus = (typeof ENVIRONMENT_STATUSES)[number];
 export type DesiredState = (typeof DESIRED_STATES)[number];
 export type CreateEnvironmentBody = z.infer<typeof CreateEnvironmentBodySchema>;

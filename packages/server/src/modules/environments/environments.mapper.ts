@@ -1,8 +1,8 @@
-import type { DesiredState, Environment, EnvironmentEvent, EnvironmentStatus } from '@berth/contracts';
+import type { DesiredState, Environment, EnvironmentAccess, EnvironmentEvent, EnvironmentStatus } from '@berth/contracts';
 import type { EnvironmentEventRow } from './environment-events.repo.js';
 import type { EnvironmentWithOwner } from './environments.repo.js';
 
-export const toEnvironment = (r: EnvironmentWithOwner): Environment => ({
+export const toEnvironment = (r: EnvironmentWithOwner, access: EnvironmentAccess): Environment => ({
   id: r.id,
   name: r.name,
   owner: { id: r.ownerId, username: r.ownerUsername },
@@ -24,6 +24,7 @@ export const toEnvironment = (r: EnvironmentWithOwner): Environment => ({
   origin: r.origin,
   egress: r.egress,
   egressAllow: r.egressAllow,
+  access,
 });
 
 export const toEvent = (r: EnvironmentEventRow): EnvironmentEvent => ({

@@ -10,6 +10,11 @@ export type EnvironmentRow = typeof environments.$inferSelect;
 export type EnvironmentWithOwner = EnvironmentRow & { ownerUsername: string };
 
 const withOwner = { env: environments, ownerUsername: users.username };
+/** The best level any of a user's teams holds on the environment of the row; null when none. */
+const bestShare = (userId: string) => sql<'view' | 'use' | null>`(
+  select case when bool_or(${environmentShares.level} = 'use') then 'use' when count(*) > 0 then 'view' end
+  from ${environmentShares} join ${teamMembers} on ${teamMembers.teamId} = ${environmentShares.teamId}
+  where ${environmentShares.environmentId} = ${environments.id} and ${teamMembers.userId} = ${userId})`;
 const flatten = (r: { env: EnvironmentRow; ownerUsername: string }): EnvironmentWithOwner => ({ ...r.env, ownerUsername: r.ownerUsername });
 
 export function createEnvironmentsRepo() {
@@ -40,10 +45,7 @@ export function createEnvironmentsRepo() {
           ...withOwner,
           orgStatus: organizations.status,
           role: memberships.role,
-          share: sql<'view' | 'use' | null>`(
-            select case when bool_or(${environmentShares.level} = 'use') then 'use' when count(*) > 0 then 'view' end
-            from ${environmentShares} join ${teamMembers} on ${teamMembers.teamId} = ${environmentShares.teamId}
-            where ${environmentShares.environmentId} = ${environments.id} and ${teamMembers.userId} = ${userId})`,
+          share: bestShare(userId),
         })
         .from(environments)
         .innerJoin(users, eq(users.id, environments.ownerId))
@@ -59,16 +61,15 @@ export function createEnvironmentsRepo() {
      * The environments of an organization a user may see: all of them for its
      * owners and admins, else those they made and those shared with a team of theirs.
      */
-    async listInOrg(db: Db, orgId: string, userId: string, everything: boolean): Promise<EnvironmentWithOwner[]> {
-      const shared = sql`exists (select 1 from ${environmentShares} join ${teamMembers} on ${teamMembers.teamId} = ${environmentShares.teamId}
-        where ${environmentShares.environmentId} = ${environments.id} and ${teamMembers.userId} = ${userId})`;
+    async listInOrg(db: Db, orgId: string, userId: string, everything: boolean): Promise<(EnvironmentWithOwner & { standing: Omit<EnvironmentStanding, 'role'> })[]> {
+      const share = bestShare(userId);
       const rows = await db
-        .select(withOwner)
+        .select({ ...withOwner, share })
         .from(environments)
         .innerJoin(users, eq(users.id, environments.ownerId))
-        .where(and(eq(environments.orgId, orgId), everything ? undefined : or(eq(environments.ownerId, userId), shared)))
+        .where(and(eq(environments.orgId, orgId), everything ? undefined : or(eq(environments.ownerId, userId), sql`${share} is not null`)))
         .orderBy(desc(environments.createdAt), asc(environments.id));
-      return rows.map(flatten);
+      return rows.map((row) => ({ ...flatten(row), standing: { isCreator: row.env.ownerId === userId, share: row.share ?? undefined } }));
     },
 
     async lock(db: Db, id: string): Promise<EnvironmentRow | undefined> {

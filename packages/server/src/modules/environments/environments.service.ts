@@ -52,11 +52,12 @@ export function createEnvironmentsService(deps: Deps) {
    * whoever may not see it at all, 403 for whoever may see it but not that. A
    * token acts only in its own organization.
    */
-  async function visible(actor: Actor | null, id: string, need: EnvironmentLevel = 'view'): Promise<EnvironmentWithOwner & { orgStatus: string }> {
+  async function visible(actor: Actor | null, id: string, need: EnvironmentLevel = 'view'): Promise<EnvironmentWithOwner & { orgStatus: string; access: EnvironmentLevel }> {
     const env = actor ? await environmentsRepo.getStanding(db, id, actor.id) : undefined;
     const foreign = actor?.via === 'token' && env?.orgId !== actor.orgId;
-    authorize(actor, `environment.${need}`, env && (foreign ? { ...env.standing, role: undefined } : env.standing));
-    return env!;
+    const standing = env && (foreign ? { ...env.standing, role: undefined } : env.standing);
+    authorize(actor, `environment.${need}`, standing);
+    return { ...env!, access: environmentLevel({ ...standing!, isInstanceAdmin: actor!.isAdmin })! };
   }
 
   async function runtimeHealthy(): Promise<void> {
@@ -130,7 +131,7 @@ export function createEnvironmentsService(deps: Deps) {
       return env;
     });
     deps.changed(row.id);
-    return toEnvironment({ ...row, ownerUsername: actor.username });
+    return toEnvironment({ ...row, ownerUsername: actor.username }, 'manage');
   }
 
   async function freeName(tx: Db, ownerId: string): Promise<string> {
@@ -146,12 +147,14 @@ export function createEnvironmentsService(deps: Deps) {
   async function list(ctx: RequestContext, all: boolean): Promise<Environment[]> {
     const actor = requireActor(ctx);
     if (all) authorize(actor, 'environments.all');
-    const rows = all ? await environmentsRepo.list(db, null) : await environmentsRepo.listInOrg(db, actor.orgId, actor.id, roleMay(actor.orgRole, 'org.manage'));
-    return rows.map(toEnvironment);
+    if (all) return (await environmentsRepo.list(db, null)).map((row) => toEnvironment(row, 'manage'));
+    const rows = await environmentsRepo.listInOrg(db, actor.orgId, actor.id, roleMay(actor.orgRole, 'org.manage'));
+    return rows.map((row) => toEnvironment(row, environmentLevel({ ...row.standing, role: actor.orgRole, isInstanceAdmin: actor.isAdmin })!));
   }
 
   async function get(ctx: RequestContext, id: string): Promise<Environment> {
-    return toEnvironment(await visible(ctx.actor, id));
+    const env = await visible(ctx.actor, id);
+    return toEnvironment(env, env.access);
   }
 
   /** start / stop / restart / delete: record the intent with its credit check and audit row, then wake the reconciler. */
@@ -176,7 +179,7 @@ export function createEnvironmentsService(deps: Deps) {
       await eventsRepo.append(tx, id, { type: 'intent', message: `${op} requested by ${actor.username}`, data: { desiredState: desired } });
     });
     deps.changed(id);
-    return toEnvironment((await environmentsRepo.get(db, id))!);
+    return toEnvironment((await environmentsRepo.get(db, id))!, 'manage');
   }
 
   /**
@@ -199,7 +202,7 @@ export function createEnvironmentsService(deps: Deps) {
       await eventsRepo.append(tx, id, { type: 'egress', message: `egress policy ${body.egress}${allow} set by ${actor.username}`, data: { egress: body.egress, egressAllow } });
     });
     deps.changed(id);
-    return toEnvironment((await environmentsRepo.get(db, id))!);
+    return toEnvironment((await environmentsRepo.get(db, id))!, 'manage');
   }
 
   async function checkCanRun(tx: Db, quota: Awaited<ReturnType<Deps['quotasRepo']['lock']>>, env: EnvironmentRow): Promise<void> {
