@@ -27,6 +27,9 @@ export const AuditQuerySchema = z.strictObject({
   before: z.string().regex(/^\d{1,18}$/, 'an audit entry id').optional(),
 });
 
+/** An organization's trail pages like the whole log. */
+export const OrgAuditQuerySchema = AuditQuerySchema.pick({ limit: true, before: true });
+
 export const AuditPageSchema = z.object({
   items: z.array(AuditEntrySchema),
   nextCursor: z.string().nullable().describe('Pass as `before` for the next (older) page; null at the end'),

@@ -83,6 +83,43 @@ export const ShareSchema = z
 export const ShareListSchema = z.object({ items: z.array(ShareSchema) });
 export const ShareBodySchema = z.strictObject({ level: z.enum(SHARE_LEVELS) });
 
+const CreditsSchema = z.number().int().min(0).max(1_000_000);
+const MaxEnvironmentsSchema = z.number().int().min(0).max(10_000);
+const TypeNamesSchema = z.array(z.string().min(1).max(64)).max(100);
+
+export const OrgQuotaSchema = z
+  .object({
+    credits: z.number().int().describe('The credit pool its members draw on while their environments run'),
+    creditsUsed: z.number().int(),
+    creditsLeft: z.number().int(),
+    memberCreditCap: z.number().int().nullable().describe('The most one member may draw on the pool; null: no cap'),
+    allowedTypes: z.array(z.string()).describe('Machine types new environments may have (private ones too, when the ceiling allows them)'),
+    maxEnvironments: z.number().int(),
+    environments: z.number().int().describe('Environments it has (not deleted)'),
+    idleTimeoutMinutes: z.number().int().describe('A running environment nobody used for this long stops; 0: never'),
+    ceiling: z
+      .object({ credits: z.number().int(), maxEnvironments: z.number().int(), allowedTypes: z.array(z.string()) })
+      .describe('What the instance admin allows it; its owners and admins choose within'),
+  })
+  .meta({ id: 'OrgQuota' });
+
+export const UpdateOrgQuotaBodySchema = z.strictObject({
+  credits: CreditsSchema.optional(),
+  memberCreditCap: CreditsSchema.nullable().optional(),
+  allowedTypes: TypeNamesSchema.optional(),
+  maxEnvironments: MaxEnvironmentsSchema.optional(),
+  idleTimeoutMinutes: z.number().int().min(0).max(10_080).optional(),
+});
+
+export const OrgCeilingBodySchema = z.strictObject({
+  credits: CreditsSchema.optional(),
+  allowedTypes: TypeNamesSchema.optional(),
+  maxEnvironments: MaxEnvironmentsSchema.optional(),
+});
+
+export type OrgQuota = z.infer<typeof OrgQuotaSchema>;
+export type UpdateOrgQuotaBody = z.infer<typeof UpdateOrgQuotaBodySchema>;
+export type OrgCeilingBody = z.infer<typeof OrgCeilingBodySchema>;
 export type OrgRole = (typeof ORG_ROLES)[number];
 export type OrgStatus = (typeof ORG_STATUSES)[number];
 export type Organization = z.infer<typeof OrganizationSchema>;

@@ -124,7 +124,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
       registerAuthRoutes(api, { auth: services.auth, sessionCookie: (request) => sessionCookieFor(request, config.publicUrl) });
       registerUsersRoutes(api, { users: services.users });
       registerTokensRoutes(api, { tokens: services.tokens });
-      registerOrgsRoutes(api, { orgs: services.orgs });
+      registerOrgsRoutes(api, { orgs: services.orgs, orgQuota: services.orgQuota });
       registerConfigRoutes(api, { config: services.config });
       registerAuditRoutes(api, { audit: services.audit });
       registerQuotasRoutes(api, { quotas: services.quotas });

@@ -36,6 +36,7 @@ import { createTokensService } from './modules/tokens/tokens.service.js';
 import { createUsersRepo } from './modules/users/users.repo.js';
 import { createUsersService } from './modules/users/users.service.js';
 import { createOrgsRepo } from './modules/orgs/orgs.repo.js';
+import { createNewOrgQuotas, createOrgQuotaService } from './modules/orgs/org-quota.service.js';
 import { createOrgsService } from './modules/orgs/orgs.service.js';
 import { createTerminalSessions } from './modules/terminal/terminal.sessions.js';
 import { createE2bExpiry } from './modules/e2b/e2b.expiry.js';
@@ -143,6 +144,8 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const e2b = createE2bService({ db, e2bRepo, environments, config: configService, audit, bus, keyring, readyTimeoutMs: E2B_READY_TIMEOUT_MS, previewDomain: previews.address.domain });
   const e2bExpiry = createE2bExpiry({ db, e2bRepo, recordIntent, log });
   const orgReconciler = createOrgReconciler({ db, orgsRepo, audit, log });
+  const newOrgQuotas = createNewOrgQuotas({ db, quotasRepo, machineTypesRepo, config: configService });
+  const orgs = createOrgsService({ db, orgsRepo, usersRepo, environmentsRepo, eventsRepo, environments, audit, revocations, changed, orgChanged: orgReconciler.wake, newOrgQuotas });
   return {
     orgReconciler,
     e2b,
@@ -177,7 +180,8 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     }),
     users: createUsersService({ db, usersRepo, orgsRepo, sessionsRepo, tokensRepo, quotas, audit, revocations }),
     tokens: createTokensService({ db, tokensRepo, audit, revocations }),
-    orgs: createOrgsService({ db, orgsRepo, usersRepo, environmentsRepo, eventsRepo, environments, audit, revocations, changed, orgChanged: orgReconciler.wake }),
+    orgs,
+    orgQuota: createOrgQuotaService({ db, quotasRepo, machineTypesRepo, config: configService, audit, orgs }),
     config: configService,
     quotas,
     machineTypes: createMachineTypesService({ db, machineTypesRepo, quotasRepo, audit }),

@@ -149,6 +149,8 @@ export const apiTokens = pgTable(
       .notNull()
       .references(() => organizations.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
+    // read < exec < admin: what the token may do at most, within its user's role.
+    scope: text('scope').$type<'read' | 'exec' | 'admin'>().notNull().default('admin'),
     prefix: text('prefix').notNull(),
     tokenHash: text('token_hash').notNull().unique(),
     createdAt: createdAt(),
@@ -182,10 +184,13 @@ export const auditLog = pgTable(
     ip: text('ip'),
     userAgent: text('user_agent'),
     success: boolean('success').notNull(),
+    // The organization the change happened in (its owners and admins read its trail); no key, the trail outlives it.
+    orgId: uuid('org_id'),
     createdAt: createdAt(),
   },
   (t) => [
     index('audit_log_action_created_idx').on(t.action, t.createdAt),
+    index('audit_log_org_idx').on(t.orgId, t.id).where(sql`${t.orgId} is not null`),
     index('audit_log_actor_idx').on(t.actorId, t.id),
     index('audit_log_target_idx').on(t.targetType, t.targetId, t.id),
   ],
@@ -213,6 +218,28 @@ export const quotas = pgTable('quotas', {
   allowedTypes: text('allowed_types').array().notNull().default(sql`'{}'::text[]`),
   maxEnvironments: integer('max_environments').notNull().default(5),
   idleTimeoutMinutes: integer('idle_timeout_minutes').notNull().default(60),
+  updatedAt: updatedAt(),
+});
+
+/**
+ * The quota of an organization that is not a personal one (a personal
+ * organization's quota is its user's). Its members draw on one credit pool,
+ * each at most `member_credit_cap` of it; the instance admin sets the ceiling,
+ * the organization's owners and admins choose within it.
+ */
+export const orgQuotas = pgTable('org_quotas', {
+  orgId: uuid('org_id')
+    .primaryKey()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  credits: integer('credits').notNull(),
+  // null: a member may draw on the whole pool.
+  memberCreditCap: integer('member_credit_cap'),
+  allowedTypes: text('allowed_types').array().notNull().default(sql`'{}'::text[]`),
+  maxEnvironments: integer('max_environments').notNull(),
+  idleTimeoutMinutes: integer('idle_timeout_minutes').notNull().default(60),
+  ceilingCredits: integer('ceiling_credits').notNull(),
+  ceilingMaxEnvironments: integer('ceiling_max_environments').notNull(),
+  ceilingAllowedTypes: text('ceiling_allowed_types').array().notNull().default(sql`'{}'::text[]`),
   updatedAt: updatedAt(),
 });
 

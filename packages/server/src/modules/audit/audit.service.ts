@@ -13,6 +13,8 @@ export interface AuditRecord {
   metadata?: Record<string, unknown>;
   /** The acting user when it differs from the request's (a login acts as the user it signs in). */
   actor?: { id: string; username: string };
+  /** The organization it happened in, when neither its target nor the actor says (see AuditRepo.insert). */
+  orgId?: string;
   /** Set by a mutation's `work` when it found nothing to change: nothing happened, so no row is written. */
   unchanged?: boolean;
 }
@@ -36,6 +38,8 @@ export function createAuditService({ db, auditRepo }: Deps) {
       ip: ctx.ip,
       userAgent: ctx.userAgent,
       success,
+      orgId: rec.orgId,
+      actorOrgId: ctx.actor?.orgId ?? null,
     };
   }
 
@@ -87,19 +91,28 @@ export function createAuditService({ db, auditRepo }: Deps) {
     await record(ctx, action, { ...rec, message, metadata: { ...rec.metadata, code } }, false);
   }
 
-  async function list(ctx: RequestContext, q: AuditQuery): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+  async function list(ctx: RequestContext, q: AuditQuery): Promise<AuditPage> {
     authorize(ctx.actor, 'audit.read');
-    // One row more than asked says whether another page exists, without an empty last page.
-    const rows = await auditRepo.list(db, { ...q, limit: q.limit + 1 });
-    const items = rows.slice(0, q.limit).map(toAuditEntry);
-    const nextCursor = rows.length > q.limit ? items[items.length - 1]!.id : null;
-    return { items, nextCursor };
+    return page(q.limit, await auditRepo.list(db, { ...q, limit: q.limit + 1 }));
   }
 
-  return { record, mutate, precheck, list };
+  /** An organization's trail; the caller has authorized the reader (its owners and admins). */
+  async function listInOrg(orgId: string, q: { limit: number; before?: string }): Promise<AuditPage> {
+    return page(q.limit, await auditRepo.listInOrg(db, orgId, { ...q, limit: q.limit + 1 }));
+  }
+
+  return { record, mutate, precheck, list, listInOrg };
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;
+
+type AuditPage = { items: AuditEntry[]; nextCursor: string | null };
+
+/** `rows` holds one more than asked when another page exists: so the last page is never an empty one. */
+function page(limit: number, rows: AuditRow[]): AuditPage {
+  const items = rows.slice(0, limit).map(toAuditEntry);
+  return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+}
 
 function toAuditEntry(r: AuditRow): AuditEntry {
   return {

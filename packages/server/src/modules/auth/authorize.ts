@@ -3,7 +3,7 @@ import { AppError, ForbiddenError, NotFoundError, UnauthorizedError } from '../.
 import { atLeast, environmentLevel, roleMay, type EnvironmentLevel, type EnvironmentRelation, type OrgAction } from './policy.js';
 
 /** Everything that is not simply "a signed-in user acting on their own things". */
-export type AdminAction = 'users.manage' | 'config.manage' | 'audit.read' | 'machine-types.manage' | 'environments.all' | 'templates.publish' | 'metrics.read';
+export type AdminAction = 'users.manage' | 'config.manage' | 'audit.read' | 'machine-types.manage' | 'environments.all' | 'templates.publish' | 'metrics.read' | 'orgs.ceiling';
 
 /** A resource with an owner: what the caller may touch if it is theirs. */
 export interface Owned {

@@ -23,6 +23,16 @@ export const CONFIG_FLAGS = {
     description: 'Credits a new user gets',
     value: nonNegativeInt,
   },
+  org_default_credits: {
+    default: '10',
+    description: "Credits a new organization's pool gets (its ceiling too; an admin raises it per organization)",
+    value: nonNegativeInt,
+  },
+  org_default_max_environments: {
+    default: '10',
+    description: 'Environments a new organization may have (its ceiling too)',
+    value: nonNegativeInt,
+  },
   default_ai_uses_per_day: {
     default: '5',
     description: 'AI assistant requests a new user may make per day',

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { DesiredState } from '@berth/contracts';
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { environmentShares, environments, memberships, organizations, quotas, teamMembers, users } from '../../db/schema.js';
+import { environmentShares, environments, memberships, organizations, orgQuotas, quotas, teamMembers, users } from '../../db/schema.js';
 import type { EnvironmentStanding } from '../auth/authorize.js';
 import { ConflictError } from '../../errors.js';
 
@@ -39,11 +39,12 @@ export function createEnvironmentsRepo() {
      * organization (today, not when the caller signed in), the best level any
      * of their teams was given on it, and the organization's status.
      */
-    async getStanding(db: Db, id: string, userId: string): Promise<(EnvironmentWithOwner & { standing: EnvironmentStanding; orgStatus: string }) | undefined> {
+    async getStanding(db: Db, id: string, userId: string): Promise<(EnvironmentWithOwner & { standing: EnvironmentStanding; orgStatus: string; orgPersonal: boolean }) | undefined> {
       const [row] = await db
         .select({
           ...withOwner,
           orgStatus: organizations.status,
+          orgPersonal: organizations.personal,
           role: memberships.role,
           share: bestShare(userId),
         })
@@ -54,7 +55,7 @@ export function createEnvironmentsRepo() {
         .where(eq(environments.id, id));
       if (!row) return undefined;
       const standing = { role: row.role ?? undefined, isCreator: row.env.ownerId === userId, share: row.share ?? undefined };
-      return { ...flatten(row), standing, orgStatus: row.orgStatus };
+      return { ...flatten(row), standing, orgStatus: row.orgStatus, orgPersonal: row.orgPersonal };
     },
 
     /**
@@ -147,21 +148,24 @@ export function createEnvironmentsRepo() {
      */
     async listIdle(db: Db): Promise<{ id: string; ownerId: string; idleMinutes: number; timeoutMinutes: number }[]> {
       const idleSince = sql`coalesce(${environments.lastActivityAt}, ${environments.startedAt}, ${environments.createdAt})`;
+      // A shared organization's timeout is its own; a personal one's is its user's.
+      const timeout = sql<number>`coalesce(${orgQuotas.idleTimeoutMinutes}, ${quotas.idleTimeoutMinutes})`;
       return db
         .select({
           id: environments.id,
           ownerId: environments.ownerId,
           idleMinutes: sql<number>`floor(extract(epoch from now() - ${idleSince}) / 60)::int`,
-          timeoutMinutes: quotas.idleTimeoutMinutes,
+          timeoutMinutes: timeout,
         })
         .from(environments)
         .innerJoin(quotas, eq(quotas.userId, environments.ownerId))
+        .leftJoin(orgQuotas, eq(orgQuotas.orgId, environments.orgId))
         .where(
           and(
             eq(environments.desiredState, 'running'),
             eq(environments.status, 'running'),
-            sql`${quotas.idleTimeoutMinutes} > 0`,
-            sql`${idleSince} < now() - make_interval(mins => ${quotas.idleTimeoutMinutes})`,
+            sql`${timeout} > 0`,
+            sql`${idleSince} < now() - make_interval(mins => ${timeout})`,
           ),
         );
     },

@@ -7,8 +7,8 @@ import type { AuditService } from '../audit/audit.service.js';
 import { authorize } from '../auth/authorize.js';
 import { environmentLevel, roleMay, type EnvironmentLevel } from '../auth/policy.js';
 import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
-import { refusalToRun } from '../quotas/quotas.domain.js';
-import type { QuotasRepo } from '../quotas/quotas.repo.js';
+import { refusalToRun, refusalToRunInOrg } from '../quotas/quotas.domain.js';
+import type { QuotaRow, QuotasRepo } from '../quotas/quotas.repo.js';
 import type { OrgsRepo } from '../orgs/orgs.repo.js';
 import type { EnvironmentEventsRepo } from './environment-events.repo.js';
 import { egressChangeRefusal, normaliseAllow } from './egress.domain.js';
@@ -20,7 +20,7 @@ interface Deps {
   db: Db;
   environmentsRepo: EnvironmentsRepo;
   eventsRepo: EnvironmentEventsRepo;
-  quotasRepo: Pick<QuotasRepo, 'lock' | 'usage'>;
+  quotasRepo: Pick<QuotasRepo, 'lock' | 'usage' | 'lockOrg' | 'orgUsage'>;
   machineTypesRepo: Pick<MachineTypesRepo, 'lock'>;
   orgsRepo: Pick<OrgsRepo, 'lock'>;
   runtime: Pick<RuntimeDriver, 'ping' | 'exec' | 'stats'>;
@@ -52,7 +52,7 @@ export function createEnvironmentsService(deps: Deps) {
    * whoever may not see it at all, 403 for whoever may see it but not that. A
    * token acts only in its own organization.
    */
-  async function visible(actor: Actor | null, id: string, need: EnvironmentLevel = 'view'): Promise<EnvironmentWithOwner & { orgStatus: string; access: EnvironmentLevel }> {
+  async function visible(actor: Actor | null, id: string, need: EnvironmentLevel = 'view'): Promise<EnvironmentWithOwner & { orgStatus: string; orgPersonal: boolean; access: EnvironmentLevel }> {
     const env = actor ? await environmentsRepo.getStanding(db, id, actor.id) : undefined;
     const foreign = actor?.via === 'token' && env?.orgId !== actor.orgId;
     const standing = env && (foreign ? { ...env.standing, role: undefined } : env.standing);
@@ -98,13 +98,10 @@ export function createEnvironmentsService(deps: Deps) {
       const org = await deps.orgsRepo.lock(tx, actor.orgId, 'share');
       authorize(actor, 'org.create', org && { role: actor.orgRole, status: org.status });
       if (org!.status !== 'active') throw new AppError('organization_not_active', `The organization is ${org!.status}`);
-      // Locking the quota row serialises every credit decision of this owner (invariant 5).
       const quota = await deps.quotasRepo.lock(tx, actor.id);
-      if (!quota) throw new NotFoundError('Quota');
       const type = await deps.machineTypesRepo.lock(tx, body.type, 'share');
       if (!type) throw new AppError('machine_type_not_allowed', `There is no machine type "${body.type}"`);
-      const refusal = refusalToRun(quota, type, await deps.quotasRepo.usage(tx, actor.id), { isNew: true });
-      if (refusal) throw refusal;
+      await checkCredits(tx, quota, { ownerId: actor.id, orgId: org!.id, orgPersonal: org!.personal, machineType: type.name, creditsCost: type.creditsCost }, { isNew: true });
       const name = body.name ?? (await freeName(tx, actor.id));
       const env = await environmentsRepo.insert(tx, {
         ownerId: actor.id,
@@ -173,7 +170,7 @@ export function createEnvironmentsService(deps: Deps) {
       const quota = await deps.quotasRepo.lock(tx, env.ownerId);
       const current = await environmentsRepo.lock(tx, id);
       if (!current || current.desiredState === 'deleted') throw new NotFoundError('Environment');
-      if (op === 'start' || op === 'restart') await checkCanRun(tx, quota, current);
+      if (op === 'start' || op === 'restart') await checkCanRun(tx, quota, { ...current, orgPersonal: env.orgPersonal });
       const desired = op === 'delete' ? 'deleted' : op === 'stop' ? 'stopped' : 'running';
       await environmentsRepo.setIntent(tx, id, desired, { restart: op === 'restart' });
       await eventsRepo.append(tx, id, { type: 'intent', message: `${op} requested by ${actor.username}`, data: { desiredState: desired } });
@@ -205,14 +202,35 @@ export function createEnvironmentsService(deps: Deps) {
     return toEnvironment((await environmentsRepo.get(db, id))!, 'manage');
   }
 
-  async function checkCanRun(tx: Db, quota: Awaited<ReturnType<Deps['quotasRepo']['lock']>>, env: EnvironmentRow): Promise<void> {
+  async function checkCanRun(tx: Db, quota: QuotaRow | undefined, env: EnvironmentRow & { orgPersonal: boolean }): Promise<void> {
+    // Already running: already counted in the credits in use; only a switched-off quota stops it.
+    const counted = env.desiredState === 'running';
+    await checkCredits(tx, quota, { ...env, creditsCost: counted ? 0 : env.creditsCost }, { isNew: false, excludeId: env.id });
+  }
+
+  /**
+   * Refuses an environment its quotas cannot carry, under the locks that
+   * serialise every credit decision (invariant 5): the owner's quota row (taken
+   * by the caller: their switch, and the quota of their personal organization),
+   * then, in a shared organization, its quota row, so members drawing on one
+   * pool are decided one at a time and the pool and the member's cap hold together.
+   */
+  async function checkCredits(
+    tx: Db,
+    quota: QuotaRow | undefined,
+    env: { ownerId: string; orgId: string; orgPersonal: boolean; machineType: string; creditsCost: number },
+    opts: { isNew: boolean; excludeId?: string },
+  ): Promise<void> {
     if (!quota) throw new NotFoundError('Quota');
-    if (env.desiredState === 'running') {
-      if (!quota.active) throw refusalToRun(quota, { name: env.machineType, creditsCost: 0 }, { creditsInUse: 0, environments: 0 }, { isNew: false })!;
-      return; // already counted in the credits in use
+    const type = { name: env.machineType, creditsCost: env.creditsCost };
+    if (env.orgPersonal || !quota.active) {
+      const refusal = refusalToRun(quota, type, await deps.quotasRepo.usage(tx, env.ownerId, opts.excludeId), opts);
+      if (refusal) throw refusal;
+      return;
     }
-    const usage = await deps.quotasRepo.usage(tx, env.ownerId, env.id);
-    const refusal = refusalToRun(quota, { name: env.machineType, creditsCost: env.creditsCost }, usage, { isNew: false });
+    const orgQuota = await deps.quotasRepo.lockOrg(tx, env.orgId);
+    if (!orgQuota) throw new NotFoundError('Quota');
+    const refusal = refusalToRunInOrg(orgQuota, type, await deps.quotasRepo.orgUsage(tx, env.orgId, env.ownerId, opts.excludeId), opts);
     if (refusal) throw refusal;
   }
 

@@ -1,4 +1,9 @@
 import {
+  AuditPageSchema,
+  OrgAuditQuerySchema,
+  OrgCeilingBodySchema,
+  OrgQuotaSchema,
+  UpdateOrgQuotaBodySchema,
   AcceptLinkBodySchema,
   CreatedInvitationSchema,
   CreateInvitationBodySchema,
@@ -24,6 +29,7 @@ import {
 import { z } from 'zod';
 import { responses } from '../../http/responses.js';
 import type { App } from '../../http/types.js';
+import type { OrgQuotaService } from './org-quota.service.js';
 import type { OrgsService } from './orgs.service.js';
 
 const tags = ['orgs'];
@@ -35,7 +41,7 @@ const InvitationParamsSchema = OrgParamsSchema.extend({ id: z.uuid() });
  * authorized before the body is read (http/authorization.ts); the service
  * checks again, and finer rules (owners, maintainers) there.
  */
-export function registerOrgsRoutes(app: App, { orgs }: { orgs: OrgsService }): void {
+export function registerOrgsRoutes(app: App, { orgs, orgQuota }: { orgs: OrgsService; orgQuota: OrgQuotaService }): void {
   app.get(
     '/orgs',
     { schema: { tags, summary: 'The organizations the caller belongs to, personal first, with the role in each', response: responses({ 200: OrganizationListSchema }) } },
@@ -95,6 +101,30 @@ export function registerOrgsRoutes(app: App, { orgs }: { orgs: OrgsService }): v
       await orgs.removeMember(request.ctx, request.params.org, request.params.username);
       return reply.code(204).send(null);
     },
+  );
+
+  app.get(
+    '/orgs/:org/quota',
+    { config: { org: 'org.read' }, schema: { tags, summary: "Its quota, what it uses of it, and the ceiling an admin set (a personal organization's is its user's)", params: OrgParamsSchema, response: responses({ 200: OrgQuotaSchema }) } },
+    (request) => orgQuota.get(request.ctx, request.params.org),
+  );
+
+  app.patch(
+    '/orgs/:org/quota',
+    { config: { org: 'org.manage' }, schema: { tags, summary: 'Choose its quota within the ceiling: the pool, the cap per member, machine types, environments, idle timeout', params: OrgParamsSchema, body: UpdateOrgQuotaBodySchema, response: responses({ 200: OrgQuotaSchema }) } },
+    (request) => orgQuota.update(request.ctx, request.params.org, request.body),
+  );
+
+  app.patch(
+    '/orgs/:org/ceiling',
+    { config: { authorize: 'orgs.ceiling' }, schema: { tags, summary: 'Set the ceiling of its quota (admin); a lower one lowers its quota with it', params: OrgParamsSchema, body: OrgCeilingBodySchema, response: responses({ 200: OrgQuotaSchema }) } },
+    (request) => orgQuota.setCeiling(request.ctx, request.params.org, request.body),
+  );
+
+  app.get(
+    '/orgs/:org/audit',
+    { config: { org: 'org.manage' }, schema: { tags, summary: 'Its audit trail, newest first', params: OrgParamsSchema, querystring: OrgAuditQuerySchema, response: responses({ 200: AuditPageSchema }) } },
+    (request) => orgQuota.trail(request.ctx, request.params.org, request.query),
   );
 
   app.post(

@@ -22,6 +22,7 @@ import type { EnvironmentsRepo } from '../environments/environments.repo.js';
 import type { EnvironmentEventsRepo } from '../environments/environment-events.repo.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
 import type { UsersRepo } from '../users/users.repo.js';
+import type { NewOrgQuotas } from './org-quota.service.js';
 import type { InvitationRow, OrgRow, OrgsRepo, Role } from './orgs.repo.js';
 
 interface Deps {
@@ -37,6 +38,7 @@ interface Deps {
   changed: (environmentId: string) => void;
   /** Wakes the organization reconciler (after commit). */
   orgChanged: () => void;
+  newOrgQuotas: NewOrgQuotas;
 }
 
 export const INVITATION_PREFIX = 'berthinv';
@@ -85,10 +87,12 @@ export function createOrgsService(deps: Deps) {
   /** A new organization, owned by its maker; it is provisioning until the reconciler has made it ready. */
   async function create(ctx: RequestContext, body: CreateOrgBody): Promise<Organization> {
     const actor = requireActor(ctx);
+    const quota = await deps.newOrgQuotas.defaults();
     const org = await audit.mutate(ctx, 'org.create', { targetType: 'organization', metadata: { org: body.slug } }, async (tx, rec) => {
       // A username holds its name through its personal organization: the insert's unique slug refuses it too.
       const created = await orgsRepo.insert(tx, { slug: body.slug, name: body.name, status: 'provisioning', desiredState: 'active', reconcileAfter: new Date() });
       await orgsRepo.addMember(tx, created.id, actor.id, 'owner');
+      await deps.newOrgQuotas.createFor(tx, created.id, quota);
       rec.targetId = created.id;
       return created;
     });

@@ -29,3 +29,45 @@ export function refusalToRun(quota: QuotaLimits, type: { name: string; creditsCo
   }
   return null;
 }
+
+export interface OrgQuotaLimits {
+  credits: number;
+  memberCreditCap: number | null;
+  allowedTypes: string[];
+  maxEnvironments: number;
+}
+
+export interface OrgUsage extends Usage {
+  /** What the member asking draws on the pool now. */
+  memberCreditsInUse: number;
+}
+
+/** Why a new running environment of this type would break an organization's quota or the member's cap in it. */
+export function refusalToRunInOrg(quota: OrgQuotaLimits, type: { name: string; creditsCost: number }, usage: OrgUsage, opts: { isNew: boolean }): AppError | null {
+  if (opts.isNew && !quota.allowedTypes.includes(type.name)) {
+    return new AppError('machine_type_not_allowed', `The organization's quota does not allow machine type "${type.name}"`);
+  }
+  if (opts.isNew && usage.environments >= quota.maxEnvironments) {
+    return new AppError('environment_limit', `The organization has ${usage.environments} environment(s), the most its quota allows`);
+  }
+  const left = quota.credits - usage.creditsInUse;
+  if (type.creditsCost > left) {
+    return new AppError('insufficient_credits', `Machine type "${type.name}" needs ${type.creditsCost} credit(s) to run; the organization has ${Math.max(left, 0)} left of ${quota.credits}`);
+  }
+  if (quota.memberCreditCap !== null && usage.memberCreditsInUse + type.creditsCost > quota.memberCreditCap) {
+    return new AppError('member_credit_cap', `Machine type "${type.name}" needs ${type.creditsCost} credit(s); you use ${usage.memberCreditsInUse} of the ${quota.memberCreditCap} each member may use in this organization`);
+  }
+  return null;
+}
+
+/** The first way a quota would break its ceiling, as the field and what it may be at most. */
+export function aboveCeiling(
+  quota: { credits: number; maxEnvironments: number; allowedTypes: string[] },
+  ceiling: { credits: number; maxEnvironments: number; allowedTypes: string[] },
+): AppError | null {
+  if (quota.credits > ceiling.credits) return new AppError('quota_above_ceiling', `credits: at most ${ceiling.credits}, the ceiling an administrator set`);
+  if (quota.maxEnvironments > ceiling.maxEnvironments) return new AppError('quota_above_ceiling', `maxEnvironments: at most ${ceiling.maxEnvironments}, the ceiling an administrator set`);
+  const outside = quota.allowedTypes.filter((t) => !ceiling.allowedTypes.includes(t));
+  if (outside.length > 0) return new AppError('quota_above_ceiling', `allowedTypes: ${outside.join(', ')} not within the ceiling (${ceiling.allowedTypes.join(', ') || 'none'})`);
+  return null;
+}

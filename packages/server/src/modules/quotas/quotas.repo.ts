@@ -1,9 +1,10 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { environments, quotas, users } from '../../db/schema.js';
-import type { Usage } from './quotas.domain.js';
+import { environments, orgQuotas, quotas, users } from '../../db/schema.js';
+import type { OrgUsage, Usage } from './quotas.domain.js';
 
 export type QuotaRow = typeof quotas.$inferSelect;
+export type OrgQuotaRow = typeof orgQuotas.$inferSelect;
 
 export function createQuotasRepo() {
   return {
@@ -40,6 +41,7 @@ export function createQuotasRepo() {
       return row;
     },
 
+    /** What a user's environments in their personal organization draw on their quota (those in other organizations draw on those). */
     async usage(db: Db, userId: string, excludeEnvironmentId?: string): Promise<Usage> {
       const [row] = await db
         .select({
@@ -50,10 +52,56 @@ export function createQuotasRepo() {
         .where(
           and(
             eq(environments.ownerId, userId),
+            sql`${environments.orgId} = (select ${users.personalOrgId} from ${users} where ${users.id} = ${userId})`,
             ne(environments.desiredState, 'deleted'),
             excludeEnvironmentId ? ne(environments.id, excludeEnvironmentId) : undefined,
           ),
         );
+      return row!;
+    },
+
+    /** The quota of the user whose personal organization this is. */
+    async getPersonal(db: Db, orgId: string): Promise<QuotaRow | undefined> {
+      const [row] = await db.select({ quota: quotas }).from(quotas).innerJoin(users, eq(users.id, quotas.userId)).where(eq(users.personalOrgId, orgId));
+      return row?.quota;
+    },
+
+    async getOrg(db: Db, orgId: string): Promise<OrgQuotaRow | undefined> {
+      const [row] = await db.select().from(orgQuotas).where(eq(orgQuotas.orgId, orgId));
+      return row;
+    },
+
+    /** An organization's quota row, locked until the transaction ends: every credit decision in it takes this lock. */
+    async lockOrg(db: Db, orgId: string): Promise<OrgQuotaRow | undefined> {
+      const [row] = await db.select().from(orgQuotas).where(eq(orgQuotas.orgId, orgId)).for('update');
+      return row;
+    },
+
+    async insertOrg(db: Db, row: typeof orgQuotas.$inferInsert): Promise<void> {
+      await db.insert(orgQuotas).values(row);
+    },
+
+    async updateOrg(db: Db, orgId: string, patch: Partial<typeof orgQuotas.$inferInsert>): Promise<OrgQuotaRow> {
+      const [row] = await db
+        .update(orgQuotas)
+        .set({ ...patch, updatedAt: new Date() })
+        .where(eq(orgQuotas.orgId, orgId))
+        .returning();
+      return row!;
+    },
+
+    /** What an organization's environments draw on its pool, and what one member's draw of it. */
+    async orgUsage(db: Db, orgId: string, memberId?: string, excludeEnvironmentId?: string): Promise<OrgUsage> {
+      const running = sql`${environments.desiredState} = 'running'`;
+      const members = memberId ? sql`${environments.ownerId} = ${memberId}` : sql`false`;
+      const [row] = await db
+        .select({
+          creditsInUse: sql<number>`coalesce(sum(${environments.creditsCost}) filter (where ${running}), 0)::int`,
+          memberCreditsInUse: sql<number>`coalesce(sum(${environments.creditsCost}) filter (where ${running} and ${members}), 0)::int`,
+          environments: sql<number>`count(*)::int`,
+        })
+        .from(environments)
+        .where(and(eq(environments.orgId, orgId), ne(environments.desiredState, 'deleted'), excludeEnvironmentId ? ne(environments.id, excludeEnvironmentId) : undefined));
       return row!;
     },
   };
