@@ -76,7 +76,7 @@ describe('creating and listing API tokens', () => {
     expect(res.statusCode).toBe(200);
     const { items } = res.json<{ items: Token[] }>();
     expect(items).toEqual([
-      { id: created.id, name: 'deploy bot', prefix: created.prefix, createdAt: created.createdAt, expiresAt: null, lastUsedAt: null },
+      { id: created.id, name: 'deploy bot', prefix: created.prefix, scope: 'admin', createdAt: created.createdAt, expiresAt: null, lastUsedAt: null },
     ]);
     expect(res.body).not.toContain(created.token);
   });

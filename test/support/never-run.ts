@@ -13,7 +13,7 @@ import type { TestServer } from './server.js';
 export async function contextOf(server: TestServer, owner: { id: string; username: string }): Promise<RequestContext> {
   const user = await server.services.usersRepo.findById(server.database.db, owner.id);
   if (!user) throw new Error(`no user ${owner.id}`);
-  return { actor: { ...owner, isAdmin: false, orgId: user.personalOrgId, orgRole: 'owner', via: 'token', credentialId: 'test' }, ip: null, userAgent: null, requestId: 'test' };
+  return { actor: { ...owner, isAdmin: false, orgId: user.personalOrgId, orgRole: 'owner', via: 'token', credentialId: 'test', scope: 'admin' }, ip: null, userAgent: null, requestId: 'test' };
 }
 
 export async function environmentsThatNeverRan(server: TestServer, owner: { id: string; username: string }, count: number, opts: { sandbox?: boolean } = {}): Promise<string[]> {

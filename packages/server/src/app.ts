@@ -114,7 +114,8 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   const owners = { environments: services.environments, templates: services.templates, e2b: services.e2b, orgs: services.orgs };
   await app.register(async (e2b: App) => {
     registerE2bRoutes(e2b, { e2b: services.e2b, auth: services.auth });
-    registerAuthorization(e2b, owners);
+    // E2B keys make, use and kill sandboxes: an exec token is enough for all of its API.
+    registerAuthorization(e2b, owners, { writes: 'exec' });
   });
 
   await app.register(

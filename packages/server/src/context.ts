@@ -1,4 +1,4 @@
-import type { OrgRole } from '@berth/contracts';
+import type { OrgRole, TokenScope } from '@berth/contracts';
 
 /** Who is acting: resolved once per request by the auth plugin. */
 export interface Actor {
@@ -15,6 +15,8 @@ export interface Actor {
   /** How the caller proved who they are; tokens and sessions are revoked differently. */
   via: 'session' | 'token';
   credentialId: string;
+  /** The most the credential may do (a session: admin, its user's role being the limit). */
+  scope: TokenScope;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { IdSchema } from '@berth/contracts';
+import { IdSchema, type TokenScope } from '@berth/contracts';
 import type { Actor } from '../context.js';
 import { ValidationError } from '../errors.js';
 import { authorize } from '../modules/auth/authorize.js';
@@ -36,9 +36,10 @@ function uuid(param: string, check: Check['check']): Check {
  * refused caller gets 401/403/404 before the body is parsed or validated, and
  * learns nothing of the schema. Install it on every scope with callers, after
  * the hook that resolves the caller. Services check again: they are called from
- * elsewhere too.
+ * elsewhere too. A token's scope is checked here, once per request: every
+ * route needs one (`config.scope`; by default read for GET, else `writes`).
  */
-export function registerAuthorization(scope: App, { environments, templates, e2b, orgs }: Deps): void {
+export function registerAuthorization(scope: App, { environments, templates, e2b, orgs }: Deps, opts: { writes?: TokenScope } = {}): void {
   const owners: Record<OwnedResource, Check> = {
     environment: uuid('id', (actor, id, level) => environments.visible(actor, id, level)),
     template: uuid('id', (actor, id) => templates.changeable(actor, id)),
@@ -46,8 +47,10 @@ export function registerAuthorization(scope: App, { environments, templates, e2b
     sandbox: { param: 'sandboxID', check: (actor, id) => e2b.visible(actor, id) },
   };
   scope.addHook('onRequest', async (request) => {
-    const { authorize: action, owns, level = 'view', org } = request.routeOptions.config;
-    if (action) authorize(request.ctx.actor, action);
+    const { authorize: action, owns, level = 'view', org, scope } = request.routeOptions.config;
+    const actor = request.ctx.actor;
+    if (actor) authorize(actor, `scope.${scope ?? (request.method === 'GET' ? 'read' : (opts.writes ?? 'admin'))}`);
+    if (action) authorize(actor, action);
     if (org) await orgs.standing(request.ctx.actor, (request.params as { org?: string }).org ?? '', org);
     if (owns) {
       const { param, check } = owners[owns];

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type {} from '@fastify/websocket';
+import type { TokenScope } from '@berth/contracts';
 import type { RequestContext } from '../context.js';
 import type { AdminAction } from '../modules/auth/authorize.js';
 import type { EnvironmentLevel, OrgAction } from '../modules/auth/policy.js';
@@ -28,6 +29,8 @@ declare module 'fastify' {
     org?: OrgAction;
     /** For an environment: what the route does with it (policy.ts); 403 for a caller with less. Default view. */
     level?: EnvironmentLevel;
+    /** The least token scope that may call the route; default read for GET, else admin (exec on the E2B API). */
+    scope?: TokenScope;
     /** Set on routes that take WebSocket upgrades (http/websocket.ts); other routes refuse them. */
     acceptsUpgrade?: boolean;
     /** Served on a preview origin (user content): Berth's session, tokens and Origin rule do not apply there. */

@@ -150,7 +150,7 @@ export function createAuthService(deps: Deps) {
     if (!found.token.lastUsedAt || Date.now() - found.token.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       await deps.tokensRepo.touch(db, found.token.id);
     }
-    return actorOf(found.user, 'token', found.token.id, { orgId: found.token.orgId, role: found.role });
+    return actorOf(found.user, 'token', found.token.id, { orgId: found.token.orgId, role: found.role }, found.token.scope);
   }
 
   return { login, logout, changePassword, authenticate };
@@ -158,7 +158,7 @@ export function createAuthService(deps: Deps) {
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
-const actorOf = (u: UserRow, via: Actor['via'], credentialId: string, org: { orgId: string; role: Actor['orgRole'] }): Actor => ({
+const actorOf = (u: UserRow, via: Actor['via'], credentialId: string, org: { orgId: string; role: Actor['orgRole'] }, scope: Actor['scope'] = 'admin'): Actor => ({
   id: u.id,
   username: u.username,
   isAdmin: u.isAdmin,
@@ -166,4 +166,5 @@ const actorOf = (u: UserRow, via: Actor['via'], credentialId: string, org: { org
   orgRole: org.role,
   via,
   credentialId,
+  scope,
 });

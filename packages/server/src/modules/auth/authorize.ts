@@ -1,6 +1,7 @@
 import type { Actor } from '../../context.js';
 import { AppError, ForbiddenError, NotFoundError, UnauthorizedError } from '../../errors.js';
-import { atLeast, environmentLevel, roleMay, type EnvironmentLevel, type EnvironmentRelation, type OrgAction } from './policy.js';
+import type { TokenScope } from '@berth/contracts';
+import { atLeast, environmentLevel, roleMay, scopeAllows, type EnvironmentLevel, type EnvironmentRelation, type OrgAction } from './policy.js';
 
 /** Everything that is not simply "a signed-in user acting on their own things". */
 export type AdminAction = 'users.manage' | 'config.manage' | 'audit.read' | 'machine-types.manage' | 'environments.all' | 'templates.publish' | 'metrics.read' | 'orgs.ceiling';
@@ -18,6 +19,8 @@ export interface OrgStanding {
 }
 
 export type EnvironmentAction = `environment.${EnvironmentLevel}`;
+/** A step that needs a credential of at least this scope (every route is one: http/authorization.ts). */
+export type ScopeAction = `scope.${TokenScope}`;
 export type EnvironmentStanding = Omit<EnvironmentRelation, 'isInstanceAdmin'>;
 
 /**
@@ -30,18 +33,25 @@ export type EnvironmentStanding = Omit<EnvironmentRelation, 'isInstanceAdmin'>;
  *   refused with 403 organization_suspended.
  * - An environment action needs at least that level on it (403), and any
  *   level at all (404).
+ * - A scope action needs a token of at least that scope (403 token_scope);
+ *   sessions have every scope, their user's role being their limit.
  *
  * Whatever the caller may not know exists answers 404, so ids cannot be probed.
  */
-export function authorize(actor: Actor | null, action: AdminAction): Actor;
+export function authorize(actor: Actor | null, action: AdminAction | ScopeAction): Actor;
 export function authorize(actor: Actor | null, action: 'own', resource: Owned | undefined, what: string): Actor;
 export function authorize(actor: Actor | null, action: OrgAction, org: OrgStanding | undefined): Actor;
 export function authorize(actor: Actor | null, action: EnvironmentAction, env: EnvironmentStanding | undefined): Actor;
-export function authorize(actor: Actor | null, action: AdminAction | 'own' | OrgAction | EnvironmentAction, resource?: Owned | OrgStanding | EnvironmentStanding, what = 'Resource'): Actor {
+export function authorize(actor: Actor | null, action: AdminAction | ScopeAction | 'own' | OrgAction | EnvironmentAction, resource?: Owned | OrgStanding | EnvironmentStanding, what = 'Resource'): Actor {
   if (!actor) throw new UnauthorizedError();
   if (action === 'own') {
     const owned = resource as Owned | undefined;
     if (!owned || (owned.ownerId !== actor.id && !actor.isAdmin)) throw new NotFoundError(what);
+    return actor;
+  }
+  if (action.startsWith('scope.')) {
+    const need = action.slice('scope.'.length) as TokenScope;
+    if (!scopeAllows(actor.scope, need)) throw new AppError('token_scope', `This token's scope is ${actor.scope}; this needs ${need}`);
     return actor;
   }
   if (action.startsWith('org.')) {

@@ -1,4 +1,4 @@
-import type { OrgRole } from '@berth/contracts';
+import { TOKEN_SCOPES, type OrgRole, type TokenScope } from '@berth/contracts';
 
 /**
  * The policy table: which organization roles may take which action. Instance
@@ -51,3 +51,6 @@ export function environmentLevel({ isInstanceAdmin, role, isCreator, share }: En
   if (!granted) return null;
   return role === 'viewer' ? 'view' : granted;
 }
+
+/** Whether a credential of scope `have` may take a step that needs `need` (read < exec < admin). */
+export const scopeAllows = (have: TokenScope, need: TokenScope): boolean => TOKEN_SCOPES.indexOf(have) >= TOKEN_SCOPES.indexOf(need);

@@ -91,7 +91,7 @@ export async function registerEnvdRoutes(app: App, deps: EnvdDeps): Promise<void
       if ('refused' in opened) throw opened.refused === 'gone' ? new E2bApiError(502, 'The sandbox was not found') : new EnvdError('unauthenticated', 'The access token does not open this sandbox');
       const { env } = opened.sandbox;
       request.sandbox = opened.sandbox;
-      request.ctx.actor = { id: env.ownerId, username: env.ownerUsername, isAdmin: false, orgId: env.orgId, orgRole: 'member', via: 'token', credentialId: `sandbox:${env.id}` };
+      request.ctx.actor = { id: env.ownerId, username: env.ownerUsername, isAdmin: false, orgId: env.orgId, orgRole: 'member', via: 'token', credentialId: `sandbox:${env.id}`, scope: 'exec' };
       const user = sandboxUser(request.headers.authorization, (request.query as { username?: string } | undefined)?.username);
       if (user === null) throw new EnvdError('unauthenticated', `Berth sandboxes have the users ${SANDBOX_USERS.join(' and ')}`);
     });

@@ -28,12 +28,14 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus, live }
   const tags = ['environments'];
   /** Routes under /environments/:id name an environment: seeing it (view), using it (use: exec) or managing it (manage: lifecycle). */
   const view = { owns: 'environment', level: 'view' } as const;
-  const use = { owns: 'environment', level: 'use' } as const;
+  const use = { owns: 'environment', level: 'use', scope: 'exec' } as const;
   const manage = { owns: 'environment', level: 'manage' } as const;
+  /** Lifecycle: an exec token runs, stops and deletes environments; egress stays with admin ones. */
+  const lifecycle = { ...manage, scope: 'exec' } as const;
 
   app.post(
     '/environments',
-    { schema: { tags, summary: 'Create an environment (it starts at once)', body: CreateEnvironmentBodySchema, response: responses({ 202: EnvironmentSchema }) } },
+    { config: { scope: 'exec' }, schema: { tags, summary: 'Create an environment (it starts at once)', body: CreateEnvironmentBodySchema, response: responses({ 202: EnvironmentSchema }) } },
     async (request, reply) => reply.code(202).send(await environments.create(request.ctx, request.body)),
   );
 
@@ -52,14 +54,14 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus, live }
   for (const op of ['start', 'stop', 'restart'] as const) {
     app.post(
       `/environments/:id/${op}`,
-      { config: manage, schema: { tags, summary: `Ask the environment to ${op}`, params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
+      { config: lifecycle, schema: { tags, summary: `Ask the environment to ${op}`, params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
       async (request, reply) => reply.code(202).send(await environments.lifecycle(request.ctx, request.params.id, op)),
     );
   }
 
   app.delete(
     '/environments/:id',
-    { config: manage, schema: { tags, summary: 'Delete the environment and its workspace', params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
+    { config: lifecycle, schema: { tags, summary: 'Delete the environment and its workspace', params: IdParamsSchema, response: responses({ 202: EnvironmentSchema }) } },
     async (request, reply) => reply.code(202).send(await environments.lifecycle(request.ctx, request.params.id, 'delete')),
   );
 

@@ -21,6 +21,8 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
   const tags = ['files'];
   const base = '/environments/:id/files';
   const config = { owns: 'environment', level: 'use' } as const;
+  /** Changing the workspace needs an exec token (reading it, a read one). */
+  const writes = { ...config, scope: 'exec' } as const;
 
   app.get(base, { config, schema: { tags, summary: 'List a folder', params: IdParamsSchema, querystring: PathQuerySchema, response: responses({ 200: FileListSchema }) } }, (request) =>
     files.list(request.ctx, request.params.id, request.query.path),
@@ -37,7 +39,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
 
   app.post(
     `${base}/mkdir`,
-    { config, schema: { tags, summary: 'Create a folder (and its parents)', params: IdParamsSchema, body: MkdirBodySchema, response: responses({ 204: z.null() }) } },
+    { config: writes, schema: { tags, summary: 'Create a folder (and its parents)', params: IdParamsSchema, body: MkdirBodySchema, response: responses({ 204: z.null() }) } },
     async (request, reply) => {
       await files.mkdir(request.ctx, request.params.id, request.body.path);
       return reply.code(204).send(null);
@@ -46,7 +48,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
 
   app.post(
     `${base}/move`,
-    { config, schema: { tags, summary: 'Move or rename', params: IdParamsSchema, body: MoveBodySchema, response: responses({ 204: z.null() }) } },
+    { config: writes, schema: { tags, summary: 'Move or rename', params: IdParamsSchema, body: MoveBodySchema, response: responses({ 204: z.null() }) } },
     async (request, reply) => {
       await files.move(request.ctx, request.params.id, request.body.from, request.body.to, request.body.overwrite);
       return reply.code(204).send(null);
@@ -55,7 +57,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
 
   app.delete(
     base,
-    { config, schema: { tags, summary: 'Delete a file, or a folder with recursive=true', params: IdParamsSchema, querystring: DeleteQuerySchema, response: responses({ 204: z.null() }) } },
+    { config: writes, schema: { tags, summary: 'Delete a file, or a folder with recursive=true', params: IdParamsSchema, querystring: DeleteQuerySchema, response: responses({ 204: z.null() }) } },
     async (request, reply) => {
       await files.remove(request.ctx, request.params.id, request.query.path, request.query.recursive === 'true');
       return reply.code(204).send(null);
@@ -86,7 +88,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
       `${base}/content`,
       {
         bodyLimit: FILE_MAX_BYTES,
-        config,
+        config: writes,
         schema: { tags, summary: 'Write a file (parents created); If-Match refuses a stale revision with 412', params: IdParamsSchema, querystring: PathQuerySchema, response: responses({ 200: WrittenSchema, 201: WrittenSchema }) },
       },
       async (request, reply) => {
@@ -98,7 +100,7 @@ export function registerFilesRoutes(app: App, { files, maxArchiveBytes }: { file
     );
     raw.post(
       `${base}/archive`,
-      { bodyLimit: maxArchiveBytes, config, schema: { tags, summary: 'Upload a tar.gz or zip (detected from its bytes) and unpack it into a folder', params: IdParamsSchema, querystring: PathQuerySchema, response: responses({ 200: z.object({ entries: z.number().int() }) }) } },
+      { bodyLimit: maxArchiveBytes, config: writes, schema: { tags, summary: 'Upload a tar.gz or zip (detected from its bytes) and unpack it into a folder', params: IdParamsSchema, querystring: PathQuerySchema, response: responses({ 200: z.object({ entries: z.number().int() }) }) } },
       async (request) => files.upload(request.ctx, request.params.id, request.query.path, Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)),
     );
   });

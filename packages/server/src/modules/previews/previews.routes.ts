@@ -22,6 +22,7 @@ export function registerPreviewRoutes(app: App, { previews }: Deps): void {
   app.put(
     '/environments/:id/ports/:port/sharing',
     {
+      config: { scope: 'exec' },
       schema: {
         tags: ['previews'],
         summary: "Who may open a port's preview: owner (and admins), authenticated (any signed-in user) or public (anyone)",
@@ -41,6 +42,7 @@ export function registerPreviewRoutes(app: App, { previews }: Deps): void {
   app.post(
     '/environments/:id/ports/:port/grant',
     {
+      config: { scope: 'exec' },
       schema: {
         tags: ['previews'],
         summary: 'A single-use grant, valid for a minute, that opens the preview on its own origin (POST it there as a form)',

@@ -26,7 +26,7 @@ export function registerTemplatesRoutes(app: App, { templates, applier }: { temp
   app.post(
     '/environments/:id/apply-template',
     {
-      config: { owns: 'environment', level: 'use' },
+      config: { owns: 'environment', level: 'use', scope: 'exec' },
       schema: {
         tags,
         summary: "Write a template's files into a folder of a running environment",

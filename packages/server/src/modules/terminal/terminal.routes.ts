@@ -10,7 +10,7 @@ export function registerTerminalRoutes(app: App, { environments, terminals }: { 
     '/environments/:id/terminal',
     {
       websocket: true,
-      config: { owns: 'environment', level: 'use' },
+      config: { owns: 'environment', level: 'use', scope: 'exec' },
       schema: {
         tags: ['terminal'],
         summary: 'WebSocket terminal: binary frames carry raw bytes both ways, text frames JSON control messages',

@@ -22,11 +22,13 @@ export function createTokensService({ db, tokensRepo, audit, revocations }: Deps
     const actor = requireActor(ctx);
     const secret = newSecret(TOKEN_PREFIX);
     const expiresAt = body.expiresInDays ? new Date(Date.now() + body.expiresInDays * 86_400_000) : null;
-    const row = await audit.mutate(ctx, 'token.create', { targetType: 'token', metadata: { name: body.name, expiresAt } }, async (tx, rec) => {
+    const scope = body.scope ?? 'admin';
+    const row = await audit.mutate(ctx, 'token.create', { targetType: 'token', metadata: { name: body.name, scope, expiresAt } }, async (tx, rec) => {
       const created = await tokensRepo.insert(tx, {
         userId: actor.id,
         orgId: actor.orgId,
         name: body.name,
+        scope,
         prefix: secret.slice(0, TOKEN_PREFIX.length + 7),
         tokenHash: hashSecret(secret),
         expiresAt,
@@ -62,6 +64,7 @@ const toToken = (r: TokenRow): Token => ({
   id: r.id,
   name: r.name,
   prefix: r.prefix,
+  scope: r.scope,
   createdAt: r.createdAt.toISOString(),
   expiresAt: r.expiresAt?.toISOString() ?? null,
   lastUsedAt: r.lastUsedAt?.toISOString() ?? null,
