@@ -6,16 +6,22 @@ import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox } from './support/e2b.js';
 import { environmentsThatNeverRan } from './support/never-run.js';
-import { ADMIN, ORIGIN, startTestServer, type TestServer } from './support/server.js';
+import { inOrg } from './support/orgs.js';
+import { ADMIN, ORIGIN, startTestServer, type Caller, type TestServer } from './support/server.js';
 import { upgradeRequest } from './support/upgrade.js';
 import { runningEnvironment, waitFor } from './support/wait.js';
 
 /**
- * Every route Berth serves, as every kind of caller: the resource's owner,
- * another user, an admin, nobody, a deactivated user (their old session cookie
- * and their old token) and a revoked token. The table is keyed "METHOD path"
- * (OpenAPI form; WS for WebSocket upgrades) and the app's own route table is
- * checked against it, so a route added without an expectation fails here.
+ * Every route Berth serves, as every kind of caller: the resource's owner
+ * (alice, who owns the organization mx-org and made its environment), the
+ * organization's people by role (an admin; a member in the team the
+ * environment is shared with at use; a member in no such team; a viewer in that
+ * team), a member who was removed, a member of another organization, an
+ * instance admin, nobody, a deactivated user (their old session cookie and
+ * their old token), a revoked token, and a token of a suspended organization.
+ * The table is keyed "METHOD path" (OpenAPI form; WS for WebSocket upgrades)
+ * and the app's own route table is checked against it, so a route added
+ * without an expectation fails here.
  *
  * Allowed callers send requests that pass validation and get the route's
  * success (or stated) status; refused callers must get the refusal, never a 2xx.
@@ -26,11 +32,33 @@ import { runningEnvironment, waitFor } from './support/wait.js';
  * rules (grants, sharing): test/previews.test.ts walks those.
  */
 
-const CALLERS = ['anonymous', 'deactivatedCookie', 'deactivatedToken', 'revokedToken', 'other', 'owner', 'admin'] as const;
+/** In this order: refusals come before the callers allowed to change or delete what they aim at. */
+const CALLERS = ['anonymous', 'deactivatedCookie', 'deactivatedToken', 'revokedToken', 'suspended', 'removed', 'other', 'viewer', 'memberNoShare', 'member', 'orgAdmin', 'owner', 'admin'] as const;
 type CallerName = (typeof CALLERS)[number];
+/** The organization's people below its owner, who act in it with tokens of it. */
+const ROLE_CALLERS = ['viewer', 'memberNoShare', 'member', 'orgAdmin'] as const;
+type RoleCaller = (typeof ROLE_CALLERS)[number] | 'owner';
 /** Let through, with one of these statuses; or refused, with this one. */
 type Outcome = { ok: number[] } | { refused: 401 | 403 | 404 };
-type Expect = Record<CallerName, Outcome>;
+/**
+ * A suspended organization's token reads like any stranger and changes
+ * nothing (403 organization_suspended): derived, unless a row says otherwise.
+ */
+type Expect = Record<Exclude<CallerName, 'suspended'>, Outcome> & { suspended?: Outcome };
+
+/**
+ * How far each of them may go with mx-org's environment, and their role in
+ * mx-org: written out here, not read from the server's policy table, so the
+ * matrix checks the table too.
+ */
+const LEVEL: Record<RoleCaller, 'view' | 'use' | 'manage' | null> = { viewer: 'view', memberNoShare: null, member: 'use', orgAdmin: 'manage', owner: 'manage' };
+const ROLE: Record<RoleCaller, 'viewer' | 'member' | 'admin' | 'owner'> = { viewer: 'viewer', memberNoShare: 'member', member: 'member', orgAdmin: 'admin', owner: 'owner' };
+const MAY: Record<'org.read' | 'org.manage' | 'org.own', string[]> = {
+  'org.read': ['owner', 'admin', 'member', 'viewer'],
+  'org.manage': ['owner', 'admin'],
+  'org.own': ['owner'],
+};
+const RANK = { view: 0, use: 1, manage: 2 } as const;
 
 interface Req {
   url: string;
@@ -49,16 +77,31 @@ interface Row {
 const ok = (status: number | number[]): Outcome => ({ ok: [status].flat() });
 const no = (status: 401 | 403 | 404): Outcome => ({ refused: status });
 const signedOut = { anonymous: no(401), deactivatedCookie: no(401), deactivatedToken: no(401), revokedToken: no(401) };
+/** The same outcome for everyone signed in who is not the resource's owner or an admin. */
+const others = (outcome: Outcome) => ({ other: outcome, removed: outcome, ...Object.fromEntries(ROLE_CALLERS.map((c) => [c, outcome])) }) as Record<'other' | 'removed' | (typeof ROLE_CALLERS)[number], Outcome>;
 /** Anyone; a bearer token that does not authenticate is refused even here. */
-const open = (status: number | number[]): Expect => ({ anonymous: ok(status), deactivatedCookie: ok(status), deactivatedToken: no(401), revokedToken: no(401), other: ok(status), owner: ok(status), admin: ok(status) });
+const open = (status: number | number[]): Expect => ({ anonymous: ok(status), deactivatedCookie: ok(status), deactivatedToken: no(401), revokedToken: no(401), ...others(ok(status)), owner: ok(status), admin: ok(status) });
 /** Any signed-in user. */
-const user = (status: number | number[]): Expect => ({ ...signedOut, other: ok(status), owner: ok(status), admin: ok(status) });
+const user = (status: number | number[]): Expect => ({ ...signedOut, ...others(ok(status)), owner: ok(status), admin: ok(status) });
 /** An admin action: 403 for users. */
-const admin = (status: number | number[]): Expect => ({ ...signedOut, other: no(403), owner: no(403), admin: ok(status) });
-/** The owner's resource: admins too; anyone else finds nothing (404). */
-const owned = (status: number | number[]): Expect => ({ ...signedOut, other: no(404), owner: ok(status), admin: ok(status) });
+const admin = (status: number | number[]): Expect => ({ ...signedOut, ...others(no(403)), owner: no(403), admin: ok(status) });
+/** The owner's own resource (a template, a sandbox): admins too; anyone else finds nothing (404). */
+const owned = (status: number | number[]): Expect => ({ ...signedOut, ...others(no(404)), owner: ok(status), admin: ok(status) });
 /** The caller's own credential: nobody else, admins included, finds it. */
-const personal = (status: number | number[]): Expect => ({ ...signedOut, other: no(404), owner: ok(status), admin: no(404) });
+const personal = (status: number | number[]): Expect => ({ ...signedOut, ...others(no(404)), owner: ok(status), admin: no(404) });
+/** mx-org's environment, at a level: 403 for whoever sees it with less, 404 for whoever does not see it. */
+const environment = (level: 'view' | 'use' | 'manage', status: number | number[]): Expect => {
+  const by = (c: RoleCaller): Outcome => {
+    const have = LEVEL[c];
+    return have === null ? no(404) : RANK[have] >= RANK[level] ? ok(status) : no(403);
+  };
+  return { ...signedOut, ...others(no(404)), ...Object.fromEntries(ROLE_CALLERS.map((c) => [c, by(c)])), owner: by('owner'), admin: ok(status) } as Expect;
+};
+/** An action on mx-org itself: 403 for a role the policy does not allow, 404 for whoever is not a member. */
+const organization = (action: keyof typeof MAY, status: number | number[]): Expect => {
+  const by = (c: RoleCaller): Outcome => (MAY[action].includes(ROLE[c]) ? ok(status) : no(403));
+  return { ...signedOut, ...others(no(404)), ...Object.fromEntries(ROLE_CALLERS.map((c) => [c, by(c)])), owner: by('owner'), admin: ok(status) } as Expect;
+};
 
 let server: TestServer;
 let url: string;
@@ -73,22 +116,30 @@ const r = {
   sandbox: '',
   spareToken: '',
   archive: Buffer.alloc(0) as Buffer,
-  doomed: {} as Record<'owner' | 'admin', { env: string; template: string; sandbox: string }>,
-  /** alice's organization (bob is not in it), with an environment in it and a team. */
+  doomed: {} as Record<'owner' | 'admin', { template: string; sandbox: string }>,
+  /** Environments of mx-org that never ran, one for each caller allowed to delete one. */
+  doomedEnvs: {} as Record<Deleter, string>,
+  /** alice's organization (bob is not in it), where the environment `env` is, shared with the team core at use. */
   org: 'mx-org',
-  orgEnv: '',
+  orgId: '',
   team: '',
   /** Of erin's organizations: an invitation for bob into one, and a link per caller into another. */
   bobInvitation: '',
-  links: {} as Record<'other' | 'owner' | 'admin', string>,
-  perCaller: {} as Record<'owner' | 'admin', { org: string; member: string; team: string; teamOfErin: string; invitation: string }>,
+  links: {} as Partial<Record<CallerName, string>>,
+  perCaller: {} as Record<Deleter, { org: string; member: string; team: string; teamOfErin: string; invitation: string }>,
 };
+/** The callers who manage mx-org and its environment, each on things of its own where a change can happen once. */
+type Deleter = 'owner' | 'admin' | 'orgAdmin';
+const deleter = (as: CallerName): Deleter => (as === 'admin' || as === 'orgAdmin' ? as : 'owner');
 const org = (rest = '') => `/api/v1/orgs/${r.org}${rest}`;
 /** Per-caller resources of the organization rows: refused callers aim at the owner's. */
-const ours = (as: CallerName) => r.perCaller[as === 'admin' ? 'admin' : 'owner'];
+const ours = (as: CallerName) => r.perCaller[deleter(as)];
+
+/** The organization a caller suspends and deletes: the owner and the admin one each of alice's; everyone else is refused on mx-org. */
+const orgToEnd = (as: CallerName) => (as === 'owner' || as === 'admin' ? r.perCaller[as].org : r.org);
 
 /** A per-caller resource: refused callers aim at the owner's. */
-const mine = (as: CallerName, kind: 'env' | 'template' | 'sandbox') => r.doomed[as === 'admin' ? 'admin' : 'owner'][kind];
+const mine = (as: CallerName, kind: 'template' | 'sandbox') => r.doomed[as === 'admin' ? 'admin' : 'owner'][kind];
 const env = (rest = '') => `/api/v1/environments/${r.env}${rest}`;
 const sbx = (rest = '') => `/sandboxes/${r.sandbox}${rest}`;
 const json = (body: unknown) => ({ body, headers: { 'content-type': 'application/json' } });
@@ -132,7 +183,8 @@ const TABLE: [string, Row][] = [
   ['GET /api/v1/templates', { send: () => ({ url: '/api/v1/templates' }), expect: user(200) }],
   ['POST /api/v1/templates', { send: (as) => ({ url: '/api/v1/templates', ...json({ slug: `mx-${as.toLowerCase()}`, name: 'mx', files: [] }) }), expect: user(201) }],
   ['GET /api/v1/environments', { send: () => ({ url: '/api/v1/environments' }), expect: user(200) }],
-  ['POST /api/v1/environments', { send: () => ({ url: '/api/v1/environments', ...json({ type: 'small' }) }), expect: user(202) }],
+  // In the organization the caller acts in (the role callers: mx-org), where a viewer makes nothing.
+  ['POST /api/v1/environments', { send: () => ({ url: '/api/v1/environments', ...json({ type: 'small' }) }), expect: { ...user(202), viewer: no(403) } }],
   ['POST /sandboxes', { send: () => ({ url: '/sandboxes', ...json({ templateID: 'no-such-template' }) }), expect: user(404), check: templateMissing }],
   ['POST /v2/sandboxes', { send: () => ({ url: '/v2/sandboxes', ...json({ templateID: 'no-such-template' }) }), expect: user(404), check: templateMissing }],
   ['GET /sandboxes', { send: () => ({ url: '/sandboxes' }), expect: user(200) }],
@@ -153,47 +205,49 @@ const TABLE: [string, Row][] = [
   ['DELETE /api/v1/machine-types/{name}', { send: () => ({ url: '/api/v1/machine-types/matrix' }), expect: admin(204) }],
 
   // The owner's environment (admins too).
-  ['GET /api/v1/environments/{id}', { send: () => ({ url: env() }), expect: owned(200) }],
-  ['GET /api/v1/environments/{id}/events', { send: () => ({ url: env('/events') }), expect: owned(200) }],
-  ['WS /api/v1/environments/{id}/events/ws', { send: () => ({ url: env('/events/ws') }), expect: owned(101) }],
-  ['GET /api/v1/environments/{id}/stats', { send: () => ({ url: env('/stats') }), expect: owned(200) }],
-  ['POST /api/v1/environments/{id}/exec', { send: () => ({ url: env('/exec'), ...json({ command: ['true'] }) }), expect: owned(200) }],
-  ['POST /api/v1/environments/{id}/exec/stream', { send: () => ({ url: env('/exec/stream'), ...json({ command: ['true'] }) }), expect: owned(200) }],
-  ['WS /api/v1/environments/{id}/terminal', { send: () => ({ url: env('/terminal') }), expect: owned(101) }],
-  ['GET /api/v1/environments/{id}/files', { send: () => ({ url: env('/files?path=mx') }), expect: owned(200) }],
-  ['PUT /api/v1/environments/{id}/files/content', { send: () => ({ url: env('/files/content?path=mx/written.txt'), body: 'x', headers: { 'content-type': 'text/plain' } }), expect: owned([200, 201]) }],
-  ['GET /api/v1/environments/{id}/files/content', { send: () => ({ url: env('/files/content?path=mx/read.txt') }), expect: owned(200) }],
-  ['POST /api/v1/environments/{id}/files/mkdir', { send: (as) => ({ url: env('/files/mkdir'), ...json({ path: `mx/dir-${as}` }) }), expect: owned(204) }],
-  ['POST /api/v1/environments/{id}/files/move', { send: (as) => ({ url: env('/files/move'), ...json({ from: `mx/mv-${as}`, to: `mx/moved-${as}` }) }), expect: owned(204) }],
-  ['DELETE /api/v1/environments/{id}/files', { send: (as) => ({ url: env(`/files?path=mx/del-${as}`) }), expect: owned(204) }],
-  ['GET /api/v1/environments/{id}/files/archive', { send: () => ({ url: env('/files/archive?path=mx') }), expect: owned(200) }],
-  ['POST /api/v1/environments/{id}/files/archive', { send: () => ({ url: env('/files/archive?path=mx/up'), body: r.archive, headers: { 'content-type': 'application/gzip' } }), expect: owned(200) }],
-  ['GET /api/v1/environments/{id}/files/search', { send: () => ({ url: env('/files/search?q=x&path=mx') }), expect: owned(200) }],
-  ['GET /api/v1/environments/{id}/ports', { send: () => ({ url: env('/ports') }), expect: owned(200) }],
+  ['GET /api/v1/environments/{id}', { send: () => ({ url: env() }), expect: environment('view', 200) }],
+  ['GET /api/v1/environments/{id}/events', { send: () => ({ url: env('/events') }), expect: environment('view', 200) }],
+  ['WS /api/v1/environments/{id}/events/ws', { send: () => ({ url: env('/events/ws') }), expect: environment('view', 101) }],
+  ['GET /api/v1/environments/{id}/stats', { send: () => ({ url: env('/stats') }), expect: environment('view', 200) }],
+  ['POST /api/v1/environments/{id}/exec', { send: () => ({ url: env('/exec'), ...json({ command: ['true'] }) }), expect: environment('use', 200) }],
+  ['POST /api/v1/environments/{id}/exec/stream', { send: () => ({ url: env('/exec/stream'), ...json({ command: ['true'] }) }), expect: environment('use', 200) }],
+  ['WS /api/v1/environments/{id}/terminal', { send: () => ({ url: env('/terminal') }), expect: environment('use', 101) }],
+  ['GET /api/v1/environments/{id}/files', { send: () => ({ url: env('/files?path=mx') }), expect: environment('use', 200) }],
+  ['PUT /api/v1/environments/{id}/files/content', { send: () => ({ url: env('/files/content?path=mx/written.txt'), body: 'x', headers: { 'content-type': 'text/plain' } }), expect: environment('use', [200, 201]) }],
+  ['GET /api/v1/environments/{id}/files/content', { send: () => ({ url: env('/files/content?path=mx/read.txt') }), expect: environment('use', 200) }],
+  ['POST /api/v1/environments/{id}/files/mkdir', { send: (as) => ({ url: env('/files/mkdir'), ...json({ path: `mx/dir-${as}` }) }), expect: environment('use', 204) }],
+  ['POST /api/v1/environments/{id}/files/move', { send: (as) => ({ url: env('/files/move'), ...json({ from: `mx/mv-${as}`, to: `mx/moved-${as}` }) }), expect: environment('use', 204) }],
+  ['DELETE /api/v1/environments/{id}/files', { send: (as) => ({ url: env(`/files?path=mx/del-${as}`) }), expect: environment('use', 204) }],
+  ['GET /api/v1/environments/{id}/files/archive', { send: () => ({ url: env('/files/archive?path=mx') }), expect: environment('use', 200) }],
+  ['POST /api/v1/environments/{id}/files/archive', { send: () => ({ url: env('/files/archive?path=mx/up'), body: r.archive, headers: { 'content-type': 'application/gzip' } }), expect: environment('use', 200) }],
+  ['GET /api/v1/environments/{id}/files/search', { send: () => ({ url: env('/files/search?q=x&path=mx') }), expect: environment('use', 200) }],
+  ['GET /api/v1/environments/{id}/ports', { send: () => ({ url: env('/ports') }), expect: environment('use', 200) }],
   // Previews are served on their own origin (previews.test.ts); on Berth's, only sharing and grants.
-  ['PUT /api/v1/environments/{id}/ports/{port}/sharing', { send: () => ({ url: env(`/ports/${IDLE_PORT}/sharing`), ...json({ sharing: 'owner' }) }), expect: owned(200) }],
-  ['POST /api/v1/environments/{id}/ports/{port}/grant', { send: () => ({ url: env(`/ports/${IDLE_PORT}/grant`) }), expect: owned(201) }],
-  ['PUT /api/v1/environments/{id}/egress', { send: () => ({ url: env('/egress'), ...json({ egress: 'internet' }) }), expect: owned(202) }],
-  ['POST /api/v1/environments/{id}/apply-template', { send: (as) => ({ url: env('/apply-template'), ...json({ templateId: r.template, path: `mx/tpl-${as}` }) }), expect: owned(200) }],
+  ['PUT /api/v1/environments/{id}/ports/{port}/sharing', { send: () => ({ url: env(`/ports/${IDLE_PORT}/sharing`), ...json({ sharing: 'owner' }) }), expect: environment('manage', 200) }],
+  // A port shared with its "owner" opens to whoever may use the environment; anyone else finds nothing.
+  ['POST /api/v1/environments/{id}/ports/{port}/grant', { send: () => ({ url: env(`/ports/${IDLE_PORT}/grant`) }), expect: { ...environment('use', 201), viewer: no(404) } }],
+  ['PUT /api/v1/environments/{id}/egress', { send: () => ({ url: env('/egress'), ...json({ egress: 'internet' }) }), expect: environment('manage', 202) }],
+  // The template is alice's own: a member who may use the environment still cannot see it.
+  ['POST /api/v1/environments/{id}/apply-template', { send: (as) => ({ url: env('/apply-template'), ...json({ templateId: r.template, path: `mx/tpl-${as}` }) }), expect: { ...environment('use', 200), member: no(404), orgAdmin: no(404) } }],
 
   // alice's organization: bob is not a member (404); the instance admin may.
-  ['GET /api/v1/orgs/{org}', { send: () => ({ url: org() }), expect: owned(200) }],
-  ['GET /api/v1/orgs/{org}/members', { send: () => ({ url: org('/members') }), expect: owned(200) }],
-  ['PATCH /api/v1/orgs/{org}/members/{username}', { send: () => ({ url: org('/members/erin'), ...json({ role: 'member' }) }), expect: owned(200) }],
-  ['GET /api/v1/orgs/{org}/invitations', { send: () => ({ url: org('/invitations') }), expect: owned(200) }],
-  ['POST /api/v1/orgs/{org}/invitations', { send: () => ({ url: org('/invitations'), ...json({ role: 'viewer' }) }), expect: owned(201) }],
-  ['GET /api/v1/orgs/{org}/quota', { send: () => ({ url: org('/quota') }), expect: owned(200) }],
-  ['PATCH /api/v1/orgs/{org}/quota', { send: () => ({ url: org('/quota'), ...json({ idleTimeoutMinutes: 30 }) }), expect: owned(200) }],
-  ['PATCH /api/v1/orgs/{org}/ceiling', { send: () => ({ url: org('/ceiling'), ...json({ credits: 10 }) }), expect: admin(200) }],
-  ['GET /api/v1/orgs/{org}/audit', { send: () => ({ url: org('/audit') }), expect: owned(200) }],
-  ['GET /api/v1/orgs/{org}/teams', { send: () => ({ url: org('/teams') }), expect: owned(200) }],
-  ['POST /api/v1/orgs/{org}/teams', { send: (as) => ({ url: org('/teams'), ...json({ slug: `t-${as.toLowerCase()}`, name: 'mx' }) }), expect: owned(201) }],
-  ['PUT /api/v1/orgs/{org}/teams/{team}/members/{username}', { send: () => ({ url: org('/teams/core/members/erin'), ...json({ role: 'member' }) }), expect: owned(200) }],
-  ['GET /api/v1/environments/{id}/shares', { send: () => ({ url: `/api/v1/environments/${r.orgEnv}/shares` }), expect: owned(200) }],
-  ['PUT /api/v1/environments/{id}/shares/{teamId}', { send: () => ({ url: `/api/v1/environments/${r.orgEnv}/shares/${r.team}`, ...json({ level: 'use' }) }), expect: owned(200) }],
+  ['GET /api/v1/orgs/{org}', { send: () => ({ url: org() }), expect: organization('org.read', 200) }],
+  ['GET /api/v1/orgs/{org}/members', { send: () => ({ url: org('/members') }), expect: organization('org.read', 200) }],
+  ['PATCH /api/v1/orgs/{org}/members/{username}', { send: () => ({ url: org('/members/erin'), ...json({ role: 'member' }) }), expect: organization('org.manage', 200) }],
+  ['GET /api/v1/orgs/{org}/invitations', { send: () => ({ url: org('/invitations') }), expect: organization('org.manage', 200) }],
+  ['POST /api/v1/orgs/{org}/invitations', { send: () => ({ url: org('/invitations'), ...json({ role: 'viewer' }) }), expect: organization('org.manage', 201) }],
+  ['GET /api/v1/orgs/{org}/quota', { send: () => ({ url: org('/quota') }), expect: organization('org.read', 200) }],
+  ['PATCH /api/v1/orgs/{org}/quota', { send: () => ({ url: org('/quota'), ...json({ idleTimeoutMinutes: 30 }) }), expect: organization('org.manage', 200) }],
+  ['PATCH /api/v1/orgs/{org}/ceiling', { send: () => ({ url: org('/ceiling'), ...json({ credits: 50 }) }), expect: admin(200) }],
+  ['GET /api/v1/orgs/{org}/audit', { send: () => ({ url: org('/audit') }), expect: organization('org.manage', 200) }],
+  ['GET /api/v1/orgs/{org}/teams', { send: () => ({ url: org('/teams') }), expect: organization('org.read', 200) }],
+  ['POST /api/v1/orgs/{org}/teams', { send: (as) => ({ url: org('/teams'), ...json({ slug: `t-${as.toLowerCase()}`, name: 'mx' }) }), expect: organization('org.manage', 201) }],
+  ['PUT /api/v1/orgs/{org}/teams/{team}/members/{username}', { send: () => ({ url: org('/teams/core/members/erin'), ...json({ role: 'member' }) }), expect: organization('org.manage', 200) }],
+  ['GET /api/v1/environments/{id}/shares', { send: () => ({ url: env('/shares') }), expect: environment('view', 200) }],
+  ['PUT /api/v1/environments/{id}/shares/{teamId}', { send: () => ({ url: env(`/shares/${r.team}`), ...json({ level: 'use' }) }), expect: environment('manage', 200) }],
   // Into erin's organizations: an invitation made for bob alone, and a link for each caller.
-  ['POST /api/v1/invitations/{id}/accept', { send: () => ({ url: `/api/v1/invitations/${r.bobInvitation}/accept` }), expect: { ...signedOut, other: ok(200), owner: no(404), admin: no(404) } }],
-  ['POST /api/v1/invitations/accept', { send: (as) => ({ url: '/api/v1/invitations/accept', ...json({ token: r.links[as === 'other' || as === 'admin' ? as : 'owner'] }) }), expect: user(200) }],
+  ['POST /api/v1/invitations/{id}/accept', { send: () => ({ url: `/api/v1/invitations/${r.bobInvitation}/accept` }), expect: { ...signedOut, ...others(no(404)), other: ok(200), owner: no(404), admin: no(404) } }],
+  ['POST /api/v1/invitations/accept', { send: (as) => ({ url: '/api/v1/invitations/accept', ...json({ token: r.links[as] ?? 'berthinv_none' }) }), expect: user(200) }],
 
   // The owner's template and sandbox.
   ['GET /api/v1/templates/{id}', { send: () => ({ url: `/api/v1/templates/${r.template}` }), expect: owned(200) }],
@@ -214,24 +268,25 @@ const TABLE: [string, Row][] = [
   ]),
 
   // Lifecycle of the shared environment, once nothing else needs it running.
-  ['POST /api/v1/environments/{id}/start', { send: () => ({ url: env('/start') }), expect: owned(202) }],
-  ['POST /api/v1/environments/{id}/restart', { send: () => ({ url: env('/restart') }), expect: owned(202) }],
-  ['POST /api/v1/environments/{id}/stop', { send: () => ({ url: env('/stop') }), expect: owned(202) }],
+  ['POST /api/v1/environments/{id}/start', { send: () => ({ url: env('/start') }), expect: environment('manage', 202) }],
+  ['POST /api/v1/environments/{id}/restart', { send: () => ({ url: env('/restart') }), expect: environment('manage', 202) }],
+  ['POST /api/v1/environments/{id}/stop', { send: () => ({ url: env('/stop') }), expect: environment('manage', 202) }],
 
   // Deletes, each caller on a resource of its own.
-  ['DELETE /api/v1/environments/{id}', { send: (as) => ({ url: `/api/v1/environments/${mine(as, 'env')}` }), expect: owned(202) }],
+  // Refused callers aim at the shared environment (what they see of it decides their answer).
+  ['DELETE /api/v1/environments/{id}', { send: (as) => ({ url: as === 'owner' || as === 'admin' || as === 'orgAdmin' ? `/api/v1/environments/${r.doomedEnvs[as]}` : env() }), expect: environment('manage', 202) }],
   ['DELETE /api/v1/templates/{id}', { send: (as) => ({ url: `/api/v1/templates/${mine(as, 'template')}` }), expect: owned(204) }],
   ['DELETE /sandboxes/{sandboxID}', { send: (as) => ({ url: `/sandboxes/${mine(as, 'sandbox')}` }), expect: owned(204) }],
   ['DELETE /api/v1/tokens/{id}', { send: () => ({ url: `/api/v1/tokens/${r.spareToken}` }), expect: personal(204) }],
-  ['DELETE /api/v1/environments/{id}/shares/{teamId}', { send: (as) => ({ url: `/api/v1/environments/${r.orgEnv}/shares/${ours(as).team}` }), expect: owned(204) }],
-  ['DELETE /api/v1/orgs/{org}/teams/{team}/members/{username}', { send: (as) => ({ url: org(`/teams/${ours(as).teamOfErin}/members/erin`) }), expect: owned(204) }],
-  ['DELETE /api/v1/orgs/{org}/teams/{team}', { send: (as) => ({ url: org(`/teams/${ours(as).team}`) }), expect: owned(204) }],
-  ['DELETE /api/v1/orgs/{org}/invitations/{id}', { send: (as) => ({ url: org(`/invitations/${ours(as).invitation}`) }), expect: owned(204) }],
-  ['DELETE /api/v1/orgs/{org}/members/{username}', { send: (as) => ({ url: org(`/members/${ours(as).member}`) }), expect: owned(204) }],
-  // Each caller suspends, lifts and deletes an organization of its own (of alice's).
-  ['POST /api/v1/orgs/{org}/suspend', { send: (as) => ({ url: `/api/v1/orgs/${ours(as).org}/suspend` }), expect: owned(200) }],
-  ['POST /api/v1/orgs/{org}/reactivate', { send: (as) => ({ url: `/api/v1/orgs/${ours(as).org}/reactivate` }), expect: owned(200) }],
-  ['DELETE /api/v1/orgs/{org}', { send: (as) => ({ url: `/api/v1/orgs/${ours(as).org}` }), expect: owned(202) }],
+  ['DELETE /api/v1/environments/{id}/shares/{teamId}', { send: (as) => ({ url: env(`/shares/${ours(as).team}`) }), expect: environment('manage', 204) }],
+  ['DELETE /api/v1/orgs/{org}/teams/{team}/members/{username}', { send: (as) => ({ url: org(`/teams/${ours(as).teamOfErin}/members/erin`) }), expect: organization('org.manage', 204) }],
+  ['DELETE /api/v1/orgs/{org}/teams/{team}', { send: (as) => ({ url: org(`/teams/${ours(as).team}`) }), expect: organization('org.manage', 204) }],
+  ['DELETE /api/v1/orgs/{org}/invitations/{id}', { send: (as) => ({ url: org(`/invitations/${ours(as).invitation}`) }), expect: organization('org.manage', 204) }],
+  ['DELETE /api/v1/orgs/{org}/members/{username}', { send: (as) => ({ url: org(`/members/${ours(as).member}`) }), expect: organization('org.manage', 204) }],
+  // The owner and the admin suspend, lift and delete an organization of their own (of alice's); the others try mx-org.
+  ['POST /api/v1/orgs/{org}/suspend', { send: (as) => ({ url: `/api/v1/orgs/${orgToEnd(as)}/suspend` }), expect: organization('org.own', 200) }],
+  ['POST /api/v1/orgs/{org}/reactivate', { send: (as) => ({ url: `/api/v1/orgs/${orgToEnd(as)}/reactivate` }), expect: organization('org.own', 200) }],
+  ['DELETE /api/v1/orgs/{org}', { send: (as) => ({ url: `/api/v1/orgs/${orgToEnd(as)}` }), expect: organization('org.own', 202) }],
   // Last: it ends the cookie callers' sessions.
   ['POST /api/v1/auth/logout', { send: () => ({ url: '/api/v1/auth/logout' }), expect: user(204) }],
 ];
@@ -277,12 +332,22 @@ async function call(key: string, row: Row, as: CallerName, tweak: (req: Req) => 
 
 const CODES: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found' };
 
+/** Requests that change nothing: what a suspended organization's token may still send. */
+const reads = (key: string) => /^(GET|WS|OPTIONS) /.test(key);
+
+/** What a caller should get: a suspended organization's token reads as a stranger would and changes nothing. */
+function expected(key: string, row: Row, as: CallerName): Outcome {
+  if (as !== 'suspended') return row.expect[as];
+  return row.expect.suspended ?? (reads(key) ? row.expect.other : no(403));
+}
+
 /** A refusal says what it is: problem+json with its code on Berth's API, E2B's `{code}` on E2B's. */
 function expectRefusal(key: string, as: CallerName, got: { status: number; res?: LightMyRequestResponse }, status: number): void {
   expect(got.status, `${key} as ${as}`).toBe(status);
   if (!got.res) return;
+  const code = as === 'suspended' && !reads(key) ? 'organization_suspended' : CODES[status];
   if (isE2b(key.split(' ')[1]!)) expect(got.res.json(), `${key} as ${as}`).toMatchObject({ code: status });
-  else expect(got.res.json(), `${key} as ${as}`).toMatchObject({ status, code: CODES[status] });
+  else expect(got.res.json(), `${key} as ${as}`).toMatchObject({ status, code });
 }
 
 /**
@@ -316,11 +381,13 @@ beforeAll(async () => {
   server = await startTestServer();
   url = await server.app.listen({ host: '127.0.0.1', port: 0 });
   const anonymous = server.anonymous;
-  const signIn = async (username: string, password: string) => {
+  /** A session cookie, and a token made with it in `org` (else in the user's personal organization). */
+  const signIn = async (username: string, password: string, org?: string) => {
     const res = await anonymous.post('/api/v1/auth/login', { username, password });
     expect(res.statusCode, res.body).toBe(200);
     const cookie = `berth_session=${res.cookies.find((c) => c.name === 'berth_session')!.value}`;
-    const token = await server.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: { cookie, origin: ORIGIN }, payload: { name: 'matrix' } });
+    const headers = { cookie, origin: ORIGIN, ...(org ? { 'berth-org': org } : {}) };
+    const token = await server.app.inject({ method: 'POST', url: '/api/v1/tokens', headers, payload: { name: 'matrix' } });
     expect(token.statusCode, token.body).toBe(201);
     return { cookie, token: token.json<{ token: string; id: string }>().token, tokenId: token.json<{ id: string }>().id };
   };
@@ -350,36 +417,21 @@ beforeAll(async () => {
   creds.revokedToken = { token: dave.token };
   creds.anonymous = {};
 
-  const aliceCaller = server.withToken(alice.token);
-  r.env = (await runningEnvironment(aliceCaller)).id;
-  for (const name of ['read.txt', ...['owner', 'admin'].flatMap((as) => [`mv-${as}`, `del-${as}`])]) {
-    expect((await aliceCaller.put(`/api/v1/environments/${r.env}/files/content?path=mx/${name}`, 'x', { 'content-type': 'text/plain' })).statusCode).toBe(201);
-  }
-  const template = async (slug: string) => {
-    const res = await aliceCaller.post('/api/v1/templates', { slug, name: slug, files: [{ path: 'hello.txt', content: 'hi\n' }] });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json<Template>().id;
-  };
-  r.template = await template('mx-private');
-  r.archive = await archive();
-  r.sandbox = (await createSandbox(url, alice.token)).sandboxID;
-  const owner = { id: r.alice, username: 'alice' };
-  const [envOwner, envAdmin] = await environmentsThatNeverRan(server, owner, 2);
-  const [sbxOwner, sbxAdmin] = await environmentsThatNeverRan(server, owner, 2, { sandbox: true });
-  r.doomed = {
-    owner: { env: envOwner!, template: await template('mx-doomed-1'), sandbox: sbxOwner! },
-    admin: { env: envAdmin!, template: await template('mx-doomed-2'), sandbox: sbxAdmin! },
-  };
-
-  // Organizations: alice owns mx-org (erin, fred and gina are members; bob is not), two of her own per
-  // caller to suspend and delete, one that invites bob and one with a link.
+  // Organizations: alice owns mx-org, and two more to suspend and delete (one for her, one for the admin).
   const aliceSession = await server.login('alice', password);
-  const made = async (slug: string) => {
-    const res = await aliceSession.post('/api/v1/orgs', { slug, name: slug });
+  const made = async (caller: Caller, slug: string) => {
+    const res = await caller.post('/api/v1/orgs', { slug, name: slug });
     expect(res.statusCode, res.body).toBe(202);
   };
-  const join = async (orgSlug: string, username: string) => {
-    const invited = await aliceSession.post(`/api/v1/orgs/${orgSlug}/invitations`, { username });
+  const allActive = (caller: Caller, who: string) =>
+    waitFor(`${who}'s organizations to be provisioned`, async () => (await caller.get('/api/v1/orgs')).json<{ items: { status: string }[] }>().items.every((o) => o.status === 'active'));
+  for (const slug of [r.org, 'mx-org-owner', 'mx-org-admin']) await made(aliceSession, slug);
+  await allActive(aliceSession, 'alice');
+  r.orgId = (await aliceSession.get(org())).json<{ id: string }>().id;
+  expect((await adminCaller.patch(org('/ceiling'), { credits: 50, maxEnvironments: 50 })).statusCode).toBe(200);
+  expect((await aliceSession.patch(org('/quota'), { credits: 50, maxEnvironments: 50 })).statusCode).toBe(200);
+  const join = async (orgSlug: string, username: string, role: 'admin' | 'member' | 'viewer' = 'member') => {
+    const invited = await aliceSession.post(`/api/v1/orgs/${orgSlug}/invitations`, { username, role });
     expect(invited.statusCode, invited.body).toBe(201);
     const res = await (await server.login(username, password)).post(`/api/v1/invitations/${invited.json<{ id: string }>().id}/accept`);
     expect(res.statusCode, res.body).toBe(200);
@@ -389,43 +441,91 @@ beforeAll(async () => {
     expect(res.statusCode, res.body).toBe(201);
     return res.json<{ id: string }>().id;
   };
-  const inviteLink = async () => (await aliceSession.post(org('/invitations'), { role: 'member' })).json<{ id: string; token: string }>();
-  for (const slug of [r.org, 'mx-org-owner', 'mx-org-admin']) await made(slug);
-  await waitFor('the organizations to be provisioned', async () => (await aliceSession.get('/api/v1/orgs')).json<{ items: { status: string }[] }>().items.every((o) => o.status === 'active'));
-  for (const name of ['erin', 'fred', 'gina']) {
+  const inTeam = async (teamSlug: string, username: string) => expect((await aliceSession.put(org(`/teams/${teamSlug}/members/${username}`), { role: 'member' })).statusCode).toBe(200);
+  // erin is changed and moved between teams by the rows; fred, gina and hal are removed by the owner, the admin and the org admin.
+  for (const name of ['erin', 'fred', 'gina', 'hal']) {
     await server.createUser(name, password);
     await join(r.org, name);
   }
+  // The organization's people by role, acting in it with tokens of it: olive its admin, mel and vera
+  // (member, viewer) in the team core the environment is shared with at use, nash a member of no team.
+  const roles = { orgAdmin: ['olive', 'admin'], member: ['mel', 'member'], memberNoShare: ['nash', 'member'], viewer: ['vera', 'viewer'] } as const;
+  for (const [caller, [name, role]] of Object.entries(roles)) {
+    await server.createUser(name, password);
+    await join(r.org, name, role);
+    creds[caller as CallerName] = { token: (await signIn(name, password, r.org)).token };
+  }
   r.team = await team('core');
-  const shareWith = async (teamId: string) => expect((await aliceSession.put(`/api/v1/environments/${r.orgEnv}/shares/${teamId}`, { level: 'view' })).statusCode).toBe(200);
-  const orgEnv = await aliceSession.post('/api/v1/environments', { type: 'small', name: 'in-the-org' }, { 'berth-org': r.org });
-  expect(orgEnv.statusCode, orgEnv.body).toBe(202);
-  r.orgEnv = orgEnv.json<{ id: string }>().id;
+  for (const name of ['mel', 'vera']) await inTeam('core', name);
+  // rex was a member in core, and was removed: his session stays, in his own organization only.
+  await server.createUser('rex', password);
+  await join(r.org, 'rex');
+  await inTeam('core', 'rex');
+  creds.removed = { cookie: (await signIn('rex', password)).cookie };
+  expect((await aliceSession.delete(org('/members/rex'))).statusCode).toBe(204);
+  // sue's organization is suspended: its token reads and changes nothing.
+  await server.createUser('sue', password);
+  const sue = await server.login('sue', password);
+  await made(sue, 'mx-frozen');
+  await allActive(sue, 'sue');
+  creds.suspended = { token: (await signIn('sue', password, 'mx-frozen')).token };
+  expect((await sue.post('/api/v1/orgs/mx-frozen/suspend')).statusCode).toBe(200);
+
+  // alice's environment in mx-org, shared with core at use.
+  const aliceInOrg = inOrg(aliceSession, r.org);
+  r.env = (await runningEnvironment(aliceInOrg)).id;
+  expect((await aliceSession.put(env(`/shares/${r.team}`), { level: 'use' })).statusCode).toBe(200);
+  for (const name of ['read.txt', ...(['owner', 'admin', 'member', 'orgAdmin'] as const).flatMap((as) => [`mv-${as}`, `del-${as}`])]) {
+    expect((await aliceSession.put(env(`/files/content?path=mx/${name}`), 'x', { 'content-type': 'text/plain' })).statusCode).toBe(201);
+  }
+  const aliceCaller = server.withToken(alice.token);
+  const template = async (slug: string) => {
+    const res = await aliceCaller.post('/api/v1/templates', { slug, name: slug, files: [{ path: 'hello.txt', content: 'hi\n' }] });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json<Template>().id;
+  };
+  r.template = await template('mx-private');
+  r.archive = await archive();
+  r.sandbox = (await createSandbox(url, alice.token)).sandboxID;
+  const owner = { id: r.alice, username: 'alice' };
+  const [envOwner, envAdmin, envOrgAdmin] = await environmentsThatNeverRan(server, owner, 3, { orgId: r.orgId });
+  r.doomedEnvs = { owner: envOwner!, admin: envAdmin!, orgAdmin: envOrgAdmin! };
+  const [sbxOwner, sbxAdmin] = await environmentsThatNeverRan(server, owner, 2, { sandbox: true });
+  r.doomed = {
+    owner: { template: await template('mx-doomed-1'), sandbox: sbxOwner! },
+    admin: { template: await template('mx-doomed-2'), sandbox: sbxAdmin! },
+  };
+
   const erinsTeam = async (slug: string) => {
     const id = await team(slug);
-    expect((await aliceSession.put(org(`/teams/${slug}/members/erin`), { role: 'member' })).statusCode).toBe(200);
+    await inTeam(slug, 'erin');
     return id;
   };
-  r.perCaller = { owner: { org: 'mx-org-owner', member: 'fred', team: '', teamOfErin: 'erin-1', invitation: '' }, admin: { org: 'mx-org-admin', member: 'gina', team: '', teamOfErin: 'erin-2', invitation: '' } };
-  for (const as of ['owner', 'admin'] as const) {
+  const inviteLink = async () => (await aliceSession.post(org('/invitations'), { role: 'member' })).json<{ id: string; token: string }>();
+  r.perCaller = {
+    owner: { org: 'mx-org-owner', member: 'fred', team: '', teamOfErin: 'erin-1', invitation: '' },
+    admin: { org: 'mx-org-admin', member: 'gina', team: '', teamOfErin: 'erin-2', invitation: '' },
+    orgAdmin: { org: r.org, member: 'hal', team: '', teamOfErin: 'erin-3', invitation: '' },
+  };
+  for (const as of ['owner', 'admin', 'orgAdmin'] as const) {
     const mine = r.perCaller[as];
-    mine.team = await team(`doomed-${as}`);
-    await shareWith(mine.team);
+    mine.team = await team(`doomed-${as.toLowerCase()}`);
+    expect((await aliceSession.put(env(`/shares/${mine.team}`), { level: 'view' })).statusCode).toBe(200);
     await erinsTeam(mine.teamOfErin);
     mine.invitation = (await inviteLink()).id;
   }
   const erin = await server.login('erin', password);
-  for (const slug of ['mx-invites', 'mx-links']) expect((await erin.post('/api/v1/orgs', { slug, name: slug })).statusCode).toBe(202);
-  await waitFor("erin's organizations to be provisioned", async () => (await erin.get('/api/v1/orgs')).json<{ items: { status: string }[] }>().items.every((o) => o.status === 'active'));
+  for (const slug of ['mx-invites', 'mx-links']) await made(erin, slug);
+  await allActive(erin, 'erin');
   const forBob = await erin.post('/api/v1/orgs/mx-invites/invitations', { username: 'bob' });
   expect(forBob.statusCode, forBob.body).toBe(201);
   r.bobInvitation = forBob.json<{ id: string }>().id;
-  for (const as of ['other', 'owner', 'admin'] as const) {
+  for (const as of ['other', 'removed', ...ROLE_CALLERS, 'owner', 'admin'] as const) {
     const link = await erin.post('/api/v1/orgs/mx-links/invitations', {});
     expect(link.statusCode, link.body).toBe(201);
     r.links[as] = link.json<{ token: string }>().token;
   }
-}, 180_000);
+}, 240_000);
 
 afterAll(async () => {
   await server?.close();
@@ -511,7 +611,7 @@ describe('the authorization matrix', () => {
   describe.each(TABLE)('%s', (key, row) => {
     it('answers each caller as expected', async () => {
       for (const as of CALLERS) {
-        const outcome = row.expect[as];
+        const outcome = expected(key, row, as);
         const got = await call(key, row, as);
         if ('refused' in outcome) {
           expectRefusal(key, as, got, outcome.refused);

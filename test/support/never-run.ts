@@ -9,15 +9,15 @@ import type { TestServer } from './server.js';
  * its sandbox row), so it lists as paused. For tests that need many of them,
  * or some to delete, and nothing of what would run inside.
  */
-/** A context acting as the user through a token of their personal organization, as a service sees it. */
-export async function contextOf(server: TestServer, owner: { id: string; username: string }): Promise<RequestContext> {
+/** A context acting as the user through a token of an organization they own (by default their personal one), as a service sees it. */
+export async function contextOf(server: TestServer, owner: { id: string; username: string }, orgId?: string): Promise<RequestContext> {
   const user = await server.services.usersRepo.findById(server.database.db, owner.id);
   if (!user) throw new Error(`no user ${owner.id}`);
-  return { actor: { ...owner, isAdmin: false, orgId: user.personalOrgId, orgRole: 'owner', via: 'token', credentialId: 'test', scope: 'admin' }, ip: null, userAgent: null, requestId: 'test' };
+  return { actor: { ...owner, isAdmin: false, orgId: orgId ?? user.personalOrgId, orgRole: 'owner', via: 'token', credentialId: 'test', scope: 'admin' }, ip: null, userAgent: null, requestId: 'test' };
 }
 
-export async function environmentsThatNeverRan(server: TestServer, owner: { id: string; username: string }, count: number, opts: { sandbox?: boolean } = {}): Promise<string[]> {
-  const ctx = await contextOf(server, owner);
+export async function environmentsThatNeverRan(server: TestServer, owner: { id: string; username: string }, count: number, opts: { sandbox?: boolean; orgId?: string } = {}): Promise<string[]> {
+  const ctx = await contextOf(server, owner, opts.orgId);
   const e2bRepo = createE2bRepo();
   const { environments, worker } = server.services;
   await worker.stop();

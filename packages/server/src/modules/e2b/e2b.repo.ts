@@ -27,9 +27,10 @@ export function createE2bRepo() {
     },
 
     /** The owner's live sandboxes, newest first. */
-    async listByOwner(db: Db, ownerId: string): Promise<Sandbox[]> {
+    /** A user's sandboxes in one organization (an E2B key acts in its token's). */
+    async listByOwner(db: Db, ownerId: string, orgId: string): Promise<Sandbox[]> {
       const rows = await joined(db)
-        .where(and(eq(environments.ownerId, ownerId), ne(environments.desiredState, 'deleted')))
+        .where(and(eq(environments.ownerId, ownerId), eq(environments.orgId, orgId), ne(environments.desiredState, 'deleted')))
         .orderBy(desc(environments.createdAt), asc(environments.id));
       return rows.map(flatten);
     },

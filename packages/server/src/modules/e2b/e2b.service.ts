@@ -54,8 +54,10 @@ export function createE2bService(deps: Deps) {
   const tokenMatches = (sandboxId: string, given: string | undefined) => given !== undefined && deps.keyring.verify(ENVD_TOKEN_PURPOSE, sandboxId, given);
 
   /** The caller's live sandbox; anyone else's, or none, is not found. */
+  /** The caller's sandbox, in the organization its key acts in (instance admins: anyone's). */
   async function visible(actor: Actor | null, sandboxId: string): Promise<Sandbox> {
-    const sandbox = isUuid(sandboxId) ? await e2bRepo.get(db, sandboxId) : undefined;
+    const found = isUuid(sandboxId) ? await e2bRepo.get(db, sandboxId) : undefined;
+    const sandbox = found && (actor?.isAdmin || found.env.orgId === actor?.orgId) ? found : undefined;
     authorize(actor, 'own', sandbox && { ownerId: sandbox.env.ownerId }, `Sandbox ${sandboxId}`);
     return sandbox!;
   }
@@ -151,7 +153,7 @@ export function createE2bService(deps: Deps) {
 
   async function list(ctx: RequestContext, query: ListQuery) {
     const actor = requireActor(ctx);
-    const all = (await e2bRepo.listByOwner(db, actor.id)).filter(
+    const all = (await e2bRepo.listByOwner(db, actor.id, actor.orgId)).filter(
       (s) =>
         matchesMetadata(s.metadata, query.metadata) &&
         (!query.states || query.states.has(sandboxState(s.env.desiredState))) &&
