@@ -1,7 +1,10 @@
 import type {
   ChangePasswordBody,
+  CreatedInvitation,
   CreatedToken,
   CreateEnvironmentBody,
+  CreateInvitationBody,
+  CreateOrgBody,
   CreateTokenBody,
   Environment,
   EnvironmentEvent,
@@ -10,11 +13,16 @@ import type {
   ExecBody,
   ExecResult,
   ExecStreamLine,
+  Invitation,
   LoginBody,
   LoginResponseSchema,
   MachineTypeListSchema,
   Me,
+  Member,
+  Organization,
   Problem,
+  Share,
+  Team,
   TemplateListSchema,
   TokenListSchema,
 } from '@berth/contracts';
@@ -57,8 +65,19 @@ function describeCause(err: unknown): string {
   return cause?.code ?? cause?.message ?? (err as Error).message;
 }
 
-/** How a request proves who it is: an API token, or (only while logging in) a session cookie plus our Origin. */
-export type Credentials = { token: string } | { cookie: string } | Record<string, never>;
+/**
+ * How a request proves who it is: an API token, or (only while signing in) a
+ * session cookie plus our Origin, one of the two; with the organization it acts
+ * in, when known.
+ */
+export interface Credentials {
+  token?: string;
+  cookie?: string;
+  org?: string;
+}
+
+/** Names the organization a request acts in: a session acts there, a token made in another is refused (403). */
+const ORG_HEADER = 'berth-org';
 
 /** Bytes moved so far, and the total when known. */
 export type Progress = (done: number, total: number | undefined) => void;
@@ -115,11 +134,11 @@ export class ApiClient {
   }
 
   private authHeaders(method: string): Record<string, string> {
-    if ('token' in this.credentials) return { authorization: `Bearer ${this.credentials.token}` };
-    if ('cookie' in this.credentials) {
-      // Cookie-authenticated changes must come from Berth's own origin (CSRF rule).
-      return method === 'GET' ? { cookie: this.credentials.cookie } : { cookie: this.credentials.cookie, origin: new URL(this.baseUrl).origin };
-    }
+    const { token, cookie, org } = this.credentials;
+    const acting: Record<string, string> = org ? { [ORG_HEADER]: org } : {};
+    if (token) return { authorization: `Bearer ${token}`, ...acting };
+    // Cookie-authenticated changes must come from Berth's own origin (CSRF rule).
+    if (cookie) return method === 'GET' ? { cookie, ...acting } : { cookie, ...acting, origin: new URL(this.baseUrl).origin };
     return {};
   }
 
@@ -171,6 +190,28 @@ export class ApiClient {
   tokens = async () => (await this.json<TokenList>('GET', '/tokens')).items;
   createToken = (body: CreateTokenBody) => this.json<CreatedToken>('POST', '/tokens', { json: body });
   deleteToken = (id: string) => this.json<void>('DELETE', `/tokens/${encodeURIComponent(id)}`);
+
+  // --- organizations -----------------------------------------------------------
+  orgs = async () => (await this.json<{ items: Organization[] }>('GET', '/orgs')).items;
+  org = (slug: string) => this.json<Organization>('GET', `/orgs/${encodeURIComponent(slug)}`);
+  createOrg = (body: CreateOrgBody) => this.json<Organization>('POST', '/orgs', { json: body });
+  deleteOrg = (slug: string) => this.json<Organization>('DELETE', `/orgs/${encodeURIComponent(slug)}`);
+  orgLifecycle = (slug: string, op: 'suspend' | 'reactivate') => this.json<Organization>('POST', `/orgs/${encodeURIComponent(slug)}/${op}`);
+  members = async (slug: string) => (await this.json<{ items: Member[] }>('GET', `/orgs/${encodeURIComponent(slug)}/members`)).items;
+  removeMember = (slug: string, username: string) => this.json<void>('DELETE', `/orgs/${encodeURIComponent(slug)}/members/${encodeURIComponent(username)}`);
+  invite = (slug: string, body: Partial<CreateInvitationBody>) => this.json<CreatedInvitation>('POST', `/orgs/${encodeURIComponent(slug)}/invitations`, { json: body });
+  myInvitations = async () => (await this.json<{ items: Invitation[] }>('GET', '/invitations')).items;
+  acceptInvitation = (id: string) => this.json<Organization>('POST', `/invitations/${encodeURIComponent(id)}/accept`);
+  acceptLink = (token: string) => this.json<Organization>('POST', '/invitations/accept', { json: { token } });
+  teams = async (slug: string) => (await this.json<{ items: Team[] }>('GET', `/orgs/${encodeURIComponent(slug)}/teams`)).items;
+  createTeam = (slug: string, body: { slug: string; name: string }) => this.json<Team>('POST', `/orgs/${encodeURIComponent(slug)}/teams`, { json: body });
+  setTeamMember = (slug: string, team: string, username: string, role: Team['members'][number]['role']) =>
+    this.json<Team>('PUT', `/orgs/${encodeURIComponent(slug)}/teams/${encodeURIComponent(team)}/members/${encodeURIComponent(username)}`, { json: { role } });
+  removeTeamMember = (slug: string, team: string, username: string) =>
+    this.json<void>('DELETE', `/orgs/${encodeURIComponent(slug)}/teams/${encodeURIComponent(team)}/members/${encodeURIComponent(username)}`);
+  share = async (envId: string, teamId: string, level: Share['level']) =>
+    (await this.json<{ items: Share[] }>('PUT', `/environments/${encodeURIComponent(envId)}/shares/${encodeURIComponent(teamId)}`, { json: { level } })).items;
+  unshare = (envId: string, teamId: string) => this.json<void>('DELETE', `/environments/${encodeURIComponent(envId)}/shares/${encodeURIComponent(teamId)}`);
 
   // --- environments ------------------------------------------------------------
   environments = async (all = false) => (await this.json<EnvironmentList>('GET', '/environments', { query: { all: all ? 'true' : undefined } })).items;

@@ -8,10 +8,11 @@ import { cp } from './commands/cp.js';
 import { env } from './commands/env.js';
 import { exec } from './commands/exec.js';
 import { events, templates, tokens, types } from './commands/misc.js';
+import { org } from './commands/org.js';
 import { shell } from './commands/shell.js';
-import { createContext, reportError, type Io } from './context.js';
+import { createContext, reportError, takeOrgFlag, type Io } from './context.js';
 
-const COMMANDS: Command[] = [login, logout, whoami, passwd, env, exec, shell, cp, events, types, templates, tokens, admin];
+const COMMANDS: Command[] = [login, logout, whoami, passwd, org, env, exec, shell, cp, events, types, templates, tokens, admin];
 
 const USAGE = `Usage: berth <command> [options]
 
@@ -20,9 +21,13 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(13)}${c.summary}`).join('\n')}
   server       Run the Berth server (API and web app) on BERTH_HOST:BERTH_PORT
   build-image  Build the default development image (Debian, via debootstrap) if missing
 
+Global options:
+  --org SLUG   Act in this organization, with the token saved for it, instead of
+               the current one (\`berth org switch SLUG\` changes the current one)
+
 Run \`berth <command> --help\` for a command's options. The CLI keeps its server and
-token in ~/.config/berth/config.json; BERTH_URL and BERTH_TOKEN override them.
-The server reads its configuration from environment variables; see the README.`;
+one token per organization in ~/.config/berth/config.json; BERTH_URL and BERTH_TOKEN
+override them. The server reads its configuration from environment variables; see the README.`;
 
 /** `--help` anywhere before a `--` asks for the command's help. */
 function wantsHelp(args: string[]): boolean {
@@ -31,8 +36,8 @@ function wantsHelp(args: string[]): boolean {
 }
 
 /** Runs one client command; every error becomes a message (with a hint) and exit code 1. */
-export async function runCommand(command: Command, args: string[], io: Io = process, environment = process.env): Promise<number> {
-  const ctx = createContext(environment, io);
+export async function runCommand(command: Command, args: string[], io: Io = process, environment = process.env, org?: string): Promise<number> {
+  const ctx = createContext(environment, io, org);
   if (wantsHelp(args)) {
     ctx.print(command.usage);
     return 0;
@@ -54,9 +59,15 @@ async function buildWebIfMissing(): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  let global: ReturnType<typeof takeOrgFlag>;
+  try {
+    global = takeOrgFlag(argv);
+  } catch (err) {
+    return reportError(createContext(process.env, process), err, USAGE);
+  }
+  const [command, ...rest] = global.rest;
   const client = COMMANDS.find((c) => c.name === command);
-  if (client) return runCommand(client, rest);
+  if (client) return runCommand(client, rest, process, process.env, global.org);
   if (command === 'server') {
     await buildWebIfMissing();
     const { runServer } = await import('@berth/server');

@@ -26,3 +26,10 @@ export function prompt(io: Io, question: string, secret = false): Promise<string
     });
   });
 }
+
+/** Everything a stream gives until it ends (stdin piped into `berth`). */
+export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,8 +1,8 @@
-import type { Environment } from '@berth/contracts';
+import type { Environment, Team } from '@berth/contracts';
 import { ApiError, type ApiClient } from './client.js';
 import { CliError } from './context.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** ENV on the command line is a name or an id; names are looked up among your own environments. */
 export async function resolveEnvironment(client: ApiClient, ref: string | undefined): Promise<Environment> {
@@ -17,4 +17,15 @@ export async function resolveEnvironment(client: ApiClient, ref: string | undefi
   const match = (await client.environments()).find((e) => e.name === ref && e.status !== 'deleted');
   if (!match) throw new CliError(`no environment named "${ref}"`, 'list them with `berth env ls`');
   return match;
+}
+
+/** TEAM on the command line is a slug (or an id) of a team of the environment's organization. */
+export async function resolveTeam(client: ApiClient, env: Environment, ref: string | undefined): Promise<Pick<Team, 'id' | 'slug'>> {
+  if (!ref) throw new CliError('which team? Give its slug', 'list them with `berth org teams`');
+  if (UUID.test(ref)) return { id: ref, slug: ref };
+  const org = (await client.orgs()).find((o) => o.id === env.orgId);
+  if (!org) throw new CliError(`the organization of ${env.name} is not one of yours`, 'list yours with `berth org ls`');
+  const team = (await client.teams(org.slug)).find((t) => t.slug.toLowerCase() === ref.toLowerCase());
+  if (!team) throw new CliError(`no team "${ref}" in ${org.slug}`, 'list them with `berth org teams`');
+  return team;
 }

@@ -1,25 +1,53 @@
-import os from 'node:os';
-import { ApiClient } from '../client.js';
-import { configPath, loadConfig, normaliseUrl, readConfigFile, removeConfig, saveConfig } from '../config.js';
-import { CliError, parse, UsageError } from '../context.js';
+import { ApiClient, ApiError } from '../client.js';
+import { configPath, normaliseUrl, readConfigFile, removeConfig, saveConfig, withOrgToken, type OrgToken } from '../config.js';
+import { CliError, parse, UsageError, type Context } from '../context.js';
 import { json } from '../output.js';
 import { prompt } from '../prompt.js';
+import { revoke, signIn } from '../sign-in.js';
 import type { Command } from './command.js';
+
+/** Which organization a token acts in: the server refuses (403) a token sent naming any other. */
+async function orgOfToken(url: string, token: string, wanted: string | undefined): Promise<string> {
+  const orgs = await new ApiClient(url, { token }).orgs();
+  const candidates = wanted === undefined ? orgs : orgs.filter((o) => o.slug.toLowerCase() === wanted.toLowerCase());
+  for (const org of candidates) {
+    try {
+      await new ApiClient(url, { token, org: org.slug }).me();
+      return org.slug;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 403)) throw err;
+    }
+  }
+  throw new CliError(wanted === undefined ? 'could not tell which organization this token acts in' : `this token does not act in organization "${wanted}"`, 'a token acts only in the organization it was made in');
+}
+
+/** Saves a new token, revoking the one it replaces (same server, user and organization). */
+async function remember(ctx: Context, signedIn: { url: string; username: string; slug: string; token: OrgToken }): Promise<string> {
+  const { config, replaced } = withOrgToken(await readConfigFile(ctx.env), signedIn);
+  const file = await saveConfig(ctx.env, config);
+  if (replaced && replaced.token !== signedIn.token.token) await revoke(signedIn.url, replaced).catch(() => undefined);
+  return file;
+}
 
 export const login: Command = {
   name: 'login',
   summary: 'Sign in to a Berth server and save an API token',
-  usage: `Usage: berth login [URL] [--username U --password P | --token T]
+  usage: `Usage: berth login [URL] [--username U --password P | --token T] [--org SLUG]
 
 Signs in with your password, creates an API token named after this machine and
 saves URL and token in ~/.config/berth/config.json (mode 0600). Prompts for what
 is missing when run on a terminal. With --token, checks and saves that token.
 URL defaults to BERTH_URL, then the saved server.
 
+A token acts in one organization: your personal one, or the one --org names,
+which becomes the current organization. Tokens saved for your other
+organizations on this server are kept (see \`berth org switch\`).
+
 Options:
   --username U        Your username
   --password P        Your password (prefer the prompt: flags show up in ps)
   --token T           An existing API token instead of a password
+  --org SLUG          The organization the token acts in (default: your own)
   --expires-in-days N Expiry of the created token (default: never)`,
   async run(ctx, args) {
     const { values, positionals } = parse(args, {
@@ -35,8 +63,9 @@ Options:
 
     if (values.token) {
       const me = await new ApiClient(url, { token: values.token }).me();
-      const file = await saveConfig(ctx.env, { url, token: values.token, username: me.username });
-      ctx.note(`Logged in to ${url} as ${ctx.err.bold(me.username)} (token saved in ${file})`);
+      const slug = await orgOfToken(url, values.token, ctx.org);
+      const file = await remember(ctx, { url, username: me.username, slug, token: { token: values.token } });
+      ctx.note(`Logged in to ${url} as ${ctx.err.bold(me.username)} in ${ctx.err.bold(slug)} (token saved in ${file})`);
       return 0;
     }
 
@@ -47,36 +76,34 @@ Options:
     const expires = values['expires-in-days'] === undefined ? undefined : Number(values['expires-in-days']);
     if (expires !== undefined && !Number.isInteger(expires)) throw new UsageError('--expires-in-days must be a whole number');
 
-    const { cookie, user } = await new ApiClient(url).login({ username, password });
-    const session = new ApiClient(url, { cookie });
-    const created = await session.createToken({ name: `berth CLI on ${os.hostname()}`.slice(0, 100), ...(expires ? { expiresInDays: expires } : {}) });
-    // The token is what we keep; the session was only the way to get it.
-    await session.logout().catch(() => undefined);
-    const file = await saveConfig(ctx.env, { url, token: created.token, username: user.username, tokenId: created.id });
-    ctx.note(`Logged in to ${url} as ${ctx.err.bold(user.username)} (token saved in ${file})`);
+    const signedIn = await signIn(url, { username, password, org: ctx.org, expiresInDays: expires });
+    const file = await remember(ctx, { url, ...signedIn });
+    ctx.note(`Logged in to ${url} as ${ctx.err.bold(signedIn.username)} in ${ctx.err.bold(signedIn.slug)} (token saved in ${file})`);
     return 0;
   },
 };
 
 export const logout: Command = {
   name: 'logout',
-  summary: 'Revoke the saved token and forget it',
+  summary: 'Revoke the saved tokens and forget them',
   usage: `Usage: berth logout
 
-Revokes the API token \`berth login\` created and removes ${'~/.config/berth/config.json'}.`,
+Revokes the API tokens \`berth login\` and \`berth org switch\` created, one per
+organization, and removes ${'~/.config/berth/config.json'}.`,
   async run(ctx, args) {
     parse(args, {});
     const saved = await readConfigFile(ctx.env);
-    if (!saved.url || !saved.token) {
+    const tokens = Object.entries(saved.orgs ?? {});
+    if (!saved.url || tokens.length === 0) {
       ctx.note('Not logged in.');
       return 0;
     }
-    if (saved.tokenId) {
+    for (const [slug, token] of tokens) {
       try {
-        await new ApiClient(saved.url, { token: saved.token }).deleteToken(saved.tokenId);
+        await revoke(saved.url, token);
       } catch (err) {
         // An expired token or an unreachable server must not keep the secret on disk.
-        ctx.note(ctx.err.dim(`(could not revoke the token on the server: ${(err as Error).message})`));
+        ctx.note(ctx.err.dim(`(could not revoke the token${slug ? ` for ${slug}` : ''} on the server: ${(err as Error).message})`));
       }
     }
     await removeConfig(ctx.env);
@@ -87,19 +114,18 @@ Revokes the API token \`berth login\` created and removes ${'~/.config/berth/con
 
 export const whoami: Command = {
   name: 'whoami',
-  summary: 'Show who you are signed in as, and your credits',
+  summary: 'Show who you are signed in as, in which organization, and your credits',
   usage: `Usage: berth whoami [--json]`,
   async run(ctx, args) {
     const { values } = parse(args, { json: { type: 'boolean' } });
-    const config = await loadConfig(ctx.env);
-    if (!config.url || !config.token) throw new CliError('not logged in', 'run `berth login URL`');
+    const { url, org } = await ctx.config();
     const me = await (await ctx.client()).me();
     if (values.json) {
-      ctx.print(json({ ...me, url: config.url }));
+      ctx.print(json({ ...me, url, org: org ?? null }));
       return 0;
     }
     const { quota } = me;
-    ctx.print(`${ctx.out.bold(me.username)}${me.isAdmin ? ' (admin)' : ''} on ${config.url}`);
+    ctx.print(`${ctx.out.bold(me.username)}${me.isAdmin ? ' (admin)' : ''} on ${url}${org ? ` in ${ctx.out.bold(org)}` : ''}`);
     ctx.print(`credits: ${quota.creditsUsed} of ${quota.credits} in use, ${quota.creditsLeft} left`);
     ctx.print(`machine types: ${quota.allowedTypes.length ? quota.allowedTypes.join(', ') : 'none'}`);
     return 0;

@@ -1,9 +1,9 @@
-import { EGRESS_MODES, EgressModeSchema, type CreateEnvironmentBody, type Environment, type EnvironmentStatus } from '@berth/contracts';
+import { EGRESS_MODES, EgressModeSchema, SHARE_LEVELS, type CreateEnvironmentBody, type Environment, type EnvironmentStatus } from '@berth/contracts';
 import type { ApiClient, Lifecycle } from '../client.js';
 import { CliError, parse, UsageError, type Context } from '../context.js';
 import { lastSeq, waitForStatus } from '../events.js';
 import { ago, json, statusColour, table } from '../output.js';
-import { resolveEnvironment } from '../resolve.js';
+import { resolveEnvironment, resolveTeam } from '../resolve.js';
 import type { Command } from './command.js';
 
 const USAGE = `Usage: berth env <command>
@@ -17,8 +17,11 @@ Commands:
   stop ENV [--wait]                       Stop it (the workspace is kept)
   restart ENV [--wait]                    Restart it
   rm ENV --yes                            Delete it and its workspace
+  share ENV TEAM --level view|use [--json] Share it with a team of its organization:
+                                          view (status, events) or use (terminal, files, exec)
+  unshare ENV TEAM                        Stop sharing it with the team
 
-ENV is an environment's name or id.`;
+ENV is an environment's name or id, TEAM a team's slug (see \`berth org teams\`).`;
 
 function row(ctx: Context, e: Environment): string[] {
   return [e.origin === 'e2b' ? `${e.name} (e2b)` : e.name, statusColour(ctx.out, e.status), e.type, `${e.vcpus} vCPU / ${e.memoryMb} MB`, ago(e.createdAt), e.id];
@@ -119,6 +122,32 @@ async function rm(ctx: Context, args: string[]): Promise<number> {
   return 0;
 }
 
+async function share(ctx: Context, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { level: { type: 'string' }, json: { type: 'boolean' } });
+  const level = SHARE_LEVELS.find((l) => l === values.level);
+  if (!level) throw new UsageError(`--level is one of ${SHARE_LEVELS.join(', ')}: berth env share ENV TEAM --level view|use`);
+  const client = await ctx.client();
+  const target = await resolveEnvironment(client, positionals[0]);
+  const team = await resolveTeam(client, target, positionals[1]);
+  const shares = await client.share(target.id, team.id, level);
+  if (values.json) ctx.print(json(shares));
+  else {
+    ctx.note(`Shared ${ctx.err.bold(target.name)} with team ${team.slug} (${level})`);
+    ctx.print(table(ctx.out, ['TEAM', 'LEVEL'], shares.map((s) => [s.team.slug, s.level])));
+  }
+  return 0;
+}
+
+async function unshare(ctx: Context, args: string[]): Promise<number> {
+  const { positionals } = parse(args, {});
+  const client = await ctx.client();
+  const target = await resolveEnvironment(client, positionals[0]);
+  const team = await resolveTeam(client, target, positionals[1]);
+  await client.unshare(target.id, team.id);
+  ctx.note(`Stopped sharing ${ctx.err.bold(target.name)} with team ${team.slug}`);
+  return 0;
+}
+
 export const env: Command = {
   name: 'env',
   summary: 'List, create, start, stop and delete environments',
@@ -143,6 +172,10 @@ export const env: Command = {
       case 'rm':
       case 'delete':
         return rm(ctx, rest);
+      case 'share':
+        return share(ctx, rest);
+      case 'unshare':
+        return unshare(ctx, rest);
       case undefined:
       case 'help':
         ctx.print(USAGE);

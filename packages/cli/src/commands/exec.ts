@@ -1,5 +1,6 @@
 import { EXEC_MAX_TIMEOUT_MS } from '@berth/contracts';
 import { parse, UsageError } from '../context.js';
+import { readAll } from '../prompt.js';
 import { resolveEnvironment } from '../resolve.js';
 import type { Command } from './command.js';
 
@@ -60,9 +61,3 @@ Options:
     return result.exitCode ?? 1;
   },
 };
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
-}
