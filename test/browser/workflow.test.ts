@@ -50,13 +50,17 @@ describe('the everyday workflow in a real browser', () => {
     await expect.poll(() => card('browser-box').getByTestId('env-status').textContent(), { timeout: 30_000 }).toBe('running');
   });
 
-  it('creates an API token on the account page and shows its secret once', async () => {
+  it('creates an API token on the account page, of the scope chosen, and shows its secret once', async () => {
     await page.getByRole('link', { name: 'Account' }).click();
-    await page.getByLabel('Name').fill('from-the-browser');
+    await page.getByLabel('Name', { exact: true }).fill('from-the-browser');
+    await page.getByLabel('Scope').selectOption('read');
     await page.getByRole('button', { name: 'Create token' }).click();
     const secret = (await page.getByTestId('token-secret').textContent()) ?? '';
     expect(secret).toMatch(/^berth_/);
-    expect((await server.withToken(secret.trim()).get('/api/v1/me')).statusCode).toBe(200);
+    const token = server.withToken(secret.trim());
+    expect((await token.get('/api/v1/me')).statusCode).toBe(200);
+    expect((await token.post('/api/v1/environments', { type: 'small' })).json<{ code: string }>().code).toBe('token_scope');
+    await expect.poll(() => page.getByRole('row', { name: /from-the-browser/ }).getByRole('cell', { name: 'read', exact: true }).count()).toBe(1);
     await screenshot(page, 'account-token');
     await page.getByRole('button', { name: 'Done' }).click();
   });

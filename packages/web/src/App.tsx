@@ -2,15 +2,17 @@ import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes } from 'react-router-dom';
 import { useMe } from './api/session.js';
 import { Layout } from './components/Layout.js';
+import { AcceptInvitationPage } from './pages/AcceptInvitationPage.js';
 import { AccountPage } from './pages/AccountPage.js';
 import { DashboardPage } from './pages/DashboardPage.js';
 import { PreviewPage } from './pages/PreviewPage.js';
 import { SignInPage } from './pages/SignInPage.js';
 import { TemplatesPage } from './pages/TemplatesPage.js';
 
-// The IDE and the admin console are the heavy parts: loaded only on their pages.
+// The IDE, the admin console and organization settings are the heavy parts: loaded only on their pages.
 const EnvironmentPage = lazy(() => import('./pages/EnvironmentPage.js'));
 const AdminPage = lazy(() => import('./pages/AdminPage.js'));
+const OrgSettingsPage = lazy(() => import('./pages/OrgSettingsPage.js'));
 
 export function App() {
   const me = useMe();
@@ -24,6 +26,8 @@ export function App() {
           <Route path="/environments/:id" element={<EnvironmentPage />} />
           <Route path="/templates" element={<TemplatesPage me={me.data} />} />
           <Route path="/account" element={<AccountPage />} />
+          <Route path="/orgs/:slug" element={<OrgSettingsPage />} />
+          <Route path="/invitations/accept" element={<AcceptInvitationPage />} />
           <Route path="/preview/:id/:port" element={<PreviewPage />} />
           <Route path="/admin/*" element={me.data.isAdmin ? <AdminPage /> : <NotAllowed />} />
           <Route path="*" element={<Navigate to="/" replace />} />

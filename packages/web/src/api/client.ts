@@ -32,7 +32,10 @@ export async function api<T>(path: string, init: { method?: string; body?: Json 
     headers: { ...(isJson ? { 'content-type': 'application/json' } : {}), ...(org ? { [ORG_HEADER]: org } : {}), ...init.headers },
     body: isJson ? JSON.stringify(init.body) : (init.body as BodyInit | undefined),
   });
-  if (org && res.status === 404 && (await res.clone().json().catch(() => null))?.detail === 'Organization was not found') {
+  // A 404 about another organization named in the path (its settings page, say) says nothing of the one acted in.
+  const named = /^\/orgs\/([^/?]+)/.exec(path)?.[1];
+  const aboutActing = named === undefined || decodeURIComponent(named) === org;
+  if (org && aboutActing && res.status === 404 && (await res.clone().json().catch(() => null))?.detail === 'Organization was not found') {
     setCurrentOrg(null);
     return api<T>(path, init);
   }

@@ -1,21 +1,29 @@
-import type { Environment, Organization } from '@berth/contracts';
-import { useQuery } from '@tanstack/react-query';
+import type { Organization } from '@berth/contracts';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from 'react-router-dom';
 import { api } from './client.js';
-import { useMe } from './session.js';
+import { currentOrg, setCurrentOrg } from './org.js';
+
+export const orgsKey = ['orgs'] as const;
 
 /** The caller's organizations, personal first, with their role in each. */
 export function useOrgs() {
-  return useQuery({ queryKey: ['orgs'], queryFn: () => api<{ items: Organization[] }>('/orgs') });
+  return useQuery({ queryKey: orgsKey, queryFn: () => api<{ items: Organization[] }>('/orgs') });
 }
 
-/**
- * Whether the signed-in user may start, stop, restart or delete the environment:
- * its creator, its organization's owners and admins, instance admins. (The
- * server decides; this only keeps buttons that would be refused out of sight.)
- */
-export function useMayManage(env: Environment): boolean {
-  const me = useMe().data;
-  const role = useOrgs().data?.items.find((o) => o.id === env.orgId)?.role;
-  if (!me) return false;
-  return me.isAdmin || env.owner.id === me.id || role === 'owner' || role === 'admin';
+/** The organization the app acts in: the one chosen in the header, else the personal one. */
+export function useActingOrg(): Organization | undefined {
+  const items = useOrgs().data?.items ?? [];
+  return items.find((o) => o.slug === currentOrg()) ?? items.find((o) => o.personal);
+}
+
+/** Acts in another organization from now on: back to the dashboard (or `to`), everything fetched again there. */
+export function useSwitchOrg() {
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  return (org: Pick<Organization, 'slug' | 'personal'> | null, { replace = false, to = '/' } = {}) => {
+    setCurrentOrg(org && !org.personal ? org.slug : null);
+    navigate(to, { replace });
+    void client.resetQueries();
+  };
 }

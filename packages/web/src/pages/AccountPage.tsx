@@ -1,6 +1,7 @@
 import { useMe } from '../api/session.js';
 import { QuotaDetails } from '../features/account/QuotaDetails.js';
 import { TokensSection } from '../features/account/TokensSection.js';
+import { OrganizationsSection } from '../features/orgs/OrganizationsSection.js';
 import '../features/account/account.css';
 import '../features/environments/environments.css';
 
@@ -12,7 +13,10 @@ export function AccountPage() {
         <h1>Account</h1>
       </header>
       <div className="account-grid">
-        <TokensSection />
+        <div className="account-side">
+          <TokensSection />
+          <OrganizationsSection />
+        </div>
         <div className="account-side">
           {me.data && (
             <>

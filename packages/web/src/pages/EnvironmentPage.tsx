@@ -11,6 +11,7 @@ import { useEditorTabs } from '../features/ide/use-editor-tabs.js';
 import { useEnvironment } from '../features/ide/use-environment.js';
 import { useEnvironmentEvents } from '../features/ide/use-environment-events.js';
 import { useLayout } from '../features/ide/use-layout.js';
+import { ViewOnly } from '../features/ide/ViewOnly.js';
 import '../features/ide/ide.css';
 
 /** The IDE of one environment: files, editor, terminals, ports and its live events. */
@@ -46,8 +47,19 @@ function EnvironmentIde({ id }: { id: string }) {
   return (
     <div className="ide">
       <IdeHeader env={env.data} />
-      {env.data.status === 'running' ? (
-        <IdeWorkspace envId={id} files={files} editor={editor} dark={dark} subscribe={subscribe} layout={layout} setLayout={setLayout} />
+      {env.data.access === 'view' ? (
+        <ViewOnly env={env.data} />
+      ) : env.data.status === 'running' ? (
+        <IdeWorkspace
+          envId={id}
+          maySharePorts={env.data.access === 'manage'}
+          files={files}
+          editor={editor}
+          dark={dark}
+          subscribe={subscribe}
+          layout={layout}
+          setLayout={setLayout}
+        />
       ) : (
         <NotRunning env={env.data} events={events} />
       )}

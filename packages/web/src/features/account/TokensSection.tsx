@@ -1,4 +1,4 @@
-import type { CreatedToken, Token } from '@berth/contracts';
+import type { CreatedToken, Token, TokenScope } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/client.js';
 import { ConfirmDialog } from '../environments/ConfirmDialog.js';
@@ -13,7 +13,8 @@ export function TokensSection() {
     <section className="card account-section" aria-labelledby="tokens-title">
       <h2 id="tokens-title">API tokens</h2>
       <p className="muted">
-        For the CLI and scripts: send <code className="mono">Authorization: Bearer &lt;token&gt;</code>. A token acts as you, with your quota.
+        For the CLI and scripts: send <code className="mono">Authorization: Bearer &lt;token&gt;</code>. A token acts as you, in the organization you are working in, with
+        no more than its scope allows.
       </p>
       <CreateTokenForm onCreated={setCreated} />
       {created && <TokenSecret token={created} onDismiss={() => setCreated(null)} />}
@@ -26,6 +27,7 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => vo
   const create = useCreateToken();
   const [name, setName] = useState('');
   const [days, setDays] = useState('');
+  const [scope, setScope] = useState<TokenScope>('admin');
   const [missingName, setMissingName] = useState(false);
   const fields = create.error instanceof ApiError ? create.error.fieldErrors() : {};
   if (missingName) fields.name = 'Give the token a name.';
@@ -36,7 +38,7 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => vo
     setMissingName(!name.trim());
     if (!name.trim()) return;
     create.mutate(
-      { name: name.trim(), ...(days.trim() ? { expiresInDays: Number(days) } : {}) },
+      { name: name.trim(), scope, ...(days.trim() ? { expiresInDays: Number(days) } : {}) },
       {
         onSuccess: (token) => {
           onCreated(token);
@@ -51,6 +53,15 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => vo
     <form className="token-form" onSubmit={submit} noValidate aria-label="Create a token">
       <Field label="Name" hint="What uses it, to recognise it later." error={fields.name}>
         {(control) => <input {...control} name="name" value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. laptop" required maxLength={100} autoComplete="off" />}
+      </Field>
+      <Field label="Scope" hint={SCOPE_HINTS[scope]}>
+        {(control) => (
+          <select {...control} name="scope" value={scope} onChange={(e) => setScope(e.target.value as TokenScope)}>
+            <option value="read">read</option>
+            <option value="exec">exec</option>
+            <option value="admin">admin</option>
+          </select>
+        )}
       </Field>
       <Field label="Expires in (days)" hint="Optional, 1–3650. Empty: never." error={fields.expiresInDays}>
         {(control) => (
@@ -98,6 +109,7 @@ function TokenTable() {
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Prefix</th>
+                <th scope="col">Scope</th>
                 <th scope="col">Created</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Last used</th>
@@ -111,6 +123,7 @@ function TokenTable() {
                 <tr key={token.id} data-testid="token-row">
                   <td>{token.name}</td>
                   <td className="mono">{token.prefix}…</td>
+                  <td>{token.scope}</td>
                   <td title={formatDateTime(token.createdAt)}>{formatRelative(token.createdAt)}</td>
                   <td title={formatDateTime(token.expiresAt, 'never')}>{token.expiresAt ? formatRelative(token.expiresAt) : 'never'}</td>
                   <td title={formatDateTime(token.lastUsedAt, 'never')}>{formatRelative(token.lastUsedAt)}</td>
@@ -141,3 +154,9 @@ function TokenTable() {
     </>
   );
 }
+
+const SCOPE_HINTS: Record<TokenScope, string> = {
+  read: 'Looks only: status, events, files.',
+  exec: 'Also makes, runs and deletes environments and sandboxes, and works inside them (E2B keys, agents).',
+  admin: 'Everything you may do.',
+};

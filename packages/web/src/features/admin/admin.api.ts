@@ -117,15 +117,22 @@ export function useUpdateConfig() {
   });
 }
 
-export function useAuditPage(filters: AuditFilters, before: string | undefined, limit: number) {
+/** Where an audit log is read: the instance's (admins) or one organization's (its owners and admins). */
+export interface AuditSource {
+  url: string;
+  queryKey: readonly unknown[];
+}
+export const INSTANCE_AUDIT: AuditSource = { url: '/audit', queryKey: keys.audit };
+
+export function useAuditPage(source: AuditSource, filters: AuditFilters, before: string | undefined, limit: number) {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(filters)) if (value.trim()) params.set(name, value.trim());
   params.set('limit', String(limit));
   if (before) params.set('before', before);
   const query = params.toString();
   return useQuery({
-    queryKey: [...keys.audit, query],
-    queryFn: () => api<AuditPage>(`/audit?${query}`),
+    queryKey: [...source.queryKey, query],
+    queryFn: () => api<AuditPage>(`${source.url}?${query}`),
     // Keep the current page on screen while the next one loads, so paging does not flash empty.
     placeholderData: keepPreviousData,
     retry: false,

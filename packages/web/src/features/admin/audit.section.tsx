@@ -1,6 +1,6 @@
 import type { AuditEntry } from '@berth/contracts';
-import { useState, type FormEvent } from 'react';
-import { useAuditPage, type AuditFilters } from './admin.api.js';
+import { useId, useState, type FormEvent } from 'react';
+import { INSTANCE_AUDIT, useAuditPage, type AuditFilters, type AuditSource } from './admin.api.js';
 import { ActionError, describeError, formatTime, TextField } from './form-fields.component.js';
 
 const NO_FILTERS: AuditFilters = { actor: '', action: '', targetType: '', targetId: '' };
@@ -12,14 +12,20 @@ const FILTER_FIELDS = [
 ] as const;
 const PAGE_SIZES = [25, 50, 100] as const;
 
-export function AuditSection() {
+/**
+ * An audit log, newest first, a page at a time: the instance's in the admin
+ * console, or (given its source, without the filters it does not take) one
+ * organization's on its settings page.
+ */
+export function AuditSection({ source = INSTANCE_AUDIT, filterable = true, className }: { source?: AuditSource; filterable?: boolean; className?: string }) {
+  const id = useId();
   const [draft, setDraft] = useState<AuditFilters>(NO_FILTERS);
   const [filters, setFilters] = useState<AuditFilters>(NO_FILTERS);
   const [limit, setLimit] = useState<number>(50);
   // Cursors of the pages shown so far: the last one is the current page's `before`.
   const [cursors, setCursors] = useState<string[]>([]);
   const before = cursors.at(-1);
-  const page = useAuditPage(filters, before, limit);
+  const page = useAuditPage(source, filters, before, limit);
   const nextCursor = page.isPlaceholderData ? null : page.data?.nextCursor;
   const problem = describeError(page.error, [...FILTER_FIELDS.map((f) => f.name), 'limit', 'before']);
 
@@ -29,60 +35,71 @@ export function AuditSection() {
     setCursors([]);
   }
 
+  const pageSize = (
+    <div className="admin-field">
+      <label htmlFor={`${id}-limit`}>Per page</label>
+      <select
+        id={`${id}-limit`}
+        value={limit}
+        onChange={(e) => {
+          setLimit(Number(e.target.value));
+          setCursors([]);
+        }}
+      >
+        {PAGE_SIZES.map((n) => (
+          <option key={n} value={n}>
+            {n}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+
   return (
-    <section aria-labelledby="admin-audit-title">
+    <section aria-labelledby={`${id}-title`} className={className}>
       <div className="admin-section-head">
-        <h2 id="admin-audit-title">Audit log</h2>
+        <h2 id={`${id}-title`}>Audit log</h2>
       </div>
-      <form role="search" aria-label="Filter the audit log" className="card admin-form" onSubmit={apply} noValidate>
-        <div className="admin-grid">
-          {FILTER_FIELDS.map((f) => (
-            <TextField
-              key={f.name}
-              label={f.label}
-              name={f.name}
-              autoComplete="off"
-              placeholder={f.placeholder}
-              value={draft[f.name]}
-              onChange={(e) => setDraft((d) => ({ ...d, [f.name]: e.target.value }))}
-              error={problem.fields[f.name]}
-            />
-          ))}
-          <div className="admin-field">
-            <label htmlFor="admin-audit-limit">Per page</label>
-            <select
-              id="admin-audit-limit"
-              value={limit}
-              onChange={(e) => {
-                setLimit(Number(e.target.value));
+      {filterable ? (
+        <form role="search" aria-label="Filter the audit log" className="card admin-form" onSubmit={apply} noValidate>
+          <div className="admin-grid">
+            {FILTER_FIELDS.map((f) => (
+              <TextField
+                key={f.name}
+                label={f.label}
+                name={f.name}
+                autoComplete="off"
+                placeholder={f.placeholder}
+                value={draft[f.name]}
+                onChange={(e) => setDraft((d) => ({ ...d, [f.name]: e.target.value }))}
+                error={problem.fields[f.name]}
+              />
+            ))}
+            {pageSize}
+          </div>
+          <div className="row">
+            <button type="submit" className="primary">
+              Apply filters
+            </button>
+            <button
+              type="button"
+              onClick={() => {
+                setDraft(NO_FILTERS);
+                setFilters(NO_FILTERS);
                 setCursors([]);
               }}
             >
-              {PAGE_SIZES.map((n) => (
-                <option key={n} value={n}>
-                  {n}
-                </option>
-              ))}
-            </select>
+              Clear filters
+            </button>
           </div>
+          <ActionError message={page.error && Object.keys(problem.fields).length === 0 ? problem.message : null} />
+        </form>
+      ) : (
+        <div className="admin-form">
+          <div className="admin-grid">{pageSize}</div>
+          <ActionError message={problem.message} />
         </div>
-        <div className="row">
-          <button type="submit" className="primary">
-            Apply filters
-          </button>
-          <button
-            type="button"
-            onClick={() => {
-              setDraft(NO_FILTERS);
-              setFilters(NO_FILTERS);
-              setCursors([]);
-            }}
-          >
-            Clear filters
-          </button>
-        </div>
-        <ActionError message={page.error && Object.keys(problem.fields).length === 0 ? problem.message : null} />
-      </form>
+      )}
 
       <nav className="row admin-pager" aria-label="Audit log pages">
         <button type="button" disabled={cursors.length === 0} onClick={() => setCursors([])}>

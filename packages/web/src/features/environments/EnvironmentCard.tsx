@@ -5,7 +5,9 @@ import { ConfirmDialog } from './ConfirmDialog.js';
 import { useLifecycle, type LifecycleOp } from './environments.queries.js';
 import { formatCredits, formatDateTime, formatMemory, formatRelative } from './format.js';
 import { StatusBadge } from './StatusBadge.js';
-import { useMayManage } from '../../api/orgs.queries.js';
+import { ShareDialog } from '../orgs/ShareDialog.js';
+import { useSharingOrg } from '../orgs/use-sharing-org.js';
+import { AccessBadge } from './AccessBadge.js';
 
 const ON_THE_WAY: Record<DesiredState, EnvironmentStatus[]> = {
   running: ['pending', 'provisioning', 'starting'],
@@ -21,8 +23,10 @@ function heading(env: Environment): DesiredState | null {
 
 export function EnvironmentCard({ env }: { env: Environment }) {
   const lifecycle = useLifecycle(env.id);
-  const mayManage = useMayManage(env);
+  const mayManage = env.access === 'manage';
+  const shareIn = useSharingOrg(env);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [sharing, setSharing] = useState(false);
   const nameId = `env-${env.id}-name`;
   const wantsRunning = env.desiredState === 'running';
   const deleting = env.desiredState === 'deleted';
@@ -42,6 +46,7 @@ export function EnvironmentCard({ env }: { env: Environment }) {
               E2B
             </span>
           )}
+          <AccessBadge access={env.access} />
           <StatusBadge status={env.status} />
           {towards && <span className="muted env-towards">→ {towards}</span>}
         </span>
@@ -92,11 +97,17 @@ export function EnvironmentCard({ env }: { env: Environment }) {
           <button type="button" onClick={() => run('restart')} disabled={busy || deleting || !wantsRunning}>
             Restart
           </button>
+          {shareIn && (
+            <button type="button" onClick={() => setSharing(true)} disabled={deleting}>
+              Share
+            </button>
+          )}
           <button type="button" className="danger" onClick={() => setConfirmDelete(true)} disabled={busy || deleting}>
             Delete
           </button>
         </div>
       )}
+      {shareIn && <ShareDialog env={env} org={shareIn} open={sharing} onClose={() => setSharing(false)} />}
       {lifecycle.error && !confirmDelete && (
         <p role="alert" className="error">
           {lifecycle.error.message}

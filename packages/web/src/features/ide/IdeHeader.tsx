@@ -1,16 +1,21 @@
 import type { Environment } from '@berth/contracts';
+import { useState } from 'react';
 import { Link } from 'react-router-dom';
+import { AccessBadge } from '../environments/AccessBadge.js';
+import { ShareDialog } from '../orgs/ShareDialog.js';
+import { useSharingOrg } from '../orgs/use-sharing-org.js';
 import { messageOf } from './files-api.js';
 import { StatsStrip } from './StatsStrip.js';
-import { useMayManage } from '../../api/orgs.queries.js';
 import { type LifecycleAction, useLifecycle } from './use-environment.js';
 
 const BUSY = new Set<Environment['status']>(['pending', 'provisioning', 'starting', 'stopping', 'deleting']);
 
-/** Name, live status and the lifecycle buttons; stats on the right while it runs. */
+/** Name, live status, how far the user may go with it, and the lifecycle and share buttons; stats on the right while it runs. */
 export function IdeHeader({ env }: { env: Environment }) {
   const lifecycle = useLifecycle(env.id);
-  const mayManage = useMayManage(env);
+  const mayManage = env.access === 'manage';
+  const shareIn = useSharingOrg(env);
+  const [sharing, setSharing] = useState(false);
   const gone = env.status === 'deleted' || env.status === 'deleting' || env.desiredState === 'deleted';
   const running = env.status === 'running';
   const can: Record<LifecycleAction, boolean> = {
@@ -44,6 +49,7 @@ export function IdeHeader({ env }: { env: Environment }) {
         <span className={`badge ide-status status-${env.status}`} data-testid="env-status" role="status" aria-label={`Status: ${env.status}`} data-busy={BUSY.has(env.status) ? '' : undefined}>
           {env.status}
         </span>
+        <AccessBadge access={env.access} />
         <span className="ide-meta muted" title={env.image}>
           {env.type} · {env.vcpus} vCPU · {env.memoryMb >= 1024 ? `${env.memoryMb / 1024} GiB` : `${env.memoryMb} MiB`}
         </span>
@@ -55,6 +61,11 @@ export function IdeHeader({ env }: { env: Environment }) {
             {button('stop', 'Stop')}
             {button('restart', 'Restart')}
           </>
+        )}
+        {shareIn && (
+          <button type="button" onClick={() => setSharing(true)} disabled={gone}>
+            Share
+          </button>
         )}
         {lifecycle.isError && (
           <span className="error" role="alert">
@@ -68,6 +79,7 @@ export function IdeHeader({ env }: { env: Environment }) {
         )}
       </div>
       {running && <StatsStrip envId={env.id} />}
+      {shareIn && <ShareDialog env={env} org={shareIn} open={sharing} onClose={() => setSharing(false)} />}
     </header>
   );
 }

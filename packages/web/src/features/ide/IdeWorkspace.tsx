@@ -12,6 +12,8 @@ import type { IdeLayout } from './use-layout.js';
 
 interface Props {
   envId: string;
+  /** Who may open a port's preview is for those who manage the environment to say. */
+  maySharePorts: boolean;
   files: FilesApi;
   editor: ReturnType<typeof useEditorTabs>;
   dark: boolean;
@@ -21,7 +23,7 @@ interface Props {
 }
 
 /** The running environment: files and ports on the left, editor above terminals on the right. */
-export function IdeWorkspace({ envId, files, editor, dark, subscribe, layout, setLayout }: Props) {
+export function IdeWorkspace({ envId, maySharePorts, files, editor, dark, subscribe, layout, setLayout }: Props) {
   const client = useQueryClient();
   const onFileEvent = useRef(editor.onFileEvent);
   useEffect(() => {
@@ -50,7 +52,7 @@ export function IdeWorkspace({ envId, files, editor, dark, subscribe, layout, se
     <div className="ide-body" style={{ gridTemplateColumns: `${layout.sidebar}px auto minmax(0, 1fr)` }}>
       <aside className="ide-sidebar" aria-label="Workspace">
         <FileTree envId={envId} files={files} activePath={editor.active?.path ?? null} onOpen={editor.open} />
-        <PortsList envId={envId} />
+        <PortsList envId={envId} mayShare={maySharePorts} />
       </aside>
       <Splitter label="Resize file panel" orientation="vertical" value={layout.sidebar} min={180} max={520} direction={1} onChange={(sidebar) => setLayout({ sidebar })} />
       <div className="ide-center" style={{ gridTemplateRows: `minmax(0, 1fr) auto min(${layout.terminal}px, calc(100% - 180px))` }}>

@@ -16,7 +16,7 @@ const SHARING_LABELS: Record<PortSharing, string> = {
  * of its own) and who may open it. Opening goes through Berth's /preview page,
  * which trades a one-minute grant for that origin's own cookie.
  */
-export function PortsList({ envId }: { envId: string }) {
+export function PortsList({ envId, mayShare }: { envId: string; mayShare: boolean }) {
   const ports = usePorts(envId);
   const setSharing = useSetSharing(envId);
   return (
@@ -39,7 +39,7 @@ export function PortsList({ envId }: { envId: string }) {
       {ports.data && ports.data.items.length > 0 && (
         <ul className="ide-port-list">
           {ports.data.items.map((p) => (
-            <PortRow key={`${p.address}:${p.port}`} envId={envId} port={p} onShare={(sharing) => setSharing.mutate({ port: p.port, sharing })} />
+            <PortRow key={`${p.address}:${p.port}`} envId={envId} port={p} onShare={mayShare ? (sharing) => setSharing.mutate({ port: p.port, sharing }) : null} />
           ))}
         </ul>
       )}
@@ -47,7 +47,7 @@ export function PortsList({ envId }: { envId: string }) {
   );
 }
 
-function PortRow({ envId, port: p, onShare }: { envId: string; port: ListeningPort; onShare: (sharing: PortSharing) => void }) {
+function PortRow({ envId, port: p, onShare }: { envId: string; port: ListeningPort; onShare: ((sharing: PortSharing) => void) | null }) {
   return (
     <li data-port={p.port}>
       <span className="mono" title={`${p.address}:${p.port}`}>
@@ -62,18 +62,22 @@ function PortRow({ envId, port: p, onShare }: { envId: string; port: ListeningPo
           <a href={`/preview/${envId}/${p.port}`} target="_blank" rel="noopener noreferrer" title={p.url} data-testid="port-open">
             Open preview <Icon name="external" />
           </a>
-          <select
-            className="ide-port-sharing"
-            aria-label={`Who may open port ${p.port}`}
-            value={p.sharing}
-            onChange={(e) => onShare(e.target.value as PortSharing)}
-          >
-            {PORT_SHARING.map((s) => (
-              <option key={s} value={s}>
-                {SHARING_LABELS[s]}
-              </option>
-            ))}
-          </select>
+          {onShare ? (
+            <select
+              className="ide-port-sharing"
+              aria-label={`Who may open port ${p.port}`}
+              value={p.sharing}
+              onChange={(e) => onShare(e.target.value as PortSharing)}
+            >
+              {PORT_SHARING.map((s) => (
+                <option key={s} value={s}>
+                  {SHARING_LABELS[s]}
+                </option>
+              ))}
+            </select>
+          ) : (
+            <span className="muted ide-port-sharing">{p.sharing === 'owner' ? 'Its owner only' : SHARING_LABELS[p.sharing]}</span>
+          )}
           <span className="mono muted ide-port-url" data-testid="port-url">
             {p.url}
           </span>
