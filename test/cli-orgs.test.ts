@@ -27,10 +27,10 @@ interface Run {
   stderr: string;
 }
 
-/** Runs berth as a person (their HOME, nothing else of ours but PATH); `input` is all its stdin gives (none: closed at once). */
-function berth(who: Person, args: string[], input = ''): Promise<Run> {
+/** Runs berth as a person (their HOME, nothing else of ours but PATH and `env`); `input` is all its stdin gives (none: closed at once). */
+function berth(who: Person, args: string[], input = '', env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: homes[who] }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: homes[who], ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -216,6 +216,20 @@ describe('berth org (subprocesses against a real server)', () => {
     expect(table).toMatch(/^carol\s+viewer\s/m);
     const members = JSON.parse((await ok('bob', ['org', 'members', '--org', 'acme', '--json'])).stdout) as Member[];
     expect(Object.fromEntries(members.map((m) => [m.user.username, m.role]))).toEqual({ alice: 'owner', bob: 'member', carol: 'viewer' });
+  });
+
+  it('tokens create --scope makes a token that may do no more: a read one lists, never creates', async () => {
+    const created = await ok('bob', ['tokens', 'create', 'reader', '--scope', 'read', '--json']);
+    const { token, scope } = JSON.parse(created.stdout) as { token: string; scope: string };
+    expect(scope).toBe('read');
+    expect((await ok('bob', ['tokens', 'ls'])).stdout).toMatch(/^reader\s+read\s/m);
+    const url = (await saved('bob')).url;
+    const asReader = { BERTH_URL: url, BERTH_TOKEN: token };
+    expect((await berth('bob', ['env', 'ls'], '', asReader)).code).toBe(0);
+    const refused = await berth('bob', ['env', 'create', '--type', 'small'], '', asReader);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/token_scope/);
+    expect((await fails('bob', ['tokens', 'create', 'x', '--scope', 'root'])).stderr).toMatch(/--scope is one of read, exec, admin/);
   });
 
   it('refuses bad input with a usage error or a clear message, and exit 1', async () => {

@@ -1,4 +1,4 @@
-import type { EnvironmentEvent } from '@berth/contracts';
+import { TOKEN_SCOPES, type EnvironmentEvent, type TokenScope } from '@berth/contracts';
 import { parse, UsageError, type Context } from '../context.js';
 import { describeEvent, followEvents } from '../events.js';
 import { ago, json, table } from '../output.js';
@@ -71,22 +71,25 @@ const TOKENS_USAGE = `Usage: berth tokens <command>
 
 Commands:
   ls [--json]                              Your API tokens
-  create NAME [--expires-in-days N] [--json] Create one; the secret is printed once
+  create NAME [--scope read|exec|admin] [--expires-in-days N] [--json]
+                                           Create one (default scope admin); the secret is printed once
   rm ID                                    Revoke one`;
 
 async function tokensLs(ctx: Context, args: string[]): Promise<number> {
   const { values } = parse(args, { json: { type: 'boolean' } });
   const items = await (await ctx.client()).tokens();
   if (values.json) ctx.print(json(items));
-  else ctx.print(table(ctx.out, ['NAME', 'PREFIX', 'CREATED', 'LAST USED', 'EXPIRES', 'ID'], items.map((t) => [t.name, t.prefix, ago(t.createdAt), ago(t.lastUsedAt), t.expiresAt ?? 'never', t.id]), 'No tokens.'));
+  else ctx.print(table(ctx.out, ['NAME', 'SCOPE', 'PREFIX', 'CREATED', 'LAST USED', 'EXPIRES', 'ID'], items.map((t) => [t.name, t.scope, t.prefix, ago(t.createdAt), ago(t.lastUsedAt), t.expiresAt ?? 'never', t.id]), 'No tokens.'));
   return 0;
 }
 
 async function tokensCreate(ctx: Context, args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { 'expires-in-days': { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parse(args, { 'expires-in-days': { type: 'string' }, scope: { type: 'string' }, json: { type: 'boolean' } });
   if (!positionals[0]) throw new UsageError('give the token a name: berth tokens create NAME');
+  const scope = values.scope;
+  if (scope !== undefined && !isTokenScope(scope)) throw new UsageError(`--scope is one of ${TOKEN_SCOPES.join(', ')}`);
   const days = values['expires-in-days'] === undefined ? undefined : Number(values['expires-in-days']);
-  const created = await (await ctx.client()).createToken({ name: positionals[0], ...(days !== undefined ? { expiresInDays: days } : {}) });
+  const created = await (await ctx.client()).createToken({ name: positionals[0], ...(scope ? { scope } : {}), ...(days !== undefined ? { expiresInDays: days } : {}) });
   if (values.json) ctx.print(json(created));
   else {
     ctx.note(`Created token ${ctx.err.bold(created.name)} (${created.id}); it is shown only now:`);
@@ -117,3 +120,5 @@ export const tokens: Command = {
     throw new UsageError(`unknown command "tokens ${sub}"`);
   },
 };
+
+const isTokenScope = (value: string): value is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(value);
