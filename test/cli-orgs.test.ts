@@ -1,17 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CreatedToken, Environment, Member, Organization, Team } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBerth, type Run } from './support/cli.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { waitFor } from './support/wait.js';
 
 // `berth org …` and `--org` as users run them: real subprocesses, each person with a HOME of their own,
 // against a real server (and Docker for the one environment that is shared).
 
-const BIN = fileURLToPath(new URL('../packages/cli/bin/berth.mjs', import.meta.url));
 const PASSWORD = { alice: 'alice-password-1234', bob: 'bob-password-1234', carol: 'carol-password-1234' };
 type Person = keyof typeof PASSWORD;
 const ENV_NAME = 'acme-box';
@@ -21,27 +19,8 @@ let url: string;
 let root: string;
 const homes = {} as Record<Person, string>;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs berth as a person (their HOME, nothing else of ours but PATH and `env`); `input` is all its stdin gives (none: closed at once). */
-function berth(who: Person, args: string[], input = '', env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: homes[who], ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-    // A berth that exits without reading its stdin closes the pipe: that is no failure of the test.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
+/** Runs berth as a person (their HOME); `input` is all its stdin gives (none: closed at once). */
+const berth = (who: Person, args: string[], input = '', env: Record<string, string> = {}): Promise<Run> => runBerth(args, { home: homes[who], input, env });
 
 /** Runs and insists on exit code 0, showing stderr when not. */
 async function ok(who: Person, args: string[], input?: string): Promise<Run> {

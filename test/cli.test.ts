@@ -3,16 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Environment, Me, Token } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BERTH_BIN, runBerth, type Run } from './support/cli.js';
 import { ADMIN, startTestServer, type TestServer } from './support/server.js';
 import { waitFor, waitForStatus } from './support/wait.js';
 import { createSandbox, killSandbox } from './support/e2b.js';
 
 // The `berth` CLI as users run it: a real subprocess, its own HOME, against a real server and Docker.
 
-const BIN = fileURLToPath(new URL('../packages/cli/bin/berth.mjs', import.meta.url));
+const BIN = BERTH_BIN;
 const USER = 'cli-user';
 const PASSWORD = 'cli-password-1234';
 const ENV_NAME = 'cli-box';
@@ -22,26 +22,10 @@ let url: string;
 let home: string;
 let scratch: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The environment a CLI process sees: nothing of ours leaks in but PATH. */
 const cliEnv = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH ?? '', HOME: home, ...extra });
 
-function berth(args: string[], extra: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(extra), stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-  });
-}
+const berth = (args: string[], extra: Record<string, string> = {}): Promise<Run> => runBerth(args, { home, env: extra });
 
 /** Runs and insists on exit code 0, showing stderr when not. */
 async function ok(args: string[]): Promise<Run> {

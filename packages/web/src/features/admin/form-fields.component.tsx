@@ -52,6 +52,39 @@ export function CheckboxField({ label, error, hint, ...input }: Omit<InputProps,
   );
 }
 
+/** Whole-number fields side by side (quotas and limits), their values kept as typed text. */
+export function NumberFields<K extends string>({
+  fields,
+  values,
+  errors,
+  onChange,
+}: {
+  fields: readonly { name: K; label: string; hint?: ReactNode }[];
+  values: Record<K, string>;
+  errors: Partial<Record<string, string>>;
+  onChange: (name: K, value: string) => void;
+}) {
+  return (
+    <div className="admin-grid">
+      {fields.map((f) => (
+        <TextField
+          key={f.name}
+          label={f.label}
+          name={f.name}
+          type="number"
+          inputMode="numeric"
+          min={0}
+          step={1}
+          value={values[f.name]}
+          onChange={(e) => onChange(f.name, e.target.value)}
+          error={errors[f.name]}
+          hint={f.hint}
+        />
+      ))}
+    </div>
+  );
+}
+
 /** An error shown where the action happened; announced when it appears. */
 export function ActionError({ message }: { message: string | null | undefined }) {
   if (!message) return null;

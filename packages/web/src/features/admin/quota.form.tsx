@@ -1,7 +1,7 @@
 import type { MachineType, Quota, UpdateQuotaBody, User } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
 import { useMachineTypes, useQuota, useUpdateQuota } from './admin.api.js';
-import { ActionError, CheckboxField, describeError, TextField } from './form-fields.component.js';
+import { ActionError, CheckboxField, describeError, NumberFields } from './form-fields.component.js';
 
 const NUMBER_FIELDS = [
   { name: 'credits', label: 'Credits', hint: 'Credits the user may have in use at once' },
@@ -72,23 +72,7 @@ function QuotaForm({ userId, quota, types, onClose }: { userId: string; quota: Q
       <p className="admin-usage">
         Credits in use: <strong data-testid="credits-used">{quota.creditsUsed}</strong> of {quota.credits} ({quota.creditsLeft} left)
       </p>
-      <div className="admin-grid">
-        {NUMBER_FIELDS.map((f) => (
-          <TextField
-            key={f.name}
-            label={f.label}
-            name={f.name}
-            type="number"
-            inputMode="numeric"
-            min={0}
-            step={1}
-            value={numbers[f.name]}
-            onChange={(e) => setNumbers((prev) => ({ ...prev, [f.name]: e.target.value }))}
-            error={errors[f.name]}
-            hint={f.hint}
-          />
-        ))}
-      </div>
+      <NumberFields fields={NUMBER_FIELDS} values={numbers} errors={errors} onChange={(name, value) => setNumbers((prev) => ({ ...prev, [name]: value }))} />
       <fieldset className="admin-fieldset" aria-describedby={errors.allowedTypes ? `${userId}-types-error` : undefined}>
         <legend>Allowed machine types</legend>
         {typeNames.length === 0 && <span className="muted">No machine types exist.</span>}

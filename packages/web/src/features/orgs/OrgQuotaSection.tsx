@@ -1,7 +1,7 @@
 import type { OrgQuota, UpdateOrgQuotaBody } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/client.js';
-import { ActionError, CheckboxField, describeError, TextField } from '../admin/form-fields.component.js';
+import { ActionError, CheckboxField, describeError, NumberFields } from '../admin/form-fields.component.js';
 import type { OrgPowers } from './org-powers.js';
 import { useOrgQuota, useUpdateOrgQuota } from './quota.queries.js';
 import '../admin/admin.css';
@@ -104,23 +104,7 @@ function OrgQuotaForm({ slug, quota }: { slug: string; quota: OrgQuota }) {
 
   return (
     <form className="admin-form" aria-label="Change the quota" onSubmit={submit} noValidate>
-      <div className="admin-grid">
-        {fields.map((f) => (
-          <TextField
-            key={f.name}
-            label={f.label}
-            name={f.name}
-            type="number"
-            inputMode="numeric"
-            min={0}
-            step={1}
-            value={numbers[f.name]}
-            onChange={(e) => setNumbers((prev) => ({ ...prev, [f.name]: e.target.value }))}
-            error={errors[f.name]}
-            hint={f.hint}
-          />
-        ))}
-      </div>
+      <NumberFields fields={fields} values={numbers} errors={errors} onChange={(name, value) => setNumbers((prev) => ({ ...prev, [name]: value }))} />
       <fieldset className="admin-fieldset" aria-describedby={errors.allowedTypes ? 'org-types-error' : undefined}>
         <legend>Allowed machine types</legend>
         {typeNames.length === 0 && <span className="muted">The ceiling allows none.</span>}
