@@ -41,6 +41,8 @@ describe('GET /api/v1/config', () => {
       'default_ai_uses_per_day',
       'default_credits',
       'e2b_templates',
+      'org_default_credits',
+      'org_default_max_environments',
     ]);
     expect(all.default_credits).toMatchObject({ value: '3', secret: false });
     expect(all.default_ai_uses_per_day).toMatchObject({ value: '5', secret: false });
@@ -49,6 +51,8 @@ describe('GET /api/v1/config', () => {
     expect(all.ai_api_key).toMatchObject({ value: '', secret: true });
     expect(all.ai_token_input_price).toMatchObject({ value: '0', secret: false });
     expect(all.ai_token_output_price).toMatchObject({ value: '0', secret: false });
+    expect(all.org_default_credits).toMatchObject({ value: '10', secret: false });
+    expect(all.org_default_max_environments).toMatchObject({ value: '10', secret: false });
     for (const flag of Object.values(all)) expect(flag.description).not.toBe('');
   });
 

@@ -139,3 +139,41 @@ describe('migration 0005: organizations', () => {
     await expect(target.query(`insert into api_tokens (user_id, name, prefix, token_hash) values ('${ids.ada}', 'x', 'p', 'h2')`)).rejects.toThrow(/org_id/);
   });
 });
+
+describe('migration 0006: organization quotas and token scopes', () => {
+  let target: Target;
+  const acme = '00000000-0000-4000-8000-0000000000a1';
+  beforeAll(async () => {
+    target = await openTarget();
+    await target.migrate(await migrationsUpTo('0005_organizations'));
+    // A database of the release with organizations: a user with their personal one, a shared one, a token in it, an audit row.
+    const adaOrg = '00000000-0000-4000-8000-0000000000a2';
+    await target.query(`insert into machine_types (name, vcpus, memory_mb, disk_gib, credits_cost, private) values ('small', 1, 512, 5, 1, false), ('gpu', 4, 8192, 20, 8, true)`);
+    await target.query(`insert into organizations (id, slug, name, personal, status, desired_state) values ('${acme}', 'acme', 'Acme', false, 'active', 'active'), ('${adaOrg}', 'ada', 'ada', true, 'active', 'active')`);
+    await target.query(`insert into users (id, username, password_hash, personal_org_id) values ('${ids.ada}', 'ada', 'x', '${adaOrg}')`);
+    await target.query(`insert into api_tokens (id, user_id, org_id, name, prefix, token_hash) values ('${ids.bobToken}', '${ids.ada}', '${acme}', 'ci', 'berth_ab', 'hash')`);
+    await target.query(`insert into audit_log (action, success) values ('user.create', true)`);
+    await target.migrate(MIGRATIONS);
+  });
+  afterAll(() => target?.close());
+
+  it('gives every shared organization the defaults a new one gets, as quota and ceiling, with no cap per member', async () => {
+    const rows = await target.query<Record<string, unknown>>('select * from org_quotas');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      org_id: acme,
+      credits: 10,
+      max_environments: 10,
+      member_credit_cap: null,
+      allowed_types: ['small'],
+      ceiling_credits: 10,
+      ceiling_max_environments: 10,
+      ceiling_allowed_types: ['small'],
+    });
+  });
+
+  it('keeps existing tokens able to do all they did (scope admin), and earlier audit rows in no organization', async () => {
+    expect(await target.query(`select scope from api_tokens where id = '${ids.bobToken}'`)).toEqual([{ scope: 'admin' }]);
+    expect(await target.query(`select org_id from audit_log where action = 'user.create'`)).toEqual([{ org_id: null }]);
+  });
+});

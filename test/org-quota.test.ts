@@ -43,6 +43,11 @@ describe('the quota of an organization', () => {
     expectProblem(await as.outsider.get('/api/v1/orgs/pool/quota'), 404, 'not_found');
   });
 
+  it('tells its trail how it came to be: made by its owner, then made ready in the background', async () => {
+    const actions = (await trail(as.pia)).map((a) => `${a.action} ${a.actorUsername ?? '(berth)'}`).reverse();
+    expect(actions.slice(0, 2)).toEqual(['org.create pia', 'org.provisioned (berth)']);
+  });
+
   it('refuses going above the ceiling with 403 quota_above_ceiling, changing nothing', async () => {
     expectProblem(await as.pia.patch('/api/v1/orgs/pool/quota', { credits: 11 }), 403, 'quota_above_ceiling');
     expectProblem(await as.pia.patch('/api/v1/orgs/pool/quota', { maxEnvironments: 11 }), 403, 'quota_above_ceiling');
@@ -68,6 +73,16 @@ describe('the quota of an organization', () => {
     const raised = await admin.patch('/api/v1/orgs/pool/ceiling', { credits: 20, maxEnvironments: 100 });
     // A raised ceiling leaves the organization's choice where it was.
     expect(raised.json<OrgQuota>()).toMatchObject({ credits: 4, maxEnvironments: 3, ceiling: { credits: 20, maxEnvironments: 100 } });
+  });
+
+  it('offers a member the machine types of the organization they act in', async () => {
+    const types = async (caller: Caller) => (await caller.get('/api/v1/machine-types')).json<{ items: { name: string }[] }>().items.map((t) => t.name).sort();
+    const mine = await types(as.rae);
+    expect((await as.pia.patch('/api/v1/orgs/pool/quota', { allowedTypes: ['small'] })).statusCode).toBe(200);
+    expect(await types(inOrg(as.rae, 'pool'))).toEqual(['small']);
+    expect(await types(as.rae)).toEqual(mine);
+    expectProblem(await inOrg(as.rae, 'pool').post('/api/v1/environments', { type: 'medium' }), 403, 'machine_type_not_allowed');
+    expect((await as.pia.patch('/api/v1/orgs/pool/quota', { allowedTypes: (await quota(as.pia)).ceiling.allowedTypes })).statusCode).toBe(200);
   });
 
   it("keeps a personal organization's quota its user's: readable, changed only on the user", async () => {
@@ -108,7 +123,8 @@ describe('50 concurrent creates by 5 members against a pool of 7, each member ca
   it('puts every create, allowed or refused, in the organization trail, and none in a member’s own', async () => {
     const creates = (await trail(as.quinn)).filter((a) => a.action === 'environment.create');
     expect(creates.filter((a) => a.success)).toHaveLength(POOL);
-    expect(creates.filter((a) => !a.success)).toHaveLength(members.length * PER_MEMBER - POOL);
+    const refusedForCredits = creates.filter((a) => !a.success && ['insufficient_credits', 'member_credit_cap'].includes(String(a.metadata.code)));
+    expect(refusedForCredits).toHaveLength(members.length * PER_MEMBER - POOL);
     const own = (await as.rae.get('/api/v1/orgs/rae/audit?limit=500')).json<{ items: AuditEntry[] }>().items;
     expect(own.filter((a) => a.action === 'environment.create')).toEqual([]);
   });

@@ -4,6 +4,8 @@ import type { AuditService } from '../modules/audit/audit.service.js';
 import type { OrgsRepo } from '../modules/orgs/orgs.repo.js';
 import { periodic } from './system-intent.js';
 
+const SYSTEM = { actor: null, ip: null, userAgent: null, requestId: 'org-reconciler' };
+
 /** Organizations looked at per pass at most. */
 const BATCH = 20;
 /** How soon a deleting organization whose environments are still going is looked at again. */
@@ -23,7 +25,8 @@ interface Deps {
  * is held with SKIP LOCKED while it is looked at).
  *
  * - provisioning, desired active: ready it (nothing of its own to make yet: its
- *   environments get their networks as they start) and mark it active.
+ *   environments get their networks as they start), mark it active and say so
+ *   in its audit trail.
  * - desired deleted: its environments were told to go when the deletion was
  *   asked for; once every one is gone (container and workspace removed by the
  *   environment reconciler), its members, teams, invitations and tokens go and
@@ -41,11 +44,13 @@ export function createOrgReconciler({ db, orgsRepo, audit, log }: Deps) {
         }
         await orgsRepo.dissolve(tx, org.id);
         await orgsRepo.update(tx, org.id, { status: 'deleted', reconcileAfter: null });
-        const ctx = { actor: null, ip: null, userAgent: null, requestId: 'org-reconciler' };
-        await audit.record(ctx, 'org.deleted', { targetType: 'organization', targetId: org.id, message: 'everything of the organization is gone', metadata: { org: org.slug } }, true, tx);
+        await audit.record(SYSTEM, 'org.deleted', { targetType: 'organization', targetId: org.id, message: 'everything of the organization is gone', metadata: { org: org.slug } }, true, tx);
         return;
       }
       await orgsRepo.update(tx, org.id, { reconcileAfter: null, ...(org.status === 'provisioning' ? { status: 'active' } : {}) });
+      if (org.status === 'provisioning') {
+        await audit.record(SYSTEM, 'org.provisioned', { targetType: 'organization', targetId: org.id, message: 'the organization is ready', metadata: { org: org.slug } }, true, tx);
+      }
     });
   }
 

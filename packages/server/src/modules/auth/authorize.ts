@@ -4,7 +4,27 @@ import type { TokenScope } from '@berth/contracts';
 import { atLeast, environmentLevel, roleMay, scopeAllows, type EnvironmentLevel, type EnvironmentRelation, type OrgAction } from './policy.js';
 
 /** Everything that is not simply "a signed-in user acting on their own things". */
-export type AdminAction = 'users.manage' | 'config.manage' | 'audit.read' | 'machine-types.manage' | 'environments.all' | 'templates.publish' | 'metrics.read' | 'orgs.ceiling';
+export type AdminAction =
+  | 'users.manage'
+  | 'config.manage'
+  | 'audit.read'
+  | 'machine-types.manage'
+  | 'environments.all'
+  | 'templates.publish'
+  | 'metrics.read'
+  | 'orgs.ceiling'
+  /** See every organization, and every template. */
+  | 'orgs.all'
+  | 'templates.all'
+  /** Name an image for an environment rather than take its machine type's. */
+  | 'images.name'
+  /** Give an environment an egress allowlist, or open one up. */
+  | 'egress.allowlist';
+
+/** Admin actions whose refusal has a code of its own; the rest are 403 forbidden. */
+const ADMIN_REFUSALS: Partial<Record<AdminAction, () => AppError>> = {
+  'images.name': () => new AppError('image_not_allowed', 'Only administrators name an image; pick a machine type'),
+};
 
 /** A resource with an owner: what the caller may touch if it is theirs. */
 export interface Owned {
@@ -69,6 +89,17 @@ export function authorize(actor: Actor | null, action: AdminAction | ScopeAction
     if (!atLeast(level, need)) throw new ForbiddenError(`You have ${level} access to this environment; this needs ${need}`);
     return actor;
   }
-  if (!actor.isAdmin) throw new ForbiddenError('This needs an administrator');
+  if (!actor.isAdmin) throw ADMIN_REFUSALS[action as AdminAction]?.() ?? new ForbiddenError('This needs an administrator');
   return actor;
+}
+
+/** Whether `authorize` lets the caller take an admin action: for what differs by it (what a list shows) rather than refuses. */
+export function may(actor: Actor | null, action: AdminAction): boolean {
+  try {
+    authorize(actor, action);
+    return true;
+  } catch (err) {
+    if (err instanceof AppError) return false;
+    throw err;
+  }
 }

@@ -3,7 +3,7 @@ import type { Db } from '../../db/client.js';
 import type { Keyring } from '../../keyring.js';
 import type { EventBus } from '../../control/event-bus.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { authorize } from '../auth/authorize.js';
+import { authorize, may } from '../auth/authorize.js';
 import type { ConfigService } from '../config/config.service.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
 import type { NewSandbox } from './e2b.contracts.js';
@@ -57,7 +57,7 @@ export function createE2bService(deps: Deps) {
   /** The caller's sandbox, in the organization its key acts in (instance admins: anyone's). */
   async function visible(actor: Actor | null, sandboxId: string): Promise<Sandbox> {
     const found = isUuid(sandboxId) ? await e2bRepo.get(db, sandboxId) : undefined;
-    const sandbox = found && (actor?.isAdmin || found.env.orgId === actor?.orgId) ? found : undefined;
+    const sandbox = found && (may(actor, 'environments.all') || found.env.orgId === actor?.orgId) ? found : undefined;
     authorize(actor, 'own', sandbox && { ownerId: sandbox.env.ownerId }, `Sandbox ${sandboxId}`);
     return sandbox!;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { egressChangeRefusal, networkFor, normaliseAllow, normaliseCidr } from './egress.domain.js';
+import { egressChangeNeedsAdmin, networkFor, normaliseAllow, normaliseCidr } from './egress.domain.js';
 
 const base = { id: 'e1', ownerId: 'u1', origin: 'berth' as const, egress: 'internet' as const, egressAllow: [] };
 
@@ -31,11 +31,10 @@ describe('egress domain', () => {
   });
 
   it('lets owners choose internet or none, keeps allowlists for administrators, and lets an owner only close an allowlist', () => {
-    expect(egressChangeRefusal(false, 'internet', 'none')).toBeNull();
-    expect(egressChangeRefusal(false, 'none', 'internet')).toBeNull();
-    expect(egressChangeRefusal(false, 'internet', 'allowlist')).toMatch(/administrators/);
-    expect(egressChangeRefusal(false, 'allowlist', 'internet')).toMatch(/administrator/);
-    expect(egressChangeRefusal(false, 'allowlist', 'none')).toBeNull();
-    expect(egressChangeRefusal(true, 'none', 'allowlist')).toBeNull();
+    expect(egressChangeNeedsAdmin('internet', 'none')).toBeNull();
+    expect(egressChangeNeedsAdmin('none', 'internet')).toBeNull();
+    expect(egressChangeNeedsAdmin('internet', 'allowlist')).toMatch(/administrators/);
+    expect(egressChangeNeedsAdmin('allowlist', 'internet')).toMatch(/administrator/);
+    expect(egressChangeNeedsAdmin('allowlist', 'none')).toBeNull();
   });
 });

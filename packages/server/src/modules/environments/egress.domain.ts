@@ -46,12 +46,11 @@ export function networkFor(env: NetworkedEnvironment): NetworkSpec {
 }
 
 /**
- * Why this caller may not move an environment from `current` to `next`, or null. Owners choose
- * between `internet` and `none`; an allowlist is an administrator's decision, so its environment
- * leaves it only for `none` (which takes away, never adds) unless an administrator moves it.
+ * Why moving an environment from `current` to `next` is an administrator's decision, or null
+ * when its owner may. Owners choose between `internet` and `none`; an allowlist is an
+ * administrator's, so its environment leaves it only for `none` (which takes away, never adds).
  */
-export function egressChangeRefusal(isAdmin: boolean, current: EgressMode, next: EgressMode): string | null {
-  if (isAdmin) return null;
+export function egressChangeNeedsAdmin(current: EgressMode, next: EgressMode): string | null {
   if (next === 'allowlist') return 'Only administrators set an egress allowlist';
   if (current === 'allowlist' && next !== 'none') return 'An administrator set this environment\'s allowlist; only an administrator opens it to the internet';
   return null;

@@ -1,17 +1,17 @@
-import type { CreateEnvironmentBody, EgressBody, Environment, EnvironmentEvent, EnvironmentStats, ExecBody, ExecResult } from '@berth/contracts';
+import type { CreateEnvironmentBody, EgressBody, EgressMode, Environment, EnvironmentEvent, EnvironmentStats, ExecBody, ExecResult } from '@berth/contracts';
 import { requireActor, type Actor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import type { ExecRequest, RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { authorize } from '../auth/authorize.js';
+import { authorize, may } from '../auth/authorize.js';
 import { environmentLevel, roleMay, type EnvironmentLevel } from '../auth/policy.js';
 import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import { refusalToRun, refusalToRunInOrg } from '../quotas/quotas.domain.js';
 import type { QuotaRow, QuotasRepo } from '../quotas/quotas.repo.js';
 import type { OrgsRepo } from '../orgs/orgs.repo.js';
 import type { EnvironmentEventsRepo } from './environment-events.repo.js';
-import { egressChangeRefusal, normaliseAllow } from './egress.domain.js';
+import { egressChangeNeedsAdmin, normaliseAllow } from './egress.domain.js';
 import { randomEnvironmentName } from './environments.domain.js';
 import { toEnvironment, toEvent } from './environments.mapper.js';
 import type { EnvironmentRow, EnvironmentsRepo, EnvironmentWithOwner } from './environments.repo.js';
@@ -60,6 +60,12 @@ export function createEnvironmentsService(deps: Deps) {
     return { ...env!, access: environmentLevel({ ...standing!, isInstanceAdmin: actor!.isAdmin })! };
   }
 
+  /** Owners move between internet and none; what concerns an allowlist is an administrator's (egress.domain.ts). */
+  function checkEgressChange(actor: Actor, current: EgressMode, next: EgressMode): void {
+    const reason = egressChangeNeedsAdmin(current, next);
+    if (reason && !may(actor, 'egress.allowlist')) throw new ForbiddenError(reason);
+  }
+
   async function runtimeHealthy(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -87,9 +93,8 @@ export function createEnvironmentsService(deps: Deps) {
     const rec = { targetType: 'environment', metadata: { type: body.type, name: body.name, image: body.image ?? opts.image, origin, egress, egressAllow } };
     await audit.precheck(ctx, 'environment.create', rec, async () => {
       // Images come from the catalogue (machine types, E2B templates): a named one could be anything the engine can reach.
-      if (body.image && !actor.isAdmin) throw new AppError('image_not_allowed', 'Only administrators name an image; pick a machine type');
-      const refusal = egressChangeRefusal(actor.isAdmin, 'internet', egress);
-      if (refusal) throw new ForbiddenError(refusal);
+      if (body.image) authorize(actor, 'images.name');
+      checkEgressChange(actor, 'internet', egress);
       if (body.templateId) await deps.checkTemplate(actor, body.templateId);
       await runtimeHealthy();
     });
@@ -191,8 +196,7 @@ export function createEnvironmentsService(deps: Deps) {
     await audit.mutate(ctx, 'environment.egress', rec, async (tx) => {
       const current = await environmentsRepo.lock(tx, id);
       if (!current || current.desiredState === 'deleted') throw new NotFoundError('Environment');
-      const refusal = egressChangeRefusal(actor.isAdmin, current.egress, body.egress);
-      if (refusal) throw new ForbiddenError(refusal);
+      checkEgressChange(actor, current.egress, body.egress);
       // An environment in error waits for a new lifecycle intent; it gets the policy when it next runs.
       await environmentsRepo.setEgress(tx, id, body.egress, egressAllow, { due: current.status !== 'error' });
       const allow = body.egress === 'allowlist' ? ` (${egressAllow.join(', ')})` : '';

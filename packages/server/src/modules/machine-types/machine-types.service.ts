@@ -3,7 +3,7 @@ import { requireActor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { authorize } from '../auth/authorize.js';
+import { authorize, may } from '../auth/authorize.js';
 import type { QuotasRepo } from '../quotas/quotas.repo.js';
 import type { MachineTypeRow, MachineTypesRepo } from './machine-types.repo.js';
 
@@ -17,7 +17,7 @@ export const DEFAULT_MACHINE_TYPES = [
 interface Deps {
   db: Db;
   machineTypesRepo: MachineTypesRepo;
-  quotasRepo: Pick<QuotasRepo, 'get'>;
+  quotasRepo: Pick<QuotasRepo, 'get' | 'getOrg'>;
   audit: AuditService;
 }
 
@@ -26,11 +26,14 @@ export function createMachineTypesService({ db, machineTypesRepo, quotasRepo, au
     if ((await machineTypesRepo.count(db)) === 0) await machineTypesRepo.seed(db, DEFAULT_MACHINE_TYPES);
   }
 
-  /** Admins see every type; a user sees the types their quota allows. */
+  /**
+   * Admins see every type; anyone else the types the quota of the organization
+   * they act in allows (of a personal one: their own quota).
+   */
   async function list(ctx: RequestContext): Promise<MachineType[]> {
     const actor = requireActor(ctx);
-    if (actor.isAdmin) return (await machineTypesRepo.list(db)).map(toMachineType);
-    const quota = await quotasRepo.get(db, actor.id);
+    if (may(actor, 'machine-types.manage')) return (await machineTypesRepo.list(db)).map(toMachineType);
+    const quota = (await quotasRepo.getOrg(db, actor.orgId)) ?? (await quotasRepo.get(db, actor.id));
     return (await machineTypesRepo.list(db, quota?.allowedTypes ?? [])).map(toMachineType);
   }
 

@@ -13,9 +13,9 @@ import { requireActor, type Actor, type RequestContext } from '../../context.js'
 import type { Db } from '../../db/client.js';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { authorize } from '../auth/authorize.js';
+import { authorize, may } from '../auth/authorize.js';
 import type { Revocation } from '../auth/live-connections.js';
-import { roleMay, type OrgAction } from '../auth/policy.js';
+import type { OrgAction } from '../auth/policy.js';
 import type { Revocations } from '../auth/revocations.js';
 import { hashSecret, newSecret } from '../auth/secrets.js';
 import type { EnvironmentsRepo } from '../environments/environments.repo.js';
@@ -61,7 +61,7 @@ export function createOrgsService(deps: Deps) {
   async function standing(actor: Actor | null, slug: string, action: OrgAction): Promise<{ org: OrgRow; role: Role | undefined }> {
     const found = actor ? await orgsRepo.membership(db, { slug }, actor.id) : undefined;
     const member = actor?.via === 'token' && found?.org.id !== actor.orgId ? undefined : found;
-    const org = member?.org ?? (actor?.isAdmin ? await orgsRepo.findBySlug(db, slug) : undefined);
+    const org = member?.org ?? (may(actor, 'orgs.all') ? await orgsRepo.findBySlug(db, slug) : undefined);
     authorize(actor, action, org && { role: member?.role, status: org.status });
     return { org: org!, role: member?.role };
   }
@@ -157,7 +157,8 @@ export function createOrgsService(deps: Deps) {
       const before = await orgsRepo.lockMember(tx, org.id, userId);
       if (!before) throw new NotFoundError('Member');
       const touchesOwner = before === 'owner' || role === 'owner';
-      if (touchesOwner && !actor.isAdmin && !roleMay(mine!, 'org.own')) throw new ForbiddenError('Only an owner makes or unmakes owners');
+      // Only owners make or unmake owners.
+      if (touchesOwner) authorize(actor, 'org.own', { role: mine, status: org.status });
       if (before === 'owner' && role !== 'owner' && (await orgsRepo.countOwners(tx, org.id)) <= 1) throw new ConflictError('This is the last owner; make someone else an owner first');
       await orgsRepo.setRole(tx, org.id, userId, role);
       rec.metadata = { ...rec.metadata, before };
@@ -180,7 +181,8 @@ export function createOrgsService(deps: Deps) {
       const userId = await memberId(tx, username);
       const before = await orgsRepo.lockMember(tx, org.id, userId);
       if (!before) throw new NotFoundError('Member');
-      if (before === 'owner' && !leaving && !actor.isAdmin && !roleMay(mine!, 'org.own')) throw new ForbiddenError('Only an owner removes an owner');
+      // Only owners remove owners (an owner may leave).
+      if (before === 'owner' && !leaving) authorize(actor, 'org.own', { role: mine, status: org.status });
       if (before === 'owner' && (await orgsRepo.countOwners(tx, org.id)) <= 1) throw new ConflictError('This is the last owner; make someone else an owner first');
       rec.metadata = { ...rec.metadata, role: before, revokedTokens: await orgsRepo.removeMember(tx, org.id, userId) };
       revoked.push({ scope: 'user', userId });
@@ -331,9 +333,8 @@ export function createOrgsService(deps: Deps) {
   async function teamManagedBy(tx: Db, org: OrgRow, teamSlug: string, actor: Actor) {
     const team = await orgsRepo.findTeam(tx, org.id, teamSlug);
     if (!team) throw new NotFoundError('Team');
-    const mine = await orgsRepo.lockMember(tx, org.id, actor.id);
-    const maintainer = (await orgsRepo.teamRole(tx, team.id, actor.id)) === 'maintainer';
-    if (!actor.isAdmin && !(mine && roleMay(mine, 'org.manage')) && !maintainer) throw new ForbiddenError("Only the organization's owners and admins, or the team's maintainers, change a team");
+    // The team's maintainers change it; else whoever manages the organization.
+    if ((await orgsRepo.teamRole(tx, team.id, actor.id)) !== 'maintainer') authorize(actor, 'org.manage', { role: await orgsRepo.lockMember(tx, org.id, actor.id), status: org.status });
     return team;
   }
 

@@ -19,8 +19,9 @@ export function createTemplatesRepo() {
 
   return {
     /** Public templates and the viewer's own (admins: all). */
-    async listVisible(db: Db, viewer: { id: string; isAdmin: boolean }): Promise<TemplateWithOwner[]> {
-      return (await select(db, viewer.isAdmin ? undefined : or(eq(templates.public, true), eq(templates.ownerId, viewer.id)))).map(flat);
+    /** The public templates and the viewer's own; with `all`, every one. */
+    async listVisible(db: Db, viewerId: string, all: boolean): Promise<TemplateWithOwner[]> {
+      return (await select(db, all ? undefined : or(eq(templates.public, true), eq(templates.ownerId, viewerId)))).map(flat);
     },
 
     async get(db: Db, id: string): Promise<TemplateWithOwner | undefined> {

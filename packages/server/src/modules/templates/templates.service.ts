@@ -5,10 +5,10 @@ import { TEMPLATE_MAX_BYTES, type CreateTemplateBody, type Template, type Templa
 import { requireActor, type Actor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import type { TemplateFile } from '../../db/schema.js';
-import { ForbiddenError, ValidationError } from '../../errors.js';
+import { ValidationError } from '../../errors.js';
 import type { RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { authorize } from '../auth/authorize.js';
+import { authorize, may } from '../auth/authorize.js';
 import { confine } from '../files/files.domain.js';
 import type { TemplatesRepo, TemplateWithOwner } from './templates.repo.js';
 import { SEED_TEMPLATES } from './templates.seed.js';
@@ -47,12 +47,14 @@ export function createTemplatesService({ db, templatesRepo, runtime, audit }: De
   /** A template the actor may change: their own private one, or any for admins. */
   async function changeable(actor: Actor | null, id: string): Promise<TemplateWithOwner> {
     const t = await visible(actor, id);
-    if (!actor!.isAdmin && (t.public || t.ownerId !== actor!.id)) throw new ForbiddenError('Public templates are managed by administrators');
+    // Public templates (and anyone else's) are an administrator's to change.
+    if (t.public || t.ownerId !== actor!.id) authorize(actor, 'templates.publish');
     return t;
   }
 
   async function list(ctx: RequestContext): Promise<TemplateSummary[]> {
-    return (await templatesRepo.listVisible(db, requireActor(ctx))).map(toSummary);
+    const actor = requireActor(ctx);
+    return (await templatesRepo.listVisible(db, actor.id, may(actor, 'templates.all'))).map(toSummary);
   }
 
   async function get(ctx: RequestContext, id: string): Promise<Template> {
