@@ -1,4 +1,4 @@
-import type { EnvironmentEvent, EnvironmentStatus } from '@berth/contracts';
+import { SOCKET_CLOSE_NOT_FOUND, type EnvironmentEvent, type EnvironmentStatus } from '@berth/contracts';
 import type { ApiClient } from './client.js';
 import { CliError } from './context.js';
 
@@ -32,7 +32,7 @@ export function followEvents(client: ApiClient, id: string, since: number, onEve
     });
     socket.once('close', (code, reason) => {
       if (stopped) return resolve();
-      reject(new CliError(code === 4404 ? 'environment not found' : `the event stream closed (${code} ${reason.toString()})`));
+      reject(new CliError(code === SOCKET_CLOSE_NOT_FOUND ? 'environment not found' : `the event stream closed (${code} ${reason.toString()})`));
     });
   });
   return { done, stop };

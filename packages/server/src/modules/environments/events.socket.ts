@@ -1,3 +1,4 @@
+import { SOCKET_CLOSE_NOT_FOUND } from '@berth/contracts';
 import type { WebSocket } from 'ws';
 import type { FastifyRequest } from 'fastify';
 import type { EventBus } from '../../control/event-bus.js';
@@ -59,5 +60,5 @@ export function followEvents(socket: WebSocket, request: FastifyRequest, deps: {
   deps.environments
     .visible(request.ctx.actor, id)
     .then(read)
-    .catch(() => socket.close(4404, 'not found'));
+    .catch(() => socket.close(SOCKET_CLOSE_NOT_FOUND, 'not found'));
 }

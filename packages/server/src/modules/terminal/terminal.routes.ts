@@ -1,4 +1,4 @@
-import { IdParamsSchema, TerminalQuerySchema, type TerminalServerMessage } from '@berth/contracts';
+import { IdParamsSchema, SOCKET_CLOSE_TOO_MANY, TerminalQuerySchema, type TerminalServerMessage } from '@berth/contracts';
 import { requireActor } from '../../context.js';
 import { AppError } from '../../errors.js';
 import type { App } from '../../http/types.js';
@@ -33,7 +33,7 @@ export function registerTerminalRoutes(app: App, { environments, terminals }: { 
         if (!(err instanceof AppError)) request.log.error({ err }, 'could not open a terminal');
         const message: TerminalServerMessage = { type: 'error', code, message: err instanceof AppError ? err.message : 'could not open a terminal' };
         socket.send(JSON.stringify(message));
-        socket.close(code === 'terminal_limit' ? 4429 : 1011, code);
+        socket.close(code === 'terminal_limit' ? SOCKET_CLOSE_TOO_MANY : 1011, code);
       }
     },
   );

@@ -1,4 +1,4 @@
-import type { EnvironmentEvent } from '@berth/contracts';
+import { SOCKET_CLOSE_NOT_FOUND, type EnvironmentEvent } from '@berth/contracts';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import { wsUrl } from '../../api/client.js';
@@ -11,7 +11,7 @@ type Handlers = {
 };
 
 const MAX_BACKOFF_MS = 30_000;
-const NOT_FOUND = 4404;
+const NOT_FOUND = SOCKET_CLOSE_NOT_FOUND;
 
 /**
  * Follows an environment's events over WebSocket: the server replays what

@@ -1,4 +1,4 @@
-import type { Environment, EnvironmentEvent } from '@berth/contracts';
+import { SOCKET_CLOSE_NOT_FOUND, type Environment, type EnvironmentEvent } from '@berth/contracts';
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { wsUrl } from '../../api/client.js';
@@ -53,7 +53,7 @@ export function useEnvironmentEvents(id: string) {
       };
       ws.onclose = (close) => {
         if (closed) return;
-        if (close.code === 4404) return setState('gone');
+        if (close.code === SOCKET_CLOSE_NOT_FOUND) return setState('gone');
         setState('reconnecting');
         retry = setTimeout(connect, Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempts++));
       };
