@@ -1,69 +1,27 @@
+import { createClient, type BerthClient } from '@berth/client';
 import type {
   ChangePasswordBody,
   CreatedInvitation,
-  CreatedToken,
   CreateEnvironmentBody,
   CreateInvitationBody,
   CreateOrgBody,
   CreateTokenBody,
-  Environment,
   EnvironmentEvent,
-  EnvironmentListSchema,
-  EventListSchema,
   ExecBody,
-  ExecResult,
   ExecStreamLine,
-  Invitation,
   LoginBody,
   LoginResponseSchema,
-  MachineTypeListSchema,
-  Me,
-  Member,
-  Organization,
-  Problem,
   Share,
   Team,
-  TemplateListSchema,
-  TokenListSchema,
 } from '@berth/contracts';
 import { SESSION_COOKIE_NAMES } from '@berth/contracts';
 import WebSocket from 'ws';
 import type { z } from 'zod';
 
-type EnvironmentList = z.infer<typeof EnvironmentListSchema>;
-type EventList = z.infer<typeof EventListSchema>;
-type MachineTypeList = z.infer<typeof MachineTypeListSchema>;
-type TemplateList = z.infer<typeof TemplateListSchema>;
-type TokenList = z.infer<typeof TokenListSchema>;
+export { ApiError, UnreachableError } from '@berth/client';
+
 type LoginResponse = z.infer<typeof LoginResponseSchema>;
 export type Lifecycle = 'start' | 'stop' | 'restart';
-
-/** An answer that was not 2xx: the server's problem+json when it sent one. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly problem: Problem | undefined,
-    message: string,
-  ) {
-    super(message);
-  }
-
-  get code(): string | undefined {
-    return this.problem?.code;
-  }
-}
-
-/** The server could not be reached at all (refused, DNS, TLS…). */
-export class UnreachableError extends Error {
-  constructor(readonly url: string, cause: unknown) {
-    super(`could not reach ${url}: ${describeCause(cause)}`);
-  }
-}
-
-function describeCause(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message;
-}
 
 /**
  * How a request proves who it is: an API token, or (only while signing in) a
@@ -75,9 +33,6 @@ export interface Credentials {
   cookie?: string;
   org?: string;
 }
-
-/** Names the organization a request acts in: a session acts there, a token made in another is refused (403). */
-const ORG_HEADER = 'berth-org';
 
 /** Bytes moved so far, and the total when known. */
 export type Progress = (done: number, total: number | undefined) => void;
@@ -121,11 +76,27 @@ async function readCounted(res: Response, progress: Progress | undefined): Promi
   return Buffer.concat(chunks);
 }
 
+/**
+ * The CLI's view of the API: the typed client (@berth/client) for JSON routes,
+ * plus what a terminal program needs besides (progress on big transfers,
+ * streamed exec output, WebSockets).
+ */
 export class ApiClient {
+  private readonly http: BerthClient;
+
   constructor(
     readonly baseUrl: string,
     private readonly credentials: Credentials = {},
-  ) {}
+  ) {
+    const { token, cookie, org } = credentials;
+    // Cookie-authenticated changes must come from Berth's own origin (CSRF rule).
+    const session: Record<string, string> = cookie && !token ? { cookie, origin: new URL(baseUrl).origin } : {};
+    this.http = createClient({ baseUrl, token, org, headers: () => session });
+  }
+
+  get call(): BerthClient['call'] {
+    return this.http.call;
+  }
 
   url(path: string, query: RequestOptions['query'] = {}): string {
     const url = new URL(`${this.baseUrl}/api/v1${path}`);
@@ -133,18 +104,9 @@ export class ApiClient {
     return url.toString();
   }
 
-  private authHeaders(method: string): Record<string, string> {
-    const { token, cookie, org } = this.credentials;
-    const acting: Record<string, string> = org ? { [ORG_HEADER]: org } : {};
-    if (token) return { authorization: `Bearer ${token}`, ...acting };
-    // Cookie-authenticated changes must come from Berth's own origin (CSRF rule).
-    if (cookie) return method === 'GET' ? { cookie, ...acting } : { cookie, ...acting, origin: new URL(this.baseUrl).origin };
-    return {};
-  }
-
   /** A raw request: throws ApiError for any non-2xx answer. */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json, */*', ...this.authHeaders(method), ...options.headers };
+    const headers: Record<string, string> = { ...options.headers };
     let body: string | Buffer | ReadableStream<Uint8Array> | undefined;
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -154,15 +116,8 @@ export class ApiClient {
       headers['content-length'] = String(options.body.length);
       body = options.progress ? countedBody(options.body, options.progress) : options.body;
     }
-    const url = this.url(path, options.query);
-    let res: Response;
-    try {
-      res = await fetch(url, { method, headers, body, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
-    } catch (err) {
-      throw new UnreachableError(this.baseUrl, err);
-    }
-    if (!res.ok) throw await toApiError(res);
-    return res;
+    const url = new URL(this.url(path, options.query));
+    return this.http.send(method, `${url.pathname}${url.search}`, { body, headers, ...(body instanceof ReadableStream ? { duplex: 'half' as const } : {}) });
   }
 
   async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
@@ -172,7 +127,8 @@ export class ApiClient {
 
   /** A WebSocket to an API path, authenticated like every other request. */
   socket(path: string, query: RequestOptions['query'] = {}): WebSocket {
-    return new WebSocket(this.url(path, query).replace(/^http/, 'ws'), { headers: this.authHeaders('GET') });
+    const { cookie, ...headers } = this.http.headers();
+    return new WebSocket(this.url(path, query).replace(/^http/, 'ws'), { headers: cookie ? { ...headers, cookie } : headers });
   }
 
   // --- auth and tokens -------------------------------------------------------
@@ -184,44 +140,41 @@ export class ApiClient {
     if (!cookie) throw new Error('the server signed us in but sent no session cookie');
     return { cookie, user: ((await res.json()) as LoginResponse).user };
   }
-  logout = () => this.json<void>('POST', '/auth/logout');
-  changePassword = (body: ChangePasswordBody) => this.json<void>('POST', '/me/password', { json: body });
-  me = () => this.json<Me>('GET', '/me');
-  tokens = async () => (await this.json<TokenList>('GET', '/tokens')).items;
-  createToken = (body: CreateTokenBody) => this.json<CreatedToken>('POST', '/tokens', { json: body });
-  deleteToken = (id: string) => this.json<void>('DELETE', `/tokens/${encodeURIComponent(id)}`);
+  logout = () => this.call('auth.logout');
+  changePassword = (body: ChangePasswordBody) => this.call('me.changePassword', { body });
+  me = () => this.call('me.get');
+  tokens = async () => (await this.call('tokens.list')).items;
+  createToken = (body: CreateTokenBody) => this.call('tokens.create', { body });
+  deleteToken = (id: string) => this.call('tokens.revoke', { params: { id } });
 
   // --- organizations -----------------------------------------------------------
-  orgs = async () => (await this.json<{ items: Organization[] }>('GET', '/orgs')).items;
-  org = (slug: string) => this.json<Organization>('GET', `/orgs/${encodeURIComponent(slug)}`);
-  createOrg = (body: CreateOrgBody) => this.json<Organization>('POST', '/orgs', { json: body });
-  deleteOrg = (slug: string) => this.json<Organization>('DELETE', `/orgs/${encodeURIComponent(slug)}`);
-  orgLifecycle = (slug: string, op: 'suspend' | 'reactivate') => this.json<Organization>('POST', `/orgs/${encodeURIComponent(slug)}/${op}`);
-  members = async (slug: string) => (await this.json<{ items: Member[] }>('GET', `/orgs/${encodeURIComponent(slug)}/members`)).items;
-  removeMember = (slug: string, username: string) => this.json<void>('DELETE', `/orgs/${encodeURIComponent(slug)}/members/${encodeURIComponent(username)}`);
-  invite = (slug: string, body: Partial<CreateInvitationBody>) => this.json<CreatedInvitation>('POST', `/orgs/${encodeURIComponent(slug)}/invitations`, { json: body });
-  myInvitations = async () => (await this.json<{ items: Invitation[] }>('GET', '/invitations')).items;
-  acceptInvitation = (id: string) => this.json<Organization>('POST', `/invitations/${encodeURIComponent(id)}/accept`);
-  acceptLink = (token: string) => this.json<Organization>('POST', '/invitations/accept', { json: { token } });
-  teams = async (slug: string) => (await this.json<{ items: Team[] }>('GET', `/orgs/${encodeURIComponent(slug)}/teams`)).items;
-  createTeam = (slug: string, body: { slug: string; name: string }) => this.json<Team>('POST', `/orgs/${encodeURIComponent(slug)}/teams`, { json: body });
+  orgs = async () => (await this.call('orgs.list')).items;
+  org = (slug: string) => this.call('orgs.get', { params: { org: slug } });
+  createOrg = (body: CreateOrgBody) => this.call('orgs.create', { body });
+  deleteOrg = (slug: string) => this.call('orgs.delete', { params: { org: slug } });
+  orgLifecycle = (slug: string, op: 'suspend' | 'reactivate') => this.call(op === 'suspend' ? 'orgs.suspend' : 'orgs.reactivate', { params: { org: slug } });
+  members = async (slug: string) => (await this.call('orgs.members', { params: { org: slug } })).items;
+  removeMember = (slug: string, username: string) => this.call('orgs.removeMember', { params: { org: slug, username } });
+  invite = (slug: string, body: Partial<CreateInvitationBody>): Promise<CreatedInvitation> => this.call('orgs.invite', { params: { org: slug }, body });
+  myInvitations = async () => (await this.call('invitations.mine')).items;
+  acceptInvitation = (id: string) => this.call('invitations.accept', { params: { id } });
+  acceptLink = (token: string) => this.call('invitations.acceptLink', { body: { token } });
+  teams = async (slug: string) => (await this.call('orgs.teams', { params: { org: slug } })).items;
+  createTeam = (slug: string, body: { slug: string; name: string }) => this.call('orgs.createTeam', { params: { org: slug }, body });
   setTeamMember = (slug: string, team: string, username: string, role: Team['members'][number]['role']) =>
-    this.json<Team>('PUT', `/orgs/${encodeURIComponent(slug)}/teams/${encodeURIComponent(team)}/members/${encodeURIComponent(username)}`, { json: { role } });
-  removeTeamMember = (slug: string, team: string, username: string) =>
-    this.json<void>('DELETE', `/orgs/${encodeURIComponent(slug)}/teams/${encodeURIComponent(team)}/members/${encodeURIComponent(username)}`);
-  share = async (envId: string, teamId: string, level: Share['level']) =>
-    (await this.json<{ items: Share[] }>('PUT', `/environments/${encodeURIComponent(envId)}/shares/${encodeURIComponent(teamId)}`, { json: { level } })).items;
-  unshare = (envId: string, teamId: string) => this.json<void>('DELETE', `/environments/${encodeURIComponent(envId)}/shares/${encodeURIComponent(teamId)}`);
+    this.call('orgs.setTeamMember', { params: { org: slug, team, username }, body: { role } });
+  removeTeamMember = (slug: string, team: string, username: string) => this.call('orgs.removeTeamMember', { params: { org: slug, team, username } });
+  share = async (envId: string, teamId: string, level: Share['level']) => (await this.call('shares.set', { params: { id: envId, teamId }, body: { level } })).items;
+  unshare = (envId: string, teamId: string) => this.call('shares.remove', { params: { id: envId, teamId } });
 
   // --- environments ------------------------------------------------------------
-  environments = async (all = false) => (await this.json<EnvironmentList>('GET', '/environments', { query: { all: all ? 'true' : undefined } })).items;
-  environment = (id: string) => this.json<Environment>('GET', `/environments/${encodeURIComponent(id)}`);
-  createEnvironment = (body: CreateEnvironmentBody) => this.json<Environment>('POST', '/environments', { json: body });
-  lifecycle = (id: string, action: Lifecycle) => this.json<Environment>('POST', `/environments/${encodeURIComponent(id)}/${action}`);
-  deleteEnvironment = (id: string) => this.json<Environment>('DELETE', `/environments/${encodeURIComponent(id)}`);
-  events = async (id: string, since = 0): Promise<EnvironmentEvent[]> =>
-    (await this.json<EventList>('GET', `/environments/${encodeURIComponent(id)}/events`, { query: { since, limit: 1000 } })).items;
-  exec = (id: string, body: Partial<ExecBody> & Pick<ExecBody, 'command'>) => this.json<ExecResult>('POST', `/environments/${encodeURIComponent(id)}/exec`, { json: body });
+  environments = async (all = false) => (await this.call('environments.list', { query: all ? { all: 'true' } : {} })).items;
+  environment = (id: string) => this.call('environments.get', { params: { id } });
+  createEnvironment = (body: CreateEnvironmentBody) => this.call('environments.create', { body });
+  lifecycle = (id: string, action: Lifecycle) => this.call(`environments.${action}`, { params: { id } });
+  deleteEnvironment = (id: string) => this.call('environments.delete', { params: { id } });
+  events = async (id: string, since = 0): Promise<EnvironmentEvent[]> => (await this.call('environments.events', { params: { id }, query: { since, limit: 1000 } })).items;
+  exec = (id: string, body: Partial<ExecBody> & Pick<ExecBody, 'command'>) => this.call('environments.exec', { params: { id }, body });
 
   /** Runs a command, handing each NDJSON line of its streamed output over as it arrives; returns how it ended. */
   async execStream(id: string, body: Partial<ExecBody> & Pick<ExecBody, 'command'>, onLine: (line: ExecStreamLine) => void): Promise<Extract<ExecStreamLine, { type: 'exit' }>> {
@@ -244,8 +197,8 @@ export class ApiClient {
     if (!end) throw new Error('the server closed the output stream before the command ended');
     return end;
   }
-  machineTypes = async () => (await this.json<MachineTypeList>('GET', '/machine-types')).items;
-  templates = async () => (await this.json<TemplateList>('GET', '/templates')).items;
+  machineTypes = async () => (await this.call('machineTypes.list')).items;
+  templates = async () => (await this.call('templates.list')).items;
 
   // --- files -------------------------------------------------------------------
   readFile = async (id: string, path: string, progress?: Progress) =>
@@ -256,17 +209,4 @@ export class ApiClient {
     readCounted(await this.request('GET', `/environments/${encodeURIComponent(id)}/files/archive`, { query: { path, format: 'tar.gz' } }), progress);
   uploadArchive = (id: string, path: string, body: Buffer, progress?: Progress) =>
     this.json<{ entries: number }>('POST', `/environments/${encodeURIComponent(id)}/files/archive`, { query: { path }, body, headers: { 'content-type': 'application/gzip' }, progress });
-}
-
-async function toApiError(res: Response): Promise<ApiError> {
-  const text = await res.text().catch(() => '');
-  let problem: Problem | undefined;
-  try {
-    const parsed = JSON.parse(text) as Partial<Problem>;
-    if (typeof parsed.title === 'string' && typeof parsed.code === 'string') problem = parsed as Problem;
-  } catch {
-    // not JSON: a proxy's error page, say
-  }
-  const message = problem ? `${problem.title}${problem.detail && problem.detail !== problem.title ? `: ${problem.detail}` : ''}` : `HTTP ${res.status} ${res.statusText}`;
-  return new ApiError(res.status, problem, message);
 }

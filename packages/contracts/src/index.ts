@@ -15,3 +15,4 @@ export * from './files.js';
 export * from './templates.js';
 export * from './live.js';
 export * from './orgs.js';
+export * from './routes.js';

@@ -1,0 +1,89 @@
+import { ApiError, ContractError, createClient, fillPath, ROUTES, SOCKETS, UnreachableError } from '@berth/client';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, startTestServer, type TestServer } from './support/server.js';
+
+/**
+ * The typed client (@berth/client): one route table in the contracts, held
+ * here against the server's own API document, and calls through it against a
+ * real server.
+ */
+let server: TestServer;
+let url: string;
+let token: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const { caller } = await server.signUp('scripted', 'a-long-enough-password');
+  token = (await caller.post('/api/v1/tokens', { name: 'script' })).json<{ token: string }>().token;
+});
+afterAll(() => server?.close());
+
+describe('the route table', () => {
+  it('names every operation of the API document, and nothing else, with the same method and path', async () => {
+    const doc = (await server.anonymous.get('/api/openapi.json')).json<OpenAPIV3_1.Document>();
+    const documented = Object.entries(doc.paths ?? {})
+      .filter(([path]) => path.startsWith('/api/v1/'))
+      .flatMap(([path, ops]) => Object.keys(ops ?? {}).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    const table = Object.values(ROUTES).map((r) => `${r.method} ${r.path}`).sort();
+    expect(table).toEqual(documented);
+  });
+
+  it('says of each route whether it answers JSON, as the document does', async () => {
+    const doc = (await server.anonymous.get('/api/openapi.json')).json<OpenAPIV3_1.Document>();
+    const wrong: string[] = [];
+    for (const [name, route] of Object.entries(ROUTES)) {
+      const op = (doc.paths?.[route.path] as Record<string, OpenAPIV3_1.OperationObject>)[route.method.toLowerCase()]!;
+      const json = Object.entries(op.responses ?? {}).some(([status, r]) => status.startsWith('2') && status !== '204' && !!(r as OpenAPIV3_1.ResponseObject).content?.['application/json']);
+      if (json !== ('response' in route && !!route.response)) wrong.push(`${name}: document ${json ? 'has' : 'has no'} JSON answer`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('fills path segments encoded, and refuses a missing one', () => {
+    expect(fillPath(ROUTES['orgs.removeMember'].path, { org: 'a/b', username: 'ç d' })).toBe('/api/v1/orgs/a%2Fb/members/%C3%A7%20d');
+    expect(() => fillPath(ROUTES['orgs.get'].path, {})).toThrow(/no value for \{org\}/);
+    expect(Object.keys(SOCKETS)).toEqual(['environments.eventsSocket', 'environments.terminal']);
+  });
+});
+
+describe('a client with a token', () => {
+  it('calls routes by name and answers their contract types', async () => {
+    const berth = createClient({ baseUrl: url, token });
+    const me = await berth.call('me.get');
+    expect(me.username).toBe('scripted');
+    const made = await berth.call('orgs.create', { body: { slug: 'scripted-co', name: 'Scripted' } });
+    expect(made).toMatchObject({ slug: 'scripted-co', role: 'owner' });
+    expect((await berth.call('orgs.get', { params: { org: 'scripted-co' } })).name).toBe('Scripted');
+    expect((await berth.call('environments.list')).items).toEqual([]);
+  });
+
+  it('throws ApiError with the problem: its code, status and field errors', async () => {
+    const berth = createClient({ baseUrl: url, token });
+    const bad = await berth.call('tokens.create', { body: { name: '' } }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ApiError);
+    expect(bad).toMatchObject({ status: 400, code: 'validation_failed' });
+    expect((bad as ApiError).fieldErrors()).toHaveProperty('name');
+    const missing = await berth.call('environments.get', { params: { id: '00000000-0000-4000-8000-000000000000' } }).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ status: 404, code: 'not_found', message: 'Not found: Environment was not found' });
+    const admin = createClient({ baseUrl: url, token: 'berth_not-a-token' });
+    expect(await admin.call('users.list').catch((e: unknown) => (e as ApiError).code)).toBe('unauthorized');
+  });
+
+  it('refuses an answer that breaks its contract, and says when there is no server', async () => {
+    const liar = createClient({ baseUrl: url, fetch: async () => new Response(JSON.stringify({ id: 1 }), { headers: { 'content-type': 'application/json' } }) });
+    await expect(liar.call('me.get')).rejects.toBeInstanceOf(ContractError);
+    const nowhere = createClient({ baseUrl: 'http://127.0.0.1:9' });
+    await expect(nowhere.call('me.get')).rejects.toBeInstanceOf(UnreachableError);
+  });
+
+  it('signs in an admin with a session cookie, as a script would', async () => {
+    const anonymous = createClient({ baseUrl: url });
+    const login = await anonymous.send('POST', '/api/v1/auth/login', { body: JSON.stringify(ADMIN), headers: { 'content-type': 'application/json' } });
+    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    const admin = createClient({ baseUrl: url, headers: () => ({ cookie, origin: url }) });
+    expect((await admin.call('users.list')).items.map((u) => u.username)).toContain('scripted');
+  });
+});
