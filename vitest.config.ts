@@ -1,8 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Suites that exercise the browser and the CLI rather than the database run
+ * on the embedded one only: on PostgreSQL (TEST_DATABASE_URL) they would
+ * prove nothing new and take a third of the run.
+ */
+const runtimeOnly = ['test/browser/**', 'test/cli.test.ts', 'test/cli-orgs.test.ts'];
+
 export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', ...(process.env.TEST_DATABASE_URL ? runtimeOnly : [])],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,

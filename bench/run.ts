@@ -86,9 +86,7 @@ async function floorExec(container: Docker.Container): Promise<number> {
 async function berthCreate(server: BenchServer): Promise<{ ms: number; id: string }> {
   let id = '';
   const ms = await time(async () => {
-    const res = await server.fetch('/api/v1/environments', { method: 'POST', body: JSON.stringify({ type: 'small' }) });
-    if (res.status !== 202) throw new Error(`create: ${res.status} ${await res.text()}`);
-    id = ((await res.json()) as { id: string }).id;
+    ({ id } = await server.client.call('environments.create', { body: { type: 'small' } }));
     await new Promise<void>((resolve, reject) => {
       const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/environments/${id}/events/ws`, { headers: server.headers });
       ws.on('message', (data) => {
@@ -138,9 +136,7 @@ async function berthKeystrokes(server: BenchServer, id: string, count: number): 
 
 async function berthExec(server: BenchServer, id: string): Promise<number> {
   return time(async () => {
-    const res = await server.fetch(`/api/v1/environments/${id}/exec`, { method: 'POST', body: JSON.stringify({ command: ['echo', 'ok'] }) });
-    if (res.status !== 200) throw new Error(`exec: ${res.status} ${await res.text()}`);
-    await res.json();
+    await server.client.call('environments.exec', { params: { id }, body: { command: ['echo', 'ok'] } });
   });
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createClient, type BerthClient } from '@berth/client';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { buildApp } from '../packages/server/src/app.js';
@@ -19,7 +20,8 @@ export interface BenchServer {
   headers: Record<string, string>;
   /** The bench user's API token (also what the E2B SDK sends as its API key). */
   token: string;
-  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** The typed client, with that token. */
+  client: BerthClient;
   /** Deletes an environment and waits until its container is gone. */
   remove(id: string): Promise<void>;
   close(): Promise<void>;
@@ -39,28 +41,24 @@ export async function startBenchServer(databaseUrl: string | undefined): Promise
   await services.revocations.start();
   services.worker.start();
 
-  const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }) });
+  const login = await createClient({ baseUrl: url }).send('POST', '/api/v1/auth/login', { body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }), headers: { 'content-type': 'application/json' } });
   const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-  const created = await fetch(`${url}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, origin: url }, body: JSON.stringify({ name: 'bench' }) });
-  const { token } = (await created.json()) as { token: string };
-  const headers = { authorization: `Bearer ${token}` };
-
-  const call = (p: string, init: RequestInit = {}) => fetch(`${url}${p}`, { ...init, headers: { ...headers, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+  const { token } = await createClient({ baseUrl: url, headers: () => ({ cookie, origin: url }) }).call('tokens.create', { body: { name: 'bench' } });
+  const client = createClient({ baseUrl: url, token });
   return {
     url,
     database: database.kind,
-    headers,
+    headers: { authorization: `Bearer ${token}` },
     token,
-    fetch: call,
+    client,
     async remove(id) {
-      await call(`/api/v1/environments/${id}`, { method: 'DELETE' });
+      await client.call('environments.delete', { params: { id } });
       for (let i = 0; i < 400; i++) {
-        const env = (await (await call(`/api/v1/environments/${id}`)).json()) as { status: string };
-        if (env.status === 'deleted') return;
+        if ((await client.call('environments.get', { params: { id } })).status === 'deleted') return;
         await new Promise((r) => setTimeout(r, 25));
       }
-      const events = await (await call(`/api/v1/environments/${id}/events`)).text();
-      throw new Error(`environment ${id} was not deleted: ${events}`);
+      const { items } = await client.call('environments.events', { params: { id } });
+      throw new Error(`environment ${id} was not deleted: ${JSON.stringify(items)}`);
     },
     async close() {
       await app.close();
