@@ -56,7 +56,10 @@ describe('a client with a token', () => {
     expect(me.username).toBe('scripted');
     const made = await berth.call('orgs.create', { body: { slug: 'scripted-co', name: 'Scripted' } });
     expect(made).toMatchObject({ slug: 'scripted-co', role: 'owner' });
-    expect((await berth.call('orgs.get', { params: { org: 'scripted-co' } })).name).toBe('Scripted');
+    // A token acts in its own organization (the personal one here): the new one it lists, but does not open.
+    expect((await berth.call('orgs.list')).items.map((o) => o.slug)).toEqual(['scripted', 'scripted-co']);
+    expect((await berth.call('orgs.get', { params: { org: 'scripted' } })).personal).toBe(true);
+    await expect(berth.call('orgs.get', { params: { org: 'scripted-co' } })).rejects.toMatchObject({ code: 'not_found' });
     expect((await berth.call('environments.list')).items).toEqual([]);
   });
 
