@@ -74,7 +74,8 @@ describe('a client with a token', () => {
     expect(bad).toMatchObject({ status: 400, code: 'validation_failed' });
     expect((bad as ApiError).fieldErrors()).toHaveProperty('name');
     const missing = await berth.call('environments.get', { params: { id: '00000000-0000-4000-8000-000000000000' } }).catch((e: unknown) => e);
-    expect(missing).toMatchObject({ status: 404, code: 'not_found', message: 'Not found: Environment was not found' });
+    expect(missing).toMatchObject({ status: 404, code: 'not_found', message: 'Environment was not found' });
+    expect((missing as ApiError).describe()).toBe('Not found: Environment was not found');
     const admin = createClient({ baseUrl: url, token: 'berth_not-a-token' });
     expect(await admin.call('users.list').catch((e: unknown) => (e as ApiError).code)).toBe('unauthorized');
   });

@@ -149,7 +149,7 @@ export function reportError(ctx: Pick<Context, 'note' | 'err' | 'session'>, err:
     return 1;
   }
   if (err instanceof ApiError) {
-    ctx.note(`${red('berth:')} ${err.message}${err.code ? dim(` (${err.code})`) : ''}`);
+    ctx.note(`${red('berth:')} ${err.describe()}${err.code ? dim(` (${err.code})`) : ''}`);
     const hint = hintFor(err, ctx.session);
     if (hint) ctx.note(dim(`hint: ${hint}`));
     return 1;

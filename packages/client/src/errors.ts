@@ -8,10 +8,20 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly problem: Problem | undefined,
-    message = problem ? describeProblem(problem) : `HTTP ${status}`,
+    message = problem ? problem.detail || problem.title : `HTTP ${status}`,
   ) {
     super(message);
     this.name = 'ApiError';
+  }
+
+  /** The refusal a non-2xx response carries, read from its body. */
+  static from(res: Response): Promise<ApiError> {
+    return errorOf(res);
+  }
+
+  /** Title and detail together (`Not enough credits: …`), for a line of text on its own. */
+  describe(): string {
+    return this.problem ? describeProblem(this.problem) : this.message;
   }
 
   /** The problem's stable code (`insufficient_credits`, `not_found`…); undefined for an answer that was not Berth's. */

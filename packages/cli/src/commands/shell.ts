@@ -51,7 +51,7 @@ function attach(ctx: Context, client: ApiClient, id: string, session: string): P
         } catch {
           // not problem+json
         }
-        reject(new ApiError(res.statusCode ?? 0, problem, problem ? `${problem.title}: ${problem.detail}` : `terminal refused: HTTP ${res.statusCode}`));
+        reject(new ApiError(res.statusCode ?? 0, problem, problem ? undefined : `terminal refused: HTTP ${res.statusCode}`));
       });
     });
     socket.once('error', () => undefined); // the close event that follows decides

@@ -3,12 +3,11 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router-dom';
 import { api } from './client.js';
 import { currentOrg, setCurrentOrg } from './org.js';
-
-export const orgsKey = ['orgs'] as const;
+import { queryKeys } from './query-keys.js';
 
 /** The caller's organizations, personal first, with their role in each. */
 export function useOrgs() {
-  return useQuery({ queryKey: orgsKey, queryFn: () => api<{ items: Organization[] }>('/orgs') });
+  return useQuery({ queryKey: queryKeys.orgs, queryFn: () => api<{ items: Organization[] }>('/orgs') });
 }
 
 /** The organization the app acts in: the one chosen in the header, else the personal one. */

@@ -1,7 +1,7 @@
 import type { Me } from '@berth/contracts';
 import type { ReactNode } from 'react';
 import { NavLink } from 'react-router-dom';
-import { useSignOut } from '../api/session.js';
+import { useSignOut } from '../api/session.queries.js';
 import { CreditsMeter } from './CreditsMeter.js';
 import { OrgSwitcher } from './OrgSwitcher.js';
 import { ThemeToggle } from './ThemeToggle.js';

@@ -1,4 +1,5 @@
 import { Link } from 'react-router-dom';
+import { urlPath } from '../api/client.js';
 import { useActingOrg, useOrgs, useSwitchOrg } from '../api/orgs.queries.js';
 
 /**
@@ -27,7 +28,7 @@ export function OrgSwitcher() {
         ))}
       </select>
       {chosen && !chosen.personal && (
-        <Link to={`/orgs/${encodeURIComponent(chosen.slug)}`} className="org-settings-link" title="Organization settings">
+        <Link to={urlPath`/orgs/${chosen.slug}`} className="org-settings-link" title="Organization settings">
           Organization settings
         </Link>
       )}

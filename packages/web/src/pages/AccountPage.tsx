@@ -1,4 +1,4 @@
-import { useMe } from '../api/session.js';
+import { useMe } from '../api/session.queries.js';
 import { QuotaDetails } from '../features/account/QuotaDetails.js';
 import { TokensSection } from '../features/account/TokensSection.js';
 import { OrganizationsSection } from '../features/orgs/OrganizationsSection.js';

@@ -1,9 +1,9 @@
 import { Navigate, NavLink, Route, Routes } from 'react-router-dom';
-import { AuditSection } from '../features/admin/audit.section.js';
-import { ConfigSection } from '../features/admin/config.section.js';
-import { EnvironmentsSection } from '../features/admin/environments.section.js';
-import { MachineTypesSection } from '../features/admin/machine-types.section.js';
-import { UsersSection } from '../features/admin/users.section.js';
+import { AuditSection } from '../features/admin/AuditSection.js';
+import { ConfigSection } from '../features/admin/ConfigSection.js';
+import { EnvironmentsSection } from '../features/admin/EnvironmentsSection.js';
+import { MachineTypesSection } from '../features/admin/MachineTypesSection.js';
+import { UsersSection } from '../features/admin/UsersSection.js';
 import '../features/admin/admin.css';
 
 const SECTIONS = [

@@ -1,6 +1,7 @@
 import type { Me } from '@berth/contracts';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
+import { urlPath } from '../api/client.js';
 import { useActingOrg } from '../api/orgs.queries.js';
 import { CreateEnvironmentDialog } from '../features/environments/CreateEnvironmentDialog.js';
 import { CreditsSummary } from '../features/environments/CreditsSummary.js';
@@ -29,7 +30,7 @@ export function DashboardPage({ me }: { me: Me }) {
           <h1>Environments</h1>
           {org && !org.personal && (
             <p className="muted dashboard-org">
-              In <strong>{org.name}</strong>, as {org.role} · <Link to={`/orgs/${encodeURIComponent(org.slug)}`}>Settings of {org.name}</Link>
+              In <strong>{org.name}</strong>, as {org.role} · <Link to={urlPath`/orgs/${org.slug}`}>Settings of {org.name}</Link>
             </p>
           )}
         </div>

@@ -8,10 +8,11 @@ import { IdeWorkspace } from '../features/ide/IdeWorkspace.js';
 import { NotRunning } from '../features/ide/NotRunning.js';
 import { useDarkTheme } from '../features/ide/use-document-theme.js';
 import { useEditorTabs } from '../features/ide/use-editor-tabs.js';
-import { useEnvironment } from '../features/ide/use-environment.js';
-import { useEnvironmentEvents } from '../features/ide/use-environment-events.js';
+import { useEnvironment } from '../features/environments/environments.queries.js';
+import { useEnvironmentEvents } from '../features/environments/environment-events.js';
 import { useLayout } from '../features/ide/use-layout.js';
 import { ViewOnly } from '../features/ide/ViewOnly.js';
+import '../features/environments/environments.css';
 import '../features/ide/ide.css';
 
 /** The IDE of one environment: files, editor, terminals, ports and its live events. */

@@ -1,7 +1,7 @@
 import type { PreviewGrant } from '@berth/contracts';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
-import { api, ApiError } from '../api/client.js';
+import { api, ApiError, urlPath } from '../api/client.js';
 
 /**
  * Opens a port's preview on its own origin: mints a one-minute, single-use grant
@@ -21,7 +21,7 @@ export function PreviewPage() {
   useEffect(() => {
     if (asked.current) return;
     asked.current = true;
-    api<PreviewGrant>(`/environments/${id}/ports/${port}/grant`, { method: 'POST' }).then(setGrant, setError);
+    api<PreviewGrant>(urlPath`/environments/${id}/ports/${port}/grant`, { method: 'POST' }).then(setGrant, setError);
   }, [id, port]);
 
   useEffect(() => {

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../api/client.js';
-import { useSignIn } from '../api/session.js';
+import { useSignIn } from '../api/session.queries.js';
 
 export function SignInPage() {
   const signIn = useSignIn();

@@ -1,6 +1,6 @@
 import type { Me, TemplateSummary } from '@berth/contracts';
 import { useState } from 'react';
-import { ConfirmDialog } from '../features/environments/ConfirmDialog.js';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ApplyTemplateDialog } from '../features/templates/ApplyTemplateDialog.js';
 import { CreateTemplateForm } from '../features/templates/CreateTemplateForm.js';
 import { TemplateCard } from '../features/templates/TemplateCard.js';

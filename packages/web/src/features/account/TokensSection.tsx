@@ -1,8 +1,8 @@
 import type { CreatedToken, Token, TokenScope } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
-import { ApiError } from '../../api/client.js';
-import { ConfirmDialog } from '../environments/ConfirmDialog.js';
-import { Field } from '../environments/Field.js';
+import { formErrors } from '../../api/describe-error.js';
+import { ConfirmDialog } from '../../components/ConfirmDialog.js';
+import { Field } from '../../components/Field.js';
 import { formatDateTime, formatRelative } from '../environments/format.js';
 import { TokenSecret } from './TokenSecret.js';
 import { useCreateToken, useRevokeToken, useTokens } from './tokens.queries.js';
@@ -29,9 +29,7 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => vo
   const [days, setDays] = useState('');
   const [scope, setScope] = useState<TokenScope>('admin');
   const [missingName, setMissingName] = useState(false);
-  const fields = create.error instanceof ApiError ? create.error.fieldErrors() : {};
-  if (missingName) fields.name = 'Give the token a name.';
-  const generalError = create.error && !fields.name && !fields.expiresInDays ? create.error.message : null;
+  const { fields, general: generalError } = formErrors(create.error, ['name', 'expiresInDays'], missingName ? { name: 'Give the token a name.' } : {});
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

@@ -1,8 +1,9 @@
 import type { CreatedToken, CreateTokenBody, Token } from '@berth/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../../api/client.js';
+import { api, urlPath } from '../../api/client.js';
+import { queryKeys } from '../../api/query-keys.js';
 
-const tokensKey = ['tokens'] as const;
+const tokensKey = queryKeys.tokens;
 
 export function useTokens() {
   return useQuery({
@@ -22,7 +23,7 @@ export function useCreateToken() {
 export function useRevokeToken() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => api<void>(`/tokens/${id}`, { method: 'DELETE' }),
+    mutationFn: (id: string) => api<void>(urlPath`/tokens/${id}`, { method: 'DELETE' }),
     onSuccess: () => client.invalidateQueries({ queryKey: tokensKey }),
   });
 }

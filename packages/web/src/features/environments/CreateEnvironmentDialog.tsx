@@ -1,13 +1,15 @@
 import type { Environment, EnvironmentStatus, Me } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
+import { urlPath } from '../../api/client.js';
 import { ApiError } from '../../api/client.js';
+import { formErrors } from '../../api/describe-error.js';
 import { useTemplates } from '../templates/templates.queries.js';
 import { useCreateEnvironment, useMachineTypes } from './environments.queries.js';
 import { unaffordableReason } from './machine-types.js';
-import { Field } from './Field.js';
+import { Field } from '../../components/Field.js';
 import { MachineTypePicker } from './MachineTypePicker.js';
-import { Modal } from './Modal.js';
+import { Modal } from '../../components/Modal.js';
 import { ProvisioningLog } from './ProvisioningLog.js';
 import { StatusBadge } from './StatusBadge.js';
 
@@ -43,10 +45,9 @@ function CreateForm({ me, atLimit, onCreated, onCancel }: { me: Me; atLimit: boo
   // Until the user picks, the cheapest type they can afford is chosen for them.
   const firstAffordable = types.data?.find((t) => unaffordableReason(t, me.quota) === null)?.name ?? '';
   const type = picked ?? firstAffordable;
-  const fields = create.error instanceof ApiError ? create.error.fieldErrors() : {};
   // The only conflict creating can meet is a name already in use.
-  if (create.error instanceof ApiError && create.error.problem.code === 'conflict') fields.name = create.error.message;
-  const generalError = create.error && !['type', 'name', 'templateId'].some((k) => fields[k]) ? create.error.message : null;
+  const conflict = create.error instanceof ApiError && create.error.code === 'conflict' ? { name: create.error.message } : undefined;
+  const { fields, general: generalError } = formErrors(create.error, ['type', 'name', 'templateId'], conflict);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -131,7 +132,7 @@ function Provisioning({ env, onClose }: { env: Environment; onClose: () => void 
         <button type="button" onClick={onClose}>
           Done
         </button>
-        <Link to={`/environments/${env.id}`} className={ready ? 'button primary' : 'button'} onClick={onClose}>
+        <Link to={urlPath`/environments/${env.id}`} className={ready ? 'button primary' : 'button'} onClick={onClose}>
           Open
         </Link>
       </div>

@@ -1,7 +1,8 @@
 import type { DesiredState, Environment, EnvironmentStatus } from '@berth/contracts';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
-import { ConfirmDialog } from './ConfirmDialog.js';
+import { urlPath } from '../../api/client.js';
+import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { useLifecycle, type LifecycleOp } from './environments.queries.js';
 import { formatCredits, formatDateTime, formatMemory, formatRelative } from './format.js';
 import { StatusBadge } from './StatusBadge.js';
@@ -38,7 +39,7 @@ export function EnvironmentCard({ env }: { env: Environment }) {
     <article className="card env-card" aria-labelledby={nameId} data-testid="env-card" data-env-id={env.id} data-env-name={env.name}>
       <header className="env-head">
         <h3 id={nameId}>
-          <Link to={`/environments/${env.id}`}>{env.name}</Link>
+          <Link to={urlPath`/environments/${env.id}`}>{env.name}</Link>
         </h3>
         <span className="row env-state">
           {env.origin === 'e2b' && (

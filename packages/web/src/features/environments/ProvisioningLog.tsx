@@ -1,6 +1,6 @@
-import type { EnvironmentEvent, EnvironmentStatus } from '@berth/contracts';
-import { useEffect, useRef, useState } from 'react';
-import { followEnvironmentEvents } from './environment-events.js';
+import type { EnvironmentStatus } from '@berth/contracts';
+import { useEffect, useRef } from 'react';
+import { useEnvironmentEvents } from './environment-events.js';
 
 type Props = {
   environmentId: string;
@@ -9,22 +9,14 @@ type Props = {
 
 /** The environment's events from the first one, streaming as they come. */
 export function ProvisioningLog({ environmentId, onStatus }: Props) {
-  const [events, setEvents] = useState<EnvironmentEvent[]>([]);
+  const { events, subscribe } = useEnvironmentEvents(environmentId);
   const list = useRef<HTMLOListElement>(null);
   const statusRef = useRef(onStatus);
   useEffect(() => {
     statusRef.current = onStatus;
   }, [onStatus]);
 
-  useEffect(() => {
-    setEvents([]);
-    return followEnvironmentEvents(environmentId, 0, {
-      onEvent: (event) => {
-        setEvents((all) => [...all, event]);
-        if (event.status) statusRef.current(event.status);
-      },
-    });
-  }, [environmentId]);
+  useEffect(() => subscribe((event) => event.status && statusRef.current(event.status)), [subscribe]);
 
   useEffect(() => {
     const el = list.current;

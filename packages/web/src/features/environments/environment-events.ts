@@ -1,63 +1,82 @@
-import { SOCKET_CLOSE_NOT_FOUND, type EnvironmentEvent } from '@berth/contracts';
+import type { Environment, EnvironmentEvent } from '@berth/contracts';
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef } from 'react';
-import { wsUrl } from '../../api/client.js';
-import { environmentsKey } from './environments.queries.js';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { urlPath } from '../../api/client.js';
+import { queryKeys } from '../../api/query-keys.js';
+import { openReconnectingSocket } from '../../api/reconnecting-socket.js';
 
 type Handlers = {
   onEvent: (event: EnvironmentEvent) => void;
-  /** The server closed with 4404: the environment is gone or not ours. */
-  onGone?: () => void;
+  onOpen?: () => void;
+  onDrop?: () => void;
+  /** The stream closed for good: the environment is gone or not ours, or the credentials were revoked. */
+  onEnd?: () => void;
 };
 
-const MAX_BACKOFF_MS = 30_000;
-const NOT_FOUND = SOCKET_CLOSE_NOT_FOUND;
-
 /**
- * Follows an environment's events over WebSocket: the server replays what
- * came after `since`, then streams live. A dropped connection reconnects with
- * backoff from the last event seen, so nothing is missed or repeated.
- * Returns a function that stops following.
+ * Follows an environment's events: the server replays what came after `since`,
+ * then streams live. A dropped connection resumes from the last event seen, so
+ * nothing is missed or repeated. Returns a function that stops following.
  */
 export function followEnvironmentEvents(id: string, since: number, handlers: Handlers): () => void {
   let last = since;
-  let stopped = false;
-  let failures = 0;
-  let socket: WebSocket | null = null;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
-  const connect = () => {
-    const ws = new WebSocket(wsUrl(`/environments/${encodeURIComponent(id)}/events/ws?since=${last}`));
-    socket = ws;
-    ws.onopen = () => {
-      failures = 0;
-    };
-    ws.onmessage = (message: MessageEvent<string>) => {
-      const event = JSON.parse(message.data) as EnvironmentEvent;
+  const socket = openReconnectingSocket({
+    path: () => `${urlPath`/environments/${id}/events/ws`}?since=${last}`,
+    onOpen: () => handlers.onOpen?.(),
+    onMessage: (data) => {
+      if (typeof data !== 'string') return;
+      const event = JSON.parse(data) as EnvironmentEvent;
       if (event.seq <= last) return;
       last = event.seq;
       handlers.onEvent(event);
-    };
-    ws.onclose = (close) => {
-      if (stopped) return;
-      if (close.code === NOT_FOUND) {
-        handlers.onGone?.();
-        return;
-      }
-      timer = setTimeout(connect, Math.min(MAX_BACKOFF_MS, 1000 * 2 ** failures++));
-    };
-  };
-  connect();
+    },
+    onDrop: () => handlers.onDrop?.(),
+    onEnd: () => handlers.onEnd?.(),
+  });
+  return socket.stop;
+}
 
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-    const ws = socket;
-    if (!ws) return;
-    // Closing a socket that is still connecting makes the browser log an error; close it once it opens.
-    if (ws.readyState === WebSocket.CONNECTING) ws.onopen = () => ws.close();
-    else ws.close();
-  };
+const KEEP = 1000;
+
+export type Listener = (event: EnvironmentEvent) => void;
+export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'gone';
+
+/**
+ * One environment's events from the first, as the IDE and the provisioning log
+ * show them (the last thousand). Status events update the cached environment at
+ * once; `subscribe` hands every new event to a listener too.
+ */
+export function useEnvironmentEvents(id: string) {
+  const client = useQueryClient();
+  const [events, setEvents] = useState<EnvironmentEvent[]>([]);
+  const [state, setState] = useState<StreamState>('connecting');
+  const listeners = useRef(new Set<Listener>());
+
+  useEffect(() => {
+    setEvents([]);
+    setState('connecting');
+    return followEnvironmentEvents(id, 0, {
+      onOpen: () => setState('live'),
+      onDrop: () => setState('reconnecting'),
+      onEnd: () => setState('gone'),
+      onEvent: (event) => {
+        setEvents((list) => (list.length >= KEEP ? [...list.slice(-KEEP + 1), event] : [...list, event]));
+        if (event.type === 'status' && event.status) {
+          const status = event.status;
+          client.setQueryData<Environment>(queryKeys.environment(id), (env) => (env ? { ...env, status } : env));
+          void client.invalidateQueries({ queryKey: queryKeys.environment(id), exact: true });
+        }
+        for (const listener of listeners.current) listener(event);
+      },
+    });
+  }, [id, client]);
+
+  const subscribe = useCallback((listener: Listener) => {
+    listeners.current.add(listener);
+    return () => void listeners.current.delete(listener);
+  }, []);
+
+  return { events, state, subscribe };
 }
 
 /** Events that change what the environment list shows (file edits and build output do not). */
@@ -81,8 +100,8 @@ export function useLiveEnvironments(ids: readonly string[]) {
     const refresh = () => {
       clearTimeout(timer.current);
       timer.current = setTimeout(() => {
-        void client.invalidateQueries({ queryKey: environmentsKey });
-        void client.invalidateQueries({ queryKey: ['me'] });
+        void client.invalidateQueries({ queryKey: queryKeys.environments });
+        void client.invalidateQueries({ queryKey: queryKeys.me });
       }, 120);
     };
     const wanted = new Set(key ? key.split(',') : []);
@@ -99,7 +118,7 @@ export function useLiveEnvironments(ids: readonly string[]) {
           lastSeen.set(id, event.seq);
           if (listChanging(event)) refresh();
         },
-        onGone: refresh,
+        onEnd: refresh,
       });
       current.set(id, stop);
     }

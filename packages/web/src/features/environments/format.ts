@@ -33,3 +33,9 @@ export function formatRelative(iso: string | null, fallback = 'never'): string {
 export function formatDateTime(iso: string | null, fallback = '—'): string {
   return iso ? new Date(iso).toLocaleString() : fallback;
 }
+
+/** Date and time to the second, for logs and admin tables. */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}

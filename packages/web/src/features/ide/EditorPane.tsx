@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ConflictPrompt } from './ConflictPrompt.js';
 import { baseName, type FilesApi } from './files-api.js';
 import { Icon } from './Icon.js';
@@ -106,6 +107,17 @@ export function EditorPane({ editor, files }: { editor: Editor; files: FilesApi 
           <span className="muted">No file open</span>
         )}
       </div>
+      <ConfirmDialog
+        open={editor.closing !== null}
+        title={`Discard changes to ${editor.closing ? baseName(editor.closing.path) : ''}?`}
+        confirmLabel="Discard changes"
+        onCancel={editor.cancelClose}
+        onConfirm={editor.confirmClose}
+      >
+        <p>
+          The unsaved edits to <strong className="mono">{editor.closing?.path}</strong> are lost.
+        </p>
+      </ConfirmDialog>
     </section>
   );
 }

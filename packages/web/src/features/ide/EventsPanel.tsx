@@ -1,6 +1,6 @@
 import type { EnvironmentEvent } from '@berth/contracts';
 import { useEffect, useRef } from 'react';
-import type { StreamState } from './use-environment-events.js';
+import type { StreamState } from '../environments/environment-events.js';
 
 const STREAM_LABEL: Record<StreamState, string> = { connecting: 'connecting', live: 'live', reconnecting: 'reconnecting…', gone: 'closed' };
 const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });

@@ -1,6 +1,8 @@
 import { FILE_MAX_BYTES } from '@berth/contracts';
+import { queryKeys } from '../../api/query-keys.js';
 import { useQueryClient } from '@tanstack/react-query';
 import { type DragEvent, useRef, useState } from 'react';
+import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { type DroppedFile, droppedFiles } from './dropped-files.js';
 import { baseName, type FilesApi, joinPath, messageOf, parentOf } from './files-api.js';
 import { type Selection, type TreeContext, TreeLevel, treeKeyDown, useListing } from './FileTreeItems.js';
@@ -23,9 +25,10 @@ export function FileTree({ envId, files, activePath, onOpen }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [dropDir, setDropDir] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<Selection | null>(null);
   const uploadInput = useRef<HTMLInputElement>(null);
 
-  const refresh = () => client.invalidateQueries({ queryKey: ['files', envId] });
+  const refresh = () => client.invalidateQueries({ queryKey: queryKeys.files(envId) });
   const targetDir = selected ? (selected.type === 'dir' ? selected.path : parentOf(selected.path)) : '';
   const expand = (path: string) => setExpanded((set) => new Set([...set, ...ancestors(path)]));
   const toggle = (path: string) =>
@@ -76,12 +79,13 @@ export function FileTree({ envId, files, activePath, onOpen }: Props) {
       onOpen(path);
     }).then((ok) => ok && setForm(null));
 
-  const remove = () => {
-    if (!selected) return;
-    const what = selected.type === 'dir' ? `the folder "${selected.path}" and everything in it` : `"${selected.path}"`;
-    if (!window.confirm(`Delete ${what}? This cannot be undone.`)) return;
+  const remove = () => selected && setDeleting(selected);
+  const confirmRemove = () => {
+    const target = deleting;
+    setDeleting(null);
+    if (!target) return;
     void run(async () => {
-      await files.remove(selected.path);
+      await files.remove(target.path);
       setSelected(null);
     });
   };
@@ -190,6 +194,19 @@ export function FileTree({ envId, files, activePath, onOpen }: Props) {
       >
         <TreeLevel ctx={ctx} dir="" level={1} />
       </div>
+      <ConfirmDialog
+        open={deleting !== null}
+        title={`Delete ${deleting ? baseName(deleting.path) : ''}?`}
+        confirmLabel={deleting?.type === 'dir' ? 'Delete folder' : 'Delete file'}
+        onCancel={() => setDeleting(null)}
+        onConfirm={confirmRemove}
+      >
+        <p>
+          {deleting?.type === 'dir' ? 'The folder ' : ''}
+          <strong className="mono">/workspace/{deleting?.path}</strong>
+          {deleting?.type === 'dir' ? ' and everything in it are' : ' is'} deleted. This cannot be undone.
+        </p>
+      </ConfirmDialog>
     </section>
   );
 }

@@ -1,7 +1,8 @@
 import type { FileEntry } from '@berth/contracts';
 import { useQuery } from '@tanstack/react-query';
-import { useServing } from './use-environment.js';
 import { Fragment, type KeyboardEvent } from 'react';
+import { queryKeys } from '../../api/query-keys.js';
+import { useServing } from '../environments/environments.queries.js';
 import { type FilesApi, messageOf, parentOf } from './files-api.js';
 import { Icon } from './Icon.js';
 
@@ -27,7 +28,7 @@ export interface TreeContext {
 export function useListing(envId: string, files: FilesApi, dir: string) {
   const serving = useServing(envId);
   return useQuery({
-    queryKey: ['files', envId, dir],
+    queryKey: queryKeys.files(envId, dir),
     queryFn: () => files.list(dir),
     enabled: serving,
     // Files made in a terminal announce nothing: look again every little while.

@@ -2,13 +2,16 @@ import type { Environment } from '@berth/contracts';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { AccessBadge } from '../environments/AccessBadge.js';
+import { formatMemory } from '../environments/format.js';
+import { TRANSITIONAL } from '../environments/StatusBadge.js';
 import { ShareDialog } from '../orgs/ShareDialog.js';
 import { useSharingOrg } from '../orgs/use-sharing-org.js';
 import { messageOf } from './files-api.js';
 import { StatsStrip } from './StatsStrip.js';
-import { type LifecycleAction, useLifecycle } from './use-environment.js';
+import { type LifecycleOp, useLifecycle } from '../environments/environments.queries.js';
 
-const BUSY = new Set<Environment['status']>(['pending', 'provisioning', 'starting', 'stopping', 'deleting']);
+/** What the header's buttons do; deleting is the dashboard's. */
+type Action = Exclude<LifecycleOp, 'delete'>;
 
 /** Name, live status, how far the user may go with it, and the lifecycle and share buttons; stats on the right while it runs. */
 export function IdeHeader({ env }: { env: Environment }) {
@@ -18,12 +21,12 @@ export function IdeHeader({ env }: { env: Environment }) {
   const [sharing, setSharing] = useState(false);
   const gone = env.status === 'deleted' || env.status === 'deleting' || env.desiredState === 'deleted';
   const running = env.status === 'running';
-  const can: Record<LifecycleAction, boolean> = {
+  const can: Record<Action, boolean> = {
     start: !gone && (env.desiredState !== 'running' || env.status === 'error'),
     stop: !gone && env.desiredState === 'running',
     restart: !gone && running,
   };
-  const button = (action: LifecycleAction, label: string, primary = false) => (
+  const button = (action: Action, label: string, primary = false) => (
     <button
       type="button"
       className={primary ? 'primary' : undefined}
@@ -46,12 +49,12 @@ export function IdeHeader({ env }: { env: Environment }) {
             E2B
           </span>
         )}
-        <span className={`badge ide-status status-${env.status}`} data-testid="env-status" role="status" aria-label={`Status: ${env.status}`} data-busy={BUSY.has(env.status) ? '' : undefined}>
+        <span className={`badge ide-status status-${env.status}`} data-testid="env-status" role="status" aria-label={`Status: ${env.status}`} data-busy={TRANSITIONAL.includes(env.status) ? '' : undefined}>
           {env.status}
         </span>
         <AccessBadge access={env.access} />
         <span className="ide-meta muted" title={env.image}>
-          {env.type} · {env.vcpus} vCPU · {env.memoryMb >= 1024 ? `${env.memoryMb / 1024} GiB` : `${env.memoryMb} MiB`}
+          {env.type} · {env.vcpus} vCPU · {formatMemory(env.memoryMb)}
         </span>
       </div>
       <div className="ide-actions">

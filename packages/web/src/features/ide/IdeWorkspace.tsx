@@ -1,5 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
+import { queryKeys } from '../../api/query-keys.js';
 import { EditorPane } from './EditorPane.js';
 import { FileTree } from './FileTree.js';
 import type { FilesApi } from './files-api.js';
@@ -7,7 +8,7 @@ import { PortsList } from './PortsList.js';
 import { Splitter } from './Splitter.js';
 import { TerminalPane } from './TerminalPane.js';
 import type { useEditorTabs } from './use-editor-tabs.js';
-import type { Listener } from './use-environment-events.js';
+import type { Listener } from '../environments/environment-events.js';
 import type { IdeLayout } from './use-layout.js';
 
 interface Props {
@@ -34,7 +35,7 @@ export function IdeWorkspace({ envId, maySharePorts, files, editor, dark, subscr
     () =>
       subscribe((event) => {
         if (!event.type.startsWith('file.')) return;
-        void client.invalidateQueries({ queryKey: ['files', envId] });
+        void client.invalidateQueries({ queryKey: queryKeys.files(envId) });
         onFileEvent.current(event);
       }),
     [subscribe, client, envId],
@@ -45,7 +46,7 @@ export function IdeWorkspace({ envId, maySharePorts, files, editor, dark, subscr
   useEffect(() => () => clearTimeout(refreshTimer.current), []);
   const onCommand = () => {
     clearTimeout(refreshTimer.current);
-    refreshTimer.current = setTimeout(() => void client.invalidateQueries({ queryKey: ['files', envId] }), 700);
+    refreshTimer.current = setTimeout(() => void client.invalidateQueries({ queryKey: queryKeys.files(envId) }), 700);
   };
 
   return (

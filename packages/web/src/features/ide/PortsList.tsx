@@ -1,6 +1,7 @@
 import { PORT_SHARING, type ListeningPort, type PortSharing } from '@berth/contracts';
+import { urlPath } from '../../api/client.js';
 import { Icon } from './Icon.js';
-import { usePorts, useSetSharing } from './use-environment.js';
+import { usePorts, useSetSharing } from '../environments/environments.queries.js';
 
 /** A server bound to loopback cannot be reached by a preview. */
 const isLoopback = (address: string) => address.startsWith('127.') || address === '::1';
@@ -59,7 +60,7 @@ function PortRow({ envId, port: p, onShare }: { envId: string; port: ListeningPo
         </span>
       ) : (
         <>
-          <a href={`/preview/${envId}/${p.port}`} target="_blank" rel="noopener noreferrer" title={p.url} data-testid="port-open">
+          <a href={urlPath`/preview/${envId}/${p.port}`} target="_blank" rel="noopener noreferrer" title={p.url} data-testid="port-open">
             Open preview <Icon name="external" />
           </a>
           {onShare ? (

@@ -1,4 +1,4 @@
-import { useStats } from './use-environment.js';
+import { useStats } from '../environments/environments.queries.js';
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -3,11 +3,11 @@ import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef, useState } from 'react';
-import { wsUrl } from '../../api/client.js';
+import { urlPath } from '../../api/client.js';
+import { openReconnectingSocket } from '../../api/reconnecting-socket.js';
 import { terminalTheme } from './terminal-theme.js';
 
 type Link = 'connecting' | 'open' | 'reconnecting' | 'exited' | 'failed';
-const MAX_BACKOFF_MS = 10_000;
 
 interface Props {
   envId: string;
@@ -50,14 +50,8 @@ export function TerminalView({ envId, sessionId, active, dark, onCommand }: Prop
     xterm.open(element);
     term.current = xterm;
 
-    let socket: WebSocket | undefined;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    let attempts = 0;
-    let attached = false;
     let stopped = false;
-    let disposed = false;
     const encoder = new TextEncoder();
-    const send = (data: string | Uint8Array) => socket?.readyState === WebSocket.OPEN && socket.send(data);
 
     fitNow.current = () => {
       if (element.offsetWidth > 0 && element.offsetHeight > 0) fit.fit();
@@ -77,42 +71,40 @@ export function TerminalView({ envId, sessionId, active, dark, onCommand }: Prop
       }
     };
 
-    const connect = () => {
-      fitNow.current();
-      const ws = new WebSocket(wsUrl(`/environments/${envId}/terminal?session=${sessionId}&cols=${xterm.cols}&rows=${xterm.rows}`));
-      ws.binaryType = 'arraybuffer';
-      socket = ws;
-      ws.onopen = () => {
+    const socket = openReconnectingSocket({
+      path: () => {
+        fitNow.current();
+        return `${urlPath`/environments/${envId}/terminal`}?session=${encodeURIComponent(sessionId)}&cols=${xterm.cols}&rows=${xterm.rows}`;
+      },
+      binaryType: 'arraybuffer',
+      onOpen: (ws, reattached) => {
         // Re-attaching replays the shell's recent output: start from a clean screen.
-        if (attached) xterm.reset();
-        attached = true;
-        attempts = 0;
+        if (reattached) xterm.reset();
         setLink('open');
         setProblem(null);
         ws.send(JSON.stringify({ type: 'resize', cols: xterm.cols, rows: xterm.rows }));
-      };
-      ws.onmessage = (message) => {
-        if (message.data instanceof ArrayBuffer) xterm.write(new Uint8Array(message.data));
-        else if (typeof message.data === 'string') onControl(message.data);
-      };
-      ws.onclose = () => {
-        if (disposed || stopped) return;
-        setLink('reconnecting');
-        retry = setTimeout(connect, Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempts++));
-      };
-    };
+      },
+      onMessage: (data) => {
+        if (data instanceof ArrayBuffer) xterm.write(new Uint8Array(data));
+        else if (typeof data === 'string') onControl(data);
+      },
+      retry: () => !stopped,
+      onDrop: () => setLink('reconnecting'),
+      // Revoked, or refused for too many terminals: offered again by hand, not retried.
+      onEnd: (_code, reason) => {
+        stopped = true;
+        setProblem((shown) => shown ?? reason);
+        setLink('failed');
+      },
+    });
+    const send = socket.send;
 
     restart.current = () => {
       stopped = false;
-      attached = false;
-      attempts = 0;
-      clearTimeout(retry);
-      if (socket) socket.onclose = null;
-      socket?.close();
       xterm.reset();
       setLink('connecting');
       setProblem(null);
-      connect();
+      socket.restart();
     };
 
     const typed = xterm.onData((data) => {
@@ -123,17 +115,13 @@ export function TerminalView({ envId, sessionId, active, dark, onCommand }: Prop
     const resized = xterm.onResize(({ cols, rows }) => send(JSON.stringify({ type: 'resize', cols, rows })));
     const observer = new ResizeObserver(() => fitNow.current());
     observer.observe(element);
-    // Deferred so React's development double-mount does not open and abort a socket.
-    retry = setTimeout(connect, 0);
 
     return () => {
-      disposed = true;
-      clearTimeout(retry);
+      socket.stop();
       observer.disconnect();
       typed.dispose();
       binary.dispose();
       resized.dispose();
-      socket?.close();
       xterm.dispose();
       term.current = null;
     };

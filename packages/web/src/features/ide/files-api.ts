@@ -1,5 +1,5 @@
-import type { FileEntry, Problem } from '@berth/contracts';
-import { api, ApiError } from '../../api/client.js';
+import type { FileEntry } from '@berth/contracts';
+import { api, ApiError, apiUrl, urlPath } from '../../api/client.js';
 
 /** Paths as the files API shows them: relative to /workspace, "" is the workspace itself. */
 export const joinPath = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
@@ -15,23 +15,16 @@ export interface FileContent {
   binary: boolean;
 }
 
-async function problemOf(res: Response): Promise<ApiError> {
-  const problem: Problem = res.headers.get('content-type')?.includes('json')
-    ? ((await res.json()) as Problem)
-    : { type: 'about:blank', title: res.statusText, status: res.status, detail: res.statusText, code: 'unknown' };
-  return new ApiError(res.status, problem);
-}
-
 /** The files of one environment, as the IDE uses them. */
 export function filesApi(envId: string) {
-  const base = `/environments/${envId}/files`;
+  const base = urlPath`/environments/${envId}/files`;
   return {
     list: (path: string) => api<{ path: string; items: FileEntry[] }>(`${base}?${q(path)}`),
 
     /** Raw fetch: the helper would hide the ETag header. */
     async read(path: string): Promise<FileContent> {
-      const res = await fetch(`/api/v1${base}/content?${q(path)}`, { credentials: 'same-origin' });
-      if (!res.ok) throw await problemOf(res);
+      const res = await fetch(apiUrl(`${base}/content?${q(path)}`), { credentials: 'same-origin' });
+      if (!res.ok) throw await ApiError.from(res);
       const bytes = new Uint8Array(await res.arrayBuffer());
       const binary = bytes.subarray(0, 8192).includes(0);
       return { text: binary ? '' : new TextDecoder().decode(bytes), etag: res.headers.get('etag'), binary };
@@ -50,8 +43,8 @@ export function filesApi(envId: string) {
     move: (from: string, to: string) => api<void>(`${base}/move`, { method: 'POST', body: { from, to } }),
     remove: (path: string) => api<void>(`${base}?${q(path)}&recursive=true`, { method: 'DELETE' }),
 
-    archiveUrl: (path: string) => `/api/v1${base}/archive?${q(path)}`,
-    contentUrl: (path: string) => `/api/v1${base}/content?${q(path)}`,
+    archiveUrl: (path: string) => apiUrl(`${base}/archive?${q(path)}`),
+    contentUrl: (path: string) => apiUrl(`${base}/content?${q(path)}`),
   };
 }
 

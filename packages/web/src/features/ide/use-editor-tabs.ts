@@ -4,7 +4,7 @@ import { EditorView } from '@codemirror/view';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../../api/client.js';
 import { createDocState, themeFor, themeSlot } from './editor-setup.js';
-import { baseName, type FilesApi, messageOf } from './files-api.js';
+import { type FilesApi, messageOf } from './files-api.js';
 
 export interface EditorTab {
   id: number;
@@ -31,6 +31,8 @@ const isUnder = (path: string, dir: string) => path === dir || path.startsWith(`
 export function useEditorTabs(files: FilesApi, dark: boolean) {
   const [tabs, setTabs] = useState<EditorTab[]>([]);
   const [activeId, setActiveId] = useState<number | null>(null);
+  /** The tab with unsaved edits whose closing waits for the user to confirm. */
+  const [closingId, setClosingId] = useState<number | null>(null);
   const tabsRef = useRef(tabs);
   const view = useRef<EditorView | null>(null);
   /** The tab whose state the view holds (the others' live in `docs`), and the one it should hold. */
@@ -132,14 +134,15 @@ export function useEditorTabs(files: FilesApi, dark: boolean) {
       saved.current.set(id, snapshot);
       patch(id, { saving: false, etag: written.etag, conflict: false, deleted: false, dirty: !stateOf(id)!.doc.eq(snapshot) });
     } catch (err) {
-      const conflict = err instanceof ApiError && err.problem.code === 'revision_conflict';
+      const conflict = err instanceof ApiError && err.code === 'revision_conflict';
       patch(id, { saving: false, conflict, saveError: conflict ? undefined : messageOf(err) });
     }
   };
 
   const close = (id: number, { force = false } = {}) => {
     const tab = tabsRef.current.find((t) => t.id === id);
-    if (!tab || (tab.dirty && !force && !window.confirm(`Discard unsaved changes to ${baseName(tab.path)}?`))) return;
+    if (!tab) return;
+    if (tab.dirty && !force) return setClosingId(id);
     const index = tabsRef.current.indexOf(tab);
     tabsRef.current = tabsRef.current.filter((t) => t.id !== id);
     setTabs(tabsRef.current);
@@ -208,6 +211,12 @@ export function useEditorTabs(files: FilesApi, dark: boolean) {
     host,
     open,
     close: (id: number) => close(id),
+    closing: tabs.find((t) => t.id === closingId) ?? null,
+    confirmClose: () => {
+      if (closingId !== null) close(closingId, { force: true });
+      setClosingId(null);
+    },
+    cancelClose: () => setClosingId(null),
     select: setActiveId,
     save: (id: number) => save(id),
     overwrite: (id: number) => save(id, true),

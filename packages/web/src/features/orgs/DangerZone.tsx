@@ -3,8 +3,8 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { currentOrg } from '../../api/org.js';
 import { useSwitchOrg } from '../../api/orgs.queries.js';
-import { useMe } from '../../api/session.js';
-import { ConfirmDialog } from '../environments/ConfirmDialog.js';
+import { useMe } from '../../api/session.queries.js';
+import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import type { OrgPowers } from './org-powers.js';
 import { useOrgLifecycle, useRemoveMember, type OrgLifecycleOp } from './orgs.queries.js';
 

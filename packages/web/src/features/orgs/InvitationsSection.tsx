@@ -1,9 +1,9 @@
 import type { CreatedInvitation, Invitation } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
-import { ApiError } from '../../api/client.js';
+import { formErrors } from '../../api/describe-error.js';
 import { OneTimeSecret } from '../../components/OneTimeSecret.js';
-import { ConfirmDialog } from '../environments/ConfirmDialog.js';
-import { Field } from '../environments/Field.js';
+import { ConfirmDialog } from '../../components/ConfirmDialog.js';
+import { Field } from '../../components/Field.js';
 import { formatDateTime, formatRelative } from '../environments/format.js';
 import { useInvitations, useInvite, useRevokeInvitation } from './orgs.queries.js';
 
@@ -37,9 +37,7 @@ function InviteForm({ slug, onLink }: { slug: string; onLink: (invitation: Creat
   const [role, setRole] = useState<InvitedRole>('member');
   const [missing, setMissing] = useState(false);
   const [sent, setSent] = useState<string | null>(null);
-  const fields = invite.error instanceof ApiError ? invite.error.fieldErrors() : {};
-  if (missing) fields.username = 'Whom to invite: their username.';
-  const generalError = invite.error && !fields.username && !fields.role ? invite.error.message : null;
+  const { fields, general: generalError } = formErrors(invite.error, ['username', 'role'], missing ? { username: 'Whom to invite: their username.' } : {});
 
   const byName = (e: FormEvent) => {
     e.preventDefault();

@@ -1,6 +1,6 @@
 import { ORG_ROLES, type Member, type OrgRole } from '@berth/contracts';
 import { useState } from 'react';
-import { ConfirmDialog } from '../environments/ConfirmDialog.js';
+import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { formatDateTime, formatRelative } from '../environments/format.js';
 import type { OrgPowers } from './org-powers.js';
 import { useMembers, useRemoveMember, useSetRole } from './orgs.queries.js';

@@ -1,7 +1,10 @@
 import type { OrgQuota, UpdateOrgQuotaBody } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/client.js';
-import { ActionError, CheckboxField, describeError, NumberFields } from '../admin/form-fields.component.js';
+import { ActionError, NumberFields, readWholeNumbers } from '../../components/Field.js';
+import { AllowedTypesFieldset } from '../admin/AllowedTypesFieldset.js';
+import { describeError } from '../../api/describe-error.js';
+import { FormActions } from '../admin/FormActions.js';
 import type { OrgPowers } from './org-powers.js';
 import { useOrgQuota, useUpdateOrgQuota } from './quota.queries.js';
 import '../admin/admin.css';
@@ -75,8 +78,6 @@ function OrgQuotaForm({ slug, quota }: { slug: string; quota: OrgQuota }) {
   const server = describeError(update.error, FIELDS);
   const errors = { ...server.fields, ...localErrors };
   const { ceiling } = quota;
-  // A type allowed before the ceiling shrank still shows, so it can be unticked.
-  const typeNames = [...ceiling.allowedTypes, ...quota.allowedTypes.filter((n) => !ceiling.allowedTypes.includes(n))];
   const fields: { name: NumberField; label: string; hint: string }[] = [
     { name: 'credits', label: 'Credits', hint: `The pool members draw on; at most ${ceiling.credits}.` },
     { name: 'memberCreditCap', label: 'Member credit cap', hint: 'The most one member may draw; empty: no cap.' },
@@ -87,47 +88,27 @@ function OrgQuotaForm({ slug, quota }: { slug: string; quota: OrgQuota }) {
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     setSaved(false);
-    const local: Record<string, string> = {};
-    const body: UpdateOrgQuotaBody = { allowedTypes: allowed };
-    for (const { name } of fields) {
-      const value = numbers[name].trim();
-      if (name === 'memberCreditCap' && value === '') body.memberCreditCap = null;
-      else if (!/^\d+$/.test(value)) local[name] = 'A whole number, 0 or more.';
-      else body[name] = Number(value);
-    }
-    setLocalErrors(local);
-    if (Object.keys(local).length > 0) return update.reset();
+    const read = readWholeNumbers(numbers, ['memberCreditCap']);
+    setLocalErrors(read.errors);
+    if (Object.keys(read.errors).length > 0) return update.reset();
+    const body: UpdateOrgQuotaBody = { ...(read.numbers as Omit<Record<NumberField, number>, 'memberCreditCap'>), memberCreditCap: read.numbers.memberCreditCap ?? null, allowedTypes: allowed };
     update.mutate(body, { onSuccess: () => setSaved(true) });
   }
 
-  const toggleType = (name: string, on: boolean) => setAllowed((prev) => (on ? [...prev, name] : prev.filter((n) => n !== name)));
-
   return (
     <form className="admin-form" aria-label="Change the quota" onSubmit={submit} noValidate>
-      <NumberFields fields={fields} values={numbers} errors={errors} onChange={(name, value) => setNumbers((prev) => ({ ...prev, [name]: value }))} />
-      <fieldset className="admin-fieldset" aria-describedby={errors.allowedTypes ? 'org-types-error' : undefined}>
-        <legend>Allowed machine types</legend>
-        {typeNames.length === 0 && <span className="muted">The ceiling allows none.</span>}
-        <div className="row">
-          {typeNames.map((name) => (
-            <CheckboxField key={name} label={name} checked={allowed.includes(name)} onChange={(e) => toggleType(name, e.target.checked)} />
-          ))}
-        </div>
-        {errors.allowedTypes && (
-          <span id="org-types-error" className="field-error">
-            {errors.allowedTypes}
-          </span>
-        )}
-      </fieldset>
-      <div className="row">
-        <button type="submit" className="primary" disabled={update.isPending}>
-          {update.isPending ? 'Saving…' : 'Save quota'}
-        </button>
-        <span role="status" className="admin-ok">
-          {saved && !update.isPending ? 'Quota saved.' : ''}
-        </span>
+      <div className="admin-grid">
+        <NumberFields fields={fields} values={numbers} errors={errors} onChange={(name, value) => setNumbers((prev) => ({ ...prev, [name]: value }))} />
       </div>
-      <ActionError message={Object.keys(localErrors).length > 0 ? null : server.message} />
+      <AllowedTypesFieldset
+        offered={ceiling.allowedTypes}
+        before={quota.allowedTypes}
+        allowed={allowed}
+        onChange={setAllowed}
+        error={errors.allowedTypes}
+        none="The ceiling allows none."
+      />
+      <FormActions submit="Save quota" pendingLabel="Saving…" pending={update.isPending} done={saved ? 'Quota saved.' : ''} error={Object.keys(localErrors).length > 0 ? null : server.message} />
     </form>
   );
 }

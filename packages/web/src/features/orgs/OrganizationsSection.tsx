@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
-import { ApiError } from '../../api/client.js';
+import { urlPath } from '../../api/client.js';
+import { formErrors } from '../../api/describe-error.js';
 import { useOrgs, useSwitchOrg } from '../../api/orgs.queries.js';
-import { Field } from '../environments/Field.js';
+import { Field } from '../../components/Field.js';
 import { useCreateOrg } from './orgs.queries.js';
 import { slugOf } from './slug.js';
 import './orgs.css';
@@ -23,7 +24,7 @@ export function OrganizationsSection() {
           {orgs.data.items.map((o) => (
             <li key={o.id}>
               <span>
-                <Link to={`/orgs/${encodeURIComponent(o.slug)}`}>{o.personal ? `${o.name} (personal)` : o.name}</Link> <span className="muted">· {o.role}</span>
+                <Link to={urlPath`/orgs/${o.slug}`}>{o.personal ? `${o.name} (personal)` : o.name}</Link> <span className="muted">· {o.role}</span>
                 {o.status !== 'active' && <span className="muted"> · {o.status}</span>}
               </span>
             </li>
@@ -40,14 +41,13 @@ function CreateOrgForm() {
   const switchTo = useSwitchOrg();
   const [name, setName] = useState('');
   const [slug, setSlug] = useState<string | null>(null);
-  const fields = create.error instanceof ApiError ? create.error.fieldErrors() : {};
-  const generalError = create.error && !fields.name && !fields.slug ? create.error.message : null;
+  const { fields, general: generalError } = formErrors(create.error, ['name', 'slug']);
   const shownSlug = slug ?? slugOf(name);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     // Straight to its settings, to invite people while it provisions; the app acts in it from now on.
-    create.mutate({ name: name.trim(), slug: shownSlug }, { onSuccess: (org) => switchTo(org, { to: `/orgs/${encodeURIComponent(org.slug)}` }) });
+    create.mutate({ name: name.trim(), slug: shownSlug }, { onSuccess: (org) => switchTo(org, { to: urlPath`/orgs/${org.slug}` }) });
   };
 
   return (

@@ -1,6 +1,7 @@
 import type { Environment, Organization, Share } from '@berth/contracts';
 import { Link } from 'react-router-dom';
-import { Modal } from '../environments/Modal.js';
+import { urlPath } from '../../api/client.js';
+import { Modal } from '../../components/Modal.js';
 import { useSetShare, useShares, useTeams } from './orgs.queries.js';
 import './orgs.css';
 
@@ -42,7 +43,7 @@ function ShareBody({ env, org, onClose }: { env: Environment; org: Organization;
         )}
         {teams.data?.length === 0 && (
           <p className="muted">
-            The organization has no teams yet. <Link to={`/orgs/${encodeURIComponent(org.slug)}`}>Make one in its settings.</Link>
+            The organization has no teams yet. <Link to={urlPath`/orgs/${org.slug}`}>Make one in its settings.</Link>
           </p>
         )}
         {teams.data && shares.data && teams.data.length > 0 && (

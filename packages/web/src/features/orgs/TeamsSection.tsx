@@ -1,9 +1,9 @@
 import { TEAM_ROLES, type Member, type Team } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
-import { ApiError } from '../../api/client.js';
-import { useMe } from '../../api/session.js';
-import { ConfirmDialog } from '../environments/ConfirmDialog.js';
-import { Field } from '../environments/Field.js';
+import { formErrors } from '../../api/describe-error.js';
+import { useMe } from '../../api/session.queries.js';
+import { ConfirmDialog } from '../../components/ConfirmDialog.js';
+import { Field } from '../../components/Field.js';
 import type { OrgPowers } from './org-powers.js';
 import { slugOf } from './slug.js';
 import { useCreateTeam, useDeleteTeam, useMembers, useRemoveTeamMember, useSetTeamMember, useTeams } from './orgs.queries.js';
@@ -71,8 +71,7 @@ function CreateTeamForm({ slug }: { slug: string }) {
   const [name, setName] = useState('');
   const [teamSlug, setTeamSlug] = useState('');
   const [slugTouched, setSlugTouched] = useState(false);
-  const fields = create.error instanceof ApiError ? create.error.fieldErrors() : {};
-  const generalError = create.error && !fields.name && !fields.slug ? create.error.message : null;
+  const { fields, general: generalError } = formErrors(create.error, ['name', 'slug']);
   const shownSlug = slugTouched ? teamSlug : slugOf(name);
 
   const submit = (e: FormEvent) => {

@@ -1,32 +1,21 @@
 import type { CreatedInvitation, CreateInvitationBody, CreateOrgBody, Invitation, Member, Organization, OrgRole, Share, Team } from '@berth/contracts';
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { api } from '../../api/client.js';
-import { orgsKey } from '../../api/orgs.queries.js';
+import { api, urlPath } from '../../api/client.js';
+import { queryKeys } from '../../api/query-keys.js';
 
 /** Query hooks of one organization's settings. Keys live under ['org', slug], so one invalidation refreshes the page. */
 
 type Items<T> = { items: T[] };
 const UNSETTLED = new Set<Organization['status']>(['provisioning', 'deleting']);
-const path = (slug: string) => `/orgs/${encodeURIComponent(slug)}`;
-
-export const orgKeys = {
-  all: (slug: string) => ['org', slug] as const,
-  org: (slug: string) => ['org', slug, 'self'] as const,
-  members: (slug: string) => ['org', slug, 'members'] as const,
-  invitations: (slug: string) => ['org', slug, 'invitations'] as const,
-  teams: (slug: string) => ['org', slug, 'teams'] as const,
-  quota: (slug: string) => ['org', slug, 'quota'] as const,
-  audit: (slug: string) => ['org', slug, 'audit'] as const,
-  mine: ['invitations', 'mine'] as const,
-  shares: (envId: string) => ['shares', envId] as const,
-};
+const path = (slug: string) => urlPath`/orgs/${slug}`;
+const orgKeys = queryKeys.org;
 
 /** Every change is audited, and teams list their members: refresh the whole organization. */
 const refreshOrg = (client: QueryClient, slug: string) => client.invalidateQueries({ queryKey: orgKeys.all(slug) });
 
 export function useOrg(slug: string) {
   return useQuery({
-    queryKey: orgKeys.org(slug),
+    queryKey: orgKeys.self(slug),
     queryFn: () => api<Organization>(path(slug)),
     retry: false,
     // Provisioning and deleting are done in the background: look again until it settles.
@@ -38,7 +27,7 @@ export function useCreateOrg() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: CreateOrgBody) => api<Organization>('/orgs', { method: 'POST', body }),
-    onSuccess: () => client.invalidateQueries({ queryKey: orgsKey }),
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.orgs }),
   });
 }
 
@@ -49,8 +38,8 @@ export function useOrgLifecycle(slug: string) {
   return useMutation({
     mutationFn: (op: OrgLifecycleOp) => (op === 'delete' ? api<Organization>(path(slug), { method: 'DELETE' }) : api<Organization>(`${path(slug)}/${op}`, { method: 'POST' })),
     onSuccess: (org) => {
-      client.setQueryData(orgKeys.org(slug), org);
-      void client.invalidateQueries({ queryKey: orgsKey });
+      client.setQueryData(orgKeys.self(slug), org);
+      void client.invalidateQueries({ queryKey: queryKeys.orgs });
     },
   });
 }
@@ -63,7 +52,7 @@ export function useSetRole(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: ({ username, role }: { username: string; role: OrgRole }) =>
-      api<Member>(`${path(slug)}/members/${encodeURIComponent(username)}`, { method: 'PATCH', body: { role } }),
+      api<Member>(urlPath`/orgs/${slug}/members/${username}`, { method: 'PATCH', body: { role } }),
     onSuccess: () => refreshOrg(client, slug),
   });
 }
@@ -71,7 +60,7 @@ export function useSetRole(slug: string) {
 export function useRemoveMember(slug: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (username: string) => api<void>(`${path(slug)}/members/${encodeURIComponent(username)}`, { method: 'DELETE' }),
+    mutationFn: (username: string) => api<void>(urlPath`/orgs/${slug}/members/${username}`, { method: 'DELETE' }),
     onSuccess: () => refreshOrg(client, slug),
   });
 }
@@ -92,14 +81,14 @@ export function useInvite(slug: string) {
 export function useRevokeInvitation(slug: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => api<void>(`${path(slug)}/invitations/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    mutationFn: (id: string) => api<void>(urlPath`/orgs/${slug}/invitations/${id}`, { method: 'DELETE' }),
     onSuccess: () => refreshOrg(client, slug),
   });
 }
 
 /** Invitations waiting for the signed-in user. */
 export function useMyInvitations() {
-  return useQuery({ queryKey: orgKeys.mine, queryFn: async () => (await api<Items<Invitation>>('/invitations')).items });
+  return useQuery({ queryKey: queryKeys.myInvitations, queryFn: async () => (await api<Items<Invitation>>('/invitations')).items });
 }
 
 /** Accepts an invitation made for the caller (`id`) or a link's secret (`token`); answers the organization joined. */
@@ -108,11 +97,11 @@ export function useAcceptInvitation() {
   return useMutation({
     mutationFn: (by: { id: string } | { token: string }) =>
       'id' in by
-        ? api<Organization>(`/invitations/${encodeURIComponent(by.id)}/accept`, { method: 'POST' })
+        ? api<Organization>(urlPath`/invitations/${by.id}/accept`, { method: 'POST' })
         : api<Organization>('/invitations/accept', { method: 'POST', body: { token: by.token } }),
     onSuccess: () => {
-      void client.invalidateQueries({ queryKey: orgKeys.mine });
-      void client.invalidateQueries({ queryKey: orgsKey });
+      void client.invalidateQueries({ queryKey: queryKeys.myInvitations });
+      void client.invalidateQueries({ queryKey: queryKeys.orgs });
     },
   });
 }
@@ -132,7 +121,7 @@ export function useCreateTeam(slug: string) {
 export function useDeleteTeam(slug: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (team: string) => api<void>(`${path(slug)}/teams/${encodeURIComponent(team)}`, { method: 'DELETE' }),
+    mutationFn: (team: string) => api<void>(urlPath`/orgs/${slug}/teams/${team}`, { method: 'DELETE' }),
     onSuccess: () => refreshOrg(client, slug),
   });
 }
@@ -141,7 +130,7 @@ export function useSetTeamMember(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: ({ team, username, role }: { team: string; username: string; role: 'maintainer' | 'member' }) =>
-      api<Team>(`${path(slug)}/teams/${encodeURIComponent(team)}/members/${encodeURIComponent(username)}`, { method: 'PUT', body: { role } }),
+      api<Team>(urlPath`/orgs/${slug}/teams/${team}/members/${username}`, { method: 'PUT', body: { role } }),
     onSuccess: () => refreshOrg(client, slug),
   });
 }
@@ -150,14 +139,14 @@ export function useRemoveTeamMember(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: ({ team, username }: { team: string; username: string }) =>
-      api<void>(`${path(slug)}/teams/${encodeURIComponent(team)}/members/${encodeURIComponent(username)}`, { method: 'DELETE' }),
+      api<void>(urlPath`/orgs/${slug}/teams/${team}/members/${username}`, { method: 'DELETE' }),
     onSuccess: () => refreshOrg(client, slug),
   });
 }
 
 /** The teams an environment is shared with; teams not listed have no share. */
 export function useShares(envId: string) {
-  return useQuery({ queryKey: orgKeys.shares(envId), queryFn: async () => (await api<Items<Share>>(`/environments/${envId}/shares`)).items });
+  return useQuery({ queryKey: queryKeys.shares(envId), queryFn: async () => (await api<Items<Share>>(urlPath`/environments/${envId}/shares`)).items });
 }
 
 /** Sets a team's level on the environment, or (level null) stops sharing it with the team. */
@@ -165,10 +154,10 @@ export function useSetShare(envId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: async ({ teamId, level }: { teamId: string; level: Share['level'] | null }) => {
-      if (level) return (await api<Items<Share>>(`/environments/${envId}/shares/${teamId}`, { method: 'PUT', body: { level } })).items;
-      await api<void>(`/environments/${envId}/shares/${teamId}`, { method: 'DELETE' });
+      if (level) return (await api<Items<Share>>(urlPath`/environments/${envId}/shares/${teamId}`, { method: 'PUT', body: { level } })).items;
+      await api<void>(urlPath`/environments/${envId}/shares/${teamId}`, { method: 'DELETE' });
       return undefined;
     },
-    onSuccess: (items) => (items ? client.setQueryData(orgKeys.shares(envId), items) : client.invalidateQueries({ queryKey: orgKeys.shares(envId) })),
+    onSuccess: (items) => (items ? client.setQueryData(queryKeys.shares(envId), items) : client.invalidateQueries({ queryKey: queryKeys.shares(envId) })),
   });
 }

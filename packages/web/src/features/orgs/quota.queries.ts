@@ -1,13 +1,13 @@
 import type { OrgQuota, UpdateOrgQuotaBody } from '@berth/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../../api/client.js';
-import { orgKeys } from './orgs.queries.js';
+import { api, urlPath } from '../../api/client.js';
+import { queryKeys } from '../../api/query-keys.js';
 
-const quotaPath = (slug: string) => `/orgs/${encodeURIComponent(slug)}/quota`;
+const quotaPath = (slug: string) => urlPath`/orgs/${slug}/quota`;
 
 /** The organization's quota: its credit pool and limits, within the ceiling the instance admin set. */
 export function useOrgQuota(slug: string) {
-  return useQuery({ queryKey: orgKeys.quota(slug), queryFn: () => api<OrgQuota>(quotaPath(slug)), retry: false });
+  return useQuery({ queryKey: queryKeys.org.quota(slug), queryFn: () => api<OrgQuota>(quotaPath(slug)), retry: false });
 }
 
 export function useUpdateOrgQuota(slug: string) {
@@ -15,10 +15,10 @@ export function useUpdateOrgQuota(slug: string) {
   return useMutation({
     mutationFn: (body: UpdateOrgQuotaBody) => api<OrgQuota>(quotaPath(slug), { method: 'PATCH', body }),
     onSuccess: (quota) => {
-      client.setQueryData(orgKeys.quota(slug), quota);
+      client.setQueryData(queryKeys.org.quota(slug), quota);
       // Changes are audited, and what members may start follows the quota.
-      void client.invalidateQueries({ queryKey: orgKeys.audit(slug) });
-      void client.invalidateQueries({ queryKey: ['me'] });
+      void client.invalidateQueries({ queryKey: queryKeys.org.audit(slug) });
+      void client.invalidateQueries({ queryKey: queryKeys.me });
     },
   });
 }

@@ -1,9 +1,10 @@
 import type { TemplateSummary } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
-import { ApiError } from '../../api/client.js';
-import { Field } from '../environments/Field.js';
-import { Modal } from '../environments/Modal.js';
+import { urlPath } from '../../api/client.js';
+import { formErrors } from '../../api/describe-error.js';
+import { CheckboxField, Field } from '../../components/Field.js';
+import { Modal } from '../../components/Modal.js';
 import { useEnvironments } from '../environments/environments.queries.js';
 import { useApplyTemplate } from './templates.queries.js';
 
@@ -24,8 +25,7 @@ function ApplyForm({ template, onClose }: { template: TemplateSummary; onClose: 
   const [path, setPath] = useState('');
   const [clean, setClean] = useState(false);
   const environmentId = picked || running[0]?.id || '';
-  const fields = apply.error instanceof ApiError ? apply.error.fieldErrors() : {};
-  const generalError = apply.error && !fields.path && !fields.clean ? apply.error.message : null;
+  const { fields, general: generalError } = formErrors(apply.error, ['path', 'clean']);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -63,14 +63,11 @@ function ApplyForm({ template, onClose }: { template: TemplateSummary; onClose: 
       <Field label="Folder" hint="Relative to /workspace (empty: /workspace itself); created when missing. Files with the same names are overwritten." error={fields.path}>
         {(control) => <input {...control} name="path" value={path} onChange={(e) => setPath(e.target.value)} placeholder="e.g. my-app" autoComplete="off" spellCheck={false} />}
       </Field>
-      <label className="check">
-        <input type="checkbox" name="clean" checked={clean} onChange={(e) => setClean(e.target.checked)} />
-        Delete what is already there first
-      </label>
+      <CheckboxField label="Delete what is already there first" name="clean" checked={clean} onChange={(e) => setClean(e.target.checked)} error={fields.clean} />
       {apply.data && (
         <p role="status" className="success">
           Wrote {apply.data.files} file{apply.data.files === 1 ? '' : 's'} to <span className="mono">/workspace{apply.data.path ? `/${apply.data.path}` : ''}</span>.{' '}
-          <Link to={`/environments/${environmentId}`} onClick={onClose}>
+          <Link to={urlPath`/environments/${environmentId}`} onClick={onClose}>
             Open the environment
           </Link>
         </p>

@@ -1,7 +1,7 @@
 import type { Template } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/client.js';
-import { Field } from '../environments/Field.js';
+import { CheckboxField, Field } from '../../components/Field.js';
 import { useCreateTemplate } from './templates.queries.js';
 
 type FileRow = { key: number; path: string; content: string };
@@ -32,7 +32,7 @@ export function CreateTemplateForm({ canPublish }: { canPublish: boolean }) {
   const error = create.error instanceof ApiError ? create.error : null;
   const [missing, setMissing] = useState<Record<string, string>>({});
   const fields = { ...(error?.fieldErrors() ?? {}), ...missing };
-  if (error?.problem.code === 'conflict') fields.slug = error.message;
+  if (error?.code === 'conflict') fields.slug = error.message;
   const fileError = (key: number, prop: 'path' | 'content') => fields[`files.${sentKeys.indexOf(key)}.${prop}`];
   const shown = new Set(['slug', 'name', 'description', 'public', ...sentKeys.flatMap((_, i) => [`files.${i}.path`, `files.${i}.content`])]);
   const generalError = create.error && !Object.keys(fields).some((k) => shown.has(k)) ? (fields.files ?? create.error.message) : null;
@@ -116,10 +116,7 @@ export function CreateTemplateForm({ canPublish }: { canPublish: boolean }) {
         {(control) => <textarea {...control} name="description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={2000} />}
       </Field>
       {canPublish && (
-        <label className="check">
-          <input type="checkbox" name="public" checked={isPublic} onChange={(e) => setPublic(e.target.checked)} />
-          Public: every user can see and use it
-        </label>
+        <CheckboxField label="Public: every user can see and use it" name="public" checked={isPublic} onChange={(e) => setPublic(e.target.checked)} error={fields.public} />
       )}
 
       <fieldset className="file-rows">

@@ -1,5 +1,5 @@
 import type { TemplateSummary } from '@berth/contracts';
-import { Modal } from '../environments/Modal.js';
+import { Modal } from '../../components/Modal.js';
 import { useTemplate } from './templates.queries.js';
 import './templates.css';
 

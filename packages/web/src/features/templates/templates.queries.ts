@@ -1,8 +1,9 @@
 import type { ApplyTemplateBody, CreateTemplateBody, Template, TemplateSummary } from '@berth/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../../api/client.js';
+import { api, urlPath } from '../../api/client.js';
+import { queryKeys } from '../../api/query-keys.js';
 
-export const templatesKey = ['templates'] as const;
+const templatesKey = queryKeys.templates;
 
 export function useTemplates() {
   return useQuery({
@@ -15,8 +16,8 @@ export function useTemplates() {
 /** One template with its files; fetched only when someone looks at it. */
 export function useTemplate(id: string | null) {
   return useQuery({
-    queryKey: [...templatesKey, id],
-    queryFn: () => api<Template>(`/templates/${id}`),
+    queryKey: queryKeys.template(id),
+    queryFn: () => api<Template>(urlPath`/templates/${id!}`),
     enabled: id !== null,
   });
 }
@@ -32,7 +33,7 @@ export function useCreateTemplate() {
 export function useDeleteTemplate() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => api<void>(`/templates/${id}`, { method: 'DELETE' }),
+    mutationFn: (id: string) => api<void>(urlPath`/templates/${id}`, { method: 'DELETE' }),
     onSuccess: () => client.invalidateQueries({ queryKey: templatesKey }),
   });
 }
@@ -40,6 +41,6 @@ export function useDeleteTemplate() {
 export function useApplyTemplate() {
   return useMutation({
     mutationFn: ({ environmentId, ...body }: ApplyTemplateBody & { environmentId: string }) =>
-      api<{ files: number; path: string }>(`/environments/${environmentId}/apply-template`, { method: 'POST', body }),
+      api<{ files: number; path: string }>(urlPath`/environments/${environmentId}/apply-template`, { method: 'POST', body }),
   });
 }

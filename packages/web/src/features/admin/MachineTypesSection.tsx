@@ -1,35 +1,32 @@
 import type { MachineType } from '@berth/contracts';
 import { Fragment, useRef, useState } from 'react';
-import { useDeleteMachineType, useMachineTypes } from './admin.api.js';
-import { ActionError, describeError, useFocusReturn } from './form-fields.component.js';
-import { MachineTypeForm } from './machine-type.form.js';
+import { AdminTable, DetailRow } from './AdminTable.js';
+import { NewToggle } from './NewToggle.js';
+import { useMachineTypes } from '../environments/environments.queries.js';
+import { useDeleteMachineType } from './admin.queries.js';
+import { ActionError } from '../../components/Field.js';
+import { useFocusReturn } from '../../components/use-focus-return.js';
+import { describeError } from '../../api/describe-error.js';
+import { MachineTypeForm } from './MachineTypeForm.js';
 
-const COLUMNS = 8;
+const COLUMNS = ['Name', 'vCPUs', 'Memory (MB)', 'Disk (GiB)', 'Credits cost', 'Private', 'Image', 'Actions'];
 
 export function MachineTypesSection() {
-  const types = useMachineTypes();
+  const types = useMachineTypes({ staleTime: 0 });
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);
   const [notice, setNotice] = useState('');
   const focus = useFocusReturn();
+  const toggleNew = () => {
+    setCreating(!creating);
+    setNotice('');
+  };
 
   return (
     <section aria-labelledby="admin-types-title">
       <div className="admin-section-head">
         <h2 id="admin-types-title">Machine types</h2>
-        <button
-          type="button"
-          className="primary"
-          aria-expanded={creating}
-          aria-controls="admin-new-type"
-          ref={focus.target('new')}
-          onClick={() => {
-            setCreating((c) => !c);
-            setNotice('');
-          }}
-        >
-          New machine type
-        </button>
+        <NewToggle label="New machine type" open={creating} controls="admin-new-type" buttonRef={focus.target('new')} onToggle={toggleNew} />
       </div>
       <p role="status" className="admin-ok">
         {notice}
@@ -52,57 +49,31 @@ export function MachineTypesSection() {
       ) : !types.data ? (
         <p className="muted">Loading machine types…</p>
       ) : (
-        <div className="admin-table-wrap">
-          <table className="admin-table">
-            <caption className="admin-sr-only">Machine types</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">vCPUs</th>
-                <th scope="col">Memory (MB)</th>
-                <th scope="col">Disk (GiB)</th>
-                <th scope="col">Credits cost</th>
-                <th scope="col">Private</th>
-                <th scope="col">Image</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {types.data.length === 0 && (
-                <tr>
-                  <td colSpan={COLUMNS} className="muted">
-                    No machine types yet.
-                  </td>
-                </tr>
-              )}
-              {types.data.map((type) => (
-                <Fragment key={type.name}>
-                  <MachineTypeRow
-                    type={type}
-                    editing={editing === type.name}
-                    onEdit={() => setEditing((n) => (n === type.name ? null : type.name))}
-                    onDeleted={() => setNotice(`Machine type ${type.name} deleted.`)}
-                    editButtonRef={focus.target(type.name)}
+        <AdminTable caption="Machine types" columns={COLUMNS} empty="No machine types yet.">
+          {types.data.map((type) => (
+            <Fragment key={type.name}>
+              <MachineTypeRow
+                type={type}
+                editing={editing === type.name}
+                onEdit={() => setEditing((n) => (n === type.name ? null : type.name))}
+                onDeleted={() => setNotice(`Machine type ${type.name} deleted.`)}
+                editButtonRef={focus.target(type.name)}
+              />
+              {editing === type.name && (
+                <DetailRow id={`type-edit-${type.name}`} columns={COLUMNS.length}>
+                  <MachineTypeForm
+                    existing={type}
+                    onDone={(name) => {
+                      focus.request(type.name);
+                      setEditing(null);
+                      if (name) setNotice(`Machine type ${name} saved.`);
+                    }}
                   />
-                  {editing === type.name && (
-                    <tr className="admin-detail-row" id={`type-edit-${type.name}`}>
-                      <td colSpan={COLUMNS}>
-                        <MachineTypeForm
-                          existing={type}
-                          onDone={(name) => {
-                            focus.request(type.name);
-                            setEditing(null);
-                            if (name) setNotice(`Machine type ${name} saved.`);
-                          }}
-                        />
-                      </td>
-                    </tr>
-                  )}
-                </Fragment>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                </DetailRow>
+              )}
+            </Fragment>
+          ))}
+        </AdminTable>
       )}
     </section>
   );

@@ -1,10 +1,16 @@
 import type { User } from '@berth/contracts';
 import { Fragment, useState } from 'react';
-import { useMe } from '../../api/session.js';
-import { useUpdateUser, useUsers } from './admin.api.js';
-import { ActionError, describeError, useFocusReturn } from './form-fields.component.js';
-import { QuotaPanel } from './quota.form.js';
-import { UserCreateForm } from './user-create.form.js';
+import { AdminTable, DetailRow } from './AdminTable.js';
+import { NewToggle } from './NewToggle.js';
+import { useMe } from '../../api/session.queries.js';
+import { useUpdateUser, useUsers } from './admin.queries.js';
+import { ActionError } from '../../components/Field.js';
+import { useFocusReturn } from '../../components/use-focus-return.js';
+import { describeError } from '../../api/describe-error.js';
+import { QuotaPanel } from './QuotaPanel.js';
+import { UserCreateForm } from './UserCreateForm.js';
+
+const COLUMNS = ['Username', 'Email', 'Admin', 'Active', 'Actions'];
 
 export function UsersSection() {
   const users = useUsers();
@@ -13,24 +19,16 @@ export function UsersSection() {
   const [created, setCreated] = useState<string | null>(null);
   const [quotaFor, setQuotaFor] = useState<string | null>(null);
   const focus = useFocusReturn();
+  const toggleNew = () => {
+    setCreating(!creating);
+    setCreated(null);
+  };
 
   return (
     <section aria-labelledby="admin-users-title">
       <div className="admin-section-head">
         <h2 id="admin-users-title">Users</h2>
-        <button
-          type="button"
-          className="primary"
-          aria-expanded={creating}
-          aria-controls="admin-new-user"
-          ref={focus.target('new')}
-          onClick={() => {
-            setCreating((c) => !c);
-            setCreated(null);
-          }}
-        >
-          New user
-        </button>
+        <NewToggle label="New user" open={creating} controls="admin-new-user" buttonRef={focus.target('new')} onToggle={toggleNew} />
       </div>
       <p role="status" className="admin-ok">
         {created ? `User ${created} created.` : ''}
@@ -55,46 +53,30 @@ export function UsersSection() {
       ) : !users.data ? (
         <p className="muted">Loading users…</p>
       ) : (
-        <div className="admin-table-wrap">
-          <table className="admin-table">
-            <caption className="admin-sr-only">Users</caption>
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Email</th>
-                <th scope="col">Admin</th>
-                <th scope="col">Active</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.map((user) => (
-                <Fragment key={user.id}>
-                  <UserRow
+        <AdminTable caption="Users" columns={COLUMNS}>
+          {users.data.map((user) => (
+            <Fragment key={user.id}>
+              <UserRow
+                user={user}
+                isSelf={user.id === me.data?.id}
+                quotaOpen={quotaFor === user.id}
+                onToggleQuota={() => setQuotaFor((id) => (id === user.id ? null : user.id))}
+                quotaButtonRef={focus.target(user.id)}
+              />
+              {quotaFor === user.id && (
+                <DetailRow id={`quota-${user.id}`} columns={COLUMNS.length}>
+                  <QuotaPanel
                     user={user}
-                    isSelf={user.id === me.data?.id}
-                    quotaOpen={quotaFor === user.id}
-                    onToggleQuota={() => setQuotaFor((id) => (id === user.id ? null : user.id))}
-                    quotaButtonRef={focus.target(user.id)}
+                    onClose={() => {
+                      focus.request(user.id);
+                      setQuotaFor(null);
+                    }}
                   />
-                  {quotaFor === user.id && (
-                    <tr className="admin-detail-row" id={`quota-${user.id}`}>
-                      <td colSpan={5}>
-                        <QuotaPanel
-                          user={user}
-                          onClose={() => {
-                            focus.request(user.id);
-                            setQuotaFor(null);
-                          }}
-                        />
-                      </td>
-                    </tr>
-                  )}
-                </Fragment>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                </DetailRow>
+              )}
+            </Fragment>
+          ))}
+        </AdminTable>
       )}
     </section>
   );

@@ -1,7 +1,13 @@
 import type { Environment } from '@berth/contracts';
 import { Link } from 'react-router-dom';
-import { useAllEnvironments } from './admin.api.js';
-import { ActionError, describeError, formatTime } from './form-fields.component.js';
+import { AdminTable } from './AdminTable.js';
+import { urlPath } from '../../api/client.js';
+import { useAllEnvironments } from './admin.queries.js';
+import { ActionError } from '../../components/Field.js';
+import { describeError } from '../../api/describe-error.js';
+import { formatTime } from '../environments/format.js';
+
+const COLUMNS = ['Name', 'Owner', 'Type', 'Status', 'Desired state', 'Egress', 'Last error', 'Created'];
 
 export function EnvironmentsSection() {
   const envs = useAllEnvironments();
@@ -16,35 +22,11 @@ export function EnvironmentsSection() {
       ) : !envs.data ? (
         <p className="muted">Loading environments…</p>
       ) : (
-        <div className="admin-table-wrap">
-          <table className="admin-table">
-            <caption className="admin-sr-only">All environments</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Owner</th>
-                <th scope="col">Type</th>
-                <th scope="col">Status</th>
-                <th scope="col">Desired state</th>
-                <th scope="col">Egress</th>
-                <th scope="col">Last error</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {envs.data.length === 0 && (
-                <tr>
-                  <td colSpan={8} className="muted">
-                    No environments yet.
-                  </td>
-                </tr>
-              )}
-              {envs.data.map((env) => (
-                <EnvironmentRow key={env.id} env={env} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <AdminTable caption="All environments" columns={COLUMNS} empty="No environments yet.">
+          {envs.data.map((env) => (
+            <EnvironmentRow key={env.id} env={env} />
+          ))}
+        </AdminTable>
       )}
     </section>
   );
@@ -54,7 +36,7 @@ function EnvironmentRow({ env }: { env: Environment }) {
   return (
     <tr data-environment={env.id}>
       <th scope="row">
-        <Link to={`/environments/${env.id}`}>{env.name}</Link>
+        <Link to={urlPath`/environments/${env.id}`}>{env.name}</Link>
         {env.origin === 'e2b' && <span className="badge origin-badge"> E2B</span>}
       </th>
       <td data-label="Owner">{env.owner.username}</td>

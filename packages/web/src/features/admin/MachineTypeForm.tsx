@@ -1,7 +1,9 @@
 import type { MachineType } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
-import { useSaveMachineType } from './admin.api.js';
-import { ActionError, CheckboxField, describeError, TextField } from './form-fields.component.js';
+import { useSaveMachineType } from './admin.queries.js';
+import { CheckboxField, NumberFields, readWholeNumbers, TextField } from '../../components/Field.js';
+import { describeError } from '../../api/describe-error.js';
+import { FormActions } from './FormActions.js';
 
 const NUMBER_FIELDS = [
   { name: 'vcpus', label: 'vCPUs' },
@@ -32,13 +34,9 @@ export function MachineTypeForm({ existing, onDone }: { existing?: MachineType; 
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const local: Record<string, string> = {};
-    const values = {} as Record<NumberField, number>;
-    for (const { name: field } of NUMBER_FIELDS) {
-      const value = numbers[field].trim();
-      if (!/^\d+$/.test(value)) local[field] = 'A whole number.';
-      else values[field] = Number(value);
-    }
+    const read = readWholeNumbers(numbers);
+    const local = read.errors;
+    const values = read.numbers as Record<NumberField, number>;
     if (!existing && !name.trim()) local.name = 'Enter a name.';
     setLocalErrors(local);
     if (Object.keys(local).length > 0) return save.reset();
@@ -54,30 +52,9 @@ export function MachineTypeForm({ existing, onDone }: { existing?: MachineType; 
       <h3>{title}</h3>
       <div className="admin-grid">
         {!existing && (
-          <TextField
-            label="Name"
-            name="name"
-            autoComplete="off"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            error={errors.name}
-            hint='Lowercase letters, digits and "-"'
-          />
+          <TextField label="Name" name="name" autoComplete="off" value={name} onChange={(e) => setName(e.target.value)} error={errors.name} hint='Lowercase letters, digits and "-"' />
         )}
-        {NUMBER_FIELDS.map((f) => (
-          <TextField
-            key={f.name}
-            label={f.label}
-            name={f.name}
-            type="number"
-            inputMode="numeric"
-            min={0}
-            step={1}
-            value={numbers[f.name]}
-            onChange={(e) => setNumbers((prev) => ({ ...prev, [f.name]: e.target.value }))}
-            error={errors[f.name]}
-          />
-        ))}
+        <NumberFields fields={NUMBER_FIELDS} values={numbers} errors={errors} onChange={(field, value) => setNumbers((prev) => ({ ...prev, [field]: value }))} />
         <TextField
           label="Image"
           name="image"
@@ -90,15 +67,13 @@ export function MachineTypeForm({ existing, onDone }: { existing?: MachineType; 
         />
       </div>
       <CheckboxField label="Private (new users are not given it)" checked={isPrivate} onChange={(e) => setPrivate(e.target.checked)} error={errors.private} />
-      <div className="row">
-        <button type="submit" className="primary" disabled={save.isPending}>
-          {save.isPending ? 'Saving…' : existing ? 'Save machine type' : 'Create machine type'}
-        </button>
-        <button type="button" onClick={() => onDone(null)}>
-          Cancel
-        </button>
-      </div>
-      <ActionError message={Object.keys(localErrors).length > 0 ? null : server.message} />
+      <FormActions
+        submit={existing ? 'Save machine type' : 'Create machine type'}
+        pendingLabel="Saving…"
+        pending={save.isPending}
+        onCancel={() => onDone(null)}
+        error={Object.keys(localErrors).length > 0 ? null : server.message}
+      />
     </form>
   );
 }

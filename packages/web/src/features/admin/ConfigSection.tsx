@@ -1,7 +1,9 @@
 import type { ConfigFlag } from '@berth/contracts';
 import { useId, useState, type FormEvent } from 'react';
-import { useConfigFlags, useUpdateConfig } from './admin.api.js';
-import { ActionError, describeError, formatTime } from './form-fields.component.js';
+import { useConfigFlags, useUpdateConfig } from './admin.queries.js';
+import { ActionError } from '../../components/Field.js';
+import { describeError } from '../../api/describe-error.js';
+import { formatTime } from '../environments/format.js';
 
 export function ConfigSection() {
   const flags = useConfigFlags();
@@ -63,7 +65,7 @@ function FlagForm({ flag }: { flag: ConfigFlag }) {
         <label htmlFor={id} className="mono">
           {flag.name}
         </label>
-        <span id={`${id}-desc`} className="admin-hint">
+        <span id={`${id}-desc`} className="hint">
           {flag.description}
           {flag.secret && <> · Secret, {secretIsSet ? <span className="admin-masked">set ({flag.value})</span> : 'not set'}</>}
         </span>
@@ -99,7 +101,7 @@ function FlagForm({ flag }: { flag: ConfigFlag }) {
           </span>
         )}
         <ActionError message={error.fields.value ? null : error.message} />
-        <span className="admin-hint">
+        <span className="hint">
           Changed {formatTime(flag.updatedAt)}{' '}
           <span role="status" className="admin-ok">
             {saved ? 'Saved.' : ''}

@@ -1,7 +1,10 @@
 import type { AuditEntry } from '@berth/contracts';
 import { useId, useState, type FormEvent } from 'react';
-import { INSTANCE_AUDIT, useAuditPage, type AuditFilters, type AuditSource } from './admin.api.js';
-import { ActionError, describeError, formatTime, TextField } from './form-fields.component.js';
+import { INSTANCE_AUDIT, useAuditPage, type AuditFilters, type AuditSource } from './admin.queries.js';
+import { ActionError, Field, TextField } from '../../components/Field.js';
+import { AdminTable } from './AdminTable.js';
+import { describeError } from '../../api/describe-error.js';
+import { formatTime } from '../environments/format.js';
 
 const NO_FILTERS: AuditFilters = { actor: '', action: '', targetType: '', targetId: '' };
 const FILTER_FIELDS = [
@@ -36,23 +39,24 @@ export function AuditSection({ source = INSTANCE_AUDIT, filterable = true, class
   }
 
   const pageSize = (
-    <div className="admin-field">
-      <label htmlFor={`${id}-limit`}>Per page</label>
-      <select
-        id={`${id}-limit`}
-        value={limit}
-        onChange={(e) => {
-          setLimit(Number(e.target.value));
-          setCursors([]);
-        }}
-      >
-        {PAGE_SIZES.map((n) => (
-          <option key={n} value={n}>
-            {n}
-          </option>
-        ))}
-      </select>
-    </div>
+    <Field label="Per page">
+      {(control) => (
+        <select
+          {...control}
+          value={limit}
+          onChange={(e) => {
+            setLimit(Number(e.target.value));
+            setCursors([]);
+          }}
+        >
+          {PAGE_SIZES.map((n) => (
+            <option key={n} value={n}>
+              {n}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
   );
 
   return (
@@ -123,37 +127,15 @@ export function AuditSection({ source = INSTANCE_AUDIT, filterable = true, class
   );
 }
 
+const COLUMNS = ['Time', 'Actor', 'Action', 'Target', 'Result', 'IP', 'Message', 'Metadata'];
+
 function AuditTable({ entries, stale }: { entries: AuditEntry[]; stale: boolean }) {
   return (
-    <div className="admin-table-wrap" aria-busy={stale || undefined}>
-      <table className={`admin-table admin-audit ${stale ? 'admin-stale' : ''}`}>
-        <caption className="admin-sr-only">Audit log entries, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Action</th>
-            <th scope="col">Target</th>
-            <th scope="col">Result</th>
-            <th scope="col">IP</th>
-            <th scope="col">Message</th>
-            <th scope="col">Metadata</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entries.length === 0 && (
-            <tr>
-              <td colSpan={8} className="muted">
-                No entries match.
-              </td>
-            </tr>
-          )}
-          {entries.map((entry) => (
-            <AuditRow key={entry.id} entry={entry} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <AdminTable caption="Audit log entries, newest first" columns={COLUMNS} empty="No entries match." stale={stale} className="admin-audit">
+      {entries.map((entry) => (
+        <AuditRow key={entry.id} entry={entry} />
+      ))}
+    </AdminTable>
   );
 }
 

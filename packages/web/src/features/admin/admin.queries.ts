@@ -12,9 +12,10 @@ import type {
   User,
 } from '@berth/contracts';
 import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { api } from '../../api/client.js';
+import { api, urlPath } from '../../api/client.js';
+import { queryKeys } from '../../api/query-keys.js';
 
-/** Query hooks for the admin console. Keys live under 'admin' so one invalidation refreshes the console. */
+/** Query hooks for the admin console. Keys live under 'admin' so one invalidation refreshes the console; machine types are the app's own. */
 
 type AuditPage = { items: AuditEntry[]; nextCursor: string | null };
 type Items<T> = { items: T[] };
@@ -26,18 +27,11 @@ export interface AuditFilters {
   targetId: string;
 }
 
-const keys = {
-  users: ['admin', 'users'] as const,
-  quota: (userId: string) => ['admin', 'quota', userId] as const,
-  machineTypes: ['admin', 'machine-types'] as const,
-  config: ['admin', 'config'] as const,
-  audit: ['admin', 'audit'] as const,
-  environments: ['admin', 'environments'] as const,
-};
+const keys = queryKeys.admin;
 
 /** Every change is audited, and users, quotas and types show up elsewhere in the app: refresh those too. */
 function afterChange(client: QueryClient, ...extra: (readonly unknown[])[]) {
-  for (const queryKey of [keys.audit, ['me'], ...extra]) void client.invalidateQueries({ queryKey });
+  for (const queryKey of [keys.audit, queryKeys.me, ...extra]) void client.invalidateQueries({ queryKey });
 }
 
 export function useUsers() {
@@ -55,7 +49,7 @@ export function useCreateUser() {
 export function useUpdateUser() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, body }: { id: string; body: UpdateUserBody }) => api<User>(`/users/${encodeURIComponent(id)}`, { method: 'PATCH', body }),
+    mutationFn: ({ id, body }: { id: string; body: UpdateUserBody }) => api<User>(urlPath`/users/${id}`, { method: 'PATCH', body }),
     onSuccess: (user) => {
       client.setQueryData<User[]>(keys.users, (old) => old?.map((u) => (u.id === user.id ? user : u)));
       afterChange(client, keys.users);
@@ -64,13 +58,13 @@ export function useUpdateUser() {
 }
 
 export function useQuota(userId: string) {
-  return useQuery({ queryKey: keys.quota(userId), queryFn: () => api<Quota>(`/users/${encodeURIComponent(userId)}/quota`) });
+  return useQuery({ queryKey: keys.quota(userId), queryFn: () => api<Quota>(urlPath`/users/${userId}/quota`) });
 }
 
 export function useUpdateQuota(userId: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: UpdateQuotaBody) => api<Quota>(`/users/${encodeURIComponent(userId)}/quota`, { method: 'PATCH', body }),
+    mutationFn: (body: UpdateQuotaBody) => api<Quota>(urlPath`/users/${userId}/quota`, { method: 'PATCH', body }),
     onSuccess: (quota) => {
       client.setQueryData(keys.quota(userId), quota);
       // Deactivating a quota stops the user's environments.
@@ -79,26 +73,22 @@ export function useUpdateQuota(userId: string) {
   });
 }
 
-export function useMachineTypes() {
-  return useQuery({ queryKey: keys.machineTypes, queryFn: async () => (await api<Items<MachineType>>('/machine-types')).items });
-}
-
 export function useSaveMachineType() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (input: { create: CreateMachineTypeBody } | { name: string; update: UpdateMachineTypeBody }) =>
       'create' in input
         ? api<MachineType>('/machine-types', { method: 'POST', body: input.create })
-        : api<MachineType>(`/machine-types/${encodeURIComponent(input.name)}`, { method: 'PATCH', body: input.update }),
-    onSuccess: () => afterChange(client, keys.machineTypes, ['machine-types']),
+        : api<MachineType>(urlPath`/machine-types/${input.name}`, { method: 'PATCH', body: input.update }),
+    onSuccess: () => afterChange(client, queryKeys.machineTypes),
   });
 }
 
 export function useDeleteMachineType() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (name: string) => api<void>(`/machine-types/${encodeURIComponent(name)}`, { method: 'DELETE' }),
-    onSettled: () => afterChange(client, keys.machineTypes, ['machine-types']),
+    mutationFn: (name: string) => api<void>(urlPath`/machine-types/${name}`, { method: 'DELETE' }),
+    onSettled: () => afterChange(client, queryKeys.machineTypes),
   });
 }
 
@@ -109,7 +99,7 @@ export function useConfigFlags() {
 export function useUpdateConfig() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ name, value }: { name: string; value: string }) => api<ConfigFlag>(`/config/${encodeURIComponent(name)}`, { method: 'PUT', body: { value } }),
+    mutationFn: ({ name, value }: { name: string; value: string }) => api<ConfigFlag>(urlPath`/config/${name}`, { method: 'PUT', body: { value } }),
     onSuccess: (flag) => {
       client.setQueryData<ConfigFlag[]>(keys.config, (old) => old?.map((f) => (f.name === flag.name ? flag : f)));
       afterChange(client);

@@ -1,7 +1,9 @@
 import type { CreateUserBody, User } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
-import { useCreateUser } from './admin.api.js';
-import { ActionError, CheckboxField, describeError, TextField } from './form-fields.component.js';
+import { useCreateUser } from './admin.queries.js';
+import { CheckboxField, TextField } from '../../components/Field.js';
+import { describeError } from '../../api/describe-error.js';
+import { FormActions } from './FormActions.js';
 
 const PASSWORD_MIN_LENGTH = 12;
 const FIELDS = ['username', 'email', 'password', 'isAdmin'] as const;
@@ -51,15 +53,7 @@ export function UserCreateForm({ onCreated, onCancel }: { onCreated: (user: User
         />
       </div>
       <CheckboxField label="Admin" name="isAdmin" checked={isAdmin} onChange={(e) => setIsAdmin(e.target.checked)} error={errors.isAdmin} />
-      <div className="row">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {create.isPending ? 'Creating…' : 'Create user'}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-      <ActionError message={Object.keys(localErrors).length > 0 ? null : server.message} />
+      <FormActions submit="Create user" pendingLabel="Creating…" pending={create.isPending} onCancel={onCancel} error={Object.keys(localErrors).length > 0 ? null : server.message} />
     </form>
   );
 }

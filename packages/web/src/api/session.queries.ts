@@ -1,11 +1,12 @@
 import type { Me } from '@berth/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from './client.js';
+import { queryKeys } from './query-keys.js';
 
 /** The signed-in user with their quota, or null when signed out. */
 export function useMe() {
   return useQuery({
-    queryKey: ['me'],
+    queryKey: queryKeys.me,
     queryFn: async () => {
       try {
         return await api<Me>('/me');
@@ -32,8 +33,8 @@ export function useSignOut() {
     mutationFn: () => api('/auth/logout', { method: 'POST' }),
     onSuccess: () => {
       // Signed out: forget everything cached for this user; the app falls back to sign-in.
-      client.setQueryData(['me'], null);
-      client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
+      client.setQueryData(queryKeys.me, null);
+      client.removeQueries({ predicate: (q) => q.queryKey[0] !== queryKeys.me[0] });
     },
   });
 }

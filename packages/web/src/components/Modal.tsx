@@ -1,5 +1,4 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
-import './environments.css';
 
 type Props = {
   open: boolean;
