@@ -2,15 +2,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient, type BerthClient } from '@berth/client';
-import Docker from 'dockerode';
 import pino from 'pino';
-import { buildApp } from '../packages/server/src/app.js';
-import { bootstrap } from '../packages/server/src/bootstrap.js';
+import { createBerth } from '../packages/server/src/berth.js';
 import { loadConfig } from '../packages/server/src/config.js';
 import { openDatabase } from '../packages/server/src/db/client.js';
-import { installationId, installationKeyring } from '../packages/server/src/db/installation.js';
-import { createDockerDriver } from '../packages/server/src/runtime/docker/docker-driver.js';
-import { createServices } from '../packages/server/src/services.js';
 import { removeInstall } from '../test/support/docker.js';
 import { TEST_IMAGE } from '../test/support/images.js';
 
@@ -32,14 +27,9 @@ export async function startBenchServer(databaseUrl: string | undefined): Promise
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-bench-'));
   const config = loadConfig({ BERTH_ADMIN_PASSWORD: 'bench-admin-password', BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_STOP_GRACE_SECONDS: '0', BERTH_DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
   const database = await openDatabase(databaseUrl ? { url: databaseUrl } : { dataDir });
-  const docker = new Docker(config.docker);
-  const installId = await installationId(database.db);
-  const services = createServices(database, createDockerDriver({ docker, installId }), config, pino({ level: 'warn' }), await installationKeyring(database.db, config.secret));
-  await bootstrap(database.db, services, config.admin);
-  const app = await buildApp({ database, services, config });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  await services.revocations.start();
-  services.worker.start();
+  // Berth as `berth server` composes it (loops included), listening on a real port.
+  const berth = await createBerth(config, { database, log: pino({ level: 'warn' }) });
+  const url = await berth.start({ host: '127.0.0.1', port: 0 });
 
   const login = await createClient({ baseUrl: url }).send('POST', '/api/v1/auth/login', { body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }), headers: { 'content-type': 'application/json' } });
   const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
@@ -61,10 +51,8 @@ export async function startBenchServer(databaseUrl: string | undefined): Promise
       throw new Error(`environment ${id} was not deleted: ${JSON.stringify(items)}`);
     },
     async close() {
-      await app.close();
-      await services.worker.stop();
-      await services.revocations.stop();
-      await removeInstall(docker, installId);
+      await berth.stop();
+      await removeInstall(berth.docker, berth.installId);
       await database.close();
       await fs.rm(dataDir, { recursive: true, force: true });
     },

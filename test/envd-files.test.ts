@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvdError, type ConnectCode } from '../packages/server/src/modules/e2b/e2b.errors.js';
 import { createEnvdFiles, LIST_MAX_ENTRIES, type EntryInfo, type EnvdFiles } from '../packages/server/src/modules/e2b/envd.files.js';
 import { AppError } from '../packages/server/src/errors.js';
+import { createMachineFiles } from '../packages/server/src/modules/files/files.machine.js';
+import { createFilesRunner } from '../packages/server/src/modules/files/files.runner.js';
 import { installLyingStat, removeLyingStat } from './support/lies.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { rss } from './support/stalled.js';
@@ -24,7 +26,9 @@ beforeAll(async () => {
   server = await startTestServer();
   const { caller } = await server.signUp('envd-owner', 'a-long-enough-password');
   envId = (await runningEnvironment(caller)).id;
-  files = createEnvdFiles({ runtime: server.services.runtime, maxFileBytes: MAX_FILE_BYTES });
+  const { runtime } = server.services;
+  // The files service's whole-machine view with a small limit of its own; production shares the service's runner and write lock.
+  files = createEnvdFiles({ files: createMachineFiles({ runtime, runner: createFilesRunner(runtime), maxFileBytes: MAX_FILE_BYTES }) });
 });
 afterAll(() => server?.close());
 

@@ -1,14 +1,10 @@
 import type { LightMyRequestResponse } from 'fastify';
-import Docker from 'dockerode';
-import pino from 'pino';
-import { buildApp } from '../../packages/server/src/app.js';
-import { installationId, installationKeyring } from '../../packages/server/src/db/installation.js';
-import { createDockerDriver } from '../../packages/server/src/runtime/docker/docker-driver.js';
-import { bootstrap } from '../../packages/server/src/bootstrap.js';
+import type Docker from 'dockerode';
+import { createBerth } from '../../packages/server/src/berth.js';
 import { loadConfig, type Config } from '../../packages/server/src/config.js';
 import { BERTH_COOKIE_NAMES } from '../../packages/server/src/http/auth.js';
 import type { App } from '../../packages/server/src/http/types.js';
-import { createServices, type Services } from '../../packages/server/src/services.js';
+import type { Services } from '../../packages/server/src/services.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { TEST_IMAGE } from './images.js';
 import { removeInstall } from './docker.js';
@@ -74,19 +70,16 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     BERTH_ADMIN_PASSWORD: ADMIN.password,
     BERTH_DEFAULT_IMAGE: TEST_IMAGE,
     BERTH_STOP_GRACE_SECONDS: '1',
+    // Organizations settle quicker than in production, so tests of their lifecycle wait less.
+    BERTH_ORG_RECONCILE_MS: '500',
     ...env,
   });
   const database = await createTestDatabase();
-  const docker = new Docker(config.docker);
-  const installId = await installationId(database.db);
-  const runtime = createDockerDriver({ docker, installId });
-  const services = createServices(database, runtime, config, pino({ level: 'silent' }), await installationKeyring(database.db, config.secret));
-  await bootstrap(database.db, services, config.admin);
-  const app = await buildApp({ database, services, config });
-  await app.ready();
-  await services.revocations.start();
-  services.worker.start();
-  services.orgReconciler.start(500);
+  // Wired as `berth server` is; nothing is logged, and the resync, idle and E2B timeout passes are
+  // left to the tests that run them (on their own schedule, or by calling their `run`).
+  const berth = await createBerth(config, { database, without: ['resync', 'idle', 'e2bExpiry'] });
+  const { app, services, runtime, docker, installId } = berth;
+  await berth.start();
 
   const anonymous = caller(app, {});
   const server: TestServer = {
@@ -116,11 +109,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       return { id, caller: await server.login(username, password) };
     },
     async close() {
-      await app.close();
-      services.e2bExpiry.stop();
-      services.orgReconciler.stop();
-      await services.worker.stop();
-      await services.revocations.stop();
+      await berth.stop();
       await removeInstall(docker, installId);
       // The networks are gone: so go their egress rules.
       await runtime.syncNetworks().catch(() => undefined);

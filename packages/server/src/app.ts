@@ -40,7 +40,7 @@ import { VERSION } from './version.js';
 export interface AppDeps {
   database: Pick<Database, 'ping' | 'kind'>;
   services: Services;
-  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl' | 'trustProxy' | 'maxArchiveBytes' | 'webDir'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl' | 'trustProxy' | 'maxArchiveBytes' | 'webDir' | 'streamBuffer' | 'preview' | 'eventsStream' | 'readyTimeoutMs'>;
   /** Omitted: no request logging (tests). */
   logger?: FastifyBaseLogger;
 }
@@ -84,7 +84,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   registerAuth(app, { auth: services.auth, publicUrl: config.publicUrl });
   registerMetrics(app);
   await registerOpenApi(app, VERSION);
-  registerHealthRoutes(app, { database });
+  registerHealthRoutes(app, { database, readyTimeoutMs: config.readyTimeoutMs });
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, prefix: '/', index: 'index.html', wildcard: true });
 
   // Preview hosts: there only the preview proxy answers, and it answers nowhere else (see registerPreviewHosts).
@@ -95,8 +95,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   });
   await registerPreviewHosts(app, {
     previews: services.previews,
-    environments: services.environments,
-    runtime: services.runtime,
+    limits: { ...config.streamBuffer, connectTimeoutMs: config.preview.connectTimeoutMs },
     berthUrl: () => config.publicUrl ?? `${previewAddress.scheme}://${previewAddress.domain()}`,
   });
 
@@ -130,7 +129,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
       registerAuditRoutes(api, { audit: services.audit });
       registerQuotasRoutes(api, { quotas: services.quotas });
       registerMachineTypesRoutes(api, { machineTypes: services.machineTypes });
-      registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus, live: services.live });
+      registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus, execStreams: services.execStreams, eventsStream: config.eventsStream });
       registerTerminalRoutes(api, { environments: services.environments, terminals: services.terminals });
       registerFilesRoutes(api, { files: services.files, maxArchiveBytes: config.maxArchiveBytes });
       registerPreviewRoutes(api, { previews: services.previews });

@@ -1,6 +1,6 @@
 import type { Db } from './db/client.js';
 import { isUniqueViolation } from './db/errors.js';
-import { hashPassword, newSecret } from './modules/auth/secrets.js';
+import { hashPassword, newSecret } from './modules/auth/auth.secrets.js';
 import type { Services } from './services.js';
 
 export interface BootstrapResult {

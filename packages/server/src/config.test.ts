@@ -78,3 +78,33 @@ describe('BERTH_PREVIEW_DOMAIN', () => {
     }
   });
 });
+
+describe('limits and intervals', () => {
+  it('default to the values Berth always ran with', () => {
+    const config = loadConfig({});
+    expect(config.intervals).toEqual({ idleCheckMs: 60_000, e2bExpiryCheckMs: 1000, orgReconcileMs: 1000 });
+    expect(config.worker).toMatchObject({ leaseSeconds: 15, idleMs: 1000 });
+    expect(config.shutdownGraceMs).toBe(15_000);
+    expect(config.eventsStream).toEqual({ pingMs: 30_000, pollMs: 5000 });
+    expect(config.readyTimeoutMs).toBe(2000);
+    expect(config.e2bReadyTimeoutMs).toBe(50_000);
+    expect(config.terminal.scrollbackBytes).toBe(256 * 1024);
+    expect(config.streamBuffer).toEqual({ highWaterBytes: 1024 * 1024, lowWaterBytes: 256 * 1024 });
+    expect(config.preview).toMatchObject({ grantTtlSeconds: 60, cookieTtlSeconds: 12 * 3600, connectTimeoutMs: 5000, portsTimeoutMs: 10_000, portsMaxBytes: 1024 * 1024 });
+  });
+
+  it('are read from their BERTH_* variables', () => {
+    const config = loadConfig({ BERTH_IDLE_CHECK_SECONDS: '5', BERTH_ORG_RECONCILE_MS: '500', BERTH_PREVIEW_GRANT_TTL_SECONDS: '30', BERTH_TERMINAL_SCROLLBACK_BYTES: '4096' });
+    expect(config.intervals).toMatchObject({ idleCheckMs: 5000, orgReconcileMs: 500 });
+    expect(config.preview.grantTtlSeconds).toBe(30);
+    expect(config.terminal.scrollbackBytes).toBe(4096);
+  });
+
+  it('refuses a zero interval', () => {
+    expect(problemsOf({ BERTH_E2B_EXPIRY_CHECK_MS: '0' })).toEqual([expect.stringMatching(/^BERTH_E2B_EXPIRY_CHECK_MS:/)]);
+  });
+
+  it('refuses a low-water mark above the high-water mark: reading would never resume', () => {
+    expect(problemsOf({ BERTH_STREAM_HIGH_WATER_BYTES: '1000', BERTH_STREAM_LOW_WATER_BYTES: '2000' })).toEqual([expect.stringMatching(/^BERTH_STREAM_LOW_WATER_BYTES: at most/)]);
+  });
+});

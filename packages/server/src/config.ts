@@ -58,6 +58,24 @@ const EnvSchema = z.object({
     .string()
     .regex(/^(https?:\/\/)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i, 'a host name, optionally with :port, and optionally written http://… or https://… to choose the scheme')
     .optional(),
+  BERTH_IDLE_CHECK_SECONDS: positiveInt.default(60),
+  BERTH_E2B_EXPIRY_CHECK_MS: positiveInt.default(1000),
+  BERTH_ORG_RECONCILE_MS: positiveInt.default(1000),
+  BERTH_RECONCILE_LEASE_SECONDS: positiveInt.default(15),
+  BERTH_WORKER_IDLE_MS: positiveInt.default(1000),
+  BERTH_SHUTDOWN_GRACE_SECONDS: positiveInt.default(15),
+  BERTH_E2B_READY_TIMEOUT_SECONDS: positiveInt.default(50),
+  BERTH_TERMINAL_SCROLLBACK_BYTES: positiveInt.default(256 * 1024),
+  BERTH_STREAM_HIGH_WATER_BYTES: positiveInt.default(1024 * 1024),
+  BERTH_STREAM_LOW_WATER_BYTES: positiveInt.default(256 * 1024),
+  BERTH_PREVIEW_GRANT_TTL_SECONDS: positiveInt.default(60),
+  BERTH_PREVIEW_COOKIE_TTL_SECONDS: positiveInt.default(12 * 3600),
+  BERTH_PREVIEW_CONNECT_TIMEOUT_SECONDS: positiveInt.default(5),
+  BERTH_PORTS_TIMEOUT_SECONDS: positiveInt.default(10),
+  BERTH_PORTS_MAX_OUTPUT_BYTES: positiveInt.default(1024 * 1024),
+  BERTH_EVENTS_PING_SECONDS: positiveInt.default(30),
+  BERTH_EVENTS_POLL_SECONDS: positiveInt.default(5),
+  BERTH_READY_TIMEOUT_MS: positiveInt.default(2000),
 });
 
 export interface Config {
@@ -75,7 +93,34 @@ export interface Config {
   docker: { socketPath: string } | { host: string; port: number };
   defaultImage: string;
   resyncSeconds: number;
+  /** How often the periodic passes run (the resync's is resyncSeconds). */
+  intervals: {
+    /** Stopping environments idle past their owner's timeout (BERTH_IDLE_CHECK_SECONDS). */
+    idleCheckMs: number;
+    /** Killing E2B sandboxes whose end time passed (BERTH_E2B_EXPIRY_CHECK_MS). */
+    e2bExpiryCheckMs: number;
+    /** Converging organizations on their desired state (BERTH_ORG_RECONCILE_MS). */
+    orgReconcileMs: number;
+  };
+  /** leaseSeconds: how long a claimed reconcile is held (BERTH_RECONCILE_LEASE_SECONDS); idleMs: longest an idle worker sleeps (BERTH_WORKER_IDLE_MS). */
   worker: { concurrency: number; maxAttempts: number; leaseSeconds: number; idleMs: number };
+  /**
+   * An environment's event WebSocket: pinged every pingMs (BERTH_EVENTS_PING_SECONDS), and read every
+   * pollMs besides its wake-ups, for events written by another Berth process (BERTH_EVENTS_POLL_SECONDS).
+   */
+  eventsStream: { pingMs: number; pollMs: number };
+  /** How long /readyz waits for the database to answer (BERTH_READY_TIMEOUT_MS). */
+  readyTimeoutMs: number;
+  /** How long a signal's shutdown may drain before the process exits anyway (BERTH_SHUTDOWN_GRACE_SECONDS). */
+  shutdownGraceMs: number;
+  /** How long creating or resuming an E2B sandbox waits for it to run; the SDK gives up at 60 s (BERTH_E2B_READY_TIMEOUT_SECONDS). */
+  e2bReadyTimeoutMs: number;
+  /**
+   * Bytes a relayed stream (terminal output, preview WebSocket) may have queued unsent before its
+   * source stops being read, and how far that must drain before reading resumes
+   * (BERTH_STREAM_HIGH_WATER_BYTES, BERTH_STREAM_LOW_WATER_BYTES).
+   */
+  streamBuffer: { highWaterBytes: number; lowWaterBytes: number };
   stopGraceSeconds: number;
   execMaxOutputBytes: number;
   maxArchiveBytes: number;
@@ -89,14 +134,28 @@ export interface Config {
   secret: { current: string; previous: string | undefined } | undefined;
   /** Where /metrics is served to a scraper without credentials; undefined: only on the main port, to admins. */
   metricsAddress: { host: string; port: number } | undefined;
+  /** scrollbackBytes: output kept for a reattaching client (BERTH_TERMINAL_SCROLLBACK_BYTES). */
   terminal: { graceMs: number; scrollbackBytes: number; maxPerEnvironment: number; maxPerUser: number };
   /** Processes started through E2B's process API that may run at once per user (each holds an engine connection). */
   e2bMaxProcessesPerUser: number;
   /**
    * Port previews live on their own origin, `<port>-<environment id>.<domain>`.
    * `domain` is host[:port]; unset means `localhost:<the port Berth listens on>`.
+   * A grant only has to survive one redirect (BERTH_PREVIEW_GRANT_TTL_SECONDS); the cookie it buys is
+   * re-checked on every request (BERTH_PREVIEW_COOKIE_TTL_SECONDS). connectTimeoutMs: how long the
+   * proxy waits for the app inside to answer (BERTH_PREVIEW_CONNECT_TIMEOUT_SECONDS). Listing the
+   * listening ports reads /proc/net/tcp within portsTimeoutMs and portsMaxBytes
+   * (BERTH_PORTS_TIMEOUT_SECONDS, BERTH_PORTS_MAX_OUTPUT_BYTES).
    */
-  preview: { domain: string | undefined; scheme: 'http' | 'https'; grantTtlSeconds: number; cookieTtlSeconds: number };
+  preview: {
+    domain: string | undefined;
+    scheme: 'http' | 'https';
+    grantTtlSeconds: number;
+    cookieTtlSeconds: number;
+    connectTimeoutMs: number;
+    portsTimeoutMs: number;
+    portsMaxBytes: number;
+  };
 }
 
 /**
@@ -128,6 +187,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.BERTH_SECRET_PREVIOUS !== undefined && env.BERTH_SECRET === undefined) {
     problems.push('BERTH_SECRET_PREVIOUS: set it only while rotating, next to the new BERTH_SECRET');
   }
+  if (parsed.success && parsed.data.BERTH_STREAM_LOW_WATER_BYTES > parsed.data.BERTH_STREAM_HIGH_WATER_BYTES) {
+    problems.push('BERTH_STREAM_LOW_WATER_BYTES: at most BERTH_STREAM_HIGH_WATER_BYTES (reading resumes once the queue drains below it)');
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return {
@@ -149,7 +211,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     docker: dockerTarget(e.DOCKER_HOST),
     defaultImage: e.BERTH_DEFAULT_IMAGE,
     resyncSeconds: e.BERTH_RESYNC_SECONDS,
-    worker: { concurrency: e.BERTH_WORKER_CONCURRENCY, maxAttempts: e.BERTH_RECONCILE_MAX_ATTEMPTS, leaseSeconds: 15, idleMs: 1000 },
+    intervals: { idleCheckMs: e.BERTH_IDLE_CHECK_SECONDS * 1000, e2bExpiryCheckMs: e.BERTH_E2B_EXPIRY_CHECK_MS, orgReconcileMs: e.BERTH_ORG_RECONCILE_MS },
+    worker: { concurrency: e.BERTH_WORKER_CONCURRENCY, maxAttempts: e.BERTH_RECONCILE_MAX_ATTEMPTS, leaseSeconds: e.BERTH_RECONCILE_LEASE_SECONDS, idleMs: e.BERTH_WORKER_IDLE_MS },
+    eventsStream: { pingMs: e.BERTH_EVENTS_PING_SECONDS * 1000, pollMs: e.BERTH_EVENTS_POLL_SECONDS * 1000 },
+    readyTimeoutMs: e.BERTH_READY_TIMEOUT_MS,
+    shutdownGraceMs: e.BERTH_SHUTDOWN_GRACE_SECONDS * 1000,
+    e2bReadyTimeoutMs: e.BERTH_E2B_READY_TIMEOUT_SECONDS * 1000,
+    streamBuffer: { highWaterBytes: e.BERTH_STREAM_HIGH_WATER_BYTES, lowWaterBytes: e.BERTH_STREAM_LOW_WATER_BYTES },
     stopGraceSeconds: e.BERTH_STOP_GRACE_SECONDS,
     execMaxOutputBytes: e.BERTH_EXEC_MAX_OUTPUT_BYTES,
     maxArchiveBytes: e.BERTH_MAX_ARCHIVE_BYTES,
@@ -160,12 +228,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsAddress: e.BERTH_METRICS_ADDRESS,
     terminal: {
       graceMs: e.BERTH_TERMINAL_GRACE_SECONDS * 1000,
-      scrollbackBytes: 256 * 1024,
+      scrollbackBytes: e.BERTH_TERMINAL_SCROLLBACK_BYTES,
       maxPerEnvironment: e.BERTH_TERMINAL_MAX_PER_ENVIRONMENT,
       maxPerUser: e.BERTH_TERMINAL_MAX_PER_USER,
     },
     e2bMaxProcessesPerUser: e.BERTH_E2B_MAX_PROCESSES_PER_USER,
-    // A grant only has to survive one redirect; the cookie it buys is re-checked on every request.
-    preview: { ...previewOrigin(e.BERTH_PREVIEW_DOMAIN, e.BERTH_PUBLIC_URL), grantTtlSeconds: 60, cookieTtlSeconds: 12 * 3600 },
+    preview: {
+      ...previewOrigin(e.BERTH_PREVIEW_DOMAIN, e.BERTH_PUBLIC_URL),
+      grantTtlSeconds: e.BERTH_PREVIEW_GRANT_TTL_SECONDS,
+      cookieTtlSeconds: e.BERTH_PREVIEW_COOKIE_TTL_SECONDS,
+      connectTimeoutMs: e.BERTH_PREVIEW_CONNECT_TIMEOUT_SECONDS * 1000,
+      portsTimeoutMs: e.BERTH_PORTS_TIMEOUT_SECONDS * 1000,
+      portsMaxBytes: e.BERTH_PORTS_MAX_OUTPUT_BYTES,
+    },
   };
 }

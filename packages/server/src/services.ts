@@ -4,7 +4,7 @@ import { createEventBus } from './control/event-bus.js';
 import { createIdleStopper } from './control/idle.js';
 import { createSystemIntents } from './control/system-intent.js';
 import { createFilesService } from './modules/files/files.service.js';
-import { createTemplateApplier } from './modules/templates/apply.js';
+import { createTemplateApplier } from './modules/templates/templates.applier.js';
 import { createTemplatesRepo } from './modules/templates/templates.repo.js';
 import { createTemplatesService } from './modules/templates/templates.service.js';
 import { createReconciler } from './control/reconciler.js';
@@ -27,6 +27,7 @@ import { createConfigService } from './modules/config/config.service.js';
 import { createEnvironmentEventsRepo } from './modules/environments/environment-events.repo.js';
 import { createEnvironmentsRepo } from './modules/environments/environments.repo.js';
 import { createEnvironmentsService } from './modules/environments/environments.service.js';
+import { createExecStreams } from './modules/environments/environments.exec-stream.js';
 import { createMachineTypesRepo } from './modules/machine-types/machine-types.repo.js';
 import { createMachineTypesService } from './modules/machine-types/machine-types.service.js';
 import { createQuotasRepo } from './modules/quotas/quotas.repo.js';
@@ -51,11 +52,22 @@ import type { RuntimeDriver } from './runtime/driver.js';
 
 export type ServiceConfig = Pick<
   Config,
-  'sessionTtlHours' | 'loginThrottle' | 'defaultImage' | 'execMaxOutputBytes' | 'stopGraceSeconds' | 'worker' | 'terminal' | 'maxArchiveBytes' | 'maxSocketsPerUser' | 'revocationRecheckMs' | 'e2bMaxProcessesPerUser' | 'preview' | 'port'
+  | 'sessionTtlHours'
+  | 'loginThrottle'
+  | 'defaultImage'
+  | 'execMaxOutputBytes'
+  | 'stopGraceSeconds'
+  | 'worker'
+  | 'terminal'
+  | 'streamBuffer'
+  | 'maxArchiveBytes'
+  | 'maxSocketsPerUser'
+  | 'revocationRecheckMs'
+  | 'e2bMaxProcessesPerUser'
+  | 'e2bReadyTimeoutMs'
+  | 'preview'
+  | 'port'
 >;
-
-/** How long creating or resuming an E2B sandbox waits for it to run (the SDK gives up at 60 s). */
-const E2B_READY_TIMEOUT_MS = 50_000;
 
 /**
  * The composition root: every service and the narrow dependencies it gets.
@@ -124,7 +136,9 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     touch: environments.noteActivity,
     log,
     options: config.terminal,
+    buffer: config.streamBuffer,
   });
+  const execStreams = createExecStreams({ environments, live });
   const files = createFilesService({ db, runtime, environments, eventsRepo, audit, published: bus.publish, maxArchiveBytes: config.maxArchiveBytes });
   const applier = createTemplateApplier({ db, templates, templatesRepo, environments, files, audit });
   const recordIntent = createSystemIntents({ environmentsRepo, eventsRepo, audit, changed });
@@ -139,9 +153,11 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     keyring,
     grantTtlSeconds: config.preview.grantTtlSeconds,
     cookieTtlSeconds: config.preview.cookieTtlSeconds,
+    portsTimeoutMs: config.preview.portsTimeoutMs,
+    portsMaxBytes: config.preview.portsMaxBytes,
   });
   const e2bRepo = createE2bRepo();
-  const e2b = createE2bService({ db, e2bRepo, environments, config: configService, audit, bus, keyring, readyTimeoutMs: E2B_READY_TIMEOUT_MS, previewDomain: previews.address.domain });
+  const e2b = createE2bService({ db, e2bRepo, environments, config: configService, audit, bus, keyring, readyTimeoutMs: config.e2bReadyTimeoutMs, previewDomain: previews.address.domain });
   const e2bExpiry = createE2bExpiry({ db, e2bRepo, recordIntent, log });
   const orgReconciler = createOrgReconciler({ db, orgsRepo, audit, log });
   const newOrgQuotas = createNewOrgQuotas({ db, quotasRepo, machineTypesRepo, config: configService });
@@ -151,10 +167,11 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     e2b,
     e2bExpiry,
     envdProcesses: createEnvdProcesses({ runtime, maxPerUser: config.e2bMaxProcessesPerUser }),
-    envdFiles: createEnvdFiles({ runtime, maxFileBytes: config.maxArchiveBytes }),
+    envdFiles: createEnvdFiles({ files: files.machine }),
     audit,
     usersRepo,
     terminals,
+    execStreams,
     idle,
     files,
     previews,

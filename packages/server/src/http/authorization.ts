@@ -7,7 +7,7 @@ import type { EnvironmentsService } from '../modules/environments/environments.s
 import type { TemplatesService } from '../modules/templates/templates.service.js';
 import type { OrgsService } from '../modules/orgs/orgs.service.js';
 import type { App, OwnedResource } from './types.js';
-import type { EnvironmentLevel } from '../modules/auth/policy.js';
+import type { EnvironmentLevel } from '../modules/auth/auth.policy.js';
 
 interface Deps {
   environments: Pick<EnvironmentsService, 'visible'>;

@@ -1,11 +1,12 @@
 import { ERROR_CODES, problemTypeFor, type ErrorCode, type FieldError, type Problem } from '@berth/contracts';
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
   type ZodFastifySchemaValidationError,
 } from 'fastify-type-provider-zod';
-import { AppError } from '../errors.js';
+import { AppError, BerthError } from '../errors.js';
 
 /** Fastify's own client errors, by their code, to Berth's stable codes. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -23,7 +24,16 @@ function sendProblem(
   detail: string,
   extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
 ) {
-  const { status, title } = ERROR_CODES[code];
+  return send(reply, request, { code, ...ERROR_CODES[code] }, detail, extra);
+}
+
+function send(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  { code, status, title }: { code: string; status: number; title: string },
+  detail: string,
+  extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+) {
   const body: Problem = {
     type: problemTypeFor(code),
     title,
@@ -53,6 +63,8 @@ function fieldErrors(error: { validation: ZodFastifySchemaValidationError[] }, w
 export function registerProblemHandlers(app: FastifyInstance, opts: { spa?: boolean } = {}): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) return sendProblem(reply, request, error.code, error.message, error.extra);
+    // The rest of the hierarchy (a compatibility layer's errors, a timeout) keeps its own code and status.
+    if (error instanceof BerthError) return send(reply, request, { code: error.code, status: error.status, title: STATUS_CODES[error.status] ?? 'Error' }, error.message);
     if (hasZodFastifySchemaValidationErrors(error)) {
       const errors = fieldErrors(error, error.validationContext);
       return sendProblem(reply, request, 'validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });

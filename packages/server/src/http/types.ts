@@ -4,7 +4,7 @@ import type {} from '@fastify/websocket';
 import type { TokenScope } from '@berth/contracts';
 import type { RequestContext } from '../context.js';
 import type { AdminAction } from '../modules/auth/authorize.js';
-import type { EnvironmentLevel, OrgAction } from '../modules/auth/policy.js';
+import type { EnvironmentLevel, OrgAction } from '../modules/auth/auth.policy.js';
 
 /** The Fastify instance as routes see it: Zod schemas type the handlers. */
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
@@ -25,9 +25,9 @@ declare module 'fastify' {
     authorize?: AdminAction;
     /** The resource named in the route's path, which the caller must be able to act on (404 otherwise). */
     owns?: OwnedResource;
-    /** An organization action the route is, on the organization named by `:org` (policy.ts): 404/403 before the request is read. */
+    /** An organization action the route is, on the organization named by `:org` (auth.policy.ts): 404/403 before the request is read. */
     org?: OrgAction;
-    /** For an environment: what the route does with it (policy.ts); 403 for a caller with less. Default view. */
+    /** For an environment: what the route does with it (auth.policy.ts); 403 for a caller with less. Default view. */
     level?: EnvironmentLevel;
     /** The least token scope that may call the route; default read for GET, else admin (exec on the E2B API). */
     scope?: TokenScope;

@@ -10,7 +10,7 @@ import type { UserRow, UsersRepo } from '../users/users.repo.js';
 import type { Revocation } from './live-connections.js';
 import type { LoginThrottleRepo } from './login-throttle.repo.js';
 import type { Revocations } from './revocations.js';
-import { hashPassword, hashSecret, newSecret, verifyPassword } from './secrets.js';
+import { hashPassword, hashSecret, newSecret, verifyPassword } from './auth.secrets.js';
 import type { SessionsRepo } from './sessions.repo.js';
 
 interface Deps {

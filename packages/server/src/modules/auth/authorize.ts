@@ -1,7 +1,7 @@
 import type { Actor } from '../../context.js';
 import { AppError, ForbiddenError, NotFoundError, UnauthorizedError } from '../../errors.js';
 import type { TokenScope } from '@berth/contracts';
-import { atLeast, environmentLevel, roleMay, scopeAllows, type EnvironmentLevel, type EnvironmentRelation, type OrgAction } from './policy.js';
+import { atLeast, environmentLevel, roleMay, scopeAllows, type EnvironmentLevel, type EnvironmentRelation, type OrgAction } from './auth.policy.js';
 
 /** Everything that is not simply "a signed-in user acting on their own things". */
 export type AdminAction =
@@ -44,7 +44,7 @@ export type ScopeAction = `scope.${TokenScope}`;
 export type EnvironmentStanding = Omit<EnvironmentRelation, 'isInstanceAdmin'>;
 
 /**
- * The one authorization function, over the policy table (policy.ts).
+ * The one authorization function, over the policy table (auth.policy.ts).
  *
  * - Admin actions need an instance admin (403 otherwise).
  * - An owned resource is visible to its owner and to admins.

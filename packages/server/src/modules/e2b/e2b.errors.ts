@@ -1,6 +1,4 @@
-import type { FastifyError } from 'fastify';
-import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError } from '../../errors.js';
+import { AppError, BerthError } from '../../errors.js';
 
 /** Connect's error codes (docs/e2b-protocol.md §3.4), with the HTTP status Connect pairs each with. */
 export const CONNECT_CODES = {
@@ -23,23 +21,18 @@ export const CONNECT_CODES = {
 } as const;
 export type ConnectCode = keyof typeof CONNECT_CODES;
 
-/** An error of the in-sandbox (envd) protocol, named by its Connect code. */
-export class EnvdError extends Error {
-  constructor(
-    readonly code: ConnectCode,
-    message: string,
-  ) {
-    super(message);
+/** An error of the in-sandbox (envd) protocol, named by its Connect code (its status is the one Connect pairs with it). */
+export class EnvdError extends BerthError {
+  declare readonly code: ConnectCode;
+  constructor(code: ConnectCode, message: string) {
+    super(code, CONNECT_CODES[code], message);
   }
 }
 
 /** An error of E2B's REST API: the SDK reads `{code: <status>, message}` and picks its exception by status. */
-export class E2bApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+export class E2bApiError extends BerthError {
+  constructor(status: number, message: string) {
+    super('e2b_api_error', status, message);
   }
 }
 
@@ -58,23 +51,28 @@ const STATUS_FOR_CODE: Record<string, number> = {
   csrf_failed: 403,
 };
 
-/** Any error thrown on an E2B route, as a status and a message (details of unknown errors stay in the log). */
-export function e2bStatusOf(error: unknown): { status: number; message: string; internal: boolean } {
-  if (error instanceof E2bApiError) return { status: error.status, message: error.message, internal: false };
-  if (error instanceof EnvdError) return { status: CONNECT_CODES[error.code], message: error.message, internal: false };
-  if (error instanceof AppError) return { status: STATUS_FOR_CODE[error.code] ?? error.status, message: error.message, internal: false };
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const message = error.validation.map((v) => `${v.instancePath || error.validationContext || 'body'}: ${v.message ?? v.keyword}`).join('; ');
-    return { status: 400, message, internal: false };
-  }
-  const status = (error as FastifyError).statusCode;
-  if (status && status >= 400 && status < 500) return { status, message: (error as Error).message, internal: false };
-  return { status: 500, message: 'Internal error', internal: true };
-}
+/** The status an error of the hierarchy answers an E2B client with. */
+export const e2bStatusOfError = (error: BerthError): number => (error instanceof AppError ? (STATUS_FOR_CODE[error.code] ?? error.status) : error.status);
 
-/** The Connect code for an HTTP status, for errors that did not name one. */
+const CONNECT_FOR_STATUS: Record<number, ConnectCode> = {
+  400: 'invalid_argument',
+  401: 'unauthenticated',
+  403: 'permission_denied',
+  404: 'not_found',
+  409: 'already_exists',
+  429: 'resource_exhausted',
+  502: 'unavailable',
+  503: 'unavailable',
+  504: 'deadline_exceeded',
+};
+
+/** The Connect code for an error: its own if it names one, else the one its HTTP status reads as. */
 export function connectCodeOf(error: unknown, status: number): ConnectCode {
   if (error instanceof EnvdError) return error.code;
-  const byStatus: Record<number, ConnectCode> = { 400: 'invalid_argument', 401: 'unauthenticated', 403: 'permission_denied', 404: 'not_found', 409: 'already_exists', 429: 'resource_exhausted', 502: 'unavailable', 503: 'unavailable', 504: 'deadline_exceeded' };
-  return byStatus[status] ?? 'internal';
+  return CONNECT_FOR_STATUS[status] ?? 'internal';
+}
+
+/** An error of the hierarchy as a Connect error (a stream's last frame, a unary call's body). */
+export function connectErrorOf(error: BerthError): { code: ConnectCode; message: string } {
+  return { code: connectCodeOf(error, e2bStatusOfError(error)), message: error.message };
 }

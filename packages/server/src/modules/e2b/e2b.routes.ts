@@ -3,7 +3,8 @@ import type { App } from '../../http/types.js';
 import type { AuthService } from '../auth/auth.service.js';
 import { ConnectSandboxSchema, ListSandboxesQuerySchema, NewSandboxSchema, SandboxParamsSchema, SetTimeoutSchema } from './e2b.contracts.js';
 import { parseMetadataFilter } from './e2b.domain.js';
-import { E2bApiError, e2bStatusOf } from './e2b.errors.js';
+import { e2bShape, registerE2bErrorHandler } from './e2b.error-handler.js';
+import { E2bApiError } from './e2b.errors.js';
 import type { E2bService } from './e2b.service.js';
 
 interface Deps {
@@ -23,11 +24,7 @@ export function registerE2bRoutes(app: App, { e2b, auth }: Deps): void {
   /** Routes naming a sandbox: the caller must own it (E2B's 404 otherwise), before its body is read. */
   const config = { owns: 'sandbox' } as const;
 
-  app.setErrorHandler((error, request, reply) => {
-    const { status, message, internal } = e2bStatusOf(error);
-    if (internal) request.log.error({ err: error }, 'unhandled error on the E2B API');
-    return reply.code(status).type('application/json').send({ code: status, message: internal ? `Internal error; quote request id ${String(request.id)}` : message });
-  });
+  registerE2bErrorHandler(app, 'E2B API', () => e2bShape);
 
   app.addHook('onRequest', async (request) => {
     const key = request.headers['x-api-key'];

@@ -2,7 +2,7 @@ import type { App } from '../../http/types.js';
 import { ListDirRequestSchema, MoveRequestSchema, PathRequestSchema } from './e2b.contracts.js';
 import { EnvdError } from './e2b.errors.js';
 import { resolvePath } from './envd.files.js';
-import { envdConstraint, type Announce, type EnvdDeps } from './envd.routes.js';
+import { envdConstraint, type Announce, type EnvdDeps } from './envd.context.js';
 
 /** E2B's filesystem service (filesystem.Filesystem): unary Connect calls, JSON in and out. `files` resolves the paths. */
 export function registerEnvdFilesystemRoutes(envd: App, { files }: EnvdDeps, announce: Announce): void {

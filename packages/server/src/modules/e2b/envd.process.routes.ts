@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../errors.js';
+import { BerthError } from '../../errors.js';
 import type { App } from '../../http/types.js';
 import { SpawnError } from '../../runtime/driver.js';
-import { openStream, type ConnectStream } from './connect.js';
+import { openStream, type ConnectStream } from './connect-protocol.js';
 import {
   CloseStdinRequestSchema,
   ConnectRequestSchema,
@@ -11,10 +11,10 @@ import {
   StartRequestSchema,
   UpdateRequestSchema,
 } from './e2b.contracts.js';
-import { EnvdError } from './e2b.errors.js';
-import { resolvePath } from './envd.files.js';
+import { connectErrorOf, EnvdError, type ConnectCode } from './e2b.errors.js';
+import { envdConstraint, type EnvdDeps } from './envd.context.js';
+import type { EnvdProcessService } from './envd.process.service.js';
 import type { Listener, ProcessEvent } from './envd.processes.js';
-import { envdConstraint, type EnvdDeps } from './envd.routes.js';
 
 /** The process event as envd's JSON: bytes in base64, exactly one oneof member. */
 function wire(event: ProcessEvent): unknown {
@@ -33,7 +33,12 @@ const numberHeader = (request: FastifyRequest, name: string): number => {
  * keep-alive after `Keepalive-Ping-Interval` seconds of silence. Returns the
  * listener and what to do when the client goes away (the process lives on).
  */
-function relay(request: FastifyRequest, reply: FastifyReply, onEnd: () => void, live: EnvdDeps['live']): { stream: ConnectStream; listener: Listener; onClientGone: (detach: () => void) => void } {
+function relay(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  onEnd: () => void,
+  live: EnvdDeps['live'],
+): { stream: ConnectStream; listener: Listener; fail: (error: { code: ConnectCode; message: string }) => void; onClientGone: (detach: () => void) => void } {
   let keepalive: NodeJS.Timeout | undefined;
   let detachOnRevoke = () => {};
   // The stream acts for the sandbox's owner: it ends when they are deactivated (the process lives on, as after a disconnect).
@@ -64,6 +69,10 @@ function relay(request: FastifyRequest, reply: FastifyReply, onEnd: () => void, 
   return {
     stream,
     listener,
+    fail: (error) => {
+      clearTimeout(keepalive);
+      stream.end(error);
+    },
     // Detaching stops this listener holding the process back and its output being framed for nobody.
     // (A response that ended normally closes too; detaching then is harmless.)
     onClientGone: (detach) => {
@@ -78,47 +87,34 @@ function relay(request: FastifyRequest, reply: FastifyReply, onEnd: () => void, 
   };
 }
 
-export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps): void {
+/**
+ * A process that could not start, as the stream's last frame (the response is
+ * already the stream). Connect wants it there for streams: the SDK reads
+ * resource_exhausted as its RateLimitError, where an HTTP 429 before the
+ * stream would read as "the sandbox is gone".
+ */
+function startFailure(err: unknown, request: FastifyRequest): { code: ConnectCode; message: string } {
+  if (err instanceof SpawnError) return { code: 'invalid_argument', message: err.message };
+  if (err instanceof BerthError) return connectErrorOf(err);
+  request.log.error({ err }, 'could not start an E2B process');
+  return { code: 'unavailable', message: 'the process could not be started' };
+}
+
+export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps, service: EnvdProcessService): void {
   const { processes } = deps;
   const route = { constraints: envdConstraint };
   const schema = { hide: true };
 
   envd.post('/process.Process/Start', { ...route, schema: { ...schema, body: StartRequestSchema } }, async (request, reply) => {
-    const env = request.sandbox.env.id;
-    const ownerId = request.sandbox.env.ownerId;
-    const body = request.body;
-    const config = { ...body.process, envs: { ...request.sandbox.envVars, ...body.process.envs }, cwd: body.process.cwd === undefined ? undefined : resolvePath(body.process.cwd) };
-    const timeoutMs = numberHeader(request, 'connect-timeout-ms');
-    let deadline: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    const { stream, listener, onClientGone } = relay(request, reply, () => clearTimeout(deadline), deps.live);
-    // The deadline ends the process, not just this stream (as envd does), and applies after a disconnect too.
-    const guarded: Listener = (event) => {
-      if ('end' in event && timedOut) {
-        clearTimeout(deadline);
-        return stream.end({ code: 'deadline_exceeded', message: `the command exceeded its timeout of ${timeoutMs} ms and was killed` });
-      }
-      return listener(event);
-    };
-    let pid: number;
-    let started = false;
+    const { sandbox, body } = request;
+    const config = service.configOf(sandbox, body.process);
+    const { stream, listener, fail, onClientGone } = relay(request, reply, () => undefined, deps.live);
     try {
-      pid = await processes.start(env, { ownerId, config, tag: body.tag, stdin: body.stdin ?? false, tty: body.pty?.size, listener: guarded });
-      started = true;
+      const { detach } = await service.start(request.ctx, sandbox, { ...body, process: config }, numberHeader(request, 'connect-timeout-ms'), { send: listener, fail });
+      onClientGone(detach);
     } catch (err) {
-      // The response is already the stream: failures travel in its last frame.
-      // In the stream's last frame, as Connect wants for streams: the SDK reads resource_exhausted as its RateLimitError
-      // (an HTTP 429 before the stream would read as "the sandbox is gone").
-      if (err instanceof AppError && err.code === 'process_limit') return stream.end({ code: 'resource_exhausted', message: err.message });
-      if (!(err instanceof SpawnError)) request.log.error({ err }, 'could not start an E2B process');
-      return stream.end(err instanceof SpawnError ? { code: 'invalid_argument', message: err.message } : { code: 'unavailable', message: 'the process could not be started' });
-    } finally {
-      // The command itself is not recorded (it may carry secrets): which program, where, and how it was started.
-      await deps.audit.record(request.ctx, 'environment.exec', { targetType: 'environment', targetId: env, metadata: { program: config.cmd, cwd: config.cwd ?? '/workspace', pty: Boolean(body.pty), via: 'e2b' } }, started);
-      deps.environments.noteActivity(env, 'e2b');
+      stream.end(startFailure(err, request));
     }
-    if (timeoutMs) deadline = setTimeout(() => ((timedOut = true), void processes.kill(env, { pid }).catch(() => undefined)), timeoutMs);
-    onClientGone(() => processes.detach(env, pid, guarded));
   });
 
   envd.post('/process.Process/Connect', { ...route, schema: { ...schema, body: ConnectRequestSchema } }, async (request, reply) => {
@@ -128,7 +124,7 @@ export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps): void {
     try {
       detach = processes.attach(env, request.body.process, listener);
     } catch (err) {
-      return stream.end({ code: err instanceof EnvdError ? err.code : 'internal', message: (err as Error).message });
+      return stream.end(err instanceof BerthError ? connectErrorOf(err) : { code: 'internal', message: (err as Error).message });
     }
     onClientGone(detach);
   });

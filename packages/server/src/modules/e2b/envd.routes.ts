@@ -3,41 +3,19 @@ import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { gunzipBody } from '../../streams.js';
 import type { App } from '../../http/types.js';
-import type { EnvironmentsService } from '../environments/environments.service.js';
-import type { FilesService } from '../files/files.service.js';
 import { isInside, relative } from '../files/files.domain.js';
-import type { AuditService } from '../audit/audit.service.js';
-import type { LiveConnections } from '../auth/live-connections.js';
-import { unframe } from './connect.js';
+import { unframe } from './connect-protocol.js';
 import { FilesQuerySchema } from './e2b.contracts.js';
 import { SANDBOX_USERS, sandboxUser } from './e2b.domain.js';
-import { connectCodeOf, E2bApiError, e2bStatusOf, EnvdError } from './e2b.errors.js';
-import type { Sandbox } from './e2b.repo.js';
-import type { E2bService } from './e2b.service.js';
+import { connectShape, e2bShape, registerE2bErrorHandler } from './e2b.error-handler.js';
+import { E2bApiError, EnvdError } from './e2b.errors.js';
+import { envdConstraint, type Announce, type EnvdDeps } from './envd.context.js';
+import type { UploadedFile } from './envd.files.js';
 import { registerEnvdFilesystemRoutes } from './envd.filesystem.routes.js';
-import type { EnvdFiles } from './envd.files.js';
+import { createEnvdProcessService } from './envd.process.service.js';
 import { registerEnvdProcessRoutes } from './envd.process.routes.js';
-import type { EnvdProcesses } from './envd.processes.js';
 
-export interface EnvdDeps {
-  e2b: Pick<E2bService, 'openedBy'>;
-  processes: EnvdProcesses;
-  /** The sandbox's filesystem (envd's view: any path in the container). */
-  files: EnvdFiles;
-  announce: FilesService['announce'];
-  audit: Pick<AuditService, 'record'>;
-  environments: Pick<EnvironmentsService, 'noteActivity'>;
-  /** Process streams are registered here, so they end when the sandbox's owner is deactivated. */
-  live: Pick<LiveConnections, 'open'>;
-  maxFileBytes: number;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** On in-sandbox (envd) routes: the sandbox the access token opened. */
-    sandbox: Sandbox;
-  }
-}
+export type { EnvdDeps } from './envd.context.js';
 
 /**
  * Requests for a sandbox's own API (E2B's envd) name their sandbox in this
@@ -45,7 +23,6 @@ declare module 'fastify' {
  * the web app and everything else.
  */
 const SANDBOX_HEADER = 'e2b-sandbox-id';
-export const envdConstraint = { e2bSandbox: 'yes' };
 type Strategy = Parameters<App['addConstraintStrategy']>[0];
 type Handler = NonNullable<ReturnType<ReturnType<Strategy['storage']>['get']>>;
 const sandboxHeaderStrategy: Strategy = {
@@ -60,9 +37,6 @@ const sandboxHeaderStrategy: Strategy = {
 
 const isRpc = (url: string) => url.startsWith('/process.') || url.startsWith('/filesystem.');
 
-/** A change made through the sandbox's API, announced like one made through Berth's files API. */
-export type Announce = (request: FastifyRequest, action: string, event: 'file.changed' | 'file.deleted' | 'file.moved', data: Record<string, string>) => Promise<void>;
-
 /**
  * E2B's in-sandbox API (docs/e2b-protocol.md §3), served by Berth on its own
  * port for every sandbox: the sandbox is named by the E2b-Sandbox-Id header and
@@ -73,15 +47,10 @@ export async function registerEnvdRoutes(app: App, deps: EnvdDeps): Promise<void
   app.addConstraintStrategy(sandboxHeaderStrategy);
   await app.register(async (envd: App) => {
     envd.decorateRequest('sandbox', null as never);
-    envd.setErrorHandler((error, request, reply) => {
-      const { status, message, internal } = e2bStatusOf(error);
-      if (internal) request.log.error({ err: error }, 'unhandled error on the envd API');
-      const text = internal ? `Internal error; quote request id ${String(request.id)}` : message;
+    // RPCs read a Connect error (a code name); /files and /health read E2B's {code: status}.
+    registerE2bErrorHandler(envd, 'envd API', (request) => (isRpc(request.url) ? connectShape : e2bShape), (request, reply) => {
       // Refused before its body was read in full (a gzip bomb, say): the rest is not worth receiving.
       if (!request.raw.complete) void reply.header('connection', 'close');
-      // RPCs read a Connect error (a code name); /files and /health read E2B's {code: status}.
-      const body = isRpc(request.url) ? { code: connectCodeOf(error, status), message: text } : { code: status, message: text };
-      return reply.code(status).type('application/json').send(body);
     });
 
     envd.addHook('onRequest', async (request) => {
@@ -112,7 +81,7 @@ export async function registerEnvdRoutes(app: App, deps: EnvdDeps): Promise<void
       deps.announce(request.ctx, request.sandbox.env.id, action, event, { ...Object.fromEntries(Object.entries(data).map(([k, v]) => [k, isInside(v) ? relative(v) : v])), via: 'e2b' });
 
     registerEnvdHttpRoutes(envd, deps, announce);
-    registerEnvdProcessRoutes(envd, deps);
+    registerEnvdProcessRoutes(envd, deps, createEnvdProcessService(deps));
     registerEnvdFilesystemRoutes(envd, deps, announce);
   });
 }
@@ -132,21 +101,18 @@ function registerEnvdHttpRoutes(envd: App, deps: EnvdDeps, announce: Announce): 
   const preParsing = async (request: FastifyRequest, _reply: unknown, payload: Readable) =>
     request.headers['content-encoding'] === 'gzip' && !request.isMultipart() ? gunzipBody(payload) : payload;
   envd.post('/files', { schema: { ...schema, querystring: FilesQuerySchema }, constraints: envdConstraint, bodyLimit: deps.maxFileBytes, preParsing }, async (request) => {
-    const written: { name: string; type: 'file'; path: string }[] = [];
-    const save = async (given: string | undefined, data: Buffer) => {
-      if (!given) throw new EnvdError('invalid_argument', 'name the file with the path query parameter or the part\'s file name');
-      const entry = await deps.files.write(request.sandbox.env.id, given, data);
-      await announce(request, 'file.write', 'file.changed', { path: entry.path });
-      written.push(entry);
-    };
-    if (request.isMultipart()) {
-      for await (const part of request.files()) await save(request.query.path ?? part.filename, await part.toBuffer());
-    } else {
-      const body = request.body;
-      if (!Buffer.isBuffer(body)) throw new EnvdError('invalid_argument', 'send the file as multipart/form-data or application/octet-stream');
-      await save(request.query.path, body);
-    }
-    if (written.length === 0) throw new EnvdError('invalid_argument', 'no file in the request');
-    return written;
+    const written = (entry: { path: string }) => announce(request, 'file.write', 'file.changed', { path: entry.path });
+    return deps.files.writeAll(request.sandbox.env.id, uploadedFiles(request, request.query.path), written);
   });
+}
+
+/** The files of an upload: each part of a multipart body (named by ?path= or its file name), or the whole body as one file. */
+async function* uploadedFiles(request: FastifyRequest, path: string | undefined): AsyncIterable<UploadedFile> {
+  if (request.isMultipart()) {
+    for await (const part of request.files()) yield { path: path ?? part.filename, content: () => part.toBuffer() };
+    return;
+  }
+  const body = request.body;
+  if (!Buffer.isBuffer(body)) throw new EnvdError('invalid_argument', 'send the file as multipart/form-data or application/octet-stream');
+  yield { path, content: async () => body };
 }

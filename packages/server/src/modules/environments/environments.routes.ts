@@ -12,19 +12,22 @@ import {
   IdParamsSchema,
   ListEnvironmentsQuerySchema,
 } from '@berth/contracts';
-import { PassThrough } from 'node:stream';
-import { SOCKET_CLOSE_REVOKED_REASON, type ExecStreamLine } from '@berth/contracts';
-import { requireActor } from '../../context.js';
-import { AppError } from '../../errors.js';
-import { writeOrWait } from '../../streams.js';
 import { responses } from '../../http/responses.js';
 import type { App } from '../../http/types.js';
 import type { EventBus } from '../../control/event-bus.js';
-import { principalOf, type LiveConnections } from '../auth/live-connections.js';
+import type { ExecStreams } from './environments.exec-stream.js';
 import type { EnvironmentsService } from './environments.service.js';
-import { followEvents } from './events.socket.js';
+import { followEvents, type FollowDeps } from './events.socket.js';
 
-export function registerEnvironmentsRoutes(app: App, { environments, bus, live }: { environments: EnvironmentsService; bus: EventBus; live: Pick<LiveConnections, 'open'> }): void {
+interface Deps {
+  environments: EnvironmentsService;
+  bus: EventBus;
+  execStreams: ExecStreams;
+  /** How the event WebSocket keeps alive and polls. */
+  eventsStream: FollowDeps['timing'];
+}
+
+export function registerEnvironmentsRoutes(app: App, { environments, bus, execStreams, eventsStream }: Deps): void {
   const tags = ['environments'];
   /** Routes under /environments/:id name an environment: seeing it (view), using it (use: exec) or managing it (manage: lifecycle). */
   const view = { owns: 'environment', level: 'view' } as const;
@@ -93,7 +96,7 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus, live }
   app.get(
     '/environments/:id/events/ws',
     { websocket: true, config: view, schema: { tags, summary: 'WebSocket: replays events after `since`, then follows live', params: IdParamsSchema, querystring: EventsQuerySchema } },
-    (socket, request) => followEvents(socket, request, { environments, bus }),
+    (socket, request) => followEvents(socket, request, { environments, bus, timing: eventsStream }),
   );
 
   app.get(
@@ -114,30 +117,9 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus, live }
       },
     },
     async (request, reply) => {
-      const { id } = request.params;
-      // Refusals before the stream starts, as ordinary problem+json answers.
-      await environments.running(request.ctx, id);
-      const out = new PassThrough();
-      // Backpressure: while the client has not taken what was sent, the command waits on its writes.
-      const line = (message: ExecStreamLine) => writeOrWait(out, `${JSON.stringify(message)}\n`);
-      // A client that goes away (Fastify then destroys `out`) ends the command: nobody would read it.
-      const gone = new AbortController();
-      out.once('close', () => gone.abort());
-      // Revoking the caller's credentials ends the stream, and with it the command.
-      const release = live.open(principalOf(requireActor(request.ctx)), 'stream', () => {
-        void line({ type: 'error', code: 'unauthorized', message: SOCKET_CLOSE_REVOKED_REASON });
-        out.end();
-      }, request.liveSince);
-      reply.raw.once('close', release);
-      void environments
-        .exec(request.ctx, id, request.body, (stream, chunk) => line({ type: stream, data: chunk.toString('base64') }), gone.signal)
-        .then((r) => void line({ type: 'exit', exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs }))
-        .catch((err: unknown) => {
-          request.log.warn({ err }, 'streamed exec failed');
-          void line({ type: 'error', code: err instanceof AppError ? err.code : 'internal_error', message: err instanceof AppError ? err.message : 'the command could not run' });
-        })
-        .finally(() => out.end());
-      return reply.type('application/x-ndjson').send(out);
+      // Refusals come before the stream starts, as ordinary problem+json answers.
+      const lines = await execStreams.open(request.ctx, request.params.id, request.body, { since: request.liveSince, connection: reply.raw, log: request.log });
+      return reply.type('application/x-ndjson').send(lines);
     },
   );
 

@@ -5,7 +5,7 @@ import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../er
 import type { ExecRequest, RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize, may } from '../auth/authorize.js';
-import { environmentLevel, roleMay, type EnvironmentLevel } from '../auth/policy.js';
+import { environmentLevel, roleMay, type EnvironmentLevel } from '../auth/auth.policy.js';
 import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import { refusalToRun, refusalToRunInOrg } from '../quotas/quotas.domain.js';
 import type { QuotaRow, QuotasRepo } from '../quotas/quotas.repo.js';
@@ -48,7 +48,7 @@ export function createEnvironmentsService(deps: Deps) {
   const { db, environmentsRepo, eventsRepo, audit } = deps;
 
   /**
-   * The environment if the caller may act on it at `need` (policy.ts): 404 for
+   * The environment if the caller may act on it at `need` (auth.policy.ts): 404 for
    * whoever may not see it at all, 403 for whoever may see it but not that. A
    * token acts only in its own organization.
    */

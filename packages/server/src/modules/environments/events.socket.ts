@@ -4,17 +4,22 @@ import type { FastifyRequest } from 'fastify';
 import type { EventBus } from '../../control/event-bus.js';
 import type { EnvironmentsService } from './environments.service.js';
 
-const PING_MS = 30_000;
-/** Followers also look every few seconds, for events written by another Berth process. */
-const POLL_MS = 5_000;
+/** Events read from the database at a time. */
 const BATCH = 500;
+
+export interface FollowDeps {
+  environments: EnvironmentsService;
+  bus: EventBus;
+  /** pingMs: keepalive; pollMs: followers also look every few seconds, for events written by another Berth process. */
+  timing: { pingMs: number; pollMs: number };
+}
 
 /**
  * Replays events after `since`, then follows: every wake-up (or poll) reads
  * what is new from the database, so the stream has no gaps and no duplicates
  * however the wake-ups arrive.
  */
-export function followEvents(socket: WebSocket, request: FastifyRequest, deps: { environments: EnvironmentsService; bus: EventBus }): void {
+export function followEvents(socket: WebSocket, request: FastifyRequest, deps: FollowDeps): void {
   const { id } = request.params as { id: string };
   let last = (request.query as { since: number }).since;
   let reading: Promise<void> | undefined;
@@ -49,8 +54,8 @@ export function followEvents(socket: WebSocket, request: FastifyRequest, deps: {
   };
 
   const unsubscribe = deps.bus.subscribe(id, read);
-  const poll = setInterval(read, POLL_MS);
-  const ping = setInterval(() => socket.ping(), PING_MS);
+  const poll = setInterval(read, deps.timing.pollMs);
+  const ping = setInterval(() => socket.ping(), deps.timing.pingMs);
   socket.on('close', () => {
     unsubscribe();
     clearInterval(poll);

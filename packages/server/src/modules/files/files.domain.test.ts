@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { confine, relative, safeArchiveEntry } from './files.domain.js';
+import { confine, parseStat, parseStatLine, parseTree, relative, safeArchiveEntry, typeOf } from './files.domain.js';
 
 describe('confine', () => {
   it('resolves relative paths under /workspace', () => {
@@ -53,5 +53,46 @@ describe('safeArchiveEntry', () => {
     expect(safeArchiveEntry(dir, { name: 'l', type: 'symlink', linkname: '../../../etc' })).toBe(false);
     expect(safeArchiveEntry(dir, { name: 'h', type: 'link', linkname: '../../etc/shadow' })).toBe(false);
     expect(safeArchiveEntry(dir, { name: 'dev', type: 'character-device' })).toBe(false);
+  });
+});
+
+describe('the one stat parser', () => {
+  it('reads every field of a line, ids standing in for names stat does not know', () => {
+    expect(parseStatLine('regular file|5|600|-rw-------|1000|50|UNKNOWN|staff|1577934245')).toEqual({
+      entry: { type: 'file', size: '5', mode: '600', permissions: '-rw-------', owner: '1000', group: 'staff', mtime: '2020-01-02T03:04:05.000Z' },
+    });
+  });
+
+  it('keeps everything after the fields as the printed name, bars and spaces included', () => {
+    expect(parseStatLine('directory|4096|755|drwxr-xr-x|0|0|root|root|0|./a|b c')?.printed).toBe('./a|b c');
+  });
+
+  it('refuses lines that are not stat fields', () => {
+    for (const line of ['', 'stat: cannot stat', '@target', 'regular file|x|644|-rw-r--r--|0|0|root|root|0']) expect(parseStatLine(line)).toBeNull();
+  });
+
+  it('maps stat type names to four types', () => {
+    expect(['regular file', 'regular empty file', 'directory', 'symbolic link', 'fifo', 'socket'].map(typeOf)).toEqual(['file', 'file', 'dir', 'symlink', 'other', 'other']);
+  });
+
+  it("takes a link's target from the line after its fields", () => {
+    expect(parseStat('symbolic link|6|777|lrwxrwxrwx|0|0|root|root|0\n@target\n')).toMatchObject({ type: 'symlink', symlinkTarget: 'target' });
+    expect(parseStat('nonsense')).toBeNull();
+  });
+
+  it('lists a tree in walk order, pairing link targets by name and leaving devices out', () => {
+    const out = [
+      'regular file|1|644|-rw-r--r--|0|0|root|root|0|./a-c',
+      'symbolic link|1|777|lrwxrwxrwx|0|0|root|root|0|./a/l',
+      'directory|0|755|drwxr-xr-x|0|0|root|root|0|./a',
+      'fifo|0|644|prw-r--r--|0|0|root|root|0|./p',
+      '>./a/l',
+      '@../a-c',
+    ].join('\n');
+    expect(parseTree(out, '/tmp/t').map((e) => [e.path, e.name, e.type, e.symlinkTarget])).toEqual([
+      ['/tmp/t/a', 'a', 'dir', undefined],
+      ['/tmp/t/a/l', 'l', 'symlink', '../a-c'],
+      ['/tmp/t/a-c', 'a-c', 'file', undefined],
+    ]);
   });
 });

@@ -10,8 +10,10 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { EnvironmentEventsRepo, NewEvent } from '../environments/environment-events.repo.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
 import type { Db } from '../../db/client.js';
-import { confine, isInside, relative, WORKSPACE } from './files.domain.js';
+import { confine, isInside, parseStat, parseStatLine, relative, WORKSPACE } from './files.domain.js';
 import { firstFileIn, isZip, sanitiseArchive, singleFileTar, tarToZip } from './files.archive.js';
+import { createMachineFiles } from './files.machine.js';
+import { createFilesRunner } from './files.runner.js';
 import * as sh from './files.shell.js';
 
 interface Deps {
@@ -21,6 +23,7 @@ interface Deps {
   eventsRepo: Pick<EnvironmentEventsRepo, 'append'>;
   audit: AuditService;
   published: (environmentId: string) => void;
+  /** The largest archive uploaded or downloaded, and the largest file the whole-machine view reads or writes. */
   maxArchiveBytes: number;
 }
 
@@ -34,10 +37,8 @@ const etagOf = (hash: string) => `"${hash}"`;
  */
 export function createFilesService(deps: Deps) {
   const { runtime } = deps;
-
-  async function run(id: string, script: string, args: string[], timeoutMs = 30_000) {
-    return runtime.exec(id, { argv: ['/bin/sh', '-c', script, 'sh', ...args], timeoutMs, maxOutputBytes: 4 * 1024 * 1024 });
-  }
+  const runner = createFilesRunner(runtime);
+  const run = (id: string, script: string, args: string[], timeoutMs?: number) => runner.run(id, script, args, { timeoutMs });
 
   /** Real absolute paths of absolute paths, resolved inside the environment (null when unresolvable). */
   async function realPaths(id: string, paths: string[]): Promise<(string | null)[]> {
@@ -65,24 +66,11 @@ export function createFilesService(deps: Deps) {
     return path.join(await resolve(id, path.dirname(lexical)), path.basename(lexical));
   }
 
-  /** Per environment and file: a write's revision check and the write itself happen as one. */
-  const writing = new Map<string, Promise<unknown>>();
-  async function exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const before = writing.get(key) ?? Promise.resolve();
-    const mine = before.catch(() => undefined).then(work);
-    writing.set(key, mine);
-    try {
-      return await mine;
-    } finally {
-      if (writing.get(key) === mine) writing.delete(key);
-    }
-  }
-
   async function stat(id: string, abs: string): Promise<{ type: FileEntry['type']; size: number } | null> {
     const result = await run(id, sh.STAT, [abs]);
-    if (result.exitCode === 4) return null;
-    const [kind = '', size = '0'] = result.stdout.trim().split('|');
-    return { type: typeOf(kind), size: Number(size) };
+    if (result.exitCode === sh.EXIT.missing) return null;
+    const entry = parseStat(result.stdout);
+    return entry ? { type: entry.type, size: Number(entry.size) } : { type: 'other', size: 0 };
   }
 
   /** A change made through the API: an audit row, an event for other open editors, and activity. */
@@ -107,14 +95,14 @@ export function createFilesService(deps: Deps) {
     await deps.environments.running(ctx, id);
     const dir = await resolve(id, input);
     const result = await run(id, sh.LIST, [dir]);
-    if (result.exitCode === 4) throw new NotFoundError(`Folder "${input}"`);
+    if (result.exitCode === sh.EXIT.missing) throw new NotFoundError(`Folder "${input}"`);
     const items = result.stdout
       .split('\n')
-      .filter(Boolean)
+      .map(parseStatLine)
+      .filter((line) => line?.printed !== undefined)
       .map((line) => {
-        const [kind = '', size = '0', mode = '0', mtime = '0', ...name] = line.split('|');
-        const file = name.join('|');
-        return { name: file, path: relative(path.join(dir, file)), type: typeOf(kind), size: Number(size), mode, mtime: new Date(Number(mtime) * 1000).toISOString() };
+        const { entry, printed: file = '' } = line!;
+        return { name: file, path: relative(path.join(dir, file)), type: entry.type, size: Number(entry.size), mode: entry.mode, mtime: entry.mtime };
       })
       .sort((a, b) => (a.type === 'dir') !== (b.type === 'dir') ? (a.type === 'dir' ? -1 : 1) : a.name.localeCompare(b.name));
     return { path: relative(dir), items };
@@ -140,7 +128,7 @@ export function createFilesService(deps: Deps) {
     const abs = await resolve(id, input);
     if (abs === WORKSPACE) throw new ConflictError('/workspace is a folder');
     // This process serialises writers of one file; several Berth processes would need a lock in the environment.
-    const created = await exclusive(`${id}:${abs}`, async () => {
+    const created = await runner.exclusive(id, abs, async () => {
       const [hash = '', mode = '644'] = (await run(id, sh.HASH, [abs])).stdout.trim().split(' ');
       // If-Match names a revision that must exist now (RFC 9110): "*" means "any", never "none".
       if (ifMatch !== undefined && (!hash || (ifMatch !== '*' && ifMatch !== etagOf(hash)))) {
@@ -171,8 +159,8 @@ export function createFilesService(deps: Deps) {
     const [src, dst] = [await resolveEntry(id, from), await resolveEntry(id, to)];
     if (src === WORKSPACE || dst === WORKSPACE) throw new ConflictError('/workspace itself cannot be moved or replaced');
     const result = await run(id, sh.MOVE, [src, dst, overwrite ? '1' : '0']);
-    if (result.exitCode === 4) throw new NotFoundError(`"${from}"`);
-    if (result.exitCode === 5) throw new ConflictError(`"${to}" exists; pass overwrite: true to replace it`);
+    if (result.exitCode === sh.EXIT.missing) throw new NotFoundError(`"${from}"`);
+    if (result.exitCode === sh.EXIT.exists) throw new ConflictError(`"${to}" exists; pass overwrite: true to replace it`);
     if (result.exitCode !== 0) throw new ConflictError(`Could not move "${from}": ${result.stderr.trim()}`);
     await announce(ctx, id, 'file.move', 'file.moved', { from: relative(src), to: relative(dst) });
   }
@@ -182,8 +170,8 @@ export function createFilesService(deps: Deps) {
     const abs = await resolveEntry(id, input);
     if (abs === WORKSPACE) throw new ConflictError('/workspace itself cannot be deleted');
     const result = await run(id, sh.REMOVE, [abs, recursive ? '1' : '0']);
-    if (result.exitCode === 4) throw new NotFoundError(`"${input}"`);
-    if (result.exitCode === 6) throw new ConflictError(`"${input}" is a folder that is not empty; pass recursive=true`);
+    if (result.exitCode === sh.EXIT.missing) throw new NotFoundError(`"${input}"`);
+    if (result.exitCode === sh.EXIT.notEmpty) throw new ConflictError(`"${input}" is a folder that is not empty; pass recursive=true`);
     await announce(ctx, id, 'file.delete', 'file.deleted', { path: relative(abs) });
   }
 
@@ -229,14 +217,11 @@ export function createFilesService(deps: Deps) {
     return { items: items.slice(0, limit), truncated: items.length > limit || result.timedOut };
   }
 
-  return { resolve, recordChange, announce, list, read, write, mkdir, move, remove, download, upload, search };
+  /** The whole-machine view (E2B's envd), on the same runner and write lock. */
+  const machine = createMachineFiles({ runtime, runner, maxFileBytes: deps.maxArchiveBytes });
+
+  return { resolve, recordChange, announce, list, read, write, mkdir, move, remove, download, upload, search, machine };
 }
 
 export type FilesService = ReturnType<typeof createFilesService>;
-
-function typeOf(kind: string): FileEntry['type'] {
-  if (kind === 'directory') return 'dir';
-  if (kind === 'symbolic link') return 'symlink';
-  return kind.startsWith('regular') ? 'file' : 'other';
-}
 

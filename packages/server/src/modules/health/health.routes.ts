@@ -4,9 +4,8 @@ import { AppError } from '../../errors.js';
 import { responses } from '../../http/responses.js';
 import type { App } from '../../http/types.js';
 
-const READY_TIMEOUT_MS = 2_000;
-
-export function registerHealthRoutes(app: App, { database }: { database: Pick<Database, 'ping' | 'kind'> }): void {
+/** readyTimeoutMs: how long /readyz waits for the database. */
+export function registerHealthRoutes(app: App, { database, readyTimeoutMs }: { database: Pick<Database, 'ping' | 'kind'>; readyTimeoutMs: number }): void {
   app.get('/healthz', { config: { public: true }, schema: { tags: ['health'], response: { 200: HealthSchema } } }, async () => ({
     status: 'ok' as const,
   }));
@@ -14,7 +13,7 @@ export function registerHealthRoutes(app: App, { database }: { database: Pick<Da
   app.get('/readyz', { config: { public: true }, schema: { tags: ['health'], response: responses({ 200: ReadySchema }) } }, async () => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`no answer within ${readyTimeoutMs} ms`)), readyTimeoutMs);
     });
     try {
       await Promise.race([database.ping(), timeout]);

@@ -15,9 +15,9 @@ import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../er
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize, may } from '../auth/authorize.js';
 import type { Revocation } from '../auth/live-connections.js';
-import type { OrgAction } from '../auth/policy.js';
+import type { OrgAction } from '../auth/auth.policy.js';
 import type { Revocations } from '../auth/revocations.js';
-import { hashSecret, newSecret } from '../auth/secrets.js';
+import { hashSecret, newSecret } from '../auth/auth.secrets.js';
 import type { EnvironmentsRepo } from '../environments/environments.repo.js';
 import type { EnvironmentEventsRepo } from '../environments/environment-events.repo.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';

@@ -71,7 +71,7 @@ describe('mayOpen', () => {
   const other = { id: 'x', isAdmin: false };
   const admin = { id: 'a', isAdmin: true };
 
-  // Who may use the environment is the policy's answer (policy.ts); here, the owner and admins.
+  // Who may use the environment is the policy's answer (auth.policy.ts); here, the owner and admins.
   const mayUse = (v: { id: string; isAdmin: boolean }) => v.id === 'o' || v.isAdmin;
 
   it('opens owner ports to whoever may use the environment, authenticated ones to any signed-in user, public ones to anyone', () => {

@@ -6,11 +6,9 @@ import { z } from 'zod';
 import { AppError, NotFoundError, UnauthorizedError } from '../../errors.js';
 import { BERTH_COOKIE_NAMES } from '../../http/auth.js';
 import type { App } from '../../http/types.js';
-import type { RuntimeDriver } from '../../runtime/driver.js';
-import type { EnvironmentsService } from '../environments/environments.service.js';
 import { appRequestHeaders, appResponseHeaders, cookieValues, landingPath, type PreviewTarget } from './previews.domain.js';
 import type { PreviewsService } from './previews.service.js';
-import { joinWebSocket } from './previews.socket.js';
+import { joinWebSocket, type RelayLimits } from './previews.socket.js';
 import { signedOutPage } from './previews.page.js';
 
 /** The preview host's own cookie: set by the grant exchange, on that host alone. */
@@ -19,9 +17,9 @@ export const PREVIEW_COOKIE = 'berth_preview';
 const BERTH_COOKIES = [...BERTH_COOKIE_NAMES, PREVIEW_COOKIE];
 
 interface Deps {
-  previews: Pick<PreviewsService, 'admit' | 'exchange' | 'address'>;
-  environments: Pick<EnvironmentsService, 'noteActivity'>;
-  runtime: Pick<RuntimeDriver, 'endpoint'>;
+  previews: Pick<PreviewsService, 'admit' | 'exchange' | 'upstream' | 'address'>;
+  /** How long the app inside has to answer, and how much a preview WebSocket may queue each way. */
+  limits: RelayLimits;
   /** Berth's own origin, where a visitor without access is sent to open the preview. */
   berthUrl: () => string;
 }
@@ -33,7 +31,6 @@ declare module 'fastify' {
   }
 }
 
-const CONNECT_TIMEOUT_MS = 5_000;
 const GRANT_FORM_LIMIT_BYTES = 16 * 1024;
 const GrantFormSchema = z.object({ grant: z.string().min(1).max(512), path: z.string().max(8192).optional() });
 
@@ -118,9 +115,7 @@ function registerProxy(raw: App, deps: Deps, common: { constraints: typeof onPre
   });
 
   async function target(request: FastifyRequest) {
-    const { environmentId, port } = request.previewTarget;
-    const endpoint = await deps.runtime.endpoint(environmentId, port);
-    deps.environments.noteActivity(environmentId);
+    const endpoint = await previews.upstream(request.previewTarget);
     const headers = appRequestHeaders(request.headers, BERTH_COOKIES);
     headers['x-forwarded-host'] = request.headers.host;
     headers['x-forwarded-proto'] = request.protocol;
@@ -134,7 +129,7 @@ function registerProxy(raw: App, deps: Deps, common: { constraints: typeof onPre
     await new Promise<void>((resolve, reject) => {
       let answer: http.IncomingMessage | undefined;
       // Lenient parsing: dev servers (busybox httpd CGI, say) end header lines with a bare LF.
-      const upstream = http.request({ host: t.host, port: t.port, method: request.method, path: request.url, headers: t.headers, timeout: CONNECT_TIMEOUT_MS, insecureHTTPParser: true }, (res) => {
+      const upstream = http.request({ host: t.host, port: t.port, method: request.method, path: request.url, headers: t.headers, timeout: deps.limits.connectTimeoutMs, insecureHTTPParser: true }, (res) => {
         answer = res;
         upstream.setTimeout(0);
         void reply.code(res.statusCode ?? 502).headers(appResponseHeaders(res.headers, BERTH_COOKIES)).send(res);
@@ -168,7 +163,7 @@ function registerProxy(raw: App, deps: Deps, common: { constraints: typeof onPre
         const protocols = request.headers['sec-websocket-protocol']?.split(',').map((p) => p.trim());
         const headers = Object.fromEntries(Object.entries(t.headers).filter(([name]) => !name.startsWith('sec-websocket'))) as Record<string, string>;
         return { url: `ws://${t.host}:${t.port}${request.url}`, protocols, headers };
-      }),
+      }, deps.limits),
   });
   raw.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url: '/*', ...common, schema, handler });
 }

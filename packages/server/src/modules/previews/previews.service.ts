@@ -7,28 +7,28 @@ import type { RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Keyring } from '../../keyring.js';
 import type { Principal } from '../auth/live-connections.js';
-import { hashSecret, newSecret } from '../auth/secrets.js';
+import { hashSecret, newSecret } from '../auth/auth.secrets.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
 import type { PreviewAddress } from './previews.address.js';
-import { atLeast } from '../auth/policy.js';
+import { atLeast } from '../auth/auth.policy.js';
 import { credentialOfGrant, grantOf, listeningPorts, mayOpen, readPass, signPass, type Credential, type PreviewTarget, type Viewer } from './previews.domain.js';
 import type { GrantRow, PreviewsRepo } from './previews.repo.js';
 
 interface Deps {
   db: Db;
   previewsRepo: PreviewsRepo;
-  environments: Pick<EnvironmentsService, 'visible' | 'running' | 'levelOf'>;
-  runtime: Pick<RuntimeDriver, 'exec'>;
+  environments: Pick<EnvironmentsService, 'visible' | 'running' | 'levelOf' | 'noteActivity'>;
+  runtime: Pick<RuntimeDriver, 'exec' | 'endpoint'>;
   audit: AuditService;
   address: PreviewAddress;
   /** The installation's key; the preview cookie's MAC key is derived from it. */
   keyring: Keyring;
   grantTtlSeconds: number;
   cookieTtlSeconds: number;
+  /** Listing ports reads /proc/net/tcp inside: within this time and this many bytes. */
+  portsTimeoutMs: number;
+  portsMaxBytes: number;
 }
-
-const LIST_PORTS_TIMEOUT_MS = 10_000;
-const LIST_PORTS_MAX_BYTES = 1024 * 1024;
 
 /** Whether a preview request may through: open, or the visitor has to come through Berth first. */
 export type Admission = { open: false } | { open: true; /** Who opened it with a preview cookie (none for a public port). */ viewer?: Principal };
@@ -49,7 +49,7 @@ export function createPreviewsService(deps: Deps) {
 
   async function listPorts(ctx: RequestContext, id: string): Promise<ListeningPort[]> {
     await deps.environments.running(ctx, id);
-    const result = await deps.runtime.exec(id, { argv: ['cat', '/proc/net/tcp', '/proc/net/tcp6'], timeoutMs: LIST_PORTS_TIMEOUT_MS, maxOutputBytes: LIST_PORTS_MAX_BYTES });
+    const result = await deps.runtime.exec(id, { argv: ['cat', '/proc/net/tcp', '/proc/net/tcp6'], timeoutMs: deps.portsTimeoutMs, maxOutputBytes: deps.portsMaxBytes });
     const sharing = await previewsRepo.sharing(db, id);
     return listeningPorts(result.stdout).map((p) => ({ ...p, url: `${address.origin({ environmentId: id, port: p.port })}/`, sharing: sharing.get(p.port) ?? 'owner' }));
   }
@@ -151,7 +151,14 @@ export function createPreviewsService(deps: Deps) {
     return { open: true, viewer: principal };
   }
 
-  return { listPorts, checkMayShare, setSharing, mintGrant, exchange, admit, address };
+  /** Where an admitted preview request goes: the port inside the environment. Opening a preview is activity. */
+  async function upstream(target: PreviewTarget): Promise<{ host: string; port: number }> {
+    const endpoint = await deps.runtime.endpoint(target.environmentId, target.port);
+    deps.environments.noteActivity(target.environmentId);
+    return endpoint;
+  }
+
+  return { listPorts, checkMayShare, setSharing, mintGrant, exchange, admit, upstream, address };
 }
 
 export type PreviewsService = ReturnType<typeof createPreviewsService>;

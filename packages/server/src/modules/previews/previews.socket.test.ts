@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
+import { loadConfig } from '../../config.js';
 import { joinWebSocket } from './previews.socket.js';
 
 const CHUNK = Buffer.alloc(64 * 1024, 'y');
@@ -9,6 +10,10 @@ const CHUNK = Buffer.alloc(64 * 1024, 'y');
 const MAX_SENT = 64 * 1024 * 1024;
 /** A writer whose own queue grows past this is being pushed back on. */
 const PUSHED_BACK = 4 * 1024 * 1024;
+
+/** The relay as Berth runs it by default. */
+const { streamBuffer, preview } = loadConfig({});
+const LIMITS = { ...streamBuffer, connectTimeoutMs: preview.connectTimeoutMs };
 
 const closers: (() => void)[] = [];
 afterEach(() => closers.splice(0).forEach((close) => close()));
@@ -21,7 +26,7 @@ async function relayed() {
   app.on('connection', (ws) => appSockets.push(ws));
   const front = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(front, 'listening');
-  front.on('connection', (ws) => joinWebSocket(ws, async () => ({ url: `ws://127.0.0.1:${(app.address() as AddressInfo).port}/`, protocols: undefined, headers: {} })));
+  front.on('connection', (ws) => joinWebSocket(ws, async () => ({ url: `ws://127.0.0.1:${(app.address() as AddressInfo).port}/`, protocols: undefined, headers: {} }), LIMITS));
   const browser = new WebSocket(`ws://127.0.0.1:${(front.address() as AddressInfo).port}/`);
   browser.on('error', () => undefined);
   closers.push(() => {

@@ -2,7 +2,7 @@ import { ApplyTemplateBodySchema, CreateTemplateBodySchema, IdParamsSchema, Temp
 import { z } from 'zod';
 import { responses } from '../../http/responses.js';
 import type { App } from '../../http/types.js';
-import type { TemplateApplier } from './apply.js';
+import type { TemplateApplier } from './templates.applier.js';
 import type { TemplatesService } from './templates.service.js';
 
 export function registerTemplatesRoutes(app: App, { templates, applier }: { templates: TemplatesService; applier: TemplateApplier }): void {

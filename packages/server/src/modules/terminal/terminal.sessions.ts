@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { TerminalClientMessageSchema, type TerminalServerMessage } from '@berth/contracts';
 import { AppError } from '../../errors.js';
 import type { Pty, RuntimeDriver } from '../../runtime/driver.js';
-import { Scrollback } from './scrollback.js';
+import { Scrollback } from './terminal.scrollback.js';
 
 export interface TerminalOptions {
   /** How long a shell with no client attached lives on. */
@@ -20,6 +20,8 @@ interface Deps {
   touch: (environmentId: string, source: string) => void;
   log: FastifyBaseLogger;
   options: TerminalOptions;
+  /** A client more than highWaterBytes behind pauses the shell's output until it is under lowWaterBytes. */
+  buffer: { highWaterBytes: number; lowWaterBytes: number };
 }
 
 interface Session {
@@ -32,9 +34,6 @@ interface Session {
   grace?: NodeJS.Timeout;
 }
 
-/** A client this far behind pauses the shell's output until it catches up. */
-const HIGH_WATER = 1024 * 1024;
-const LOW_WATER = 256 * 1024;
 /** Login shell: bash when the image has it. */
 const SHELL = ['/bin/sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'];
 
@@ -46,7 +45,7 @@ const send = (socket: WebSocket, message: TerminalServerMessage) => socket.ready
  * the same shell and gets the recent output first. Sessions live in this
  * process's memory: a client must reconnect to the process that holds its shell.
  */
-export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
+export function createTerminalSessions({ runtime, touch, log, options, buffer }: Deps) {
   const sessions = new Map<string, Session>();
   const opening = new Map<string, { environmentId: string; userId: string; pending: Promise<Session> }>();
   const keyOf = (environmentId: string, sessionId: string) => `${environmentId}/${sessionId}`;
@@ -72,11 +71,11 @@ export function createTerminalSessions({ runtime, touch, log, options }: Deps) {
     pty.stream.on('data', (chunk: Buffer) => {
       session.scrollback.push(chunk);
       for (const client of session.clients) if (client.readyState === client.OPEN) client.send(chunk, { binary: true });
-      if (!paused && [...session.clients].some((c) => c.bufferedAmount > HIGH_WATER)) {
+      if (!paused && [...session.clients].some((c) => c.bufferedAmount > buffer.highWaterBytes)) {
         paused = true;
         pty.stream.pause();
         const check = setInterval(() => {
-          if ([...session.clients].every((c) => c.bufferedAmount < LOW_WATER || c.readyState !== c.OPEN)) {
+          if ([...session.clients].every((c) => c.bufferedAmount < buffer.lowWaterBytes || c.readyState !== c.OPEN)) {
             clearInterval(check);
             paused = false;
             pty.stream.resume();

@@ -5,7 +5,7 @@ import { NotFoundError } from '../../errors.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Revocation } from '../auth/live-connections.js';
 import type { Revocations } from '../auth/revocations.js';
-import { hashSecret, newSecret } from '../auth/secrets.js';
+import { hashSecret, newSecret } from '../auth/auth.secrets.js';
 import type { TokenRow, TokensRepo } from './tokens.repo.js';
 
 interface Deps {

@@ -7,7 +7,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import { authorize } from '../auth/authorize.js';
 import type { Revocation } from '../auth/live-connections.js';
 import type { Revocations } from '../auth/revocations.js';
-import { hashPassword } from '../auth/secrets.js';
+import { hashPassword } from '../auth/auth.secrets.js';
 import type { SessionsRepo } from '../auth/sessions.repo.js';
 import type { TokensRepo } from '../tokens/tokens.repo.js';
 import { toUser } from './users.mapper.js';

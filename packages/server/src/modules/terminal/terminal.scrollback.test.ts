@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Scrollback } from './scrollback.js';
+import { Scrollback } from './terminal.scrollback.js';
 
 describe('Scrollback', () => {
   it('keeps everything under its capacity', () => {

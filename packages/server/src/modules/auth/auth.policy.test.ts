@@ -1,6 +1,6 @@
 import { ORG_ROLES, type OrgRole } from '@berth/contracts';
 import { describe, expect, it } from 'vitest';
-import { environmentLevel, ORG_POLICY, roleMay, type EnvironmentLevel, type ShareLevel } from './policy.js';
+import { environmentLevel, ORG_POLICY, roleMay, type EnvironmentLevel, type ShareLevel } from './auth.policy.js';
 
 describe('the organization policy table', () => {
   it('lets every role read, all but viewers create, owners and admins manage, and only owners own', () => {

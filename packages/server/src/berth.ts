@@ -1,0 +1,98 @@
+import Docker from 'dockerode';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from './app.js';
+import { bootstrap, type BootstrapResult } from './bootstrap.js';
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import { installationId, installationKeyring } from './db/installation.js';
+import { buildMetricsApp } from './http/metrics.js';
+import type { App } from './http/types.js';
+import { createDockerDriver } from './runtime/docker/docker-driver.js';
+import { createServices, type Services } from './services.js';
+
+/** The periodic passes besides the reconcile worker, which always runs. */
+export type Loop = 'resync' | 'idle' | 'e2bExpiry' | 'orgReconciler';
+
+export interface BerthOptions {
+  /** Opened (and closed) by the caller: a data directory or DATABASE_URL for `berth server`, a throwaway one in tests. */
+  database: Database;
+  /** Omitted: nothing is logged, requests included (tests). */
+  log?: FastifyBaseLogger;
+  /** Periodic passes to leave off (tests that run a pass themselves, when they choose); by default all run. */
+  without?: Loop[];
+}
+
+export interface Berth {
+  app: App;
+  services: Services;
+  runtime: Services['runtime'];
+  docker: Docker;
+  /** Labels every runtime object this installation creates. */
+  installId: string;
+  /** What the first-start bootstrap did (it runs on every start). */
+  boot: BootstrapResult;
+  /**
+   * Starts serving: listening to revocations first (no connection may open while this process
+   * is deaf to them), then the HTTP listener when `listen` is given (tests inject instead), the
+   * metrics listener when configured, the reconcile worker and the periodic passes.
+   * Returns the address listened on, if any.
+   */
+  start(listen: { host: string; port: number }): Promise<string>;
+  start(): Promise<undefined>;
+  /** Stops in the reverse order: requests drained, then the loops, then revocations. The database stays open. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The one composition of Berth, used by `berth server` (main.ts) and by the test
+ * harness alike: runtime, services, the HTTP app, bootstrap, and the loops, in
+ * one order, with start and stop handles.
+ */
+export async function createBerth(config: Config, options: BerthOptions): Promise<Berth> {
+  const { database } = options;
+  const log = options.log ?? pino({ level: 'silent' });
+  const without = new Set(options.without ?? []);
+  const docker = new Docker(config.docker);
+  const installId = await installationId(database.db);
+  const runtime = createDockerDriver({ docker, installId });
+  const services = createServices(database, runtime, config, log, await installationKeyring(database.db, config.secret));
+  const app = await buildApp({ database, services, config, logger: options.log });
+  const boot = await bootstrap(database.db, services, config.admin);
+
+  // A scraper's own listener, when asked for: on the main port /metrics needs an admin.
+  let metrics: FastifyInstance | undefined;
+  const loops: Record<Loop, () => void> = {
+    resync: () => services.resync.start(config.resyncSeconds * 1000),
+    idle: () => services.idle.start(config.intervals.idleCheckMs),
+    e2bExpiry: () => services.e2bExpiry.start(config.intervals.e2bExpiryCheckMs),
+    orgReconciler: () => services.orgReconciler.start(config.intervals.orgReconcileMs),
+  };
+
+  async function start(listen?: { host: string; port: number }): Promise<string | undefined> {
+    await app.ready();
+    await services.revocations.start();
+    const address = listen ? await app.listen(listen) : undefined;
+    if (config.metricsAddress) {
+      metrics = buildMetricsApp(app.metrics);
+      const scrape = await metrics.listen(config.metricsAddress);
+      app.log.info({ url: `${scrape}/metrics` }, 'serving /metrics without credentials');
+    }
+    services.worker.start();
+    for (const loop of ['resync', 'idle', 'e2bExpiry', 'orgReconciler'] as const) if (!without.has(loop)) loops[loop]();
+    return address;
+  }
+
+  async function stop(): Promise<void> {
+    await app.close();
+    await metrics?.close();
+    services.idle.stop();
+    services.e2bExpiry.stop();
+    services.orgReconciler.stop();
+    await services.resync.stop();
+    await services.worker.stop();
+    await services.revocations.stop();
+  }
+
+  return { app, services, runtime, docker, installId, boot, start: start as Berth['start'], stop };
+}
