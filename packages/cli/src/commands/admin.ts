@@ -2,7 +2,7 @@ import type { CreateUserBody, Quota, UpdateQuotaBody, User } from '@berth/contra
 import type { ApiClient as Client } from '../client.js';
 import { parse, UsageError, type Context } from '../context.js';
 import { json, table } from '../output.js';
-import type { Command } from './command.js';
+import { runSubcommand, withSubcommands, type Subcommand } from './command.js';
 
 const USAGE = `Usage: berth admin users ls [--json]
        berth admin users create USERNAME [--email E] [--password P] [--admin] [--json]
@@ -98,21 +98,18 @@ function generatePassword(): string {
   return Buffer.from(bytes).toString('base64url');
 }
 
-export const admin: Command = {
-  name: 'admin',
-  summary: 'Administer users and quotas (administrators)',
-  usage: USAGE,
-  async run(ctx, args) {
-    const [area, sub, ...rest] = args;
-    if (area === 'users' && (sub === 'ls' || sub === 'list')) return usersLs(ctx, rest);
-    if (area === 'users' && sub === 'create') return usersCreate(ctx, rest);
-    if (area === 'users' && sub === 'deactivate') return setActive(ctx, rest, false);
-    if (area === 'users' && sub === 'activate') return setActive(ctx, rest, true);
-    if (area === 'quota') return quota(ctx, sub === undefined ? [] : [sub, ...rest]);
-    if (area === undefined) {
-      ctx.print(USAGE);
-      return 1;
-    }
-    throw new UsageError(`unknown command "admin ${[area, sub].filter(Boolean).join(' ')}"`);
-  },
+const USERS_SUBCOMMANDS: Record<string, Subcommand> = {
+  ls: usersLs,
+  list: usersLs,
+  create: usersCreate,
+  deactivate: (ctx, args) => setActive(ctx, args, false),
+  activate: (ctx, args) => setActive(ctx, args, true),
 };
+
+export const admin = withSubcommands(
+  { name: 'admin', summary: 'Administer users and quotas (administrators)', usage: USAGE },
+  {
+    users: (ctx, args) => runSubcommand(ctx, args, { name: 'admin users', usage: USAGE }, USERS_SUBCOMMANDS),
+    quota,
+  },
+);

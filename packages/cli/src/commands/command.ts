@@ -1,4 +1,4 @@
-import type { Context } from '../context.js';
+import { UsageError, type Context } from '../context.js';
 
 /** One top-level command: its help text and what it does; returns the exit code. */
 export interface Command {
@@ -6,4 +6,29 @@ export interface Command {
   summary: string;
   usage: string;
   run(ctx: Context, args: string[]): Promise<number>;
+}
+
+/** What a subcommand does with the arguments after its name; returns the exit code. */
+export type Subcommand = (ctx: Context, args: string[]) => Promise<number>;
+
+/**
+ * Runs the subcommand that the first argument names, with the arguments after it.
+ * With none the usage is printed and the exit code is 1 (something was missing);
+ * `help` prints it with 0; a name not in `subcommands` is a usage error.
+ */
+export async function runSubcommand(ctx: Context, args: string[], command: Pick<Command, 'name' | 'usage'>, subcommands: Record<string, Subcommand>): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === 'help') {
+    ctx.print(command.usage);
+    return sub ? 0 : 1;
+  }
+  // Own keys only: "constructor" or "toString" are not subcommands.
+  const run = Object.prototype.hasOwnProperty.call(subcommands, sub) ? subcommands[sub] : undefined;
+  if (!run) throw new UsageError(`unknown command "${command.name} ${sub}"`);
+  return run(ctx, rest);
+}
+
+/** A top-level command that is only a set of subcommands (`berth env ls`, `berth org team add`). */
+export function withSubcommands(about: Omit<Command, 'run'>, subcommands: Record<string, Subcommand>): Command {
+  return { ...about, run: (ctx, args) => runSubcommand(ctx, args, about, subcommands) };
 }

@@ -4,7 +4,7 @@ import { CliError, parse, UsageError, type Context } from '../context.js';
 import { lastSeq, waitForStatus } from '../events.js';
 import { ago, json, statusColour, table } from '../output.js';
 import { resolveEnvironment, resolveTeam } from '../resolve.js';
-import type { Command } from './command.js';
+import { withSubcommands } from './command.js';
 
 const USAGE = `Usage: berth env <command>
 
@@ -148,40 +148,25 @@ async function unshare(ctx: Context, args: string[]): Promise<number> {
   return 0;
 }
 
-export const env: Command = {
-  name: 'env',
-  summary: 'List, create, start, stop and delete environments',
-  usage: USAGE,
-  async run(ctx, args) {
-    const [sub, ...rest] = args;
-    switch (sub) {
-      case 'ls':
-      case 'list':
-        return ls(ctx, rest);
-      case 'create':
-        return create(ctx, rest);
-      case 'show': {
-        const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
-        show(ctx, await resolveEnvironment(await ctx.client(), positionals[0]), values.json);
-        return 0;
-      }
-      case 'start':
-      case 'stop':
-      case 'restart':
-        return lifecycle(ctx, sub, rest);
-      case 'rm':
-      case 'delete':
-        return rm(ctx, rest);
-      case 'share':
-        return share(ctx, rest);
-      case 'unshare':
-        return unshare(ctx, rest);
-      case undefined:
-      case 'help':
-        ctx.print(USAGE);
-        return sub ? 0 : 1;
-      default:
-        throw new UsageError(`unknown command "env ${sub}"`);
-    }
+async function showOne(ctx: Context, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  show(ctx, await resolveEnvironment(await ctx.client(), positionals[0]), values.json);
+  return 0;
+}
+
+export const env = withSubcommands(
+  { name: 'env', summary: 'List, create, start, stop and delete environments', usage: USAGE },
+  {
+    ls,
+    list: ls,
+    create,
+    show: showOne,
+    start: (ctx, args) => lifecycle(ctx, 'start', args),
+    stop: (ctx, args) => lifecycle(ctx, 'stop', args),
+    restart: (ctx, args) => lifecycle(ctx, 'restart', args),
+    rm,
+    delete: rm,
+    share,
+    unshare,
   },
-};
+);

@@ -3,7 +3,7 @@ import { parse, UsageError, type Context } from '../context.js';
 import { describeEvent, followEvents } from '../events.js';
 import { ago, json, table } from '../output.js';
 import { resolveEnvironment } from '../resolve.js';
-import type { Command } from './command.js';
+import { withSubcommands, type Command } from './command.js';
 
 export const events: Command = {
   name: 'events',
@@ -98,27 +98,17 @@ async function tokensCreate(ctx: Context, args: string[]): Promise<number> {
   return 0;
 }
 
-export const tokens: Command = {
-  name: 'tokens',
-  summary: 'List, create and revoke API tokens',
-  usage: TOKENS_USAGE,
-  async run(ctx, args) {
-    const [sub, ...rest] = args;
-    if (sub === 'ls' || sub === 'list') return tokensLs(ctx, rest);
-    if (sub === 'create') return tokensCreate(ctx, rest);
-    if (sub === 'rm' || sub === 'revoke') {
-      const { positionals } = parse(rest, {});
-      if (!positionals[0]) throw new UsageError('which token? berth tokens rm ID (ids are in `berth tokens ls`)');
-      await (await ctx.client()).deleteToken(positionals[0]);
-      ctx.note(`Revoked ${positionals[0]}`);
-      return 0;
-    }
-    if (sub === undefined) {
-      ctx.print(TOKENS_USAGE);
-      return 1;
-    }
-    throw new UsageError(`unknown command "tokens ${sub}"`);
-  },
-};
+async function tokensRm(ctx: Context, args: string[]): Promise<number> {
+  const { positionals } = parse(args, {});
+  if (!positionals[0]) throw new UsageError('which token? berth tokens rm ID (ids are in `berth tokens ls`)');
+  await (await ctx.client()).deleteToken(positionals[0]);
+  ctx.note(`Revoked ${positionals[0]}`);
+  return 0;
+}
+
+export const tokens = withSubcommands(
+  { name: 'tokens', summary: 'List, create and revoke API tokens', usage: TOKENS_USAGE },
+  { ls: tokensLs, list: tokensLs, create: tokensCreate, rm: tokensRm, revoke: tokensRm },
+);
 
 const isTokenScope = (value: string): value is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(value);

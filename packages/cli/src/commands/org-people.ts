@@ -4,6 +4,7 @@ import { readConfigFile, saveConfig, tokenOf } from '../config.js';
 import { CliError, parse, UsageError, type Context } from '../context.js';
 import { ago, json, table } from '../output.js';
 import { UUID } from '../resolve.js';
+import type { Subcommand } from './command.js';
 
 const INVITE_ROLES = InvitationSchema.shape.role.options;
 
@@ -137,10 +138,5 @@ async function teamRemove(ctx: Context, args: string[]): Promise<number> {
   return 0;
 }
 
-export function team(ctx: Context, args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === 'create') return teamCreate(ctx, rest);
-  if (sub === 'add') return teamAdd(ctx, rest);
-  if (sub === 'remove' || sub === 'rm') return teamRemove(ctx, rest);
-  throw new UsageError(sub ? `unknown command "org team ${sub}"` : 'berth org team create|add|remove …');
-}
+/** `berth org team …`: run by org's dispatcher, which prints org's usage. */
+export const teamSubcommands: Record<string, Subcommand> = { create: teamCreate, add: teamAdd, remove: teamRemove, rm: teamRemove };

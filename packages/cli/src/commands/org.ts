@@ -4,8 +4,8 @@ import { normaliseUrl, readConfigFile, saveConfig, tokenOf, withOrgToken } from 
 import { CliError, parse, UsageError, type Context } from '../context.js';
 import { json, table, type Styles } from '../output.js';
 import { readPassword, readUsername, revoke, signIn, tokenWorks, withPassword } from '../sign-in.js';
-import type { Command } from './command.js';
-import { accept, forget, inOrg, invitations, invite, members, remove, team, teams } from './org-people.js';
+import { runSubcommand, withSubcommands } from './command.js';
+import { accept, forget, inOrg, invitations, invite, members, remove, teams, teamSubcommands } from './org-people.js';
 
 /** How long `org create` waits for the new organization to be ready, and how often it looks. */
 const READY_TIMEOUT_MS = 60_000;
@@ -132,44 +132,22 @@ async function lifecycle(ctx: Context, op: 'suspend' | 'reactivate' | 'delete', 
   return 0;
 }
 
-export const org: Command = {
-  name: 'org',
-  summary: 'Organizations: list, create, switch, members, invitations, teams',
-  usage: USAGE,
-  async run(ctx, args) {
-    const [sub, ...rest] = args;
-    switch (sub) {
-      case 'ls':
-      case 'list':
-        return ls(ctx, rest);
-      case 'create':
-        return create(ctx, rest);
-      case 'switch':
-        return switchTo(ctx, rest);
-      case 'members':
-        return members(ctx, rest);
-      case 'invite':
-        return invite(ctx, rest);
-      case 'invitations':
-        return invitations(ctx, rest);
-      case 'accept':
-        return accept(ctx, rest);
-      case 'remove':
-        return remove(ctx, rest);
-      case 'teams':
-        return teams(ctx, rest);
-      case 'team':
-        return team(ctx, rest);
-      case 'suspend':
-      case 'reactivate':
-      case 'delete':
-        return lifecycle(ctx, sub, rest);
-      case undefined:
-      case 'help':
-        ctx.print(USAGE);
-        return sub ? 0 : 1;
-      default:
-        throw new UsageError(`unknown command "org ${sub}"`);
-    }
+export const org = withSubcommands(
+  { name: 'org', summary: 'Organizations: list, create, switch, members, invitations, teams', usage: USAGE },
+  {
+    ls,
+    list: ls,
+    create,
+    switch: switchTo,
+    members,
+    invite,
+    invitations,
+    accept,
+    remove,
+    teams,
+    team: (ctx, args) => runSubcommand(ctx, args, { name: 'org team', usage: USAGE }, teamSubcommands),
+    suspend: (ctx, args) => lifecycle(ctx, 'suspend', args),
+    reactivate: (ctx, args) => lifecycle(ctx, 'reactivate', args),
+    delete: (ctx, args) => lifecycle(ctx, 'delete', args),
   },
-};
+);

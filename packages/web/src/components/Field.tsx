@@ -49,6 +49,32 @@ export function TextField({ label, hint, error, className, ...input }: InputProp
   );
 }
 
+/** A labelled select of fixed choices (roles, scopes, page sizes), each shown as its value. */
+export function ChoiceField<T extends string | number>({
+  label,
+  hint,
+  error,
+  className,
+  name,
+  choices,
+  value,
+  onChange,
+}: Notes & { name?: string; choices: readonly T[]; value: T; onChange: (value: T) => void }) {
+  return (
+    <Field label={label} hint={hint} error={error} className={className}>
+      {(control) => (
+        <select {...control} name={name} value={value} onChange={(e) => onChange(choices.find((c) => String(c) === e.target.value) ?? value)}>
+          {choices.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
 /** A checkbox inside its label, its hint or error under it. */
 export function CheckboxField({ label, hint, error, className, ...input }: Omit<InputProps, 'type'> & Notes) {
   const note = useNote(hint, error);
@@ -115,5 +141,14 @@ export function ActionError({ message, className }: { message: string | null | u
     <p className={className ? `error ${className}` : 'error'} role="alert">
       {message}
     </p>
+  );
+}
+
+/** A form's main button; while the request is on its way it is disabled and may say so (`pendingLabel`). */
+export function SubmitButton({ label, pendingLabel = label, pending, disabled }: { label: string; pendingLabel?: string; pending: boolean; disabled?: boolean }) {
+  return (
+    <button type="submit" className="primary" disabled={pending || disabled}>
+      {pending ? pendingLabel : label}
+    </button>
   );
 }

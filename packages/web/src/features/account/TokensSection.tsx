@@ -1,8 +1,10 @@
-import type { CreatedToken, Token, TokenScope } from '@berth/contracts';
+import { TOKEN_SCOPES, type CreatedToken, type Token, type TokenScope } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
 import { formErrors } from '../../api/describe-error.js';
+import { ActionTable, RowAction } from '../../components/ActionTable.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
-import { Field } from '../../components/Field.js';
+import { ActionError, ChoiceField, Field, SubmitButton } from '../../components/Field.js';
+import { useConfirmedAction } from '../../components/use-confirmed-action.js';
 import { formatDateTime, formatRelative } from '../environments/format.js';
 import { TokenSecret } from './TokenSecret.js';
 import { useCreateToken, useRevokeToken, useTokens } from './tokens.queries.js';
@@ -52,29 +54,15 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => vo
       <Field label="Name" hint="What uses it, to recognise it later." error={fields.name}>
         {(control) => <input {...control} name="name" value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. laptop" required maxLength={100} autoComplete="off" />}
       </Field>
-      <Field label="Scope" hint={SCOPE_HINTS[scope]}>
-        {(control) => (
-          <select {...control} name="scope" value={scope} onChange={(e) => setScope(e.target.value as TokenScope)}>
-            <option value="read">read</option>
-            <option value="exec">exec</option>
-            <option value="admin">admin</option>
-          </select>
-        )}
-      </Field>
+      <ChoiceField label="Scope" hint={SCOPE_HINTS[scope]} name="scope" choices={TOKEN_SCOPES} value={scope} onChange={setScope} />
       <Field label="Expires in (days)" hint="Optional, 1–3650. Empty: never." error={fields.expiresInDays}>
         {(control) => (
           <input {...control} name="expiresInDays" type="number" min={1} max={3650} step={1} inputMode="numeric" value={days} onChange={(e) => setDays(e.target.value)} placeholder="never" />
         )}
       </Field>
       <div className="token-form-actions">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {create.isPending ? 'Creating…' : 'Create token'}
-        </button>
-        {generalError && (
-          <p role="alert" className="error">
-            {generalError}
-          </p>
-        )}
+        <SubmitButton label="Create token" pendingLabel="Creating…" pending={create.isPending} />
+        <ActionError message={generalError} />
       </div>
     </form>
   );
@@ -82,12 +70,8 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => vo
 
 function TokenTable() {
   const tokens = useTokens();
-  const revoke = useRevokeToken();
-  const [revoking, setRevoking] = useState<Token | null>(null);
-  const close = () => {
-    revoke.reset();
-    setRevoking(null);
-  };
+  const revoke = useConfirmedAction(useRevokeToken(), (token: Token) => token.id);
+  const revoking = revoke.subject;
 
   if (tokens.isPending) return <p className="muted">Loading tokens…</p>;
   if (tokens.error)
@@ -101,50 +85,21 @@ function TokenTable() {
       {tokens.data.length === 0 ? (
         <p className="muted">You have no API tokens.</p>
       ) : (
-        <div className="table-scroll">
-          <table className="token-table" aria-label="Your API tokens">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Prefix</th>
-                <th scope="col">Scope</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.data.map((token) => (
-                <tr key={token.id} data-testid="token-row">
-                  <td>{token.name}</td>
-                  <td className="mono">{token.prefix}…</td>
-                  <td>{token.scope}</td>
-                  <td title={formatDateTime(token.createdAt)}>{formatRelative(token.createdAt)}</td>
-                  <td title={formatDateTime(token.expiresAt, 'never')}>{token.expiresAt ? formatRelative(token.expiresAt) : 'never'}</td>
-                  <td title={formatDateTime(token.lastUsedAt, 'never')}>{formatRelative(token.lastUsedAt)}</td>
-                  <td className="cell-actions">
-                    <button type="button" className="danger" onClick={() => setRevoking(token)}>
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ActionTable className="token-table" caption="Your API tokens" columns={TOKEN_COLUMNS}>
+          {tokens.data.map((token) => (
+            <tr key={token.id} data-testid="token-row">
+              <td>{token.name}</td>
+              <td className="mono">{token.prefix}…</td>
+              <td>{token.scope}</td>
+              <td title={formatDateTime(token.createdAt)}>{formatRelative(token.createdAt)}</td>
+              <td title={formatDateTime(token.expiresAt, 'never')}>{token.expiresAt ? formatRelative(token.expiresAt) : 'never'}</td>
+              <td title={formatDateTime(token.lastUsedAt, 'never')}>{formatRelative(token.lastUsedAt)}</td>
+              <RowAction label="Revoke" onClick={() => revoke.ask(token)} />
+            </tr>
+          ))}
+        </ActionTable>
       )}
-      <ConfirmDialog
-        open={revoking !== null}
-        title={revoking ? `Revoke ${revoking.name}?` : 'Revoke token?'}
-        confirmLabel="Revoke token"
-        pending={revoke.isPending}
-        error={revoke.error?.message}
-        onCancel={close}
-        onConfirm={() => revoking && revoke.mutate(revoking.id, { onSuccess: close })}
-      >
+      <ConfirmDialog {...revoke.dialog} title={revoking ? `Revoke ${revoking.name}?` : 'Revoke token?'} confirmLabel="Revoke token">
         <p>
           Programs using <strong>{revoking?.name}</strong> (<span className="mono">{revoking?.prefix}…</span>) lose access at once. This cannot be undone.
         </p>
@@ -152,6 +107,8 @@ function TokenTable() {
     </>
   );
 }
+
+const TOKEN_COLUMNS = ['Name', 'Prefix', 'Scope', 'Created', 'Expires', 'Last used'];
 
 const SCOPE_HINTS: Record<TokenScope, string> = {
   read: 'Looks only: status, events, files.',

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { TableHead } from '../../components/ActionTable.js';
 
 type Props = {
   /** Names the table for screen readers. */
@@ -18,15 +19,7 @@ export function AdminTable({ caption, columns, empty, stale, className, children
     <div className="admin-table-wrap" aria-busy={stale || undefined}>
       <table className={['admin-table', className, stale ? 'admin-stale' : ''].filter(Boolean).join(' ')}>
         <caption className="admin-sr-only">{caption}</caption>
-        <thead>
-          <tr>
-            {columns.map((c) => (
-              <th key={c} scope="col">
-                {c}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <TableHead columns={columns} />
         <tbody>
           {children.length === 0 && empty && (
             <tr>

@@ -1,7 +1,7 @@
 import type { AuditEntry } from '@berth/contracts';
 import { useId, useState, type FormEvent } from 'react';
 import { INSTANCE_AUDIT, useAuditPage, type AuditFilters, type AuditSource } from './admin.queries.js';
-import { ActionError, Field, TextField } from '../../components/Field.js';
+import { ActionError, ChoiceField, TextField } from '../../components/Field.js';
 import { AdminTable } from './AdminTable.js';
 import { describeError } from '../../api/describe-error.js';
 import { formatTime } from '../environments/format.js';
@@ -39,24 +39,15 @@ export function AuditSection({ source = INSTANCE_AUDIT, filterable = true, class
   }
 
   const pageSize = (
-    <Field label="Per page">
-      {(control) => (
-        <select
-          {...control}
-          value={limit}
-          onChange={(e) => {
-            setLimit(Number(e.target.value));
-            setCursors([]);
-          }}
-        >
-          {PAGE_SIZES.map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </select>
-      )}
-    </Field>
+    <ChoiceField
+      label="Per page"
+      choices={PAGE_SIZES}
+      value={limit}
+      onChange={(size) => {
+        setLimit(size);
+        setCursors([]);
+      }}
+    />
   );
 
   return (

@@ -1,4 +1,4 @@
-import { ActionError } from '../../components/Field.js';
+import { ActionError, SubmitButton } from '../../components/Field.js';
 
 type Props = {
   submit: string;
@@ -17,9 +17,7 @@ export function FormActions({ submit, pendingLabel, pending, onCancel, cancelLab
   return (
     <>
       <div className="row">
-        <button type="submit" className="primary" disabled={pending}>
-          {pending ? pendingLabel : submit}
-        </button>
+        <SubmitButton label={submit} pendingLabel={pendingLabel} pending={pending} />
         {onCancel && (
           <button type="button" onClick={onCancel}>
             {cancelLabel}

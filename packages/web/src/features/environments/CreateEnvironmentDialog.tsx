@@ -7,7 +7,7 @@ import { formErrors } from '../../api/describe-error.js';
 import { useTemplates } from '../templates/templates.queries.js';
 import { useCreateEnvironment, useMachineTypes } from './environments.queries.js';
 import { unaffordableReason } from './machine-types.js';
-import { Field } from '../../components/Field.js';
+import { ActionError, Field, SubmitButton } from '../../components/Field.js';
 import { MachineTypePicker } from './MachineTypePicker.js';
 import { Modal } from '../../components/Modal.js';
 import { ProvisioningLog } from './ProvisioningLog.js';
@@ -99,17 +99,11 @@ function CreateForm({ me, atLimit, onCreated, onCancel }: { me: Me; atLimit: boo
       )}
 
       <div className="modal-actions">
-        {generalError && (
-          <p role="alert" className="error action-error">
-            {generalError}
-          </p>
-        )}
+        <ActionError message={generalError} className="action-error" />
         <button type="button" onClick={onCancel}>
           Cancel
         </button>
-        <button type="submit" className="primary" disabled={!type || create.isPending || atLimit}>
-          {create.isPending ? 'Creating…' : 'Create'}
-        </button>
+        <SubmitButton label="Create" pendingLabel="Creating…" pending={create.isPending} disabled={!type || atLimit} />
       </div>
     </form>
   );

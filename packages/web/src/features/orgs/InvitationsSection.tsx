@@ -1,9 +1,11 @@
 import type { CreatedInvitation, Invitation } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
 import { formErrors } from '../../api/describe-error.js';
+import { ActionTable, RowAction } from '../../components/ActionTable.js';
 import { OneTimeSecret } from '../../components/OneTimeSecret.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
-import { Field } from '../../components/Field.js';
+import { ActionError, ChoiceField, Field, SubmitButton } from '../../components/Field.js';
+import { useConfirmedAction } from '../../components/use-confirmed-action.js';
 import { formatDateTime, formatRelative } from '../environments/format.js';
 import { useInvitations, useInvite, useRevokeInvitation } from './orgs.queries.js';
 
@@ -65,30 +67,14 @@ function InviteForm({ slug, onLink }: { slug: string; onLink: (invitation: Creat
       <Field label="Username" hint="Not needed for a link." error={fields.username}>
         {(control) => <input {...control} name="username" autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} />}
       </Field>
-      <Field label="Role" error={fields.role}>
-        {(control) => (
-          <select {...control} name="role" value={role} onChange={(e) => setRole(e.target.value as InvitedRole)}>
-            {INVITED_ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <ChoiceField label="Role" error={fields.role} name="role" choices={INVITED_ROLES} value={role} onChange={setRole} />
       <div className="org-form-actions">
-        <button type="submit" className="primary" disabled={invite.isPending}>
-          Invite
-        </button>
+        <SubmitButton label="Invite" pending={invite.isPending} />
         <button type="button" onClick={byLink} disabled={invite.isPending}>
           Create invitation link
         </button>
       </div>
-      {generalError && (
-        <p role="alert" className="error org-form-wide">
-          {generalError}
-        </p>
-      )}
+      <ActionError message={generalError} className="org-form-wide" />
       <p role="status" className="muted org-form-wide">
         {sent ?? ''}
       </p>
@@ -98,71 +84,36 @@ function InviteForm({ slug, onLink }: { slug: string; onLink: (invitation: Creat
 
 function PendingInvitations({ slug }: { slug: string }) {
   const invitations = useInvitations(slug);
-  const revoke = useRevokeInvitation(slug);
-  const [revoking, setRevoking] = useState<Invitation | null>(null);
-  const close = () => {
-    revoke.reset();
-    setRevoking(null);
-  };
+  const revoke = useConfirmedAction(useRevokeInvitation(slug), (invitation: Invitation) => invitation.id);
   const who = (i: Invitation) => i.username ?? 'a link';
 
   return (
     <>
       <h3 className="org-subtitle">Open invitations</h3>
-      {invitations.error && (
-        <p role="alert" className="error">
-          {invitations.error.message}
-        </p>
-      )}
+      <ActionError message={invitations.error?.message} />
       {invitations.data?.length === 0 && <p className="muted">None open.</p>}
       {invitations.data && invitations.data.length > 0 && (
-        <div className="table-scroll">
-          <table className="org-table">
-            <caption className="visually-hidden">Open invitations</caption>
-            <thead>
-              <tr>
-                <th scope="col">For</th>
-                <th scope="col">Role</th>
-                <th scope="col">Invited by</th>
-                <th scope="col">Expires</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {invitations.data.map((i) => (
-                <tr key={i.id}>
-                  <th scope="row">{i.username ?? <span className="muted">single-use link</span>}</th>
-                  <td>{i.role}</td>
-                  <td>{i.invitedBy}</td>
-                  <td>
-                    <time dateTime={i.expiresAt} title={formatDateTime(i.expiresAt)}>
-                      {formatRelative(i.expiresAt)}
-                    </time>
-                  </td>
-                  <td className="cell-actions">
-                    <button type="button" className="danger" aria-label={`Revoke the invitation for ${who(i)}`} onClick={() => setRevoking(i)}>
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ActionTable className="org-table" caption="Open invitations" columns={INVITATION_COLUMNS}>
+          {invitations.data.map((i) => (
+            <tr key={i.id}>
+              <th scope="row">{i.username ?? <span className="muted">single-use link</span>}</th>
+              <td>{i.role}</td>
+              <td>{i.invitedBy}</td>
+              <td>
+                <time dateTime={i.expiresAt} title={formatDateTime(i.expiresAt)}>
+                  {formatRelative(i.expiresAt)}
+                </time>
+              </td>
+              <RowAction label="Revoke" name={`Revoke the invitation for ${who(i)}`} onClick={() => revoke.ask(i)} />
+            </tr>
+          ))}
+        </ActionTable>
       )}
-      <ConfirmDialog
-        open={revoking !== null}
-        title="Revoke the invitation?"
-        confirmLabel="Revoke invitation"
-        pending={revoke.isPending}
-        error={revoke.error?.message}
-        onCancel={close}
-        onConfirm={() => revoking && revoke.mutate(revoking.id, { onSuccess: close })}
-      >
-        <p>The invitation for {revoking ? <strong>{who(revoking)}</strong> : null} stops working at once.</p>
+      <ConfirmDialog {...revoke.dialog} title="Revoke the invitation?" confirmLabel="Revoke invitation">
+        <p>The invitation for {revoke.subject ? <strong>{who(revoke.subject)}</strong> : null} stops working at once.</p>
       </ConfirmDialog>
     </>
   );
 }
+
+const INVITATION_COLUMNS = ['For', 'Role', 'Invited by', 'Expires'];

@@ -1,6 +1,8 @@
 import { ORG_ROLES, type Member, type OrgRole } from '@berth/contracts';
-import { useState } from 'react';
+import { ActionTable, RowAction } from '../../components/ActionTable.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
+import { ActionError } from '../../components/Field.js';
+import { useConfirmedAction } from '../../components/use-confirmed-action.js';
 import { formatDateTime, formatRelative } from '../environments/format.js';
 import type { OrgPowers } from './org-powers.js';
 import { useMembers, useRemoveMember, useSetRole } from './orgs.queries.js';
@@ -9,81 +11,38 @@ import { useMembers, useRemoveMember, useSetRole } from './orgs.queries.js';
 export function MembersSection({ slug, orgName, powers }: { slug: string; orgName: string; powers: OrgPowers }) {
   const members = useMembers(slug);
   const setRole = useSetRole(slug);
-  const remove = useRemoveMember(slug);
-  const [removing, setRemoving] = useState<Member | null>(null);
-  const closeRemove = () => {
-    remove.reset();
-    setRemoving(null);
-  };
+  const remove = useConfirmedAction(useRemoveMember(slug), (member: Member) => member.user.username);
+  const removing = remove.subject;
 
   return (
     <section className="card org-section" aria-labelledby="org-members-title">
       <h2 id="org-members-title">Members</h2>
       {members.isPending && <p className="muted">Loading members…</p>}
-      {members.error && (
-        <p role="alert" className="error">
-          {members.error.message}
-        </p>
-      )}
-      {setRole.error && (
-        <p role="alert" className="error">
-          {setRole.error.message}
-        </p>
-      )}
+      <ActionError message={members.error?.message} />
+      <ActionError message={setRole.error?.message} />
       {members.data && (
-        <div className="table-scroll">
-          <table className="org-table">
-            <caption className="visually-hidden">Members of {orgName}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Member</th>
-                <th scope="col">Role</th>
-                <th scope="col">Joined</th>
-                {powers.manage && (
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
+        <ActionTable className="org-table" caption={`Members of ${orgName}`} columns={MEMBER_COLUMNS} actions={powers.manage}>
+          {members.data.map((m) => (
+            <tr key={m.user.id} data-member={m.user.username}>
+              <th scope="row">{m.user.username}</th>
+              <td>
+                {powers.manage ? (
+                  <RoleSelect member={m} mayOwn={powers.own} pending={setRole.isPending} onChange={(role) => setRole.mutate({ username: m.user.username, role })} />
+                ) : (
+                  <span data-testid="member-role">{m.role}</span>
                 )}
-              </tr>
-            </thead>
-            <tbody>
-              {members.data.map((m) => (
-                <tr key={m.user.id} data-member={m.user.username}>
-                  <th scope="row">{m.user.username}</th>
-                  <td>
-                    {powers.manage ? (
-                      <RoleSelect member={m} mayOwn={powers.own} pending={setRole.isPending} onChange={(role) => setRole.mutate({ username: m.user.username, role })} />
-                    ) : (
-                      <span data-testid="member-role">{m.role}</span>
-                    )}
-                  </td>
-                  <td>
-                    <time dateTime={m.joinedAt} title={formatDateTime(m.joinedAt)}>
-                      {formatRelative(m.joinedAt)}
-                    </time>
-                  </td>
-                  {powers.manage && (
-                    <td className="cell-actions">
-                      <button type="button" className="danger" aria-label={`Remove ${m.user.username}`} disabled={m.role === 'owner' && !powers.own} onClick={() => setRemoving(m)}>
-                        Remove
-                      </button>
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+              </td>
+              <td>
+                <time dateTime={m.joinedAt} title={formatDateTime(m.joinedAt)}>
+                  {formatRelative(m.joinedAt)}
+                </time>
+              </td>
+              {powers.manage && <RowAction label="Remove" name={`Remove ${m.user.username}`} disabled={m.role === 'owner' && !powers.own} onClick={() => remove.ask(m)} />}
+            </tr>
+          ))}
+        </ActionTable>
       )}
-      <ConfirmDialog
-        open={removing !== null}
-        title={`Remove ${removing?.user.username ?? 'member'}?`}
-        confirmLabel="Remove member"
-        pending={remove.isPending}
-        error={remove.error?.message}
-        onCancel={closeRemove}
-        onConfirm={() => removing && remove.mutate(removing.user.username, { onSuccess: closeRemove })}
-      >
+      <ConfirmDialog {...remove.dialog} title={`Remove ${removing?.user.username ?? 'member'}?`} confirmLabel="Remove member">
         <p>
           <strong>{removing?.user.username}</strong> leaves {orgName} at once: terminals they have open in its environments close. Environments they made stay in the organization.
         </p>
@@ -91,6 +50,8 @@ export function MembersSection({ slug, orgName, powers }: { slug: string; orgNam
     </section>
   );
 }
+
+const MEMBER_COLUMNS = ['Member', 'Role', 'Joined'];
 
 /** Only owners make or unmake owners: an admin sees an owner's role, but may not change it. */
 function RoleSelect({ member, mayOwn, pending, onChange }: { member: Member; mayOwn: boolean; pending: boolean; onChange: (role: OrgRole) => void }) {

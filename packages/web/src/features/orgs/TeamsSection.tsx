@@ -1,11 +1,11 @@
 import { TEAM_ROLES, type Member, type Team } from '@berth/contracts';
-import { useState, type FormEvent } from 'react';
-import { formErrors } from '../../api/describe-error.js';
+import { useState } from 'react';
 import { useMe } from '../../api/session.queries.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
-import { Field } from '../../components/Field.js';
+import { ActionError, ChoiceField, Field } from '../../components/Field.js';
+import { useConfirmedAction } from '../../components/use-confirmed-action.js';
 import type { OrgPowers } from './org-powers.js';
-import { slugOf } from './slug.js';
+import { NameSlugForm } from './NameSlugForm.js';
 import { useCreateTeam, useDeleteTeam, useMembers, useRemoveTeamMember, useSetTeamMember, useTeams } from './orgs.queries.js';
 
 type TeamRole = (typeof TEAM_ROLES)[number];
@@ -18,12 +18,7 @@ export function TeamsSection({ slug, powers }: { slug: string; powers: OrgPowers
   const teams = useTeams(slug);
   const members = useMembers(slug);
   const me = useMe().data;
-  const remove = useDeleteTeam(slug);
-  const [deleting, setDeleting] = useState<Team | null>(null);
-  const close = () => {
-    remove.reset();
-    setDeleting(null);
-  };
+  const remove = useConfirmedAction(useDeleteTeam(slug), (team: Team) => team.slug);
   const maintains = (team: Team) => team.members.some((m) => m.user.id === me?.id && m.role === 'maintainer');
 
   return (
@@ -32,11 +27,7 @@ export function TeamsSection({ slug, powers }: { slug: string; powers: OrgPowers
       <p className="muted">An environment can be shared with a team, for its members to view or to use.</p>
       {powers.manage && <CreateTeamForm slug={slug} />}
       {teams.isPending && <p className="muted">Loading teams…</p>}
-      {teams.error && (
-        <p role="alert" className="error">
-          {teams.error.message}
-        </p>
-      )}
+      <ActionError message={teams.error?.message} />
       {teams.data?.length === 0 && <p className="muted">No teams yet.</p>}
       <div className="org-teams">
         {teams.data?.map((team) => (
@@ -47,19 +38,11 @@ export function TeamsSection({ slug, powers }: { slug: string; powers: OrgPowers
             orgMembers={members.data ?? []}
             mayChange={powers.manage || maintains(team)}
             mayDelete={powers.manage}
-            onDelete={() => setDeleting(team)}
+            onDelete={() => remove.ask(team)}
           />
         ))}
       </div>
-      <ConfirmDialog
-        open={deleting !== null}
-        title={`Delete the team ${deleting?.name ?? ''}?`}
-        confirmLabel="Delete team"
-        pending={remove.isPending}
-        error={remove.error?.message}
-        onCancel={close}
-        onConfirm={() => deleting && remove.mutate(deleting.slug, { onSuccess: close })}
-      >
+      <ConfirmDialog {...remove.dialog} title={`Delete the team ${remove.subject?.name ?? ''}?`} confirmLabel="Delete team">
         <p>Its members stay in the organization, but lose what was shared with the team: terminals they have open through it close.</p>
       </ConfirmDialog>
     </section>
@@ -68,58 +51,16 @@ export function TeamsSection({ slug, powers }: { slug: string; powers: OrgPowers
 
 function CreateTeamForm({ slug }: { slug: string }) {
   const create = useCreateTeam(slug);
-  const [name, setName] = useState('');
-  const [teamSlug, setTeamSlug] = useState('');
-  const [slugTouched, setSlugTouched] = useState(false);
-  const { fields, general: generalError } = formErrors(create.error, ['name', 'slug']);
-  const shownSlug = slugTouched ? teamSlug : slugOf(name);
-
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate(
-      { name: name.trim(), slug: shownSlug },
-      {
-        onSuccess: () => {
-          setName('');
-          setTeamSlug('');
-          setSlugTouched(false);
-        },
-      },
-    );
-  };
-
   return (
-    <form className="org-form" onSubmit={submit} aria-label="Create a team">
-      <Field label="Team name" error={fields.name}>
-        {(control) => <input {...control} name="name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} autoComplete="off" />}
-      </Field>
-      <Field label="Team slug" hint="Its name in URLs and the CLI." error={fields.slug}>
-        {(control) => (
-          <input
-            {...control}
-            name="slug"
-            value={shownSlug}
-            onChange={(e) => {
-              setSlugTouched(true);
-              setTeamSlug(e.target.value);
-            }}
-            required
-            maxLength={39}
-            autoComplete="off"
-          />
-        )}
-      </Field>
-      <div className="org-form-actions">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          Create team
-        </button>
-      </div>
-      {generalError && (
-        <p role="alert" className="error org-form-wide">
-          {generalError}
-        </p>
-      )}
-    </form>
+    <NameSlugForm
+      label="Create a team"
+      noun="Team"
+      slugHint="Its name in URLs and the CLI."
+      submitLabel="Create team"
+      pending={create.isPending}
+      error={create.error}
+      onSubmit={(body, clear) => create.mutate(body, { onSuccess: clear })}
+    />
   );
 }
 
@@ -180,11 +121,7 @@ function TeamCard({ slug, team, orgMembers, mayChange, mayDelete, onDelete }: Te
           onAdd={(username, role) => setMember.mutate({ team: team.slug, username, role })}
         />
       )}
-      {error && (
-        <p role="alert" className="error">
-          {error.message}
-        </p>
-      )}
+      <ActionError message={error?.message} />
     </section>
   );
 }
@@ -215,17 +152,7 @@ function AddTeamMember({ candidates, pending, onAdd }: { candidates: Member[]; p
           </select>
         )}
       </Field>
-      <Field label="Team role">
-        {(control) => (
-          <select {...control} value={role} onChange={(e) => setRole(e.target.value as TeamRole)}>
-            {TEAM_ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <ChoiceField label="Team role" choices={TEAM_ROLES} value={role} onChange={setRole} />
       <button type="submit" disabled={pending}>
         Add to team
       </button>

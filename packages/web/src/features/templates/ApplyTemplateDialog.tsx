@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { urlPath } from '../../api/client.js';
 import { formErrors } from '../../api/describe-error.js';
-import { CheckboxField, Field } from '../../components/Field.js';
+import { ActionError, CheckboxField, Field, SubmitButton } from '../../components/Field.js';
 import { Modal } from '../../components/Modal.js';
 import { useEnvironments } from '../environments/environments.queries.js';
 import { useApplyTemplate } from './templates.queries.js';
@@ -73,17 +73,11 @@ function ApplyForm({ template, onClose }: { template: TemplateSummary; onClose: 
         </p>
       )}
       <div className="modal-actions">
-        {generalError && (
-          <p role="alert" className="error action-error">
-            {generalError}
-          </p>
-        )}
+        <ActionError message={generalError} className="action-error" />
         <button type="button" onClick={onClose}>
           {apply.data ? 'Done' : 'Cancel'}
         </button>
-        <button type="submit" className="primary" disabled={!environmentId || apply.isPending}>
-          {apply.isPending ? 'Applying…' : 'Apply template'}
-        </button>
+        <SubmitButton label="Apply template" pendingLabel="Applying…" pending={apply.isPending} disabled={!environmentId} />
       </div>
     </form>
   );

@@ -1,7 +1,7 @@
 import type { Template } from '@berth/contracts';
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/client.js';
-import { CheckboxField, Field } from '../../components/Field.js';
+import { ActionError, CheckboxField, Field, SubmitButton } from '../../components/Field.js';
 import { useCreateTemplate } from './templates.queries.js';
 
 type FileRow = { key: number; path: string; content: string };
@@ -146,14 +146,8 @@ export function CreateTemplateForm({ canPublish }: { canPublish: boolean }) {
       </fieldset>
 
       <div className="row form-actions">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {create.isPending ? 'Creating…' : 'Create template'}
-        </button>
-        {generalError && (
-          <p role="alert" className="error">
-            {generalError}
-          </p>
-        )}
+        <SubmitButton label="Create template" pendingLabel="Creating…" pending={create.isPending} />
+        <ActionError message={generalError} />
         {created && (
           <p role="status" className="success">
             Created template “{created.name}” with {created.files.length} file{created.files.length === 1 ? '' : 's'}.
