@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from '@berth/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestServer } from './support/test-server.js';
 import { expectProblem } from './support/problem.js';
 
 interface AuditPage {
@@ -11,22 +11,14 @@ interface AuditPage {
 
 const PASSWORD = 'a-long-enough-password';
 
-let server: TestServer;
-let admin: Caller;
-let member: Caller;
-let memberId: string;
+const { server, admin, users: { member }, ids } = useTestServer({ users: ['member'] });
 beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-  memberId = await server.createUser('member', PASSWORD);
-  member = await server.login('member', PASSWORD);
   // Enough varied history to filter and page through.
   for (const name of ['one', 'two', 'three']) await member.post('/api/v1/tokens', { name });
   await admin.post('/api/v1/tokens', { name: 'admin-token' });
   for (const username of ['alice', 'bob']) await server.createUser(username, PASSWORD);
   await admin.put('/api/v1/config/default_credits', { value: '4' });
 });
-afterAll(() => server.close());
 
 async function page(query: string): Promise<AuditPage> {
   const res = await admin.get(`/api/v1/audit${query}`);
@@ -61,12 +53,12 @@ describe('GET /api/v1/audit', () => {
 
 describe('audit filters', () => {
   it.each<[string, (e: AuditEntry) => boolean]>([
-    ['actor', (e) => e.actorId === memberId],
+    ['actor', (e) => e.actorId === ids.member],
     ['action', (e) => e.action === 'token.create'],
     ['targetType', (e) => e.targetType === 'config'],
     ['targetId', (e) => e.targetId === 'default_credits'],
   ])('%s returns exactly the matching entries, newest first', async (filter, matches) => {
-    const values: Record<string, string> = { actor: memberId, action: 'token.create', targetType: 'config', targetId: 'default_credits' };
+    const values: Record<string, string> = { actor: ids.member, action: 'token.create', targetType: 'config', targetId: 'default_credits' };
     const all = await everything();
     const expected = all.filter(matches);
     expect(expected.length).toBeGreaterThan(0);
@@ -77,10 +69,10 @@ describe('audit filters', () => {
 
   it('combines filters with AND', async () => {
     const all = await everything();
-    const expected = all.filter((e) => e.actorId === memberId && e.action === 'token.create');
+    const expected = all.filter((e) => e.actorId === ids.member && e.action === 'token.create');
     expect(expected.length).toBeGreaterThan(0);
 
-    expect(await everything(`&actor=${memberId}&action=token.create`)).toEqual(expected);
+    expect(await everything(`&actor=${ids.member}&action=token.create`)).toEqual(expected);
   });
 
   it('returns an empty page when nothing matches', async () => {
@@ -168,7 +160,7 @@ describe('what an audit entry records', () => {
     const [entry] = await everything(`&targetId=${missing}`);
     expect(entry).toMatchObject({
       action: 'token.revoke',
-      actorId: memberId,
+      actorId: ids.member,
       actorUsername: 'member',
       targetType: 'token',
       targetId: missing,

@@ -1,17 +1,12 @@
 import type { AuditEntry, Problem, User } from '@berth/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { describe, expect, it } from 'vitest';
+import { ADMIN } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 
 const LOGIN = '/api/v1/auth/login';
 const INVALID = 'Invalid username or password';
 
-let server: TestServer;
-let admin: Caller;
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-});
-afterAll(() => server.close());
+const { server, admin } = useTestServer();
 
 const login = (username: string, password: string) => server.anonymous.post(LOGIN, { username, password });
 

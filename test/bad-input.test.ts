@@ -1,22 +1,17 @@
 import type { Problem } from '@berth/contracts';
 import { eq } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditLog } from '../packages/server/src/db/schema.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { ADMIN, startTestServer } from './support/server.js';
 import { expectProblem } from './support/problem.js';
+import { useTestServer } from './support/test-server.js';
 
 const PASSWORD = 'a-long-enough-password';
 const MIB = 1024 * 1024;
 const JSON_TYPE = { 'content-type': 'application/json' };
 
-let server: TestServer;
-let admin: Caller;
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-});
-afterAll(() => server.close());
+const { server, admin } = useTestServer();
 
 
 /** The problem+json contract every error response keeps, whatever produced it. */

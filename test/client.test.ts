@@ -4,25 +4,23 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ApiError, ContractError, createClient, fillPath, ROUTES, SOCKETS, UnreachableError } from '@berth/client';
 import type { OpenAPIV3_1 } from 'openapi-types';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, startTestServer, type TestServer } from './support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 
 /**
  * The typed client (@berth/client): one route table in the contracts, held
  * here against the server's own API document, and calls through it against a
  * real server.
  */
-let server: TestServer;
+const { server, users: { scripted } } = useTestServer({ users: ['scripted'] });
 let url: string;
 let token: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
   url = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const { caller } = await server.signUp('scripted', 'a-long-enough-password');
-  token = (await caller.post('/api/v1/tokens', { name: 'script' })).json<{ token: string }>().token;
+  token = (await scripted.post('/api/v1/tokens', { name: 'script' })).json<{ token: string }>().token;
 });
-afterAll(() => server?.close());
 
 describe('the route table', () => {
   it('names every operation of the API document, and nothing else, with the same method and path', async () => {

@@ -1,22 +1,16 @@
 import type { AuditEntry, Environment, Me } from '@berth/contracts';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_ENV } from '../packages/server/src/runtime/docker/labels.js';
 import { installObjects } from './support/docker.js';
 import { expectProblem } from './support/problem.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import type { Caller } from './support/server.js';
 import { waitForStatus } from './support/wait.js';
+import { useTestServer } from './support/test-server.js';
 
 const PASSWORD = 'a-long-enough-password';
 
-let server: TestServer;
-let admin: Caller;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-});
-afterAll(() => server?.close());
+const { server, admin } = useTestServer();
 
 async function setQuota(userId: string, quota: { credits?: number; maxEnvironments?: number }): Promise<void> {
   const res = await admin.patch(`/api/v1/users/${userId}/quota`, quota);

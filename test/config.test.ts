@@ -1,20 +1,12 @@
 import type { AuditEntry, ConfigFlag } from '@berth/contracts';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditLog, configFlags } from '../packages/server/src/db/schema.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
 import { expectProblem } from './support/problem.js';
+import { ADMIN } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 
-let server: TestServer;
-let admin: Caller;
-let member: Caller;
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-  await server.createUser('member', 'a-long-enough-password');
-  member = await server.login('member', 'a-long-enough-password');
-});
-afterAll(() => server.close());
+const { server, admin, users: { member } } = useTestServer({ users: ['member'] });
 
 async function flags(): Promise<Record<string, ConfigFlag>> {
   const res = await admin.get('/api/v1/config');

@@ -1,9 +1,10 @@
 import type { ConfigFlag, CreatedToken, Problem, Token, User } from '@berth/contracts';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BERTH_COOKIE_NAMES } from '../packages/server/src/http/auth.js';
 import { expectProblem } from './support/problem.js';
-import { ADMIN, ORIGIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { ADMIN, ORIGIN, type Caller, type TestServer } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 
 const FOREIGN = 'https://evil.example';
 const LOGIN = '/api/v1/auth/login';
@@ -36,15 +37,11 @@ async function tokenNames(caller: Caller): Promise<string[]> {
 }
 
 describe('CSRF protection with the default origin', () => {
-  let server: TestServer;
-  let admin: Caller;
+  const { server, admin } = useTestServer();
   let cookie: string;
   beforeAll(async () => {
-    server = await startTestServer();
-    admin = await server.login(ADMIN.username, ADMIN.password);
     cookie = await sessionCookie(server, ADMIN.username, ADMIN.password);
   });
-  afterAll(() => server.close());
 
   it('refuses a cookie-authenticated POST from a foreign Origin and creates nothing', async () => {
     const res = await admin.post('/api/v1/users', { username: 'csrf-victim', password: 'a-long-enough-password' }, { origin: FOREIGN });
@@ -161,11 +158,7 @@ describe('CSRF protection with the default origin', () => {
 describe('an Authorization header in a scheme other than Bearer', () => {
   // What a reverse proxy protected by Basic auth passes on: user:pass.
   const BASIC = 'Basic dXNlcjpwYXNz';
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server.close());
+  const { server } = useTestServer({ admin: false });
 
   it('does not stop GET /healthz from answering 200', async () => {
     const res = await server.anonymous.get('/healthz', { authorization: BASIC });
@@ -196,13 +189,11 @@ describe('an Authorization header in a scheme other than Bearer', () => {
 
 describe('CSRF protection with BERTH_PUBLIC_URL set', () => {
   const PUBLIC = 'https://berth.example.test';
-  let server: TestServer;
+  const { server } = useTestServer({ env: { BERTH_PUBLIC_URL: PUBLIC }, admin: false });
   let cookie: string;
   beforeAll(async () => {
-    server = await startTestServer({ BERTH_PUBLIC_URL: PUBLIC });
     cookie = await sessionCookie(server, ADMIN.username, ADMIN.password);
   });
-  afterAll(() => server.close());
 
   it('accepts a cookie-authenticated change from the public URL\'s origin', async () => {
     const res = await send(server, 'POST', '/api/v1/tokens', { cookie, origin: PUBLIC }, { name: 'from public origin' });

@@ -140,6 +140,12 @@ function envd(sbx: Handle) {
 }
 type Envd = ReturnType<typeof envd>;
 
+/** A new sandbox of alice's: its id and its in-sandbox API. */
+async function aliceSandbox(): Promise<{ box: Envd; sandboxId: string }> {
+  const sbx = await createSandbox(alice);
+  return { box: envd(sbx), sandboxId: sbx.sandboxID };
+}
+
 let alice: Member;
 let bob: Member;
 
@@ -399,9 +405,7 @@ describe('envd: streaming RPCs', () => {
   let box: Envd;
   let sandboxId: string;
   beforeAll(async () => {
-    const sbx = await createSandbox(alice);
-    sandboxId = sbx.sandboxID;
-    box = envd(sbx);
+    ({ box, sandboxId } = await aliceSandbox());
   });
 
   const execRows = async () => (await audit(`targetId=${sandboxId}&action=environment.exec`)).filter((a) => a.success).length;
@@ -554,9 +558,7 @@ describe('envd: /files', () => {
   let box: Envd;
   let sandboxId: string;
   beforeAll(async () => {
-    const sbx = await createSandbox(alice);
-    sandboxId = sbx.sandboxID;
-    box = envd(sbx);
+    ({ box, sandboxId } = await aliceSandbox());
   });
 
   const octet = { 'content-type': 'application/octet-stream' };

@@ -1,24 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry, Environment, EnvironmentEvent } from '@berth/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from './support/problem.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { ADMIN, type Caller } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 
 /** Egress policies through the API: who may choose which, validation, audit. The traffic itself: egress.test.ts. */
-let server: TestServer;
-let admin: Caller;
-let alice: Caller;
-let aliceId: string;
-let bob: Caller;
+const { server, admin, users: { alice, bob }, ids } = useTestServer({ users: ['alice', 'bob'] });
 
 beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-  ({ id: aliceId, caller: alice } = await server.signUp('alice', 'a-long-enough-password'));
-  bob = (await server.signUp('bob', 'a-long-enough-password')).caller;
-  expect((await admin.patch(`/api/v1/users/${aliceId}/quota`, { credits: 50, maxEnvironments: 50 })).statusCode).toBe(200);
+  expect((await admin.patch(`/api/v1/users/${ids.alice}/quota`, { credits: 50, maxEnvironments: 50 })).statusCode).toBe(200);
 });
-afterAll(() => server?.close());
 
 async function create(caller: Caller, body: Record<string, unknown> = {}): Promise<Environment> {
   const res = await caller.post('/api/v1/environments', { type: 'small', ...body });

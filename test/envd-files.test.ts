@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EnvdError, type ConnectCode } from '../packages/server/src/modules/e2b/e2b.errors.js';
 import { createEnvdFiles, LIST_MAX_ENTRIES, type EntryInfo, type EnvdFiles } from '../packages/server/src/modules/e2b/envd.files.js';
 import { AppError } from '../packages/server/src/errors.js';
 import { createMachineFiles } from '../packages/server/src/modules/files/files.machine.js';
 import { createFilesRunner } from '../packages/server/src/modules/files/files.runner.js';
 import { installLyingStat, removeLyingStat } from './support/lies.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 import { rss } from './support/stalled.js';
 import { runningEnvironment } from './support/wait.js';
 
@@ -18,19 +18,16 @@ const RSS_BOUND = 32 * 1024 * 1024;
 const ALL_BYTES = Buffer.from([...Array.from({ length: 256 }, (_, i) => i), ...Array.from({ length: 256 }, (_, i) => 255 - i)]);
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-let server: TestServer;
+const { server, users: { 'envd-owner': owner } } = useTestServer({ users: ['envd-owner'] });
 let envId: string;
 let files: EnvdFiles;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const { caller } = await server.signUp('envd-owner', 'a-long-enough-password');
-  envId = (await runningEnvironment(caller)).id;
+  envId = (await runningEnvironment(owner)).id;
   const { runtime } = server.services;
   // The files service's whole-machine view with a small limit of its own; production shares the service's runner and write lock.
   files = createEnvdFiles({ files: createMachineFiles({ runtime, runner: createFilesRunner(runtime), maxFileBytes: MAX_FILE_BYTES }) });
 });
-afterAll(() => server?.close());
 
 /** Runs a script in the environment (arguments as $1, $2, …) and insists it succeeds. */
 async function sh(script: string, ...args: string[]): Promise<string> {

@@ -1,12 +1,11 @@
 import type { AuditEntry, Environment, ExecResult, ExecStreamLine } from '@berth/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { containerName } from '../packages/server/src/runtime/docker/labels.js';
 import { expectProblem } from './support/problem.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 import { MIB, rss, stalledRequest, untilStalledOrPast } from './support/stalled.js';
 import { runningEnvironment, waitFor, waitForStatus } from './support/wait.js';
 
-const PASSWORD = 'a-long-enough-password';
 /** The per-stream output cap this file's server runs with. */
 const MAX_OUTPUT_BYTES = 1000;
 /** What a command with a client that reads nothing may get out before it is held (kernel and socket buffers), in MiB. */
@@ -16,24 +15,19 @@ const FLOOD_MIB = 512;
 /** How far the server's memory may grow meanwhile (the output it would otherwise hold is many times this). */
 const RSS_BOUND = 64 * MIB;
 
-let server: TestServer;
-let admin: Caller;
-let owner: Caller;
-let stranger: Caller;
+const {
+  server,
+  admin,
+  users: { 'exec-owner': owner, 'exec-stranger': stranger },
+  ids,
+} = useTestServer({ env: { BERTH_EXEC_MAX_OUTPUT_BYTES: String(MAX_OUTPUT_BYTES) }, users: ['exec-owner', 'exec-stranger'] });
 let envId: string;
 
 beforeAll(async () => {
-  server = await startTestServer({ BERTH_EXEC_MAX_OUTPUT_BYTES: String(MAX_OUTPUT_BYTES) });
-  admin = await server.login(ADMIN.username, ADMIN.password);
-  const ownerId = await server.createUser('exec-owner', PASSWORD);
-  await server.createUser('exec-stranger', PASSWORD);
-  owner = await server.login('exec-owner', PASSWORD);
-  stranger = await server.login('exec-stranger', PASSWORD);
   // Room for the shared environment plus the ones single tests make.
-  expect((await admin.patch(`/api/v1/users/${ownerId}/quota`, { credits: 10 })).statusCode).toBe(200);
+  expect((await admin.patch(`/api/v1/users/${ids['exec-owner']}/quota`, { credits: 10 })).statusCode).toBe(200);
   envId = await runningId();
 });
-afterAll(() => server?.close());
 
 const runningId = async () => (await runningEnvironment(owner)).id;
 

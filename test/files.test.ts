@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngineProxy, type EngineProxy } from './support/engine-proxy.js';
 import { installLyingStat } from './support/lies.js';
 import { expectProblem } from './support/problem.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { startTestServer, type Caller, type TestServer } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 import { rss, stalledRequest } from './support/stalled.js';
 import { runningEnvironment, waitForStatus } from './support/wait.js';
 
@@ -23,24 +24,14 @@ const MIB = 1024 * 1024;
 /** Every byte value, up and then down, so both order and value survive the trip. */
 const ALL_BYTES = Buffer.from([...Array.from({ length: 256 }, (_, i) => i), ...Array.from({ length: 256 }, (_, i) => 255 - i)]);
 
-let server: TestServer;
-let admin: Caller;
-let owner: Caller;
-let stranger: Caller;
+const { server, admin, users: { [OWNER]: owner, 'files-stranger': stranger }, ids } = useTestServer({ users: [OWNER, 'files-stranger'] });
 let envId: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-  const ownerId = await server.createUser(OWNER, PASSWORD);
-  await server.createUser('files-stranger', PASSWORD);
-  owner = await server.login(OWNER, PASSWORD);
-  stranger = await server.login('files-stranger', PASSWORD);
   // Room for the shared environment and the stopped one.
-  expect((await admin.patch(`/api/v1/users/${ownerId}/quota`, { credits: 10 })).statusCode).toBe(200);
+  expect((await admin.patch(`/api/v1/users/${ids[OWNER]}/quota`, { credits: 10 })).statusCode).toBe(200);
   envId = await runningId();
 });
-afterAll(() => server?.close());
 
 const runningId = async () => (await runningEnvironment(owner)).id;
 

@@ -1,23 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry, Environment, EnvironmentEvent } from '@berth/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectProblem } from './support/problem.js';
 import { TEST_IMAGE } from './support/images.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import type { Caller } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 import { waitFor } from './support/wait.js';
 
 /** Users pick machine types; only administrators name images, and what an engine says about one stays with them. */
-let server: TestServer;
-let admin: Caller;
-let alice: Caller;
-let aliceId: string;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-  ({ id: aliceId, caller: alice } = await server.signUp('alice', 'a-long-enough-password'));
-});
-afterAll(() => server?.close());
+const { admin, users: { alice }, ids } = useTestServer({ users: ['alice'] });
 
 const countOf = async (caller: Caller) => (await caller.get('/api/v1/environments')).json<{ items: Environment[] }>().items.length;
 
@@ -43,8 +34,8 @@ describe('images only from the catalogue', () => {
     const type = await admin.post('/api/v1/machine-types', { name: `ghost-${randomUUID().slice(0, 6)}`, vcpus: 1, memoryMb: 256, diskGib: 1, creditsCost: 1, image });
     expect(type.statusCode, type.body).toBe(201);
     const typeName = type.json<{ name: string }>().name;
-    const quota = (await admin.get(`/api/v1/users/${aliceId}/quota`)).json<{ allowedTypes: string[] }>();
-    expect((await admin.patch(`/api/v1/users/${aliceId}/quota`, { allowedTypes: [...quota.allowedTypes, typeName] })).statusCode).toBe(200);
+    const quota = (await admin.get(`/api/v1/users/${ids.alice}/quota`)).json<{ allowedTypes: string[] }>();
+    expect((await admin.patch(`/api/v1/users/${ids.alice}/quota`, { allowedTypes: [...quota.allowedTypes, typeName] })).statusCode).toBe(200);
     const created = await alice.post('/api/v1/environments', { type: typeName });
     expect(created.statusCode, created.body).toBe(202);
     const id = created.json<Environment>().id;

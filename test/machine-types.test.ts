@@ -1,19 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry, Environment, MachineType } from '@berth/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, type Caller } from './support/server.js';
 import { expectProblem } from './support/problem.js';
 import { waitForStatus } from './support/wait.js';
+import { useTestServer } from './support/test-server.js';
 
 const PASSWORD = 'a-long-enough-password';
 
-let server: TestServer;
-let admin: Caller;
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-});
-afterAll(() => server.close());
+const { server, admin } = useTestServer();
 
 /** Names are unique per database, and every test here shares one. */
 const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;

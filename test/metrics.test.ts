@@ -1,18 +1,11 @@
 import type { CreatedToken } from '@berth/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildMetricsApp } from '../packages/server/src/http/metrics.js';
 import { expectProblem } from './support/problem.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import type { Caller } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 
-let server: TestServer;
-let admin: Caller;
-let member: Caller;
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-  ({ caller: member } = await server.signUp('member', 'a-long-enough-password'));
-});
-afterAll(() => server?.close());
+const { server, admin, users: { member } } = useTestServer({ users: ['member'] });
 
 const token = async (caller: Caller) => (await caller.post('/api/v1/tokens', { name: 'scraper' })).json<CreatedToken>().token;
 

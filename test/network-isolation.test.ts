@@ -1,19 +1,15 @@
 import type { Environment, ExecResult } from '@berth/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_INSTALL, LABEL_OWNER, containerName } from '../packages/server/src/runtime/docker/labels.js';
 import { installObjects } from './support/docker.js';
-import { startTestServer, type Caller, type TestServer } from './support/server.js';
+import type { Caller } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 import { waitFor, waitForStatus } from './support/wait.js';
 
-const PASSWORD = 'a-long-enough-password';
 const PORT = 8000;
 const PAGE = 'hello from alice\n';
 
-let server: TestServer;
-let alice: Caller;
-let bob: Caller;
-let aliceId: string;
-let bobId: string;
+const { server, users: { alice, bob }, ids } = useTestServer({ users: ['alice', 'bob'] });
 /** Alice's environment serving PAGE on PORT, her second one, and Bob's. */
 let serving: string;
 let aliceOther: string;
@@ -21,11 +17,6 @@ let bobs: string;
 let servingIp: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  aliceId = await server.createUser('alice', PASSWORD);
-  bobId = await server.createUser('bob', PASSWORD);
-  alice = await server.login('alice', PASSWORD);
-  bob = await server.login('bob', PASSWORD);
   [serving, aliceOther, bobs] = await Promise.all([runningEnvironment(alice), runningEnvironment(alice), runningEnvironment(bob)]);
 
   // busybox httpd binds its port before it daemonises, so the exec returns with the server listening.
@@ -35,7 +26,6 @@ beforeAll(async () => {
   expect(ip.stdout).toMatch(/^\d+\.\d+\.\d+\.\d+\n$/);
   servingIp = ip.stdout.trim();
 });
-afterAll(() => server?.close());
 
 async function runningEnvironment(caller: Caller): Promise<string> {
   const res = await caller.post('/api/v1/environments', { type: 'small' });
@@ -108,7 +98,7 @@ describe('network isolation between users', () => {
 
     const { networks } = await installObjects(server.docker, server.installId);
     const byId = new Map(networks.map((n) => [n.Id, n]));
-    expect(byId.get(aliceNetwork)?.Labels).toMatchObject({ [LABEL_OWNER]: aliceId, [LABEL_INSTALL]: server.installId });
-    expect(byId.get(bobNetwork)?.Labels).toMatchObject({ [LABEL_OWNER]: bobId, [LABEL_INSTALL]: server.installId });
+    expect(byId.get(aliceNetwork)?.Labels).toMatchObject({ [LABEL_OWNER]: ids.alice, [LABEL_INSTALL]: server.installId });
+    expect(byId.get(bobNetwork)?.Labels).toMatchObject({ [LABEL_OWNER]: ids.bob, [LABEL_INSTALL]: server.installId });
   });
 });

@@ -1,7 +1,9 @@
 import type { AuditEntry, CreatedInvitation, Environment, ExecResult, Invitation, Member, Organization, Team } from '@berth/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { inOrg } from './support/orgs.js';
 import { expectProblem } from './support/problem.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import type { Caller } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 import { TerminalClient } from './support/terminal.js';
 import { waitFor, waitForStatus } from './support/wait.js';
 
@@ -10,23 +12,13 @@ import { waitFor, waitForStatus } from './support/wait.js';
  * admin, mia and max are members (mia in the team "core", max in none), vic is
  * a viewer in "core", and out is in no organization of theirs.
  */
-let server: TestServer;
-let base: string;
-let admin: Caller;
 const PASSWORD = 'a-long-enough-password';
 const people = ['olga', 'adam', 'mia', 'max', 'vic', 'out'] as const;
 type Person = (typeof people)[number];
-const as = {} as Record<Person, Caller>;
-const ids = {} as Record<Person, string>;
+const { server, admin, users: as } = useTestServer({ users: people });
+let base: string;
 /** A caller acting in acme: the Berth-Org header on every request. */
-const inAcme = (caller: Caller): Caller => ({
-  request: (m, url, body, headers) => caller.request(m, url, body, { 'berth-org': 'acme', ...headers }),
-  get: (url, headers) => caller.get(url, { 'berth-org': 'acme', ...headers }),
-  post: (url, body, headers) => caller.post(url, body, { 'berth-org': 'acme', ...headers }),
-  put: (url, body, headers) => caller.put(url, body, { 'berth-org': 'acme', ...headers }),
-  patch: (url, body, headers) => caller.patch(url, body, { 'berth-org': 'acme', ...headers }),
-  delete: (url, headers) => caller.delete(url, { 'berth-org': 'acme', ...headers }),
-});
+const inAcme = (caller: Caller): Caller => inOrg(caller, 'acme');
 let coreTeam: string;
 /** Olga's environment in acme, shared with core at `use`. */
 let shared: Environment;
@@ -42,12 +34,7 @@ const exec = (caller: Caller, envId: string) => caller.post(`/api/v1/environment
 const audit = async (action: string) => (await admin.get(`/api/v1/audit?action=${action}&limit=50`)).json<{ items: AuditEntry[] }>().items;
 
 beforeAll(async () => {
-  server = await startTestServer();
   base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  admin = await server.login(ADMIN.username, ADMIN.password);
-  for (const person of people) {
-    ({ id: ids[person], caller: as[person] } = await server.signUp(person, PASSWORD));
-  }
   const made = await as.olga.post('/api/v1/orgs', { slug: 'acme', name: 'Acme Corp' });
   expect(made.statusCode, made.body).toBe(202);
   expect(made.json<Organization>()).toMatchObject({ slug: 'acme', status: 'provisioning', role: 'owner', personal: false });
@@ -67,7 +54,6 @@ beforeAll(async () => {
   shared = await waitForStatus(as.olga, env.json<Environment>().id, 'running');
   expect((await as.olga.put(`/api/v1/environments/${shared.id}/shares/${coreTeam}`, { level: 'use' })).statusCode).toBe(200);
 }, 120_000);
-afterAll(() => server?.close());
 
 describe('an organization and its people', () => {
   it('lists its members with their roles, to any member, and to nobody else', async () => {

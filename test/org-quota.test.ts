@@ -3,19 +3,17 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inOrg, makeOrg } from './support/orgs.js';
 import { expectProblem } from './support/problem.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import type { Caller } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 
 /**
  * An organization's quota: one credit pool its members draw on, a cap per
  * member, machine types and an environment limit, chosen by its owners and
  * admins within a ceiling the instance admin sets; and its audit trail.
  */
-let server: TestServer;
-let admin: Caller;
-const PASSWORD = 'a-long-enough-password';
 const people = ['pia', 'quinn', 'rae', 'sol', 'tam', 'outsider'] as const;
 type Person = (typeof people)[number];
-const as = {} as Record<Person, Caller>;
+const { admin, users: as } = useTestServer({ users: people });
 const members = ['pia', 'quinn', 'rae', 'sol', 'tam'] as const;
 
 const quota = async (caller: Caller, org = 'pool') => {
@@ -26,16 +24,12 @@ const quota = async (caller: Caller, org = 'pool') => {
 const trail = async (caller: Caller) => (await caller.get('/api/v1/orgs/pool/audit?limit=500')).json<{ items: AuditEntry[] }>().items;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-  for (const person of people) ({ caller: as[person] } = await server.signUp(person, PASSWORD));
   // pia owns it, quinn is an admin, the rest are members.
   await makeOrg(as.pia, 'pool', [
     { username: 'quinn', caller: as.quinn, role: 'admin' },
     ...(['rae', 'sol', 'tam'] as const).map((username) => ({ username, caller: as[username], role: 'member' as const })),
   ]);
 }, 120_000);
-afterAll(() => server?.close());
 
 describe('the quota of an organization', () => {
   it('starts at the defaults, its ceiling the same, with no cap per member; every member reads it, nobody else', async () => {

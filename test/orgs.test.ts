@@ -1,21 +1,12 @@
 import type { CreatedToken, Environment, Organization, Template } from '@berth/contracts';
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiTokens, environments, organizations, templates, users } from '../packages/server/src/db/schema.js';
 import { expectProblem } from './support/problem.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { ADMIN } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 
-let server: TestServer;
-let admin: Caller;
-let grace: Caller;
-let graceId: string;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-  ({ id: graceId, caller: grace } = await server.signUp('Grace.Hopper', 'grace-password-1234'));
-});
-afterAll(() => server?.close());
+const { server, admin, users: { 'Grace.Hopper': grace }, ids } = useTestServer({ users: ['Grace.Hopper'] });
 
 const db = () => server.database.db;
 const personalOrgId = async (userId: string) => (await db().select({ id: users.personalOrgId }).from(users).where(eq(users.id, userId)))[0]!.id;
@@ -26,7 +17,7 @@ describe('personal organizations', () => {
     const res = await grace.get('/api/v1/orgs');
     expect(res.statusCode, res.body).toBe(200);
     const { items } = res.json<{ items: Organization[] }>();
-    expect(items).toEqual([{ id: await personalOrgId(graceId), slug: 'grace.hopper', name: 'Grace.Hopper', personal: true, status: 'active', role: 'owner' }]);
+    expect(items).toEqual([{ id: await personalOrgId(ids['Grace.Hopper']), slug: 'grace.hopper', name: 'Grace.Hopper', personal: true, status: 'active', role: 'owner' }]);
   });
 
   it('gives the first administrator one too', async () => {
@@ -47,7 +38,7 @@ describe('personal organizations', () => {
   });
 
   it('puts what a user makes, through a session or a token, in their personal organization', async () => {
-    const org = await personalOrgId(graceId);
+    const org = await personalOrgId(ids['Grace.Hopper']);
     const created = await grace.post('/api/v1/tokens', { name: 'agent' });
     expect(created.statusCode, created.body).toBe(201);
     const token = created.json<CreatedToken>();

@@ -1,17 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SpawnError, type RuntimeProcess, type SpawnRequest } from '../packages/server/src/runtime/driver.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 import { runningEnvironment, waitFor } from './support/wait.js';
 
-let server: TestServer;
+const { server, users: { 'spawn-owner': owner } } = useTestServer({ users: ['spawn-owner'] });
 let envId: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const { caller } = await server.signUp('spawn-owner', 'a-long-enough-password');
-  envId = (await runningEnvironment(caller)).id;
+  envId = (await runningEnvironment(owner)).id;
 });
-afterAll(() => server?.close());
 
 type Stream = Parameters<SpawnRequest['onOutput']>[0];
 

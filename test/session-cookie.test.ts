@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectProblem } from './support/problem.js';
-import { ADMIN, startTestServer, type TestServer } from './support/server.js';
+import { ADMIN, type TestServer } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 
 const LOGIN = '/api/v1/auth/login';
 /** What a TLS-terminating proxy in front of Berth adds (inject's default Host names port 80, which no such proxy would). */
@@ -36,11 +37,7 @@ function expectHostCookie(line: string): void {
 }
 
 describe('the session cookie over plain http', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server.close());
+  const { server } = useTestServer({ admin: false });
 
   it('is berth_session, HttpOnly, SameSite=Lax, Path=/, without Secure (a laptop on http)', async () => {
     const { line, pair } = await signIn(server);
@@ -59,11 +56,7 @@ describe('the session cookie over plain http', () => {
 });
 
 describe('the session cookie behind a TLS proxy (BERTH_TRUST_PROXY=true)', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ BERTH_TRUST_PROXY: 'true' });
-  });
-  afterAll(() => server.close());
+  const { server } = useTestServer({ env: { BERTH_TRUST_PROXY: 'true' }, admin: false });
 
   it('is __Host-berth_session with Secure when the request came over https', async () => {
     const { line, pair } = await signIn(server, HTTPS);
@@ -103,11 +96,7 @@ describe('the session cookie behind a TLS proxy (BERTH_TRUST_PROXY=true)', () =>
 
 describe('the session cookie with an https BERTH_PUBLIC_URL', () => {
   const PUBLIC = 'https://berth.example.test';
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ BERTH_PUBLIC_URL: PUBLIC });
-  });
-  afterAll(() => server.close());
+  const { server } = useTestServer({ env: { BERTH_PUBLIC_URL: PUBLIC }, admin: false });
 
   it('is __Host-berth_session with Secure, even though the hop to Berth is plain http', async () => {
     const { line, pair } = await signIn(server);

@@ -1,22 +1,11 @@
 import type { Environment, EnvironmentEvent, ExecResult, Template, TemplateSummary } from '@berth/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectProblem } from './support/problem.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import type { Caller } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 import { waitFor, waitForStatus } from './support/wait.js';
 
-let server: TestServer;
-let admin: Caller;
-let ada: Caller;
-let bob: Caller;
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-  await server.createUser('ada', 'ada-password-1234');
-  await server.createUser('bob', 'bob-password-1234');
-  ada = await server.login('ada', 'ada-password-1234');
-  bob = await server.login('bob', 'bob-password-1234');
-});
-afterAll(() => server.close());
+const { admin, users: { ada, bob } } = useTestServer({ users: ['ada', 'bob'] });
 
 const mine = { slug: 'ada-notes', name: 'Ada notes', files: [{ path: 'notes/todo.txt', content: 'write tests\n' }, { path: 'run.sh', content: '#!/bin/sh\necho ran\n', mode: '755' }] };
 

@@ -1,20 +1,15 @@
 import type { CreatedToken, Problem, Token, User } from '@berth/contracts';
 import { eq, sql } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiTokens } from '../packages/server/src/db/schema.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import type { Caller } from './support/server.js';
+import { useTestServer } from './support/test-server.js';
 
 const PASSWORD = 'a-long-enough-password';
 const DAY_MS = 86_400_000;
 
-let server: TestServer;
-let admin: Caller;
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-});
-afterAll(() => server.close());
+const { server, admin } = useTestServer();
 
 /** A new user signed in with a cookie. */
 async function newUser(username: string): Promise<{ id: string; session: Caller }> {

@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Me, User } from '@berth/contracts';
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, users } from '../packages/server/src/db/schema.js';
-import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
+import { ADMIN, type Caller } from './support/server.js';
 import { expectProblem } from './support/problem.js';
+import { useTestServer } from './support/test-server.js';
 
-let server: TestServer;
-let admin: Caller;
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = await server.login(ADMIN.username, ADMIN.password);
-});
-afterAll(() => server.close());
+const { server, admin } = useTestServer();
 
 const PASSWORD = 'a-long-enough-password';
 /** Usernames are unique per database, and every test here shares one. */
@@ -191,15 +186,11 @@ describe('PATCH /api/v1/users/:id', () => {
 
 describe('the last active administrator', () => {
   // A database of its own, so the bootstrap admin really is the only admin.
-  let solo: TestServer;
-  let soloAdmin: Caller;
+  const { server: solo, admin: soloAdmin } = useTestServer();
   let adminId: string;
   beforeAll(async () => {
-    solo = await startTestServer();
-    soloAdmin = await solo.login(ADMIN.username, ADMIN.password);
     adminId = (await soloAdmin.get('/api/v1/me')).json<User>().id;
   });
-  afterAll(() => solo.close());
 
   it.each([
     ['demote', { isAdmin: false }],
@@ -228,11 +219,7 @@ describe('the last active administrator', () => {
 describe('two administrators stepping down at once', () => {
   // A database of its own, so these two are the only admins. PGlite runs one transaction at a
   // time, so only PostgreSQL (TEST_DATABASE_URL) really races the two; PGlite checks the outcome.
-  let pair: TestServer;
-  beforeAll(async () => {
-    pair = await startTestServer();
-  });
-  afterAll(() => pair.close());
+  const { server: pair } = useTestServer({ admin: false });
 
   it('lets exactly one of them go (200) and refuses the other with 409 conflict, leaving one active admin', async () => {
     const deputyName = uniqueName('deputy');

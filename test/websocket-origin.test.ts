@@ -1,29 +1,25 @@
 import type { CreatedToken, Environment, Problem } from '@berth/contracts';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type Caller, type TestServer } from './support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { USER_PASSWORD, useTestServer } from './support/test-server.js';
 import { runningEnvironment } from './support/wait.js';
 
 // Cross-site WebSocket hijacking: a page on another origin of the same site (a preview on a
 // sibling host, another port of 127.0.0.1) opens Berth's sockets, and the browser adds the cookie.
 
-let server: TestServer;
+const { server, users: { ada } } = useTestServer({ users: ['ada'] });
 let base: string;
-let ada: Caller;
 let cookie: string;
 let token: string;
 let env: Environment;
 
 beforeAll(async () => {
-  server = await startTestServer();
   base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  ({ caller: ada } = await server.signUp('ada', 'ada-password-1234'));
-  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ada', password: 'ada-password-1234' }) });
+  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ada', password: USER_PASSWORD }) });
   cookie = login.headers.get('set-cookie')!.split(';')[0]!;
   token = (await ada.post('/api/v1/tokens', { name: 'script' })).json<CreatedToken>().token;
   env = await runningEnvironment(ada);
 });
-afterAll(() => server.close());
 
 type Handshake = { status: 101 } | { status: number; problem: Problem };
 
