@@ -1,13 +1,11 @@
-import type { Environment, Team } from '@berth/contracts';
+import { isUuid, type Environment, type Team } from '@berth/contracts';
 import { ApiError, type ApiClient } from './client.js';
 import { CliError } from './context.js';
-
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** ENV on the command line is a name or an id; names are looked up among your own environments. */
 export async function resolveEnvironment(client: ApiClient, ref: string | undefined): Promise<Environment> {
   if (!ref) throw new CliError('which environment? Give its name or id', 'list them with `berth env ls`');
-  if (UUID.test(ref)) {
+  if (isUuid(ref)) {
     try {
       return await client.environment(ref);
     } catch (err) {
@@ -22,7 +20,7 @@ export async function resolveEnvironment(client: ApiClient, ref: string | undefi
 /** TEAM on the command line is a slug (or an id) of a team of the environment's organization. */
 export async function resolveTeam(client: ApiClient, env: Environment, ref: string | undefined): Promise<Pick<Team, 'id' | 'slug'>> {
   if (!ref) throw new CliError('which team? Give its slug', 'list them with `berth org teams`');
-  if (UUID.test(ref)) return { id: ref, slug: ref };
+  if (isUuid(ref)) return { id: ref, slug: ref };
   const org = (await client.orgs()).find((o) => o.id === env.orgId);
   if (!org) throw new CliError(`the organization of ${env.name} is not one of yours`, 'list yours with `berth org ls`');
   const team = (await client.teams(org.slug)).find((t) => t.slug.toLowerCase() === ref.toLowerCase());

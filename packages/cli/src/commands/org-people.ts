@@ -1,9 +1,8 @@
-import { InvitationSchema, TEAM_ROLES } from '@berth/contracts';
+import { InvitationSchema, isUuid, TEAM_ROLES } from '@berth/contracts';
 import type { ApiClient } from '../client.js';
 import { readConfigFile, saveConfig, tokenOf } from '../config.js';
 import { CliError, parse, UsageError, type Context } from '../context.js';
 import { ago, json, table } from '../output.js';
-import { UUID } from '../resolve.js';
 import type { Subcommand } from './command.js';
 
 const INVITE_ROLES = InvitationSchema.shape.role.options;
@@ -66,7 +65,7 @@ export async function accept(ctx: Context, args: string[]): Promise<number> {
   const [ref] = positionals;
   if (!ref) throw new UsageError('which invitation? berth org accept ID (see `berth org invitations`), or the secret of a link');
   const client = await ctx.client();
-  const org = UUID.test(ref) ? await client.acceptInvitation(ref) : await client.acceptLink(ref);
+  const org = isUuid(ref) ? await client.acceptInvitation(ref) : await client.acceptLink(ref);
   if (values.json) ctx.print(json(org));
   else ctx.note(`Joined ${ctx.err.bold(org.slug)} as ${org.role}; work in it with \`berth org switch ${org.slug}\``);
   return 0;

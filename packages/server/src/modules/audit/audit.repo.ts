@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
-import type { AuditQuery } from '@berth/contracts';
+import { isUuid, type AuditQuery } from '@berth/contracts';
 import type { Db } from '../../db/client.js';
 import { auditLog, environments } from '../../db/schema.js';
 
@@ -46,10 +46,8 @@ export function createAuditRepo() {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function orgOf(row: NewAuditRow, actorOrgId: string | null): SQL | string | null {
-  const target = row.targetId && UUID.test(row.targetId) ? row.targetId : null;
+  const target = row.targetId && isUuid(row.targetId) ? row.targetId : null;
   if (target && row.targetType === 'environment') {
     return sql`coalesce((select ${environments.orgId} from ${environments} where ${environments.id} = ${target}), ${actorOrgId}::uuid)`;
   }

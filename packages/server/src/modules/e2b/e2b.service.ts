@@ -1,3 +1,4 @@
+import { isUuid } from '@berth/contracts';
 import { requireActor, type Actor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import type { Keyring } from '../../keyring.js';
@@ -223,6 +224,5 @@ export function createE2bService(deps: Deps) {
   return { create, connect, list, info, kill, setTimeout: setTimeout_, pause, metrics, openedBy, visible };
 }
 
-const isUuid = (text: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text);
 
 export type E2bService = ReturnType<typeof createE2bService>;

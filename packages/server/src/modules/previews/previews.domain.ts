@@ -1,6 +1,6 @@
 import type { Keyring } from '../../keyring.js';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { PortSharing } from '@berth/contracts';
+import { isUuid, type PortSharing } from '@berth/contracts';
 
 /**
  * Listening TCP sockets from /proc/net/tcp and /proc/net/tcp6 text: state 0A is
@@ -53,14 +53,12 @@ export function previewZone(domainHostname: string): RegExp {
   return new RegExp(`^(\\d+)-([a-z0-9-]+)\\.${escapeRegExp(domainHostname)}$`);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** The environment and port a preview host name names; undefined when it names none. */
 export function parsePreviewHost(hostname: string, zone: RegExp): PreviewTarget | undefined {
   const match = zone.exec(hostname);
   if (!match) return undefined;
   const port = Number(match[1]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535 || String(port) !== match[1] || !UUID.test(match[2]!)) return undefined;
+  if (!Number.isInteger(port) || port < 1 || port > 65535 || String(port) !== match[1] || !isUuid(match[2]!)) return undefined;
   return { environmentId: match[2]!, port };
 }
 
@@ -119,7 +117,7 @@ export const grantOf = (secret: string, credential: Credential) => `${secret}.${
 
 export function credentialOfGrant(grant: string): Credential | undefined {
   const [, via, id] = grant.split('.');
-  return (via === 'session' || via === 'token') && id && UUID.test(id) ? { via, id } : undefined;
+  return (via === 'session' || via === 'token') && id && isUuid(id) ? { via, id } : undefined;
 }
 
 const cookiePairs = (header: string | undefined) =>
