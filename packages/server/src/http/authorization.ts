@@ -1,5 +1,5 @@
 import { IdSchema, type TokenScope } from '@berth/contracts';
-import type { Actor } from '../context.js';
+import type { RequestContext } from '../context.js';
 import { ValidationError } from '../errors.js';
 import { authorize } from '../modules/auth/authorize.js';
 import type { E2bService } from '../modules/e2b/e2b.service.js';
@@ -10,21 +10,21 @@ import type { App, OwnedResource } from './types.js';
 import type { EnvironmentLevel } from '../modules/auth/auth.policy.js';
 
 interface Deps {
-  environments: Pick<EnvironmentsService, 'visible'>;
+  environments: Pick<EnvironmentsService, 'visibleForRequest'>;
   orgs: Pick<OrgsService, 'standing'>;
   templates: Pick<TemplatesService, 'changeable'>;
   e2b: Pick<E2bService, 'visible'>;
 }
 
-type Check = { param: string; check: (actor: Actor | null, id: string, level: EnvironmentLevel) => Promise<unknown> };
+type Check = { param: string; check: (ctx: RequestContext, id: string, level: EnvironmentLevel) => Promise<unknown> };
 
 /** An id that is not a uuid names nothing: refused as a bad path alone (and never sent to a uuid column). */
 function uuid(param: string, check: Check['check']): Check {
   return {
     param,
-    check: async (actor, id, level) => {
+    check: async (ctx, id, level) => {
       if (!IdSchema.safeParse(id).success) throw new ValidationError([{ field: `params.${param}`, message: 'Invalid UUID' }]);
-      return check(actor, id, level);
+      return check(ctx, id, level);
     },
   };
 }
@@ -41,10 +41,11 @@ function uuid(param: string, check: Check['check']): Check {
  */
 export function registerAuthorization(scope: App, { environments, templates, e2b, orgs }: Deps, opts: { writes?: TokenScope } = {}): void {
   const owners: Record<OwnedResource, Check> = {
-    environment: uuid('id', (actor, id, level) => environments.visible(actor, id, level)),
-    template: uuid('id', (actor, id) => templates.changeable(actor, id)),
+    // The service decides again on this read rather than reading the environment twice.
+    environment: uuid('id', (ctx, id, level) => environments.visibleForRequest(ctx, id, level)),
+    template: uuid('id', (ctx, id) => templates.changeable(ctx.actor, id)),
     // E2B answers an id it does not know, uuid or not, with its own 404.
-    sandbox: { param: 'sandboxID', check: (actor, id) => e2b.visible(actor, id) },
+    sandbox: { param: 'sandboxID', check: (ctx, id) => e2b.visible(ctx.actor, id) },
   };
   scope.addHook('onRequest', async (request) => {
     const { authorize: action, owns, level = 'view', org, scope } = request.routeOptions.config;
@@ -54,7 +55,7 @@ export function registerAuthorization(scope: App, { environments, templates, e2b
     if (org) await orgs.standing(request.ctx.actor, (request.params as { org?: string }).org ?? '', org);
     if (owns) {
       const { param, check } = owners[owns];
-      await check(request.ctx.actor, (request.params as Record<string, string | undefined>)[param] ?? '', level);
+      await check(request.ctx, (request.params as Record<string, string | undefined>)[param] ?? '', level);
     }
   });
 }

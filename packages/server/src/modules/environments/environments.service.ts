@@ -44,6 +44,11 @@ interface CreateOptions {
 
 const NOTE_ACTIVITY_EVERY_MS = 10_000;
 
+/** An environment with how one caller stands to it, as the repository reads it. */
+type Standing = NonNullable<Awaited<ReturnType<EnvironmentsRepo['getStanding']>>>;
+/** An environment the caller may act on, with how far (`access`). */
+export type VisibleEnvironment = Standing & { access: EnvironmentLevel };
+
 export function createEnvironmentsService(deps: Deps) {
   const { db, environmentsRepo, eventsRepo, audit } = deps;
 
@@ -52,8 +57,32 @@ export function createEnvironmentsService(deps: Deps) {
    * whoever may not see it at all, 403 for whoever may see it but not that. A
    * token acts only in its own organization.
    */
-  async function visible(actor: Actor | null, id: string, need: EnvironmentLevel = 'view'): Promise<EnvironmentWithOwner & { orgStatus: string; orgPersonal: boolean; access: EnvironmentLevel }> {
-    const env = actor ? await environmentsRepo.getStanding(db, id, actor.id) : undefined;
+  async function visible(actor: Actor | null, id: string, need: EnvironmentLevel = 'view'): Promise<VisibleEnvironment> {
+    return decide(actor, actor ? await environmentsRepo.getStanding(db, id, actor.id) : undefined, need);
+  }
+
+  /**
+   * What the authorization hook read of an environment, kept for the rest of
+   * that request: the service decides again on the same read instead of
+   * reading it twice (the hook runs before validation; the service is also
+   * called from elsewhere, where nothing was read).
+   */
+  const readByHook = new WeakMap<RequestContext, { id: string; env: Standing | undefined }>();
+
+  /** The hook's check (http/authorization.ts): `visible`, remembering the read for the request. */
+  async function visibleForRequest(ctx: RequestContext, id: string, need: EnvironmentLevel): Promise<VisibleEnvironment> {
+    const env = ctx.actor ? await environmentsRepo.getStanding(db, id, ctx.actor.id) : undefined;
+    readByHook.set(ctx, { id, env });
+    return decide(ctx.actor, env, need);
+  }
+
+  /** `visible` for a service call of a request, on the hook's read when it made one. */
+  async function visibleIn(ctx: RequestContext, id: string, need: EnvironmentLevel = 'view'): Promise<VisibleEnvironment> {
+    const read = readByHook.get(ctx);
+    return read?.id === id ? decide(ctx.actor, read.env, need) : visible(ctx.actor, id, need);
+  }
+
+  function decide(actor: Actor | null, env: Standing | undefined, need: EnvironmentLevel): VisibleEnvironment {
     const foreign = actor?.via === 'token' && env?.orgId !== actor.orgId;
     const standing = env && (foreign ? { ...env.standing, role: undefined } : env.standing);
     authorize(actor, `environment.${need}`, standing);
@@ -155,14 +184,14 @@ export function createEnvironmentsService(deps: Deps) {
   }
 
   async function get(ctx: RequestContext, id: string): Promise<Environment> {
-    const env = await visible(ctx.actor, id);
+    const env = await visibleIn(ctx, id);
     return toEnvironment(env, env.access);
   }
 
   /** start / stop / restart / delete: record the intent with its credit check and audit row, then wake the reconciler. */
   async function lifecycle(ctx: RequestContext, id: string, op: Lifecycle): Promise<Environment> {
     const actor = requireActor(ctx);
-    const env = await visible(actor, id, 'manage');
+    const env = await visibleIn(ctx, id, 'manage');
     const rec = { targetType: 'environment', targetId: id };
     if (op === 'start' || op === 'restart') {
       await audit.precheck(ctx, `environment.${op}`, rec, async () => {
@@ -190,7 +219,7 @@ export function createEnvironmentsService(deps: Deps) {
    */
   async function setEgress(ctx: RequestContext, id: string, body: EgressBody): Promise<Environment> {
     const actor = requireActor(ctx);
-    const env = await visible(actor, id, 'manage');
+    const env = await visibleIn(ctx, id, 'manage');
     const egressAllow = normaliseAllow(body.egressAllow);
     const rec = { targetType: 'environment', targetId: id, metadata: { egress: body.egress, egressAllow, previous: env.egress } };
     await audit.mutate(ctx, 'environment.egress', rec, async (tx) => {
@@ -239,7 +268,7 @@ export function createEnvironmentsService(deps: Deps) {
   }
 
   async function events(ctx: RequestContext, id: string, since: number, limit: number): Promise<EnvironmentEvent[]> {
-    await visible(ctx.actor, id);
+    await visibleIn(ctx, id);
     return (await eventsRepo.list(db, id, since, limit)).map(toEvent);
   }
 
@@ -251,7 +280,7 @@ export function createEnvironmentsService(deps: Deps) {
 
   /** The environment, if the caller may act on it at `need` (by default: use it) and it is running. */
   async function running(ctx: RequestContext, id: string, need: EnvironmentLevel = 'use'): Promise<EnvironmentWithOwner> {
-    const env = await visible(ctx.actor, id, need);
+    const env = await visibleIn(ctx, id, need);
     if (env.status !== 'running' || env.desiredState !== 'running') {
       throw new AppError('environment_not_running', `Environment "${env.name}" is ${env.status}; start it first`);
     }
@@ -320,7 +349,7 @@ export function createEnvironmentsService(deps: Deps) {
     }
   }
 
-  return { create, list, get, lifecycle, setEgress, events, exec, stats, visible, levelOf, running, touch, noteActivity };
+  return { create, list, get, lifecycle, setEgress, events, exec, stats, visible, visibleForRequest, visibleIn, levelOf, running, touch, noteActivity };
 }
 
 export type EnvironmentsService = ReturnType<typeof createEnvironmentsService>;

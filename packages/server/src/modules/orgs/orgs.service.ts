@@ -31,7 +31,7 @@ interface Deps {
   usersRepo: Pick<UsersRepo, 'findByUsername'>;
   environmentsRepo: Pick<EnvironmentsRepo, 'lock' | 'setIntent'>;
   eventsRepo: Pick<EnvironmentEventsRepo, 'append'>;
-  environments: Pick<EnvironmentsService, 'visible'>;
+  environments: Pick<EnvironmentsService, 'visibleIn'>;
   audit: AuditService;
   revocations: Pick<Revocations, 'announce' | 'apply'>;
   /** Wakes the reconciler for these environments (after commit). */
@@ -341,13 +341,13 @@ export function createOrgsService(deps: Deps) {
   // Shares
 
   async function shares(ctx: RequestContext, environmentId: string): Promise<Share[]> {
-    await deps.environments.visible(ctx.actor, environmentId, 'view');
+    await deps.environments.visibleIn(ctx, environmentId, 'view');
     return orgsRepo.shares(db, environmentId);
   }
 
   /** Shares an environment with a team of its organization at a level (or changes it): whoever manages the environment. */
   async function share(ctx: RequestContext, environmentId: string, teamId: string, level: 'view' | 'use'): Promise<Share[]> {
-    const env = await deps.environments.visible(ctx.actor, environmentId, 'manage');
+    const env = await deps.environments.visibleIn(ctx, environmentId, 'manage');
     await audit.mutate(ctx, 'environment.share', { targetType: 'environment', targetId: environmentId, metadata: { teamId, level } }, async (tx) => {
       const team = await orgsRepo.findTeam(tx, env.orgId, teamId);
       if (!team) throw new NotFoundError('Team');
@@ -357,7 +357,7 @@ export function createOrgsService(deps: Deps) {
   }
 
   async function unshare(ctx: RequestContext, environmentId: string, teamId: string): Promise<void> {
-    await deps.environments.visible(ctx.actor, environmentId, 'manage');
+    await deps.environments.visibleIn(ctx, environmentId, 'manage');
     const revoked: Revocation[] = [];
     await audit.mutate(ctx, 'environment.unshare', { targetType: 'environment', targetId: environmentId, metadata: { teamId } }, async (tx) => {
       if (!(await orgsRepo.removeShare(tx, environmentId, teamId))) throw new NotFoundError('Share');

@@ -17,7 +17,7 @@ import type { GrantRow, PreviewsRepo } from './previews.repo.js';
 interface Deps {
   db: Db;
   previewsRepo: PreviewsRepo;
-  environments: Pick<EnvironmentsService, 'visible' | 'running' | 'levelOf' | 'noteActivity'>;
+  environments: Pick<EnvironmentsService, 'visible' | 'visibleIn' | 'running' | 'levelOf' | 'noteActivity'>;
   runtime: Pick<RuntimeDriver, 'exec' | 'endpoint'>;
   audit: AuditService;
   address: PreviewAddress;
@@ -59,7 +59,7 @@ export function createPreviewsService(deps: Deps) {
   /** Only the owner (or an admin) shares a port: anyone else is refused (404, audited), before their body is read. */
   async function checkMayShare(ctx: RequestContext, id: string, port: number): Promise<void> {
     await audit.precheck(ctx, 'port.sharing', sharingRecord(id, port), async () => {
-      const env = await deps.environments.visible(ctx.actor, id, 'manage');
+      const env = await deps.environments.visibleIn(ctx, id, 'manage');
       if (env.desiredState === 'deleted') throw new NotFoundError('Environment');
     });
   }
