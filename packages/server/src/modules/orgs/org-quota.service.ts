@@ -1,12 +1,12 @@
 import type { AuditEntry, OrgCeilingBody, OrgQuota, UpdateOrgQuotaBody } from '@berth/contracts';
 import type { RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
+import { ForbiddenError, NotFoundError } from '../../errors.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize } from '../auth/authorize.js';
 import type { ConfigService } from '../config/config.service.js';
 import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
-import { aboveCeiling } from '../quotas/quotas.domain.js';
+import { aboveCeiling, creditsLeft, unknownTypes } from '../quotas/quotas.domain.js';
 import type { OrgQuotaRow, QuotasRepo } from '../quotas/quotas.repo.js';
 import type { OrgsService } from './orgs.service.js';
 
@@ -63,7 +63,7 @@ export function createOrgQuotaService(deps: Deps) {
     if (org.personal) return personalQuota(org.id);
     const row = await quotasRepo.getOrg(db, org.id);
     if (!row) throw new NotFoundError('Quota');
-    return toOrgQuota(row, await quotasRepo.orgUsage(db, org.id));
+    return toOrgQuota({ ...row, ceiling: ceilingOf(row) }, await quotasRepo.orgUsage(db, org.id));
   }
 
   async function update(ctx: RequestContext, slug: string, body: UpdateOrgQuotaBody): Promise<OrgQuota> {
@@ -123,24 +123,14 @@ export function createOrgQuotaService(deps: Deps) {
   async function personalQuota(orgId: string): Promise<OrgQuota> {
     const row = await quotasRepo.getPersonal(db, orgId);
     if (!row) throw new NotFoundError('Quota');
-    const usage = await quotasRepo.usage(db, row.userId);
+    // Its user's quota is its own ceiling: nobody chooses within it.
     const limits = { credits: row.credits, maxEnvironments: row.maxEnvironments, allowedTypes: row.allowedTypes };
-    return {
-      ...limits,
-      creditsUsed: usage.creditsInUse,
-      creditsLeft: Math.max(row.credits - usage.creditsInUse, 0),
-      memberCreditCap: null,
-      environments: usage.environments,
-      idleTimeoutMinutes: row.idleTimeoutMinutes,
-      ceiling: limits,
-    };
+    return toOrgQuota({ ...limits, memberCreditCap: null, idleTimeoutMinutes: row.idleTimeoutMinutes, ceiling: limits }, await quotasRepo.usage(db, row.userId));
   }
 
   async function checkTypesExist(names: string[] | undefined): Promise<void> {
-    if (!names) return;
-    const known = new Set((await deps.machineTypesRepo.list(db)).map((t) => t.name));
-    const unknown = names.filter((t) => !known.has(t));
-    if (unknown.length > 0) throw new ValidationError([{ field: 'body.allowedTypes', message: `unknown machine type(s): ${unknown.join(', ')}` }]);
+    const refusal = names && unknownTypes(names, (await deps.machineTypesRepo.list(db)).map((t) => t.name));
+    if (refusal) throw refusal;
   }
 
   return { get, update, setCeiling, trail };
@@ -150,16 +140,18 @@ export type OrgQuotaService = ReturnType<typeof createOrgQuotaService>;
 
 const ceilingOf = (r: OrgQuotaRow) => ({ credits: r.ceilingCredits, maxEnvironments: r.ceilingMaxEnvironments, allowedTypes: r.ceilingAllowedTypes });
 
-function toOrgQuota(r: OrgQuotaRow, usage: { creditsInUse: number; environments: number }): OrgQuota {
+type Limits = Pick<OrgQuota, 'credits' | 'memberCreditCap' | 'allowedTypes' | 'maxEnvironments' | 'idleTimeoutMinutes' | 'ceiling'>;
+
+function toOrgQuota(q: Limits, usage: { creditsInUse: number; environments: number }): OrgQuota {
   return {
-    credits: r.credits,
+    credits: q.credits,
     creditsUsed: usage.creditsInUse,
-    creditsLeft: Math.max(r.credits - usage.creditsInUse, 0),
-    memberCreditCap: r.memberCreditCap,
-    allowedTypes: r.allowedTypes,
-    maxEnvironments: r.maxEnvironments,
+    creditsLeft: creditsLeft(q.credits, usage.creditsInUse),
+    memberCreditCap: q.memberCreditCap,
+    allowedTypes: q.allowedTypes,
+    maxEnvironments: q.maxEnvironments,
     environments: usage.environments,
-    idleTimeoutMinutes: r.idleTimeoutMinutes,
-    ceiling: ceilingOf(r),
+    idleTimeoutMinutes: q.idleTimeoutMinutes,
+    ceiling: q.ceiling,
   };
 }

@@ -1,4 +1,4 @@
-import { AppError } from '../../errors.js';
+import { AppError, ValidationError } from '../../errors.js';
 
 export interface QuotaLimits {
   credits: number;
@@ -70,4 +70,13 @@ export function aboveCeiling(
   const outside = quota.allowedTypes.filter((t) => !ceiling.allowedTypes.includes(t));
   if (outside.length > 0) return new AppError('quota_above_ceiling', `allowedTypes: ${outside.join(', ')} not within the ceiling (${ceiling.allowedTypes.join(', ') || 'none'})`);
   return null;
+}
+
+/** What is left of a pool, never below nothing (a lowered quota can leave more in use than it allows). */
+export const creditsLeft = (credits: number, inUse: number): number => Math.max(credits - inUse, 0);
+
+/** The 400 for machine type names that name no type, or null when every one does. */
+export function unknownTypes(given: string[] | undefined, known: string[]): ValidationError | null {
+  const unknown = (given ?? []).filter((t) => !known.includes(t));
+  return unknown.length > 0 ? new ValidationError([{ field: 'body.allowedTypes', message: `unknown machine type(s): ${unknown.join(', ')}` }]) : null;
 }

@@ -1,13 +1,14 @@
 import type { Quota, UpdateQuotaBody } from '@berth/contracts';
 import type { RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
-import { NotFoundError, ValidationError } from '../../errors.js';
+import { NotFoundError } from '../../errors.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize } from '../auth/authorize.js';
 import type { ConfigService } from '../config/config.service.js';
 import type { EnvironmentsRepo } from '../environments/environments.repo.js';
 import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import type { QuotaRow, QuotasRepo } from './quotas.repo.js';
+import { creditsLeft, unknownTypes } from './quotas.domain.js';
 
 interface Deps {
   db: Db;
@@ -61,11 +62,8 @@ export function createQuotasService(deps: Deps) {
     authorize(ctx.actor, 'users.manage');
     const allowedTypes = given.allowedTypes && [...new Set(given.allowedTypes)];
     const body = { ...given, allowedTypes };
-    if (allowedTypes) {
-      const known = new Set((await deps.machineTypesRepo.list(db)).map((t) => t.name));
-      const unknown = allowedTypes.filter((t) => !known.has(t));
-      if (unknown.length > 0) throw new ValidationError([{ field: 'body.allowedTypes', message: `unknown machine type(s): ${unknown.join(', ')}` }]);
-    }
+    const refusal = allowedTypes && unknownTypes(allowedTypes, (await deps.machineTypesRepo.list(db)).map((t) => t.name));
+    if (refusal) throw refusal;
     const { row, stopped } = await audit.mutate(ctx, 'quota.update', { targetType: 'user', targetId: userId, metadata: { ...body } }, async (tx, rec) => {
       if (!(await quotasRepo.lock(tx, userId))) throw new NotFoundError('Quota');
       const updated = (await quotasRepo.update(tx, userId, body))!;
@@ -87,7 +85,7 @@ export type QuotaDefaults = { credits: number; aiUsesPerDay: number; allowedType
 const toQuota = (r: QuotaRow, creditsUsed: number): Quota => ({
   credits: r.credits,
   creditsUsed,
-  creditsLeft: Math.max(r.credits - creditsUsed, 0),
+  creditsLeft: creditsLeft(r.credits, creditsUsed),
   active: r.active,
   allowedTypes: r.allowedTypes,
   maxEnvironments: r.maxEnvironments,
