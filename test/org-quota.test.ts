@@ -56,6 +56,13 @@ describe('the quota of an organization', () => {
     expectProblem(await as.pia.patch('/api/v1/orgs/pool/quota', { allowedTypes: ['no-such-type'] }), 400, 'validation_failed');
     expectProblem(await as.pia.patch('/api/v1/orgs/pool/quota', { credits: -1 }), 400, 'validation_failed');
     expectProblem(await as.pia.patch('/api/v1/orgs/pool/quota', { idleTimeoutMinutes: 'soon' }), 400, 'validation_failed');
+    // Oversized and malformed: too many types, a number past the bound, an unknown field, not an object.
+    expectProblem(await as.pia.patch('/api/v1/orgs/pool/quota', { allowedTypes: Array.from({ length: 101 }, (_, i) => `t${i}`) }), 400, 'validation_failed');
+    expectProblem(await as.pia.patch('/api/v1/orgs/pool/quota', { credits: 1_000_001 }), 400, 'validation_failed');
+    expectProblem(await as.pia.patch('/api/v1/orgs/pool/quota', { ceilingCredits: 99 }), 400, 'validation_failed');
+    expectProblem(await as.pia.patch('/api/v1/orgs/pool/quota', [1]), 400, 'validation_failed');
+    expectProblem(await admin.patch('/api/v1/orgs/pool/ceiling', { allowedTypes: ['no-such-type'] }), 400, 'validation_failed');
+    expect((await quota(as.pia)).credits).toBe(10);
     expect((await as.quinn.patch('/api/v1/orgs/pool/quota', { memberCreditCap: 1 })).json<OrgQuota>().memberCreditCap).toBe(1);
   });
 
