@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ApiError, ContractError, createClient, fillPath, ROUTES, SOCKETS, UnreachableError } from '@berth/client';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readmeBlock } from './support/readme.js';
 import { ADMIN } from './support/server.js';
 import { useTestServer } from './support/test-server.js';
 
@@ -96,13 +97,11 @@ describe('a client with a token', () => {
 
 describe("the README's TypeScript example", () => {
   it('runs as written with BERTH_URL and BERTH_TOKEN set', async () => {
-    const readme = await readFile(path.resolve('README.md'), 'utf8');
-    const script = /### From TypeScript[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(script, 'the README has a TypeScript example').toBeDefined();
+    const script = await readmeBlock('### From TypeScript', 'ts');
     // Inside the repository, so `@berth/client` resolves as it does in a checkout.
     const file = path.resolve('test-artifacts/readme-client.ts');
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, script!);
+    await writeFile(file, script);
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { env: { PATH: process.env.PATH, BERTH_URL: url, BERTH_TOKEN: token }, timeout: 60_000 });
     expect(stdout).toMatch(/^(pending|provisioning|running)\nmachine_type_not_allowed\n$/);
   });

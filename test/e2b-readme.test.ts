@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Environment } from '@berth/contracts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEV_IMAGE } from '../packages/server/src/runtime/docker/images.js';
+import { readmeBlock } from './support/readme.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /**
@@ -24,21 +25,13 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function readmeAgentScript(): Promise<string> {
-  const readme = await readFile(path.resolve('README.md'), 'utf8');
-  const section = readme.split('## Use Berth as a self-hosted E2B')[1]?.split('\n## ')[0];
-  const script = section && /```js\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!script) throw new Error('the README has no agent script in its E2B section');
-  return script;
-}
-
 it('runs the README\'s agent script unchanged with the three variables it names', async () => {
   const { caller } = await server.signUp('readme-agent', 'a-long-enough-password');
   const token = (await caller.post('/api/v1/tokens', { name: 'agent' })).json<{ token: string }>().token;
   // Inside the repository, so `import 'e2b'` resolves as it does in a project that installed it.
   const file = path.resolve('test-artifacts/readme-agent.mjs');
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, await readmeAgentScript());
+  await writeFile(file, await readmeBlock('## Use Berth as a self-hosted E2B', 'js'));
 
   const { stdout } = await promisify(execFile)(process.execPath, [file], {
     env: { PATH: process.env.PATH, E2B_API_KEY: token, E2B_API_URL: url, E2B_SANDBOX_URL: url },

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { Environment } from '@berth/contracts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectProblem } from './support/problem.js';
+import { readmeBlock } from './support/readme.js';
 import { ADMIN, startTestServer, type TestServer } from './support/server.js';
 import { TerminalClient } from './support/terminal.js';
 import { waitForStatus } from './support/wait.js';
@@ -32,14 +33,6 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** The first shell block of a README section. */
-function shellBlock(readme: string, heading: string): string {
-  const section = readme.split(`${heading}\n`)[1]?.split(/\n#{2,3} /)[0];
-  const block = section && /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!block) throw new Error(`the README has no shell block under "${heading}"`);
-  return block;
-}
-
 /** Runs shell lines in bash, in the walkthrough's folder (its cookie jars), keeping its variables from one part to the next. */
 async function run(lines: string): Promise<string> {
   const keep = 'for v in B TOKEN INV TEAM TEAM_ENV; do declare -p $v 2>/dev/null || true; done > vars.sh';
@@ -49,11 +42,10 @@ async function run(lines: string): Promise<string> {
 }
 
 it('creates an org, invites ada, shares an environment with her team at use; she works in it; suspending stops it all', async () => {
-  const readme = await readFile(path.resolve('README.md'), 'utf8');
-  const signIn = shellBlock(readme, '## Walkthrough: sign in, create a user and a token, call the API')
+  const signIn = (await readmeBlock('## Walkthrough: sign in, create a user and a token, call the API', 'sh'))
     .replace('B=http://127.0.0.1:8080', `B=${url}`)
     .replace('change-me-please', ADMIN.password);
-  const orgs = shellBlock(readme, '### Organizations, teams and roles');
+  const orgs = await readmeBlock('### Organizations, teams and roles', 'sh');
   const [setUp, rest] = orgs.split('# Once it runs, ada uses it');
   const [adaWorks, suspend] = rest!.split('# Suspend acme');
   expect(setUp && adaWorks && suspend, 'the walkthrough has its three steps').toBeTruthy();
