@@ -127,8 +127,7 @@ export class ApiClient {
 
   /** A WebSocket to an API path, authenticated like every other request. */
   socket(path: string, query: RequestOptions['query'] = {}): WebSocket {
-    const { cookie, ...headers } = this.http.headers();
-    return new WebSocket(this.url(path, query).replace(/^http/, 'ws'), { headers: cookie ? { ...headers, cookie } : headers });
+    return new WebSocket(this.url(path, query).replace(/^http/, 'ws'), { headers: this.http.headers() });
   }
 
   // --- auth and tokens -------------------------------------------------------

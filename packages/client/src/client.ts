@@ -1,4 +1,4 @@
-import { ROUTES, SOCKETS, type RouteName, type RouteSpec, type SocketName } from '@berth/contracts';
+import { ROUTES, type RouteName, type RouteSpec } from '@berth/contracts';
 import type { z } from 'zod';
 import { ContractError, errorOf, UnreachableError } from './errors.js';
 
@@ -115,14 +115,7 @@ export function createClient(options: ClientOptions) {
     return parsed.data as RouteOutput<N>;
   }
 
-  /** The ws(s):// URL of a WebSocket route (credentials go in headers where the runtime allows, else the browser's cookie). */
-  function socketUrl(name: SocketName, params: Record<string, string | number>, query?: Record<string, unknown>): string {
-    const page = (globalThis as { location?: { protocol: string; host: string } }).location;
-    const origin = base || `${page?.protocol}//${page?.host}`;
-    return withQuery(`${origin.replace(/^http/, 'ws')}${fillPath(SOCKETS[name], params)}`, query);
-  }
-
-  return { call, send, socketUrl, headers: headersFor, baseUrl: base };
+  return { call, send, headers: headersFor, baseUrl: base };
 }
 
 export type BerthClient = ReturnType<typeof createClient>;
