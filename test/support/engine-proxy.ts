@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 
 /** A Unix socket in front of the real Docker engine whose connections the test can break. */
 export interface EngineProxy {
@@ -15,6 +16,8 @@ export interface EngineProxy {
   breakAfter(bytes: number): void;
   /** Stops breaking connections. */
   heal(): void;
+  /** From now on, holds each request whose request line matches `pattern` for `ms` before the engine sees it (a slow engine call). */
+  delay(pattern: RegExp, ms: number): void;
   close(): Promise<void>;
 }
 
@@ -23,6 +26,7 @@ export async function startEngineProxy(engineSocket = '/var/run/docker.sock'): P
   const socketPath = path.join(dir, 'docker.sock');
   const pairs = new Set<{ client: net.Socket; engine: net.Socket; sent: number }>();
   let limit = Infinity;
+  let slow: { pattern: RegExp; ms: number } | undefined;
 
   const server = net.createServer((client) => {
     const engine = net.connect(engineSocket);
@@ -39,7 +43,15 @@ export async function startEngineProxy(engineSocket = '/var/run/docker.sock'): P
       if (!client.write(chunk)) engine.pause();
     });
     client.on('drain', () => engine.resume());
-    client.pipe(engine);
+    // Requests go through in order; a slow one holds what follows it on its connection, as a slow engine would.
+    const slowly = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        const line = chunk.toString('latin1', 0, Math.min(chunk.length, 300)).split('\r\n')[0]!;
+        if (slow?.pattern.test(line)) setTimeout(() => done(null, chunk), slow.ms);
+        else done(null, chunk);
+      },
+    });
+    client.pipe(slowly).pipe(engine);
     client.on('error', end).on('close', end);
     engine.on('error', end).on('close', end);
   });
@@ -53,6 +65,9 @@ export async function startEngineProxy(engineSocket = '/var/run/docker.sock'): P
     },
     heal() {
       limit = Infinity;
+    },
+    delay(pattern, ms) {
+      slow = { pattern, ms };
     },
     async close() {
       for (const { client, engine } of pairs) {

@@ -136,21 +136,36 @@ export function createTerminalSessions({ runtime, touch, log, options, buffer }:
     socket.off('message', keep);
 
     let inputHeld = false;
+    const type = (data: Buffer) => {
+      if (socket.readyState !== socket.OPEN) return;
+      // A shell not reading its input (a long command in the foreground) must not make us hold
+      // whatever the client keeps sending: stop reading this client until the engine takes more.
+      if (!s.pty.stream.write(data) && !inputHeld) {
+        inputHeld = true;
+        socket.pause();
+        s.pty.stream.once('drain', () => {
+          inputHeld = false;
+          socket.resume();
+        });
+      }
+      touch(environmentId, sessionId);
+    };
+    // What the client sends reaches the shell in the order it was sent. A resize goes to the
+    // engine by a call of its own, so what follows it waits until the shell has the new size.
+    let resizing: Promise<unknown> | undefined;
+    const afterResizes = (step: () => unknown) => {
+      const next = (resizing ?? Promise.resolve()).then(step).catch((err: unknown) => log.warn({ err, environmentId, sessionId }, 'terminal resize failed'));
+      resizing = next;
+      void next.then(() => {
+        if (resizing === next) resizing = undefined;
+      });
+    };
     const receive = (data: Buffer, isBinary: boolean) => {
       // A socket being closed (its credentials revoked, say) types nothing more, and so keeps nothing awake.
       if (socket.readyState !== socket.OPEN) return;
       if (isBinary) {
-        // A shell not reading its input (a long command in the foreground) must not make us hold
-        // whatever the client keeps sending: stop reading this client until the engine takes more.
-        if (!s.pty.stream.write(data) && !inputHeld) {
-          inputHeld = true;
-          socket.pause();
-          s.pty.stream.once('drain', () => {
-            inputHeld = false;
-            socket.resume();
-          });
-        }
-        touch(environmentId, sessionId);
+        if (resizing) afterResizes(() => type(data));
+        else type(data);
         return;
       }
       const parsed = TerminalClientMessageSchema.safeParse(safeJson(data.toString()));
@@ -158,7 +173,8 @@ export function createTerminalSessions({ runtime, touch, log, options, buffer }:
         send(socket, { type: 'error', code: 'validation_failed', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
         return;
       }
-      void s.pty.resize(parsed.data.cols, parsed.data.rows);
+      const { cols, rows } = parsed.data;
+      afterResizes(() => s.pty.resize(cols, rows));
     };
     const detach = () => {
       s.clients.delete(socket);
