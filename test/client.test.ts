@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ApiError, ContractError, createClient, fillPath, ROUTES, SOCKETS, UnreachableError } from '@berth/client';
+import { ApiError, ContractError, createClient, fillPath, ROUTES, SOCKETS, UnreachableError, type RouteName } from '@berth/client';
+import { declaredProblems } from '../packages/server/src/http/route.js';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readmeBlock } from './support/readme.js';
@@ -45,6 +46,32 @@ describe('the route table', () => {
     expect(wrong).toEqual([]);
   });
 
+  it("documents each route with its table entry's words, group, success status and own refusals", async () => {
+    const doc = (await server.anonymous.get('/api/openapi.json')).json<OpenAPIV3_1.Document>();
+    const op = (name: RouteName) => (doc.paths?.[ROUTES[name].path] as Record<string, OpenAPIV3_1.OperationObject>)[ROUTES[name].method.toLowerCase()]!;
+    expect(op('environments.create')).toMatchObject({ summary: ROUTES['environments.create'].summary, tags: ['environments'] });
+    expect(Object.keys(op('environments.create').responses ?? {})).toEqual(['202', '4XX', '5XX']);
+    expect(op('environments.create').description).toContain('`insufficient_credits` (409)');
+    expect(Object.keys(op('files.write').responses ?? {})).toEqual(['200', '201', '4XX', '5XX']);
+    expect(op('me.get').description).toBeUndefined();
+    expect(op('auth.login').security).toEqual([]);
+    expect(op('machineTypes.list').tags).toEqual(['machine-types']);
+  });
+
+  it("records each refusal with the route it came from, held against the route's declared problems", async () => {
+    const seen = server.problems.length;
+    await scripted.get('/api/v1/environments/00000000-0000-4000-8000-000000000000');
+    await scripted.post('/api/v1/environments', { type: 'no-such-type' });
+    expect(server.problems.slice(seen)).toEqual([
+      { route: 'environments.get', code: 'not_found' },
+      { route: 'environments.create', code: 'machine_type_not_allowed' },
+    ]);
+    expect(declaredProblems('environments.create').has('machine_type_not_allowed')).toBe(true);
+    // A refusal of a route that does not declare it would fail the test file at close().
+    expect(declaredProblems('environments.get').has('machine_type_not_allowed')).toBe(false);
+    expect(declaredProblems('environments.get').has('not_found')).toBe(true);
+  });
+
   it('fills path segments encoded, and refuses a missing one', () => {
     expect(fillPath(ROUTES['orgs.removeMember'].path, { org: 'a/b', username: 'ç d' })).toBe('/api/v1/orgs/a%2Fb/members/%C3%A7%20d');
     expect(() => fillPath(ROUTES['orgs.get'].path, {})).toThrow(/no value for \{org\}/);
@@ -82,6 +109,9 @@ describe('a client with a token', () => {
   it('refuses an answer that breaks its contract, and says when there is no server', async () => {
     const liar = createClient({ baseUrl: url, fetch: async () => new Response(JSON.stringify({ id: 1 }), { headers: { 'content-type': 'application/json' } }) });
     await expect(liar.call('me.get')).rejects.toBeInstanceOf(ContractError);
+    // A success status the table does not give the route is a broken contract too.
+    const wrongStatus = createClient({ baseUrl: url, fetch: async () => new Response(null, { status: 200 }) });
+    await expect(wrongStatus.call('tokens.revoke', { params: { id: '00000000-0000-4000-8000-000000000000' } })).rejects.toThrow(/answered 200, not 204/);
     const nowhere = createClient({ baseUrl: 'http://127.0.0.1:9' });
     await expect(nowhere.call('me.get')).rejects.toBeInstanceOf(UnreachableError);
   });
@@ -92,6 +122,16 @@ describe('a client with a token', () => {
     const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
     const admin = createClient({ baseUrl: url, headers: () => ({ cookie, origin: url }) });
     expect((await admin.call('users.list')).items.map((u) => u.username)).toContain('scripted');
+  });
+});
+
+describe("the test harness's callers", () => {
+  it('carry the typed client, its requests injected with their credentials', async () => {
+    const made = await scripted.api.call('tokens.create', { body: { name: 'injected', scope: 'read' } });
+    expect(made).toMatchObject({ name: 'injected', scope: 'read' });
+    expect((await scripted.api.call('tokens.list')).items.map((t) => t.name)).toContain('injected');
+    await scripted.api.call('tokens.revoke', { params: { id: made.id } });
+    await expect(server.anonymous.api.call('tokens.list')).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
   });
 });
 

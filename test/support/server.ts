@@ -1,8 +1,10 @@
+import { createClient, type BerthClient } from '@berth/client';
 import type { LightMyRequestResponse } from 'fastify';
 import type Docker from 'dockerode';
-import { createBerth } from '../../packages/server/src/berth.js';
+import { createBerth, type BerthOptions } from '../../packages/server/src/berth.js';
 import { loadConfig, type Config } from '../../packages/server/src/config.js';
 import { BERTH_COOKIE_NAMES } from '../../packages/server/src/http/auth.js';
+import { declaredProblems } from '../../packages/server/src/http/route.js';
 import type { App } from '../../packages/server/src/http/types.js';
 import type { Services } from '../../packages/server/src/services.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -22,6 +24,10 @@ export interface Caller {
   put(url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   patch(url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   delete(url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  /** The typed client (@berth/client) with this caller's credentials, its requests injected into the app. */
+  api: BerthClient;
+  /** fetch() over inject(), with this caller's credentials: for a client of one's own (another organization). */
+  fetch: typeof fetch;
 }
 
 export interface TestServer {
@@ -34,6 +40,8 @@ export interface TestServer {
   config: Config;
   /** No credentials at all. */
   anonymous: Caller;
+  /** Every refusal the API answered, with the route table entry it came from; close() fails on any its entry does not declare. */
+  problems: { route: string | undefined; code: string }[];
   /** Signs in through the API and returns a caller that sends the session cookie (and our Origin). */
   login(username: string, password: string): Promise<Caller>;
   /** A caller authenticating with `Authorization: Bearer`. */
@@ -53,8 +61,21 @@ function caller(app: App, base: Record<string, string>): Caller {
       headers: { ...base, ...(method === 'GET' ? {} : base.cookie ? { origin: ORIGIN } : {}), ...headers },
       ...(body === undefined ? {} : { payload: body as object }),
     });
+  // What fetch would have sent, handed to inject(): the client runs unchanged, without a listening socket.
+  const inject: typeof fetch = async (input, init = {}) => {
+    const method = (init.method ?? 'GET') as Method;
+    const url = new URL(String(input));
+    const headers = Object.fromEntries(new Headers(init.headers).entries());
+    const body = init.body === undefined || init.body === null ? undefined : typeof init.body === 'string' ? init.body : Buffer.from(await new Response(init.body).arrayBuffer());
+    const res = await app.inject({ method, url: url.pathname + url.search, headers: { ...base, ...(method === 'GET' || !base.cookie ? {} : { origin: ORIGIN }), ...headers }, ...(body === undefined ? {} : { payload: body }) });
+    const answer = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) answer.set(name, String(value));
+    return new Response(res.statusCode === 204 ? null : res.rawPayload, { status: res.statusCode, headers: answer });
+  };
   return {
     request,
+    api: createClient({ baseUrl: ORIGIN, fetch: inject }),
+    fetch: inject,
     get: (url, headers) => request('GET', url, undefined, headers),
     post: (url, body, headers) => request('POST', url, body, headers),
     put: (url, body, headers) => request('PUT', url, body, headers),
@@ -77,7 +98,14 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const database = await createTestDatabase();
   // Wired as `berth server` is; nothing is logged, and the resync, idle and E2B timeout passes are
   // left to the tests that run them (on their own schedule, or by calling their `run`).
-  const berth = await createBerth(config, { database, without: ['resync', 'idle', 'e2bExpiry'] });
+  // Every refusal the API answers is held against the route table's problems for its route.
+  const undeclared = new Set<string>();
+  const problems: TestServer['problems'] = [];
+  const onProblem: BerthOptions['onProblem'] = ({ route, code, method, url }) => {
+    problems.push({ route, code });
+    if (route && !declaredProblems(route).has(code)) undeclared.add(`${route} (${method} ${url}) answered ${code}, which its entry in ROUTES does not declare`);
+  };
+  const berth = await createBerth(config, { database, without: ['resync', 'idle', 'e2bExpiry'], onProblem });
   const { app, services, runtime, docker, installId } = berth;
   await berth.start();
 
@@ -89,6 +117,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     docker,
     config,
     anonymous,
+    problems,
     async login(username, password) {
       const res = await anonymous.post('/api/v1/auth/login', { username, password });
       if (res.statusCode !== 200) throw new Error(`login as ${username} failed: ${res.statusCode} ${res.body}`);
@@ -99,9 +128,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     withToken: (token) => caller(app, { authorization: `Bearer ${token}` }),
     async createUser(username, password = 'a-long-enough-password', isAdmin = false) {
       const admin = await server.login(ADMIN.username, ADMIN.password);
-      const res = await admin.post('/api/v1/users', { username, password, isAdmin });
-      if (res.statusCode !== 201) throw new Error(`create user ${username} failed: ${res.statusCode} ${res.body}`);
-      return res.json<{ id: string }>().id;
+      return (await admin.api.call('users.create', { body: { username, password, isAdmin } })).id;
     },
     installId,
     async signUp(username, password) {
@@ -114,6 +141,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       // The networks are gone: so go their egress rules.
       await runtime.syncNetworks().catch(() => undefined);
       await database.dispose();
+      if (undeclared.size > 0) throw new Error(`Refusals the route table does not declare:\n${[...undeclared].join('\n')}`);
     },
   };
   return server;

@@ -1,4 +1,4 @@
-import { ROUTES, type RouteName, type RouteSpec } from '@berth/contracts';
+import { ROUTES, successStatuses, type RouteName, type RouteSpec } from '@berth/contracts';
 import type { z } from 'zod';
 import { ContractError, errorOf, UnreachableError } from './errors.js';
 
@@ -108,6 +108,7 @@ export function createClient(options: ClientOptions) {
     }
     const duplex = body instanceof ReadableStream ? 'half' : undefined;
     const res = await send(spec.method, path, { body, headers, signal: given.signal, duplex });
+    if (!(successStatuses(spec) as readonly number[]).includes(res.status)) throw new ContractError(`${spec.method} ${spec.path}`, `answered ${res.status}, not ${successStatuses(spec).join(' or ')}`);
     if (spec.raw === 'response' || spec.raw === 'both') return res as RouteOutput<N>;
     if (!spec.response || res.status === 204) return undefined as RouteOutput<N>;
     const parsed = spec.response.safeParse(await res.json());

@@ -16,6 +16,7 @@ export const MemberParamsSchema = OrgParamsSchema.extend({ username: z.string().
 export const TeamParamsSchema = OrgParamsSchema.extend({ team: z.string().min(1).max(64) });
 export const TeamMemberParamsSchema = TeamParamsSchema.extend({ username: z.string().min(1).max(64) });
 export const ShareParamsSchema = z.object({ id: IdSchema, teamId: IdSchema });
+export const InvitationParamsSchema = OrgParamsSchema.extend({ id: IdSchema });
 
 export const OrganizationSchema = z
   .object({

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { IdParamsSchema } from './common.js';
+import { ConfigFlagSchema, ConfigListSchema, ConfigNameParamsSchema, UpdateConfigBodySchema } from './config.js';
+import { type ErrorCode } from './errors.js';
 import { AuditPageSchema, AuditQuerySchema, OrgAuditQuerySchema } from './audit.js';
 import { LoginBodySchema, LoginResponseSchema } from './auth.js';
-import { ConfigFlagSchema, ConfigListSchema, UpdateConfigBodySchema } from './config.js';
 import {
   CreateEnvironmentBodySchema,
   EgressBodySchema,
@@ -15,7 +17,7 @@ import {
   ListEnvironmentsQuerySchema,
 } from './environments.js';
 import { ArchiveQuerySchema, DeleteQuerySchema, FileListSchema, MkdirBodySchema, MoveBodySchema, PathQuerySchema, SearchQuerySchema, SearchResultSchema } from './files.js';
-import { CreateMachineTypeBodySchema, MachineTypeListSchema, MachineTypeSchema, UpdateMachineTypeBodySchema } from './machine-types.js';
+import { CreateMachineTypeBodySchema, MachineTypeListSchema, MachineTypeParamsSchema, MachineTypeSchema, UpdateMachineTypeBodySchema } from './machine-types.js';
 import {
   AcceptLinkBodySchema,
   CreatedInvitationSchema,
@@ -23,147 +25,222 @@ import {
   CreateOrgBodySchema,
   CreateTeamBodySchema,
   InvitationListSchema,
+  InvitationParamsSchema,
   MemberListSchema,
+  MemberParamsSchema,
   MemberSchema,
   OrganizationListSchema,
   OrganizationSchema,
   OrgCeilingBodySchema,
+  OrgParamsSchema,
   OrgQuotaSchema,
   ShareBodySchema,
   ShareListSchema,
+  ShareParamsSchema,
   TeamListSchema,
   TeamMemberBodySchema,
+  TeamMemberParamsSchema,
+  TeamParamsSchema,
   TeamSchema,
   UpdateMemberBodySchema,
   UpdateOrgQuotaBodySchema,
 } from './orgs.js';
-import { PortListSchema, PortSharingBodySchema, PortSharingResultSchema, PreviewGrantSchema } from './previews.js';
+import { PortListSchema, PortParamsSchema, PortSharingBodySchema, PortSharingResultSchema, PreviewGrantSchema } from './previews.js';
+import { TerminalQuerySchema } from './terminal.js';
 import { QuotaSchema, UpdateQuotaBodySchema } from './quotas.js';
 import { ApplyTemplateBodySchema, CreateTemplateBodySchema, TemplateListSchema, TemplateSchema, UpdateTemplateBodySchema } from './templates.js';
 import { CreatedTokenSchema, CreateTokenBodySchema, TokenListSchema } from './tokens.js';
 import { ChangePasswordBodySchema, CreateUserBodySchema, MeSchema, UpdateUserBodySchema, UserListSchema, UserSchema } from './users.js';
 
+/** The success statuses a route may answer with. */
+export type SuccessStatus = 200 | 201 | 202 | 204;
+
 /**
- * One JSON route of Berth's API: what to send and what comes back. `path`
- * is in OpenAPI form, its `{name}` segments filled from `params`. Routes
- * whose body or answer is bytes (file content, archives, streams) say so with
- * `raw`: the client hands them over as they are.
+ * One JSON route of Berth's API: what to send, what comes back, and what it
+ * is for. `path` is in OpenAPI form, its `{name}` segments filled from
+ * `params`. Routes whose body or answer is bytes (file content, archives,
+ * streams) say so with `raw`: the client hands them over as they are, and the
+ * server's handler answers them itself.
  */
 export interface RouteSpec {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
+  /** One line for the API document. */
+  summary: string;
+  /** The path's `{name}` segments, checked. */
+  params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
   /** The answer's schema; absent: no content (204). */
   response?: z.ZodType;
+  /** The success status; default 200 with an answer, 204 without. A list: the handler picks (a write answers 201 for a new file). */
+  status?: SuccessStatus | readonly SuccessStatus[];
   /** The body, the answer or both are bytes, not JSON. */
   raw?: 'body' | 'response' | 'both';
+  /**
+   * The refusals particular to this route, beyond those any route can answer
+   * (COMMON_PROBLEMS). The API document lists them; the test suite holds every
+   * refusal it sees against them.
+   */
+  problems?: readonly ErrorCode[];
 }
 
+/** A WebSocket route: an upgraded GET, authenticated like the rest. */
+export interface SocketSpec {
+  path: string;
+  summary: string;
+  params?: z.ZodType;
+  query?: z.ZodType;
+  problems?: readonly ErrorCode[];
+}
+
+/**
+ * What any route of the table may answer besides its own `problems`: a caller
+ * missing or not allowed (a token of a suspended organization may only read), a token's scope, input that does not fit, a thing
+ * that is not there (or not the caller's to see), and the server's own
+ * troubles.
+ */
+export const COMMON_PROBLEMS = [
+  'validation_failed',
+  'invalid_json',
+  'unsupported_media_type',
+  'payload_too_large',
+  'unauthorized',
+  'forbidden',
+  'csrf_failed',
+  'token_scope',
+  'organization_suspended',
+  'not_found',
+  'method_not_allowed',
+  'rate_limited',
+  'internal_error',
+  'not_ready',
+] as const satisfies readonly ErrorCode[];
+
+/** The statuses a route answers success with: the table's, else 200 with an answer and 204 without. */
+export const successStatuses = (spec: RouteSpec): readonly SuccessStatus[] => [spec.status ?? (spec.response || spec.raw === 'response' || spec.raw === 'both' ? 200 : 204)].flat();
+
 const route = <const R extends RouteSpec>(spec: R): R => spec;
+const socket = <const S extends SocketSpec>(spec: S): S => spec;
 const Written = z.object({ path: z.string(), etag: z.string() });
 
 /**
- * Every route of the API document, by name: the one table the typed client
- * (@berth/client) calls through, and that test/client.test.ts holds against
- * the server's OpenAPI document, so the two cannot drift apart.
+ * Every route of the API, by name: the one table the server registers its
+ * routes from (http/route.ts) and the typed client (@berth/client) calls
+ * through. Routes are grouped in the API document by the first part of their
+ * name (routeTag).
  */
 export const ROUTES = {
-  'auth.login': route({ method: 'POST', path: '/api/v1/auth/login', body: LoginBodySchema, response: LoginResponseSchema }),
-  'auth.logout': route({ method: 'POST', path: '/api/v1/auth/logout' }),
-  'me.get': route({ method: 'GET', path: '/api/v1/me', response: MeSchema }),
-  'me.changePassword': route({ method: 'POST', path: '/api/v1/me/password', body: ChangePasswordBodySchema }),
+  'auth.login': route({ method: 'POST', path: '/api/v1/auth/login', body: LoginBodySchema, response: LoginResponseSchema, summary: 'Sign in; sets the session cookie' }),
+  'auth.logout': route({ method: 'POST', path: '/api/v1/auth/logout', summary: 'End the current session' }),
+  'me.get': route({ method: 'GET', path: '/api/v1/me', response: MeSchema, summary: 'The caller, with their quota and usage' }),
+  'me.changePassword': route({ method: 'POST', path: '/api/v1/me/password', body: ChangePasswordBodySchema, problems: ['wrong_password'], summary: 'Change your own password; ends your other sessions (and, with revokeTokens, your API tokens) and what they opened' }),
 
-  'tokens.list': route({ method: 'GET', path: '/api/v1/tokens', response: TokenListSchema }),
-  'tokens.create': route({ method: 'POST', path: '/api/v1/tokens', body: CreateTokenBodySchema, response: CreatedTokenSchema }),
-  'tokens.revoke': route({ method: 'DELETE', path: '/api/v1/tokens/{id}' }),
+  'tokens.list': route({ method: 'GET', path: '/api/v1/tokens', response: TokenListSchema, summary: 'The caller\'s usable tokens' }),
+  'tokens.create': route({ method: 'POST', path: '/api/v1/tokens', body: CreateTokenBodySchema, response: CreatedTokenSchema, status: 201, summary: 'Create an API token (the secret is shown once)' }),
+  'tokens.revoke': route({ method: 'DELETE', path: '/api/v1/tokens/{id}', params: IdParamsSchema, summary: 'Revoke a token' }),
 
-  'users.list': route({ method: 'GET', path: '/api/v1/users', response: UserListSchema }),
-  'users.create': route({ method: 'POST', path: '/api/v1/users', body: CreateUserBodySchema, response: UserSchema }),
-  'users.get': route({ method: 'GET', path: '/api/v1/users/{id}', response: UserSchema }),
-  'users.update': route({ method: 'PATCH', path: '/api/v1/users/{id}', body: UpdateUserBodySchema, response: UserSchema }),
-  'users.quota': route({ method: 'GET', path: '/api/v1/users/{id}/quota', response: QuotaSchema }),
-  'users.setQuota': route({ method: 'PATCH', path: '/api/v1/users/{id}/quota', body: UpdateQuotaBodySchema, response: QuotaSchema }),
+  'users.list': route({ method: 'GET', path: '/api/v1/users', response: UserListSchema, summary: 'List users (admin)' }),
+  'users.create': route({ method: 'POST', path: '/api/v1/users', body: CreateUserBodySchema, response: UserSchema, status: 201, problems: ['conflict'], summary: 'Create a user (admin)' }),
+  'users.get': route({ method: 'GET', path: '/api/v1/users/{id}', params: IdParamsSchema, response: UserSchema, summary: 'One user (admin)' }),
+  'users.update': route({ method: 'PATCH', path: '/api/v1/users/{id}', params: IdParamsSchema, body: UpdateUserBodySchema, response: UserSchema, problems: ['conflict'], summary: 'Change a user (admin); deactivating signs them out everywhere' }),
+  'users.quota': route({ method: 'GET', path: '/api/v1/users/{id}/quota', params: IdParamsSchema, response: QuotaSchema, summary: 'A user\'s quota and usage (admin)' }),
+  'users.setQuota': route({ method: 'PATCH', path: '/api/v1/users/{id}/quota', params: IdParamsSchema, body: UpdateQuotaBodySchema, response: QuotaSchema, summary: 'Change a user\'s quota (admin); inactive stops all their environments' }),
 
-  'config.list': route({ method: 'GET', path: '/api/v1/config', response: ConfigListSchema }),
-  'config.set': route({ method: 'PUT', path: '/api/v1/config/{name}', body: UpdateConfigBodySchema, response: ConfigFlagSchema }),
-  'audit.list': route({ method: 'GET', path: '/api/v1/audit', query: AuditQuerySchema, response: AuditPageSchema }),
+  'config.list': route({ method: 'GET', path: '/api/v1/config', response: ConfigListSchema, summary: 'Runtime flags (admin; secrets masked)' }),
+  'config.set': route({ method: 'PUT', path: '/api/v1/config/{name}', params: ConfigNameParamsSchema, body: UpdateConfigBodySchema, response: ConfigFlagSchema, summary: 'Set a runtime flag (admin)' }),
+  'audit.list': route({ method: 'GET', path: '/api/v1/audit', query: AuditQuerySchema, response: AuditPageSchema, summary: 'The audit log, newest first (admin)' }),
 
-  'machineTypes.list': route({ method: 'GET', path: '/api/v1/machine-types', response: MachineTypeListSchema }),
-  'machineTypes.create': route({ method: 'POST', path: '/api/v1/machine-types', body: CreateMachineTypeBodySchema, response: MachineTypeSchema }),
-  'machineTypes.update': route({ method: 'PATCH', path: '/api/v1/machine-types/{name}', body: UpdateMachineTypeBodySchema, response: MachineTypeSchema }),
-  'machineTypes.delete': route({ method: 'DELETE', path: '/api/v1/machine-types/{name}' }),
+  'machineTypes.list': route({ method: 'GET', path: '/api/v1/machine-types', response: MachineTypeListSchema, summary: 'Machine types the caller may use (admins: all)' }),
+  'machineTypes.create': route({ method: 'POST', path: '/api/v1/machine-types', body: CreateMachineTypeBodySchema, response: MachineTypeSchema, status: 201, problems: ['conflict'], summary: 'Create a machine type (admin)' }),
+  'machineTypes.update': route({ method: 'PATCH', path: '/api/v1/machine-types/{name}', params: MachineTypeParamsSchema, body: UpdateMachineTypeBodySchema, response: MachineTypeSchema, summary: 'Change a machine type (admin)' }),
+  'machineTypes.delete': route({ method: 'DELETE', path: '/api/v1/machine-types/{name}', params: MachineTypeParamsSchema, problems: ['conflict'], summary: 'Delete a machine type no environment uses (admin)' }),
 
-  'environments.list': route({ method: 'GET', path: '/api/v1/environments', query: ListEnvironmentsQuerySchema, response: EnvironmentListSchema }),
-  'environments.create': route({ method: 'POST', path: '/api/v1/environments', body: CreateEnvironmentBodySchema, response: EnvironmentSchema }),
-  'environments.get': route({ method: 'GET', path: '/api/v1/environments/{id}', response: EnvironmentSchema }),
-  'environments.delete': route({ method: 'DELETE', path: '/api/v1/environments/{id}', response: EnvironmentSchema }),
-  'environments.start': route({ method: 'POST', path: '/api/v1/environments/{id}/start', response: EnvironmentSchema }),
-  'environments.stop': route({ method: 'POST', path: '/api/v1/environments/{id}/stop', response: EnvironmentSchema }),
-  'environments.restart': route({ method: 'POST', path: '/api/v1/environments/{id}/restart', response: EnvironmentSchema }),
-  'environments.setEgress': route({ method: 'PUT', path: '/api/v1/environments/{id}/egress', body: EgressBodySchema, response: EnvironmentSchema }),
-  'environments.events': route({ method: 'GET', path: '/api/v1/environments/{id}/events', query: EventsQuerySchema, response: EventListSchema }),
-  'environments.stats': route({ method: 'GET', path: '/api/v1/environments/{id}/stats', response: EnvironmentStatsSchema }),
-  'environments.exec': route({ method: 'POST', path: '/api/v1/environments/{id}/exec', body: ExecBodySchema, response: ExecResultSchema }),
-  'environments.execStream': route({ method: 'POST', path: '/api/v1/environments/{id}/exec/stream', body: ExecBodySchema, raw: 'response' }),
-  'environments.applyTemplate': route({ method: 'POST', path: '/api/v1/environments/{id}/apply-template', body: ApplyTemplateBodySchema, response: z.object({ files: z.number().int(), path: z.string() }) }),
+  'environments.list': route({ method: 'GET', path: '/api/v1/environments', query: ListEnvironmentsQuerySchema, response: EnvironmentListSchema, summary: 'The caller\'s environments (admins: ?all=true for everyone\'s)' }),
+  'environments.create': route({ method: 'POST', path: '/api/v1/environments', body: CreateEnvironmentBodySchema, response: EnvironmentSchema, status: 202, problems: ['conflict', 'environment_limit', 'image_not_allowed', 'insufficient_credits', 'machine_type_not_allowed', 'member_credit_cap', 'organization_not_active', 'quota_inactive', 'runtime_unavailable'], summary: 'Create an environment (it starts at once)' }),
+  'environments.get': route({ method: 'GET', path: '/api/v1/environments/{id}', params: IdParamsSchema, response: EnvironmentSchema, summary: 'One environment' }),
+  'environments.delete': route({ method: 'DELETE', path: '/api/v1/environments/{id}', params: IdParamsSchema, response: EnvironmentSchema, status: 202, summary: 'Delete the environment and its workspace' }),
+  'environments.start': route({ method: 'POST', path: '/api/v1/environments/{id}/start', params: IdParamsSchema, response: EnvironmentSchema, status: 202, problems: ['conflict', 'insufficient_credits', 'member_credit_cap', 'quota_inactive', 'runtime_unavailable'], summary: 'Ask the environment to start' }),
+  'environments.stop': route({ method: 'POST', path: '/api/v1/environments/{id}/stop', params: IdParamsSchema, response: EnvironmentSchema, status: 202, summary: 'Ask the environment to stop' }),
+  'environments.restart': route({ method: 'POST', path: '/api/v1/environments/{id}/restart', params: IdParamsSchema, response: EnvironmentSchema, status: 202, problems: ['conflict', 'insufficient_credits', 'member_credit_cap', 'quota_inactive', 'runtime_unavailable'], summary: 'Ask the environment to restart' }),
+  'environments.setEgress': route({ method: 'PUT', path: '/api/v1/environments/{id}/egress', params: IdParamsSchema, body: EgressBodySchema, response: EnvironmentSchema, status: 202, summary: 'Replace the egress policy (owner: internet or none; admins: allowlist too); a running environment moves onto it without a restart' }),
+  'environments.events': route({ method: 'GET', path: '/api/v1/environments/{id}/events', params: IdParamsSchema, query: EventsQuerySchema, response: EventListSchema, summary: 'Status changes and provisioning log, oldest first, after `since`' }),
+  'environments.stats': route({ method: 'GET', path: '/api/v1/environments/{id}/stats', params: IdParamsSchema, response: EnvironmentStatsSchema, problems: ['conflict', 'environment_not_running', 'runtime_unavailable'], summary: 'Current CPU, memory, pids, network and block I/O of a running environment' }),
+  'environments.exec': route({ method: 'POST', path: '/api/v1/environments/{id}/exec', params: IdParamsSchema, body: ExecBodySchema, response: ExecResultSchema, problems: ['conflict', 'environment_not_running', 'runtime_unavailable'], summary: 'Run a command and return its output' }),
+  'environments.execStream': route({ method: 'POST', path: '/api/v1/environments/{id}/exec/stream', params: IdParamsSchema, body: ExecBodySchema, raw: 'response', problems: ['conflict', 'environment_not_running', 'runtime_unavailable'], summary: 'Run a command and stream its output as it comes (application/x-ndjson: stdout/stderr chunks in base64, then exit)' }),
+  'environments.applyTemplate': route({ method: 'POST', path: '/api/v1/environments/{id}/apply-template', params: IdParamsSchema, body: ApplyTemplateBodySchema, response: z.object({ files: z.number().int(), path: z.string() }), problems: ['conflict', 'environment_not_running', 'path_outside_workspace', 'runtime_unavailable'], summary: 'Write a template\'s files into a folder of a running environment' }),
 
-  'files.list': route({ method: 'GET', path: '/api/v1/environments/{id}/files', query: PathQuerySchema, response: FileListSchema }),
-  'files.read': route({ method: 'GET', path: '/api/v1/environments/{id}/files/content', query: PathQuerySchema, raw: 'response' }),
-  'files.write': route({ method: 'PUT', path: '/api/v1/environments/{id}/files/content', query: PathQuerySchema, response: Written, raw: 'body' }),
-  'files.mkdir': route({ method: 'POST', path: '/api/v1/environments/{id}/files/mkdir', body: MkdirBodySchema }),
-  'files.move': route({ method: 'POST', path: '/api/v1/environments/{id}/files/move', body: MoveBodySchema }),
-  'files.remove': route({ method: 'DELETE', path: '/api/v1/environments/{id}/files', query: DeleteQuerySchema }),
-  'files.download': route({ method: 'GET', path: '/api/v1/environments/{id}/files/archive', query: ArchiveQuerySchema, raw: 'response' }),
-  'files.upload': route({ method: 'POST', path: '/api/v1/environments/{id}/files/archive', query: PathQuerySchema, response: z.object({ entries: z.number().int() }), raw: 'body' }),
-  'files.search': route({ method: 'GET', path: '/api/v1/environments/{id}/files/search', query: SearchQuerySchema, response: SearchResultSchema }),
+  'files.list': route({ method: 'GET', path: '/api/v1/environments/{id}/files', params: IdParamsSchema, query: PathQuerySchema, response: FileListSchema, problems: ['conflict', 'environment_not_running', 'path_outside_workspace', 'runtime_unavailable'], summary: 'List a folder' }),
+  'files.read': route({ method: 'GET', path: '/api/v1/environments/{id}/files/content', params: IdParamsSchema, query: PathQuerySchema, raw: 'response', problems: ['conflict', 'environment_not_running', 'file_too_large', 'path_outside_workspace', 'runtime_unavailable'], summary: 'A file\'s bytes, with its revision as ETag' }),
+  'files.write': route({ method: 'PUT', path: '/api/v1/environments/{id}/files/content', params: IdParamsSchema, query: PathQuerySchema, response: Written, raw: 'body', status: [200, 201], problems: ['conflict', 'environment_not_running', 'path_outside_workspace', 'revision_conflict', 'runtime_unavailable'], summary: 'Write a file (parents created); If-Match refuses a stale revision with 412' }),
+  'files.mkdir': route({ method: 'POST', path: '/api/v1/environments/{id}/files/mkdir', params: IdParamsSchema, body: MkdirBodySchema, problems: ['conflict', 'environment_not_running', 'path_outside_workspace', 'runtime_unavailable'], summary: 'Create a folder (and its parents)' }),
+  'files.move': route({ method: 'POST', path: '/api/v1/environments/{id}/files/move', params: IdParamsSchema, body: MoveBodySchema, problems: ['conflict', 'environment_not_running', 'path_outside_workspace', 'runtime_unavailable'], summary: 'Move or rename' }),
+  'files.remove': route({ method: 'DELETE', path: '/api/v1/environments/{id}/files', params: IdParamsSchema, query: DeleteQuerySchema, problems: ['conflict', 'environment_not_running', 'path_outside_workspace', 'runtime_unavailable'], summary: 'Delete a file, or a folder with recursive=true' }),
+  'files.download': route({ method: 'GET', path: '/api/v1/environments/{id}/files/archive', params: IdParamsSchema, query: ArchiveQuerySchema, raw: 'response', problems: ['conflict', 'environment_not_running', 'path_outside_workspace', 'runtime_unavailable'], summary: 'Download a folder as tar.gz or zip' }),
+  'files.upload': route({ method: 'POST', path: '/api/v1/environments/{id}/files/archive', params: IdParamsSchema, query: PathQuerySchema, response: z.object({ entries: z.number().int() }), raw: 'body', problems: ['conflict', 'environment_not_running', 'path_outside_workspace', 'runtime_unavailable'], summary: 'Upload a tar.gz or zip (detected from its bytes) and unpack it into a folder' }),
+  'files.search': route({ method: 'GET', path: '/api/v1/environments/{id}/files/search', params: IdParamsSchema, query: SearchQuerySchema, response: SearchResultSchema, problems: ['conflict', 'environment_not_running', 'path_outside_workspace', 'runtime_unavailable'], summary: 'Literal text search (binary files skipped, bounded in time and results)' }),
 
-  'ports.list': route({ method: 'GET', path: '/api/v1/environments/{id}/ports', response: PortListSchema }),
-  'ports.setSharing': route({ method: 'PUT', path: '/api/v1/environments/{id}/ports/{port}/sharing', body: PortSharingBodySchema, response: PortSharingResultSchema }),
-  'ports.grant': route({ method: 'POST', path: '/api/v1/environments/{id}/ports/{port}/grant', response: PreviewGrantSchema }),
+  'ports.list': route({ method: 'GET', path: '/api/v1/environments/{id}/ports', params: IdParamsSchema, response: PortListSchema, problems: ['conflict', 'environment_not_running', 'runtime_unavailable'], summary: 'TCP ports listening inside the environment, with their preview URL and sharing' }),
+  'ports.setSharing': route({ method: 'PUT', path: '/api/v1/environments/{id}/ports/{port}/sharing', params: PortParamsSchema, body: PortSharingBodySchema, response: PortSharingResultSchema, summary: 'Who may open a port\'s preview: owner (and admins), authenticated (any signed-in user) or public (anyone)' }),
+  'ports.grant': route({ method: 'POST', path: '/api/v1/environments/{id}/ports/{port}/grant', params: PortParamsSchema, response: PreviewGrantSchema, status: 201, summary: 'A single-use grant, valid for a minute, that opens the preview on its own origin (POST it there as a form)' }),
 
-  'shares.list': route({ method: 'GET', path: '/api/v1/environments/{id}/shares', response: ShareListSchema }),
-  'shares.set': route({ method: 'PUT', path: '/api/v1/environments/{id}/shares/{teamId}', body: ShareBodySchema, response: ShareListSchema }),
-  'shares.remove': route({ method: 'DELETE', path: '/api/v1/environments/{id}/shares/{teamId}' }),
+  'shares.list': route({ method: 'GET', path: '/api/v1/environments/{id}/shares', params: IdParamsSchema, response: ShareListSchema, summary: 'The teams the environment is shared with, and at what level' }),
+  'shares.set': route({ method: 'PUT', path: '/api/v1/environments/{id}/shares/{teamId}', params: ShareParamsSchema, body: ShareBodySchema, response: ShareListSchema, summary: 'Share the environment with a team of its organization: view (status, events, stats) or use (terminal, files, exec, previews)' }),
+  'shares.remove': route({ method: 'DELETE', path: '/api/v1/environments/{id}/shares/{teamId}', params: ShareParamsSchema, summary: 'Stop sharing the environment with a team: what its members had open closes' }),
 
-  'templates.list': route({ method: 'GET', path: '/api/v1/templates', response: TemplateListSchema }),
-  'templates.create': route({ method: 'POST', path: '/api/v1/templates', body: CreateTemplateBodySchema, response: TemplateSchema }),
-  'templates.get': route({ method: 'GET', path: '/api/v1/templates/{id}', response: TemplateSchema }),
-  'templates.update': route({ method: 'PATCH', path: '/api/v1/templates/{id}', body: UpdateTemplateBodySchema, response: TemplateSchema }),
-  'templates.delete': route({ method: 'DELETE', path: '/api/v1/templates/{id}' }),
+  'templates.list': route({ method: 'GET', path: '/api/v1/templates', response: TemplateListSchema, summary: 'Public templates and your own (without file contents)' }),
+  'templates.create': route({ method: 'POST', path: '/api/v1/templates', body: CreateTemplateBodySchema, response: TemplateSchema, status: 201, problems: ['conflict'], summary: 'Create a template (public ones: admins only)' }),
+  'templates.get': route({ method: 'GET', path: '/api/v1/templates/{id}', params: IdParamsSchema, response: TemplateSchema, summary: 'A template with its files' }),
+  'templates.update': route({ method: 'PATCH', path: '/api/v1/templates/{id}', params: IdParamsSchema, body: UpdateTemplateBodySchema, response: TemplateSchema, summary: 'Change a template (its owner, or an admin)' }),
+  'templates.delete': route({ method: 'DELETE', path: '/api/v1/templates/{id}', params: IdParamsSchema, summary: 'Delete a template (its owner, or an admin)' }),
 
-  'orgs.list': route({ method: 'GET', path: '/api/v1/orgs', response: OrganizationListSchema }),
-  'orgs.create': route({ method: 'POST', path: '/api/v1/orgs', body: CreateOrgBodySchema, response: OrganizationSchema }),
-  'orgs.get': route({ method: 'GET', path: '/api/v1/orgs/{org}', response: OrganizationSchema }),
-  'orgs.delete': route({ method: 'DELETE', path: '/api/v1/orgs/{org}', response: OrganizationSchema }),
-  'orgs.suspend': route({ method: 'POST', path: '/api/v1/orgs/{org}/suspend', response: OrganizationSchema }),
-  'orgs.reactivate': route({ method: 'POST', path: '/api/v1/orgs/{org}/reactivate', response: OrganizationSchema }),
-  'orgs.quota': route({ method: 'GET', path: '/api/v1/orgs/{org}/quota', response: OrgQuotaSchema }),
-  'orgs.setQuota': route({ method: 'PATCH', path: '/api/v1/orgs/{org}/quota', body: UpdateOrgQuotaBodySchema, response: OrgQuotaSchema }),
-  'orgs.setCeiling': route({ method: 'PATCH', path: '/api/v1/orgs/{org}/ceiling', body: OrgCeilingBodySchema, response: OrgQuotaSchema }),
-  'orgs.audit': route({ method: 'GET', path: '/api/v1/orgs/{org}/audit', query: OrgAuditQuerySchema, response: AuditPageSchema }),
-  'orgs.members': route({ method: 'GET', path: '/api/v1/orgs/{org}/members', response: MemberListSchema }),
-  'orgs.setRole': route({ method: 'PATCH', path: '/api/v1/orgs/{org}/members/{username}', body: UpdateMemberBodySchema, response: MemberSchema }),
-  'orgs.removeMember': route({ method: 'DELETE', path: '/api/v1/orgs/{org}/members/{username}' }),
-  'orgs.invitations': route({ method: 'GET', path: '/api/v1/orgs/{org}/invitations', response: InvitationListSchema }),
-  'orgs.invite': route({ method: 'POST', path: '/api/v1/orgs/{org}/invitations', body: CreateInvitationBodySchema, response: CreatedInvitationSchema }),
-  'orgs.cancelInvitation': route({ method: 'DELETE', path: '/api/v1/orgs/{org}/invitations/{id}' }),
-  'orgs.teams': route({ method: 'GET', path: '/api/v1/orgs/{org}/teams', response: TeamListSchema }),
-  'orgs.createTeam': route({ method: 'POST', path: '/api/v1/orgs/{org}/teams', body: CreateTeamBodySchema, response: TeamSchema }),
-  'orgs.deleteTeam': route({ method: 'DELETE', path: '/api/v1/orgs/{org}/teams/{team}' }),
-  'orgs.setTeamMember': route({ method: 'PUT', path: '/api/v1/orgs/{org}/teams/{team}/members/{username}', body: TeamMemberBodySchema, response: TeamSchema }),
-  'orgs.removeTeamMember': route({ method: 'DELETE', path: '/api/v1/orgs/{org}/teams/{team}/members/{username}' }),
+  'orgs.list': route({ method: 'GET', path: '/api/v1/orgs', response: OrganizationListSchema, summary: 'The organizations the caller belongs to, personal first, with the role in each' }),
+  'orgs.create': route({ method: 'POST', path: '/api/v1/orgs', body: CreateOrgBodySchema, response: OrganizationSchema, status: 202, problems: ['conflict'], summary: 'Make an organization, owned by its maker (provisioning, then active)' }),
+  'orgs.get': route({ method: 'GET', path: '/api/v1/orgs/{org}', params: OrgParamsSchema, response: OrganizationSchema, summary: 'One organization' }),
+  'orgs.delete': route({ method: 'DELETE', path: '/api/v1/orgs/{org}', params: OrgParamsSchema, response: OrganizationSchema, status: 202, summary: 'Delete the organization: every environment, workspace, member, team and token of it goes (in the background)' }),
+  'orgs.suspend': route({ method: 'POST', path: '/api/v1/orgs/{org}/suspend', params: OrgParamsSchema, response: OrganizationSchema, summary: 'Suspend: its environments stop, nothing new starts, its tokens may only read; its data stays' }),
+  'orgs.reactivate': route({ method: 'POST', path: '/api/v1/orgs/{org}/reactivate', params: OrgParamsSchema, response: OrganizationSchema, problems: ['organization_not_active'], summary: 'Lift a suspension' }),
+  'orgs.quota': route({ method: 'GET', path: '/api/v1/orgs/{org}/quota', params: OrgParamsSchema, response: OrgQuotaSchema, summary: 'Its quota, what it uses of it, and the ceiling an admin set (a personal organization\'s is its user\'s)' }),
+  'orgs.setQuota': route({ method: 'PATCH', path: '/api/v1/orgs/{org}/quota', params: OrgParamsSchema, body: UpdateOrgQuotaBodySchema, response: OrgQuotaSchema, problems: ['quota_above_ceiling'], summary: 'Choose its quota within the ceiling: the pool, the cap per member, machine types, environments, idle timeout' }),
+  'orgs.setCeiling': route({ method: 'PATCH', path: '/api/v1/orgs/{org}/ceiling', params: OrgParamsSchema, body: OrgCeilingBodySchema, response: OrgQuotaSchema, summary: 'Set the ceiling of its quota (admin); a lower one lowers its quota with it' }),
+  'orgs.audit': route({ method: 'GET', path: '/api/v1/orgs/{org}/audit', params: OrgParamsSchema, query: OrgAuditQuerySchema, response: AuditPageSchema, summary: 'Its audit trail, newest first' }),
+  'orgs.members': route({ method: 'GET', path: '/api/v1/orgs/{org}/members', params: OrgParamsSchema, response: MemberListSchema, summary: 'Members and their roles' }),
+  'orgs.setRole': route({ method: 'PATCH', path: '/api/v1/orgs/{org}/members/{username}', params: MemberParamsSchema, body: UpdateMemberBodySchema, response: MemberSchema, problems: ['conflict'], summary: 'Change a member\'s role (owners only make or unmake owners)' }),
+  'orgs.removeMember': route({ method: 'DELETE', path: '/api/v1/orgs/{org}/members/{username}', params: MemberParamsSchema, problems: ['conflict'], summary: 'Remove a member (or leave): their access ends at once, open sockets included' }),
+  'orgs.invitations': route({ method: 'GET', path: '/api/v1/orgs/{org}/invitations', params: OrgParamsSchema, response: InvitationListSchema, summary: 'Open invitations' }),
+  'orgs.invite': route({ method: 'POST', path: '/api/v1/orgs/{org}/invitations', params: OrgParamsSchema, body: CreateInvitationBodySchema, response: CreatedInvitationSchema, status: 201, problems: ['conflict', 'organization_not_active'], summary: 'Invite a user by name, or make a single-use link (its secret is shown once)' }),
+  'orgs.cancelInvitation': route({ method: 'DELETE', path: '/api/v1/orgs/{org}/invitations/{id}', params: InvitationParamsSchema, summary: 'Withdraw an invitation' }),
+  'orgs.teams': route({ method: 'GET', path: '/api/v1/orgs/{org}/teams', params: OrgParamsSchema, response: TeamListSchema, summary: 'Teams and their members' }),
+  'orgs.createTeam': route({ method: 'POST', path: '/api/v1/orgs/{org}/teams', params: OrgParamsSchema, body: CreateTeamBodySchema, response: TeamSchema, status: 201, problems: ['conflict'], summary: 'Make a team' }),
+  'orgs.deleteTeam': route({ method: 'DELETE', path: '/api/v1/orgs/{org}/teams/{team}', params: TeamParamsSchema, summary: 'Delete a team (its shares go with it)' }),
+  'orgs.setTeamMember': route({ method: 'PUT', path: '/api/v1/orgs/{org}/teams/{team}/members/{username}', params: TeamMemberParamsSchema, body: TeamMemberBodySchema, response: TeamSchema, summary: 'Add a member to a team or change their team role (org owners and admins, or the team\'s maintainers)' }),
+  'orgs.removeTeamMember': route({ method: 'DELETE', path: '/api/v1/orgs/{org}/teams/{team}/members/{username}', params: TeamMemberParamsSchema, summary: 'Take a member out of a team' }),
 
-  'invitations.mine': route({ method: 'GET', path: '/api/v1/invitations', response: InvitationListSchema }),
-  'invitations.accept': route({ method: 'POST', path: '/api/v1/invitations/{id}/accept', response: OrganizationSchema }),
-  'invitations.acceptLink': route({ method: 'POST', path: '/api/v1/invitations/accept', body: AcceptLinkBodySchema, response: OrganizationSchema }),
+  'invitations.mine': route({ method: 'GET', path: '/api/v1/invitations', response: InvitationListSchema, summary: 'Invitations waiting for the caller' }),
+  'invitations.accept': route({ method: 'POST', path: '/api/v1/invitations/{id}/accept', params: IdParamsSchema, response: OrganizationSchema, problems: ['conflict', 'organization_not_active'], summary: 'Accept an invitation made for the caller' }),
+  'invitations.acceptLink': route({ method: 'POST', path: '/api/v1/invitations/accept', body: AcceptLinkBodySchema, response: OrganizationSchema, problems: ['conflict', 'organization_not_active'], summary: 'Accept an invitation link with its secret' }),
 } as const;
 
 /** WebSocket routes: upgraded GETs, authenticated like the rest. */
 export const SOCKETS = {
-  'environments.eventsSocket': '/api/v1/environments/{id}/events/ws',
-  'environments.terminal': '/api/v1/environments/{id}/terminal',
+  'environments.eventsSocket': socket({ path: '/api/v1/environments/{id}/events/ws', params: IdParamsSchema, query: EventsQuerySchema, problems: ['socket_limit'], summary: 'WebSocket: replays events after `since`, then follows live' }),
+  'environments.terminal': socket({
+    path: '/api/v1/environments/{id}/terminal',
+    params: IdParamsSchema,
+    query: TerminalQuerySchema,
+    summary: 'WebSocket terminal: binary frames carry raw bytes both ways, text frames JSON control messages',
+    problems: ['conflict', 'environment_not_running', 'runtime_unavailable', 'socket_limit', 'terminal_limit'],
+  }),
 } as const;
 
 export type RouteName = keyof typeof ROUTES;
 export type SocketName = keyof typeof SOCKETS;
+
+/** Names whose group in the API document is not their own first part. */
+const TAG_OF: Record<string, string> = { machineTypes: 'machine-types', me: 'users', ports: 'previews', shares: 'orgs', invitations: 'orgs' };
+
+/** The group of the API document a route stands in: the first part of its name. */
+export const routeTag = (name: RouteName | SocketName): string => {
+  const group = name.slice(0, name.indexOf('.'));
+  return TAG_OF[group] ?? group;
+};

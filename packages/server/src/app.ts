@@ -13,7 +13,7 @@ import { registerAuth, requireCaller, sessionCookieFor } from './http/auth.js';
 import { registerAuthorization } from './http/authorization.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
-import { registerProblemHandlers } from './http/problem.js';
+import { registerProblemHandlers, type ProblemListener } from './http/problem.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerWebSocketRouting } from './http/websocket.js';
 import type { App } from './http/types.js';
@@ -43,10 +43,11 @@ export interface AppDeps {
   config: Pick<Config, 'bodyLimitBytes' | 'publicUrl' | 'trustProxy' | 'maxArchiveBytes' | 'webDir' | 'streamBuffer' | 'preview' | 'eventsStream' | 'readyTimeoutMs'>;
   /** Omitted: no request logging (tests). */
   logger?: FastifyBaseLogger;
+  onProblem?: ProblemListener;
 }
 
 /** Builds the HTTP app from its dependencies; no globals, so tests build as many as they like. */
-export async function buildApp({ database, services, config, logger }: AppDeps): Promise<App> {
+export async function buildApp({ database, services, config, logger, onProblem }: AppDeps): Promise<App> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
@@ -68,7 +69,7 @@ export async function buildApp({ database, services, config, logger }: AppDeps):
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const hasWeb = existsSync(path.join(config.webDir, 'index.html'));
-  registerProblemHandlers(app, { spa: hasWeb });
+  registerProblemHandlers(app, { spa: hasWeb, onProblem });
   // The web app opens a preview by posting its grant to the preview host as a form.
   registerSecurityHeaders(app, { formTargets: () => [`${services.previews.address.scheme}://*.${services.previews.address.domain()}`] });
   // Open terminals would keep app.close() waiting: end them first.

@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from './app.js';
+import type { ProblemListener } from './http/problem.js';
 import { bootstrap, type BootstrapResult } from './bootstrap.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
@@ -21,6 +22,8 @@ export interface BerthOptions {
   log?: FastifyBaseLogger;
   /** Periodic passes to leave off (tests that run a pass themselves, when they choose); by default all run. */
   without?: Loop[];
+  /** Told of every refusal the API answers, with the route it came from (the tests hold each against the route table). */
+  onProblem?: ProblemListener;
 }
 
 export interface Berth {
@@ -57,7 +60,7 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
   const installId = await installationId(database.db);
   const runtime = createDockerDriver({ docker, installId });
   const services = createServices(database, runtime, config, log, await installationKeyring(database.db, config.secret));
-  const app = await buildApp({ database, services, config, logger: options.log });
+  const app = await buildApp({ database, services, config, logger: options.log, onProblem: options.onProblem });
   const boot = await bootstrap(database.db, services, config.admin);
 
   // A scraper's own listener, when asked for: on the main port /metrics needs an admin.

@@ -1,4 +1,4 @@
-import { ERROR_CODES, problemTypeFor, type ErrorCode, type FieldError, type Problem } from '@berth/contracts';
+import { ERROR_CODES, problemTypeFor, type ErrorCode, type FieldError, type Problem, type RouteName, type SocketName } from '@berth/contracts';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -16,6 +16,9 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
 };
+
+/** Told of each refusal: the route's table name (none for a path no route has) and the code. */
+export type ProblemListener = (problem: { route: RouteName | SocketName | undefined; code: string; status: number; method: string; url: string }) => void;
 
 function sendProblem(
   reply: FastifyReply,
@@ -60,7 +63,17 @@ function fieldErrors(error: { validation: ZodFastifySchemaValidationError[] }, w
 }
 
 /** The one place errors become HTTP responses: problem+json, never a stack trace. */
-export function registerProblemHandlers(app: FastifyInstance, opts: { spa?: boolean } = {}): void {
+export function registerProblemHandlers(app: FastifyInstance, opts: { spa?: boolean; onProblem?: ProblemListener } = {}): void {
+  const { onProblem } = opts;
+  if (onProblem) {
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (reply.statusCode >= 400 && String(reply.getHeader('content-type')).startsWith('application/problem+json')) {
+        const { code } = JSON.parse(String(payload)) as Problem;
+        onProblem({ route: request.routeOptions.config?.route, code, status: reply.statusCode, method: request.method, url: request.url.split('?')[0]! });
+      }
+      return payload;
+    });
+  }
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) return sendProblem(reply, request, error.code, error.message, error.extra);
     // The rest of the hierarchy (a compatibility layer's errors, a timeout) keeps its own code and status.

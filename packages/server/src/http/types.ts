@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type {} from '@fastify/websocket';
-import type { TokenScope } from '@berth/contracts';
+import type { RouteName, SocketName, TokenScope } from '@berth/contracts';
 import type { RequestContext } from '../context.js';
 import type { AdminAction } from '../modules/auth/authorize.js';
 import type { EnvironmentLevel, OrgAction } from '../modules/auth/auth.policy.js';
@@ -33,6 +33,8 @@ declare module 'fastify' {
     scope?: TokenScope;
     /** Set on routes that take WebSocket upgrades (http/websocket.ts); other routes refuse them. */
     acceptsUpgrade?: boolean;
+    /** The contracts' route table entry it was registered from (http/route.ts). */
+    route?: RouteName | SocketName;
     /** Served on a preview origin (user content): Berth's session, tokens and Origin rule do not apply there. */
     userContent?: boolean;
   }

@@ -1,22 +1,17 @@
-import { IdParamsSchema, SOCKET_CLOSE_TOO_MANY, TerminalQuerySchema, type TerminalServerMessage } from '@berth/contracts';
+import { SOCKET_CLOSE_TOO_MANY, type TerminalServerMessage } from '@berth/contracts';
 import { requireActor } from '../../context.js';
 import { AppError } from '../../errors.js';
+import { socketRoute } from '../../http/route.js';
 import type { App } from '../../http/types.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
 import type { TerminalSessions } from './terminal.sessions.js';
 
 export function registerTerminalRoutes(app: App, { environments, terminals }: { environments: EnvironmentsService; terminals: TerminalSessions }): void {
-  app.get(
-    '/environments/:id/terminal',
+  socketRoute(
+    app,
+    'environments.terminal',
     {
-      websocket: true,
       config: { owns: 'environment', level: 'use', scope: 'exec' },
-      schema: {
-        tags: ['terminal'],
-        summary: 'WebSocket terminal: binary frames carry raw bytes both ways, text frames JSON control messages',
-        params: IdParamsSchema,
-        querystring: TerminalQuerySchema,
-      },
       // Refusals happen before the upgrade, as ordinary problem+json answers.
       preHandler: async (request) => {
         await environments.running(request.ctx, request.params.id);
