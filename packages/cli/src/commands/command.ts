@@ -11,8 +11,11 @@ export interface Command {
 /** What a subcommand does with the arguments after its name; returns the exit code. */
 export type Subcommand = (ctx: Context, args: string[]) => Promise<number>;
 
+/** The other names every set of subcommands answers to (`berth env list` is `berth env ls`). */
+const ALIASES: Record<string, string> = { list: 'ls', delete: 'rm' };
+
 /**
- * Runs the subcommand that the first argument names, with the arguments after it.
+ * Runs the subcommand that the first argument names (or an alias of it), with the arguments after it.
  * With none the usage is printed and the exit code is 1 (something was missing);
  * `help` prints it with 0; a name not in `subcommands` is a usage error.
  */
@@ -23,7 +26,8 @@ export async function runSubcommand(ctx: Context, args: string[], command: Pick<
     return sub ? 0 : 1;
   }
   // Own keys only: "constructor" or "toString" are not subcommands.
-  const run = Object.prototype.hasOwnProperty.call(subcommands, sub) ? subcommands[sub] : undefined;
+  const name = Object.hasOwn(subcommands, sub) ? sub : Object.hasOwn(ALIASES, sub) ? ALIASES[sub]! : undefined;
+  const run = name !== undefined && Object.hasOwn(subcommands, name) ? subcommands[name] : undefined;
   if (!run) throw new UsageError(`unknown command "${command.name} ${sub}"`);
   return run(ctx, rest);
 }

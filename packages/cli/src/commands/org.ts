@@ -136,7 +136,6 @@ export const org = withSubcommands(
   { name: 'org', summary: 'Organizations: list, create, switch, members, invitations, teams', usage: USAGE },
   {
     ls,
-    list: ls,
     create,
     switch: switchTo,
     members,
