@@ -200,6 +200,7 @@ const TABLE: [string, Row][] = [
   ['GET /api/v1/config', { send: () => ({ url: '/api/v1/config' }), expect: admin(200) }],
   ['PUT /api/v1/config/{name}', { send: () => ({ url: '/api/v1/config/ai_model', ...json({ value: 'matrix-model' }) }), expect: admin(200) }],
   ['GET /api/v1/audit', { send: () => ({ url: '/api/v1/audit' }), expect: admin(200) }],
+  ['GET /api/v1/assistant/usage', { send: () => ({ url: '/api/v1/assistant/usage' }), expect: admin(200) }],
   ['POST /api/v1/machine-types', { send: () => ({ url: '/api/v1/machine-types', ...json({ name: 'matrix', vcpus: 1, memoryMb: 256, diskGib: 1, creditsCost: 1 }) }), expect: admin(201) }],
   ['PATCH /api/v1/machine-types/{name}', { send: () => ({ url: '/api/v1/machine-types/matrix', ...json({ creditsCost: 2 }) }), expect: admin(200) }],
   ['DELETE /api/v1/machine-types/{name}', { send: () => ({ url: '/api/v1/machine-types/matrix' }), expect: admin(204) }],
@@ -212,6 +213,7 @@ const TABLE: [string, Row][] = [
   ['POST /api/v1/environments/{id}/exec', { send: () => ({ url: env('/exec'), ...json({ command: ['true'] }) }), expect: environment('use', 200) }],
   ['POST /api/v1/environments/{id}/exec/stream', { send: () => ({ url: env('/exec/stream'), ...json({ command: ['true'] }) }), expect: environment('use', 200) }],
   ['WS /api/v1/environments/{id}/terminal', { send: () => ({ url: env('/terminal') }), expect: environment('use', 101) }],
+  ['WS /api/v1/environments/{id}/assistant', { send: () => ({ url: env('/assistant') }), expect: environment('use', 101) }],
   ['GET /api/v1/environments/{id}/files', { send: () => ({ url: env('/files?path=mx') }), expect: environment('use', 200) }],
   ['PUT /api/v1/environments/{id}/files/content', { send: () => ({ url: env('/files/content?path=mx/written.txt'), body: 'x', headers: { 'content-type': 'text/plain' } }), expect: environment('use', [200, 201]) }],
   ['GET /api/v1/environments/{id}/files/content', { send: () => ({ url: env('/files/content?path=mx/read.txt') }), expect: environment('use', 200) }],
@@ -240,6 +242,8 @@ const TABLE: [string, Row][] = [
   ['PATCH /api/v1/orgs/{org}/quota', { send: () => ({ url: org('/quota'), ...json({ idleTimeoutMinutes: 30 }) }), expect: organization('org.manage', 200) }],
   ['PATCH /api/v1/orgs/{org}/ceiling', { send: () => ({ url: org('/ceiling'), ...json({ credits: 50 }) }), expect: admin(200) }],
   ['GET /api/v1/orgs/{org}/audit', { send: () => ({ url: org('/audit') }), expect: organization('org.manage', 200) }],
+  ['GET /api/v1/orgs/{org}/assistant/usage', { send: () => ({ url: org('/assistant/usage') }), expect: organization('org.manage', 200) }],
+  ['PUT /api/v1/orgs/{org}/members/{username}/assistant', { send: () => ({ url: org('/members/erin/assistant'), ...json({ usesPerDay: 3 }) }), expect: organization('org.manage', 200) }],
   ['GET /api/v1/orgs/{org}/teams', { send: () => ({ url: org('/teams') }), expect: organization('org.read', 200) }],
   ['POST /api/v1/orgs/{org}/teams', { send: (as) => ({ url: org('/teams'), ...json({ slug: `t-${as.toLowerCase()}`, name: 'mx' }) }), expect: organization('org.manage', 201) }],
   ['PUT /api/v1/orgs/{org}/teams/{team}/members/{username}', { send: () => ({ url: org('/teams/core/members/erin'), ...json({ role: 'member' }) }), expect: organization('org.manage', 200) }],
@@ -295,6 +299,7 @@ const TABLE: [string, Row][] = [
 const NOT_HERE: { test: (path: string, constrained: boolean) => boolean; why: string }[] = [
   { test: (_path, constrained) => constrained, why: "E2B's in-sandbox API: opened by the sandbox's access token, not a Berth caller (test/e2b*.test.ts)" },
   { test: (path) => path.startsWith('/api/docs'), why: 'the static Swagger UI' },
+  { test: (path) => path === '/mcp', why: 'MCP: JSON-RPC sessions opened by an API token only, each tool checking its scope (test/mcp.test.ts)' },
 ];
 
 function templateMissing(res: LightMyRequestResponse): void {

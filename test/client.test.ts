@@ -75,7 +75,7 @@ describe('the route table', () => {
   it('fills path segments encoded, and refuses a missing one', () => {
     expect(fillPath(ROUTES['orgs.removeMember'].path, { org: 'a/b', username: 'ç d' })).toBe('/api/v1/orgs/a%2Fb/members/%C3%A7%20d');
     expect(() => fillPath(ROUTES['orgs.get'].path, {})).toThrow(/no value for \{org\}/);
-    expect(Object.keys(SOCKETS)).toEqual(['environments.eventsSocket', 'environments.terminal']);
+    expect(Object.keys(SOCKETS)).toEqual(['environments.eventsSocket', 'environments.terminal', 'environments.assistant']);
   });
 });
 

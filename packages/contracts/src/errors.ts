@@ -36,6 +36,9 @@ export const ERROR_CODES = {
   organization_not_active: { status: 409, title: 'Organization not active' },
   runtime_unavailable: { status: 503, title: 'Runtime unavailable' },
   port_unreachable: { status: 502, title: 'Nothing answers on that port' },
+  assistant_limit: { status: 429, title: 'Assistant requests used up for today' },
+  assistant_unavailable: { status: 503, title: 'Assistant not configured' },
+  assistant_provider_error: { status: 502, title: 'The AI provider failed' },
   internal_error: { status: 500, title: 'Internal server error' },
   not_ready: { status: 503, title: 'Service not ready' },
 } as const;

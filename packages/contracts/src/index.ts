@@ -15,4 +15,5 @@ export * from './files.js';
 export * from './templates.js';
 export * from './live.js';
 export * from './orgs.js';
+export * from './assistant.js';
 export * from './routes.js';

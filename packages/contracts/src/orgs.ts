@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AssistantUsesPerDaySchema } from './assistant.js';
 import { IdSchema, TimestampSchema } from './common.js';
 import { UsernameSchema } from './users.js';
 
@@ -98,6 +99,7 @@ export const OrgQuotaSchema = z
     maxEnvironments: z.number().int(),
     environments: z.number().int().describe('Environments it has (not deleted)'),
     idleTimeoutMinutes: z.number().int().describe('A running environment nobody used for this long stops; 0: never'),
+    assistantUsesPerDay: z.number().int().describe('AI assistant requests a member may make per UTC day, unless the member has a limit of their own'),
     ceiling: z
       .object({ credits: z.number().int(), maxEnvironments: z.number().int(), allowedTypes: z.array(z.string()) })
       .describe('What the instance admin allows it; its owners and admins choose within'),
@@ -110,6 +112,7 @@ export const UpdateOrgQuotaBodySchema = z.strictObject({
   allowedTypes: TypeNamesSchema.optional(),
   maxEnvironments: MaxEnvironmentsSchema.optional(),
   idleTimeoutMinutes: z.number().int().min(0).max(10_080).optional(),
+  assistantUsesPerDay: AssistantUsesPerDaySchema.optional(),
 });
 
 export const OrgCeilingBodySchema = z.strictObject({

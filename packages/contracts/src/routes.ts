@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AssistantUsageQuerySchema, AssistantUsageSchema, MemberAssistantBodySchema, MemberAssistantSchema } from './assistant.js';
 import { IdParamsSchema } from './common.js';
 import { ConfigFlagSchema, ConfigListSchema, ConfigNameParamsSchema, UpdateConfigBodySchema } from './config.js';
 import { type ErrorCode } from './errors.js';
@@ -207,6 +208,8 @@ export const ROUTES = {
   'orgs.members': route({ method: 'GET', path: '/api/v1/orgs/{org}/members', params: OrgParamsSchema, response: MemberListSchema, summary: 'Members and their roles' }),
   'orgs.setRole': route({ method: 'PATCH', path: '/api/v1/orgs/{org}/members/{username}', params: MemberParamsSchema, body: UpdateMemberBodySchema, response: MemberSchema, problems: ['conflict'], summary: 'Change a member\'s role (owners only make or unmake owners)' }),
   'orgs.removeMember': route({ method: 'DELETE', path: '/api/v1/orgs/{org}/members/{username}', params: MemberParamsSchema, problems: ['conflict'], summary: 'Remove a member (or leave): their access ends at once, open sockets included' }),
+  'orgs.setMemberAssistant': route({ method: 'PUT', path: '/api/v1/orgs/{org}/members/{username}/assistant', params: MemberParamsSchema, body: MemberAssistantBodySchema, response: MemberAssistantSchema, summary: "Set a member's own AI assistant requests per day (null: the organization's default)" }),
+  'orgs.assistantUsage': route({ method: 'GET', path: '/api/v1/orgs/{org}/assistant/usage', params: OrgParamsSchema, query: AssistantUsageQuerySchema, response: AssistantUsageSchema, summary: "AI assistant requests, tokens and cost per member and UTC day, in this organization" }),
   'orgs.invitations': route({ method: 'GET', path: '/api/v1/orgs/{org}/invitations', params: OrgParamsSchema, response: InvitationListSchema, summary: 'Open invitations' }),
   'orgs.invite': route({ method: 'POST', path: '/api/v1/orgs/{org}/invitations', params: OrgParamsSchema, body: CreateInvitationBodySchema, response: CreatedInvitationSchema, status: 201, problems: ['conflict', 'organization_not_active'], summary: 'Invite a user by name, or make a single-use link (its secret is shown once)' }),
   'orgs.cancelInvitation': route({ method: 'DELETE', path: '/api/v1/orgs/{org}/invitations/{id}', params: InvitationParamsSchema, summary: 'Withdraw an invitation' }),
@@ -215,6 +218,8 @@ export const ROUTES = {
   'orgs.deleteTeam': route({ method: 'DELETE', path: '/api/v1/orgs/{org}/teams/{team}', params: TeamParamsSchema, summary: 'Delete a team (its shares go with it)' }),
   'orgs.setTeamMember': route({ method: 'PUT', path: '/api/v1/orgs/{org}/teams/{team}/members/{username}', params: TeamMemberParamsSchema, body: TeamMemberBodySchema, response: TeamSchema, summary: 'Add a member to a team or change their team role (org owners and admins, or the team\'s maintainers)' }),
   'orgs.removeTeamMember': route({ method: 'DELETE', path: '/api/v1/orgs/{org}/teams/{team}/members/{username}', params: TeamMemberParamsSchema, summary: 'Take a member out of a team' }),
+
+  'assistant.usage': route({ method: 'GET', path: '/api/v1/assistant/usage', query: AssistantUsageQuerySchema, response: AssistantUsageSchema, summary: 'AI assistant requests, tokens and cost per user and UTC day, every organization (admin)' }),
 
   'invitations.mine': route({ method: 'GET', path: '/api/v1/invitations', response: InvitationListSchema, summary: 'Invitations waiting for the caller' }),
   'invitations.accept': route({ method: 'POST', path: '/api/v1/invitations/{id}/accept', params: IdParamsSchema, response: OrganizationSchema, problems: ['conflict', 'organization_not_active'], summary: 'Accept an invitation made for the caller' }),
@@ -230,6 +235,12 @@ export const SOCKETS = {
     query: TerminalQuerySchema,
     summary: 'WebSocket terminal: binary frames carry raw bytes both ways, text frames JSON control messages',
     problems: ['conflict', 'environment_not_running', 'runtime_unavailable', 'socket_limit', 'terminal_limit'],
+  }),
+  'environments.assistant': socket({
+    path: '/api/v1/environments/{id}/assistant',
+    params: IdParamsSchema,
+    summary: 'WebSocket AI assistant: JSON messages `{text}` or `{action}` in, JSON events out (see the README, "The AI assistant")',
+    problems: ['socket_limit'],
   }),
 } as const;
 

@@ -17,6 +17,7 @@ import { registerProblemHandlers, type ProblemListener } from './http/problem.js
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerWebSocketRouting } from './http/websocket.js';
 import type { App } from './http/types.js';
+import { registerAssistantRoutes } from './modules/assistant/assistant.routes.js';
 import { registerAuditRoutes } from './modules/audit/audit.routes.js';
 import { registerAuthRoutes } from './modules/auth/auth.routes.js';
 import { registerFilesRoutes } from './modules/files/files.routes.js';
@@ -31,6 +32,7 @@ import { registerConfigRoutes } from './modules/config/config.routes.js';
 import { registerHealthRoutes } from './modules/health/health.routes.js';
 import { registerE2bRoutes } from './modules/e2b/e2b.routes.js';
 import { registerEnvdRoutes } from './modules/e2b/envd.routes.js';
+import { registerMcpRoutes } from './modules/mcp/mcp.routes.js';
 import { registerOrgsRoutes } from './modules/orgs/orgs.routes.js';
 import { registerTokensRoutes } from './modules/tokens/tokens.routes.js';
 import { registerUsersRoutes } from './modules/users/users.routes.js';
@@ -40,7 +42,7 @@ import { VERSION } from './version.js';
 export interface AppDeps {
   database: Pick<Database, 'ping' | 'kind'>;
   services: Services;
-  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl' | 'trustProxy' | 'maxArchiveBytes' | 'webDir' | 'streamBuffer' | 'preview' | 'eventsStream' | 'readyTimeoutMs'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl' | 'trustProxy' | 'maxArchiveBytes' | 'webDir' | 'streamBuffer' | 'preview' | 'eventsStream' | 'readyTimeoutMs' | 'mcp' | 'execMaxOutputBytes' | 'assistant'>;
   /** Omitted: no request logging (tests). */
   logger?: FastifyBaseLogger;
   onProblem?: ProblemListener;
@@ -117,6 +119,20 @@ export async function buildApp({ database, services, config, logger, onProblem }
     // E2B keys make, use and kill sandboxes: an exec token is enough for all of its API.
     registerAuthorization(e2b, owners, { writes: 'exec' });
   });
+  // MCP (Streamable HTTP at /mcp): its tools act through the services below, as the caller of each request.
+  registerMcpRoutes(app, {
+    environments: services.environments,
+    machineTypes: services.machineTypes,
+    templates: services.templates,
+    files: services.files,
+    previews: services.previews,
+    bus: services.bus,
+    envdProcesses: services.envdProcesses,
+    audit: services.audit,
+    live: services.live,
+    limits: config.mcp,
+    maxOutputBytes: config.execMaxOutputBytes,
+  });
 
   await app.register(
     async (api: App) => {
@@ -135,6 +151,7 @@ export async function buildApp({ database, services, config, logger, onProblem }
       registerFilesRoutes(api, { files: services.files, maxArchiveBytes: config.maxArchiveBytes });
       registerPreviewRoutes(api, { previews: services.previews });
       registerTemplatesRoutes(api, { templates: services.templates, applier: services.applier });
+      registerAssistantRoutes(api, { assistant: services.assistant, environments: services.environments, session: { tools: services.assistantTools, maxSteps: config.assistant.maxSteps } });
     },
     { prefix: '/api/v1' },
   );

@@ -76,6 +76,13 @@ const EnvSchema = z.object({
   BERTH_EVENTS_PING_SECONDS: positiveInt.default(30),
   BERTH_EVENTS_POLL_SECONDS: positiveInt.default(5),
   BERTH_READY_TIMEOUT_MS: positiveInt.default(2000),
+  BERTH_ASSISTANT_MAX_STEPS: positiveInt.default(20),
+  BERTH_ASSISTANT_TOOL_OUTPUT_BYTES: positiveInt.default(16 * 1024),
+  BERTH_ASSISTANT_BASH_TIMEOUT_SECONDS: positiveInt.default(120),
+  BERTH_ASSISTANT_PROVIDER_TIMEOUT_SECONDS: positiveInt.default(300),
+  BERTH_MCP_MAX_SESSIONS_PER_USER: positiveInt.default(16),
+  BERTH_MCP_SESSION_IDLE_SECONDS: positiveInt.default(30 * 60),
+  BERTH_MCP_READY_TIMEOUT_SECONDS: positiveInt.default(120),
 });
 
 export interface Config {
@@ -139,6 +146,12 @@ export interface Config {
   /** Processes started through E2B's process API that may run at once per user (each holds an engine connection). */
   e2bMaxProcessesPerUser: number;
   /**
+   * The AI assistant: model calls (steps) per turn (BERTH_ASSISTANT_MAX_STEPS), bytes of one tool
+   * result sent to the model (BERTH_ASSISTANT_TOOL_OUTPUT_BYTES), the longest foreground `bash`
+   * (BERTH_ASSISTANT_BASH_TIMEOUT_SECONDS) and model request (BERTH_ASSISTANT_PROVIDER_TIMEOUT_SECONDS).
+   */
+  assistant: { maxSteps: number; toolOutputBytes: number; bashTimeoutMs: number; providerTimeoutMs: number };
+  /**
    * Port previews live on their own origin, `<port>-<environment id>.<domain>`.
    * `domain` is host[:port]; unset means `localhost:<the port Berth listens on>`.
    * A grant only has to survive one redirect (BERTH_PREVIEW_GRANT_TTL_SECONDS); the cookie it buys is
@@ -156,6 +169,12 @@ export interface Config {
     portsTimeoutMs: number;
     portsMaxBytes: number;
   };
+  /**
+   * The MCP endpoint (/mcp): sessions one user may hold open (BERTH_MCP_MAX_SESSIONS_PER_USER), how long
+   * one lives without a request (BERTH_MCP_SESSION_IDLE_SECONDS), and how long `create_environment`
+   * waits for the environment to run unless the call says otherwise (BERTH_MCP_READY_TIMEOUT_SECONDS).
+   */
+  mcp: { maxSessionsPerUser: number; sessionIdleMs: number; readyTimeoutMs: number };
 }
 
 /**
@@ -233,6 +252,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPerUser: e.BERTH_TERMINAL_MAX_PER_USER,
     },
     e2bMaxProcessesPerUser: e.BERTH_E2B_MAX_PROCESSES_PER_USER,
+    assistant: {
+      maxSteps: e.BERTH_ASSISTANT_MAX_STEPS,
+      toolOutputBytes: e.BERTH_ASSISTANT_TOOL_OUTPUT_BYTES,
+      bashTimeoutMs: e.BERTH_ASSISTANT_BASH_TIMEOUT_SECONDS * 1000,
+      providerTimeoutMs: e.BERTH_ASSISTANT_PROVIDER_TIMEOUT_SECONDS * 1000,
+    },
     preview: {
       ...previewOrigin(e.BERTH_PREVIEW_DOMAIN, e.BERTH_PUBLIC_URL),
       grantTtlSeconds: e.BERTH_PREVIEW_GRANT_TTL_SECONDS,
@@ -240,6 +265,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       connectTimeoutMs: e.BERTH_PREVIEW_CONNECT_TIMEOUT_SECONDS * 1000,
       portsTimeoutMs: e.BERTH_PORTS_TIMEOUT_SECONDS * 1000,
       portsMaxBytes: e.BERTH_PORTS_MAX_OUTPUT_BYTES,
+    },
+    mcp: {
+      maxSessionsPerUser: e.BERTH_MCP_MAX_SESSIONS_PER_USER,
+      sessionIdleMs: e.BERTH_MCP_SESSION_IDLE_SECONDS * 1000,
+      readyTimeoutMs: e.BERTH_MCP_READY_TIMEOUT_SECONDS * 1000,
     },
   };
 }

@@ -49,6 +49,8 @@ import { createPreviewAddress } from './modules/previews/previews.address.js';
 import { createPreviewsRepo } from './modules/previews/previews.repo.js';
 import { createPreviewsService } from './modules/previews/previews.service.js';
 import type { RuntimeDriver } from './runtime/driver.js';
+import { createAssistantRepo } from './modules/assistant/assistant.repo.js';
+import { createAssistantService } from './modules/assistant/assistant.service.js';
 
 export type ServiceConfig = Pick<
   Config,
@@ -67,6 +69,7 @@ export type ServiceConfig = Pick<
   | 'e2bReadyTimeoutMs'
   | 'preview'
   | 'port'
+  | 'assistant'
 >;
 
 /**
@@ -162,11 +165,23 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const orgReconciler = createOrgReconciler({ db, orgsRepo, audit, log });
   const newOrgQuotas = createNewOrgQuotas({ db, quotasRepo, machineTypesRepo, config: configService });
   const orgs = createOrgsService({ db, orgsRepo, usersRepo, environmentsRepo, eventsRepo, environments, audit, revocations, changed, orgChanged: orgReconciler.wake, newOrgQuotas });
+  const envdProcesses = createEnvdProcesses({ runtime, maxPerUser: config.e2bMaxProcessesPerUser });
+  const assistant = createAssistantService({ db, assistantRepo: createAssistantRepo(), usersRepo, config: configService, audit, orgs, providerTimeoutMs: config.assistant.providerTimeoutMs });
   return {
     orgReconciler,
     e2b,
     e2bExpiry,
-    envdProcesses: createEnvdProcesses({ runtime, maxPerUser: config.e2bMaxProcessesPerUser }),
+    envdProcesses,
+    assistant,
+    /** What the assistant's tools act through: the services a user's own requests use. */
+    assistantTools: {
+      environments,
+      files,
+      processes: envdProcesses,
+      previews,
+      audit,
+      limits: { toolOutputBytes: config.assistant.toolOutputBytes, bashTimeoutMs: config.assistant.bashTimeoutMs },
+    },
     envdFiles: createEnvdFiles({ files: files.machine }),
     audit,
     usersRepo,

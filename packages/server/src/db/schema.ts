@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type AnyPgColumn, bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, bigint, boolean, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -65,6 +65,8 @@ export const memberships = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     role: text('role').$type<'owner' | 'admin' | 'member' | 'viewer'>().notNull(),
+    // The member's own AI assistant requests per day in a shared organization; null: the organization's default.
+    assistantUsesPerDay: integer('assistant_uses_per_day'),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index('memberships_user_idx').on(t.userId)],
@@ -237,6 +239,8 @@ export const orgQuotas = pgTable('org_quotas', {
   allowedTypes: text('allowed_types').array().notNull().default(sql`'{}'::text[]`),
   maxEnvironments: integer('max_environments').notNull(),
   idleTimeoutMinutes: integer('idle_timeout_minutes').notNull().default(60),
+  // AI assistant requests a member may make per UTC day, unless their membership says otherwise.
+  assistantUsesPerDay: integer('assistant_uses_per_day').notNull().default(5),
   ceilingCredits: integer('ceiling_credits').notNull(),
   ceilingMaxEnvironments: integer('ceiling_max_environments').notNull(),
   ceilingAllowedTypes: text('ceiling_allowed_types').array().notNull().default(sql`'{}'::text[]`),
@@ -427,4 +431,61 @@ export const previewGrants = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('preview_grants_expires_idx').on(t.expiresAt)],
+);
+
+/** A conversation with the AI assistant: one user's, about one environment. */
+export const assistantConversations = pgTable(
+  'assistant_conversations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    environmentId: uuid('environment_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    title: text('title').notNull().default(''),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('assistant_conversations_owner_idx').on(t.userId, t.environmentId, t.updatedAt)],
+);
+
+/** The messages of a conversation in order, as the provider is sent them again (tool calls and results included). */
+export const assistantMessages = pgTable(
+  'assistant_messages',
+  {
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => assistantConversations.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    role: text('role').$type<'user' | 'assistant' | 'tool'>().notNull(),
+    content: jsonb('content').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.seq] })],
+);
+
+/**
+ * One row per assistant turn: what the daily limit counts and what usage and cost
+ * reports add up. No foreign keys: the log outlives the environment (deleting it
+ * must not give a user their requests back) and reports keep deleted users' cost.
+ */
+export const assistantUsage = pgTable(
+  'assistant_usage',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id').notNull(),
+    orgId: uuid('org_id').notNull(),
+    environmentId: uuid('environment_id').notNull(),
+    model: text('model').notNull(),
+    promptTokens: integer('prompt_tokens').notNull().default(0),
+    completionTokens: integer('completion_tokens').notNull().default(0),
+    // US dollars per 1,000 tokens when the turn ran, and what it cost at those prices.
+    inputPrice: numeric('input_price').notNull(),
+    outputPrice: numeric('output_price').notNull(),
+    costUsd: numeric('cost_usd').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('assistant_usage_user_idx').on(t.orgId, t.userId, t.createdAt), index('assistant_usage_created_idx').on(t.createdAt)],
 );

@@ -13,6 +13,8 @@ export type AdminAction =
   | 'templates.publish'
   | 'metrics.read'
   | 'orgs.ceiling'
+  /** See every organization's AI assistant usage and cost. */
+  | 'assistant.usage'
   /** See every organization, and every template. */
   | 'orgs.all'
   | 'templates.all'

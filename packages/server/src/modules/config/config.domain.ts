@@ -35,7 +35,7 @@ export const CONFIG_FLAGS = {
   },
   default_ai_uses_per_day: {
     default: '5',
-    description: 'AI assistant requests a new user may make per day',
+    description: 'AI assistant requests a new user may make per UTC day (in their personal organization)',
     value: nonNegativeInt,
   },
   ai_api_url: {
@@ -56,12 +56,12 @@ export const CONFIG_FLAGS = {
   },
   ai_token_input_price: {
     default: '0',
-    description: 'Credits charged per 1,000 input tokens',
+    description: 'US dollars per 1,000 input (prompt) tokens, for the assistant\'s usage and cost reports',
     value: price,
   },
   ai_token_output_price: {
     default: '0',
-    description: 'Credits charged per 1,000 output tokens',
+    description: 'US dollars per 1,000 output (completion) tokens, for the assistant\'s usage and cost reports',
     value: price,
   },
   e2b_templates: {

@@ -19,18 +19,24 @@ interface Deps {
   orgs: Pick<OrgsService, 'standing'>;
 }
 
-export type NewOrgQuota = { credits: number; maxEnvironments: number; allowedTypes: string[] };
+export type NewOrgQuota = { credits: number; maxEnvironments: number; allowedTypes: string[]; assistantUsesPerDay: number };
 
 /** The quota a new organization gets: the org_default_* flags and every public machine type, as its ceiling too. */
 export function createNewOrgQuotas(deps: Pick<Deps, 'db' | 'machineTypesRepo' | 'config'> & { quotasRepo: Pick<QuotasRepo, 'insertOrg'> }) {
   /** What a new organization gets, read before its transaction opens (PGlite has one connection). */
   async function defaults(): Promise<NewOrgQuota> {
-    const [credits, maxEnvironments, types] = await Promise.all([
+    const [credits, maxEnvironments, aiUses, types] = await Promise.all([
       deps.config.value('org_default_credits'),
       deps.config.value('org_default_max_environments'),
+      deps.config.value('default_ai_uses_per_day'),
       deps.machineTypesRepo.list(deps.db),
     ]);
-    return { credits: Number(credits), maxEnvironments: Number(maxEnvironments), allowedTypes: types.filter((t) => !t.private).map((t) => t.name) };
+    return {
+      credits: Number(credits),
+      maxEnvironments: Number(maxEnvironments),
+      allowedTypes: types.filter((t) => !t.private).map((t) => t.name),
+      assistantUsesPerDay: Number(aiUses),
+    };
   }
 
   /** Gives a new organization its quota, in the transaction that makes it. */
@@ -125,7 +131,10 @@ export function createOrgQuotaService(deps: Deps) {
     if (!row) throw new NotFoundError('Quota');
     // Its user's quota is its own ceiling: nobody chooses within it.
     const limits = { credits: row.credits, maxEnvironments: row.maxEnvironments, allowedTypes: row.allowedTypes };
-    return toOrgQuota({ ...limits, memberCreditCap: null, idleTimeoutMinutes: row.idleTimeoutMinutes, ceiling: limits }, await quotasRepo.usage(db, row.userId));
+    return toOrgQuota(
+      { ...limits, memberCreditCap: null, idleTimeoutMinutes: row.idleTimeoutMinutes, assistantUsesPerDay: row.aiUsesPerDay, ceiling: limits },
+      await quotasRepo.usage(db, row.userId),
+    );
   }
 
   async function checkTypesExist(names: string[] | undefined): Promise<void> {
@@ -140,7 +149,7 @@ export type OrgQuotaService = ReturnType<typeof createOrgQuotaService>;
 
 const ceilingOf = (r: OrgQuotaRow) => ({ credits: r.ceilingCredits, maxEnvironments: r.ceilingMaxEnvironments, allowedTypes: r.ceilingAllowedTypes });
 
-type Limits = Pick<OrgQuota, 'credits' | 'memberCreditCap' | 'allowedTypes' | 'maxEnvironments' | 'idleTimeoutMinutes' | 'ceiling'>;
+type Limits = Pick<OrgQuota, 'credits' | 'memberCreditCap' | 'allowedTypes' | 'maxEnvironments' | 'idleTimeoutMinutes' | 'assistantUsesPerDay' | 'ceiling'>;
 
 function toOrgQuota(q: Limits, usage: { creditsInUse: number; environments: number }): OrgQuota {
   return {
@@ -152,6 +161,7 @@ function toOrgQuota(q: Limits, usage: { creditsInUse: number; environments: numb
     maxEnvironments: q.maxEnvironments,
     environments: usage.environments,
     idleTimeoutMinutes: q.idleTimeoutMinutes,
+    assistantUsesPerDay: q.assistantUsesPerDay,
     ceiling: q.ceiling,
   };
 }
