@@ -3,6 +3,10 @@ import { type AnyPgColumn, bigint, boolean, index, integer, jsonb, numeric, pgTa
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+/** Required references whose row goes with what they name (a user's, an environment's, an organization's). */
+const userRef = (column: string) => uuid(column).notNull().references(() => users.id, { onDelete: 'cascade' });
+const environmentRef = (column: string) => uuid(column).notNull().references(() => environments.id, { onDelete: 'cascade' });
+const orgRef = (column: string) => uuid(column).notNull().references(() => organizations.id, { onDelete: 'cascade' });
 
 export const users = pgTable(
   'users',
@@ -58,12 +62,8 @@ export const organizations = pgTable(
 export const memberships = pgTable(
   'memberships',
   {
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => organizations.id, { onDelete: 'cascade' }),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    orgId: orgRef('org_id'),
+    userId: userRef('user_id'),
     role: text('role').$type<'owner' | 'admin' | 'member' | 'viewer'>().notNull(),
     // The member's own AI assistant requests per day in a shared organization; null: the organization's default.
     assistantUsesPerDay: integer('assistant_uses_per_day'),
@@ -77,9 +77,7 @@ export const teams = pgTable(
   'teams',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => organizations.id, { onDelete: 'cascade' }),
+    orgId: orgRef('org_id'),
     slug: text('slug').notNull(),
     name: text('name').notNull(),
     createdAt: createdAt(),
@@ -93,9 +91,7 @@ export const teamMembers = pgTable(
     teamId: uuid('team_id')
       .notNull()
       .references(() => teams.id, { onDelete: 'cascade' }),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: userRef('user_id'),
     role: text('role').$type<'maintainer' | 'member'>().notNull(),
     createdAt: createdAt(),
   },
@@ -107,15 +103,11 @@ export const invitations = pgTable(
   'invitations',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => organizations.id, { onDelete: 'cascade' }),
+    orgId: orgRef('org_id'),
     userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
     tokenHash: text('token_hash').unique(),
     role: text('role').$type<'admin' | 'member' | 'viewer'>().notNull(),
-    invitedBy: uuid('invited_by')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    invitedBy: userRef('invited_by'),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     acceptedAt: timestamp('accepted_at', { withTimezone: true }),
     createdAt: createdAt(),
@@ -127,9 +119,7 @@ export const sessions = pgTable(
   'sessions',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: userRef('user_id'),
     tokenHash: text('token_hash').notNull().unique(),
     ip: text('ip'),
     userAgent: text('user_agent'),
@@ -143,13 +133,9 @@ export const apiTokens = pgTable(
   'api_tokens',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: userRef('user_id'),
     // The organization the token acts in: it can do there no more than its user's role allows.
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => organizations.id, { onDelete: 'cascade' }),
+    orgId: orgRef('org_id'),
     name: text('name').notNull(),
     // read < exec < admin: what the token may do at most, within its user's role.
     scope: text('scope').$type<'read' | 'exec' | 'admin'>().notNull().default('admin'),
@@ -251,9 +237,7 @@ export const environments = pgTable(
   'environments',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    ownerId: uuid('owner_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    ownerId: userRef('owner_id'),
     orgId: uuid('org_id')
       .notNull()
       .references(() => organizations.id),
@@ -307,9 +291,7 @@ export const environments = pgTable(
 export const environmentShares = pgTable(
   'environment_shares',
   {
-    environmentId: uuid('environment_id')
-      .notNull()
-      .references(() => environments.id, { onDelete: 'cascade' }),
+    environmentId: environmentRef('environment_id'),
     teamId: uuid('team_id')
       .notNull()
       .references(() => teams.id, { onDelete: 'cascade' }),
@@ -322,9 +304,7 @@ export const environmentShares = pgTable(
 export const environmentEvents = pgTable(
   'environment_events',
   {
-    environmentId: uuid('environment_id')
-      .notNull()
-      .references(() => environments.id, { onDelete: 'cascade' }),
+    environmentId: environmentRef('environment_id'),
     seq: integer('seq').notNull(),
     type: text('type').notNull(),
     status: text('status'),
@@ -401,9 +381,7 @@ export const templates = pgTable(
 export const environmentPorts = pgTable(
   'environment_ports',
   {
-    environmentId: uuid('environment_id')
-      .notNull()
-      .references(() => environments.id, { onDelete: 'cascade' }),
+    environmentId: environmentRef('environment_id'),
     port: integer('port').notNull(),
     sharing: text('sharing').$type<'owner' | 'authenticated' | 'public'>().notNull().default('owner'),
     updatedAt: updatedAt(),
@@ -420,12 +398,8 @@ export const previewGrants = pgTable(
   'preview_grants',
   {
     tokenHash: text('token_hash').primaryKey(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
-    environmentId: uuid('environment_id')
-      .notNull()
-      .references(() => environments.id, { onDelete: 'cascade' }),
+    userId: userRef('user_id'),
+    environmentId: environmentRef('environment_id'),
     port: integer('port').notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     createdAt: createdAt(),
@@ -438,12 +412,8 @@ export const assistantConversations = pgTable(
   'assistant_conversations',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
-    environmentId: uuid('environment_id')
-      .notNull()
-      .references(() => environments.id, { onDelete: 'cascade' }),
+    userId: userRef('user_id'),
+    environmentId: environmentRef('environment_id'),
     title: text('title').notNull().default(''),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
