@@ -279,7 +279,8 @@ describe('revisions: ETag and If-Match', () => {
       expectProblem(answers[1 - winner]!, 412, 'revision_conflict');
       await expectContent('revisions/race.txt', bodies[winner]!);
     }
-  });
+    // Five rounds of four writes and reads, each a few execs into the container: more than the default on a busy machine.
+  }, 90_000);
 
   it('refuses If-Match with a revision the file never had, leaving it as it was', async () => {
     await write('revisions/guarded.txt', 'kept');
