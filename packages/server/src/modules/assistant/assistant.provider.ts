@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { AppError } from '../../errors.js';
 
@@ -31,6 +31,10 @@ export interface StepListener {
   finishText(): void;
 }
 
+/** The openai client, loaded with the first turn: a second of start-up most Berth processes (and test files) never need. */
+let openai: Promise<typeof OpenAI> | undefined;
+const loadOpenAI = () => (openai ??= import('openai').then((m) => m.default));
+
 /**
  * One model call over any OpenAI-compatible chat-completions API, streamed:
  * text deltas are handed over as they come, tool calls are assembled from
@@ -45,6 +49,7 @@ export async function streamStep(
   listener: StepListener,
 ): Promise<StepResult> {
   // No retries: a provider that is down says so at once rather than after a backoff the user waits through.
+  const OpenAI = await loadOpenAI();
   const client = new OpenAI({ baseURL: settings.baseURL, apiKey: settings.apiKey, maxRetries: 0, timeout: settings.timeoutMs });
   const result: StepResult = { text: '', toolCalls: [], promptTokens: 0, completionTokens: 0 };
   const calls = new Map<number, ToolCall>();
@@ -75,7 +80,7 @@ export async function streamStep(
       }
     }
   } catch (err) {
-    if (!signal.aborted) throw providerError(err);
+    if (!signal.aborted) throw providerError(OpenAI, err);
   } finally {
     if (inText) listener.finishText();
   }
@@ -84,7 +89,7 @@ export async function streamStep(
 }
 
 /** The provider's failure as Berth's: its status and words, never its credentials. */
-function providerError(err: unknown): AppError {
+function providerError(OpenAI: Awaited<ReturnType<typeof loadOpenAI>>, err: unknown): AppError {
   if (err instanceof OpenAI.APIConnectionError) return new AppError('assistant_provider_error', `The AI provider could not be reached: ${err.message}`);
   if (err instanceof OpenAI.APIError) return new AppError('assistant_provider_error', `The AI provider answered ${err.status ?? 'an error'}: ${err.message}`);
   return new AppError('assistant_provider_error', `The AI provider failed: ${(err as Error).message}`);

@@ -1,7 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Actor } from '../../context.js';
@@ -14,6 +12,7 @@ import type { LiveConnections } from '../auth/live-connections.js';
 import type { EnvdProcesses } from '../e2b/envd.processes.js';
 import { createMcpProcesses } from './mcp.processes.js';
 import { registerRunCode } from './mcp.run-code.js';
+import { mcpSdk } from './mcp.sdk.js';
 import { createMcpSessions, type McpSession } from './mcp.sessions.js';
 import { CONTEXT_KEY } from './mcp.tool.js';
 import { registerMcpTools, type McpToolDeps } from './mcp.tools.js';
@@ -53,7 +52,8 @@ export function registerMcpRoutes(app: App, deps: Deps): void {
     maxPerUser: deps.limits.maxSessionsPerUser,
     idleMs: deps.limits.sessionIdleMs,
     log,
-    newServer: () => {
+    newServer: async () => {
+      const { McpServer } = await mcpSdk();
       const server = new McpServer({ name: 'berth', version: VERSION }, { instructions: INSTRUCTIONS });
       registerMcpTools(server, toolDeps);
       registerRunCode(server, toolDeps);
@@ -101,7 +101,7 @@ export function registerMcpRoutes(app: App, deps: Deps): void {
     handler: async (request, reply) => {
       const id = sessionIdOf(request);
       if (id !== undefined) return serve(sessions.find(id, request.ctx.actor!), request, reply, request.body);
-      if (!isInitializeRequest(request.body)) throw noSession();
+      if (!(await mcpSdk()).isInitializeRequest(request.body)) throw noSession();
       const session = await sessions.open(request.ctx.actor!, request.liveSince);
       await serve(session, request, reply, request.body);
       // An initialize the transport refused opened nothing.

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Actor } from '../../context.js';
 import { AppError, NotFoundError } from '../../errors.js';
+import { mcpSdk } from './mcp.sdk.js';
 import { principalOf, type LiveConnections, type Principal } from '../auth/live-connections.js';
 
 interface Deps {
   live: Pick<LiveConnections, 'open'>;
   /** A server with every tool registered: one per session, as the SDK pairs them. */
-  newServer: () => McpServer;
+  newServer: () => Promise<McpServer>;
   maxPerUser: number;
   idleMs: number;
   log: FastifyBaseLogger;
@@ -55,11 +56,12 @@ export function createMcpSessions({ live, newServer, maxPerUser, idleMs, log }: 
       throw new AppError('socket_limit', `A user may have ${maxPerUser} MCP sessions open; end one (DELETE /mcp) or let an idle one expire`);
     }
     const id = randomUUID();
+    const { StreamableHTTPServerTransport } = await mcpSdk();
     const session: McpSession = {
       id,
       principal: principalOf(actor),
       transport: new StreamableHTTPServerTransport({ sessionIdGenerator: () => id, onsessionclosed: () => close(session) }),
-      server: newServer(),
+      server: await newServer(),
       inFlight: 0,
       release: () => undefined,
       closed: false,
