@@ -29,6 +29,7 @@ export const queryKeys = {
     teams: (slug: string) => ['org', slug, 'teams'] as const,
     quota: (slug: string) => ['org', slug, 'quota'] as const,
     audit: (slug: string) => ['org', slug, 'audit'] as const,
+    assistantUsage: (slug: string) => ['org', slug, 'assistant-usage'] as const,
   },
 
   admin: {
@@ -37,5 +38,6 @@ export const queryKeys = {
     config: ['admin', 'config'] as const,
     audit: ['admin', 'audit'] as const,
     environments: ['admin', 'environments'] as const,
+    assistantUsage: ['admin', 'assistant-usage'] as const,
   },
 };

@@ -1,4 +1,5 @@
 import { Navigate, NavLink, Route, Routes } from 'react-router-dom';
+import { AssistantUsageSection } from '../features/admin/AssistantUsageSection.js';
 import { AuditSection } from '../features/admin/AuditSection.js';
 import { ConfigSection } from '../features/admin/ConfigSection.js';
 import { EnvironmentsSection } from '../features/admin/EnvironmentsSection.js';
@@ -12,6 +13,7 @@ const SECTIONS = [
   { path: 'config', label: 'Config', element: <ConfigSection /> },
   { path: 'audit', label: 'Audit log', element: <AuditSection /> },
   { path: 'environments', label: 'Environments', element: <EnvironmentsSection /> },
+  { path: 'assistant', label: 'AI assistant usage', element: <AssistantUsageSection /> },
 ] as const;
 
 /**

@@ -47,7 +47,7 @@ function EnvironmentIde({ id }: { id: string }) {
 
   return (
     <div className="ide">
-      <IdeHeader env={env.data} />
+      <IdeHeader env={env.data} assistant={env.data.access === 'view' ? undefined : { open: layout.assistant, toggle: () => setLayout({ assistant: !layout.assistant }) }} />
       {env.data.access === 'view' ? (
         <ViewOnly env={env.data} />
       ) : env.data.status === 'running' ? (

@@ -4,6 +4,7 @@ import { DangerZone } from '../features/orgs/DangerZone.js';
 import { InvitationsSection } from '../features/orgs/InvitationsSection.js';
 import { MembersSection } from '../features/orgs/MembersSection.js';
 import { orgPowers } from '../features/orgs/org-powers.js';
+import { OrgAssistantSection } from '../features/orgs/OrgAssistantSection.js';
 import { OrgAuditSection } from '../features/orgs/OrgAuditSection.js';
 import { OrgQuotaSection } from '../features/orgs/OrgQuotaSection.js';
 import { useOrg } from '../features/orgs/orgs.queries.js';
@@ -14,7 +15,7 @@ import '../features/orgs/orgs.css';
 
 /**
  * One organization's settings at /orgs/:slug: members, invitations, teams, quota,
- * audit and its lifecycle. Everyone in it may read; owners and admins manage,
+ * AI assistant usage, audit and its lifecycle. Everyone in it may read; owners and admins manage,
  * owners alone suspend or delete. A personal organization takes no one else.
  */
 export default function OrgSettingsPage() {
@@ -57,6 +58,7 @@ export default function OrgSettingsPage() {
         {!o.personal && powers.manage && <InvitationsSection slug={o.slug} orgName={o.name} />}
         {!o.personal && <TeamsSection slug={o.slug} powers={powers} />}
         <OrgQuotaSection slug={o.slug} powers={powers} />
+        {powers.manage && <OrgAssistantSection slug={o.slug} orgName={o.name} personal={o.personal} />}
         {powers.manage && <OrgAuditSection slug={o.slug} />}
         {!o.personal && <DangerZone org={o} powers={powers} />}
       </div>

@@ -82,6 +82,8 @@ export function registerMcpRoutes(app: App, deps: Deps): void {
     raw.auth = { token: '', clientId: actor.credentialId, scopes: [actor.scope], extra: { [CONTEXT_KEY]: request.ctx } };
     const done = sessions.begin(session);
     reply.raw.once('close', done);
+    // A client that gave up before this request was served (its event stream aborted at once) has closed already: no event will come.
+    if (reply.raw.destroyed || request.raw.socket.destroyed) done();
     reply.hijack();
     try {
       await session.transport.handleRequest(raw, reply.raw, body);

@@ -1,4 +1,5 @@
 import type {
+  AssistantUsageRow,
   AuditEntry,
   ConfigFlag,
   CreateMachineTypeBody,
@@ -135,4 +136,9 @@ export function useAllEnvironments() {
     queryFn: async () => (await api<Items<Environment>>('/environments?all=true')).items,
     refetchInterval: 10_000,
   });
+}
+
+/** AI assistant requests, tokens and cost per user and UTC day, over the last 30 days. */
+export function useAssistantUsage() {
+  return useQuery({ queryKey: keys.assistantUsage, queryFn: async () => (await api<Items<AssistantUsageRow>>('/assistant/usage?days=30')).items });
 }

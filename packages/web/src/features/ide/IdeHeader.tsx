@@ -13,8 +13,11 @@ import { type LifecycleOp, useLifecycle } from '../environments/environments.que
 /** What the header's buttons do; deleting is the dashboard's. */
 type Action = Exclude<LifecycleOp, 'delete'>;
 
-/** Name, live status, how far the user may go with it, and the lifecycle and share buttons; stats on the right while it runs. */
-export function IdeHeader({ env }: { env: Environment }) {
+/**
+ * Name, live status, how far the user may go with it, and the lifecycle, assistant and share
+ * buttons; stats on the right while it runs. `assistant` is given to those who may use the environment.
+ */
+export function IdeHeader({ env, assistant }: { env: Environment; assistant?: { open: boolean; toggle: () => void } }) {
   const lifecycle = useLifecycle(env.id);
   const mayManage = env.access === 'manage';
   const shareIn = useSharingOrg(env);
@@ -64,6 +67,11 @@ export function IdeHeader({ env }: { env: Environment }) {
             {button('stop', 'Stop')}
             {button('restart', 'Restart')}
           </>
+        )}
+        {assistant && running && (
+          <button type="button" aria-pressed={assistant.open} onClick={assistant.toggle}>
+            Assistant
+          </button>
         )}
         {shareIn && (
           <button type="button" onClick={() => setSharing(true)} disabled={gone}>

@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import { queryKeys } from '../../api/query-keys.js';
+import { AssistantPanel } from './AssistantPanel.js';
 import { EditorPane } from './EditorPane.js';
 import { FileTree } from './FileTree.js';
 import type { FilesApi } from './files-api.js';
@@ -23,7 +24,7 @@ interface Props {
   setLayout: (change: Partial<IdeLayout>) => void;
 }
 
-/** The running environment: files and ports on the left, editor above terminals on the right. */
+/** The running environment: files and ports on the left, editor above terminals in the middle, the assistant (when open) on the right. */
 export function IdeWorkspace({ envId, maySharePorts, files, editor, dark, subscribe, layout, setLayout }: Props) {
   const client = useQueryClient();
   const onFileEvent = useRef(editor.onFileEvent);
@@ -50,7 +51,7 @@ export function IdeWorkspace({ envId, maySharePorts, files, editor, dark, subscr
   };
 
   return (
-    <div className="ide-body" style={{ gridTemplateColumns: `${layout.sidebar}px auto minmax(0, 1fr)` }}>
+    <div className="ide-body" style={{ gridTemplateColumns: `${layout.sidebar}px auto minmax(0, 1fr)${layout.assistant ? ' var(--assistant-w)' : ''}` }}>
       <aside className="ide-sidebar" aria-label="Workspace">
         <FileTree envId={envId} files={files} activePath={editor.active?.path ?? null} onOpen={editor.open} />
         <PortsList envId={envId} mayShare={maySharePorts} />
@@ -61,6 +62,7 @@ export function IdeWorkspace({ envId, maySharePorts, files, editor, dark, subscr
         <Splitter label="Resize terminal panel" orientation="horizontal" value={layout.terminal} min={120} max={900} direction={-1} onChange={(terminal) => setLayout({ terminal })} />
         <TerminalPane envId={envId} dark={dark} onCommand={onCommand} />
       </div>
+      {layout.assistant && <AssistantPanel envId={envId} />}
     </div>
   );
 }

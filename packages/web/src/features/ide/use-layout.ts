@@ -4,10 +4,12 @@ export interface IdeLayout {
   sidebar: number;
   terminal: number;
   events: boolean;
+  /** The assistant panel beside the editor is open. */
+  assistant: boolean;
 }
 
 const KEY = 'berth.ide.layout';
-const DEFAULTS: IdeLayout = { sidebar: 260, terminal: 280, events: false };
+const DEFAULTS: IdeLayout = { sidebar: 260, terminal: 280, events: false, assistant: false };
 
 /** Pane sizes, remembered across visits. */
 export function useLayout() {
