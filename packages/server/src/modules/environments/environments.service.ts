@@ -95,17 +95,27 @@ export function createEnvironmentsService(deps: Deps) {
     if (reason && !may(actor, 'egress.allowlist')) throw new ForbiddenError(reason);
   }
 
-  async function runtimeHealthy(): Promise<void> {
+  /** The engine's answer to one ping with a deadline; callers asking while one is out share it. */
+  let pinging: Promise<void> | undefined;
+  async function pingEngine(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         deps.runtime.ping(),
         new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the engine did not answer within 3 s')), 3000))),
       ]);
-    } catch (err) {
-      throw new AppError('runtime_unavailable', `No healthy runtime to run environments: ${(err as Error).message}`);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  async function runtimeHealthy(): Promise<void> {
+    // Forty starts at once ask once: a burst of pings is what made a busy engine miss the deadline.
+    pinging ??= pingEngine().finally(() => (pinging = undefined));
+    try {
+      await pinging;
+    } catch (err) {
+      throw new AppError('runtime_unavailable', `No healthy runtime to run environments: ${(err as Error).message}`);
     }
   }
 
