@@ -54,6 +54,8 @@ export async function buildApp({ database, services, config, logger, onProblem }
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
+    // Registering ~90 routes compiles their schemas; on a starved machine that ran past Fastify's 10 s default (seen in CI).
+    pluginTimeout: 60_000,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
