@@ -41,6 +41,7 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const asCookie = (cookie: string) => ({ cookie });
 const terminal = (env: Environment, headers: Record<string, string>, session: string) => openSocket(base, `/api/v1/environments/${env.id}/terminal?session=${session}`, headers);
 const events = (env: Environment, headers: Record<string, string>) => openSocket(base, `/api/v1/environments/${env.id}/events/ws`, headers);
+const assistant = (env: Environment, headers: Record<string, string>) => openSocket(base, `/api/v1/environments/${env.id}/assistant`, headers);
 
 async function opened(...clients: TerminalClient[]): Promise<void> {
   await Promise.all(clients.map((c) => c.opened));
@@ -80,6 +81,18 @@ describe('revoked credentials close the sockets they opened', () => {
     await stillWorks(bySession, 'session');
     await stillWorks(bobs, 'bob');
     await Promise.all([bySession.close(), bobs.close()]);
+  });
+
+  it("revoking a token closes its assistant socket; the session's stays open", async () => {
+    const session = await signIn('ada', PASSWORD);
+    const { id, token } = await newToken(session);
+    const [byToken, bySession] = [assistant(adaEnv, bearer(token)), terminal(adaEnv, asCookie(session), 'assistant-ses')];
+    await opened(byToken, bySession);
+    const revoked = await fetch(`${base}/api/v1/tokens/${id}`, { method: 'DELETE', headers: { cookie: session, origin: base } });
+    expect(revoked.status).toBe(204);
+    expect(await closedWith(byToken)).toBe(SOCKET_CLOSE_REVOKED);
+    await stillWorks(bySession, 'session');
+    await bySession.close();
   });
 
   it('a client that ignores the close frame types nothing more (no keystroke reaches the shell or counts as activity) and is cut off', async () => {

@@ -45,6 +45,7 @@ const eventsPath = () => `/api/v1/environments/${env.id}/events/ws`;
 const SOCKETS = [
   ['terminal', () => terminalPath('origin-test')],
   ['events', eventsPath],
+  ['assistant', () => `/api/v1/environments/${env.id}/assistant`],
 ] as const;
 
 function expectRefused(result: Handshake, status: number, code: string): void {
