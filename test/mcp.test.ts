@@ -304,7 +304,8 @@ describe('sessions', () => {
   });
 });
 
-describe('session limits', () => {
+// Each test starts a Berth of its own, configured for the limit it tests: more than the 30 s default on a busy machine.
+describe('session limits', { timeout: 90_000 }, () => {
   /** A server of its own, with a user and a read token there. */
   async function limitedServer(env: Record<string, string>) {
     const started = await startTestServer(env);
