@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
 import pg from 'pg';
 import { openDatabase, type Database } from '../../packages/server/src/db/client.js';
+import { DATABASE_SNAPSHOT } from './paths.js';
 
 export interface TestDatabase extends Database {
   /** Its postgres:// URL (TEST_DATABASE_URL runs), so another Berth process can share it; undefined on PGlite. */
@@ -34,14 +36,14 @@ async function onServer(serverUrl: string, statement: string): Promise<void> {
 }
 
 /**
- * An isolated, migrated database for one test file: a fresh in-memory PGlite,
- * or, when TEST_DATABASE_URL is set, a new database created on that server and
- * dropped afterwards.
+ * An isolated, migrated database for one test file: a fresh in-memory PGlite
+ * (from the run's snapshot, see global-setup), or, when TEST_DATABASE_URL is
+ * set, a new database created on that server and dropped afterwards.
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const scratch = await createScratchPostgres();
   if (!scratch) {
-    const database = await openDatabase({ memory: true });
+    const database = await openDatabase({ memory: true, snapshot: new Blob([await fs.readFile(DATABASE_SNAPSHOT)]) });
     return { ...database, dispose: () => database.close() };
   }
   const database = await openDatabase({ url: scratch.url });

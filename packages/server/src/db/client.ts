@@ -30,7 +30,11 @@ const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url))
 // Any constant works; it only has to be the same in every Berth process.
 const MIGRATION_LOCK_KEY = 7_362_001;
 
-export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
+/**
+ * Where the data lives. In memory, `snapshot` (from `snapshotDatabase()`) starts from a copy
+ * instead of an empty cluster: PGlite's initdb is most of a fresh database's start-up.
+ */
+export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true; snapshot?: Blob };
 
 /** Opens the database and brings its schema up to date before anything uses it. */
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
@@ -40,13 +44,25 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     dataDir = path.join(target.dataDir, 'pgdata');
     await fs.mkdir(dataDir, { recursive: true });
   }
-  return openPglite(dataDir);
+  return openPglite(dataDir, 'snapshot' in target ? target.snapshot : undefined);
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Database> {
+/** An empty in-memory database with every migration applied, as a data-directory tarball for `{ memory: true, snapshot }`. */
+export async function snapshotDatabase(): Promise<Blob> {
+  const client = new PGlite();
+  try {
+    await migratePglite(drizzlePglite({ client, schema }), { migrationsFolder });
+    return await client.dumpDataDir('none');
+  } finally {
+    await client.close();
+  }
+}
+
+async function openPglite(dataDir: string | undefined, snapshot?: Blob): Promise<Database> {
   const releaseLock = dataDir ? await lockDataDir(dataDir) : async () => undefined;
-  const client = new PGlite(dataDir);
+  const client = new PGlite({ dataDir, loadDataDir: snapshot });
   const db = drizzlePglite({ client, schema });
+  // A snapshot's migrations are already applied (an older one's are brought up to date here).
   await migratePglite(db, { migrationsFolder });
   return {
     db: db as unknown as Db,
