@@ -179,6 +179,19 @@ describe('the assistant socket', () => {
     await client.close();
   });
 
+  it('closes the socket with 1009 on a message larger than a request body may be, and runs no turn', async () => {
+    const client = await connect(adaEnv.id);
+    const requests = fake.requests.length;
+    await client.next('conversations');
+    client.send({ text: 'x'.repeat(server.config.bodyLimitBytes + 1) });
+    expect(await client.closed).toBe(1009);
+    expect(fake.requests.length).toBe(requests);
+    // The user's next socket works.
+    const next = await connect(adaEnv.id);
+    await next.next('connected');
+    await next.close();
+  });
+
   it('keeps several conversations: new, list, switch, delete and /clear', async () => {
     const client = await connect(adaEnv.id);
     let from = client.events.length;

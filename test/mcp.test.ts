@@ -293,6 +293,24 @@ describe('sessions', () => {
     await expectProblemResponse(await post(base, LIST_TOOLS, { ...headers, 'mcp-session-id': sessionId }), 404, 'not_found');
   });
 
+  it("ends a user's sessions when an admin deactivates the user", async () => {
+    const id = await server.createUser('dee');
+    const dee = await server.login('dee', 'a-long-enough-password');
+    const { token } = await tokenOf(dee, { name: 'mcp-dee', scope: 'read' });
+    const { transport } = await connect(token);
+    expect(server.services.live.count(id, 'stream')).toBe(1);
+    expect((await admin.patch(`/api/v1/users/${id}`, { active: false })).statusCode).toBe(200);
+    await waitFor('the session to end', async () => server.services.live.count(id, 'stream') === 0);
+    await expectProblemResponse(await post(base, LIST_TOOLS, { authorization: `Bearer ${token}`, 'mcp-session-id': transport.sessionId! }), 401, 'unauthorized');
+  });
+
+  it('refuses a body over the request limit with 413 payload_too_large, opening no session', async () => {
+    const open = server.services.live.count(ids.ada, 'stream');
+    const huge = { ...INITIALIZE, params: { ...INITIALIZE.params, clientInfo: { name: 'x'.repeat(server.config.bodyLimitBytes), version: '1' } } };
+    await expectProblemResponse(await post(base, huge, { authorization: `Bearer ${tokens.read}` }), 413, 'payload_too_large');
+    expect(server.services.live.count(ids.ada, 'stream')).toBe(open);
+  });
+
   it("ends a token's sessions when the token is revoked", async () => {
     const made = await tokenOf(ada, { name: 'mcp-revoked', scope: 'read' });
     const open = server.services.live.count(ids.ada, 'stream');

@@ -194,10 +194,11 @@ describe('revoked credentials close the sockets they opened', () => {
     expect(await closedWith(deputy)).toBe(SOCKET_CLOSE_REVOKED);
   });
 
-  it('deactivating a user closes their terminal and events sockets, by session and by token; another user\'s stay open', async () => {
+  it('deactivating a user closes their terminal, events and assistant sockets, by session and by token; another user\'s stay open', async () => {
     const session = await signIn('ada', PASSWORD);
     const { token } = await newToken(session);
-    const mine = [terminal(adaEnv, asCookie(session), 'ses'), events(adaEnv, asCookie(session)), terminal(adaEnv, bearer(token), 'tok')];
+    // The per-user cap is three: a terminal by token is the first test's.
+    const mine = [terminal(adaEnv, asCookie(session), 'ses'), events(adaEnv, asCookie(session)), assistant(adaEnv, bearer(token))];
     const bobs = terminal(bobEnv, asCookie(bob), 'bob');
     await opened(...mine, bobs);
     const res = await admin.patch(`/api/v1/users/${adaEnv.owner.id}`, { active: false });

@@ -83,7 +83,8 @@ export async function buildApp({ database, services, config, logger, onProblem }
   });
 
   await app.register(cookie);
-  await app.register(websocket);
+  // A WebSocket message is bounded as a request body is (ws would take 100 MiB): larger ones close the socket with 1009.
+  await app.register(websocket, { options: { maxPayload: config.bodyLimitBytes } });
   registerLiveSockets(app, { live: services.live });
   registerWebSocketRouting(app);
   registerAuth(app, { auth: services.auth, publicUrl: config.publicUrl });
