@@ -117,8 +117,10 @@ async function expectUnreachable(caller: Caller, id: string, targets: string[]):
   for (const [, result] of results) expect(result.exitCode).not.toBe(0);
 }
 
+/** The host's rules, both tables Berth writes to, each line prefixed with its table (`mangle: -A FORWARD …`). */
 async function rules(): Promise<string[]> {
-  return (await run('iptables', ['-w', '-S'])).stdout.split('\n');
+  const listed = await Promise.all(['mangle', 'filter'].map(async (table) => (await run('iptables', ['-w', '-t', table, '-S'])).stdout.split('\n').map((l) => `${table}: ${l}`)));
+  return listed.flat();
 }
 
 async function bridgeOf(environmentId: string): Promise<string> {
@@ -210,20 +212,40 @@ describe('egress: the rules on the host', () => {
     await server.services.runtime.syncNetworks();
     await server.services.runtime.syncNetworks();
     const listed = await rules();
-    expect(listed).toEqual(expect.arrayContaining(['-N BERTH-EGRESS', '-N BERTH-INPUT']));
-    expect(count(listed, '-A DOCKER-USER -i bth+ -j BERTH-EGRESS')).toBe(1);
-    expect(count(listed, '-A INPUT -i bth+ -j BERTH-INPUT')).toBe(1);
+    expect(listed).toEqual(expect.arrayContaining(['mangle: -N BERTH-EGRESS', 'filter: -N BERTH-INPUT']));
+    expect(count(listed, 'mangle: -A FORWARD -i bth+ -j BERTH-EGRESS')).toBe(1);
+    expect(count(listed, 'filter: -A INPUT -i bth+ -j BERTH-INPUT')).toBe(1);
+    // Nothing of Berth's in the chain Docker rewrites.
+    expect(listed.filter((l) => l.startsWith('filter: -A DOCKER-USER') && l.includes('BERTH'))).toEqual([]);
     for (const env of [serving, bobs]) {
       const bridge = await bridgeOf(env.id);
-      expect(listed).toContain(`-N BERTH-${bridge}`);
-      expect(count(listed, `-A BERTH-EGRESS -i ${bridge} -g BERTH-${bridge}`)).toBe(1);
+      expect(listed).toContain(`mangle: -N BERTH-${bridge}`);
+      expect(count(listed, `mangle: -A BERTH-EGRESS -i ${bridge} -g BERTH-${bridge}`)).toBe(1);
     }
+  });
+
+  it('keeps the egress hook in place while the engine creates networks (Docker re-inserts its own FORWARD jumps then, leaving a gap)', async () => {
+    const hooked = async () => (await run('iptables', ['-w', '-t', 'mangle', '-S', 'FORWARD'])).stdout.includes('-A FORWARD -i bth+ -j BERTH-EGRESS');
+    let creating = true;
+    const samples: boolean[] = [];
+    const sampling = (async () => {
+      while (creating || samples.length < 50) samples.push(await hooked());
+    })();
+    const names = Array.from({ length: 6 }, (_, i) => `berth-gap-probe-${randomBytes(3).toString('hex')}-${i}`);
+    try {
+      for (const name of names) await server.docker.createNetwork({ Name: name, Driver: 'bridge', Options: { [BRIDGE_OPTION]: `bth${randomBytes(6).toString('hex')}` } });
+    } finally {
+      creating = false;
+      await sampling;
+      await Promise.all(names.map((name) => server.docker.getNetwork(name).remove().catch(() => undefined)));
+    }
+    expect(samples.filter((ok) => !ok)).toEqual([]);
   });
 
   it("removes a network's rules with the network when its environment is deleted", async () => {
     const env = await runningEnvironment(alice.caller, { type: 'small', egress: 'none' });
     const bridge = await bridgeOf(env.id);
-    expect(await rules()).toContain(`-N BERTH-${bridge}`);
+    expect(await rules()).toContain(`mangle: -N BERTH-${bridge}`);
     expect((await alice.caller.delete(`/api/v1/environments/${env.id}`)).statusCode).toBe(202);
     await waitForStatus(alice.caller, env.id, 'deleted');
     expect((await rules()).filter((l) => l.includes(bridge))).toEqual([]);
@@ -248,7 +270,7 @@ describe('egress: the rules on the host', () => {
 
   it('removes the rules of a network that no longer exists (left by a crash) on the next pass', async () => {
     const stray = `bth${randomBytes(6).toString('hex')}`;
-    const batch = `*filter\n-N BERTH-${stray}\n-A BERTH-${stray} -j DROP\n-I BERTH-EGRESS 1 -i ${stray} -g BERTH-${stray}\nCOMMIT\n`;
+    const batch = `*mangle\n-N BERTH-${stray}\n-A BERTH-${stray} -j DROP\n-I BERTH-EGRESS 1 -i ${stray} -g BERTH-${stray}\nCOMMIT\n`;
     await new Promise<void>((resolve, reject) => {
       const child = spawn('iptables-restore', ['-w', '--noflush'], { stdio: ['pipe', 'ignore', 'inherit'] });
       child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`iptables-restore ${code}`))));

@@ -1,10 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { EGRESS_CHAIN, INPUT_CHAIN, INPUT_RULES, networkChain, networkRules, parseListing, parseResolvers, planRules, type FirewallPlan } from './egress-rules.js';
+import { EGRESS_CHAIN, INPUT_CHAIN, INPUT_RULES, networkChain, networkRules, parseListing, parseResolvers, planRules, type Batch, type FirewallPlan, type Listing } from './egress-rules.js';
 
 const A = 'bth0123456789ab';
 const B = 'bthba9876543210';
-const HOST = ['-P INPUT ACCEPT', '-P FORWARD DROP', '-N DOCKER-USER', '-A DOCKER-USER -j RETURN'].join('\n');
+const HOST: Listing = {
+  filter: parseListing(['-P INPUT ACCEPT', '-P FORWARD DROP', '-N DOCKER-USER', '-A DOCKER-USER -j RETURN'].join('\n')),
+  mangle: parseListing(['-P PREROUTING ACCEPT', '-P INPUT ACCEPT', '-P FORWARD ACCEPT', '-P OUTPUT ACCEPT', '-P POSTROUTING ACCEPT'].join('\n')),
+};
+type State = { filter: Map<string, string[]>; mangle: Map<string, string[]> };
+const copy = (l: Listing): State => ({ filter: new Map([...l.filter].map(([k, v]) => [k, [...v]])), mangle: new Map([...l.mangle].map(([k, v]) => [k, [...v]])) });
+const empty = (b: Batch) => b.filter.length === 0 && b.mangle.length === 0;
 const nothing: FirewallPlan = { networks: [], gone: () => false, resolvers: [] };
+
+/** Applies a batch the way iptables-restore would: mangle, then filter; a table whose lines fail changes nothing. */
+function applyBatch(listing: Listing, batch: Batch): State {
+  const state = copy(listing);
+  return { mangle: applyLines(state.mangle, batch.mangle), filter: applyLines(state.filter, batch.filter) };
+}
 
 /** Applies restore lines to a parsed listing the way iptables-restore would (for the few commands the planner writes). */
 function applyLines(chains: Map<string, string[]>, lines: string[]): Map<string, string[]> {
@@ -22,64 +34,87 @@ function applyLines(chains: Map<string, string[]>, lines: string[]): Map<string,
       rules.splice(rules.indexOf(rest.join(' ')), 1);
     }
     else if (flag === '-F') next.set(chain, []);
-    else if (flag === '-X') next.delete(chain);
+    else if (flag === '-X') {
+      if ([...next.values()].some((r) => r.some((rule) => rule.endsWith(` ${chain}`)))) throw new Error(`chain in use: ${line}`);
+      next.delete(chain);
+    }
   }
   return next;
 }
 
 describe('egress rules', () => {
-  it('installs both chains and one jump into each on a bare host, and nothing more on a second pass', () => {
-    const first = planRules(parseListing(HOST), nothing);
-    const after = applyLines(parseListing(HOST), first);
-    expect(after.get('DOCKER-USER')).toEqual([`-i bth+ -j ${EGRESS_CHAIN}`, '-j RETURN']);
-    expect(after.get('INPUT')).toEqual([`-i bth+ -j ${INPUT_CHAIN}`]);
-    expect(after.get(EGRESS_CHAIN)).toEqual(['-j DROP']);
-    expect(after.get(INPUT_CHAIN)).toEqual(INPUT_RULES);
-    expect(planRules(after, nothing)).toEqual([]);
+  it('installs both chains and one jump into each on a bare host (egress in mangle, which Docker never rewrites), and nothing more on a second pass', () => {
+    const after = applyBatch(HOST, planRules(HOST, nothing));
+    expect(after.mangle.get('FORWARD')).toEqual([`-i bth+ -j ${EGRESS_CHAIN}`]);
+    expect(after.filter.get('INPUT')).toEqual([`-i bth+ -j ${INPUT_CHAIN}`]);
+    expect(after.filter.get('DOCKER-USER')).toEqual(['-j RETURN']);
+    expect(after.mangle.get(EGRESS_CHAIN)).toEqual(['-j DROP']);
+    expect(after.filter.get(INPUT_CHAIN)).toEqual(INPUT_RULES);
+    expect(empty(planRules(after, nothing))).toBe(true);
   });
 
   it('gives a network its chain and one goto, and removes duplicate jumps and gotos another process raced in', () => {
     const plan = { ...nothing, networks: [{ bridge: A, policy: { mode: 'none' as const } }] };
-    const once = applyLines(parseListing(HOST), planRules(parseListing(HOST), plan));
-    const raced = new Map(once);
-    raced.set('DOCKER-USER', [`-i bth+ -j ${EGRESS_CHAIN}`, ...once.get('DOCKER-USER')!]);
-    raced.set(EGRESS_CHAIN, [`-i ${A} -g ${networkChain(A)}`, ...once.get(EGRESS_CHAIN)!]);
-    const repaired = applyLines(raced, planRules(raced, plan));
-    expect(repaired.get(EGRESS_CHAIN)).toEqual([`-i ${A} -g ${networkChain(A)}`, '-j DROP']);
-    expect(repaired.get('DOCKER-USER')!.filter((r) => r.includes(EGRESS_CHAIN))).toHaveLength(1);
-    expect(repaired.get(networkChain(A))).toEqual(['-j DROP']);
+    const raced = applyBatch(HOST, planRules(HOST, plan));
+    raced.mangle.set('FORWARD', [`-i bth+ -j ${EGRESS_CHAIN}`, ...raced.mangle.get('FORWARD')!]);
+    raced.mangle.set(EGRESS_CHAIN, [`-i ${A} -g ${networkChain(A)}`, ...raced.mangle.get(EGRESS_CHAIN)!]);
+    const repaired = applyBatch(raced, planRules(raced, plan));
+    expect(repaired.mangle.get(EGRESS_CHAIN)).toEqual([`-i ${A} -g ${networkChain(A)}`, '-j DROP']);
+    expect(repaired.mangle.get('FORWARD')!.filter((r) => r.includes(EGRESS_CHAIN))).toHaveLength(1);
+    expect(repaired.mangle.get(networkChain(A))).toEqual(['-j DROP']);
   });
 
   it('never leaves a jump or goto out when two processes repair the same duplicates from one listing', () => {
     const plan = { ...nothing, networks: [{ bridge: A, policy: { mode: 'none' as const } }] };
-    const once = applyLines(parseListing(HOST), planRules(parseListing(HOST), plan));
-    const raced = new Map(once);
-    raced.set('DOCKER-USER', [`-i bth+ -j ${EGRESS_CHAIN}`, ...once.get('DOCKER-USER')!]);
-    raced.set(EGRESS_CHAIN, [`-i ${A} -g ${networkChain(A)}`, ...once.get(EGRESS_CHAIN)!]);
+    const raced = applyBatch(HOST, planRules(HOST, plan));
+    raced.mangle.set('FORWARD', [`-i bth+ -j ${EGRESS_CHAIN}`, ...raced.mangle.get('FORWARD')!]);
+    raced.mangle.set(EGRESS_CHAIN, [`-i ${A} -g ${networkChain(A)}`, ...raced.mangle.get(EGRESS_CHAIN)!]);
     // Both read the raced listing; one applies first, then the other's (now stale) batch.
     const [first, second] = [planRules(raced, plan), planRules(raced, plan)];
-    const afterFirst = applyLines(raced, first);
+    const afterFirst = applyBatch(raced, first);
     const afterBoth = (() => {
       try {
-        return applyLines(afterFirst, second);
+        return applyBatch(afterFirst, second);
       } catch {
         return afterFirst; // the stale batch fails whole: iptables-restore applies nothing of it
       }
     })();
     for (const state of [afterFirst, afterBoth]) {
-      expect(state.get('DOCKER-USER')!.filter((r) => r === `-i bth+ -j ${EGRESS_CHAIN}`)).toHaveLength(1);
-      expect(state.get(EGRESS_CHAIN)!.filter((r) => r === `-i ${A} -g ${networkChain(A)}`)).toHaveLength(1);
+      expect(state.mangle.get('FORWARD')!.filter((r) => r === `-i bth+ -j ${EGRESS_CHAIN}`)).toHaveLength(1);
+      expect(state.mangle.get(EGRESS_CHAIN)!.filter((r) => r === `-i ${A} -g ${networkChain(A)}`)).toHaveLength(1);
     }
   });
 
   it('rewrites a network chain whole in one step when its rules differ, and removes chains and gotos of bridges that are gone', () => {
-    const withBoth = applyLines(parseListing(HOST), planRules(parseListing(HOST), { ...nothing, networks: [A, B].map((bridge) => ({ bridge, policy: { mode: 'none' as const } })) }));
-    const lines = planRules(withBoth, { ...nothing, networks: [{ bridge: A, policy: { mode: 'allowlist', allow: ['10.9.0.0/16'] } }], gone: (b) => b === B });
-    expect(lines).toContain(`:${networkChain(A)} - [0:0]`);
-    const after = applyLines(withBoth, lines);
-    expect(after.get(networkChain(A))).toEqual([`-o ${A} -j RETURN`, '-o bth+ -j DROP', '-d 10.9.0.0/16 -j RETURN', '-j DROP']);
-    expect(after.has(networkChain(B))).toBe(false);
-    expect(after.get(EGRESS_CHAIN)).toEqual([`-i ${A} -g ${networkChain(A)}`, '-j DROP']);
+    const withBoth = applyBatch(HOST, planRules(HOST, { ...nothing, networks: [A, B].map((bridge) => ({ bridge, policy: { mode: 'none' as const } })) }));
+    const batch = planRules(withBoth, { ...nothing, networks: [{ bridge: A, policy: { mode: 'allowlist', allow: ['10.9.0.0/16'] } }], gone: (b) => b === B });
+    expect(batch.mangle).toContain(`:${networkChain(A)} - [0:0]`);
+    const after = applyBatch(withBoth, batch);
+    expect(after.mangle.get(networkChain(A))).toEqual([`-o ${A} -j RETURN`, '-o bth+ -j DROP', '-d 10.9.0.0/16 -j RETURN', '-j DROP']);
+    expect(after.mangle.has(networkChain(B))).toBe(false);
+    expect(after.mangle.get(EGRESS_CHAIN)).toEqual([`-i ${A} -g ${networkChain(A)}`, '-j DROP']);
+  });
+
+  it("moves an earlier version's rules out of filter DOCKER-USER once the mangle ones are in, keeping the network's policy", () => {
+    const legacy: Listing = {
+      mangle: HOST.mangle,
+      filter: parseListing(
+        [
+          '-P INPUT ACCEPT', '-P FORWARD DROP', '-N DOCKER-USER', `-N ${EGRESS_CHAIN}`, `-N ${INPUT_CHAIN}`, `-N ${networkChain(A)}`,
+          `-A INPUT -i bth+ -j ${INPUT_CHAIN}`, `-A DOCKER-USER -i bth+ -j ${EGRESS_CHAIN}`, '-A DOCKER-USER -j RETURN',
+          `-A ${EGRESS_CHAIN} -i ${A} -g ${networkChain(A)}`, `-A ${EGRESS_CHAIN} -j DROP`,
+          ...INPUT_RULES.map((r) => `-A ${INPUT_CHAIN} ${r}`), `-A ${networkChain(A)} -j DROP`,
+        ].join('\n'),
+      ),
+    };
+    const plan = { ...nothing, networks: [{ bridge: A, policy: { mode: 'none' as const } }] };
+    const batch = planRules(legacy, plan);
+    const after = applyBatch(legacy, batch);
+    expect(after.filter.get('DOCKER-USER')).toEqual(['-j RETURN']);
+    expect([...after.filter.keys()].filter((c) => c.startsWith('BERTH-'))).toEqual([INPUT_CHAIN]);
+    expect(after.mangle.get(networkChain(A))).toEqual(['-j DROP']);
+    expect(after.mangle.get('FORWARD')).toEqual([`-i bth+ -j ${EGRESS_CHAIN}`]);
+    expect(empty(planRules(after, plan))).toBe(true);
   });
 
   it('under internet drops private, link-local, loopback, multicast and reserved ranges, lets DNS to the resolvers through, and ends by handing back to Docker', () => {
@@ -98,8 +133,8 @@ describe('egress rules', () => {
     expect(() => networkRules(A, { mode: 'allowlist', allow: ['1.2.3.4/32 -j ACCEPT'] }, [])).toThrow(/not an IPv4 CIDR/);
   });
 
-  it('refuses to plan on a host without Docker\'s chains', () => {
-    expect(() => planRules(parseListing('-P INPUT ACCEPT'), nothing)).toThrow(/DOCKER-USER/);
+  it('refuses to plan on a host whose listing lacks the chains Berth hooks into', () => {
+    expect(() => planRules({ filter: HOST.filter, mangle: parseListing('-P INPUT ACCEPT') }, nothing)).toThrow(/mangle table has no FORWARD/);
   });
 
   it('reads IPv4 nameservers from resolv.conf, leaving loopback ones out', () => {

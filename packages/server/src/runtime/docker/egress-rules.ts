@@ -1,19 +1,23 @@
 import type { EgressPolicy } from '../driver.js';
 
 /**
- * How egress policies become iptables rules on the engine's host (pure: listing in, commands out).
+ * How egress policies become iptables rules on the engine's host (pure: listings in, commands out).
  *
  * Every Berth network gets a bridge named `bth` + 12 hex digits, so one rule can catch them all:
- *   INPUT        -i bth+ -j BERTH-INPUT      traffic to the host itself (its addresses, the gateways)
- *   DOCKER-USER  -i bth+ -j BERTH-EGRESS     traffic through the host (the internet, the LAN, other bridges)
+ *   mangle FORWARD  -i bth+ -j BERTH-EGRESS    traffic through the host (the internet, the LAN, other bridges)
+ *   filter INPUT    -i bth+ -j BERTH-INPUT     traffic to the host itself (its addresses, the gateways)
  *   BERTH-INPUT  replies to connections the host opened (Berth's previews) RETURN; everything else DROPs
  *   BERTH-EGRESS -i <bridge> -g BERTH-<bridge> per network, then DROP: a Berth bridge without rules reaches nothing
- *   BERTH-<bridge> the network's policy; RETURN hands the packet back to Docker's own rules (which
- *                keep distinct bridges apart), DROP ends it. It always ends in one of the two: a
- *                chain entered with -g that runs out would return past BERTH-EGRESS's DROP.
- * Berth's rules only ever DROP or RETURN, never ACCEPT, so they narrow what Docker and the host's own
- * firewall allow and open nothing. Rules are written as `iptables -S` prints them, so a listing
- * compares equal to what is wanted and a second pass changes nothing.
+ *   BERTH-<bridge> the network's policy; RETURN hands the packet on to the filter table (Docker's own
+ *                rules, which keep distinct bridges apart), DROP ends it. It always ends in one of the
+ *                two: a chain entered with -g that runs out would return past BERTH-EGRESS's DROP.
+ * Forwarded traffic is judged in the mangle table, which Docker never touches: Docker 20.10 deletes
+ * and re-inserts its filter FORWARD → DOCKER-USER jump whenever a network is created, and a packet
+ * in between would pass every policy (it happened: an `internet` environment fetched a page from a
+ * private address). Berth's rules only ever DROP or RETURN, never ACCEPT, so they narrow what Docker
+ * and the host's own firewall allow and open nothing. Rules are written as `iptables -S` prints them,
+ * so a listing compares equal to what is wanted and a second pass changes nothing. Earlier versions
+ * judged in filter DOCKER-USER: those rules are removed once the mangle ones are in.
  */
 
 export const BRIDGE_PREFIX = 'bth';
@@ -29,11 +33,23 @@ export const isBerthBridge = (name: string | undefined): name is string => !!nam
 export const networkChain = (bridge: string) => `BERTH-${bridge}`;
 const gotoRule = (bridge: string) => `-i ${bridge} -g ${networkChain(bridge)}`;
 
+export type Table = 'filter' | 'mangle';
+/** `iptables -S` of each table, as chain → rules. */
+export type Listing = Record<Table, ReadonlyMap<string, readonly string[]>>;
+/** iptables-restore lines per table (without `*table`/`COMMIT`). */
+export type Batch = Record<Table, string[]>;
+
+/** The tables Berth's chains live in. */
+const EGRESS_TABLE: Table = 'mangle';
+const INPUT_TABLE: Table = 'filter';
+
 /** The jumps from the host's chains into Berth's, first in their chain. */
 export const JUMPS = [
-  { chain: 'DOCKER-USER', rule: `-i ${BRIDGE_PREFIX}+ -j ${EGRESS_CHAIN}` },
-  { chain: 'INPUT', rule: `-i ${BRIDGE_PREFIX}+ -j ${INPUT_CHAIN}` },
+  { table: EGRESS_TABLE, chain: 'FORWARD', rule: `-i ${BRIDGE_PREFIX}+ -j ${EGRESS_CHAIN}` },
+  { table: INPUT_TABLE, chain: 'INPUT', rule: `-i ${BRIDGE_PREFIX}+ -j ${INPUT_CHAIN}` },
 ] as const;
+/** Where earlier versions hooked the egress chain in (filter table). */
+const LEGACY_JUMP = { chain: 'DOCKER-USER', rule: `-i ${BRIDGE_PREFIX}+ -j ${EGRESS_CHAIN}` };
 
 export const INPUT_RULES = ['-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN', '-j DROP'];
 
@@ -134,38 +150,59 @@ function exactlyOne(chain: string, rule: string, seen: number): string[] {
 const same = (a: readonly string[] | undefined, b: readonly string[]) => !!a && a.length === b.length && a.every((r, i) => r === b[i]);
 
 /**
- * The iptables-restore lines (without `*filter`/`COMMIT`) that take the listed rules to the plan;
- * empty when they are there already. A chain is rewritten whole (`:chain` flushes it in the same
- * transaction), so no packet ever sees it half written.
+ * The iptables-restore lines per table that take the listed rules to the plan; empty when they are
+ * there already. A chain is rewritten whole (`:chain` flushes it in the same transaction), so no
+ * packet ever sees it half written. Restore the mangle batch before the filter one: the filter
+ * batch removes the old egress hook, which must not go before the new one is in.
  */
-export function planRules(current: ReadonlyMap<string, readonly string[]>, plan: FirewallPlan): string[] {
-  for (const { chain } of JUMPS) {
-    if (!current.has(chain)) throw new Error(`the ${chain} chain is missing: egress policies need Docker's iptables rules on this host`);
+export function planRules(listing: Listing, plan: FirewallPlan): Batch {
+  for (const { table, chain } of JUMPS) {
+    if (!listing[table].has(chain)) throw new Error(`the ${table} table has no ${chain} chain: egress policies need iptables on this host`);
   }
-  const lines: string[] = [];
+  const current = listing[EGRESS_TABLE];
+  const egressLines: string[] = [];
   const egress = current.get(EGRESS_CHAIN);
-  if (!egress) lines.push(`-N ${EGRESS_CHAIN}`);
-  if (egress?.at(-1) !== '-j DROP') lines.push(`-A ${EGRESS_CHAIN} -j DROP`);
-  if (!current.has(INPUT_CHAIN)) lines.push(`-N ${INPUT_CHAIN}`);
-  if (!same(current.get(INPUT_CHAIN), INPUT_RULES)) lines.push(`:${INPUT_CHAIN} - [0:0]`, ...INPUT_RULES.map((r) => `-A ${INPUT_CHAIN} ${r}`));
+  if (!egress) egressLines.push(`-N ${EGRESS_CHAIN}`);
+  if (egress?.at(-1) !== '-j DROP') egressLines.push(`-A ${EGRESS_CHAIN} -j DROP`);
 
   for (const { bridge, policy } of plan.networks) {
     const chain = networkChain(bridge);
     const rules = networkRules(bridge, policy, plan.resolvers);
-    if (!same(current.get(chain), rules)) lines.push(`:${chain} - [0:0]`, ...rules.map((r) => `-A ${chain} ${r}`));
-    lines.push(...exactlyOne(EGRESS_CHAIN, gotoRule(bridge), count(egress, gotoRule(bridge))));
+    if (!same(current.get(chain), rules)) egressLines.push(`:${chain} - [0:0]`, ...rules.map((r) => `-A ${chain} ${r}`));
+    egressLines.push(...exactlyOne(EGRESS_CHAIN, gotoRule(bridge), count(egress, gotoRule(bridge))));
   }
 
   for (const rule of egress ?? []) {
     const bridge = GOTO.exec(rule)?.[1];
-    if (bridge && plan.gone(bridge)) lines.push(`-D ${EGRESS_CHAIN} ${rule}`);
+    if (bridge && plan.gone(bridge)) egressLines.push(`-D ${EGRESS_CHAIN} ${rule}`);
   }
   for (const chain of current.keys()) {
     const bridge = NETWORK_CHAIN.exec(chain)?.[1];
-    if (bridge && plan.gone(bridge)) lines.push(`-F ${chain}`, `-X ${chain}`);
+    if (bridge && plan.gone(bridge)) egressLines.push(`-F ${chain}`, `-X ${chain}`);
   }
 
+  const inputLines: string[] = [];
+  const input = listing[INPUT_TABLE];
+  if (!input.has(INPUT_CHAIN)) inputLines.push(`-N ${INPUT_CHAIN}`);
+  if (!same(input.get(INPUT_CHAIN), INPUT_RULES)) inputLines.push(`:${INPUT_CHAIN} - [0:0]`, ...INPUT_RULES.map((r) => `-A ${INPUT_CHAIN} ${r}`));
+
+  const batch: Batch = { mangle: [], filter: [] };
+  batch[EGRESS_TABLE].push(...egressLines);
+  batch[INPUT_TABLE].push(...inputLines);
   // Last: they send traffic into chains that exist by now.
-  for (const { chain, rule } of JUMPS) lines.push(...exactlyOne(chain, rule, count(current.get(chain), rule)));
+  for (const { table, chain, rule } of JUMPS) batch[table].push(...exactlyOne(chain, rule, count(listing[table].get(chain), rule)));
+  batch.filter.push(...legacyCleanup(listing.filter));
+  return batch;
+}
+
+/** The filter-table hook and chains of earlier versions, removed (hook first: a chain still jumped to cannot go). */
+function legacyCleanup(filter: ReadonlyMap<string, readonly string[]>): string[] {
+  const lines = Array.from({ length: count(filter.get(LEGACY_JUMP.chain), LEGACY_JUMP.rule) }, () => `-D ${LEGACY_JUMP.chain} ${LEGACY_JUMP.rule}`);
+  for (const chain of filter.keys()) {
+    if (chain === EGRESS_CHAIN || NETWORK_CHAIN.test(chain)) lines.push(`-F ${chain}`);
+  }
+  // Network chains first: BERTH-EGRESS's gotos name them, and flushing it above removed those.
+  for (const chain of filter.keys()) if (NETWORK_CHAIN.test(chain)) lines.push(`-X ${chain}`);
+  if (filter.has(EGRESS_CHAIN)) lines.push(`-X ${EGRESS_CHAIN}`);
   return lines;
 }

@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { parseListing, parseResolvers, planRules, type FirewallPlan } from './egress-rules.js';
+import { parseListing, parseResolvers, planRules, type FirewallPlan, type Table } from './egress-rules.js';
 
 const run = promisify(execFile);
 
@@ -71,17 +71,22 @@ export function createIptablesFirewall(options: IptablesOptions = {}): Firewall 
     }
   }
 
-  async function applyOnce(desired: () => Promise<Desired>): Promise<string[]> {
-    let listing: string;
+  async function list(table: Table): Promise<Map<string, string[]>> {
     try {
-      listing = (await run(iptables, ['-w', '-S'], { maxBuffer: 64 * 1024 * 1024 })).stdout;
+      return parseListing((await run(iptables, ['-w', '-t', table, '-S'], { maxBuffer: 64 * 1024 * 1024 })).stdout);
     } catch (err) {
       // A plain error: an ENOENT here means no iptables (or no root), not an engine outage to wait out.
       throw new Error(`cannot read the host's iptables rules (egress policies need iptables and root on the engine's host): ${(err as Error).message}`, { cause: err });
     }
-    const lines = planRules(parseListing(listing), { ...(await desired()), resolvers: await resolvers() });
-    if (lines.length > 0) await restore(iptablesRestore, `*filter\n${lines.join('\n')}\nCOMMIT\n`);
-    return lines;
+  }
+
+  async function applyOnce(desired: () => Promise<Desired>): Promise<string[]> {
+    const listing = { mangle: await list('mangle'), filter: await list('filter') };
+    const batch = planRules(listing, { ...(await desired()), resolvers: await resolvers() });
+    // mangle first: the filter batch takes out the old egress hook, which must not go before the new one is in.
+    const tables = (['mangle', 'filter'] as const).filter((table) => batch[table].length > 0);
+    if (tables.length > 0) await restore(iptablesRestore, tables.map((table) => `*${table}\n${batch[table].join('\n')}\nCOMMIT\n`).join(''));
+    return tables.flatMap((table) => batch[table].map((line) => `${table}: ${line}`));
   }
 
   return {
