@@ -33,6 +33,12 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
+    // Programs baked into images (the code interpreter's kernel) run inside sandboxes, on Node alone.
+    files: ['packages/server/images/**'],
+    languageOptions: { globals: { setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly' } },
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
     // The config loader and test/dev tooling are where the environment is read.
     files: ['packages/server/src/config.ts', 'packages/server/src/main.ts', 'test/**', 'bench/**', 'packages/cli/**', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },

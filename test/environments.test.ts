@@ -1,7 +1,6 @@
 import type { Environment, EnvironmentEvent, ExecResult } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { DEV_IMAGE } from '../packages/server/src/runtime/docker/images.js';
 import { installObjects } from './support/docker.js';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
@@ -88,19 +87,6 @@ describe('environment lifecycle on Docker', () => {
     await ada.delete(`/api/v1/environments/${env.id}`);
     await waitForStatus(ada, env.id, 'deleted');
   });
-
-  it('runs the default development image with bash, git, curl and python3 (built from Debian when missing)', async () => {
-    // Only administrators name images (users get their machine type's).
-    const admin = await server.login(ADMIN.username, ADMIN.password);
-    const env = await create(admin, { type: 'small', image: DEV_IMAGE });
-    // The first run on a new machine builds the image with debootstrap: about a minute.
-    await waitForStatus(admin, env.id, 'running', 300_000);
-    const result = await sh(admin, env.id, 'git --version && python3 --version && curl --version >/dev/null && echo $TERM && pwd');
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/git version[\s\S]*Python 3[\s\S]*xterm-256color\n\/workspace\n$/);
-    await admin.delete(`/api/v1/environments/${env.id}`);
-    await waitForStatus(admin, env.id, 'deleted');
-  }, 320_000);
 
   it('names environments readably by default and refuses a name the owner already uses', async () => {
     const env = await create(ada);

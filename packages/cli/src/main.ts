@@ -19,7 +19,7 @@ const USAGE = `Usage: berth <command> [options]
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(13)}${c.summary}`).join('\n')}
   server       Run the Berth server (API and web app) on BERTH_HOST:BERTH_PORT
-  build-image  Build the default development image (Debian, via debootstrap) if missing
+  build-image [IMAGE]  Build the default development image (or IMAGE, e.g. berth/code-interpreter:1) if missing
 
 Global options:
   --org SLUG   Act in this organization, with the token saved for it, instead of
@@ -81,9 +81,9 @@ export async function main(argv: string[]): Promise<number> {
     return -1; // keeps running until a signal
   }
   if (command === 'build-image') {
-    const { buildDefaultImage } = await import('@berth/server');
+    const { buildImage } = await import('@berth/server');
     try {
-      await buildDefaultImage(process.env, (line) => process.stdout.write(`${line}\n`));
+      await buildImage(process.env, rest[0], (line) => process.stdout.write(`${line}\n`));
       return 0;
     } catch (err) {
       process.stderr.write(`berth build-image: ${(err as Error).message}\n`);

@@ -59,6 +59,7 @@ export const EnvironmentSchema = z
     startedAt: TimestampSchema.nullable(),
     lastActivityAt: TimestampSchema.nullable(),
     lastError: z.string().nullable(),
+    errorCode: z.string().nullable().describe('With status `error`, why, as a stable code: `image_unavailable` (the image could not be pulled or built), `reconcile_failed` (anything else, after retries)'),
     attempts: z.number().int(),
     origin: z.enum(['berth', 'e2b']).describe('Which API created it: Berth\'s own or the E2B-compatible one'),
     egress: EgressModeSchema,

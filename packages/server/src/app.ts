@@ -115,6 +115,8 @@ export async function buildApp({ database, services, config, logger, onProblem }
     environments: services.environments,
     live: services.live,
     maxFileBytes: config.maxArchiveBytes,
+    endpoint: (environmentId, port) => services.runtime.endpoint(environmentId, port),
+    connectTimeoutMs: config.preview.connectTimeoutMs,
   });
   const owners = { environments: services.environments, templates: services.templates, e2b: services.e2b, orgs: services.orgs };
   await app.register(async (e2b: App) => {

@@ -58,7 +58,7 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
   const without = new Set(options.without ?? []);
   const docker = new Docker(config.docker);
   const installId = await installationId(database.db);
-  const runtime = createDockerDriver({ docker, installId });
+  const runtime = createDockerDriver({ docker, installId, images: { devBaseImage: config.devBaseImage } });
   const services = createServices(database, runtime, config, log, await installationKeyring(database.db, config.secret));
   const app = await buildApp({ database, services, config, logger: options.log, onProblem: options.onProblem });
   const boot = await bootstrap(database.db, services, config.admin);

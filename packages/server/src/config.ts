@@ -38,6 +38,7 @@ const EnvSchema = z.object({
   BERTH_TRUST_PROXY: boolean.default(false),
   DOCKER_HOST: z.string().regex(/^(unix|tcp):\/\//, 'unix:///path/to/docker.sock or tcp://host:port').optional(),
   BERTH_DEFAULT_IMAGE: z.string().min(1).default(DEV_IMAGE),
+  BERTH_DEV_BASE_IMAGE: z.string().min(1).optional(),
   BERTH_RESYNC_SECONDS: positiveInt.default(30),
   BERTH_RECONCILE_MAX_ATTEMPTS: positiveInt.default(5),
   BERTH_WORKER_CONCURRENCY: positiveInt.default(4),
@@ -99,6 +100,8 @@ export interface Config {
   trustProxy: boolean;
   docker: { socketPath: string } | { host: string; port: number };
   defaultImage: string;
+  /** What a `berth/dev:` image is built on where debootstrap is missing (BERTH_DEV_BASE_IMAGE; default: Debian's slim image of the host's release). */
+  devBaseImage: string | undefined;
   resyncSeconds: number;
   /** How often the periodic passes run (the resync's is resyncSeconds). */
   intervals: {
@@ -229,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.BERTH_TRUST_PROXY,
     docker: dockerTarget(e.DOCKER_HOST),
     defaultImage: e.BERTH_DEFAULT_IMAGE,
+    devBaseImage: e.BERTH_DEV_BASE_IMAGE,
     resyncSeconds: e.BERTH_RESYNC_SECONDS,
     intervals: { idleCheckMs: e.BERTH_IDLE_CHECK_SECONDS * 1000, e2bExpiryCheckMs: e.BERTH_E2B_EXPIRY_CHECK_MS, orgReconcileMs: e.BERTH_ORG_RECONCILE_MS },
     worker: { concurrency: e.BERTH_WORKER_CONCURRENCY, maxAttempts: e.BERTH_RECONCILE_MAX_ATTEMPTS, leaseSeconds: e.BERTH_RECONCILE_LEASE_SECONDS, idleMs: e.BERTH_WORKER_IDLE_MS },

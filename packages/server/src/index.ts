@@ -1,4 +1,4 @@
 export { runServer } from './main.js';
 export { buildApp } from './app.js';
 export { loadConfig, ConfigError } from './config.js';
-export { buildDefaultImage } from './tools.js';
+export { buildImage } from './tools.js';

@@ -6,7 +6,7 @@ import { networkFor } from '../modules/environments/egress.domain.js';
 import type { EnvironmentSpec, RuntimeDriver } from '../runtime/driver.js';
 
 /** Reaching the desired state clears the failures on the way there. */
-const SETTLED = { attempts: 0, lastError: null };
+const SETTLED = { attempts: 0, lastError: null, errorCode: null };
 
 const specOf = (env: EnvironmentRow): EnvironmentSpec => ({
   environmentId: env.id,

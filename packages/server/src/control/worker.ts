@@ -79,13 +79,15 @@ export function createWorker(deps: Deps) {
     const message = err instanceof Error ? err.message : String(err);
     const attempts = env.attempts + 1;
     // An engine outage is nobody's fault: keep retrying it (backoff capped) instead of failing the environment.
-    const giveUp = attempts >= options.maxAttempts && !(err instanceof RuntimeUnavailableError);
+    // An image that cannot be pulled or built will not be there on the next try either: fail at once.
+    const giveUp = err instanceof ImageUnavailableError || (attempts >= options.maxAttempts && !(err instanceof RuntimeUnavailableError));
+    const errorCode = err instanceof ImageUnavailableError ? err.code : 'reconcile_failed';
     // What the owner sees is the error's message; the engine's own words (an image's) stay in this log.
     const detail = err instanceof ImageUnavailableError ? err.detail : undefined;
     log.warn({ environmentId: claim.id, attempts, err: message, detail }, giveUp ? 'reconcile failed; giving up' : 'reconcile failed; will retry');
     await db.transaction(async (tx) => {
-      await deps.environmentsRepo.update(tx, claim.id, { attempts, lastError: message, ...(giveUp ? { status: 'error' } : {}) });
-      await deps.eventsRepo.append(tx, claim.id, giveUp ? { type: 'error', status: 'error', message } : { type: 'retry', message: `attempt ${attempts} failed: ${message}`, data: { attempts } });
+      await deps.environmentsRepo.update(tx, claim.id, { attempts, lastError: message, ...(giveUp ? { status: 'error', errorCode } : {}) });
+      await deps.eventsRepo.append(tx, claim.id, giveUp ? { type: 'error', status: 'error', message, data: { code: errorCode } } : { type: 'retry', message: `attempt ${attempts} failed: ${message}`, data: { attempts } });
     });
     deps.published(claim.id);
     await queue.release(db, workerId, claim, giveUp ? null : backoffMs(attempts));

@@ -254,6 +254,8 @@ export const environments = pgTable(
     status: text('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    // A stable code for the failure that put it in status error (image_unavailable, reconcile_failed).
+    errorCode: text('error_code'),
     containerId: text('container_id'),
     eventSeq: integer('event_seq').notNull().default(0),
     // The work queue is the table itself: a row is due when reconcile_after has passed,

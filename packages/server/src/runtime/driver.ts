@@ -134,11 +134,13 @@ export interface RuntimeProcess {
  * engine's own words (which may name internal registries, hosts and ports) are only in `detail`.
  */
 export class ImageUnavailableError extends Error {
+  readonly code = 'image_unavailable';
   constructor(
     readonly image: string,
     readonly detail: string,
+    message = `image ${image} is not available`,
   ) {
-    super(`image ${image} is not available`);
+    super(message);
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CODE_INTERPRETER_IMAGE } from '../../runtime/docker/images.js';
 
 /**
  * The envd version Berth tells the E2B SDK it speaks. The SDK gates features
@@ -25,7 +26,8 @@ const TemplateIdSchema = z.string().regex(/^[A-Za-z0-9][\w.:/-]{0,127}$/, 'a tem
 /** The `e2b_templates` config flag: E2B template ids to machine types and images. */
 export const TemplateMapSchema = z.record(TemplateIdSchema, TemplateTargetSchema);
 
-export const DEFAULT_TEMPLATE_MAP = JSON.stringify({ base: { type: 'small' } });
+/** `base` runs the default image; `code-interpreter-v1` (@e2b/code-interpreter's default) Berth's code interpreter image. */
+export const DEFAULT_TEMPLATE_MAP = JSON.stringify({ base: { type: 'small' }, 'code-interpreter-v1': { type: 'small', image: CODE_INTERPRETER_IMAGE } });
 
 /** Parses the flag's text; an unusable value maps nothing rather than failing every create. */
 export function parseTemplateMap(text: string): Record<string, TemplateTarget> {

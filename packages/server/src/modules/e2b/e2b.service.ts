@@ -28,6 +28,14 @@ interface Deps {
 }
 
 const ENVD_TOKEN_PURPOSE = 'e2b-envd';
+/** The token for a sandbox's other ports (the code interpreter's): the SDK sends it where it sends no access token. */
+const TRAFFIC_TOKEN_PURPOSE = 'e2b-traffic';
+
+/** Which of a sandbox's tokens a request carries: envd's access token, or the traffic token for its other ports. */
+export interface SandboxCredentials {
+  accessToken?: string;
+  trafficToken?: string;
+}
 
 export interface ListQuery {
   metadata: Record<string, string>;
@@ -52,7 +60,7 @@ export function createE2bService(deps: Deps) {
    */
   const tokenOf = (sandboxId: string) => deps.keyring.sign(ENVD_TOKEN_PURPOSE, sandboxId);
   /** Tokens handed out under the previous key keep working while BERTH_SECRET is rotated. */
-  const tokenMatches = (sandboxId: string, given: string | undefined) => given !== undefined && deps.keyring.verify(ENVD_TOKEN_PURPOSE, sandboxId, given);
+  const tokenMatches = (sandboxId: string, given: string | undefined, purpose = ENVD_TOKEN_PURPOSE) => given !== undefined && deps.keyring.verify(purpose, sandboxId, given);
 
   /** The caller's live sandbox; anyone else's, or none, is not found. */
   /** The caller's sandbox, in the organization its key acts in (instance admins: anyone's). */
@@ -114,7 +122,7 @@ export function createE2bService(deps: Deps) {
     envdVersion: ENVD_VERSION,
     envdAccessToken: tokenOf(id),
     domain: deps.previewDomain(),
-    trafficAccessToken: null,
+    trafficAccessToken: deps.keyring.sign(TRAFFIC_TOKEN_PURPOSE, id),
   });
 
   async function create(ctx: RequestContext, body: NewSandbox) {
@@ -167,7 +175,7 @@ export function createE2bService(deps: Deps) {
 
   async function info(ctx: RequestContext, sandboxId: string) {
     const sandbox = await visible(requireActor(ctx), sandboxId);
-    return { ...describe(sandbox), envdAccessToken: tokenOf(sandbox.env.id), domain: deps.previewDomain() };
+    return { ...describe(sandbox), envdAccessToken: tokenOf(sandbox.env.id), trafficAccessToken: deps.keyring.sign(TRAFFIC_TOKEN_PURPOSE, sandbox.env.id), domain: deps.previewDomain() };
   }
 
   async function kill(ctx: RequestContext, sandboxId: string): Promise<void> {
@@ -212,12 +220,16 @@ export function createE2bService(deps: Deps) {
     ];
   }
 
-  /** For the in-sandbox API: the live sandbox an access token opens, or why not. */
-  async function openedBy(sandboxId: string, token: string | undefined): Promise<{ sandbox: Sandbox } | { refused: 'gone' | 'token' }> {
+  /**
+   * For the in-sandbox API: the live sandbox a request's credentials open, or why not. envd takes
+   * only the access token; the sandbox's other ports (`ports: true`) its traffic token as well.
+   */
+  async function openedBy(sandboxId: string, credentials: SandboxCredentials, opts: { ports?: boolean } = {}): Promise<{ sandbox: Sandbox } | { refused: 'gone' | 'token' }> {
     const sandbox = isUuid(sandboxId) ? await e2bRepo.get(db, sandboxId) : undefined;
     if (!sandbox || sandbox.env.desiredState !== 'running' || sandbox.env.status !== 'running') return { refused: 'gone' };
-    // The access token stands in for its owner, so it opens nothing once they are deactivated.
-    if (!tokenMatches(sandbox.env.id, token) || !sandbox.ownerActive) return { refused: 'token' };
+    const opens = tokenMatches(sandbox.env.id, credentials.accessToken) || (opts.ports === true && tokenMatches(sandbox.env.id, credentials.trafficToken, TRAFFIC_TOKEN_PURPOSE));
+    // The tokens stand in for their owner, so they open nothing once the owner is deactivated.
+    if (!opens || !sandbox.ownerActive) return { refused: 'token' };
     return { sandbox };
   }
 

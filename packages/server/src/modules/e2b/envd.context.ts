@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { LiveConnections } from '../auth/live-connections.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
@@ -26,6 +27,9 @@ export interface EnvdDeps {
   /** Process streams are registered here, so they end when the sandbox's owner is deactivated. */
   live: Pick<LiveConnections, 'open'>;
   maxFileBytes: number;
+  /** Where a port inside a sandbox is reached, and how long its server has to answer. */
+  endpoint: RuntimeDriver['endpoint'];
+  connectTimeoutMs: number;
 }
 
 declare module 'fastify' {

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
+import { HOP_BY_HOP, proxyHttp } from '../../http/proxy.js';
 import { gunzipBody } from '../../streams.js';
 import type { App } from '../../http/types.js';
 import { isInside, relative } from '../files/files.domain.js';
@@ -23,6 +24,21 @@ export type { EnvdDeps } from './envd.context.js';
  * the web app and everything else.
  */
 const SANDBOX_HEADER = 'e2b-sandbox-id';
+/**
+ * The port a request is for (E2B_SANDBOX_URL sends every port's requests to one URL): envd's own
+ * (or none) reaches the routes below; any other is relayed to that port inside the sandbox, where
+ * the code interpreter answers on 49999.
+ */
+const PORT_HEADER = 'e2b-sandbox-port';
+export const ENVD_PORT = 49983;
+const portOf = (request: { headers: Record<string, string | string[] | undefined> }) => {
+  const port = request.headers[PORT_HEADER];
+  return typeof port === 'string' && port !== String(ENVD_PORT) ? port : undefined;
+};
+const header = (request: FastifyRequest, name: string) => {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
+};
 type Strategy = Parameters<App['addConstraintStrategy']>[0];
 type Handler = NonNullable<ReturnType<ReturnType<Strategy['storage']>['get']>>;
 const sandboxHeaderStrategy: Strategy = {
@@ -31,7 +47,7 @@ const sandboxHeaderStrategy: Strategy = {
     const handlers = new Map<unknown, Handler>();
     return { get: (value) => handlers.get(value) ?? null, set: (value, handler) => void handlers.set(value, handler) };
   },
-  deriveConstraint: (req) => (req.headers[SANDBOX_HEADER] ? 'yes' : 'no'),
+  deriveConstraint: (req) => (!req.headers[SANDBOX_HEADER] ? 'no' : portOf(req) ? 'port' : 'yes'),
   mustMatchWhenDerived: false,
 };
 
@@ -54,8 +70,8 @@ export async function registerEnvdRoutes(app: App, deps: EnvdDeps): Promise<void
     });
 
     envd.addHook('onRequest', async (request) => {
-      const token = request.headers['x-access-token'];
-      const opened = await deps.e2b.openedBy(String(request.headers[SANDBOX_HEADER]), typeof token === 'string' ? token : undefined);
+      const credentials = { accessToken: header(request, 'x-access-token'), trafficToken: header(request, 'e2b-traffic-access-token') };
+      const opened = await deps.e2b.openedBy(String(request.headers[SANDBOX_HEADER]), credentials, { ports: portOf(request) !== undefined });
       // The SDK reads 502 as "the sandbox is gone" (killed or timed out), whatever the route.
       if ('refused' in opened) throw opened.refused === 'gone' ? new E2bApiError(502, 'The sandbox was not found') : new EnvdError('unauthenticated', 'The access token does not open this sandbox');
       const { env } = opened.sandbox;
@@ -80,9 +96,41 @@ export async function registerEnvdRoutes(app: App, deps: EnvdDeps): Promise<void
     const announce: Announce = (request, action, event, data) =>
       deps.announce(request.ctx, request.sandbox.env.id, action, event, { ...Object.fromEntries(Object.entries(data).map(([k, v]) => [k, isInside(v) ? relative(v) : v])), via: 'e2b' });
 
+    await envd.register(async (ports: App) => registerSandboxPortProxy(ports, deps));
     registerEnvdHttpRoutes(envd, deps, announce);
     registerEnvdProcessRoutes(envd, deps, createEnvdProcessService(deps));
     registerEnvdFilesystemRoutes(envd, deps, announce);
+  });
+}
+
+/**
+ * Requests for the sandbox's other ports, relayed as they are (body and answer streamed) to that port
+ * inside it: the credentials they came with stay here, never reaching the server inside.
+ */
+function registerSandboxPortProxy(ports: App, deps: EnvdDeps): void {
+  ports.removeAllContentTypeParsers();
+  ports.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  const withheld = new Set(['x-access-token', 'e2b-traffic-access-token', 'authorization', 'cookie', SANDBOX_HEADER, PORT_HEADER]);
+  ports.route({
+    method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/*',
+    schema: { hide: true },
+    constraints: { e2bSandbox: 'port' },
+    handler: async (request, reply) => {
+      const port = Number(portOf(request));
+      if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new EnvdError('invalid_argument', `${PORT_HEADER} must be a port number`);
+      const { env } = request.sandbox;
+      const endpoint = await deps.endpoint(env.id, port);
+      deps.environments.noteActivity(env.id, 'e2b');
+      const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !withheld.has(name) && !HOP_BY_HOP.has(name)));
+      await proxyHttp(request, reply, { ...endpoint, headers }, {
+        connectTimeoutMs: deps.connectTimeoutMs,
+        // The SDK reads 502 as "the sandbox timed out"; nothing listening is the sandbox's own business.
+        unreachable: (why) => new E2bApiError(503, `Nothing answers on port ${port} in the sandbox (${why})`),
+        responseHeaders: (answer) => Object.fromEntries(Object.entries(answer).filter(([name]) => !HOP_BY_HOP.has(name) && name !== 'set-cookie')),
+      });
+      return reply;
+    },
   });
 }
 

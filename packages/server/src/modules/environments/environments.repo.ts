@@ -104,6 +104,7 @@ export function createEnvironmentsRepo() {
           desiredState,
           attempts: 0,
           lastError: null,
+          errorCode: null,
           reconcileAfter: sql`now()`,
           updatedAt: sql`now()`,
           ...(opts.restart ? { restartRequestedAt: sql`now()` } : {}),
@@ -125,7 +126,7 @@ export function createEnvironmentsRepo() {
     async stopAllForOwner(db: Db, ownerId: string): Promise<string[]> {
       const rows = await db
         .update(environments)
-        .set({ desiredState: 'stopped', attempts: 0, lastError: null, reconcileAfter: sql`now()`, updatedAt: sql`now()` })
+        .set({ desiredState: 'stopped', attempts: 0, lastError: null, errorCode: null, reconcileAfter: sql`now()`, updatedAt: sql`now()` })
         .where(and(eq(environments.ownerId, ownerId), eq(environments.desiredState, 'running')))
         .returning({ id: environments.id });
       return rows.map((r) => r.id);

@@ -46,6 +46,7 @@ export const briefEnvironment = (env: Environment) => ({
   type: env.type,
   owner: env.owner.username,
   lastError: env.lastError,
+  errorCode: env.errorCode,
   createdAt: env.createdAt,
 });
 

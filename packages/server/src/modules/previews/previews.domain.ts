@@ -1,6 +1,7 @@
 import type { Keyring } from '../../keyring.js';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { isUuid, type PortSharing } from '@berth/contracts';
+import { HOP_BY_HOP } from '../../http/proxy.js';
 
 /**
  * Listening TCP sockets from /proc/net/tcp and /proc/net/tcp6 text: state 0A is
@@ -139,7 +140,6 @@ export function withoutCookies(header: string | undefined, names: readonly strin
 }
 
 /** Hop-by-hop headers, and the Host the proxy sets itself: never passed along either way. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
 
 /** A Berth API token, wherever a client put it: the app inside never sees one. */
 const BERTH_TOKEN = /\bberth_[A-Za-z0-9_-]{20,}/;

@@ -1,10 +1,10 @@
-import http from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import type http from 'node:http';
 import { PREVIEW_GRANT_PATH } from '@berth/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError, NotFoundError, UnauthorizedError } from '../../errors.js';
 import { BERTH_COOKIE_NAMES } from '../../http/auth.js';
+import { proxyHttp } from '../../http/proxy.js';
 import type { App } from '../../http/types.js';
 import { appRequestHeaders, appResponseHeaders, cookieValues, landingPath, type PreviewTarget } from './previews.domain.js';
 import type { PreviewsService } from './previews.service.js';
@@ -124,29 +124,14 @@ function registerProxy(raw: App, deps: Deps, common: { constraints: typeof onPre
 
   const unreachable = (port: number, why: string) => new AppError('port_unreachable', `Nothing answers on port ${port} in the environment (${why}); start a server listening on 0.0.0.0:${port}`);
 
-  async function proxyHttp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const relay = { connectTimeoutMs: deps.limits.connectTimeoutMs, responseHeaders: (headers: http.IncomingHttpHeaders) => appResponseHeaders(headers, BERTH_COOKIES) };
+  async function proxy(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const t = await target(request);
-    await new Promise<void>((resolve, reject) => {
-      let answer: http.IncomingMessage | undefined;
-      // Lenient parsing: dev servers (busybox httpd CGI, say) end header lines with a bare LF.
-      const upstream = http.request({ host: t.host, port: t.port, method: request.method, path: request.url, headers: t.headers, timeout: deps.limits.connectTimeoutMs, insecureHTTPParser: true }, (res) => {
-        answer = res;
-        upstream.setTimeout(0);
-        void reply.code(res.statusCode ?? 502).headers(appResponseHeaders(res.headers, BERTH_COOKIES)).send(res);
-        resolve();
-      });
-      // The browser went away before the app's answer was all through: stop asking the app for it.
-      reply.raw.once('close', () => answer?.complete || upstream.destroy());
-      upstream.on('timeout', () => upstream.destroy(new Error('no answer in time')));
-      upstream.on('error', (err: NodeJS.ErrnoException) => reject(unreachable(t.port, err.code ?? err.message)));
-      const body = request.body as Readable | undefined;
-      if (body && typeof body.pipe === 'function') pipeline(body, upstream, () => undefined);
-      else upstream.end();
-    });
+    await proxyHttp(request, reply, t, { ...relay, unreachable: (why) => unreachable(t.port, why) });
   }
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    await proxyHttp(request, reply);
+    await proxy(request, reply);
     return reply;
   };
   const schema = { hide: true };

@@ -24,7 +24,7 @@ export const SEED_TEMPLATES = [
         "const http = require('node:http');\n\nconst port = Number(process.env.PORT ?? 3000);\nhttp\n  .createServer((req, res) => {\n    res.writeHead(200, { 'content-type': 'text/plain' });\n    res.end(`Hello from Berth: ${req.method} ${req.url}\\n`);\n  })\n  .listen(port, '0.0.0.0', () => console.log(`listening on ${port}`));\n",
       ),
       file('package.json', '{\n  "name": "berth-node-http",\n  "private": true,\n  "scripts": { "start": "node server.js" }\n}\n'),
-      file('README.md', '# Node.js HTTP server\n\nRun `npm start` (install Node.js first if the image lacks it) and open port 3000.\n'),
+      file('README.md', '# Node.js HTTP server\n\nRun `npm start` and open port 3000.\n'),
     ],
   },
   {

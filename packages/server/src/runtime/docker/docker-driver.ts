@@ -4,7 +4,7 @@ import { ImageUnavailableError, InstanceNotRunningError, RuntimeUnavailableError
 import { openPty, runExec } from './exec.js';
 import { spawnProcess } from './spawn.js';
 import { toStats } from './stats.js';
-import { ensureImage } from './images.js';
+import { DevImageError, ensureImage, type ImageOptions } from './images.js';
 import { createIptablesFirewall, type Firewall } from './firewall.js';
 import { LABEL_ENV, LABEL_INSTALL, LABEL_OWNER, containerName, networkKeyOf, volumeName } from './labels.js';
 import { createNetworks } from './networks.js';
@@ -20,6 +20,8 @@ export interface DockerDriverOptions {
   installId: string;
   /** Enforces egress policies; iptables on this machine unless given. */
   firewall?: Firewall;
+  /** How missing images are made. */
+  images?: ImageOptions;
 }
 
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
@@ -65,7 +67,7 @@ async function ignoreMissing(op: Promise<unknown>): Promise<void> {
   }
 }
 
-export function createDockerDriver({ docker, installId, firewall = createIptablesFirewall() }: DockerDriverOptions): RuntimeDriver {
+export function createDockerDriver({ docker, installId, firewall = createIptablesFirewall(), images = {} }: DockerDriverOptions): RuntimeDriver {
   const installFilter = `${LABEL_INSTALL}=${installId}`;
   const networks = createNetworks({ docker, installId, firewall });
 
@@ -96,8 +98,10 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
     ping: () => call('ping', async () => void (await docker.ping())),
 
     ensureImage: (image: string, onProgress: ProgressFn) =>
-      call('prepare the image', () => ensureImage(docker, image, onProgress)).catch((err: unknown) => {
+      call('prepare the image', () => ensureImage(docker, image, onProgress, images)).catch((err: unknown) => {
         if (err instanceof RuntimeUnavailableError) throw err;
+        // A dev image's failure says what to install: that much anyone may read; the engine's words stay in the detail.
+        if (err instanceof DevImageError) throw new ImageUnavailableError(image, String((err.cause as Error | undefined)?.message ?? err.message), err.message);
         throw new ImageUnavailableError(image, `image ${image} is not on this engine and could not be pulled or built: ${(err as Error).message}`);
       }),
 

@@ -3,13 +3,43 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import tarStream from 'tar-stream';
 import type { ProgressFn } from '../driver.js';
 
-/** Berth's default development image, built from Debian packages when missing. */
-export const DEV_IMAGE = 'berth/dev:bookworm';
-const DEV_PACKAGES = ['bash', 'git', 'curl', 'python3', 'ca-certificates', 'procps', 'less', 'nano', 'openssh-client', 'xz-utils'];
+/**
+ * Berth's default development image, built on this machine when missing (any `berth/dev:` tag is).
+ * The number goes up when the packages or DEV_SETUP change, so machines with the older image build the new one.
+ */
+export const DEV_IMAGE = 'berth/dev:bookworm-2';
+const isDevImage = (image: string) => image.startsWith('berth/dev:');
+/**
+ * The E2B code interpreter's image (E2B's `code-interpreter-v1` template): the dev image with Jupyter's
+ * Python kernel, matplotlib and numpy from Debian, and the interpreter's server (images/code-interpreter)
+ * started beside whatever the container runs. Built on this machine when missing, like the dev image.
+ */
+export const CODE_INTERPRETER_IMAGE = 'berth/code-interpreter:1';
+const isCodeInterpreterImage = (image: string) => image.startsWith('berth/code-interpreter:');
+const CODE_INTERPRETER_FILES = fileURLToPath(new URL('../../../images/code-interpreter/', import.meta.url));
+const CODE_INTERPRETER_PACKAGES = ['python3-ipykernel', 'python3-jupyter-client', 'python3-matplotlib', 'python3-numpy'];
+/**
+ * A usable dev box: git and curl, compilers, Python 3 with pip and venv, Node.js with npm.
+ * debootstrap installs the base; apt the rest (debootstrap's own dependency resolution gives up on npm's).
+ * No sudo: containers run with no-new-privileges, so setuid programs cannot raise anyone's rights.
+ */
+const BASE_PACKAGES = ['bash', 'git', 'curl', 'ca-certificates', 'procps', 'less', 'nano', 'openssh-client', 'xz-utils', 'python3'];
+const APT_PACKAGES = ['build-essential', 'python3-pip', 'python3-venv', 'nodejs', 'npm'];
+const aptInstall = (packages: readonly string[]) => `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${packages.join(' ')}`;
+/** The account E2B's `user` names, and the one to run as without root's rights; it owns /workspace. */
+export const DEV_USER = { name: 'user', uid: 1000 };
+/** Run in the new image's root filesystem once its packages are in: the non-root user, and /workspace for it. */
+const DEV_SETUP = [
+  `useradd --create-home --uid ${DEV_USER.uid} --shell /bin/bash ${DEV_USER.name}`,
+  `mkdir -p /workspace && chown ${DEV_USER.uid}:${DEV_USER.uid} /workspace`,
+  'rm -rf /var/cache/apt/archives/*.deb /var/lib/apt/lists/*',
+].join(' && ');
 
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
 
@@ -41,11 +71,21 @@ function splitRef(image: string): [string, string | undefined] {
 /** Only one build of an image at a time in this process, however many environments wait for it. */
 const building = new Map<string, Promise<void>>();
 
-export async function ensureImage(docker: Docker, image: string, onProgress: ProgressFn): Promise<void> {
+export interface ImageOptions {
+  /** The image a dev image is built on where debootstrap is missing (BERTH_DEV_BASE_IMAGE); by default Debian's slim one of the host's release. */
+  devBaseImage?: string;
+}
+
+export async function ensureImage(docker: Docker, image: string, onProgress: ProgressFn, options: ImageOptions = {}): Promise<void> {
   if (await imageExists(docker, image)) return;
   let pending = building.get(image);
   if (!pending) {
-    pending = (image === DEV_IMAGE ? buildDevImage(docker, image, onProgress) : pullImage(docker, image, onProgress)).finally(() =>
+    const make = isDevImage(image)
+      ? buildDevImage(docker, image, onProgress, options)
+      : isCodeInterpreterImage(image)
+        ? buildCodeInterpreterImage(docker, image, onProgress, options)
+        : pullImage(docker, image, onProgress);
+    pending = make.finally(() =>
       building.delete(image),
     );
     building.set(image, pending);
@@ -70,7 +110,7 @@ async function pullImage(docker: Docker, image: string, onProgress: ProgressFn):
 }
 
 /** The machine's own Debian mirror and release, so the image matches the host's apt setup. */
-async function debianSource(): Promise<{ mirror: string; suite: string }> {
+async function debianSource(): Promise<{ mirror: string | undefined; suite: string }> {
   const osRelease = await fs.readFile('/etc/os-release', 'utf8').catch(() => '');
   const suite = /^VERSION_CODENAME=(\S+)/m.exec(osRelease)?.[1] ?? 'bookworm';
   const candidates = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'];
@@ -81,7 +121,16 @@ async function debianSource(): Promise<{ mirror: string; suite: string }> {
     const mirror = deb822 ?? legacy;
     if (mirror && !mirror.includes('security')) return { mirror, suite };
   }
-  throw new Error('no Debian mirror found in /etc/apt: cannot build the default image');
+  return { mirror: undefined, suite };
+}
+
+/** Whether `command` is an executable on PATH (where spawn will look for it). */
+async function onPath(command: string): Promise<boolean> {
+  // eslint-disable-next-line no-restricted-properties -- the search path spawn uses, not configuration
+  for (const dir of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    if (await fs.access(path.join(dir, command), fs.constants.X_OK).then(() => true, () => false)) return true;
+  }
+  return false;
 }
 
 function run(command: string, args: string[], onLine: (line: string) => void): Promise<void> {
@@ -89,31 +138,53 @@ function run(command: string, args: string[], onLine: (line: string) => void): P
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     createInterface({ input: child.stdout }).on('line', onLine);
     createInterface({ input: child.stderr }).on('line', onLine);
-    child.once('error', reject);
+    // Not the spawn error itself: its ENOENT would read as "the engine's socket is missing".
+    child.once('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`)));
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}`))));
   });
 }
 
+/** Why the dev image could not be made, in words for whoever runs Berth; the engine's own are the `cause`. */
+export class DevImageError extends Error {}
+
 /**
- * debootstrap a minimal Debian with the dev tools, then import it. Needs root
- * and debootstrap on the engine's machine; takes a minute or two, once.
+ * Makes the dev image on this machine, whichever way it can, once: with
+ * debootstrap from the machine's own Debian mirror (no registry needed), or
+ * else on Debian's image pulled from the engine's registry, with apt inside
+ * a build. Neither possible: a DevImageError within seconds saying what to install.
  */
-export async function buildDevImage(docker: Docker, image: string, onProgress: ProgressFn): Promise<void> {
+export async function buildDevImage(docker: Docker, image: string, onProgress: ProgressFn, options: ImageOptions = {}): Promise<void> {
   const { mirror, suite } = await debianSource();
+  if (mirror && (await onPath('debootstrap'))) return debootstrapDevImage(docker, image, { mirror, suite }, onProgress);
+  const base = options.devBaseImage ?? `debian:${suite}-slim`;
+  onProgress(`building ${image}: debootstrap is not installed here; pulling ${base} instead`);
+  try {
+    await pullImage(docker, base, onProgress);
+  } catch (err) {
+    throw new DevImageError(
+      `cannot build ${image}: debootstrap is not installed on this machine (apt-get install debootstrap), and the engine could not pull ${base}`,
+      { cause: err },
+    );
+  }
+  await buildFromDockerfile(docker, image, `FROM ${base}\nRUN ${aptInstall([...BASE_PACKAGES, ...APT_PACKAGES])} && ${DEV_SETUP}\nWORKDIR /workspace\n`, onProgress);
+}
+
+/** debootstrap a minimal Debian with the dev packages, set it up, then import it. Needs root; a minute or two, once. */
+async function debootstrapDevImage(docker: Docker, image: string, source: { mirror: string; suite: string }, onProgress: ProgressFn): Promise<void> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-rootfs-'));
   try {
-    onProgress(`building ${image}: debootstrap ${suite} (this happens once)`);
+    onProgress(`building ${image}: debootstrap ${source.suite} (this happens once)`);
     let last = 0;
-    await run('debootstrap', ['--variant=minbase', `--include=${DEV_PACKAGES.join(',')}`, suite, root, mirror], (line) => {
-      // debootstrap is chatty: pass on a line a second at most.
+    const chatty = (line: string) => {
+      // debootstrap and apt are chatty: pass on a line a second at most.
       if (Date.now() - last > 1000 || /^E:|^W:/.test(line)) {
         last = Date.now();
         onProgress(line.slice(0, 200));
       }
-    });
-    await fs.rm(path.join(root, 'var/cache/apt/archives'), { recursive: true, force: true });
+    };
+    await run('debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, source.suite, root, source.mirror], chatty);
+    await run('chroot', [root, 'sh', '-c', `${aptInstall(APT_PACKAGES)} && ${DEV_SETUP}`], chatty);
     await fs.mkdir(path.join(root, 'var/cache/apt/archives/partial'), { recursive: true });
-    await fs.mkdir(path.join(root, 'workspace'), { recursive: true });
     onProgress(`importing ${image}`);
     const tar = spawn('tar', ['-C', root, '--numeric-owner', '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
     await importRootfs(docker, tar.stdout, image);
@@ -121,4 +192,41 @@ export async function buildDevImage(docker: Docker, image: string, onProgress: P
   } finally {
     await fs.rm(root, { recursive: true, force: true });
   }
+}
+
+/** The code interpreter's image, on the dev image (made first if missing). */
+async function buildCodeInterpreterImage(docker: Docker, image: string, onProgress: ProgressFn, options: ImageOptions): Promise<void> {
+  await ensureImage(docker, DEV_IMAGE, onProgress, options);
+  onProgress(`building ${image} on ${DEV_IMAGE}`);
+  const files = Object.fromEntries(
+    await Promise.all(['server.py', 'js-kernel.mjs', 'entrypoint.sh'].map(async (name) => [name, await fs.readFile(path.join(CODE_INTERPRETER_FILES, name))] as const)),
+  );
+  const dockerfile = [
+    `FROM ${DEV_IMAGE}`,
+    `RUN ${aptInstall(CODE_INTERPRETER_PACKAGES)} && rm -rf /var/lib/apt/lists/*`,
+    'COPY server.py js-kernel.mjs entrypoint.sh /opt/berth/code-interpreter/',
+    'ENTRYPOINT ["/opt/berth/code-interpreter/entrypoint.sh"]',
+  ].join('\n');
+  await buildFromDockerfile(docker, image, dockerfile, onProgress, files);
+}
+
+/** Builds `image` from a Dockerfile (and the files it copies) through the Engine API, passing on its output. */
+export async function buildFromDockerfile(docker: Docker, image: string, dockerfile: string, onProgress: ProgressFn, files: Record<string, Buffer> = {}): Promise<void> {
+  const pack = tarStream.pack();
+  pack.entry({ name: 'Dockerfile' }, dockerfile);
+  for (const [name, content] of Object.entries(files)) pack.entry({ name, mode: name.endsWith('.sh') ? 0o755 : 0o644 }, content);
+  pack.finalize();
+  // tar-stream's Pack is a streamx Readable: a Node stream to the engine's client, not to its types.
+  const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, { t: image, rm: true, forcerm: true });
+  await new Promise<void>((resolve, reject) =>
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null, output: { error?: string }[] = []) => {
+        const failed = err ?? output.find((o) => o.error);
+        return failed ? reject(new Error(`building ${image} failed: ${failed instanceof Error ? failed.message : failed.error}`)) : resolve();
+      },
+      (e: { stream?: string }) => e.stream?.trim() && onProgress(e.stream.trim().slice(0, 200)),
+    ),
+  );
+  if (!(await imageExists(docker, image))) throw new Error(`building ${image} produced no image`);
 }
