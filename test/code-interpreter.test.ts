@@ -1,8 +1,13 @@
-import { Sandbox, type Execution, type OutputMessage } from '@e2b/code-interpreter';
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Sandbox, type OutputMessage } from '@e2b/code-interpreter';
 import type { ConnectionOpts } from 'e2b';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CODE_INTERPRETER_IMAGE } from '../packages/server/src/runtime/docker/images.js';
 import { agentUser, startE2bServer } from './support/e2b.js';
+import { readmeBlock } from './support/readme.js';
 import type { TestServer } from './support/server.js';
 
 /**
@@ -32,22 +37,24 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Runs code until the interpreter inside has started (it comes up with the sandbox, a moment later). */
-async function firstRun(code: string): Promise<Execution> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      return await sbx.runCode(code);
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-}
+describe('the README', () => {
+  it("runs its code interpreter script unchanged with the three variables, printing what it says", async () => {
+    // Inside the repository, so the import resolves as it does in a project that installed the SDK.
+    const file = path.resolve('test-artifacts/readme-interpreter.mjs');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, await readmeBlock('### The code interpreter', 'js'));
+    const { stdout } = await promisify(execFile)(process.execPath, [file], {
+      env: { PATH: process.env.PATH, E2B_API_KEY: alice.apiKey, E2B_API_URL: url, E2B_SANDBOX_URL: url },
+      timeout: 120_000,
+    });
+    expect(stdout).toBe("area 12.566370614359172\nchart [ 'png' ]\njs [ 2, 4, 6 ]\n");
+  }, 150_000);
+});
 
 describe('the code interpreter through @e2b/code-interpreter', () => {
   it('keeps Python state across calls and answers the last expression as the main result', async () => {
-    const first = await firstRun('x = 40\nprint("set x")');
+    // Right after create: Berth waits for the interpreter inside to listen.
+    const first = await sbx.runCode('x = 40\nprint("set x")');
     expect(first.logs.stdout).toEqual(['set x\n']);
     expect(first.error).toBeUndefined();
     const second = await sbx.runCode('x + 2');

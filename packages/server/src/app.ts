@@ -116,6 +116,7 @@ export async function buildApp({ database, services, config, logger, onProblem }
     live: services.live,
     maxFileBytes: config.maxArchiveBytes,
     endpoint: (environmentId, port) => services.runtime.endpoint(environmentId, port),
+    portWaitMs: config.e2bPortWaitMs,
     connectTimeoutMs: config.preview.connectTimeoutMs,
   });
   const owners = { environments: services.environments, templates: services.templates, e2b: services.e2b, orgs: services.orgs };

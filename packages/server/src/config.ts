@@ -55,6 +55,7 @@ const EnvSchema = z.object({
   BERTH_METRICS_ADDRESS: listenAddress.optional(),
   BERTH_TERMINAL_MAX_PER_USER: positiveInt.default(50),
   BERTH_E2B_MAX_PROCESSES_PER_USER: positiveInt.default(100),
+  BERTH_E2B_PORT_WAIT_SECONDS: positiveInt.default(30),
   BERTH_PREVIEW_DOMAIN: z
     .string()
     .regex(/^(https?:\/\/)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i, 'a host name, optionally with :port, and optionally written http://… or https://… to choose the scheme')
@@ -148,6 +149,8 @@ export interface Config {
   terminal: { graceMs: number; scrollbackBytes: number; maxPerEnvironment: number; maxPerUser: number };
   /** Processes started through E2B's process API that may run at once per user (each holds an engine connection). */
   e2bMaxProcessesPerUser: number;
+  /** How long a request for a sandbox's port (the code interpreter's) waits for a server still starting there (BERTH_E2B_PORT_WAIT_SECONDS). */
+  e2bPortWaitMs: number;
   /**
    * The AI assistant: model calls (steps) per turn (BERTH_ASSISTANT_MAX_STEPS), bytes of one tool
    * result sent to the model (BERTH_ASSISTANT_TOOL_OUTPUT_BYTES), the longest foreground `bash`
@@ -256,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPerUser: e.BERTH_TERMINAL_MAX_PER_USER,
     },
     e2bMaxProcessesPerUser: e.BERTH_E2B_MAX_PROCESSES_PER_USER,
+    e2bPortWaitMs: e.BERTH_E2B_PORT_WAIT_SECONDS * 1000,
     assistant: {
       maxSteps: e.BERTH_ASSISTANT_MAX_STEPS,
       toolOutputBytes: e.BERTH_ASSISTANT_TOOL_OUTPUT_BYTES,

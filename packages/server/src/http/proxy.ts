@@ -1,4 +1,6 @@
 import http from 'node:http';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pipeline, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -44,4 +46,24 @@ export function proxyHttp(request: FastifyRequest, reply: FastifyReply, target: 
     if (body && typeof body.pipe === 'function') pipeline(body, upstream, () => undefined);
     else upstream.end();
   });
+}
+
+/**
+ * Resolves once something accepts connections on host:port, trying again while the connection is
+ * refused (a server still starting) for up to `withinMs`; any other failure, or the deadline, ends it.
+ */
+export async function whenListening(host: string, port: number, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+    });
+    if (!refused || Date.now() >= deadline) return;
+    await sleep(100);
+  }
 }

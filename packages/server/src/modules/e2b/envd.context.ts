@@ -27,8 +27,9 @@ export interface EnvdDeps {
   /** Process streams are registered here, so they end when the sandbox's owner is deactivated. */
   live: Pick<LiveConnections, 'open'>;
   maxFileBytes: number;
-  /** Where a port inside a sandbox is reached, and how long its server has to answer. */
+  /** Where a port inside a sandbox is reached, how long a server starting there is waited for, and how long it has to answer. */
   endpoint: RuntimeDriver['endpoint'];
+  portWaitMs: number;
   connectTimeoutMs: number;
 }
 

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { HOP_BY_HOP, proxyHttp } from '../../http/proxy.js';
+import { HOP_BY_HOP, proxyHttp, whenListening } from '../../http/proxy.js';
 import { gunzipBody } from '../../streams.js';
 import type { App } from '../../http/types.js';
 import { isInside, relative } from '../files/files.domain.js';
@@ -122,6 +122,8 @@ function registerSandboxPortProxy(ports: App, deps: EnvdDeps): void {
       const { env } = request.sandbox;
       const endpoint = await deps.endpoint(env.id, port);
       deps.environments.noteActivity(env.id, 'e2b');
+      // A sandbox answers as soon as it runs; the server in it (the code interpreter) may take a moment more.
+      await whenListening(endpoint.host, endpoint.port, deps.portWaitMs);
       const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !withheld.has(name) && !HOP_BY_HOP.has(name)));
       await proxyHttp(request, reply, { ...endpoint, headers }, {
         connectTimeoutMs: deps.connectTimeoutMs,
