@@ -42,7 +42,7 @@ import { VERSION } from './version.js';
 export interface AppDeps {
   database: Pick<Database, 'ping' | 'kind'>;
   services: Services;
-  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl' | 'trustProxy' | 'maxArchiveBytes' | 'webDir' | 'streamBuffer' | 'preview' | 'eventsStream' | 'readyTimeoutMs' | 'mcp' | 'execMaxOutputBytes' | 'assistant'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'publicUrl' | 'trustProxy' | 'maxArchiveBytes' | 'webDir' | 'streamBuffer' | 'preview' | 'eventsStream' | 'readyTimeoutMs' | 'mcp' | 'execMaxOutputBytes' | 'assistant' | 'e2bPortWaitMs'>;
   /** Omitted: no request logging (tests). */
   logger?: FastifyBaseLogger;
   onProblem?: ProblemListener;
