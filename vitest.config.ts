@@ -1,11 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Suites that exercise the browser and the CLI rather than the database run
+ * Suites that exercise the browser, the CLI and the images rather than the database run
  * on the embedded one only: on PostgreSQL (TEST_DATABASE_URL) they would
  * prove nothing new and take a third of the run.
  */
-const runtimeOnly = ['test/browser/**', 'test/cli.test.ts', 'test/cli-orgs.test.ts'];
+const runtimeOnly = ['test/browser/**', 'test/cli.test.ts', 'test/cli-orgs.test.ts', 'test/dev-image.test.ts'];
 
 export default defineConfig({
   test: {
