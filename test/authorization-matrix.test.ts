@@ -256,6 +256,8 @@ const TABLE: [string, Row][] = [
   // The owner's template and sandbox.
   ['GET /api/v1/templates/{id}', { send: () => ({ url: `/api/v1/templates/${r.template}` }), expect: owned(200) }],
   ['PATCH /api/v1/templates/{id}', { send: () => ({ url: `/api/v1/templates/${r.template}`, ...json({ description: 'changed' }) }), expect: owned(200) }],
+  // The owner's template has no Dockerfile: let through, then refused as a conflict.
+  ['POST /api/v1/templates/{id}/build', { send: () => ({ url: `/api/v1/templates/${r.template}/build` }), expect: owned(409) }],
   ['GET /sandboxes/{sandboxID}', { send: () => ({ url: sbx() }), expect: owned(200) }],
   ['GET /sandboxes/{sandboxID}/metrics', { send: () => ({ url: sbx('/metrics') }), expect: owned(200) }],
   ['POST /sandboxes/{sandboxID}/timeout', { send: () => ({ url: sbx('/timeout'), ...json({ timeout: 600 }) }), expect: owned(204) }],

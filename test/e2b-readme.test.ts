@@ -11,7 +11,8 @@ import { startTestServer, type TestServer } from './support/server.js';
 /**
  * The README promises that its agent script works as written with three
  * variables set: this runs that very script, taken from the README, in its own
- * Node process, against a Berth on the real default image (Debian, python3).
+ * Node process, against a Berth on the real default image (Debian, python3; /home/user is
+ * its user's home, with the shell's dotfiles).
  */
 let server: TestServer;
 let url: string;
@@ -38,7 +39,7 @@ it('runs the README\'s agent script unchanged with the three variables it names'
     timeout: 120_000,
   });
 
-  expect(stdout).toBe(`${[0, 1, 1, 2, 3, 5, 8, 13, 21, 34].join('\n')}\nexit code 0; files: [ 'fib.py' ]\n`);
+  expect(stdout).toBe(`${[0, 1, 1, 2, 3, 5, 8, 13, 21, 34].join('\n')}\nexit code 0; files: [ '.bash_logout', '.bashrc', '.profile', 'fib.py' ]\n`);
   const environments = (await caller.get('/api/v1/environments')).json<{ items: Environment[] }>().items;
   expect(environments.map((e) => [e.origin, e.desiredState])).toEqual([['e2b', 'deleted']]);
 });

@@ -9,6 +9,9 @@ import type {
   EnvironmentEvent,
   ExecBody,
   ExecStreamLine,
+  CreateTemplateBody,
+  TemplateBuildEvent,
+  UpdateTemplateBody,
   LoginBody,
   LoginResponseSchema,
   Share,
@@ -178,26 +181,27 @@ export class ApiClient {
   /** Runs a command, handing each NDJSON line of its streamed output over as it arrives; returns how it ended. */
   async execStream(id: string, body: Partial<ExecBody> & Pick<ExecBody, 'command'>, onLine: (line: ExecStreamLine) => void): Promise<Extract<ExecStreamLine, { type: 'exit' }>> {
     const res = await this.request('POST', `/environments/${encodeURIComponent(id)}/exec/stream`, { json: body });
-    let buffer = '';
     let end: Extract<ExecStreamLine, { type: 'exit' }> | undefined;
-    const decoder = new TextDecoder();
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const text of lines) {
-        if (!text) continue;
-        const line = JSON.parse(text) as ExecStreamLine;
-        if (line.type === 'exit') end = line;
-        else if (line.type === 'error') throw new Error(`${line.code}: ${line.message}`);
-        else onLine(line);
-      }
-    }
+    await eachLine<ExecStreamLine>(res, (line) => {
+      if (line.type === 'exit') end = line;
+      else if (line.type === 'error') throw new Error(`${line.code}: ${line.message}`);
+      else onLine(line);
+    });
     if (!end) throw new Error('the server closed the output stream before the command ended');
     return end;
   }
   machineTypes = async () => (await this.call('machineTypes.list')).items;
   templates = async () => (await this.call('templates.list')).items;
+  createTemplate = (body: CreateTemplateBody) => this.call('templates.create', { body });
+  updateTemplate = (id: string, body: UpdateTemplateBody) => this.call('templates.update', { params: { id }, body });
+  /** Builds a Dockerfile template's image, handing each NDJSON line over as it arrives; returns how it ended. */
+  async buildTemplate(id: string, onLog: (line: string) => void): Promise<Exclude<TemplateBuildEvent, { type: 'log' }>> {
+    const res = await this.request('POST', `/templates/${encodeURIComponent(id)}/build`);
+    let end: Exclude<TemplateBuildEvent, { type: 'log' }> | undefined;
+    await eachLine<TemplateBuildEvent>(res, (event) => (event.type === 'log' ? onLog(event.line) : (end = event)));
+    if (!end) throw new Error('the server closed the build stream before the build ended');
+    return end;
+  }
 
   // --- files -------------------------------------------------------------------
   readFile = async (id: string, path: string, progress?: Progress) =>
@@ -208,4 +212,16 @@ export class ApiClient {
     readCounted(await this.request('GET', `/environments/${encodeURIComponent(id)}/files/archive`, { query: { path, format: 'tar.gz' } }), progress);
   uploadArchive = (id: string, path: string, body: Buffer, progress?: Progress) =>
     this.json<{ entries: number }>('POST', `/environments/${encodeURIComponent(id)}/files/archive`, { query: { path }, body, headers: { 'content-type': 'application/gzip' }, progress });
+}
+
+/** Hands each line of an NDJSON answer over, parsed, as it arrives. */
+async function eachLine<T>(res: Response, onLine: (line: T) => void): Promise<void> {
+  let buffer = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const text of lines) if (text) onLine(JSON.parse(text) as T);
+  }
 }

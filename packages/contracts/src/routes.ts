@@ -190,10 +190,11 @@ export const ROUTES = {
   'shares.remove': route({ method: 'DELETE', path: '/api/v1/environments/{id}/shares/{teamId}', params: ShareParamsSchema, summary: 'Stop sharing the environment with a team: what its members had open closes' }),
 
   'templates.list': route({ method: 'GET', path: '/api/v1/templates', response: TemplateListSchema, summary: 'Public templates and your own (without file contents)' }),
-  'templates.create': route({ method: 'POST', path: '/api/v1/templates', body: CreateTemplateBodySchema, response: TemplateSchema, status: 201, problems: ['conflict'], summary: 'Create a template (public ones: admins only)' }),
+  'templates.create': route({ method: 'POST', path: '/api/v1/templates', body: CreateTemplateBodySchema, response: TemplateSchema, status: 201, problems: ['conflict', 'image_not_allowed'], summary: 'Create a template (public ones: admins only)' }),
   'templates.get': route({ method: 'GET', path: '/api/v1/templates/{id}', params: IdParamsSchema, response: TemplateSchema, summary: 'A template with its files' }),
-  'templates.update': route({ method: 'PATCH', path: '/api/v1/templates/{id}', params: IdParamsSchema, body: UpdateTemplateBodySchema, response: TemplateSchema, summary: 'Change a template (its owner, or an admin)' }),
+  'templates.update': route({ method: 'PATCH', path: '/api/v1/templates/{id}', params: IdParamsSchema, body: UpdateTemplateBodySchema, response: TemplateSchema, problems: ['image_not_allowed'], summary: 'Change a template (its owner, or an admin)' }),
   'templates.delete': route({ method: 'DELETE', path: '/api/v1/templates/{id}', params: IdParamsSchema, summary: 'Delete a template (its owner, or an admin)' }),
+  'templates.build': route({ method: 'POST', path: '/api/v1/templates/{id}/build', params: IdParamsSchema, raw: 'response', problems: ['conflict', 'runtime_unavailable'], summary: 'Build a Dockerfile template\'s image now and stream the build (application/x-ndjson: log lines, then done or error)' }),
 
   'orgs.list': route({ method: 'GET', path: '/api/v1/orgs', response: OrganizationListSchema, summary: 'The organizations the caller belongs to, personal first, with the role in each' }),
   'orgs.create': route({ method: 'POST', path: '/api/v1/orgs', body: CreateOrgBodySchema, response: OrganizationSchema, status: 202, problems: ['conflict'], summary: 'Make an organization, owned by its maker (provisioning, then active)' }),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { IdSchema, TimestampSchema } from './common.js';
 
 export const TEMPLATE_MAX_BYTES = 5 * 1024 * 1024;
+export const TEMPLATE_DOCKERFILE_MAX_BYTES = 64 * 1024;
 
 export const TemplateFileSchema = z.strictObject({
   path: z.string().min(1).max(1024).describe('Relative to the folder the template is applied to'),
@@ -18,23 +19,40 @@ export const TemplateSummarySchema = z
     public: z.boolean(),
     owner: z.object({ id: IdSchema, username: z.string() }).nullable(),
     fileCount: z.number().int(),
+    image: z.string().nullable().describe("The image its environments run, built from its Dockerfile and tagged with the Dockerfile's hash (the template's version); null: the machine type's"),
+    startCommand: z.string().nullable().describe('Run in the background each time one of its environments starts'),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
   })
   .meta({ id: 'TemplateSummary' });
 
-export const TemplateSchema = TemplateSummarySchema.extend({ files: z.array(TemplateFileSchema) }).meta({ id: 'Template' });
+export const TemplateSchema = TemplateSummarySchema.extend({ files: z.array(TemplateFileSchema), dockerfile: z.string().nullable() }).meta({ id: 'Template' });
 export const TemplateListSchema = z.object({ items: z.array(TemplateSummarySchema) });
 
 export const SlugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and "-", at most 63');
+/** A template's changeable fields, as an update takes them: what is left out stays as it is. */
+const TemplateFields = {
+  name: z.string().trim().min(1).max(100),
+  description: z.string().max(2000),
+  public: z.boolean(),
+  files: z.array(TemplateFileSchema).max(500),
+  dockerfile: z.string().trim().min(1).max(TEMPLATE_DOCKERFILE_MAX_BYTES).nullable().describe('Environments run an image built from this (administrators only: its FROM and RUN reach registries and networks)'),
+  startCommand: z.string().trim().min(1).max(4096).nullable().describe('A shell command run in the background (sh -c, output in /tmp/berth-start.log) each time an environment starts'),
+};
 export const CreateTemplateBodySchema = z.strictObject({
   slug: SlugSchema,
-  name: z.string().trim().min(1).max(100),
-  description: z.string().max(2000).default(''),
-  public: z.boolean().default(false),
-  files: z.array(TemplateFileSchema).max(500),
+  ...TemplateFields,
+  description: TemplateFields.description.default(''),
+  public: TemplateFields.public.default(false),
+  files: TemplateFields.files.default([]),
+  dockerfile: TemplateFields.dockerfile.optional(),
+  startCommand: TemplateFields.startCommand.optional(),
 });
-export const UpdateTemplateBodySchema = CreateTemplateBodySchema.omit({ slug: true }).partial();
+// No defaults here: a field left out of an update is not reset to the create's default.
+export const UpdateTemplateBodySchema = z.strictObject(TemplateFields).partial();
+/** One line of `POST /templates/{id}/build`'s NDJSON answer. */
+export type TemplateBuildEvent = { type: 'log'; line: string } | { type: 'done'; image: string; cached: boolean } | { type: 'error'; message: string };
+
 export const ApplyTemplateBodySchema = z.strictObject({
   templateId: IdSchema,
   path: z.string().max(4096).default('').describe('Folder to write into, relative to /workspace'),

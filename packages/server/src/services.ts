@@ -102,6 +102,8 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     stopGraceSeconds: config.stopGraceSeconds,
     published: bus.publish,
     applyTemplate: (environmentId, templateId) => applier.onFirstRun(environmentId, templateId),
+    imageRecipe: (env) => templates.recipeFor(env),
+    startTemplate: (environmentId, templateId) => templates.runStartCommand(environmentId, templateId),
   });
   const worker = createWorker({ db, queue: createWorkQueueRepo(), reconciler, environmentsRepo, eventsRepo, published: bus.publish, log, options: config.worker });
   const resync = createResync({ db, environmentsRepo, runtime, wake: worker.wake, log });
@@ -128,7 +130,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     machineTypesRepo,
     orgsRepo,
     runtime,
-    checkTemplate: async (actor, templateId) => void (await templates.visible(actor, templateId)),
+    templateImage: async (actor, templateId) => templates.imageOf(await templates.visible(actor, templateId)),
     audit,
     defaultImage: config.defaultImage,
     execMaxOutputBytes: config.execMaxOutputBytes,

@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { TOKEN_SCOPES, type EnvironmentEvent, type TokenScope } from '@berth/contracts';
 import { parse, UsageError, type Context } from '../context.js';
+import { templateSource } from '../devcontainer.js';
 import { describeEvent, followEvents } from '../events.js';
 import { ago, json, table } from '../output.js';
 import { resolveEnvironment } from '../resolve.js';
@@ -56,9 +58,19 @@ export const types: Command = {
 
 export const templates: Command = {
   name: 'templates',
-  summary: 'Starter file sets for `berth env create --template`',
-  usage: 'Usage: berth templates [--json]',
+  summary: 'Templates for `berth env create --template`; build one from a Dockerfile',
+  usage: `Usage: berth templates [ls] [--json]
+       berth templates build DIR [--slug SLUG] [--name NAME] [--start CMD] [--public] [--follow]
+
+build makes (or updates) the template DIR names from DIR/Dockerfile, or from
+DIR/.devcontainer/devcontainer.json (image or build.dockerfile, containerEnv,
+postCreateCommand, forwardPorts), slug the folder's name unless --slug, and
+builds its image now; --follow prints the
+build's output as it comes. Environments of the template run that image, and
+--start's command in the background each time they start. Administrators only.`,
   async run(ctx, args) {
+    if (args[0] === 'build') return buildTemplate(ctx, args.slice(1));
+    if (args[0] === 'ls' || args[0] === 'list') args = args.slice(1);
     const { values } = parse(args, { json: { type: 'boolean' } });
     const items = await (await ctx.client()).templates();
     if (values.json) ctx.print(json(items));
@@ -66,6 +78,31 @@ export const templates: Command = {
     return 0;
   },
 };
+
+async function buildTemplate(ctx: Context, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { slug: { type: 'string' }, name: { type: 'string' }, start: { type: 'string' }, public: { type: 'boolean' }, follow: { type: 'boolean', short: 'f' } });
+  const dir = positionals[0];
+  if (!dir) throw new UsageError('name the folder holding the Dockerfile: berth templates build DIR');
+  const source = await templateSource(dir).catch((err: unknown) => {
+    throw new UsageError((err as Error).message);
+  });
+  for (const note of source.notes) ctx.print(ctx.out.dim(`note: ${note}`));
+  const dockerfile = source.dockerfile;
+  const startCommand = values.start ?? source.startCommand;
+  const slug = values.slug ?? path.basename(path.resolve(dir)).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '');
+  const client = await ctx.client();
+  const existing = (await client.templates()).find((t) => t.slug === slug);
+  const fields = { dockerfile, ...(startCommand ? { startCommand } : {}), ...(values.name ? { name: values.name } : {}), ...(values.public ? { public: true } : {}) };
+  const template = existing ? await client.updateTemplate(existing.id, fields) : await client.createTemplate({ slug, name: values.name ?? slug, description: '', public: false, files: [], ...fields });
+  ctx.print(`${existing ? 'updated' : 'created'} template ${template.slug}: building ${template.image}`);
+  const end = await client.buildTemplate(template.id, (line) => values.follow && ctx.print(ctx.out.dim(line)));
+  if (end.type === 'error') {
+    ctx.print(`build failed: ${end.message}`);
+    return 1;
+  }
+  ctx.print(end.cached ? `${end.image} was built already` : `built ${end.image}`);
+  return 0;
+}
 
 const TOKENS_USAGE = `Usage: berth tokens <command>
 

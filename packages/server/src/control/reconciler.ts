@@ -3,7 +3,7 @@ import type { Db } from '../db/client.js';
 import type { EnvironmentEventsRepo, NewEvent } from '../modules/environments/environment-events.repo.js';
 import type { EnvironmentRow, EnvironmentsRepo } from '../modules/environments/environments.repo.js';
 import { networkFor } from '../modules/environments/egress.domain.js';
-import type { EnvironmentSpec, RuntimeDriver } from '../runtime/driver.js';
+import type { EnvironmentSpec, ImageRecipe, RuntimeDriver } from '../runtime/driver.js';
 
 /** Reaching the desired state clears the failures on the way there. */
 const SETTLED = { attempts: 0, lastError: null, errorCode: null };
@@ -29,6 +29,10 @@ interface Deps {
   published: (environmentId: string) => void;
   /** Writes the environment's template into /workspace; returns what to say about it. */
   applyTemplate: (environmentId: string, templateId: string) => Promise<string>;
+  /** How to build the environment's image when it is its template's (from the template's Dockerfile). */
+  imageRecipe: (env: EnvironmentRow) => Promise<ImageRecipe | undefined>;
+  /** Runs the template's start command, if any, in a just-started environment; returns what to say about it. */
+  startTemplate: (environmentId: string, templateId: string) => Promise<string | null>;
 }
 
 /**
@@ -89,7 +93,7 @@ export function createReconciler(deps: Deps) {
     }
     if (!instance) {
       await setStatus(env, 'provisioning');
-      await runtime.ensureImage(env.image, (message) => void note(env, 'provision', message));
+      await runtime.ensureImage(env.image, (message) => void note(env, 'provision', message), await deps.imageRecipe(env));
       const containerId = await runtime.ensureInstance(specOf(env));
       await deps.environmentsRepo.update(db, env.id, { containerId });
     }
@@ -99,6 +103,10 @@ export function createReconciler(deps: Deps) {
     if (instance?.state !== 'running') throw new Error(`the environment exited right after starting (exit code ${instance?.exitCode ?? 'unknown'})`);
     await setStatus(env, 'running', { startedAt: new Date(), ...SETTLED });
     await firstRun(env);
+    if (env.templateId) {
+      const started = await deps.startTemplate(env.id, env.templateId);
+      if (started) await note(env, 'start_command', started);
+    }
   }
 
   /** The template chosen at creation is written once, the first time the environment runs. */

@@ -373,6 +373,9 @@ export const templates = pgTable(
     // The organization a private template belongs to; null for the templates Berth seeds.
     orgId: uuid('org_id').references(() => organizations.id, { onDelete: 'cascade' }),
     files: jsonb('files').$type<TemplateFile[]>().notNull().default([]),
+    // Environments of a template with a Dockerfile run the image built from it.
+    dockerfile: text('dockerfile'),
+    startCommand: text('start_command'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

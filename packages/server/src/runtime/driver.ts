@@ -133,6 +133,11 @@ export interface RuntimeProcess {
  * The image is missing and could not be pulled or built. Its message is safe for anyone to see; the
  * engine's own words (which may name internal registries, hosts and ports) are only in `detail`.
  */
+/** How to build an image Berth does not otherwise know how to make: a template's Dockerfile. */
+export interface ImageRecipe {
+  dockerfile: string;
+}
+
 export class ImageUnavailableError extends Error {
   readonly code = 'image_unavailable';
   constructor(
@@ -164,7 +169,8 @@ export interface RuntimeDriver {
   /** Resolves when the engine answers. */
   ping(): Promise<void>;
   /** Makes the image available locally (building or pulling it), reporting progress. */
-  ensureImage(image: string, onProgress: ProgressFn): Promise<void>;
+  /** Makes the image available: there already, pulled, or built (Berth's own, or from `recipe`'s Dockerfile). */
+  ensureImage(image: string, onProgress: ProgressFn, recipe?: ImageRecipe): Promise<void>;
   /** Creates the spec's network (with its egress enforcement), the workspace volume and the container if missing; returns the container id. */
   ensureInstance(spec: EnvironmentSpec): Promise<string>;
   /**

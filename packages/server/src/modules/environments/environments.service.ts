@@ -25,7 +25,8 @@ interface Deps {
   orgsRepo: Pick<OrgsRepo, 'lock'>;
   runtime: Pick<RuntimeDriver, 'ping' | 'exec' | 'stats'>;
   /** Refuses a template the caller may not use (404). */
-  checkTemplate: (actor: Actor, templateId: string) => Promise<void>;
+  /** Checks the actor may use the template; the image its Dockerfile builds, if it has one. */
+  templateImage: (actor: Actor, templateId: string) => Promise<string | null>;
   audit: AuditService;
   defaultImage: string;
   execMaxOutputBytes: number;
@@ -130,11 +131,12 @@ export function createEnvironmentsService(deps: Deps) {
     const egress = body.egress ?? 'internet';
     const egressAllow = normaliseAllow(body.egressAllow);
     const rec = { targetType: 'environment', metadata: { type: body.type, name: body.name, image: body.image ?? opts.image, origin, egress, egressAllow } };
+    let templateImage: string | null = null;
     await audit.precheck(ctx, 'environment.create', rec, async () => {
       // Images come from the catalogue (machine types, E2B templates): a named one could be anything the engine can reach.
       if (body.image) authorize(actor, 'images.name');
       checkEgressChange(actor, 'internet', egress);
-      if (body.templateId) await deps.checkTemplate(actor, body.templateId);
+      if (body.templateId) templateImage = await deps.templateImage(actor, body.templateId);
       await runtimeHealthy();
     });
     const row = await audit.mutate(ctx, 'environment.create', rec, async (tx, r) => {
@@ -152,7 +154,7 @@ export function createEnvironmentsService(deps: Deps) {
         orgId: actor.orgId,
         name,
         machineType: type.name,
-        image: body.image ?? opts.image ?? type.image ?? deps.defaultImage,
+        image: body.image ?? opts.image ?? templateImage ?? type.image ?? deps.defaultImage,
         vcpus: type.vcpus,
         memoryMb: type.memoryMb,
         diskGib: type.diskGib,

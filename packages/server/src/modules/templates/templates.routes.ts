@@ -1,3 +1,5 @@
+import { PassThrough } from 'node:stream';
+import { AppError } from '../../errors.js';
 import { route } from '../../http/route.js';
 import type { App } from '../../http/types.js';
 import type { TemplateApplier } from './templates.applier.js';
@@ -11,5 +13,16 @@ export function registerTemplatesRoutes(app: App, { templates, applier }: { temp
   route(app, 'templates.create', {}, (request) => templates.create(request.ctx, request.body));
   route(app, 'templates.update', owner, (request) => templates.update(request.ctx, request.params.id, request.body));
   route(app, 'templates.delete', owner, (request) => templates.remove(request.ctx, request.params.id));
+  route(app, 'templates.build', owner, async (request, reply) => {
+    // Refusals (not the caller's, no Dockerfile) come before the stream starts, as problem+json.
+    const template = await templates.changeable(request.ctx.actor, request.params.id);
+    if (!template.dockerfile) throw new AppError('conflict', `Template "${template.slug}" has no Dockerfile to build`);
+    const lines = new PassThrough();
+    void templates
+      .build(request.ctx, template, (event) => lines.write(`${JSON.stringify(event)}\n`))
+      .catch((err: unknown) => request.log.error({ err }, 'template build failed'))
+      .finally(() => lines.end());
+    return reply.type('application/x-ndjson').send(lines);
+  });
   route(app, 'environments.applyTemplate', { config: { owns: 'environment', level: 'use', scope: 'exec' } }, (request) => applier.apply(request.ctx, request.params.id, request.body));
 }

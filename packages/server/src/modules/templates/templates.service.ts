@@ -1,22 +1,23 @@
 import path from 'node:path/posix';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { TEMPLATE_MAX_BYTES, type CreateTemplateBody, type Template, type TemplateSummary, type UpdateTemplateBody } from '@berth/contracts';
+import { TEMPLATE_MAX_BYTES, type CreateTemplateBody, type Template, type TemplateBuildEvent, type TemplateSummary, type UpdateTemplateBody } from '@berth/contracts';
 import { requireActor, type Actor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import type { TemplateFile } from '../../db/schema.js';
-import { ValidationError } from '../../errors.js';
-import type { RuntimeDriver } from '../../runtime/driver.js';
+import { AppError, ValidationError } from '../../errors.js';
+import type { ImageRecipe, RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize, may } from '../auth/authorize.js';
 import { confine } from '../files/files.domain.js';
-import type { TemplatesRepo, TemplateWithOwner } from './templates.repo.js';
+import { templateImage } from './templates.domain.js';
+import type { TemplateRow, TemplatesRepo, TemplateWithOwner } from './templates.repo.js';
 import { SEED_TEMPLATES } from './templates.seed.js';
 
 interface Deps {
   db: Db;
   templatesRepo: TemplatesRepo;
-  runtime: Pick<RuntimeDriver, 'writeArchive' | 'exec'>;
+  runtime: Pick<RuntimeDriver, 'writeArchive' | 'exec' | 'ensureImage'>;
   audit: AuditService;
 }
 
@@ -63,9 +64,14 @@ export function createTemplatesService({ db, templatesRepo, runtime, audit }: De
 
   async function create(ctx: RequestContext, body: CreateTemplateBody): Promise<Template> {
     const actor = requireActor(ctx);
-    if (body.public) authorize(actor, 'templates.publish');
-    checkFiles(body.files);
-    const row = await audit.mutate(ctx, 'template.create', { targetType: 'template', metadata: { slug: body.slug, public: body.public, files: body.files.length } }, async (tx, rec) => {
+    const record = { targetType: 'template', metadata: { slug: body.slug, public: body.public, files: body.files.length, dockerfile: !!body.dockerfile } };
+    await audit.precheck(ctx, 'template.create', record, async () => {
+      if (body.public) authorize(actor, 'templates.publish');
+      // A Dockerfile names images to pull and runs its steps with the engine's network: the catalogue's keepers' call.
+      if (body.dockerfile) authorize(actor, 'images.name');
+      checkFiles(body.files);
+    });
+    const row = await audit.mutate(ctx, 'template.create', record, async (tx, rec) => {
       const created = await templatesRepo.insert(tx, { ...body, ownerId: actor.id, orgId: actor.orgId });
       rec.targetId = created.id;
       return created;
@@ -75,9 +81,13 @@ export function createTemplatesService({ db, templatesRepo, runtime, audit }: De
 
   async function update(ctx: RequestContext, id: string, body: UpdateTemplateBody): Promise<Template> {
     await changeable(ctx.actor, id);
-    if (body.public) authorize(ctx.actor, 'templates.publish');
-    if (body.files) checkFiles(body.files);
-    await audit.mutate(ctx, 'template.update', { targetType: 'template', targetId: id, metadata: { fields: Object.keys(body) } }, (tx) => templatesRepo.update(tx, id, body));
+    const record = { targetType: 'template', targetId: id, metadata: { fields: Object.keys(body) } };
+    await audit.precheck(ctx, 'template.update', record, async () => {
+      if (body.public) authorize(ctx.actor, 'templates.publish');
+      if (body.dockerfile) authorize(ctx.actor, 'images.name');
+      if (body.files) checkFiles(body.files);
+    });
+    await audit.mutate(ctx, 'template.update', record, (tx) => templatesRepo.update(tx, id, body));
     return toTemplate((await templatesRepo.get(db, id))!);
   }
 
@@ -100,7 +110,47 @@ export function createTemplatesService({ db, templatesRepo, runtime, audit }: De
     await runtime.writeArchive(environmentId, dir, pack as unknown as Readable);
   }
 
-  return { seedDefaults, visible, changeable, list, get, create, update, remove, writeFiles };
+  /** The image a template's environments run: its Dockerfile's build, or null for the machine type's. */
+  const imageOf = (t: Pick<TemplateRow, 'id' | 'dockerfile'>): string | null => (t.dockerfile ? templateImage(t.id, t.dockerfile) : null);
+
+  /** For the reconciler: how to build an environment's image when it is its template's current version. */
+  async function recipeFor(env: { image: string; templateId: string | null }): Promise<ImageRecipe | undefined> {
+    const t = env.templateId ? await templatesRepo.get(db, env.templateId) : undefined;
+    return t?.dockerfile && imageOf(t) === env.image ? { dockerfile: t.dockerfile } : undefined;
+  }
+
+  /** For the reconciler: the template's start command, run in the background in a just-started environment. */
+  async function runStartCommand(environmentId: string, templateId: string): Promise<string | null> {
+    const t = await templatesRepo.get(db, templateId);
+    if (!t?.startCommand) return null;
+    // In the background, its output to a file and no stdin: the exec ends at once, the command runs on.
+    const detached = 'sh -c "$1" >/tmp/berth-start.log 2>&1 </dev/null &';
+    await runtime.exec(environmentId, { argv: ['/bin/sh', '-c', detached, 'sh', t.startCommand], timeoutMs: 10_000, maxOutputBytes: 65_536 });
+    return `started "${t.startCommand}" (output in /tmp/berth-start.log)`;
+  }
+
+  /**
+   * Builds a template's image now, unless the engine has it already, telling `emit` every line of
+   * the build and then how it ended. The caller has checked the template is theirs to change.
+   */
+  async function build(ctx: RequestContext, t: TemplateWithOwner, emit: (event: TemplateBuildEvent) => void): Promise<void> {
+    const image = imageOf(t);
+    if (!image || !t.dockerfile) throw new AppError('conflict', `Template "${t.slug}" has no Dockerfile to build`);
+    let built = false;
+    try {
+      await runtime.ensureImage(image, (line) => {
+        built = true;
+        emit({ type: 'log', line });
+      }, { dockerfile: t.dockerfile });
+      emit({ type: 'done', image, cached: !built });
+      await audit.record(ctx, 'template.build', { targetType: 'template', targetId: t.id, metadata: { image, cached: !built } }, true);
+    } catch (err) {
+      emit({ type: 'error', message: (err as Error).message });
+      await audit.record(ctx, 'template.build', { targetType: 'template', targetId: t.id, metadata: { image } }, false);
+    }
+  }
+
+  return { seedDefaults, visible, changeable, list, get, create, update, remove, writeFiles, imageOf, recipeFor, runStartCommand, build };
 }
 
 export type TemplatesService = ReturnType<typeof createTemplatesService>;
@@ -119,8 +169,10 @@ const toSummary = (t: TemplateWithOwner): TemplateSummary => ({
   public: t.public,
   owner: t.ownerId && t.ownerUsername ? { id: t.ownerId, username: t.ownerUsername } : null,
   fileCount: t.files.length,
+  image: t.dockerfile ? templateImage(t.id, t.dockerfile) : null,
+  startCommand: t.startCommand,
   createdAt: t.createdAt.toISOString(),
   updatedAt: t.updatedAt.toISOString(),
 });
 
-const toTemplate = (t: TemplateWithOwner): Template => ({ ...toSummary(t), files: t.files.map((f) => ({ path: f.path, content: f.content, mode: f.mode })) });
+const toTemplate = (t: TemplateWithOwner): Template => ({ ...toSummary(t), files: t.files.map((f) => ({ path: f.path, content: f.content, mode: f.mode })), dockerfile: t.dockerfile });

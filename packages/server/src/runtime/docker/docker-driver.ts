@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import type { EnvironmentSpec, ExecOutcome, ExecRequest, InstanceState, ProgressFn, RuntimeDriver, RuntimeInstance } from '../driver.js';
+import type { EnvironmentSpec, ExecOutcome, ExecRequest, InstanceState, RuntimeDriver, RuntimeInstance } from '../driver.js';
 import { ImageUnavailableError, InstanceNotRunningError, RuntimeUnavailableError } from '../driver.js';
 import { openPty, runExec } from './exec.js';
 import { spawnProcess } from './spawn.js';
@@ -97,9 +97,11 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
   return {
     ping: () => call('ping', async () => void (await docker.ping())),
 
-    ensureImage: (image: string, onProgress: ProgressFn) =>
-      call('prepare the image', () => ensureImage(docker, image, onProgress, images)).catch((err: unknown) => {
+    ensureImage: (image, onProgress, recipe) =>
+      call('prepare the image', () => ensureImage(docker, image, onProgress, { ...images, dockerfile: recipe?.dockerfile })).catch((err: unknown) => {
         if (err instanceof RuntimeUnavailableError) throw err;
+        // A Dockerfile's failure is its author's to read (the failing step and its output).
+        if (recipe) throw new ImageUnavailableError(image, (err as Error).message, `the template's image could not be built: ${(err as Error).message.slice(0, 1000)}`);
         // A dev image's failure says what to install: that much anyone may read; the engine's words stay in the detail.
         if (err instanceof DevImageError) throw new ImageUnavailableError(image, String((err.cause as Error | undefined)?.message ?? err.message), err.message);
         throw new ImageUnavailableError(image, `image ${image} is not on this engine and could not be pulled or built: ${(err as Error).message}`);

@@ -33,7 +33,7 @@ const BASE_PACKAGES = ['bash', 'git', 'curl', 'ca-certificates', 'procps', 'less
 const APT_PACKAGES = ['build-essential', 'python3-pip', 'python3-venv', 'nodejs', 'npm'];
 const aptInstall = (packages: readonly string[]) => `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${packages.join(' ')}`;
 /** The account E2B's `user` names, and the one to run as without root's rights; it owns /workspace. */
-export const DEV_USER = { name: 'user', uid: 1000 };
+const DEV_USER = { name: 'user', uid: 1000 };
 /** Run in the new image's root filesystem once its packages are in: the non-root user, and /workspace for it. */
 const DEV_SETUP = [
   `useradd --create-home --uid ${DEV_USER.uid} --shell /bin/bash ${DEV_USER.name}`,
@@ -74,13 +74,17 @@ const building = new Map<string, Promise<void>>();
 export interface ImageOptions {
   /** The image a dev image is built on where debootstrap is missing (BERTH_DEV_BASE_IMAGE); by default Debian's slim one of the host's release. */
   devBaseImage?: string;
+  /** Build the image from this Dockerfile (a template's) when the engine lacks it. */
+  dockerfile?: string;
 }
 
 export async function ensureImage(docker: Docker, image: string, onProgress: ProgressFn, options: ImageOptions = {}): Promise<void> {
   if (await imageExists(docker, image)) return;
   let pending = building.get(image);
   if (!pending) {
-    const make = isDevImage(image)
+    const make = options.dockerfile
+      ? buildFromDockerfile(docker, image, options.dockerfile, onProgress)
+      : isDevImage(image)
       ? buildDevImage(docker, image, onProgress, options)
       : isCodeInterpreterImage(image)
         ? buildCodeInterpreterImage(docker, image, onProgress, options)
