@@ -7,6 +7,7 @@
  *   BENCH_EXEC_RUNS (default 30)   exec round trips
  *   BENCH_KEYSTROKES (default 200) terminal echo samples
  *   BENCH_E2B_RUNS (default 10)    E2B SDK time-to-interactive samples
+ *   BENCH_BURST (default 0: off)   that many SDK creates + echo at once, after the rest (100 to compare with the published burst)
  *   BENCH_DATABASE_URL             benchmark on PostgreSQL instead of embedded PGlite
  */
 import { randomUUID } from 'node:crypto';
@@ -20,8 +21,11 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const EXEC_RUNS = Number(process.env.BENCH_EXEC_RUNS ?? 30);
 const KEYSTROKES = Number(process.env.BENCH_KEYSTROKES ?? 200);
 const E2B_RUNS = Number(process.env.BENCH_E2B_RUNS ?? 10);
+const BURST = Number(process.env.BENCH_BURST ?? 0);
 /** Published hosted medians of the same measurement (create, then run `echo ok`), for comparison only. */
-const HOSTED_TTI_MS = { E2B: 410, Daytona: 290 };
+const HOSTED_TTI_MS = { E2B: 491, Daytona: 186 };
+/** The same under a burst of 100 concurrent creates. */
+const HOSTED_BURST_MS = { E2B: 1333, Daytona: 646 };
 const docker = new Docker();
 
 const median = (xs: number[]) => quantile(xs, 0.5);
@@ -152,6 +156,14 @@ async function e2bTimeToInteractive(server: BenchServer): Promise<{ ms: number; 
   return { ms, id };
 }
 
+/** `count` E2B time-to-interactive measurements started at once: each one's own time. */
+async function e2bBurst(server: BenchServer, count: number): Promise<number[]> {
+  await server.allow(count + 1);
+  const results = await Promise.all(Array.from({ length: count }, () => e2bTimeToInteractive(server)));
+  await Promise.all(results.map((r) => server.remove(r.id)));
+  return results.map((r) => r.ms);
+}
+
 function row(name: string, xs: number[], floor?: number[], budget?: number): string {
   const m = median(xs);
   const ratio = floor ? m / median(floor) : undefined;
@@ -171,6 +183,7 @@ async function main(): Promise<void> {
   const keystrokes: number[] = [];
   const floorTti: number[] = [];
   const e2bTti: number[] = [];
+  const burst: number[] = [];
   try {
     // Warm both paths once (the owner network, image metadata, JIT) before measuring.
     await (await floorCreate(floorNet)).cleanup();
@@ -209,6 +222,7 @@ async function main(): Promise<void> {
       e2bTti.push(b.ms);
       await server.remove(b.id);
     }
+    if (BURST > 0) burst.push(...(await e2bBurst(server, BURST)));
   } finally {
     await server.close();
     await docker.getNetwork(floorNet).remove().catch(() => undefined);
@@ -225,6 +239,10 @@ async function main(): Promise<void> {
   console.log(row('floor: Engine API create+start+exec', floorTti));
   console.log(row('e2b SDK: create + run echo ok', e2bTti, floorTti));
   console.log(`${''.padEnd(34)} published hosted medians: ${Object.entries(HOSTED_TTI_MS).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`);
+  if (burst.length > 0) {
+    console.log(row(`e2b SDK: ${BURST} at once, each`, burst));
+    console.log(`${''.padEnd(34)} published hosted burst medians (100): ${Object.entries(HOSTED_BURST_MS).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`);
+  }
   console.log('');
 }
 

@@ -17,6 +17,8 @@ export interface BenchServer {
   token: string;
   /** The typed client, with that token. */
   client: BerthClient;
+  /** Gives the bench user room for this many environments at once (credits and the environment cap). */
+  allow(environments: number): Promise<void>;
   /** Deletes an environment and waits until its container is gone. */
   remove(id: string): Promise<void>;
   close(): Promise<void>;
@@ -41,6 +43,10 @@ export async function startBenchServer(databaseUrl: string | undefined): Promise
     headers: { authorization: `Bearer ${token}` },
     token,
     client,
+    async allow(environments) {
+      const me = await client.call('me.get');
+      await client.call('users.setQuota', { params: { id: me.id }, body: { credits: environments, maxEnvironments: environments } });
+    },
     async remove(id) {
       await client.call('environments.delete', { params: { id } });
       for (let i = 0; i < 400; i++) {

@@ -137,8 +137,13 @@ describe('RuntimeDriver.spawn (Docker)', () => {
     expect(text('pty').indexOf('stty size; echo "term=$TERM"')).toBeLessThan(text('pty').indexOf('24 80'));
 
     await proc.resize(132, 43);
-    proc.write(Buffer.from('stty size\n'));
+    proc.write(Buffer.from("PS1='ready> '; stty size\n"));
     await waitFor(() => `the new size (got ${JSON.stringify(text('pty'))})`, async () => /43 132/.test(text('pty')), 10_000, 10);
+    // ^D ends a shell only while it reads a line: sent while a command still runs, the terminal's
+    // cooked mode turns it into an end-of-file that the shell's line editor, switching to raw mode
+    // for the next line, never reads (a real terminal loses it the same way). So: at the prompt,
+    // which busybox prints in raw mode (then asks the terminal where its cursor is: ESC[6n).
+    await waitFor(() => `the prompt (got ${JSON.stringify(text('pty'))})`, async () => /43 132[^]*ready> (\x1b\[6n)?$/.test(text('pty')), 10_000, 10);
 
     proc.closeStdin();
     expect(await proc.exited()).toBe(0);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { AuditEntry, Environment, EnvironmentEvent, ExecResult, Template, TemplateBuildEvent } from '@berth/contracts';
+import { Sandbox } from 'e2b';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BERTH_BIN, runBerth } from './support/cli.js';
 import { TEST_IMAGE } from './support/images.js';
@@ -128,6 +129,23 @@ describe('who may give a template a Dockerfile', () => {
     expectProblem(await bob.post(`/api/v1/templates/${own.id}/build`), 404, 'not_found');
     expectProblem(await ada.post(`/api/v1/templates/${own.id}/build`), 409, 'conflict');
     expect(server.problems.filter((p) => p.route === 'templates.build').map((p) => p.code)).toEqual(['not_found', 'conflict']);
+  });
+});
+
+describe('Berth templates through the E2B SDK', () => {
+  it("resolves a templateID to the template of that slug: its image and files; another user's private one is not found", async () => {
+    const url = await listening();
+    const keyOf = async (caller: Caller) => (await caller.post('/api/v1/tokens', { name: `e2b-${randomUUID().slice(0, 6)}` })).json<{ token: string }>().token;
+    const [adaKey, bobKey] = [await keyOf(ada), await keyOf(bob)];
+    const sandbox = await Sandbox.create(`tools-${RUN}`, { apiKey: adaKey, apiUrl: url, sandboxUrl: url });
+    try {
+      expect((await sandbox.commands.run('cat /built.txt /workspace/hello.txt')).stdout).toBe(`v2-${RUN}\nhi\n`);
+    } finally {
+      await sandbox.kill();
+    }
+    await expect(Sandbox.create(`mine-${RUN}`, { apiKey: bobKey, apiUrl: url, sandboxUrl: url })).rejects.toThrow(/not found/);
+    const own = await Sandbox.create(`mine-${RUN}`, { apiKey: adaKey, apiUrl: url, sandboxUrl: url });
+    await own.kill();
   });
 });
 

@@ -2,7 +2,7 @@ import type { ExecResult } from '@berth/contracts';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWebApp, screenshot, signIn, type Browser } from '../support/browser.js';
-import { type Caller, type TestServer } from '../support/server.js';
+import { ADMIN, type Caller, type TestServer } from '../support/server.js';
 import { waitForStatus } from '../support/wait.js';
 import { createSandbox, killSandbox } from '../support/e2b.js';
 
@@ -65,10 +65,22 @@ describe('the everyday workflow in a real browser', () => {
     await page.getByRole('button', { name: 'Done' }).click();
   });
 
-  it('lists the templates', async () => {
+  it('lists the templates, a Dockerfile one with its version and start command, its Dockerfile shown with its files', async () => {
+    const admin = await server.login(ADMIN.username, ADMIN.password);
+    const made = await admin.post('/api/v1/templates', { slug: 'from-dockerfile', name: 'From a Dockerfile', public: true, dockerfile: 'FROM debian:bookworm-slim\nRUN true', startCommand: 'sleep 60' });
+    expect(made.statusCode, made.body).toBe(201);
+    const version = made.json<{ image: string }>().image.split(':').at(-1)!;
     await page.getByRole('link', { name: 'Templates' }).click();
+    // Made behind the page's back (the list the create dialog loaded is still fresh to it): load it anew.
+    await page.reload();
     await expect.poll(() => page.getByRole('article', { name: 'Python: hello world' }).isVisible()).toBe(true);
+    const dockerCard = page.getByRole('article', { name: 'From a Dockerfile' });
+    await expect.poll(() => dockerCard.getByTestId('template-image').textContent()).toBe(`Image from its Dockerfile, version ${version} · starts sleep 60`);
+    await expect.poll(async () => (await page.getByRole('article', { name: 'Python: hello world' }).getByTestId('template-image').count())).toBe(0);
+    await dockerCard.getByRole('button', { name: 'View files' }).click();
+    await expect.poll(() => page.getByTestId('template-dockerfile').textContent()).toBe('FROM debian:bookworm-slim\nRUN true');
     await screenshot(page, 'templates');
+    await page.keyboard.press('Escape');
   });
 
   it('badges an environment the E2B API made as E2B, on its card and in its IDE, and not a Berth-made one', async () => {

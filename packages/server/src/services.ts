@@ -162,7 +162,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     portsMaxBytes: config.preview.portsMaxBytes,
   });
   const e2bRepo = createE2bRepo();
-  const e2b = createE2bService({ db, e2bRepo, environments, config: configService, audit, bus, keyring, readyTimeoutMs: config.e2bReadyTimeoutMs, previewDomain: previews.address.domain });
+  const e2b = createE2bService({ db, e2bRepo, environments, templates, config: configService, audit, bus, keyring, readyTimeoutMs: config.e2bReadyTimeoutMs, previewDomain: previews.address.domain });
   const e2bExpiry = createE2bExpiry({ db, e2bRepo, recordIntent, log });
   const orgReconciler = createOrgReconciler({ db, orgsRepo, audit, log });
   const newOrgQuotas = createNewOrgQuotas({ db, quotasRepo, machineTypesRepo, config: configService });

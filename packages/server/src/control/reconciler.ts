@@ -81,7 +81,11 @@ export function createReconciler(deps: Deps) {
     if (instance && (await runtime.attachNetwork(specOf(env)))) await note(env, 'network', `now under egress policy ${env.egress}`);
     const restartPending = !!env.restartRequestedAt && (!env.startedAt || env.restartRequestedAt > env.startedAt);
     if (instance?.state === 'running' && !restartPending) {
-      if (env.status !== 'running' || env.attempts > 0) await setStatus(env, 'running', SETTLED);
+      if (env.status !== 'running' || env.attempts > 0) {
+        // Started by an attempt that failed (or crashed) before writing the template's files.
+        await firstRun(env);
+        await setStatus(env, 'running', SETTLED);
+      }
       return;
     }
     if (instance?.state === 'running' && restartPending) {
@@ -101,12 +105,13 @@ export function createReconciler(deps: Deps) {
     await runtime.start(env.id);
     instance = await runtime.inspect(env.id);
     if (instance?.state !== 'running') throw new Error(`the environment exited right after starting (exit code ${instance?.exitCode ?? 'unknown'})`);
-    await setStatus(env, 'running', { startedAt: new Date(), ...SETTLED });
+    // Before it is called running: whoever waits for that (E2B's create) finds the template's files and start command.
     await firstRun(env);
     if (env.templateId) {
       const started = await deps.startTemplate(env.id, env.templateId);
       if (started) await note(env, 'start_command', started);
     }
+    await setStatus(env, 'running', { startedAt: new Date(), ...SETTLED });
   }
 
   /** The template chosen at creation is written once, the first time the environment runs. */

@@ -11,11 +11,14 @@ import type { NewSandbox } from './e2b.contracts.js';
 import { clampTimeout, DEFAULT_TIMEOUT_SECONDS, ENVD_VERSION, matchesMetadata, parseTemplateMap, sandboxState } from './e2b.domain.js';
 import { E2bApiError } from './e2b.errors.js';
 import type { E2bRepo, Sandbox } from './e2b.repo.js';
+import type { TemplatesService } from '../templates/templates.service.js';
 
 interface Deps {
   db: Db;
   e2bRepo: E2bRepo;
   environments: Pick<EnvironmentsService, 'create' | 'lifecycle' | 'visible' | 'stats'>;
+  /** Berth's templates, which E2B template ids name by slug where `e2b_templates` maps nothing. */
+  templates: Pick<TemplatesService, 'visibleBySlug'>;
   config: Pick<ConfigService, 'value'>;
   audit: AuditService;
   bus: Pick<EventBus, 'subscribe'>;
@@ -127,12 +130,17 @@ export function createE2bService(deps: Deps) {
 
   async function create(ctx: RequestContext, body: NewSandbox) {
     const actor = requireActor(ctx);
-    const target = parseTemplateMap(await deps.config.value('e2b_templates'))[body.templateID];
-    if (!target) throw new E2bApiError(404, `template '${body.templateID}' not found`);
+    const map = parseTemplateMap(await deps.config.value('e2b_templates'));
+    // The admin's mapping first (aliases, and images of the catalogue), then Berth's own templates by slug,
+    // on the machine type `base` runs on: their image (a Dockerfile's) and files come with them.
+    const mapped = map[body.templateID];
+    const template = mapped ? undefined : await deps.templates.visibleBySlug(actor, body.templateID);
+    if (!mapped && !template) throw new E2bApiError(404, `template '${body.templateID}' not found`);
+    const target = mapped ?? { type: map.base?.type ?? 'small' };
     const timeout = clampTimeout(body.timeout ?? DEFAULT_TIMEOUT_SECONDS);
     const env = await environments.create(
       ctx,
-      { type: target.type },
+      { type: target.type, ...(template ? { templateId: template.id } : {}) },
       {
         origin: 'e2b',
         image: target.image,

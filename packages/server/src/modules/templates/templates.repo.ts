@@ -24,6 +24,11 @@ export function createTemplatesRepo() {
       return (await select(db, all ? undefined : or(eq(templates.public, true), eq(templates.ownerId, viewerId)))).map(flat);
     },
 
+    async getBySlug(db: Db, slug: string): Promise<TemplateWithOwner | undefined> {
+      const [row] = await select(db, eq(templates.slug, slug));
+      return row && flat(row);
+    },
+
     async get(db: Db, id: string): Promise<TemplateWithOwner | undefined> {
       const [row] = await select(db, eq(templates.id, id));
       return row && flat(row);

@@ -45,6 +45,12 @@ export function createTemplatesService({ db, templatesRepo, runtime, audit }: De
     return t!;
   }
 
+  /** The template of this slug if the actor may see it (E2B's templateID names templates by slug). */
+  async function visibleBySlug(actor: Actor | null, slug: string): Promise<TemplateWithOwner | undefined> {
+    const t = await templatesRepo.getBySlug(db, slug);
+    return t && (t.public || t.ownerId === actor?.id || may(actor, 'templates.all')) ? t : undefined;
+  }
+
   /** A template the actor may change: their own private one, or any for admins. */
   async function changeable(actor: Actor | null, id: string): Promise<TemplateWithOwner> {
     const t = await visible(actor, id);
@@ -150,7 +156,7 @@ export function createTemplatesService({ db, templatesRepo, runtime, audit }: De
     }
   }
 
-  return { seedDefaults, visible, changeable, list, get, create, update, remove, writeFiles, imageOf, recipeFor, runStartCommand, build };
+  return { seedDefaults, visible, visibleBySlug, changeable, list, get, create, update, remove, writeFiles, imageOf, recipeFor, runStartCommand, build };
 }
 
 export type TemplatesService = ReturnType<typeof createTemplatesService>;

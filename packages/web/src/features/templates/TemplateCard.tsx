@@ -21,6 +21,16 @@ export function TemplateCard({ template, canDelete, onView, onApply, onDelete }:
       <p className="muted template-meta">
         {template.fileCount} file{template.fileCount === 1 ? '' : 's'} · {template.owner ? `by ${template.owner.username}` : 'built in'}
       </p>
+      {template.image && (
+        <p className="muted template-meta" data-testid="template-image">
+          Image from its Dockerfile, version <span className="mono">{template.image.split(':').at(-1)}</span>
+          {template.startCommand && (
+            <>
+              {' '}· starts <span className="mono">{template.startCommand}</span>
+            </>
+          )}
+        </p>
+      )}
       <div className="row template-actions">
         <button type="button" onClick={onView}>
           View files

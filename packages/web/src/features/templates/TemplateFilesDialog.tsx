@@ -15,6 +15,17 @@ export function TemplateFilesDialog({ template, onClose }: { template: TemplateS
             Could not load the files: {full.error.message}
           </p>
         )}
+        {full.data?.dockerfile && (
+          <details open>
+            <summary>
+              <span className="mono">Dockerfile</span>
+              <span className="muted"> · builds {full.data.image}</span>
+            </summary>
+            <pre className="file-content" tabIndex={0} data-testid="template-dockerfile">
+              {full.data.dockerfile}
+            </pre>
+          </details>
+        )}
         {full.data && full.data.files.length === 0 && <p className="muted">This template has no files.</p>}
         {full.data && full.data.files.length > 0 && (
           <ul className="template-files" aria-label="Template files">
