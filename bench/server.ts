@@ -49,7 +49,8 @@ export async function startBenchServer(databaseUrl: string | undefined): Promise
     },
     async remove(id) {
       await client.call('environments.delete', { params: { id } });
-      for (let i = 0; i < 400; i++) {
+      // Minutes at most: after a burst, a hundred deletions queue for the reconcile workers.
+      for (const deadline = Date.now() + 180_000; Date.now() < deadline; ) {
         if ((await client.call('environments.get', { params: { id } })).status === 'deleted') return;
         await new Promise((r) => setTimeout(r, 25));
       }
