@@ -9,6 +9,7 @@
  *   BENCH_E2B_RUNS (default 10)    E2B SDK time-to-interactive samples
  *   BENCH_BURST (default 0: off)   that many SDK creates + echo at once, after the rest (100 to compare with the published burst)
  *   BENCH_DATABASE_URL             benchmark on PostgreSQL instead of embedded PGlite
+ *   BERTH_WORKER_CONCURRENCY       the server's reconcile slots (default 4), for the burst
  */
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';

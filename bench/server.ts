@@ -27,7 +27,9 @@ export interface BenchServer {
 /** A real Berth server on a real port (what a client sees), with a bearer token for the benchmark user. */
 export async function startBenchServer(databaseUrl: string | undefined): Promise<BenchServer> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-bench-'));
-  const config = loadConfig({ BERTH_ADMIN_PASSWORD: 'bench-admin-password', BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_STOP_GRACE_SECONDS: '0', BERTH_DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+  // The worker's concurrency may be set for a run (BERTH_WORKER_CONCURRENCY), to see what it does to a burst.
+  const concurrency = process.env.BERTH_WORKER_CONCURRENCY;
+  const config = loadConfig({ BERTH_ADMIN_PASSWORD: 'bench-admin-password', BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_STOP_GRACE_SECONDS: '0', BERTH_DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(concurrency ? { BERTH_WORKER_CONCURRENCY: concurrency } : {}) });
   const database = await openDatabase(databaseUrl ? { url: databaseUrl } : { dataDir });
   // Berth as `berth server` composes it (loops included), listening on a real port.
   const berth = await createBerth(config, { database, log: pino({ level: 'warn' }) });
