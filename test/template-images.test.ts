@@ -37,6 +37,12 @@ async function sh(caller: Caller, id: string, command: string): Promise<ExecResu
 /** The server on a real port (the CLI talks HTTP), started once for the file. */
 let address: Promise<string> | undefined;
 const listening = () => (address ??= server.app.listen({ host: '127.0.0.1', port: 0 }));
+/** What the admin's CLI needs: the server's address, an API token, and a folder of its own (to remove). */
+async function cliSetup(name: string): Promise<{ url: string; token: string; dir: string }> {
+  const url = await listening();
+  const token = (await admin.post('/api/v1/tokens', { name })).json<{ token: string }>().token;
+  return { url, token, dir: await mkdtemp(path.join(os.tmpdir(), `berth-${name}-`)) };
+}
 const events = async (caller: Caller, id: string) => (await caller.get(`/api/v1/environments/${id}/events`)).json<{ items: EnvironmentEvent[] }>().items;
 
 async function buildStream(caller: Caller, id: string): Promise<TemplateBuildEvent[]> {
@@ -151,9 +157,7 @@ describe('Berth templates through the E2B SDK', () => {
 
 describe('a template from a devcontainer.json', () => {
   it('builds with its image and containerEnv, and runs postCreateCommand once, at the first start only', async () => {
-    const url = await listening();
-    const token = (await admin.post('/api/v1/tokens', { name: 'devcontainer' })).json<{ token: string }>().token;
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-devcontainer-'));
+    const { url, token, dir } = await cliSetup('devcontainer');
     try {
       await mkdir(path.join(dir, 'devbox', '.devcontainer'), { recursive: true });
       const spec = { image: TEST_IMAGE, containerEnv: { GREETING: `hello-${RUN}` }, postCreateCommand: 'echo once >> /workspace/created', forwardPorts: [3000] };
@@ -176,9 +180,7 @@ describe('a template from a devcontainer.json', () => {
 
 describe('the README', () => {
   it('builds a template from a Dockerfile with the CLI and starts an environment of it, as written', async () => {
-    const url = await listening();
-    const token = (await admin.post('/api/v1/tokens', { name: 'readme-templates' })).json<{ token: string }>().token;
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-readme-templates-'));
+    const { url, token, dir } = await cliSetup('readme-templates');
     try {
       // `berth` on PATH, as an installed CLI is.
       await writeFile(path.join(dir, 'berth'), `#!/bin/sh\nexec "${process.execPath}" "${BERTH_BIN}" "$@"\n`);
