@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CODE_INTERPRETER_IMAGE } from '../packages/server/src/runtime/docker/images.js';
 import { agentUser, startE2bServer } from './support/e2b.js';
 import { readmeBlock } from './support/readme.js';
-import type { TestServer } from './support/server.js';
+import type { Caller, TestServer } from './support/server.js';
 
 /**
  * The unmodified @e2b/code-interpreter SDK against a real Berth: its default
@@ -20,9 +20,9 @@ let url: string;
 let alice: ConnectionOpts;
 let bob: ConnectionOpts;
 let sbx: Sandbox;
+let admin: Caller;
 
 beforeAll(async () => {
-  let admin;
   ({ server, url, admin } = await startE2bServer());
   alice = { apiKey: (await agentUser(server, admin, 'alice')).apiKey, apiUrl: url, sandboxUrl: url };
   bob = { apiKey: (await agentUser(server, admin, 'bob')).apiKey, apiUrl: url, sandboxUrl: url };
@@ -137,5 +137,15 @@ describe('the code interpreter through @e2b/code-interpreter', () => {
     } finally {
       await bobs.kill();
     }
+  });
+
+  it("closes a sandbox's ports, tokens and all, when its owner is deactivated", async () => {
+    const cy = await agentUser(server, admin, 'cy');
+    const theirs = await Sandbox.create({ apiKey: cy.apiKey, apiUrl: url, sandboxUrl: url, timeoutMs: 120_000 });
+    expect((await theirs.runCode('1 + 1')).text).toBe('2');
+    const info = (await (await fetch(`${url}/sandboxes/${theirs.sandboxId}`, { headers: { 'x-api-key': cy.apiKey } })).json()) as { envdAccessToken: string; trafficAccessToken: string };
+    expect((await admin.patch(`/api/v1/users/${cy.id}`, { active: false })).statusCode).toBe(200);
+    const contexts = await fetch(`${url}/contexts`, { headers: { 'e2b-sandbox-id': theirs.sandboxId, 'e2b-sandbox-port': '49999', 'x-access-token': info.envdAccessToken, 'e2b-traffic-access-token': info.trafficAccessToken } });
+    expect(contexts.status).toBe(401);
   });
 });

@@ -62,6 +62,7 @@ export function createE2bService(deps: Deps) {
    * must hand the same token out again, and an HMAC needs no table of secrets.
    */
   const tokenOf = (sandboxId: string) => deps.keyring.sign(ENVD_TOKEN_PURPOSE, sandboxId);
+  const trafficTokenOf = (sandboxId: string) => deps.keyring.sign(TRAFFIC_TOKEN_PURPOSE, sandboxId);
   /** Tokens handed out under the previous key keep working while BERTH_SECRET is rotated. */
   const tokenMatches = (sandboxId: string, given: string | undefined, purpose = ENVD_TOKEN_PURPOSE) => given !== undefined && deps.keyring.verify(purpose, sandboxId, given);
 
@@ -125,7 +126,7 @@ export function createE2bService(deps: Deps) {
     envdVersion: ENVD_VERSION,
     envdAccessToken: tokenOf(id),
     domain: deps.previewDomain(),
-    trafficAccessToken: deps.keyring.sign(TRAFFIC_TOKEN_PURPOSE, id),
+    trafficAccessToken: trafficTokenOf(id),
   });
 
   async function create(ctx: RequestContext, body: NewSandbox) {
@@ -183,7 +184,7 @@ export function createE2bService(deps: Deps) {
 
   async function info(ctx: RequestContext, sandboxId: string) {
     const sandbox = await visible(requireActor(ctx), sandboxId);
-    return { ...describe(sandbox), envdAccessToken: tokenOf(sandbox.env.id), trafficAccessToken: deps.keyring.sign(TRAFFIC_TOKEN_PURPOSE, sandbox.env.id), domain: deps.previewDomain() };
+    return { ...describe(sandbox), envdAccessToken: tokenOf(sandbox.env.id), trafficAccessToken: trafficTokenOf(sandbox.env.id), domain: deps.previewDomain() };
   }
 
   async function kill(ctx: RequestContext, sandboxId: string): Promise<void> {

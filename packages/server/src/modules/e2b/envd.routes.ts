@@ -122,8 +122,10 @@ function registerSandboxPortProxy(ports: App, deps: EnvdDeps): void {
       const { env } = request.sandbox;
       const endpoint = await deps.endpoint(env.id, port);
       deps.environments.noteActivity(env.id, 'e2b');
-      // A sandbox answers as soon as it runs; the server in it (the code interpreter) may take a moment more.
-      await whenListening(endpoint.host, endpoint.port, deps.portWaitMs);
+      // A sandbox answers as soon as it runs; the server in it (the code interpreter) may take a moment
+      // more. Only a sandbox that started lately is waited for: later requests go straight through.
+      const startingFor = env.startedAt ? deps.portWaitMs - (Date.now() - env.startedAt.getTime()) : deps.portWaitMs;
+      if (startingFor > 0) await whenListening(endpoint.host, endpoint.port, startingFor);
       const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !withheld.has(name) && !HOP_BY_HOP.has(name)));
       await proxyHttp(request, reply, { ...endpoint, headers }, {
         connectTimeoutMs: deps.connectTimeoutMs,

@@ -7,3 +7,6 @@ import { createHash } from 'node:crypto';
  */
 export const templateImage = (templateId: string, dockerfile: string): string =>
   `berth/template-${templateId}:${createHash('sha256').update(dockerfile).digest('hex').slice(0, 12)}`;
+
+/** The image a template's environments run: its Dockerfile's build, or null for the machine type's. */
+export const imageOf = (t: { id: string; dockerfile: string | null }): string | null => (t.dockerfile ? templateImage(t.id, t.dockerfile) : null);

@@ -1,5 +1,4 @@
 import { PassThrough } from 'node:stream';
-import { AppError } from '../../errors.js';
 import { route } from '../../http/route.js';
 import type { App } from '../../http/types.js';
 import type { TemplateApplier } from './templates.applier.js';
@@ -15,11 +14,9 @@ export function registerTemplatesRoutes(app: App, { templates, applier }: { temp
   route(app, 'templates.delete', owner, (request) => templates.remove(request.ctx, request.params.id));
   route(app, 'templates.build', owner, async (request, reply) => {
     // Refusals (not the caller's, no Dockerfile) come before the stream starts, as problem+json.
-    const template = await templates.changeable(request.ctx.actor, request.params.id);
-    if (!template.dockerfile) throw new AppError('conflict', `Template "${template.slug}" has no Dockerfile to build`);
+    const build = await templates.startBuild(request.ctx, request.params.id);
     const lines = new PassThrough();
-    void templates
-      .build(request.ctx, template, (event) => lines.write(`${JSON.stringify(event)}\n`))
+    void build((event) => lines.write(`${JSON.stringify(event)}\n`))
       .catch((err: unknown) => request.log.error({ err }, 'template build failed'))
       .finally(() => lines.end());
     return reply.type('application/x-ndjson').send(lines);

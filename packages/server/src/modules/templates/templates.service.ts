@@ -10,8 +10,8 @@ import type { ImageRecipe, RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize, may } from '../auth/authorize.js';
 import { confine } from '../files/files.domain.js';
-import { templateImage } from './templates.domain.js';
-import type { TemplateRow, TemplatesRepo, TemplateWithOwner } from './templates.repo.js';
+import { imageOf } from './templates.domain.js';
+import type { TemplatesRepo, TemplateWithOwner } from './templates.repo.js';
 import { SEED_TEMPLATES } from './templates.seed.js';
 
 interface Deps {
@@ -116,9 +116,6 @@ export function createTemplatesService({ db, templatesRepo, runtime, audit }: De
     await runtime.writeArchive(environmentId, dir, pack as unknown as Readable);
   }
 
-  /** The image a template's environments run: its Dockerfile's build, or null for the machine type's. */
-  const imageOf = (t: Pick<TemplateRow, 'id' | 'dockerfile'>): string | null => (t.dockerfile ? templateImage(t.id, t.dockerfile) : null);
-
   /** For the reconciler: how to build an environment's image when it is its template's current version. */
   async function recipeFor(env: { image: string; templateId: string | null }): Promise<ImageRecipe | undefined> {
     const t = env.templateId ? await templatesRepo.get(db, env.templateId) : undefined;
@@ -136,27 +133,34 @@ export function createTemplatesService({ db, templatesRepo, runtime, audit }: De
   }
 
   /**
-   * Builds a template's image now, unless the engine has it already, telling `emit` every line of
-   * the build and then how it ended. The caller has checked the template is theirs to change.
+   * A build of a template's image, refused at once (not the caller's to change, no Dockerfile);
+   * once run, it builds unless the engine has the image already, telling `emit` every line of the
+   * build and then how it ended.
    */
-  async function build(ctx: RequestContext, t: TemplateWithOwner, emit: (event: TemplateBuildEvent) => void): Promise<void> {
+  async function startBuild(ctx: RequestContext, id: string): Promise<(emit: (event: TemplateBuildEvent) => void) => Promise<void>> {
+    const t = await changeable(ctx.actor, id);
     const image = imageOf(t);
-    if (!image || !t.dockerfile) throw new AppError('conflict', `Template "${t.slug}" has no Dockerfile to build`);
+    const dockerfile = t.dockerfile;
+    if (!image || !dockerfile) throw new AppError('conflict', `Template "${t.slug}" has no Dockerfile to build`);
+    return (emit) => build(ctx, t.id, image, dockerfile, emit);
+  }
+
+  async function build(ctx: RequestContext, templateId: string, image: string, dockerfile: string, emit: (event: TemplateBuildEvent) => void): Promise<void> {
     let built = false;
     try {
       await runtime.ensureImage(image, (line) => {
         built = true;
         emit({ type: 'log', line });
-      }, { dockerfile: t.dockerfile });
+      }, { dockerfile });
       emit({ type: 'done', image, cached: !built });
-      await audit.record(ctx, 'template.build', { targetType: 'template', targetId: t.id, metadata: { image, cached: !built } }, true);
+      await audit.record(ctx, 'template.build', { targetType: 'template', targetId: templateId, metadata: { image, cached: !built } }, true);
     } catch (err) {
       emit({ type: 'error', message: (err as Error).message });
-      await audit.record(ctx, 'template.build', { targetType: 'template', targetId: t.id, metadata: { image } }, false);
+      await audit.record(ctx, 'template.build', { targetType: 'template', targetId: templateId, metadata: { image } }, false);
     }
   }
 
-  return { seedDefaults, visible, visibleBySlug, changeable, list, get, create, update, remove, writeFiles, imageOf, recipeFor, runStartCommand, build };
+  return { seedDefaults, visible, visibleBySlug, changeable, list, get, create, update, remove, writeFiles, imageOf, recipeFor, runStartCommand, startBuild };
 }
 
 export type TemplatesService = ReturnType<typeof createTemplatesService>;
@@ -175,7 +179,7 @@ const toSummary = (t: TemplateWithOwner): TemplateSummary => ({
   public: t.public,
   owner: t.ownerId && t.ownerUsername ? { id: t.ownerId, username: t.ownerUsername } : null,
   fileCount: t.files.length,
-  image: t.dockerfile ? templateImage(t.id, t.dockerfile) : null,
+  image: imageOf(t),
   startCommand: t.startCommand,
   createdAt: t.createdAt.toISOString(),
   updatedAt: t.updatedAt.toISOString(),
