@@ -114,6 +114,8 @@ const r = {
   env: '',
   template: '',
   sandbox: '',
+  /** A warm pool of no environments (its size stays 0: the matrix builds nothing). */
+  pool: '',
   spareToken: '',
   archive: Buffer.alloc(0) as Buffer,
   doomed: {} as Record<'owner' | 'admin', { template: string; sandbox: string }>,
@@ -204,6 +206,10 @@ const TABLE: [string, Row][] = [
   ['POST /api/v1/machine-types', { send: () => ({ url: '/api/v1/machine-types', ...json({ name: 'matrix', vcpus: 1, memoryMb: 256, diskGib: 1, creditsCost: 1 }) }), expect: admin(201) }],
   ['PATCH /api/v1/machine-types/{name}', { send: () => ({ url: '/api/v1/machine-types/matrix', ...json({ creditsCost: 2 }) }), expect: admin(200) }],
   ['DELETE /api/v1/machine-types/{name}', { send: () => ({ url: '/api/v1/machine-types/matrix' }), expect: admin(204) }],
+  ['GET /api/v1/pools', { send: () => ({ url: '/api/v1/pools' }), expect: admin(200) }],
+  ['POST /api/v1/pools', { send: () => ({ url: '/api/v1/pools', ...json({ machineType: 'small', size: 0 }) }), expect: admin(201) }],
+  ['PATCH /api/v1/pools/{id}', { send: () => ({ url: `/api/v1/pools/${r.pool}`, ...json({ size: 0 }) }), expect: admin(200) }],
+  ['DELETE /api/v1/pools/{id}', { send: () => ({ url: `/api/v1/pools/${r.pool}` }), expect: admin(204) }],
 
   // The owner's environment (admins too).
   ['GET /api/v1/environments/{id}', { send: () => ({ url: env() }), expect: environment('view', 200) }],
@@ -492,6 +498,7 @@ beforeAll(async () => {
     return res.json<Template>().id;
   };
   r.template = await template('mx-private');
+  r.pool = (await adminCaller.api.call('pools.create', { body: { machineType: 'medium', size: 0 } })).id;
   r.archive = await archive();
   r.sandbox = (await createSandbox(url, alice.token)).sandboxID;
   const owner = { id: r.alice, username: 'alice' };

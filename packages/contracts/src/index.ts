@@ -13,6 +13,7 @@ export * from './previews.js';
 export * from './terminal.js';
 export * from './files.js';
 export * from './templates.js';
+export * from './pools.js';
 export * from './live.js';
 export * from './orgs.js';
 export * from './assistant.js';

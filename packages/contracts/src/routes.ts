@@ -18,6 +18,7 @@ import {
   ListEnvironmentsQuerySchema,
 } from './environments.js';
 import { ArchiveQuerySchema, DeleteQuerySchema, FileListSchema, MkdirBodySchema, MoveBodySchema, PathQuerySchema, SearchQuerySchema, SearchResultSchema } from './files.js';
+import { CreateWarmPoolBodySchema, UpdateWarmPoolBodySchema, WarmPoolListSchema, WarmPoolSchema } from './pools.js';
 import { CreateMachineTypeBodySchema, MachineTypeListSchema, MachineTypeParamsSchema, MachineTypeSchema, UpdateMachineTypeBodySchema } from './machine-types.js';
 import {
   AcceptLinkBodySchema,
@@ -156,6 +157,11 @@ export const ROUTES = {
   'machineTypes.create': route({ method: 'POST', path: '/api/v1/machine-types', body: CreateMachineTypeBodySchema, response: MachineTypeSchema, status: 201, problems: ['conflict'], summary: 'Create a machine type (admin)' }),
   'machineTypes.update': route({ method: 'PATCH', path: '/api/v1/machine-types/{name}', params: MachineTypeParamsSchema, body: UpdateMachineTypeBodySchema, response: MachineTypeSchema, summary: 'Change a machine type (admin)' }),
   'machineTypes.delete': route({ method: 'DELETE', path: '/api/v1/machine-types/{name}', params: MachineTypeParamsSchema, problems: ['conflict'], summary: 'Delete a machine type no environment uses (admin)' }),
+
+  'pools.list': route({ method: 'GET', path: '/api/v1/pools', response: WarmPoolListSchema, summary: 'Warm pools and their state: ready, building, failed, draining (admin)' }),
+  'pools.create': route({ method: 'POST', path: '/api/v1/pools', body: CreateWarmPoolBodySchema, response: WarmPoolSchema, status: 201, problems: ['conflict', 'machine_type_not_allowed'], summary: 'Keep this many environments of a machine type (and template or image) started for creates to claim (admin)' }),
+  'pools.update': route({ method: 'PATCH', path: '/api/v1/pools/{id}', params: IdParamsSchema, body: UpdateWarmPoolBodySchema, response: WarmPoolSchema, summary: 'Resize a warm pool; its failed environments are replaced (admin)' }),
+  'pools.delete': route({ method: 'DELETE', path: '/api/v1/pools/{id}', params: IdParamsSchema, summary: 'Delete a warm pool; its unclaimed environments are deleted (admin)' }),
 
   'environments.list': route({ method: 'GET', path: '/api/v1/environments', query: ListEnvironmentsQuerySchema, response: EnvironmentListSchema, summary: 'The caller\'s environments (admins: ?all=true for everyone\'s)' }),
   'environments.create': route({ method: 'POST', path: '/api/v1/environments', body: CreateEnvironmentBodySchema, response: EnvironmentSchema, status: 202, problems: ['conflict', 'environment_limit', 'image_not_allowed', 'insufficient_credits', 'machine_type_not_allowed', 'member_credit_cap', 'organization_not_active', 'quota_inactive', 'runtime_unavailable'], summary: 'Create an environment (it starts at once)' }),

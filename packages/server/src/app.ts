@@ -26,6 +26,7 @@ import { registerPreviewHosts } from './modules/previews/previews.proxy.js';
 import { registerPreviewRoutes } from './modules/previews/previews.routes.js';
 import { registerEnvironmentsRoutes } from './modules/environments/environments.routes.js';
 import { registerMachineTypesRoutes } from './modules/machine-types/machine-types.routes.js';
+import { registerPoolsRoutes } from './modules/pools/pools.routes.js';
 import { registerQuotasRoutes } from './modules/quotas/quotas.routes.js';
 import { registerTerminalRoutes } from './modules/terminal/terminal.routes.js';
 import { registerConfigRoutes } from './modules/config/config.routes.js';
@@ -152,6 +153,7 @@ export async function buildApp({ database, services, config, logger, onProblem }
       registerAuditRoutes(api, { audit: services.audit });
       registerQuotasRoutes(api, { quotas: services.quotas });
       registerMachineTypesRoutes(api, { machineTypes: services.machineTypes });
+      registerPoolsRoutes(api, { pools: services.pools });
       registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus, execStreams: services.execStreams, eventsStream: config.eventsStream });
       registerTerminalRoutes(api, { environments: services.environments, terminals: services.terminals });
       registerFilesRoutes(api, { files: services.files, maxArchiveBytes: config.maxArchiveBytes });

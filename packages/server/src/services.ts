@@ -29,6 +29,8 @@ import { createEnvironmentsRepo } from './modules/environments/environments.repo
 import { createEnvironmentsService } from './modules/environments/environments.service.js';
 import { createExecStreams } from './modules/environments/environments.exec-stream.js';
 import { createMachineTypesRepo } from './modules/machine-types/machine-types.repo.js';
+import { createPoolsRepo } from './modules/pools/pools.repo.js';
+import { createPoolsService } from './modules/pools/pools.service.js';
 import { createMachineTypesService } from './modules/machine-types/machine-types.service.js';
 import { createQuotasRepo } from './modules/quotas/quotas.repo.js';
 import { createQuotasService } from './modules/quotas/quotas.service.js';
@@ -122,6 +124,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     audit,
     wake: (ids) => ids.forEach(changed),
   });
+  const pools = createPoolsService({ db, poolsRepo: createPoolsRepo(), machineTypesRepo, templatesRepo, environmentsRepo, eventsRepo, audit, defaultImage: config.defaultImage, changed, log });
   const environments = createEnvironmentsService({
     db,
     environmentsRepo,
@@ -131,6 +134,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     orgsRepo,
     runtime,
     templateImage: async (actor, templateId) => templates.imageOf(await templates.visible(actor, templateId)),
+    claimPooled: pools.claim,
     audit,
     defaultImage: config.defaultImage,
     execMaxOutputBytes: config.execMaxOutputBytes,
@@ -220,6 +224,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     quotas,
     machineTypes: createMachineTypesService({ db, machineTypesRepo, quotasRepo, audit }),
     environments,
+    pools,
   };
 }
 

@@ -1,14 +1,14 @@
 import type { DesiredState, EnvironmentStatus } from '@berth/contracts';
 import type { Db } from '../db/client.js';
 import type { EnvironmentEventsRepo, NewEvent } from '../modules/environments/environment-events.repo.js';
-import type { EnvironmentRow, EnvironmentsRepo } from '../modules/environments/environments.repo.js';
+import type { EnvironmentRecord, EnvironmentsRepo } from '../modules/environments/environments.repo.js';
 import { networkFor } from '../modules/environments/egress.domain.js';
 import type { EnvironmentSpec, ImageRecipe, RuntimeDriver } from '../runtime/driver.js';
 
 /** Reaching the desired state clears the failures on the way there. */
 const SETTLED = { attempts: 0, lastError: null, errorCode: null };
 
-const specOf = (env: EnvironmentRow): EnvironmentSpec => ({
+const specOf = (env: EnvironmentRecord): EnvironmentSpec => ({
   environmentId: env.id,
   ownerId: env.ownerId,
   name: env.name,
@@ -21,7 +21,7 @@ const specOf = (env: EnvironmentRow): EnvironmentSpec => ({
 
 interface Deps {
   db: Db;
-  environmentsRepo: Pick<EnvironmentsRepo, 'get' | 'update'>;
+  environmentsRepo: Pick<EnvironmentsRepo, 'record' | 'update'>;
   eventsRepo: Pick<EnvironmentEventsRepo, 'append'>;
   runtime: RuntimeDriver;
   stopGraceSeconds: number;
@@ -30,7 +30,7 @@ interface Deps {
   /** Writes the environment's template into /workspace; returns what to say about it. */
   applyTemplate: (environmentId: string, templateId: string) => Promise<string>;
   /** How to build the environment's image when it is its template's (from the template's Dockerfile). */
-  imageRecipe: (env: EnvironmentRow) => Promise<ImageRecipe | undefined>;
+  imageRecipe: (env: EnvironmentRecord) => Promise<ImageRecipe | undefined>;
   /** Runs the template's start command, if any, in a just-started environment; returns what to say about it. */
   startTemplate: (environmentId: string, templateId: string) => Promise<string | null>;
 }
@@ -44,7 +44,7 @@ interface Deps {
 export function createReconciler(deps: Deps) {
   const { db, runtime } = deps;
 
-  async function setStatus(env: EnvironmentRow, status: EnvironmentStatus, extra: Partial<EnvironmentRow> = {}, event: Partial<NewEvent> = {}) {
+  async function setStatus(env: EnvironmentRecord, status: EnvironmentStatus, extra: Partial<EnvironmentRecord> = {}, event: Partial<NewEvent> = {}) {
     const changed = env.status !== status;
     await db.transaction(async (tx) => {
       await deps.environmentsRepo.update(tx, env.id, { status, ...extra });
@@ -54,19 +54,19 @@ export function createReconciler(deps: Deps) {
     if (changed) deps.published(env.id);
   }
 
-  async function note(env: EnvironmentRow, type: string, message: string) {
+  async function note(env: EnvironmentRecord, type: string, message: string) {
     await deps.eventsRepo.append(db, env.id, { type, message });
     deps.published(env.id);
   }
 
-  async function toDeleted(env: EnvironmentRow) {
+  async function toDeleted(env: EnvironmentRecord) {
     if (env.status === 'deleted') return;
     await setStatus(env, 'deleting');
     await runtime.remove(env.id, { workspace: true });
     await setStatus(env, 'deleted', { containerId: null, ...SETTLED }, { message: 'deleted with its workspace' });
   }
 
-  async function toStopped(env: EnvironmentRow) {
+  async function toStopped(env: EnvironmentRecord) {
     const instance = await runtime.inspect(env.id);
     if (instance?.state === 'running' || instance?.state === 'restarting') {
       await setStatus(env, 'stopping');
@@ -75,7 +75,7 @@ export function createReconciler(deps: Deps) {
     await setStatus(env, 'stopped', SETTLED);
   }
 
-  async function toRunning(env: EnvironmentRow) {
+  async function toRunning(env: EnvironmentRecord) {
     let instance = await runtime.inspect(env.id);
     // The egress policy may have changed since the instance joined its network: move it, live.
     if (instance && (await runtime.attachNetwork(specOf(env)))) await note(env, 'network', `now under egress policy ${env.egress}`);
@@ -115,14 +115,14 @@ export function createReconciler(deps: Deps) {
   }
 
   /** The template chosen at creation is written once, the first time the environment runs. */
-  async function firstRun(env: EnvironmentRow) {
+  async function firstRun(env: EnvironmentRecord) {
     if (!env.templateId || env.templateAppliedAt) return;
     const message = await deps.applyTemplate(env.id, env.templateId);
     await deps.environmentsRepo.update(db, env.id, { templateAppliedAt: new Date() });
     await note(env, 'template', message);
   }
 
-  const steps: Record<DesiredState, (env: EnvironmentRow) => Promise<void>> = {
+  const steps: Record<DesiredState, (env: EnvironmentRecord) => Promise<void>> = {
     deleted: toDeleted,
     stopped: toStopped,
     running: toRunning,
@@ -130,7 +130,7 @@ export function createReconciler(deps: Deps) {
 
   /** Brings one environment one full step closer to its intent. */
   async function reconcile(environmentId: string): Promise<void> {
-    const env = await deps.environmentsRepo.get(db, environmentId);
+    const env = await deps.environmentsRepo.record(db, environmentId);
     if (!env) return;
     await steps[env.desiredState](env);
   }

@@ -21,7 +21,7 @@ interface Deps {
   db: Db;
   queue: WorkQueueRepo;
   reconciler: Reconciler;
-  environmentsRepo: Pick<EnvironmentsRepo, 'get' | 'update'>;
+  environmentsRepo: Pick<EnvironmentsRepo, 'record' | 'update'>;
   eventsRepo: Pick<EnvironmentEventsRepo, 'append'>;
   published: (environmentId: string) => void;
   log: FastifyBaseLogger;
@@ -74,7 +74,7 @@ export function createWorker(deps: Deps) {
 
   /** Records a failed reconcile: retry with backoff, or give up with status error past the limit. */
   async function failed(claim: Claim, err: unknown): Promise<void> {
-    const env = await deps.environmentsRepo.get(db, claim.id);
+    const env = await deps.environmentsRepo.record(db, claim.id);
     if (!env) return;
     const message = err instanceof Error ? err.message : String(err);
     const attempts = env.attempts + 1;

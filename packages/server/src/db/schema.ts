@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type AnyPgColumn, bigint, boolean, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, bigint, boolean, check, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -233,14 +233,33 @@ export const orgQuotas = pgTable('org_quotas', {
   updatedAt: updatedAt(),
 });
 
+/**
+ * An administrator's warm pool: this many environments of one machine type (and template, or
+ * image) kept built, started and owned by no one, so a create that matches claims one at once.
+ */
+export const warmPools = pgTable(
+  'warm_pools',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    machineType: text('machine_type').notNull(),
+    // No foreign key: deleting the template drains the pool (the keeper finds it gone).
+    templateId: uuid('template_id'),
+    // An image of the catalogue (an E2B template's, say) rather than the template's or the type's.
+    image: text('image'),
+    size: integer('size').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('warm_pools_target_key').on(t.machineType, sql`coalesce(${t.templateId}::text, '')`, sql`coalesce(${t.image}, '')`)],
+);
+
 export const environments = pgTable(
   'environments',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    ownerId: userRef('owner_id'),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => organizations.id),
+    // Null while the environment waits unclaimed in a warm pool (pool_id then says which).
+    ownerId: uuid('owner_id').references(() => users.id, { onDelete: 'cascade' }),
+    orgId: uuid('org_id').references(() => organizations.id),
     name: text('name').notNull(),
     // No foreign key: deleted environments keep naming a type that may be gone.
     machineType: text('machine_type').notNull(),
@@ -279,8 +298,13 @@ export const environments = pgTable(
     egress: text('egress').$type<'internet' | 'none' | 'allowlist'>().notNull().default('internet'),
     // CIDRs an admin allows: the only destinations under 'allowlist'.
     egressAllow: text('egress_allow').array().notNull().default(sql`'{}'::text[]`),
+    // The warm pool it was made for (kept after a claim, as provenance), and what it was built as there.
+    poolId: uuid('pool_id'),
+    poolVersion: text('pool_version'),
   },
   (t) => [
+    check('environments_owned_or_pooled', sql`(${t.ownerId} is not null and ${t.orgId} is not null) or ${t.poolId} is not null`),
+    index('environments_pool_idx').on(t.poolId, t.poolVersion).where(sql`${t.ownerId} is null`),
     // Names are unique per owner among environments that still exist.
     uniqueIndex('environments_owner_name_key').on(t.ownerId, t.name).where(sql`${t.desiredState} <> 'deleted'`),
     index('environments_due_idx').on(t.reconcileAfter).where(sql`${t.reconcileAfter} is not null`),

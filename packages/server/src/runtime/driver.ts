@@ -16,7 +16,8 @@ export type EgressPolicy = { mode: 'internet' | 'none' } | { mode: 'allowlist'; 
  */
 export interface NetworkSpec {
   key: string;
-  ownerId: string;
+  /** Null for an unclaimed environment of a warm pool. */
+  ownerId: string | null;
   /** Set when the network is this environment's alone: it goes when the environment goes. */
   environmentId: string | null;
   egress: EgressPolicy;
@@ -24,7 +25,8 @@ export interface NetworkSpec {
 
 export interface EnvironmentSpec {
   environmentId: string;
-  ownerId: string;
+  /** Null for an unclaimed environment of a warm pool (its runtime objects then carry no owner label). */
+  ownerId: string | null;
   name: string;
   image: string;
   vcpus: number;

@@ -9,6 +9,8 @@ export type AdminAction =
   | 'config.manage'
   | 'audit.read'
   | 'machine-types.manage'
+  /** Set up warm pools of environments. */
+  | 'pools.manage'
   | 'environments.all'
   | 'templates.publish'
   | 'metrics.read'

@@ -1,15 +1,15 @@
 import { and, asc, desc, eq, lte, ne } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { e2bSandboxes, environments, users } from '../../db/schema.js';
-import type { EnvironmentWithOwner } from '../environments/environments.repo.js';
+import type { EnvironmentRow, EnvironmentWithOwner } from '../environments/environments.repo.js';
 
 export type SandboxRow = typeof e2bSandboxes.$inferSelect;
-/** A sandbox and the environment it is; a deactivated owner's sandboxes open for nobody. */
+/** A sandbox and the environment it is (owned: joined with its owner); a deactivated owner's sandboxes open for nobody. */
 export type Sandbox = SandboxRow & { env: EnvironmentWithOwner; ownerActive: boolean };
 
 const columns = { sandbox: e2bSandboxes, env: environments, ownerUsername: users.username, ownerActive: users.active };
 type Joined = { sandbox: SandboxRow; env: typeof environments.$inferSelect; ownerUsername: string; ownerActive: boolean };
-const flatten = (r: Joined): Sandbox => ({ ...r.sandbox, env: { ...r.env, ownerUsername: r.ownerUsername }, ownerActive: r.ownerActive });
+const flatten = (r: Joined): Sandbox => ({ ...r.sandbox, env: { ...(r.env as EnvironmentRow), ownerUsername: r.ownerUsername }, ownerActive: r.ownerActive });
 
 export function createE2bRepo() {
   const joined = (db: Db) =>

@@ -23,7 +23,8 @@ export const egressPolicy = (mode: EgressMode, allow: readonly string[]): Egress
 
 interface NetworkedEnvironment {
   id: string;
-  ownerId: string;
+  /** Null in a warm pool: the environment waits on a network of its own. */
+  ownerId: string | null;
   origin: 'berth' | 'e2b';
   egress: EgressMode;
   egressAllow: readonly string[];
@@ -33,12 +34,13 @@ interface NetworkedEnvironment {
  * The network an environment joins. An owner's dev environments on `internet` share one network, so
  * they reach each other as before. Everything else has a network of its own: an E2B sandbox runs
  * agent code and never sits beside its owner's dev environments; `none` and `allowlist` carry rules
- * of their own. The key names the policy (an allowlist by a digest of its CIDRs) because a
+ * of their own; an unclaimed environment of a warm pool waits alone (a claim by an E2B sandbox on
+ * `internet` keeps that network, so it moves nowhere). The key names the policy (an allowlist by a digest of its CIDRs) because a
  * network's policy never changes: a new policy is a new network.
  */
 export function networkFor(env: NetworkedEnvironment): NetworkSpec {
   const egress = egressPolicy(env.egress, env.egressAllow);
-  if (env.egress === 'internet' && env.origin === 'berth') {
+  if (env.egress === 'internet' && env.origin === 'berth' && env.ownerId) {
     return { key: `owner-${env.ownerId}-internet`, ownerId: env.ownerId, environmentId: null, egress };
   }
   const digest = env.egress === 'allowlist' ? `-${createHash('sha256').update(normaliseAllow(env.egressAllow).join(',')).digest('hex').slice(0, 10)}` : '';

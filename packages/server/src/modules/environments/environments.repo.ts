@@ -6,7 +6,10 @@ import { environmentShares, environments, memberships, organizations, orgQuotas,
 import type { EnvironmentStanding } from '../auth/authorize.js';
 import { ConflictError } from '../../errors.js';
 
-export type EnvironmentRow = typeof environments.$inferSelect;
+/** An environment as stored: one waiting unclaimed in a warm pool has no owner or organization yet. */
+export type EnvironmentRecord = typeof environments.$inferSelect;
+/** An environment someone owns: every one a user or a token can reach. */
+export type EnvironmentRow = EnvironmentRecord & { ownerId: string; orgId: string };
 export type EnvironmentWithOwner = EnvironmentRow & { ownerUsername: string };
 
 const withOwner = { env: environments, ownerUsername: users.username };
@@ -15,14 +18,15 @@ const bestShare = (userId: string) => sql<'view' | 'use' | null>`(
   select case when bool_or(${environmentShares.level} = 'use') then 'use' when count(*) > 0 then 'view' end
   from ${environmentShares} join ${teamMembers} on ${teamMembers.teamId} = ${environmentShares.teamId}
   where ${environmentShares.environmentId} = ${environments.id} and ${teamMembers.userId} = ${userId})`;
-const flatten = (r: { env: EnvironmentRow; ownerUsername: string }): EnvironmentWithOwner => ({ ...r.env, ownerUsername: r.ownerUsername });
+// Joined with its owner, so owned (a pool's unclaimed environments have no owner to join).
+const flatten = (r: { env: EnvironmentRecord; ownerUsername: string }): EnvironmentWithOwner => ({ ...(r.env as EnvironmentRow), ownerUsername: r.ownerUsername });
 
 export function createEnvironmentsRepo() {
   return {
-    async insert(db: Db, row: typeof environments.$inferInsert): Promise<EnvironmentRow> {
+    async insert(db: Db, row: typeof environments.$inferInsert & { ownerId: string; orgId: string }): Promise<EnvironmentRow> {
       try {
         const [created] = await db.insert(environments).values(row).returning();
-        return created!;
+        return created as EnvironmentRow;
       } catch (err) {
         if (isUniqueViolation(err)) throw new ConflictError(`You already have an environment named "${row.name}"`);
         throw err;
@@ -73,8 +77,14 @@ export function createEnvironmentsRepo() {
       return rows.map((row) => ({ ...flatten(row), standing: { isCreator: row.env.ownerId === userId, share: row.share ?? undefined } }));
     },
 
-    async lock(db: Db, id: string): Promise<EnvironmentRow | undefined> {
+    async lock(db: Db, id: string): Promise<EnvironmentRecord | undefined> {
       const [row] = await db.select().from(environments).where(eq(environments.id, id)).for('update');
+      return row;
+    },
+
+    /** The environment as stored, owned or not (the reconciler's read: it also builds a pool's). */
+    async record(db: Db, id: string): Promise<EnvironmentRecord | undefined> {
+      const [row] = await db.select().from(environments).where(eq(environments.id, id));
       return row;
     },
 
@@ -97,7 +107,7 @@ export function createEnvironmentsRepo() {
     },
 
     /** Records a new intent and makes the row due for a reconcile now; a new intent clears past failures. */
-    async setIntent(db: Db, id: string, desiredState: DesiredState, opts: { restart?: boolean } = {}): Promise<EnvironmentRow> {
+    async setIntent(db: Db, id: string, desiredState: DesiredState, opts: { restart?: boolean } = {}): Promise<EnvironmentRecord> {
       const [row] = await db
         .update(environments)
         .set({
@@ -147,14 +157,13 @@ export function createEnvironmentsRepo() {
      * Running environments whose owner's idle timeout has passed since their last
      * activity (or their start, when nobody touched them yet).
      */
-    async listIdle(db: Db): Promise<{ id: string; ownerId: string; idleMinutes: number; timeoutMinutes: number }[]> {
+    async listIdle(db: Db): Promise<{ id: string; idleMinutes: number; timeoutMinutes: number }[]> {
       const idleSince = sql`coalesce(${environments.lastActivityAt}, ${environments.startedAt}, ${environments.createdAt})`;
       // A shared organization's timeout is its own; a personal one's is its user's.
       const timeout = sql<number>`coalesce(${orgQuotas.idleTimeoutMinutes}, ${quotas.idleTimeoutMinutes})`;
       return db
         .select({
           id: environments.id,
-          ownerId: environments.ownerId,
           idleMinutes: sql<number>`floor(extract(epoch from now() - ${idleSince}) / 60)::int`,
           timeoutMinutes: timeout,
         })
@@ -172,7 +181,7 @@ export function createEnvironmentsRepo() {
     },
 
     /** Every environment that is not finished being deleted, for resync. */
-    listLive(db: Db): Promise<EnvironmentRow[]> {
+    listLive(db: Db): Promise<EnvironmentRecord[]> {
       return db.select().from(environments).where(ne(environments.status, 'deleted'));
     },
 

@@ -10,6 +10,8 @@ import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import { refusalToRun, refusalToRunInOrg } from '../quotas/quotas.domain.js';
 import type { QuotaRow, QuotasRepo } from '../quotas/quotas.repo.js';
 import type { OrgsRepo } from '../orgs/orgs.repo.js';
+import type { ClaimPatch } from '../pools/pools.repo.js';
+import type { ClaimTarget } from '../pools/pools.service.js';
 import type { EnvironmentEventsRepo } from './environment-events.repo.js';
 import { egressChangeNeedsAdmin, normaliseAllow } from './egress.domain.js';
 import { randomEnvironmentName } from './environments.domain.js';
@@ -24,9 +26,10 @@ interface Deps {
   machineTypesRepo: Pick<MachineTypesRepo, 'lock'>;
   orgsRepo: Pick<OrgsRepo, 'lock'>;
   runtime: Pick<RuntimeDriver, 'ping' | 'exec' | 'stats'>;
-  /** Refuses a template the caller may not use (404). */
   /** Checks the actor may use the template; the image its Dockerfile builds, if it has one. */
   templateImage: (actor: Actor, templateId: string) => Promise<string | null>;
+  /** A ready environment of a warm pool that makes what a create asks for, now the claimant's (pools.service). */
+  claimPooled: (tx: Db, target: ClaimTarget, patch: ClaimPatch) => Promise<EnvironmentRow | undefined>;
   audit: AuditService;
   defaultImage: string;
   execMaxOutputBytes: number;
@@ -149,28 +152,29 @@ export function createEnvironmentsService(deps: Deps) {
       if (!type) throw new AppError('machine_type_not_allowed', `There is no machine type "${body.type}"`);
       await checkCredits(tx, quota, { ownerId: actor.id, orgId: org!.id, orgPersonal: org!.personal, machineType: type.name, creditsCost: type.creditsCost }, { isNew: true });
       const name = body.name ?? (await freeName(tx, actor.id));
-      const env = await environmentsRepo.insert(tx, {
-        ownerId: actor.id,
-        orgId: actor.orgId,
-        name,
+      const target = {
         machineType: type.name,
         image: body.image ?? opts.image ?? templateImage ?? type.image ?? deps.defaultImage,
         vcpus: type.vcpus,
         memoryMb: type.memoryMb,
         diskGib: type.diskGib,
-        creditsCost: type.creditsCost,
-        desiredState: 'running',
-        status: 'pending',
-        reconcileAfter: new Date(),
         templateId: body.templateId ?? null,
-        origin,
-        egress,
-        egressAllow,
-      });
+      };
+      const owner = { ownerId: actor.id, orgId: actor.orgId, name, origin, creditsCost: type.creditsCost };
+      const via = origin === 'berth' ? '' : ` through the ${origin.toUpperCase()} API`;
+      // A pool's environments wait on `internet`: a create asking for less is made cold, never handed more for a moment.
+      const pooled = egress === 'internet' ? await deps.claimPooled(tx, target, owner) : undefined;
+      const env =
+        pooled ??
+        (await environmentsRepo.insert(tx, { ...owner, ...target, desiredState: 'running', status: 'pending', reconcileAfter: new Date(), egress, egressAllow }));
       await opts.attach?.(tx, env);
-      await eventsRepo.append(tx, env.id, { type: 'status', status: 'pending', message: `requested by ${actor.username}${origin === 'berth' ? '' : ` through the ${origin.toUpperCase()} API`}` });
+      await eventsRepo.append(
+        tx,
+        env.id,
+        pooled ? { type: 'status', status: 'running', message: `claimed from a warm pool by ${actor.username}${via}` } : { type: 'status', status: 'pending', message: `requested by ${actor.username}${via}` },
+      );
       r.targetId = env.id;
-      r.metadata = { ...r.metadata, name };
+      r.metadata = { ...r.metadata, name, ...(pooled ? { pool: pooled.poolId } : {}) };
       return env;
     });
     deps.changed(row.id);
@@ -216,7 +220,8 @@ export function createEnvironmentsService(deps: Deps) {
       const quota = await deps.quotasRepo.lock(tx, env.ownerId);
       const current = await environmentsRepo.lock(tx, id);
       if (!current || current.desiredState === 'deleted') throw new NotFoundError('Environment');
-      if (op === 'start' || op === 'restart') await checkCanRun(tx, quota, { ...current, orgPersonal: env.orgPersonal });
+      // Its owner and organization are the ones read above: once set, they never change.
+      if (op === 'start' || op === 'restart') await checkCanRun(tx, quota, { ...current, ownerId: env.ownerId, orgId: env.orgId, orgPersonal: env.orgPersonal });
       const desired = op === 'delete' ? 'deleted' : op === 'stop' ? 'stopped' : 'running';
       await environmentsRepo.setIntent(tx, id, desired, { restart: op === 'restart' });
       await eventsRepo.append(tx, id, { type: 'intent', message: `${op} requested by ${actor.username}`, data: { desiredState: desired } });

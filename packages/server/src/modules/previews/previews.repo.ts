@@ -44,7 +44,8 @@ export function createPreviewsRepo() {
         .from(environments)
         .leftJoin(environmentPorts, and(eq(environmentPorts.environmentId, environments.id), eq(environmentPorts.port, port)))
         .where(eq(environments.id, environmentId));
-      if (!row || row.desiredState === 'deleted') return undefined;
+      // An unclaimed environment of a warm pool is nobody's: nothing of it is shown.
+      if (!row?.ownerId || row.desiredState === 'deleted') return undefined;
       return { ownerId: row.ownerId, name: row.name, status: row.status, running: row.status === 'running' && row.desiredState === 'running', sharing: row.sharing ?? 'owner' };
     },
 

@@ -6,7 +6,7 @@ import { spawnProcess } from './spawn.js';
 import { toStats } from './stats.js';
 import { DevImageError, ensureImage, type ImageOptions } from './images.js';
 import { createIptablesFirewall, type Firewall } from './firewall.js';
-import { LABEL_ENV, LABEL_INSTALL, LABEL_OWNER, containerName, networkKeyOf, volumeName } from './labels.js';
+import { LABEL_ENV, LABEL_INSTALL, ownerLabel, containerName, networkKeyOf, volumeName } from './labels.js';
 import { createNetworks } from './networks.js';
 
 /** What a dev shell needs back after dropping every capability. */
@@ -74,7 +74,7 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
   async function ensureVolume(spec: EnvironmentSpec): Promise<string> {
     const name = volumeName(spec.environmentId);
     // Creating an existing volume with the same name is a no-op in the Engine API.
-    await docker.createVolume({ Name: name, Labels: { [LABEL_INSTALL]: installId, [LABEL_ENV]: spec.environmentId, [LABEL_OWNER]: spec.ownerId } });
+    await docker.createVolume({ Name: name, Labels: { [LABEL_INSTALL]: installId, [LABEL_ENV]: spec.environmentId, ...ownerLabel(spec.ownerId) } });
     return name;
   }
 
@@ -121,7 +121,7 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
             Hostname: spec.name,
             WorkingDir: '/workspace',
             Env: ['TERM=xterm-256color', `BERTH_ENVIRONMENT=${spec.name}`, 'HOME=/root'],
-            Labels: { [LABEL_ENV]: spec.environmentId, [LABEL_INSTALL]: installId, [LABEL_OWNER]: spec.ownerId },
+            Labels: { [LABEL_ENV]: spec.environmentId, [LABEL_INSTALL]: installId, ...ownerLabel(spec.ownerId) },
             HostConfig: {
               Init: true,
               Privileged: false,

@@ -2,6 +2,8 @@
 export const LABEL_ENV = 'berth.env';
 export const LABEL_INSTALL = 'berth.install';
 export const LABEL_OWNER = 'berth.owner';
+/** The owner label, when there is an owner (a warm pool's environment has none until claimed; labels never change). */
+export const ownerLabel = (ownerId: string | null): Record<string, string> => (ownerId ? { [LABEL_OWNER]: ownerId } : {});
 /** On networks: the egress policy its rules enforce, and an allowlist's CIDRs (comma-separated). */
 export const LABEL_EGRESS = 'berth.egress';
 export const LABEL_EGRESS_ALLOW = 'berth.egress-allow';

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import type { EgressPolicy, NetworkSpec } from '../driver.js';
 import { BRIDGE_OPTION, BRIDGE_PREFIX, isBerthBridge } from './egress-rules.js';
 import type { Firewall } from './firewall.js';
-import { LABEL_EGRESS, LABEL_EGRESS_ALLOW, LABEL_ENV, LABEL_INSTALL, LABEL_OWNER, networkKeyOf, networkName } from './labels.js';
+import { LABEL_EGRESS, LABEL_EGRESS_ALLOW, LABEL_ENV, LABEL_INSTALL, ownerLabel, networkKeyOf, networkName } from './labels.js';
 
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
 
@@ -27,7 +27,7 @@ function policyOf(labels: Record<string, string> | undefined): EgressPolicy {
 function labelsFor(installId: string, spec: NetworkSpec): Record<string, string> {
   return {
     [LABEL_INSTALL]: installId,
-    [LABEL_OWNER]: spec.ownerId,
+    ...ownerLabel(spec.ownerId),
     [LABEL_EGRESS]: spec.egress.mode,
     ...(spec.egress.mode === 'allowlist' ? { [LABEL_EGRESS_ALLOW]: spec.egress.allow.join(',') } : {}),
     ...(spec.environmentId ? { [LABEL_ENV]: spec.environmentId } : {}),
