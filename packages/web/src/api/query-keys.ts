@@ -38,6 +38,7 @@ export const queryKeys = {
     config: ['admin', 'config'] as const,
     audit: ['admin', 'audit'] as const,
     environments: ['admin', 'environments'] as const,
+    pools: ['admin', 'pools'] as const,
     assistantUsage: ['admin', 'assistant-usage'] as const,
   },
 };

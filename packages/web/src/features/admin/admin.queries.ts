@@ -4,6 +4,7 @@ import type {
   ConfigFlag,
   CreateMachineTypeBody,
   CreateUserBody,
+  CreateWarmPoolBody,
   Environment,
   MachineType,
   Quota,
@@ -11,6 +12,7 @@ import type {
   UpdateQuotaBody,
   UpdateUserBody,
   User,
+  WarmPool,
 } from '@berth/contracts';
 import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { api, urlPath } from '../../api/client.js';
@@ -135,6 +137,48 @@ export function useAllEnvironments() {
     queryKey: keys.environments,
     queryFn: async () => (await api<Items<Environment>>('/environments?all=true')).items,
     refetchInterval: 10_000,
+  });
+}
+
+/** How often the pools are asked for again while they are on screen: fast enough to watch one fill. */
+const POOL_REFRESH_MS = 2_000;
+
+/** Warm pools with their members counted (ready, building, failed, draining), polled while the section is open. */
+export function useWarmPools() {
+  return useQuery({
+    queryKey: keys.pools,
+    queryFn: async () => (await api<Items<WarmPool>>('/pools')).items,
+    refetchInterval: POOL_REFRESH_MS,
+  });
+}
+
+export function useCreateWarmPool() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: CreateWarmPoolBody) => api<WarmPool>('/pools', { method: 'POST', body }),
+    onSuccess: () => afterChange(client, keys.pools),
+  });
+}
+
+/** A new size; the server also replaces the pool's failed environments. */
+export function useResizeWarmPool() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, size }: { id: string; size: number }) => api<WarmPool>(urlPath`/pools/${id}`, { method: 'PATCH', body: { size } }),
+    onSuccess: (pool) => {
+      client.setQueryData<WarmPool[]>(keys.pools, (old) => old?.map((p) => (p.id === pool.id ? pool : p)));
+      afterChange(client, keys.pools);
+    },
+  });
+}
+
+/** `onDeleted` hears of each pool deleted (the confirmation that runs this closes on its own). */
+export function useDeleteWarmPool({ onDeleted }: { onDeleted?: (id: string) => void } = {}) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>(urlPath`/pools/${id}`, { method: 'DELETE' }),
+    onSuccess: (_, id) => onDeleted?.(id),
+    onSettled: () => afterChange(client, keys.pools),
   });
 }
 
