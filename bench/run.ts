@@ -163,12 +163,19 @@ async function e2bTimeToInteractive(server: BenchServer): Promise<{ ms: number; 
   return { ms, id };
 }
 
-/** `count` E2B time-to-interactive measurements started at once: each one's own time. */
-async function e2bBurst(server: BenchServer, count: number): Promise<number[]> {
+/** `count` E2B time-to-interactive measurements started at once: each one's own time, and how many failed (a create past its deadline, say). */
+async function e2bBurst(server: BenchServer, count: number, opts: { cleanUp: boolean }): Promise<{ ms: number[]; failed: string[] }> {
   await server.allow(count + 1);
-  const results = await Promise.all(Array.from({ length: count }, () => e2bTimeToInteractive(server)));
-  await Promise.all(results.map((r) => server.remove(r.id)));
-  return results.map((r) => r.ms);
+  const results = await Promise.allSettled(Array.from({ length: count }, () => e2bTimeToInteractive(server)));
+  if (opts.cleanUp) {
+    // Every environment the burst made goes (the failed creates' too) before anything else is measured.
+    const { items } = await server.client.call('environments.list', {});
+    await Promise.all(items.filter((e) => e.desiredState !== 'deleted').map((e) => server.remove(e.id)));
+  }
+  return {
+    ms: results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.ms] : [])),
+    failed: results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message).replace(/[0-9a-f-]{36}/g, 'ID')] : [])),
+  };
 }
 
 /** Waits until the pool holds `ready` claimable environments with nothing under way (minutes at most: a pool of 100 builds a hundred). */
@@ -213,10 +220,10 @@ async function main(): Promise<void> {
   const keystrokes: number[] = [];
   const floorTti: number[] = [];
   const e2bTti: number[] = [];
-  const burst: number[] = [];
+  let burst: Awaited<ReturnType<typeof e2bBurst>> | undefined;
+  let pooledBurst: Awaited<ReturnType<typeof e2bBurst>> | undefined;
   const pooledCreates: number[] = [];
   const pooledTti: number[] = [];
-  const pooledBurst: number[] = [];
   try {
     // Warm both paths once (the owner network, image metadata, JIT) before measuring.
     await (await floorCreate(floorNet)).cleanup();
@@ -255,7 +262,7 @@ async function main(): Promise<void> {
       e2bTti.push(b.ms);
       await server.remove(b.id);
     }
-    if (BURST > 0) burst.push(...(await e2bBurst(server, BURST)));
+    if (BURST > 0) burst = await e2bBurst(server, BURST, { cleanUp: true });
 
     // Warm pools: the same creates, each claiming a started environment (API and E2B `base` make the same one).
     const pool = await server.client.call('pools.create', { body: { machineType: 'small', size: 2 } });
@@ -264,7 +271,8 @@ async function main(): Promise<void> {
     if (BURST > 0) {
       await server.client.call('pools.update', { params: { id: pool.id }, body: { size: BURST } });
       await poolSettled(server, pool.id, BURST);
-      pooledBurst.push(...(await e2bBurst(server, BURST)));
+      // Measured last: what it made is left for close() to remove (a hundred deletions beside a refill of a hundred take many minutes here).
+      pooledBurst = await e2bBurst(server, BURST, { cleanUp: false });
     }
     await server.client.call('pools.delete', { params: { id: pool.id } });
   } finally {
@@ -287,9 +295,10 @@ async function main(): Promise<void> {
   const within = (xs: number[], ms: number) => `   budget ${ms} ms p50: ${median(xs) <= ms ? 'within' : 'OVER'}`;
   console.log(`${row('berth: API create from a warm pool', pooledCreates)}${within(pooledCreates, 100)}`);
   console.log(`${row('e2b SDK: create + echo, warm pool', pooledTti)}${within(pooledTti, 150)}`);
-  if (burst.length > 0) {
-    console.log(row(`e2b SDK: ${BURST} at once, each`, burst));
-    console.log(row(`e2b SDK: ${BURST} at once, pool of ${BURST}`, pooledBurst));
+  const failures = (b: { failed: string[] }) => (b.failed.length > 0 ? `   ${b.failed.length} failed: ${[...new Set(b.failed)].join('; ')}` : '');
+  if (burst && pooledBurst) {
+    console.log(`${row(`e2b SDK: ${BURST} at once, each`, burst.ms)}${failures(burst)}`);
+    console.log(`${row(`e2b SDK: ${BURST} at once, pool of ${BURST}`, pooledBurst.ms)}${failures(pooledBurst)}`);
     console.log(`${''.padEnd(34)} published hosted burst medians (100): ${Object.entries(HOSTED_BURST_MS).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`);
   }
   console.log('');

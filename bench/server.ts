@@ -51,8 +51,8 @@ export async function startBenchServer(databaseUrl: string | undefined): Promise
     },
     async remove(id) {
       await client.call('environments.delete', { params: { id } });
-      // Minutes at most: after a burst, a hundred deletions queue for the reconcile workers.
-      for (const deadline = Date.now() + 180_000; Date.now() < deadline; ) {
+      // Minutes at most: after a burst, a hundred deletions queue for the reconcile workers (each several seconds on this machine).
+      for (const deadline = Date.now() + 600_000; Date.now() < deadline; ) {
         if ((await client.call('environments.get', { params: { id } })).status === 'deleted') return;
         await new Promise((r) => setTimeout(r, 25));
       }

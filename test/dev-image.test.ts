@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Environment, EnvironmentEvent, ExecResult, TemplateSummary } from '@berth/contracts';
+import type { Environment, EnvironmentEvent, TemplateSummary } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_IMAGE } from '../packages/server/src/runtime/docker/images.js';
+import { execIn } from './support/environments.js';
 import { runBerth } from './support/cli.js';
 import { createScratchPostgres } from './support/database.js';
 import { startServerProcess, type ServerProcess } from './support/process.js';
@@ -18,11 +19,7 @@ import { runningEnvironment, waitFor } from './support/wait.js';
  * seconds where it cannot be made.
  */
 
-async function sh(caller: Caller, id: string, command: string, timeoutMs = 60_000): Promise<ExecResult> {
-  const res = await caller.post(`/api/v1/environments/${id}/exec`, { command, timeoutMs });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json<ExecResult>();
-}
+const sh = (caller: Caller, id: string, command: string, timeoutMs = 60_000) => execIn(caller, id, command, timeoutMs);
 
 /** Runs `server` in the background, fetches `url` from inside once it answers (10 s at most), and stops it. */
 const serveAndFetch = (server: string, url: string) =>

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry, Environment, EnvironmentEvent } from '@berth/contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createEnvironment } from './support/environments.js';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, type Caller } from './support/server.js';
 import { useTestServer } from './support/test-server.js';
@@ -12,11 +13,7 @@ beforeAll(async () => {
   expect((await admin.patch(`/api/v1/users/${ids.alice}/quota`, { credits: 50, maxEnvironments: 50 })).statusCode).toBe(200);
 });
 
-async function create(caller: Caller, body: Record<string, unknown> = {}): Promise<Environment> {
-  const res = await caller.post('/api/v1/environments', { type: 'small', ...body });
-  expect(res.statusCode, res.body).toBe(202);
-  return res.json<Environment>();
-}
+const create = (caller: Caller, body: Record<string, unknown> = {}) => createEnvironment(caller, { type: 'small', ...body });
 
 const get = async (id: string) => (await admin.get(`/api/v1/environments/${id}`)).json<Environment>();
 const countOf = async (caller: Caller) => (await caller.get('/api/v1/environments')).json<{ items: Environment[] }>().items.length;

@@ -1,6 +1,7 @@
-import type { Environment, EnvironmentEvent, ExecResult } from '@berth/contracts';
+import type { Environment, EnvironmentEvent } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { createEnvironment, execIn } from './support/environments.js';
 import { installObjects } from './support/docker.js';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
@@ -16,17 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function create(caller: Caller, body: Record<string, unknown> = { type: 'small' }): Promise<Environment> {
-  const res = await caller.post('/api/v1/environments', body);
-  expect(res.statusCode, res.body).toBe(202);
-  return res.json<Environment>();
-}
-
-async function sh(caller: Caller, id: string, command: string): Promise<ExecResult> {
-  const res = await caller.post(`/api/v1/environments/${id}/exec`, { command });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json<ExecResult>();
-}
+const create = createEnvironment;
+const sh = execIn;
 
 const inspect = (id: string) => server.docker.getContainer(`berth-${id}`).inspect();
 

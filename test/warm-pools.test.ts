@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditEntry, Environment, EnvironmentEvent, ExecResult, Quota, Template, WarmPool } from '@berth/contracts';
+import type { AuditEntry, Environment, EnvironmentEvent, Quota, Template, WarmPool } from '@berth/contracts';
 import { and, eq, isNull } from 'drizzle-orm';
 import { Sandbox } from 'e2b';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { environments } from '../packages/server/src/db/schema.js';
 import { networkName } from '../packages/server/src/runtime/docker/labels.js';
+import { createEnvironment, execIn } from './support/environments.js';
 import { agentUser } from './support/e2b.js';
 import { expectProblem } from './support/problem.js';
-import type { Caller } from './support/server.js';
 import { useTestServer } from './support/test-server.js';
 import { waitFor, waitForStatus } from './support/wait.js';
 
@@ -56,17 +56,8 @@ async function unclaimed(poolId: string): Promise<{ id: string; status: string; 
     .where(and(eq(environments.poolId, poolId), isNull(environments.ownerId), eq(environments.desiredState, 'running')));
 }
 
-async function create(caller: Caller, body: Record<string, unknown>): Promise<Environment> {
-  const res = await caller.post('/api/v1/environments', body);
-  expect(res.statusCode, res.body).toBe(202);
-  return res.json<Environment>();
-}
-
-async function sh(caller: Caller, id: string, command: string): Promise<ExecResult> {
-  const res = await caller.post(`/api/v1/environments/${id}/exec`, { command });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json<ExecResult>();
-}
+const create = createEnvironment;
+const sh = execIn;
 
 /** The Berth networks an environment's container is on, by key. */
 async function networksOf(id: string): Promise<string[]> {

@@ -82,7 +82,7 @@ describe('BERTH_PREVIEW_DOMAIN', () => {
 describe('limits and intervals', () => {
   it('default to the values Berth always ran with', () => {
     const config = loadConfig({});
-    expect(config.intervals).toEqual({ idleCheckMs: 60_000, e2bExpiryCheckMs: 1000, orgReconcileMs: 1000, poolCheckMs: 5000 });
+    expect(config.intervals).toEqual({ idleCheckMs: 60_000, e2bExpiryCheckMs: 1000, orgReconcileMs: 1000, poolCheckMs: 5000, poolRefillDelayMs: 1000 });
     expect(config.worker).toMatchObject({ leaseSeconds: 15, idleMs: 1000 });
     expect(config.shutdownGraceMs).toBe(15_000);
     expect(config.eventsStream).toEqual({ pingMs: 30_000, pollMs: 5000 });

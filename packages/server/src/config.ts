@@ -64,6 +64,7 @@ const EnvSchema = z.object({
   BERTH_E2B_EXPIRY_CHECK_MS: positiveInt.default(1000),
   BERTH_ORG_RECONCILE_MS: positiveInt.default(1000),
   BERTH_POOL_CHECK_MS: positiveInt.default(5000),
+  BERTH_POOL_REFILL_DELAY_MS: positiveInt.default(1000),
   BERTH_RECONCILE_LEASE_SECONDS: positiveInt.default(15),
   BERTH_WORKER_IDLE_MS: positiveInt.default(1000),
   BERTH_SHUTDOWN_GRACE_SECONDS: positiveInt.default(15),
@@ -113,6 +114,8 @@ export interface Config {
     e2bExpiryCheckMs: number;
     /** Topping warm pools up and draining their old versions (BERTH_POOL_CHECK_MS; a claim also wakes it). */
     poolCheckMs: number;
+    /** How long after the last claim a pool refills (BERTH_POOL_REFILL_DELAY_MS): not beside a burst of claims. */
+    poolRefillDelayMs: number;
     /** Converging organizations on their desired state (BERTH_ORG_RECONCILE_MS). */
     orgReconcileMs: number;
   };
@@ -240,7 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultImage: e.BERTH_DEFAULT_IMAGE,
     devBaseImage: e.BERTH_DEV_BASE_IMAGE,
     resyncSeconds: e.BERTH_RESYNC_SECONDS,
-    intervals: { idleCheckMs: e.BERTH_IDLE_CHECK_SECONDS * 1000, e2bExpiryCheckMs: e.BERTH_E2B_EXPIRY_CHECK_MS, orgReconcileMs: e.BERTH_ORG_RECONCILE_MS, poolCheckMs: e.BERTH_POOL_CHECK_MS },
+    intervals: { idleCheckMs: e.BERTH_IDLE_CHECK_SECONDS * 1000, e2bExpiryCheckMs: e.BERTH_E2B_EXPIRY_CHECK_MS, orgReconcileMs: e.BERTH_ORG_RECONCILE_MS, poolCheckMs: e.BERTH_POOL_CHECK_MS, poolRefillDelayMs: e.BERTH_POOL_REFILL_DELAY_MS },
     worker: { concurrency: e.BERTH_WORKER_CONCURRENCY, maxAttempts: e.BERTH_RECONCILE_MAX_ATTEMPTS, leaseSeconds: e.BERTH_RECONCILE_LEASE_SECONDS, idleMs: e.BERTH_WORKER_IDLE_MS },
     eventsStream: { pingMs: e.BERTH_EVENTS_PING_SECONDS * 1000, pollMs: e.BERTH_EVENTS_POLL_SECONDS * 1000 },
     readyTimeoutMs: e.BERTH_READY_TIMEOUT_MS,

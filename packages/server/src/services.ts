@@ -72,6 +72,7 @@ export type ServiceConfig = Pick<
   | 'preview'
   | 'port'
   | 'assistant'
+  | 'intervals'
 >;
 
 /**
@@ -124,7 +125,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     audit,
     wake: (ids) => ids.forEach(changed),
   });
-  const pools = createPoolsService({ db, poolsRepo: createPoolsRepo(), machineTypesRepo, templatesRepo, environmentsRepo, eventsRepo, audit, defaultImage: config.defaultImage, changed, log });
+  const pools = createPoolsService({ db, poolsRepo: createPoolsRepo(), machineTypesRepo, templatesRepo, environmentsRepo, eventsRepo, audit, defaultImage: config.defaultImage, changed, refillDelayMs: config.intervals.poolRefillDelayMs, log });
   const environments = createEnvironmentsService({
     db,
     environmentsRepo,

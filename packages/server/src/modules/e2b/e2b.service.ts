@@ -149,7 +149,8 @@ export function createE2bService(deps: Deps) {
           e2bRepo.insert(tx, { environmentId: row.id, templateId: body.templateID, metadata: body.metadata ?? {}, envVars: body.envVars ?? {}, endAt: new Date(Date.now() + timeout * 1000) }),
       },
     );
-    await whenRunning(actor, env.id);
+    // Claimed from a warm pool, it runs already.
+    if (env.status !== 'running') await whenRunning(actor, env.id);
     return handle(env.id, body.templateID);
   }
 

@@ -25,6 +25,8 @@ interface Deps {
   defaultImage: string;
   /** Wakes the reconciler and event followers for these environments (after commit). */
   changed: (environmentId: string) => void;
+  /** How long after the last claim the pool refills: building beside a burst of claims slows the claimants' first commands. */
+  refillDelayMs: number;
   log: FastifyBaseLogger;
 }
 
@@ -166,7 +168,7 @@ export function createPoolsService(deps: Deps) {
     if (target.templateId && !template) return undefined;
     const version = poolVersion({ ...target, template: template ? { id: template.id, files: template.files, startCommand: template.startCommand } : null });
     const row = await poolsRepo.claim(tx, version, patch);
-    if (row) keeper.wake();
+    if (row) keeper.claimed();
     return row;
   }
 
@@ -219,9 +221,15 @@ export function createPoolsService(deps: Deps) {
     }
   }
 
-  /** Passes over every pool: periodically, and soon after a claim; wake-ups during a pass make one more. */
+  /**
+   * Passes over every pool: periodically, at once after an administrator's change, and `refillDelayMs`
+   * after the last of a run of claims (the periodic pass waits for that too); wake-ups during a pass
+   * make one more.
+   */
   const keeper = (() => {
     let timer: NodeJS.Timeout | undefined;
+    let refill: NodeJS.Timeout | undefined;
+    let lastClaim = 0;
     let pass: Promise<void> | undefined;
     let again = false;
     let stopped = true;
@@ -238,16 +246,23 @@ export function createPoolsService(deps: Deps) {
         } while (again && !stopped);
       })().finally(() => (pass = undefined));
     }
+    function claimed(): void {
+      lastClaim = Date.now();
+      clearTimeout(refill);
+      refill = setTimeout(wake, deps.refillDelayMs);
+    }
     return {
       wake,
+      claimed,
       start(intervalMs: number): void {
         stopped = false;
-        timer = setInterval(wake, intervalMs);
+        timer = setInterval(() => Date.now() - lastClaim >= deps.refillDelayMs && wake(), intervalMs);
         wake();
       },
       async stop(): Promise<void> {
         stopped = true;
         clearInterval(timer);
+        clearTimeout(refill);
         await pass;
       },
     };
