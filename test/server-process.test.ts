@@ -62,23 +62,23 @@ describe('berth server as a process', () => {
       expect(await second.exited).toBe(0);
     }
     // Two cold starts of a real process: an embedded database's first start alone (initdb) takes seconds.
-  }, 90_000);
+  }, 240_000);
 
   it('refuses a second server on the same embedded data directory while the first runs', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-lock-'));
     const first = await startServerProcess({ BERTH_DATA_DIR: dir });
     try {
-      await expect(startServerProcess({ BERTH_DATA_DIR: dir }, 15_000)).rejects.toThrow(/Another Berth process \(pid \d+\) is using/);
+      await expect(startServerProcess({ BERTH_DATA_DIR: dir }, 60_000)).rejects.toThrow(/Another Berth process \(pid \d+\) is using/);
     } finally {
       first.child.kill('SIGTERM');
       expect(await first.exited).toBe(0);
       await fs.rm(dir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 240_000);
 
   it('refuses to start with invalid configuration, listing every problem', async () => {
-    await expect(startServerProcess({ ...databaseEnv, BERTH_PORT: 'seventy', BERTH_LOG_LEVEL: 'loud' }, 15_000)).rejects.toThrow(
+    await expect(startServerProcess({ ...databaseEnv, BERTH_PORT: 'seventy', BERTH_LOG_LEVEL: 'loud' }, 60_000)).rejects.toThrow(
       /BERTH_PORT[\s\S]*BERTH_LOG_LEVEL|BERTH_LOG_LEVEL[\s\S]*BERTH_PORT/,
     );
-  });
+  }, 90_000);
 });

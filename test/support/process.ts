@@ -14,7 +14,7 @@ export interface ServerProcess {
 }
 
 /** Runs `berth server` as a real process and waits until it says where it listens. */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, timeoutMs = 90_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, [BERTH_BIN, 'server'], {
     // The web app the test run built already: otherwise the first start in a fresh checkout builds one, inside the test's time.
     env: { PATH: process.env.PATH, BERTH_HOST: '127.0.0.1', BERTH_PORT: '0', BERTH_LOG_LEVEL: 'info', BERTH_WEB_DIR: WEB_BUILD, ...env },
