@@ -1,11 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Suites that exercise the browser, the CLI and the images rather than the database run
- * on the embedded one only: on PostgreSQL (TEST_DATABASE_URL) they would
- * prove nothing new and take a third of the run.
+ * Suites that exercise the browser, the CLI and the runtime (images and their builds, the host's
+ * firewall, terminals, Jupyter kernels) rather than the database run on the embedded one only:
+ * on PostgreSQL (TEST_DATABASE_URL) they would prove nothing new and take a third of the run.
  */
-const runtimeOnly = ['test/browser/**', 'test/cli.test.ts', 'test/cli-orgs.test.ts', 'test/dev-image.test.ts'];
+const runtimeOnly = [
+  'test/browser/**',
+  'test/cli.test.ts',
+  'test/cli-orgs.test.ts',
+  'test/dev-image.test.ts',
+  'test/template-images.test.ts',
+  'test/egress.test.ts',
+  'test/terminal.test.ts',
+  'test/code-interpreter.test.ts',
+];
 
 export default defineConfig({
   test: {

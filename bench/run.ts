@@ -10,6 +10,7 @@
  *   BENCH_POOL_RUNS (default 10)   creates (API, then E2B SDK) claiming from a warm pool, each from a full pool
  *   BENCH_BURST (default 0: off)   that many SDK creates + echo at once, after the rest, cold and then
  *                                  from a warm pool of that size (100 to compare with the published burst)
+ *   BENCH_BURST_COLD (default 1)   0: the burst from the pool only
  *   BENCH_DATABASE_URL             benchmark on PostgreSQL instead of embedded PGlite
  *   BERTH_WORKER_CONCURRENCY       the server's reconcile slots (default 4), for the burst
  */
@@ -26,6 +27,7 @@ const KEYSTROKES = Number(process.env.BENCH_KEYSTROKES ?? 200);
 const E2B_RUNS = Number(process.env.BENCH_E2B_RUNS ?? 10);
 const BURST = Number(process.env.BENCH_BURST ?? 0);
 const POOL_RUNS = Number(process.env.BENCH_POOL_RUNS ?? 10);
+const BURST_COLD = process.env.BENCH_BURST_COLD !== '0';
 /** Published hosted medians of the same measurement (create, then run `echo ok`), for comparison only. */
 const HOSTED_TTI_MS = { E2B: 491, Daytona: 186 };
 /** The same under a burst of 100 concurrent creates. */
@@ -262,7 +264,7 @@ async function main(): Promise<void> {
       e2bTti.push(b.ms);
       await server.remove(b.id);
     }
-    if (BURST > 0) burst = await e2bBurst(server, BURST, { cleanUp: true });
+    if (BURST > 0 && BURST_COLD) burst = await e2bBurst(server, BURST, { cleanUp: true });
 
     // Warm pools: the same creates, each claiming a started environment (API and E2B `base` make the same one).
     const pool = await server.client.call('pools.create', { body: { machineType: 'small', size: 2 } });
@@ -296,8 +298,8 @@ async function main(): Promise<void> {
   console.log(`${row('berth: API create from a warm pool', pooledCreates)}${within(pooledCreates, 100)}`);
   console.log(`${row('e2b SDK: create + echo, warm pool', pooledTti)}${within(pooledTti, 150)}`);
   const failures = (b: { failed: string[] }) => (b.failed.length > 0 ? `   ${b.failed.length} failed: ${[...new Set(b.failed)].join('; ')}` : '');
-  if (burst && pooledBurst) {
-    console.log(`${row(`e2b SDK: ${BURST} at once, each`, burst.ms)}${failures(burst)}`);
+  if (pooledBurst) {
+    if (burst) console.log(`${row(`e2b SDK: ${BURST} at once, each`, burst.ms)}${failures(burst)}`);
     console.log(`${row(`e2b SDK: ${BURST} at once, pool of ${BURST}`, pooledBurst.ms)}${failures(pooledBurst)}`);
     console.log(`${''.padEnd(34)} published hosted burst medians (100): ${Object.entries(HOSTED_BURST_MS).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`);
   }

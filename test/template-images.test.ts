@@ -171,6 +171,8 @@ describe('a template from a devcontainer.json', () => {
       await waitFor('the post-create command', async () => (await sh(ada, env.id, 'cat /workspace/created')).stdout === 'once\n');
       expect((await ada.post(`/api/v1/environments/${env.id}/restart`)).statusCode).toBe(202);
       await waitFor('the restart', async () => (await events(ada, env.id)).filter((e) => e.type === 'start_command').length === 2);
+      // The start command is noted just before the environment is called running again.
+      await waitForStatus(ada, env.id, 'running');
       expect((await sh(ada, env.id, 'cat /workspace/created')).stdout).toBe('once\n');
     } finally {
       await rm(dir, { recursive: true, force: true });
