@@ -47,7 +47,7 @@ describe('the default development image', () => {
     );
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/git version[\s\S]*curl [\s\S]*gcc[\s\S]*GNU Make[\s\S]*Python 3[\s\S]*venv ok\nnode \d+[\s\S]*xterm-256color\n\/workspace\n$/);
-  });
+  }, 90_000); // pip, venv and node start cold: tens of seconds on a loaded machine
 
   it('has a non-root account `user` (uid 1000) that owns /workspace', async () => {
     const result = await sh(dev, env.id, 'id -u user; stat -c %U /workspace; su user -c "touch /workspace/mine && id -u"; stat -c %U /workspace/mine');

@@ -49,21 +49,25 @@ export function proxyHttp(request: FastifyRequest, reply: FastifyReply, target: 
 }
 
 /**
- * Resolves once something accepts connections on host:port, trying again while the connection is
- * refused (a server still starting) for up to `withinMs`; any other failure, or the deadline, ends it.
+ * Resolves once something accepts connections on host:port, trying again for up to `withinMs` while
+ * the connection fails: a server still starting refuses it, and a container that has only just joined
+ * its network may not be reachable for a moment either (EHOSTUNREACH). The deadline ends it quietly;
+ * the caller's own connection then says what is wrong.
  */
-export async function whenListening(host: string, port: number, withinMs: number): Promise<void> {
+export async function whenListening(host: string, port: number, withinMs: number, attemptMs = 1_000): Promise<void> {
   const deadline = Date.now() + withinMs;
   for (;;) {
-    const refused = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host, port });
-      socket.once('connect', () => {
+    const listening = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port, timeout: Math.min(attemptMs, Math.max(1, deadline - Date.now())) });
+      const done = (answer: boolean) => {
         socket.destroy();
-        resolve(false);
-      });
-      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+        resolve(answer);
+      };
+      socket.once('connect', () => done(true));
+      socket.once('timeout', () => done(false));
+      socket.once('error', () => done(false));
     });
-    if (!refused || Date.now() >= deadline) return;
+    if (listening || Date.now() >= deadline) return;
     await sleep(100);
   }
 }
