@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createKeyring } from './keyring.js';
+import { createKeyring, SealedValueError } from './keyring.js';
 
 const OLD = 'o'.repeat(32);
 const NEW = 'n'.repeat(32);
@@ -45,5 +45,38 @@ describe('createKeyring', () => {
     const keys = createKeyring(NEW);
     expect(() => keys.sign('e2b-envd:sandbox', '1')).toThrow(/purpose/);
     expect(() => keys.verify('', 'x', 'y')).toThrow(/purpose/);
+  });
+});
+
+describe('sealed values (AES-256-GCM)', () => {
+  it('opens what it sealed, and never holds the plaintext in the sealed form', () => {
+    const keys = createKeyring(NEW);
+    const sealed = keys.seal('app-config', 'postgres://u:hunter2@db/app');
+    expect(sealed).not.toContain('hunter2');
+    expect(sealed).toMatch(/^v1\./);
+    expect(keys.open('app-config', sealed)).toBe('postgres://u:hunter2@db/app');
+  });
+
+  it('seals the same value differently each time (a fresh IV), so equal secrets do not show as equal rows', () => {
+    const keys = createKeyring(NEW);
+    expect(keys.seal('app-config', 'same')).not.toBe(keys.seal('app-config', 'same'));
+  });
+
+  it("opens the previous key's values during a rotation, and refuses them once it is dropped", () => {
+    const sealed = createKeyring(OLD).seal('app-config', 'kept');
+    expect(createKeyring(NEW, OLD).open('app-config', sealed)).toBe('kept');
+    expect(() => createKeyring(NEW).open('app-config', sealed)).toThrow(SealedValueError);
+  });
+
+  it('refuses an altered value, another purpose, and what is not a sealed value at all', () => {
+    const keys = createKeyring(NEW);
+    const sealed = keys.seal('app-config', 'secret');
+    const [prefix, iv, tag, data] = sealed.split('.');
+    const flipped = Buffer.from(data!, 'base64url');
+    flipped[0] = flipped[0]! ^ 1;
+    expect(() => keys.open('app-config', [prefix, iv, tag, flipped.toString('base64url')].join('.'))).toThrow(SealedValueError);
+    expect(() => keys.open('other-purpose', sealed)).toThrow(SealedValueError);
+    expect(() => keys.open('app-config', 'plaintext')).toThrow(SealedValueError);
+    expect(() => keys.seal('app:config', 'x')).toThrow(/purpose/);
   });
 });
