@@ -53,8 +53,9 @@ type Expect = Record<Exclude<CallerName, 'suspended'>, Outcome> & { suspended?: 
  */
 const LEVEL: Record<RoleCaller, 'view' | 'use' | 'manage' | null> = { viewer: 'view', memberNoShare: null, member: 'use', orgAdmin: 'manage', owner: 'manage' };
 const ROLE: Record<RoleCaller, 'viewer' | 'member' | 'admin' | 'owner'> = { viewer: 'viewer', memberNoShare: 'member', member: 'member', orgAdmin: 'admin', owner: 'owner' };
-const MAY: Record<'org.read' | 'org.manage' | 'org.own', string[]> = {
+const MAY: Record<'org.read' | 'org.create' | 'org.manage' | 'org.own', string[]> = {
   'org.read': ['owner', 'admin', 'member', 'viewer'],
+  'org.create': ['owner', 'admin', 'member'],
   'org.manage': ['owner', 'admin'],
   'org.own': ['owner'],
 };
@@ -119,6 +120,9 @@ const r = {
   spareToken: '',
   archive: Buffer.alloc(0) as Buffer,
   doomed: {} as Record<'owner' | 'admin', { template: string; sandbox: string }>,
+  /** An app of mx-org (its source answers nothing: its releases fail at once, nothing is built), and one for each caller allowed to delete one. */
+  app: '',
+  doomedApps: {} as Record<Deleter, string>,
   /** Environments of mx-org that never ran, one for each caller allowed to delete one. */
   doomedEnvs: {} as Record<Deleter, string>,
   /** alice's organization (bob is not in it), where the environment `env` is, shared with the team core at use. */
@@ -143,6 +147,9 @@ const orgToEnd = (as: CallerName) => (as === 'owner' || as === 'admin' ? r.perCa
 /** A per-caller resource: refused callers aim at the owner's. */
 const mine = (as: CallerName, kind: 'template' | 'sandbox') => r.doomed[as === 'admin' ? 'admin' : 'owner'][kind];
 const env = (rest = '') => `/api/v1/environments/${r.env}${rest}`;
+const app = (rest = '') => `/api/v1/apps/${r.app}${rest}`;
+/** A git source on this machine that answers nothing: a release of it fails at once, nothing is built. */
+const NOWHERE = { kind: 'git', url: 'https://127.0.0.1:9/none.git', branch: 'main' };
 const sbx = (rest = '') => `/sandboxes/${r.sandbox}${rest}`;
 const json = (body: unknown) => ({ body, headers: { 'content-type': 'application/json' } });
 
@@ -187,6 +194,8 @@ const TABLE: [string, Row][] = [
   ['GET /api/v1/environments', { send: () => ({ url: '/api/v1/environments' }), expect: user(200) }],
   // In the organization the caller acts in (the role callers: mx-org), where a viewer makes nothing.
   ['POST /api/v1/environments', { send: () => ({ url: '/api/v1/environments', ...json({ type: 'small' }) }), expect: { ...user(202), viewer: no(403) } }],
+  ['GET /api/v1/apps', { send: () => ({ url: '/api/v1/apps' }), expect: user(200) }],
+  ['POST /api/v1/apps', { send: (as) => ({ url: '/api/v1/apps', ...json({ name: `mx-${as.toLowerCase()}`, source: NOWHERE }) }), expect: { ...user(201), viewer: no(403) } }],
   ['POST /sandboxes', { send: () => ({ url: '/sandboxes', ...json({ templateID: 'no-such-template' }) }), expect: user(404), check: templateMissing }],
   ['POST /v2/sandboxes', { send: () => ({ url: '/v2/sandboxes', ...json({ templateID: 'no-such-template' }) }), expect: user(404), check: templateMissing }],
   ['GET /sandboxes', { send: () => ({ url: '/sandboxes' }), expect: user(200) }],
@@ -238,6 +247,17 @@ const TABLE: [string, Row][] = [
   // The template is alice's own: a member who may use the environment still cannot see it.
   ['POST /api/v1/environments/{id}/apply-template', { send: (as) => ({ url: env('/apply-template'), ...json({ templateId: r.template, path: `mx/tpl-${as}` }) }), expect: { ...environment('use', 200), member: no(404), orgAdmin: no(404) } }],
 
+  // An app of mx-org: its organization's readers see it, its members deploy it; others find nothing.
+  ['GET /api/v1/apps/{id}', { send: () => ({ url: app() }), expect: organization('org.read', 200) }],
+  ['GET /api/v1/apps/{id}/releases', { send: () => ({ url: app('/releases') }), expect: organization('org.read', 200) }],
+  ['GET /api/v1/apps/{id}/config', { send: () => ({ url: app('/config') }), expect: organization('org.read', 200) }],
+  ['GET /api/v1/apps/{id}/events', { send: () => ({ url: app('/events') }), expect: organization('org.read', 200) }],
+  ['PATCH /api/v1/apps/{id}', { send: () => ({ url: app(), ...json({ replicas: 1 }) }), expect: organization('org.create', 200) }],
+  ['PATCH /api/v1/apps/{id}/config', { send: () => ({ url: app('/config'), ...json({ set: { MATRIX: { value: '1' } } }) }), expect: organization('org.create', 200) }],
+  ['POST /api/v1/apps/{id}/deploys', { send: () => ({ url: app('/deploys') }), expect: organization('org.create', 202) }],
+  // Release 1 never went live: let through, then refused as having nothing to go back to.
+  ['POST /api/v1/apps/{id}/rollback', { send: () => ({ url: app('/rollback'), ...json({ release: 1 }) }), expect: organization('org.create', 409) }],
+
   // alice's organization: bob is not a member (404); the instance admin may.
   ['GET /api/v1/orgs/{org}', { send: () => ({ url: org() }), expect: organization('org.read', 200) }],
   ['GET /api/v1/orgs/{org}/members', { send: () => ({ url: org('/members') }), expect: organization('org.read', 200) }],
@@ -288,6 +308,7 @@ const TABLE: [string, Row][] = [
   // Refused callers aim at the shared environment (what they see of it decides their answer).
   ['DELETE /api/v1/environments/{id}', { send: (as) => ({ url: as === 'owner' || as === 'admin' || as === 'orgAdmin' ? `/api/v1/environments/${r.doomedEnvs[as]}` : env() }), expect: environment('manage', 202) }],
   ['DELETE /api/v1/templates/{id}', { send: (as) => ({ url: `/api/v1/templates/${mine(as, 'template')}` }), expect: owned(204) }],
+  ['DELETE /api/v1/apps/{id}', { send: (as) => ({ url: as === 'owner' || as === 'admin' || as === 'orgAdmin' ? `/api/v1/apps/${r.doomedApps[as]}` : app() }), expect: organization('org.manage', 202) }],
   ['DELETE /sandboxes/{sandboxID}', { send: (as) => ({ url: `/sandboxes/${mine(as, 'sandbox')}` }), expect: owned(204) }],
   ['DELETE /api/v1/tokens/{id}', { send: () => ({ url: `/api/v1/tokens/${r.spareToken}` }), expect: personal(204) }],
   ['DELETE /api/v1/environments/{id}/shares/{teamId}', { send: (as) => ({ url: env(`/shares/${ours(as).team}`) }), expect: environment('manage', 204) }],
@@ -499,6 +520,13 @@ beforeAll(async () => {
   };
   r.template = await template('mx-private');
   r.pool = (await adminCaller.api.call('pools.create', { body: { machineType: 'medium', size: 0 } })).id;
+  const madeApp = async (name: string) => {
+    const res = await aliceInOrg.post('/api/v1/apps', { name, source: NOWHERE });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json<{ id: string }>().id;
+  };
+  r.app = await madeApp('mx-app');
+  r.doomedApps = { owner: await madeApp('mx-doomed-owner'), admin: await madeApp('mx-doomed-admin'), orgAdmin: await madeApp('mx-doomed-orgadmin') };
   r.archive = await archive();
   r.sandbox = (await createSandbox(url, alice.token)).sandboxID;
   const owner = { id: r.alice, username: 'alice' };

@@ -93,8 +93,8 @@ export function createClient(options: ClientOptions) {
 
   /** Calls a route of the table by name. */
   async function call<N extends RouteName>(name: N, ...[input]: Args<N>): Promise<RouteOutput<N>> {
-    const spec: RouteSpec = ROUTES[name];
-    const given = (input ?? {}) as { params?: Record<string, string | number>; query?: Record<string, unknown>; body?: unknown; contentType?: string; signal?: AbortSignal; headers?: Record<string, string> };
+    const spec = (ROUTES as Record<RouteName, RouteSpec>)[name];
+    const given = ((input as unknown) ?? {}) as { params?: Record<string, string | number>; query?: Record<string, unknown>; body?: unknown; contentType?: string; signal?: AbortSignal; headers?: Record<string, string> };
     const path = withQuery(fillPath(spec.path, given.params), given.query);
     const rawBody = spec.raw === 'body' || spec.raw === 'both';
     const headers: Record<string, string> = { ...given.headers };

@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   assistant_limit: { status: 429, title: 'Assistant requests used up for today' },
   assistant_unavailable: { status: 503, title: 'Assistant not configured' },
   assistant_provider_error: { status: 502, title: 'The AI provider failed' },
+  source_not_allowed: { status: 403, title: 'That source is not allowed here' },
+  nothing_to_roll_back_to: { status: 409, title: 'No such release to roll back to' },
   internal_error: { status: 500, title: 'Internal server error' },
   not_ready: { status: 503, title: 'Service not ready' },
 } as const;

@@ -14,6 +14,7 @@ export * from './terminal.js';
 export * from './files.js';
 export * from './templates.js';
 export * from './pools.js';
+export * from './apps.js';
 export * from './live.js';
 export * from './orgs.js';
 export * from './assistant.js';

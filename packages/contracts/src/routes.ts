@@ -18,6 +18,7 @@ import {
   ListEnvironmentsQuerySchema,
 } from './environments.js';
 import { ArchiveQuerySchema, DeleteQuerySchema, FileListSchema, MkdirBodySchema, MoveBodySchema, PathQuerySchema, SearchQuerySchema, SearchResultSchema } from './files.js';
+import { AppEventListSchema, AppEventsQuerySchema, AppListSchema, AppSchema, ConfigVarListSchema, CreateAppBodySchema, ReleaseListSchema, ReleaseSchema, RollbackBodySchema, SetConfigBodySchema, UpdateAppBodySchema } from './apps.js';
 import { CreateWarmPoolBodySchema, UpdateWarmPoolBodySchema, WarmPoolListSchema, WarmPoolSchema } from './pools.js';
 import { CreateMachineTypeBodySchema, MachineTypeListSchema, MachineTypeParamsSchema, MachineTypeSchema, UpdateMachineTypeBodySchema } from './machine-types.js';
 import {
@@ -162,6 +163,18 @@ export const ROUTES = {
   'pools.create': route({ method: 'POST', path: '/api/v1/pools', body: CreateWarmPoolBodySchema, response: WarmPoolSchema, status: 201, problems: ['conflict', 'machine_type_not_allowed'], summary: 'Keep this many environments of a machine type (and template or image) started for creates to claim (admin)' }),
   'pools.update': route({ method: 'PATCH', path: '/api/v1/pools/{id}', params: IdParamsSchema, body: UpdateWarmPoolBodySchema, response: WarmPoolSchema, summary: 'Resize a warm pool; its failed environments are replaced (admin)' }),
   'pools.delete': route({ method: 'DELETE', path: '/api/v1/pools/{id}', params: IdParamsSchema, summary: 'Delete a warm pool; its unclaimed environments are deleted (admin)' }),
+
+  'apps.list': route({ method: 'GET', path: '/api/v1/apps', response: AppListSchema, summary: 'The apps of the organization the caller acts in' }),
+  'apps.create': route({ method: 'POST', path: '/api/v1/apps', body: CreateAppBodySchema, response: AppSchema, status: 201, problems: ['conflict', 'machine_type_not_allowed', 'source_not_allowed'], summary: 'Create an app from a git branch or a folder of an environment; its first release builds at once' }),
+  'apps.get': route({ method: 'GET', path: '/api/v1/apps/{id}', params: IdParamsSchema, response: AppSchema, summary: 'One app' }),
+  'apps.update': route({ method: 'PATCH', path: '/api/v1/apps/{id}', params: IdParamsSchema, body: UpdateAppBodySchema, response: AppSchema, problems: ['source_not_allowed'], summary: 'Change its source, replicas, port, health check or release command (replicas apply at once; the rest with the next release)' }),
+  'apps.delete': route({ method: 'DELETE', path: '/api/v1/apps/{id}', params: IdParamsSchema, response: AppSchema, status: 202, summary: 'Delete the app: its replicas, images and route go (in the background)' }),
+  'apps.deploy': route({ method: 'POST', path: '/api/v1/apps/{id}/deploys', params: IdParamsSchema, response: ReleaseSchema, status: 202, summary: 'Build the source as it is now into a new release and move traffic to it once healthy' }),
+  'apps.releases': route({ method: 'GET', path: '/api/v1/apps/{id}/releases', params: IdParamsSchema, response: ReleaseListSchema, summary: 'Its releases, newest first' }),
+  'apps.rollback': route({ method: 'POST', path: '/api/v1/apps/{id}/rollback', params: IdParamsSchema, body: RollbackBodySchema, response: ReleaseSchema, status: 202, problems: ['nothing_to_roll_back_to'], summary: 'Release an earlier release\'s image and config again, as a new release' }),
+  'apps.config': route({ method: 'GET', path: '/api/v1/apps/{id}/config', params: IdParamsSchema, response: ConfigVarListSchema, summary: 'Its config variables (secrets masked)' }),
+  'apps.setConfig': route({ method: 'PATCH', path: '/api/v1/apps/{id}/config', params: IdParamsSchema, body: SetConfigBodySchema, response: ConfigVarListSchema, summary: 'Set and unset config variables (secret ones are encrypted at rest); a running app gets a new release with them' }),
+  'apps.events': route({ method: 'GET', path: '/api/v1/apps/{id}/events', params: IdParamsSchema, query: AppEventsQuerySchema, response: AppEventListSchema, summary: 'What happened to it after `since`: build output, release steps, switches, rollbacks' }),
 
   'environments.list': route({ method: 'GET', path: '/api/v1/environments', query: ListEnvironmentsQuerySchema, response: EnvironmentListSchema, summary: 'The caller\'s environments (admins: ?all=true for everyone\'s)' }),
   'environments.create': route({ method: 'POST', path: '/api/v1/environments', body: CreateEnvironmentBodySchema, response: EnvironmentSchema, status: 202, problems: ['conflict', 'environment_limit', 'image_not_allowed', 'insufficient_credits', 'machine_type_not_allowed', 'member_credit_cap', 'organization_not_active', 'quota_inactive', 'runtime_unavailable'], summary: 'Create an environment (it starts at once)' }),

@@ -18,6 +18,8 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerWebSocketRouting } from './http/websocket.js';
 import type { App } from './http/types.js';
 import { registerAssistantRoutes } from './modules/assistant/assistant.routes.js';
+import { registerAppHosts } from './modules/apps/apps.proxy.js';
+import { registerAppsRoutes } from './modules/apps/apps.routes.js';
 import { registerAuditRoutes } from './modules/audit/audit.routes.js';
 import { registerAuthRoutes } from './modules/auth/auth.routes.js';
 import { registerFilesRoutes } from './modules/files/files.routes.js';
@@ -98,13 +100,19 @@ export async function buildApp({ database, services, config, logger, onProblem }
   const previewAddress = services.previews.address;
   app.addHook('onListen', async () => {
     const address = app.server.address();
-    if (address && typeof address === 'object') previewAddress.listening(address.port);
+    if (address && typeof address === 'object') {
+      previewAddress.listening(address.port);
+      services.appsAddress.listening(address.port);
+    }
   });
   await registerPreviewHosts(app, {
     previews: services.previews,
     limits: { ...config.streamBuffer, connectTimeoutMs: config.preview.connectTimeoutMs },
     berthUrl: () => config.publicUrl ?? `${previewAddress.scheme}://${previewAddress.domain()}`,
   });
+
+  // App hosts: only the apps proxy answers there (Berth's own edge; Caddy in front when BERTH_EDGE=caddy).
+  await registerAppHosts(app, { router: services.appsRouter, address: services.appsAddress, connectTimeoutMs: config.preview.connectTimeoutMs });
 
   // E2B's in-sandbox API first: its routes match only requests naming a sandbox.
   await registerEnvdRoutes(app, {
@@ -120,7 +128,7 @@ export async function buildApp({ database, services, config, logger, onProblem }
     portWaitMs: config.e2bPortWaitMs,
     connectTimeoutMs: config.preview.connectTimeoutMs,
   });
-  const owners = { environments: services.environments, templates: services.templates, e2b: services.e2b, orgs: services.orgs };
+  const owners = { environments: services.environments, templates: services.templates, e2b: services.e2b, orgs: services.orgs, apps: services.apps };
   await app.register(async (e2b: App) => {
     registerE2bRoutes(e2b, { e2b: services.e2b, auth: services.auth });
     // E2B keys make, use and kill sandboxes: an exec token is enough for all of its API.
@@ -154,6 +162,7 @@ export async function buildApp({ database, services, config, logger, onProblem }
       registerQuotasRoutes(api, { quotas: services.quotas });
       registerMachineTypesRoutes(api, { machineTypes: services.machineTypes });
       registerPoolsRoutes(api, { pools: services.pools });
+      registerAppsRoutes(api, { apps: services.apps });
       registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus, execStreams: services.execStreams, eventsStream: config.eventsStream });
       registerTerminalRoutes(api, { environments: services.environments, terminals: services.terminals });
       registerFilesRoutes(api, { files: services.files, maxArchiveBytes: config.maxArchiveBytes });

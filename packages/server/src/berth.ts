@@ -13,7 +13,7 @@ import { createDockerDriver } from './runtime/docker/docker-driver.js';
 import { createServices, type Services } from './services.js';
 
 /** The periodic passes besides the reconcile worker, which always runs. */
-export type Loop = 'resync' | 'idle' | 'e2bExpiry' | 'orgReconciler' | 'pools';
+export type Loop = 'resync' | 'idle' | 'e2bExpiry' | 'orgReconciler' | 'pools' | 'apps';
 
 export interface BerthOptions {
   /** Opened (and closed) by the caller: a data directory or DATABASE_URL for `berth server`, a throwaway one in tests. */
@@ -71,6 +71,7 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
     e2bExpiry: () => services.e2bExpiry.start(config.intervals.e2bExpiryCheckMs),
     orgReconciler: () => services.orgReconciler.start(config.intervals.orgReconcileMs),
     pools: () => services.pools.start(config.intervals.poolCheckMs),
+    apps: () => services.appsReconciler.start(),
   };
 
   async function start(listen?: { host: string; port: number }): Promise<string | undefined> {
@@ -83,7 +84,7 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
       app.log.info({ url: `${scrape}/metrics` }, 'serving /metrics without credentials');
     }
     services.worker.start();
-    for (const loop of ['resync', 'idle', 'e2bExpiry', 'orgReconciler', 'pools'] as const) if (!without.has(loop)) loops[loop]();
+    for (const loop of ['resync', 'idle', 'e2bExpiry', 'orgReconciler', 'pools', 'apps'] as const) if (!without.has(loop)) loops[loop]();
     return address;
   }
 
@@ -94,6 +95,7 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
     services.e2bExpiry.stop();
     services.orgReconciler.stop();
     await services.pools.stop();
+    await services.appsReconciler.stop();
     await services.resync.stop();
     await services.worker.stop();
     await services.revocations.stop();

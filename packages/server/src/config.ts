@@ -60,6 +60,19 @@ const EnvSchema = z.object({
     .string()
     .regex(/^(https?:\/\/)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i, 'a host name, optionally with :port, and optionally written http://… or https://… to choose the scheme')
     .optional(),
+  BERTH_APPS_DOMAIN: z
+    .string()
+    .regex(/^(https?:\/\/)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i, 'a host name, optionally with :port, and optionally written http://… or https://… to choose the scheme')
+    .optional(),
+  BERTH_APPS_BASE_IMAGE: z.string().min(1).default(DEV_IMAGE),
+  BERTH_APPS_ALLOW_LOCAL_SOURCES: boolean.default(false),
+  BERTH_APPS_HEALTH_TIMEOUT_SECONDS: positiveInt.default(60),
+  BERTH_APPS_DRAIN_SECONDS: positiveInt.default(10),
+  BERTH_APPS_BUILD_TIMEOUT_SECONDS: positiveInt.default(900),
+  BERTH_APPS_RELEASE_TIMEOUT_SECONDS: positiveInt.default(600),
+  BERTH_APPS_CHECK_SECONDS: positiveInt.default(30),
+  BERTH_APPS_ROUTE_CACHE_MS: positiveInt.default(1000),
+  BERTH_APPS_KEEP_IMAGES: positiveInt.default(3),
   BERTH_IDLE_CHECK_SECONDS: positiveInt.default(60),
   BERTH_E2B_EXPIRY_CHECK_MS: positiveInt.default(1000),
   BERTH_ORG_RECONCILE_MS: positiveInt.default(1000),
@@ -172,6 +185,28 @@ export interface Config {
    * listening ports reads /proc/net/tcp within portsTimeoutMs and portsMaxBytes
    * (BERTH_PORTS_TIMEOUT_SECONDS, BERTH_PORTS_MAX_OUTPUT_BYTES).
    */
+  /**
+   * Apps: where they answer, `<name>-<org>.<domain>` (BERTH_APPS_DOMAIN; unset: `apps.localhost:<port>`);
+   * what generated Dockerfiles build on (BERTH_APPS_BASE_IMAGE); whether a git source may be a
+   * file:// URL on this machine (BERTH_APPS_ALLOW_LOCAL_SOURCES, off: users could read the server's
+   * repositories); how long a release has to become healthy, how long the one before keeps serving
+   * after traffic moves, how long builds and release phases may run, how often a running app is
+   * looked at anyway, how long the proxy uses what it read of a host, and how many earlier releases
+   * keep their images for rollbacks (BERTH_APPS_*).
+   */
+  apps: {
+    domain: string | undefined;
+    scheme: 'http' | 'https';
+    baseImage: string;
+    allowLocalSources: boolean;
+    healthTimeoutMs: number;
+    drainMs: number;
+    buildTimeoutMs: number;
+    releaseTimeoutMs: number;
+    checkMs: number;
+    routeCacheMs: number;
+    keepImages: number;
+  };
   preview: {
     domain: string | undefined;
     scheme: 'http' | 'https';
@@ -271,6 +306,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       toolOutputBytes: e.BERTH_ASSISTANT_TOOL_OUTPUT_BYTES,
       bashTimeoutMs: e.BERTH_ASSISTANT_BASH_TIMEOUT_SECONDS * 1000,
       providerTimeoutMs: e.BERTH_ASSISTANT_PROVIDER_TIMEOUT_SECONDS * 1000,
+    },
+    apps: {
+      ...previewOrigin(e.BERTH_APPS_DOMAIN, e.BERTH_PUBLIC_URL),
+      baseImage: e.BERTH_APPS_BASE_IMAGE,
+      allowLocalSources: e.BERTH_APPS_ALLOW_LOCAL_SOURCES,
+      healthTimeoutMs: e.BERTH_APPS_HEALTH_TIMEOUT_SECONDS * 1000,
+      drainMs: e.BERTH_APPS_DRAIN_SECONDS * 1000,
+      buildTimeoutMs: e.BERTH_APPS_BUILD_TIMEOUT_SECONDS * 1000,
+      releaseTimeoutMs: e.BERTH_APPS_RELEASE_TIMEOUT_SECONDS * 1000,
+      checkMs: e.BERTH_APPS_CHECK_SECONDS * 1000,
+      routeCacheMs: e.BERTH_APPS_ROUTE_CACHE_MS,
+      keepImages: e.BERTH_APPS_KEEP_IMAGES,
     },
     preview: {
       ...previewOrigin(e.BERTH_PREVIEW_DOMAIN, e.BERTH_PUBLIC_URL),

@@ -51,6 +51,11 @@ import { createPreviewAddress } from './modules/previews/previews.address.js';
 import { createPreviewsRepo } from './modules/previews/previews.repo.js';
 import { createPreviewsService } from './modules/previews/previews.service.js';
 import type { RuntimeDriver } from './runtime/driver.js';
+import { createAppsAddress } from './modules/apps/apps.address.js';
+import { createAppsReconciler } from './modules/apps/apps.reconciler.js';
+import { createAppsRepo } from './modules/apps/apps.repo.js';
+import { createAppsRouter } from './modules/apps/apps.proxy.js';
+import { createAppsService } from './modules/apps/apps.service.js';
 import { createAssistantRepo } from './modules/assistant/assistant.repo.js';
 import { createAssistantService } from './modules/assistant/assistant.service.js';
 
@@ -73,6 +78,7 @@ export type ServiceConfig = Pick<
   | 'port'
   | 'assistant'
   | 'intervals'
+  | 'apps'
 >;
 
 /**
@@ -174,7 +180,36 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const orgs = createOrgsService({ db, orgsRepo, usersRepo, environmentsRepo, eventsRepo, environments, audit, revocations, changed, orgChanged: orgReconciler.wake, newOrgQuotas });
   const envdProcesses = createEnvdProcesses({ runtime, maxPerUser: config.e2bMaxProcessesPerUser });
   const assistant = createAssistantService({ db, assistantRepo: createAssistantRepo(), usersRepo, config: configService, audit, orgs, providerTimeoutMs: config.assistant.providerTimeoutMs });
+  const appsRepo = createAppsRepo();
+  const appsAddress = createAppsAddress({ domain: config.apps.domain, scheme: config.apps.scheme, port: config.port });
+  const appsRouter = createAppsRouter({ db, appsRepo, runtime, cacheMs: config.apps.routeCacheMs });
+  const appsReconciler = createAppsReconciler({
+    db,
+    appsRepo,
+    machineTypesRepo,
+    runtime,
+    keyring,
+    switched: appsRouter.forget,
+    options: { ...config.apps, maxSourceBytes: config.maxArchiveBytes, leaseSeconds: config.worker.leaseSeconds, maxAttempts: config.worker.maxAttempts, stopGraceSeconds: config.stopGraceSeconds },
+    log,
+  });
+  const apps = createAppsService({
+    db,
+    appsRepo,
+    machineTypesRepo,
+    orgOf: (tx, id) => orgsRepo.lock(tx, id, 'share'),
+    environments,
+    audit,
+    keyring,
+    address: appsAddress,
+    allowLocalSources: config.apps.allowLocalSources,
+    wake: appsReconciler.wake,
+  });
   return {
+    apps,
+    appsAddress,
+    appsRouter,
+    appsReconciler,
     orgReconciler,
     e2b,
     e2bExpiry,

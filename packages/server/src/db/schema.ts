@@ -488,3 +488,113 @@ export const assistantUsage = pgTable(
   },
   (t) => [index('assistant_usage_user_idx').on(t.orgId, t.userId, t.createdAt), index('assistant_usage_created_idx').on(t.createdAt)],
 );
+
+/** Where an app's code comes from: a branch of a git repository, or a folder of one of its org's environments. */
+export type AppSource = { kind: 'git'; url: string; branch: string } | { kind: 'workspace'; environmentId: string; path: string };
+
+/** An app's config as a release holds it: each variable's value, a secret's sealed (AES-256-GCM), never its plaintext. */
+export type SealedConfig = Record<string, { value: string; secret: boolean }>;
+
+/**
+ * An app: code deployed from git or a workspace, run as replicas behind its own host
+ * (`<host>.<apps domain>`). Like an environment, its lifecycle is an intent the apps
+ * reconciler converges (the table is its work queue); its releases say what runs.
+ */
+export const apps = pgTable(
+  'apps',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: orgRef('org_id'),
+    name: text('name').notNull(),
+    // Its label under the apps domain, `<name>-<org slug>`, taken when the app is made.
+    host: text('host').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    source: jsonb('source').$type<AppSource>().notNull(),
+    // No foreign key: the type may be deleted; replicas keep running as they are.
+    machineType: text('machine_type').notNull(),
+    replicas: integer('replicas').notNull().default(1),
+    // The port the app listens on ($PORT inside), and what says it is healthy (an HTTP path, else the port accepting).
+    port: integer('port').notNull().default(3000),
+    healthPath: text('health_path'),
+    // Run once per release, in a container of the new image, before traffic moves to it (migrations).
+    releaseCommand: text('release_command'),
+    currentReleaseId: uuid('current_release_id'),
+    desiredState: text('desired_state').$type<'running' | 'deleted'>().notNull().default('running'),
+    status: text('status').$type<'idle' | 'deploying' | 'running' | 'failed' | 'deleting' | 'deleted'>().notNull().default('idle'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    releaseSeq: integer('release_seq').notNull().default(0),
+    eventSeq: integer('event_seq').notNull().default(0),
+    reconcileAfter: timestamp('reconcile_after', { withTimezone: true }),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('apps_org_name_key').on(t.orgId, sql`lower(${t.name})`).where(sql`${t.desiredState} <> 'deleted'`),
+    uniqueIndex('apps_host_key').on(t.host).where(sql`${t.desiredState} <> 'deleted'`),
+    index('apps_due_idx').on(t.reconcileAfter).where(sql`${t.reconcileAfter} is not null`),
+  ],
+);
+
+/** One numbered, immutable release of an app: an image and a config snapshot (a build, a rollback or a config change). */
+export const appReleases = pgTable(
+  'app_releases',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    kind: text('kind').$type<'build' | 'rollback' | 'config'>().notNull(),
+    status: text('status').$type<'pending' | 'building' | 'releasing' | 'starting' | 'live' | 'superseded' | 'failed'>().notNull().default('pending'),
+    image: text('image'),
+    // The commit built (git), and a one-line summary of how (Dockerfile, Node, Python, static).
+    sourceRef: text('source_ref'),
+    buildSummary: text('build_summary'),
+    config: jsonb('config').$type<SealedConfig>().notNull().default({}),
+    releaseCommand: text('release_command'),
+    // The release this one rolls back to (its image and config), for rollbacks.
+    rollbackOf: integer('rollback_of'),
+    error: text('error'),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    liveAt: timestamp('live_at', { withTimezone: true }),
+    // When traffic left it: its replicas serve what they hold for the drain period, then go.
+    supersededAt: timestamp('superseded_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('app_releases_number_key').on(t.appId, t.number)],
+);
+
+/** An app's config variables now (a release keeps its own snapshot); a secret's value is sealed. */
+export const appConfigVars = pgTable(
+  'app_config_vars',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    value: text('value').notNull(),
+    secret: boolean('secret').notNull().default(false),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.name] })],
+);
+
+/** What happened to an app, in order: build output, release steps, switches, rollbacks. */
+export const appEvents = pgTable(
+  'app_events',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    releaseNumber: integer('release_number'),
+    type: text('type').$type<'build' | 'release' | 'deploy' | 'status'>().notNull(),
+    message: text('message').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.seq] })],
+);

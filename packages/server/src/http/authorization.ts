@@ -3,6 +3,7 @@ import type { RequestContext } from '../context.js';
 import { ValidationError } from '../errors.js';
 import { authorize } from '../modules/auth/authorize.js';
 import type { E2bService } from '../modules/e2b/e2b.service.js';
+import type { AppsService } from '../modules/apps/apps.service.js';
 import type { EnvironmentsService } from '../modules/environments/environments.service.js';
 import type { TemplatesService } from '../modules/templates/templates.service.js';
 import type { OrgsService } from '../modules/orgs/orgs.service.js';
@@ -14,6 +15,7 @@ interface Deps {
   orgs: Pick<OrgsService, 'standing'>;
   templates: Pick<TemplatesService, 'changeable'>;
   e2b: Pick<E2bService, 'visible'>;
+  apps: Pick<AppsService, 'visible'>;
 }
 
 type Check = { param: string; check: (ctx: RequestContext, id: string, level: EnvironmentLevel) => Promise<unknown> };
@@ -39,13 +41,15 @@ function uuid(param: string, check: Check['check']): Check {
  * elsewhere too. A token's scope is checked here, once per request: every
  * route needs one (`config.scope`; by default read for GET, else `writes`).
  */
-export function registerAuthorization(scope: App, { environments, templates, e2b, orgs }: Deps, opts: { writes?: TokenScope } = {}): void {
+export function registerAuthorization(scope: App, { environments, templates, e2b, orgs, apps }: Deps, opts: { writes?: TokenScope } = {}): void {
   const owners: Record<OwnedResource, Check> = {
     // The service decides again on this read rather than reading the environment twice.
     environment: uuid('id', (ctx, id, level) => environments.visibleForRequest(ctx, id, level)),
     template: uuid('id', (ctx, id) => templates.changeable(ctx.actor, id)),
     // E2B answers an id it does not know, uuid or not, with its own 404.
     sandbox: { param: 'sandboxID', check: (ctx, id) => e2b.visible(ctx.actor, id) },
+    // An app's levels: view (its organization's readers), use (who may deploy), manage (delete).
+    app: uuid('id', (ctx, id, level) => apps.visible(ctx.actor, id, level === 'use' ? 'deploy' : level)),
   };
   scope.addHook('onRequest', async (request) => {
     const { authorize: action, owns, level = 'view', org, scope } = request.routeOptions.config;

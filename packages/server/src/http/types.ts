@@ -10,7 +10,7 @@ import type { EnvironmentLevel, OrgAction } from '../modules/auth/auth.policy.js
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
 /** What a route's path can name that belongs to someone: `config: { owns: … }` (http/authorization.ts). */
-export type OwnedResource = 'environment' | 'template' | 'sandbox';
+export type OwnedResource = 'environment' | 'template' | 'sandbox' | 'app';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -35,6 +35,30 @@ export interface EnvironmentSpec {
   network: NetworkSpec;
 }
 
+/** One replica of an app's release (or its release-phase run): a container of the release's image. */
+export interface ReplicaSpec {
+  /** Unique on the engine: replicaName(release, index), or the release phase's. */
+  name: string;
+  appId: string;
+  releaseId: string;
+  image: string;
+  /** Instead of the image's own command (the release phase). */
+  command?: string[];
+  env: Record<string, string>;
+  vcpus: number;
+  memoryMb: number;
+  network: NetworkSpec;
+}
+
+export interface ReplicaInstance {
+  name: string;
+  appId: string;
+  releaseId: string;
+  state: InstanceState;
+  /** Restarts after crashes since it was created (the engine restarts it with a growing delay). */
+  restartCount: number;
+}
+
 export type InstanceState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';
 
 export interface RuntimeInstance {
@@ -209,6 +233,23 @@ export interface RuntimeDriver {
   openPty(environmentId: string, request: PtyRequest): Promise<Pty>;
   /** Starts a process with live stdin, output callbacks and a kill handle; rejects with SpawnError if it cannot start. */
   spawn(environmentId: string, request: SpawnRequest): Promise<RuntimeProcess>;
+
+  /** Builds `image` from a build context (a tar stream with a Dockerfile at its root), reusing cached layers, reporting each line; labelled as the app's. */
+  buildImage(image: string, appId: string, context: NodeJS.ReadableStream, onProgress: ProgressFn): Promise<void>;
+  /** Creates and starts the replica if it is not there (idempotent); the engine restarts it after a crash, with backoff. */
+  runReplica(spec: ReplicaSpec): Promise<void>;
+  /** Runs the spec's command to its end in a container of its own (then removed), handing output over as it comes; its exit code, or null on timeout. */
+  runOnce(spec: ReplicaSpec, timeoutMs: number, onOutput: (line: string) => void): Promise<number | null>;
+  /** Every replica this install runs, or one app's. */
+  listReplicas(appId?: string): Promise<ReplicaInstance[]>;
+  /** Stops (SIGTERM, then SIGKILL after the grace period) and removes a replica; a missing one is not an error. */
+  removeReplica(name: string, graceSeconds: number): Promise<void>;
+  /** The last `tail` lines of a replica's output. */
+  replicaLogs(name: string, tail: number): Promise<string>;
+  /** Removes the app's images but those named in `keep`; an image a container still uses stays. */
+  pruneAppImages(appId: string, keep: ReadonlySet<string>): Promise<void>;
+  /** Where this process can reach a replica's port. */
+  replicaEndpoint(name: string, port: number): Promise<{ host: string; port: number }>;
 }
 
 /**

@@ -8,7 +8,8 @@ import { AppError } from '../../errors.js';
 import { byteCap } from '../../streams.js';
 import { safeArchiveEntry } from './files.domain.js';
 
-interface Entry {
+/** One entry of a tar, read into memory. */
+export interface Entry {
   name: string;
   type: 'file' | 'directory' | 'symlink' | 'link' | string;
   mode?: number;
@@ -44,7 +45,7 @@ export const isZip = (b: Buffer) => b.length >= 4 && b.readUInt32LE(0) === 0x040
  * environment nor a header can make it read more; past it the source is destroyed.
  * pipeline, not pipe: a source that fails fails the read instead of leaving it waiting.
  */
-async function readTar(source: NodeJS.ReadableStream, maxBytes: number, tooLarge: () => Error, gzipped = false): Promise<Entry[]> {
+export async function readTar(source: NodeJS.ReadableStream, maxBytes: number, tooLarge: () => Error, gzipped = false): Promise<Entry[]> {
   const extract = quietExtract();
   const entries: Entry[] = [];
   extract.on('entry', (header, body, next) => {
@@ -62,7 +63,7 @@ async function readTar(source: NodeJS.ReadableStream, maxBytes: number, tooLarge
   return entries;
 }
 
-function packTar(entries: Entry[]): Promise<Buffer> {
+export function packTar(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();
   const out: Buffer[] = [];
   pack.on('data', (c: unknown) => out.push(c as Buffer));

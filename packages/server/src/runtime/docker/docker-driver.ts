@@ -8,6 +8,7 @@ import { DevImageError, ensureImage, type ImageOptions } from './images.js';
 import { createIptablesFirewall, type Firewall } from './firewall.js';
 import { LABEL_ENV, LABEL_INSTALL, ownerLabel, containerName, networkKeyOf, volumeName } from './labels.js';
 import { createNetworks } from './networks.js';
+import { createReplicas } from './replicas.js';
 
 /** What a dev shell needs back after dropping every capability. */
 const CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETUID', 'SETGID', 'KILL', 'NET_BIND_SERVICE', 'AUDIT_WRITE'];
@@ -70,6 +71,7 @@ async function ignoreMissing(op: Promise<unknown>): Promise<void> {
 export function createDockerDriver({ docker, installId, firewall = createIptablesFirewall(), images = {} }: DockerDriverOptions): RuntimeDriver {
   const installFilter = `${LABEL_INSTALL}=${installId}`;
   const networks = createNetworks({ docker, installId, firewall });
+  const replicas = createReplicas({ docker, installId, networks });
 
   async function ensureVolume(spec: EnvironmentSpec): Promise<string> {
     const name = volumeName(spec.environmentId);
@@ -182,7 +184,8 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
 
     list: () =>
       call('list environments', async () => {
-        const containers = await docker.listContainers({ all: true, filters: { label: [installFilter] } });
+        // Environments' containers only: an app's replicas are listed by listReplicas.
+        const containers = await docker.listContainers({ all: true, filters: { label: [installFilter, LABEL_ENV] } });
         return containers.map((c) => ({
           id: c.Id,
           environmentId: c.Labels[LABEL_ENV] ?? '',
@@ -233,5 +236,14 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
     openPty: (environmentId, request) => callInside('open a terminal', () => openPty(docker.getContainer(containerName(environmentId)), request)),
 
     spawn: (environmentId, request) => callInside('start a process', () => spawnProcess(docker.getContainer(containerName(environmentId)), docker, request)),
+
+    buildImage: (image, appId, context, onProgress) => call('build the app', () => replicas.buildImage(image, appId, context, onProgress)),
+    runReplica: (spec) => call('start a replica', () => replicas.runReplica(spec)),
+    runOnce: (spec, timeoutMs, onOutput) => call('run the release phase', () => replicas.runOnce(spec, timeoutMs, onOutput)),
+    listReplicas: (appId) => call('list replicas', () => replicas.listReplicas(appId)),
+    removeReplica: (name, graceSeconds) => call('remove a replica', () => replicas.removeReplica(name, graceSeconds)),
+    replicaLogs: (name, tail) => call('read a replica\'s logs', () => replicas.replicaLogs(name, tail)),
+    pruneAppImages: (appId, keep) => call('remove old release images', () => replicas.pruneAppImages(appId, keep)),
+    replicaEndpoint: (name, port) => call('find the replica address', () => replicas.replicaEndpoint(name, port)),
   };
 }

@@ -15,3 +15,6 @@ const networkPrefix = (installId: string) => `berth-${installId.slice(0, 8)}-`;
 export const networkName = (installId: string, key: string) => `${networkPrefix(installId)}${key}`;
 /** The key back from a network's name; names that are not this install's come back as they are. */
 export const networkKeyOf = (installId: string, name: string) => (name.startsWith(networkPrefix(installId)) ? name.slice(networkPrefix(installId).length) : name);
+/** On an app's replicas, images and release-phase containers: which app and release they are. */
+export const LABEL_APP = 'berth.app';
+export const LABEL_RELEASE = 'berth.release';

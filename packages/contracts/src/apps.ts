@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { IdSchema, TimestampSchema } from './common.js';
+import { MachineTypeNameSchema } from './machine-types.js';
+
+/** At most this many replicas of one app: each is a container on this machine. */
+export const MAX_APP_REPLICAS = 10;
+
+/** A DNS label's shape, so `<name>-<org>.<apps domain>` is a host name: a letter first, then letters, digits, "-". */
+export const AppNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,29}[a-z0-9]$|^[a-z]$/, 'lower-case letters, digits and "-", starting with a letter, at most 31 characters')
+  .describe('Its name in the organization, and the first part of its host');
+
+/** Names of config variables: what a shell accepts. */
+export const ConfigNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'letters, digits and "_", not starting with a digit');
+
+const GitUrlSchema = z
+  .string()
+  .max(2048)
+  .regex(/^(https?|ssh|git|file):\/\/[^\s]+$|^[\w.-]+@[\w.-]+:[^\s]+$/, 'an https://, ssh://, git:// (or, where an administrator allows it, file://) URL, or user@host:path');
+
+export const AppSourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('git'), url: GitUrlSchema, branch: z.string().regex(/^[\w./-]{1,200}$/, 'a branch name').default('main') }),
+  z.strictObject({
+    kind: z.literal('workspace'),
+    environmentId: IdSchema,
+    path: z.string().min(1).max(1024).default('/workspace/app').describe('The folder in the environment to deploy as it is now'),
+  }),
+]);
+
+export const APP_STATUSES = ['idle', 'deploying', 'running', 'failed', 'deleting', 'deleted'] as const;
+export const RELEASE_STATUSES = ['pending', 'building', 'releasing', 'starting', 'live', 'superseded', 'failed'] as const;
+
+export const AppSchema = z
+  .object({
+    id: IdSchema,
+    orgId: IdSchema,
+    name: AppNameSchema,
+    url: z.string().describe('Where it answers: `<name>-<org>.<apps domain>`'),
+    source: AppSourceSchema,
+    machineType: z.string(),
+    replicas: z.number().int(),
+    port: z.number().int().describe('The port it listens on; $PORT inside'),
+    healthPath: z.string().nullable().describe('An HTTP path answering 2xx or 3xx when healthy; null: the port accepting connections'),
+    releaseCommand: z.string().nullable().describe('Run once per release before traffic moves to it (migrations); a Procfile `release:` line when null'),
+    status: z.enum(APP_STATUSES),
+    currentRelease: z.number().int().nullable().describe('The number of the release serving traffic'),
+    lastError: z.string().nullable(),
+    createdAt: TimestampSchema,
+    updatedAt: TimestampSchema,
+  })
+  .meta({ id: 'App' });
+
+export const CreateAppBodySchema = z.strictObject({
+  name: AppNameSchema,
+  source: AppSourceSchema,
+  machineType: MachineTypeNameSchema.default('small'),
+  replicas: z.number().int().min(1).max(MAX_APP_REPLICAS).default(1),
+  port: z.number().int().min(1).max(65_535).default(3000),
+  healthPath: z.string().regex(/^\/[^\s]*$/, 'a path starting with "/"').max(1024).nullable().default(null),
+  releaseCommand: z.string().min(1).max(4096).nullable().default(null),
+});
+
+export const UpdateAppBodySchema = z
+  .strictObject({
+    source: AppSourceSchema,
+    replicas: z.number().int().min(1).max(MAX_APP_REPLICAS),
+    port: z.number().int().min(1).max(65_535),
+    healthPath: z.string().regex(/^\/[^\s]*$/, 'a path starting with "/"').max(1024).nullable(),
+    releaseCommand: z.string().min(1).max(4096).nullable(),
+  })
+  .partial();
+
+export const ReleaseSchema = z
+  .object({
+    number: z.number().int(),
+    kind: z.enum(['build', 'rollback', 'config']),
+    status: z.enum(RELEASE_STATUSES),
+    sourceRef: z.string().nullable().describe('The commit built'),
+    buildSummary: z.string().nullable(),
+    rollbackOf: z.number().int().nullable(),
+    error: z.string().nullable(),
+    createdAt: TimestampSchema,
+    liveAt: TimestampSchema.nullable(),
+  })
+  .meta({ id: 'Release' });
+
+export const ReleaseListSchema = z.object({ items: z.array(ReleaseSchema) });
+export const AppListSchema = z.object({ items: z.array(AppSchema) });
+export const RollbackBodySchema = z.strictObject({ release: z.number().int().min(1).describe('The release to go back to: its image and config become a new release') });
+
+export const ConfigVarSchema = z.object({ name: z.string(), value: z.string().describe('A secret\'s is masked'), secret: z.boolean() });
+export const ConfigVarListSchema = z.object({ items: z.array(ConfigVarSchema) });
+export const SetConfigBodySchema = z.strictObject({
+  set: z.record(ConfigNameSchema, z.strictObject({ value: z.string().max(32 * 1024), secret: z.boolean().default(false) })).default({}),
+  unset: z.array(ConfigNameSchema).max(100).default([]),
+});
+
+export const AppEventSchema = z.object({
+  seq: z.number().int(),
+  release: z.number().int().nullable(),
+  type: z.enum(['build', 'release', 'deploy', 'status']),
+  message: z.string(),
+  createdAt: TimestampSchema,
+});
+export const AppEventsQuerySchema = z.strictObject({ since: z.coerce.number().int().min(0).default(0) });
+export const AppEventListSchema = z.object({ items: z.array(AppEventSchema) });
+
+export type App = z.infer<typeof AppSchema>;
+export type AppSource = z.infer<typeof AppSourceSchema>;
+export type CreateAppBody = z.infer<typeof CreateAppBodySchema>;
+export type UpdateAppBody = z.infer<typeof UpdateAppBodySchema>;
+export type Release = z.infer<typeof ReleaseSchema>;
+export type ConfigVar = z.infer<typeof ConfigVarSchema>;
+export type SetConfigBody = z.infer<typeof SetConfigBodySchema>;
+export type AppEvent = z.infer<typeof AppEventSchema>;

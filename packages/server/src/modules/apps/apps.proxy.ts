@@ -1,0 +1,132 @@
+import type http from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '../../db/client.js';
+import { AppError, NotFoundError } from '../../errors.js';
+import { proxyHttp } from '../../http/proxy.js';
+import type { App } from '../../http/types.js';
+import type { RuntimeDriver } from '../../runtime/driver.js';
+import { appRequestHeaders, appResponseHeaders } from '../previews/previews.domain.js';
+import { BERTH_COOKIE_NAMES } from '../../http/auth.js';
+import type { AppsAddress } from './apps.address.js';
+import { replicaName } from './apps.domain.js';
+import type { AppsRepo } from './apps.repo.js';
+
+/** Nothing answered at a replica's address. */
+class Unreachable extends Error {}
+
+type Strategy = Parameters<App['addConstraintStrategy']>[0];
+type Handler = NonNullable<ReturnType<ReturnType<Strategy['storage']>['get']>>;
+
+interface Upstreams {
+  endpoints: { host: string; port: number }[];
+  at: number;
+}
+
+interface Deps {
+  db: Db;
+  appsRepo: Pick<AppsRepo, 'byHost' | 'get'>;
+  runtime: Pick<RuntimeDriver, 'replicaEndpoint'>;
+  /** How long a host's upstreams are used before they are read again (a switch also forgets them at once here). */
+  cacheMs: number;
+}
+
+/**
+ * Berth's own edge for apps, `<name>-<org>.<apps domain>`: requests go to a replica of the app's
+ * current release, round robin. What it knows of a host is kept for `cacheMs` and forgotten at
+ * once when traffic moves (`forget`); a release that traffic left keeps its replicas for the drain
+ * period, longer than that, so no request finds its replica gone.
+ */
+export function createAppsRouter(deps: Deps) {
+  const cache = new Map<string, Upstreams & { appId: string | null }>();
+  let turn = 0;
+
+  async function upstreams(label: string): Promise<{ appId: string | null; endpoints: { host: string; port: number }[] }> {
+    const cached = cache.get(label);
+    if (cached && Date.now() - cached.at < deps.cacheMs) return cached;
+    const app = await deps.appsRepo.byHost(deps.db, label);
+    let endpoints: { host: string; port: number }[] = [];
+    if (app?.currentReleaseId) {
+      const full = await deps.appsRepo.get(deps.db, app.id);
+      const count = full?.app.replicas ?? 1;
+      const found = await Promise.all(Array.from({ length: count }, (_, i) => deps.runtime.replicaEndpoint(replicaName(app.currentReleaseId!, i), app.port).catch(() => null)));
+      endpoints = found.filter((e): e is { host: string; port: number } => e !== null);
+    }
+    const entry = { endpoints, at: Date.now(), appId: app?.id ?? null };
+    cache.set(label, entry);
+    return entry;
+  }
+
+  return {
+    upstreams,
+    /** Traffic of this app moved: read its upstreams again at the next request. */
+    forget(appId: string): void {
+      for (const [label, entry] of cache) if (entry.appId === appId) cache.delete(label);
+    },
+    pick(endpoints: { host: string; port: number }[]): { host: string; port: number } | undefined {
+      turn = (turn + 1) % Math.max(1, endpoints.length);
+      return endpoints[turn];
+    },
+  };
+}
+
+export type AppsRouter = ReturnType<typeof createAppsRouter>;
+
+function appHostStrategy(isAppHost: (host: string | undefined) => boolean): Strategy {
+  return {
+    name: 'appHost',
+    storage() {
+      const handlers = new Map<unknown, Handler>();
+      return { get: (value) => handlers.get(value) ?? null, set: (value, handler) => void handlers.set(value, handler) };
+    },
+    // As on preview hosts: on an app host only the app routes match, and they match nowhere else.
+    deriveConstraint: (req) => (isAppHost(req.headers.host) ? 'yes' : (undefined as unknown as string)),
+    mustMatchWhenDerived: true,
+  };
+}
+
+/** The apps origin: every request relayed to the app, Berth's cookies neither sent on nor accepted back. */
+export async function registerAppHosts(app: App, { router, address, connectTimeoutMs }: { router: AppsRouter; address: AppsAddress; connectTimeoutMs: number }): Promise<void> {
+  app.addConstraintStrategy(appHostStrategy(address.isAppHost));
+  const common = { constraints: { appHost: 'yes' }, config: { userContent: true, securityHeaders: false as const }, schema: { hide: true } };
+  await app.register(async (scope: App) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    const relay = async (request: FastifyRequest, reply: FastifyReply, target: { host: string; port: number }) => {
+      const headers = appRequestHeaders(request.headers, BERTH_COOKIE_NAMES);
+      headers['x-forwarded-host'] = request.headers.host;
+      headers['x-forwarded-proto'] = request.protocol;
+      headers['x-forwarded-for'] = request.ip;
+      await proxyHttp(request, reply, { ...target, headers }, {
+        connectTimeoutMs,
+        unreachable: (why) => new Unreachable(why),
+        responseHeaders: (h: http.IncomingHttpHeaders) => appResponseHeaders(h, BERTH_COOKIE_NAMES),
+      });
+    };
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const label = address.labelOf(request.headers.host);
+      const route = label ? await router.upstreams(label) : undefined;
+      if (!route?.appId) throw new NotFoundError('App');
+      let target = router.pick(route.endpoints);
+      if (!target) throw new AppError('port_unreachable', 'The app has no release serving yet');
+      try {
+        await relay(request, reply, target);
+      } catch (err) {
+        if (!(err instanceof Unreachable)) throw err;
+        // A replica gone since its address was read (another Berth moved traffic): a request without a
+        // body is tried once more on what serves now; one with a body may have been partly sent.
+        router.forget(route.appId);
+        const now = await router.upstreams(label!);
+        if (!now.appId) throw new NotFoundError('App'); // deleted meanwhile
+        const fresh = request.method === 'GET' || request.method === 'HEAD' ? router.pick(now.endpoints) : undefined;
+        if (!fresh || reply.sent) throw new AppError('port_unreachable', `The app did not answer (${err.message})`);
+        target = fresh;
+        await relay(request, reply, target).catch((e: unknown) => {
+          throw e instanceof Unreachable ? new AppError('port_unreachable', `The app did not answer (${e.message})`) : e;
+        });
+      }
+      return reply;
+    };
+    scope.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url: '/*', ...common, handler });
+    scope.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url: '/', ...common, handler });
+  });
+}

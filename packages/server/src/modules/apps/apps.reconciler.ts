@@ -1,0 +1,308 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../../db/client.js';
+import type { Keyring } from '../../keyring.js';
+import { RuntimeUnavailableError, type ReplicaSpec, type RuntimeDriver } from '../../runtime/driver.js';
+import { backoffMs } from '../environments/environments.domain.js';
+import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
+import { planBuild, UndetectableAppError } from './apps.detect.js';
+import { appNetworkKey, planApp, releaseImage, releasePhaseName, replicaEnv, replicaName } from './apps.domain.js';
+import { probe } from './apps.health.js';
+import type { AppRow, AppsRepo, ReleaseRow } from './apps.repo.js';
+import { CONFIG_PURPOSE } from './apps.service.js';
+import { buildContext, fetchGit, fetchWorkspace, SourceError, sourceTree, type FetchedSource } from './apps.source.js';
+
+export interface AppsReconcilerOptions {
+  /** What generated Dockerfiles build on (BERTH_APPS_BASE_IMAGE): Berth's dev image, so builds need no registry. */
+  baseImage: string;
+  allowLocalSources: boolean;
+  maxSourceBytes: number;
+  /** How long a new release's replicas have to become healthy before it is rolled back (BERTH_APPS_HEALTH_TIMEOUT_SECONDS). */
+  healthTimeoutMs: number;
+  /** How long a release that traffic left keeps serving what it holds (BERTH_APPS_DRAIN_SECONDS). */
+  drainMs: number;
+  buildTimeoutMs: number;
+  releaseTimeoutMs: number;
+  /** How often a running app is looked at anyway (a replica removed behind Berth's back comes back). */
+  checkMs: number;
+  leaseSeconds: number;
+  maxAttempts: number;
+  /** Images of this many releases before the current one stay, for rollbacks. */
+  keepImages: number;
+  stopGraceSeconds: number;
+}
+
+interface Deps {
+  db: Db;
+  appsRepo: AppsRepo;
+  machineTypesRepo: Pick<MachineTypesRepo, 'lock'>;
+  runtime: Pick<RuntimeDriver, 'ensureImage' | 'readArchive' | 'buildImage' | 'runReplica' | 'runOnce' | 'listReplicas' | 'removeReplica' | 'pruneAppImages' | 'replicaEndpoint'>;
+  keyring: Pick<Keyring, 'open'>;
+  /** Traffic moved (or the app went): the proxy forgets what it knew of the app's routes. */
+  switched: (appId: string) => void;
+  options: AppsReconcilerOptions;
+  log: FastifyBaseLogger;
+}
+
+/** A release that cannot go live, for a reason its author can read: it fails, and the app keeps serving what it served. */
+class ReleaseFailed extends Error {}
+
+/**
+ * Converges apps on their releases, level-triggered like the environments reconciler: a look at
+ * an app builds the newest release in progress (source, image, release phase), starts its
+ * replicas, moves traffic once they are healthy, and lets the replicas traffic left drain and go.
+ * Each step's outcome is a row, so a server killed at any point picks up where it was.
+ */
+export function createAppsReconciler(deps: Deps) {
+  const { db, appsRepo, runtime, options, log } = deps;
+  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const event = (app: Pick<AppRow, 'id'>, release: Pick<ReleaseRow, 'number'> | null, type: 'build' | 'release' | 'deploy' | 'status', message: string) =>
+    appsRepo.appendEvent(db, app.id, { releaseNumber: release?.number ?? null, type, message });
+
+  async function specFor(app: AppRow, release: ReleaseRow, name: string, command?: string[]): Promise<ReplicaSpec> {
+    const type = await deps.machineTypesRepo.lock(db, app.machineType, 'share');
+    return {
+      name,
+      appId: app.id,
+      releaseId: release.id,
+      image: release.image!,
+      command,
+      env: replicaEnv(release.config, (sealed) => deps.keyring.open(CONFIG_PURPOSE, sealed), app.port),
+      vcpus: type?.vcpus ?? 1,
+      memoryMb: type?.memoryMb ?? 512,
+      network: { key: appNetworkKey(app.id), ownerId: null, environmentId: null, egress: { mode: 'internet' } },
+    };
+  }
+
+  async function fetchSource(app: AppRow): Promise<FetchedSource> {
+    const { source } = app;
+    if (source.kind === 'git') return fetchGit(source.url, source.branch, { allowLocal: options.allowLocalSources, timeoutMs: options.buildTimeoutMs, maxBytes: options.maxSourceBytes });
+    return fetchWorkspace(runtime, source.environmentId, source.path, options.maxSourceBytes);
+  }
+
+  async function build(app: AppRow, release: ReleaseRow): Promise<ReleaseRow> {
+    release = await appsRepo.updateRelease(db, release.id, { status: 'building' });
+    await event(app, release, 'build', `building release ${release.number} from ${app.source.kind === 'git' ? `${app.source.url} (${app.source.branch})` : `${app.source.path} in an environment`}`);
+    const source = await fetchSource(app).catch((err: unknown) => {
+      throw err instanceof SourceError ? new ReleaseFailed(err.message) : err;
+    });
+    let plan;
+    try {
+      plan = planBuild(sourceTree(source.entries), { baseImage: options.baseImage, port: app.port });
+    } catch (err) {
+      if (err instanceof UndetectableAppError) throw new ReleaseFailed(err.message);
+      throw err;
+    }
+    await event(app, release, 'build', `${source.sourceRef ? `commit ${source.sourceRef.slice(0, 12)}: ` : ''}${plan.summary}`);
+    if (plan.dockerfile !== null) await runtime.ensureImage(options.baseImage, () => undefined);
+    const image = releaseImage(app.id, release.number);
+    const lines: string[] = [];
+    const flush = async () => {
+      for (const line of lines.splice(0)) await event(app, release, 'build', line);
+    };
+    try {
+      await runtime.buildImage(image, app.id, Readable.from([await buildContext(source.entries, plan)]), (line) => void lines.push(line));
+    } catch (err) {
+      await flush();
+      if (err instanceof RuntimeUnavailableError) throw err;
+      throw new ReleaseFailed(`the build failed: ${(err as Error).message.slice(0, 1000)}`);
+    }
+    await flush();
+    return appsRepo.updateRelease(db, release.id, { status: 'releasing', image, sourceRef: source.sourceRef, buildSummary: plan.summary, releaseCommand: app.releaseCommand ?? plan.release });
+  }
+
+  async function releasePhase(app: AppRow, release: ReleaseRow): Promise<ReleaseRow> {
+    if (release.releaseCommand) {
+      await event(app, release, 'release', `release phase: ${release.releaseCommand}`);
+      const spec = await specFor(app, release, releasePhaseName(release.id), ['/bin/sh', '-c', release.releaseCommand]);
+      const pending: Promise<void>[] = [];
+      const code = await runtime.runOnce(spec, options.releaseTimeoutMs, (line) => void pending.push(event(app, release, 'release', line)));
+      await Promise.all(pending);
+      if (code !== 0) throw new ReleaseFailed(code === null ? `the release phase ran past ${options.releaseTimeoutMs / 1000} s` : `the release phase failed (exit ${code})`);
+    }
+    return appsRepo.updateRelease(db, release.id, { status: 'starting' });
+  }
+
+  /** Starts the release's replicas and waits until every one is healthy; false when they were not in time. */
+  async function startAndWait(app: AppRow, release: ReleaseRow): Promise<boolean> {
+    const names = Array.from({ length: app.replicas }, (_, i) => replicaName(release.id, i));
+    for (const name of names) await runtime.runReplica(await specFor(app, release, name));
+    await event(app, release, 'deploy', `started ${names.length} replica${names.length === 1 ? '' : 's'}; waiting for ${app.healthPath ? `GET ${app.healthPath}` : `port ${app.port}`} to answer`);
+    const deadline = Date.now() + options.healthTimeoutMs;
+    const healthy = new Set<string>();
+    while (Date.now() < deadline) {
+      for (const name of names) {
+        if (healthy.has(name)) continue;
+        const endpoint = await runtime.replicaEndpoint(name, app.port).catch(() => null);
+        if (endpoint && (await probe(endpoint, app.healthPath, 2000))) healthy.add(name);
+      }
+      if (healthy.size === names.length) return true;
+      await sleep(250);
+    }
+    return false;
+  }
+
+  /** Moves traffic to the release: it is live, the one before it superseded (its replicas drain). */
+  async function goLive(app: AppRow, release: ReleaseRow): Promise<void> {
+    await db.transaction(async (tx) => {
+      const current = await appsRepo.lock(tx, app.id);
+      if (current?.currentReleaseId) await appsRepo.updateRelease(tx, current.currentReleaseId, { status: 'superseded', supersededAt: new Date() });
+      await appsRepo.updateRelease(tx, release.id, { status: 'live', liveAt: new Date() });
+      await appsRepo.update(tx, app.id, { currentReleaseId: release.id, status: 'running', lastError: null, attempts: 0 });
+      await appsRepo.appendEvent(tx, app.id, { releaseNumber: release.number, type: 'deploy', message: `release ${release.number} is live` });
+    });
+    deps.switched(app.id);
+  }
+
+  async function fail(app: AppRow, release: ReleaseRow, reason: string): Promise<void> {
+    for (const r of await runtime.listReplicas(app.id)) if (r.releaseId === release.id) await runtime.removeReplica(r.name, 0);
+    const current = app.currentReleaseId ? await appsRepo.releaseById(db, app.currentReleaseId) : undefined;
+    await appsRepo.updateRelease(db, release.id, { status: 'failed', error: reason });
+    await appsRepo.update(db, app.id, { status: current ? 'running' : 'failed', lastError: `release ${release.number}: ${reason}`, attempts: 0 });
+    await event(app, release, 'deploy', current ? `release ${release.number} failed: ${reason}; rolled back, release ${current.number} keeps serving` : `release ${release.number} failed: ${reason}`);
+  }
+
+  /** Takes the release as far as it goes: live, or failed. */
+  async function advance(app: AppRow, release: ReleaseRow): Promise<void> {
+    try {
+      if (release.status === 'pending' || release.status === 'building') release = await build(app, release);
+      if (release.status === 'releasing') release = await releasePhase(app, release);
+      if (!(await startAndWait(app, release))) throw new ReleaseFailed(`its replicas were not healthy within ${options.healthTimeoutMs / 1000} s`);
+      await goLive(app, release);
+    } catch (err) {
+      if (!(err instanceof ReleaseFailed)) throw err;
+      await fail(app, release, err.message);
+    }
+  }
+
+  async function removeApp(app: AppRow): Promise<void> {
+    for (const r of await runtime.listReplicas(app.id)) await runtime.removeReplica(r.name, options.stopGraceSeconds);
+    await runtime.pruneAppImages(app.id, new Set());
+    await appsRepo.remove(db, app.id);
+    deps.switched(app.id);
+  }
+
+  /** One look at an app; when to look again (null: only when something changes). */
+  async function reconcile(appId: string): Promise<number | null> {
+    let app = await appsRepo.lock(db, appId);
+    if (!app) return null;
+    if (app.desiredState === 'deleted') {
+      await removeApp(app);
+      return null;
+    }
+    const releases = await appsRepo.releases(db, app.id);
+    const plan = planApp({ currentReleaseId: app.currentReleaseId, releases, replicas: await runtime.listReplicas(app.id), drainMs: options.drainMs, now: new Date() });
+    for (const old of plan.overtaken) await fail(app, releases.find((r) => r.id === old.id)!, `release ${plan.deploying!.number} was requested before it went live`);
+    if (plan.deploying) {
+      await advance(app, releases.find((r) => r.id === plan.deploying!.id)!);
+      app = (await appsRepo.lock(db, appId))!;
+    }
+    // The current release runs as many replicas as the app asks for, no more.
+    const current = app.currentReleaseId ? await appsRepo.releaseById(db, app.currentReleaseId) : undefined;
+    const replicas = await runtime.listReplicas(app.id);
+    if (current) {
+      for (let i = 0; i < app.replicas; i++) await runtime.runReplica(await specFor(app, current, replicaName(current.id, i)));
+      const wanted = new Set(Array.from({ length: app.replicas }, (_, i) => replicaName(current.id, i)));
+      for (const r of replicas) if (r.releaseId === current.id && !wanted.has(r.name)) await runtime.removeReplica(r.name, options.stopGraceSeconds);
+    }
+    const after = planApp({ currentReleaseId: app.currentReleaseId, releases: await appsRepo.releases(db, app.id), replicas, drainMs: options.drainMs, now: new Date() });
+    for (const name of after.remove) await runtime.removeReplica(name, options.stopGraceSeconds);
+    const keep = (await appsRepo.releases(db, app.id)).filter((r) => r.image && (r.status === 'live' || r.status === 'superseded')).slice(0, options.keepImages + 1);
+    await runtime.pruneAppImages(app.id, new Set(keep.map((r) => r.image!)));
+    if (app.status === 'deploying' && !plan.deploying) await appsRepo.update(db, app.id, { status: current ? 'running' : 'idle' });
+    return after.nextDrainAt ? Math.max(0, after.nextDrainAt.getTime() - Date.now()) : options.checkMs;
+  }
+
+  async function failed(appId: string, err: unknown): Promise<number | null> {
+    const app = await appsRepo.lock(db, appId);
+    if (!app) return null;
+    const message = err instanceof Error ? err.message : String(err);
+    const attempts = app.attempts + 1;
+    log.warn({ err, appId, attempts }, 'app reconcile failed');
+    if (attempts < options.maxAttempts) {
+      await appsRepo.update(db, appId, { attempts, lastError: message });
+      return backoffMs(attempts);
+    }
+    // Past the limit: whatever release was on its way fails, and the app keeps serving what it served.
+    const deploying = (await appsRepo.releases(db, appId)).find((r) => ['pending', 'building', 'releasing', 'starting'].includes(r.status));
+    if (deploying) await fail(app, deploying, `gave up after ${attempts} attempts: ${message}`);
+    else await appsRepo.update(db, appId, { attempts: 0, lastError: message });
+    return options.checkMs;
+  }
+
+  // The loop: claims due apps, one reconcile per app at a time across every Berth process.
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wakeUp: (() => void) | undefined;
+  let woken = false;
+  const inFlight = new Map<string, Promise<void>>();
+
+  function wake(): void {
+    woken = true;
+    wakeUp?.();
+  }
+
+  async function handle(claim: { id: string; claimedAt: Date }): Promise<void> {
+    const renew = setInterval(() => void appsRepo.renew(db, workerId, claim.id, options.leaseSeconds).catch(() => undefined), (options.leaseSeconds * 1000) / 3);
+    try {
+      const next = await reconcile(claim.id).catch((err: unknown) => failed(claim.id, err));
+      await appsRepo.releaseClaim(db, workerId, claim, next);
+    } catch (err) {
+      log.error({ err, appId: claim.id }, 'could not finish an app reconcile');
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      woken = false;
+      try {
+        const claims = await appsRepo.claimDue(db, workerId, 2 - inFlight.size, options.leaseSeconds);
+        for (const claim of claims) {
+          const done = handle(claim).finally(() => {
+            inFlight.delete(claim.id);
+            wake();
+          });
+          inFlight.set(claim.id, done);
+        }
+        if (inFlight.size >= 2 || claims.length === 0) {
+          const dueIn = (await appsRepo.nextDueInMs(db)) ?? options.checkMs;
+          if (!woken) await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.min(Math.max(dueIn, 50), options.checkMs));
+            wakeUp = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wakeUp = undefined;
+        }
+      } catch (err) {
+        log.warn({ err }, 'apps reconciler pass failed; trying again');
+        await sleep(1000);
+      }
+    }
+  }
+
+  return {
+    reconcile,
+    wake,
+    start(): void {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    async stop(): Promise<void> {
+      running = false;
+      wake();
+      await loop;
+      // A build may run for minutes: it is not waited for past a moment (its lease lapses and another process, or the next start, takes it up).
+      await Promise.race([Promise.all(inFlight.values()), sleep(5000)]);
+    },
+  };
+}
+
+export type AppsReconciler = ReturnType<typeof createAppsReconciler>;

@@ -1,0 +1,198 @@
+import type { App, AppEvent, ConfigVar } from '@berth/contracts';
+import { and, eq } from 'drizzle-orm';
+import { appConfigVars, appReleases, auditLog } from '../packages/server/src/db/schema.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appOf, gitRepo, nodeApp, releaseSettles } from './support/apps.js';
+import { useTestServer } from './support/test-server.js';
+import { waitFor } from './support/wait.js';
+
+/**
+ * Apps end to end on the real engine: a git repository of the test's own, built into images by
+ * Berth's detection, released, switched with zero failed requests, rolled back, configured with
+ * secrets, and reached through Berth's own edge by Host header.
+ */
+describe('apps from git', () => {
+  const { server, admin, users: { dev, eve } } = useTestServer({
+    env: { BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true', BERTH_APPS_DRAIN_SECONDS: '3', BERTH_APPS_HEALTH_TIMEOUT_SECONDS: '20', BERTH_APPS_CHECK_SECONDS: '2' },
+    users: ['dev', 'eve'],
+  });
+  let repo: Awaited<ReturnType<typeof gitRepo>>;
+  let app: App;
+  let host: string;
+  /** A request to the app through Berth's edge, by Host header, as a browser at its URL sends it. */
+  const visit = (path = '/') => server.anonymous.get(path, { host });
+
+  beforeAll(async () => {
+    repo = await gitRepo();
+    await repo.commit(nodeApp('v1'), 'v1');
+  });
+  afterAll(() => repo?.remove());
+
+  it('deploys a branch: detected as Node.js, built, released and reachable at its own host', async () => {
+    const res = await dev.post('/api/v1/apps', { name: 'hello', source: { kind: 'git', url: repo.url, branch: 'main' }, healthPath: '/health' });
+    expect(res.statusCode, res.body).toBe(201);
+    app = res.json<App>();
+    expect(app.url).toMatch(/^http:\/\/hello-dev\.apps\.localhost:\d+$/);
+    host = new URL(app.url).host;
+    await releaseSettles(dev, app.id, 1, 'live');
+    expect((await visit()).body).toBe('v1 - no-secret');
+    expect(await appOf(dev, app.id)).toMatchObject({ status: 'running', currentRelease: 1 });
+    const events = (await dev.get(`/api/v1/apps/${app.id}/events`)).json<{ items: AppEvent[] }>().items.map((e) => e.message);
+    expect(events).toEqual(expect.arrayContaining([expect.stringMatching(/^commit [0-9a-f]{12}: Node\.js app: npm start/), 'release 1 is live']));
+  });
+
+  it('deploys the next commit with not one failed request while traffic moves', async () => {
+    await repo.commit(nodeApp('v2'), 'v2');
+    const seen = new Map<string, number>();
+    let failures = 0;
+    let switched = false;
+    // A bounded load: four callers at a time until v2 has answered for a while (or two minutes pass).
+    const load = async () => {
+      const until = Date.now() + 120_000;
+      let afterSwitch = 0;
+      while (Date.now() < until && afterSwitch < 40) {
+        const res = await visit();
+        if (res.statusCode !== 200) failures += 1;
+        seen.set(res.body, (seen.get(res.body) ?? 0) + 1);
+        if (switched) afterSwitch += 1;
+      }
+    };
+    const loaders = Promise.all([load(), load(), load(), load()]);
+    expect((await dev.post(`/api/v1/apps/${app.id}/deploys`)).statusCode).toBe(202);
+    await releaseSettles(dev, app.id, 2, 'live');
+    switched = true;
+    await loaders;
+    expect(failures).toBe(0);
+    expect(seen.get('v1 - no-secret')).toBeGreaterThan(0);
+    expect(seen.get('v2 - no-secret')).toBeGreaterThan(0);
+    expect([...seen.keys()].sort()).toEqual(['v1 - no-secret', 'v2 - no-secret']);
+    expect((await visit()).body).toBe('v2 - no-secret');
+  });
+
+  it('rolls a release that never becomes healthy back by itself: the one before keeps serving', async () => {
+    await repo.commit(nodeApp('v3', 500), 'v3 with a broken health check');
+    await dev.post(`/api/v1/apps/${app.id}/deploys`);
+    const failed = await releaseSettles(dev, app.id, 3, 'failed');
+    expect(failed.error).toMatch(/not healthy within 20 s/);
+    expect(await appOf(dev, app.id)).toMatchObject({ status: 'running', currentRelease: 2, lastError: expect.stringMatching(/^release 3: /) });
+    expect((await visit()).body).toBe('v2 - no-secret');
+    const events = (await dev.get(`/api/v1/apps/${app.id}/events`)).json<{ items: AppEvent[] }>().items.map((e) => e.message);
+    expect(events).toContain('release 3 failed: its replicas were not healthy within 20 s; rolled back, release 2 keeps serving');
+    // Its replicas went with it.
+    const [three] = await server.database.db.select().from(appReleases).where(and(eq(appReleases.appId, app.id), eq(appReleases.number, 3)));
+    expect((await server.services.runtime.listReplicas(app.id)).filter((r) => r.releaseId === three!.id)).toEqual([]);
+  });
+
+  it('rolls back by hand to any release that went live, as a new release of its image and config', async () => {
+    const res = await dev.post(`/api/v1/apps/${app.id}/rollback`, { release: 1 });
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json()).toMatchObject({ number: 4, kind: 'rollback', rollbackOf: 1 });
+    await releaseSettles(dev, app.id, 4, 'live');
+    expect((await visit()).body).toBe('v1 - no-secret');
+    // Release 3 never went live: there is nothing of it to go back to.
+    const refused = await dev.post(`/api/v1/apps/${app.id}/rollback`, { release: 3 });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({ code: 'nothing_to_roll_back_to' });
+  });
+
+  it('keeps a secret sealed at rest, masked in the API, and gives the app its value in a new release', async () => {
+    const res = await dev.patch(`/api/v1/apps/${app.id}/config`, { set: { GREETING: { value: 'hello' }, SECRET_TOKEN: { value: 'hunter2-very-secret', secret: true } } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json<{ items: ConfigVar[] }>().items).toEqual([
+      { name: 'GREETING', value: 'hello', secret: false },
+      { name: 'SECRET_TOKEN', value: '••••••••', secret: true },
+    ]);
+    await releaseSettles(dev, app.id, 5, 'live');
+    expect((await visit()).body).toBe('v1 hello secret:19');
+    // The raw rows: the variable's and the release's snapshot hold no plaintext.
+    const [raw] = await server.database.db.select().from(appConfigVars).where(and(eq(appConfigVars.appId, app.id), eq(appConfigVars.name, 'SECRET_TOKEN')));
+    expect(raw!.value).toMatch(/^v1\./);
+    expect(raw!.value).not.toContain('hunter2');
+    const releases = await server.database.db.select().from(appReleases).where(eq(appReleases.appId, app.id));
+    for (const release of releases) expect(JSON.stringify(release.config)).not.toContain('hunter2');
+    // Nor does the audit trail: names only.
+    const audit = await server.database.db.select().from(auditLog).where(eq(auditLog.action, 'app.config'));
+    expect(audit.map((a) => a.metadata)).toEqual([expect.objectContaining({ set: ['GREETING', 'SECRET_TOKEN'], unset: [] })]);
+    expect(JSON.stringify(audit.map((a) => a.metadata))).not.toContain('hunter2');
+  });
+
+  it('blocks a release whose release phase fails: its output is in the events, the app keeps serving', async () => {
+    expect((await dev.patch(`/api/v1/apps/${app.id}`, { releaseCommand: 'echo migrating the database; exit 3' })).statusCode).toBe(200);
+    await dev.post(`/api/v1/apps/${app.id}/deploys`);
+    const failed = await releaseSettles(dev, app.id, 6, 'failed');
+    expect(failed.error).toBe('the release phase failed (exit 3)');
+    const events = (await dev.get(`/api/v1/apps/${app.id}/events`)).json<{ items: AppEvent[] }>().items;
+    expect(events.filter((e) => e.release === 6).map((e) => e.message)).toEqual(expect.arrayContaining(['release phase: echo migrating the database; exit 3', 'migrating the database']));
+    expect((await visit()).body).toBe('v1 hello secret:19');
+    expect((await dev.patch(`/api/v1/apps/${app.id}`, { releaseCommand: null })).statusCode).toBe(200);
+  });
+
+  it("is another organization's secret: not seen, not deployed, not configured, not deleted (404 each)", async () => {
+    for (const [method, path, body] of [
+      ['GET', `/api/v1/apps/${app.id}`],
+      ['GET', `/api/v1/apps/${app.id}/config`],
+      ['GET', `/api/v1/apps/${app.id}/events`],
+      ['GET', `/api/v1/apps/${app.id}/releases`],
+      ['POST', `/api/v1/apps/${app.id}/deploys`],
+      ['POST', `/api/v1/apps/${app.id}/rollback`, { release: 1 }],
+      ['PATCH', `/api/v1/apps/${app.id}/config`, { set: { X: { value: '1' } } }],
+      ['PATCH', `/api/v1/apps/${app.id}`, { replicas: 2 }],
+      ['DELETE', `/api/v1/apps/${app.id}`],
+    ] as const) {
+      const res = await eve.request(method, path, body);
+      expect(res.statusCode, `${method} ${path}`).toBe(404);
+    }
+    expect((await eve.get('/api/v1/apps')).json()).toEqual({ items: [] });
+    // An admin sees it (every organization's).
+    expect((await admin.get(`/api/v1/apps/${app.id}`)).statusCode).toBe(200);
+  });
+
+  it('refuses bad input with a stable code, changing nothing', async () => {
+    const cases: [unknown, number, string][] = [
+      [{ name: 'Bad Name', source: { kind: 'git', url: repo.url } }, 400, 'validation_failed'],
+      [{ name: '9lives', source: { kind: 'git', url: repo.url } }, 400, 'validation_failed'],
+      [{ name: 'ok', source: { kind: 'git', url: 'ftp://example.com/x' } }, 400, 'validation_failed'],
+      [{ name: 'ok', source: { kind: 'git', url: repo.url }, replicas: 11 }, 400, 'validation_failed'],
+      [{ name: 'ok', source: { kind: 'git', url: repo.url }, machineType: 'nope' }, 403, 'machine_type_not_allowed'],
+      [{ name: 'hello', source: { kind: 'git', url: repo.url } }, 409, 'conflict'],
+      [{ name: 'ok', source: { kind: 'workspace', environmentId: '00000000-0000-4000-8000-000000000000' } }, 404, 'not_found'],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await dev.post('/api/v1/apps', body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(status);
+      expect(res.json()).toMatchObject({ code });
+    }
+    expect((await dev.get('/api/v1/apps')).json<{ items: App[] }>().items.map((a) => a.name)).toEqual(['hello']);
+    expect((await dev.patch(`/api/v1/apps/${app.id}/config`, { set: { '1BAD': { value: 'x' } } })).statusCode).toBe(400);
+    expect((await dev.post(`/api/v1/apps/${app.id}/rollback`, { release: 0 })).statusCode).toBe(400);
+  });
+
+  it('answers 404 for a host no app has, and never serves Berth there', async () => {
+    const res = await server.anonymous.get('/api/v1/me', { host: 'nobody-here.apps.localhost' });
+    expect(res.statusCode).toBe(404);
+    // Berth's session cookie is not passed to an app, nor is its own accepted back.
+    const me = await visit();
+    expect(me.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('deletes the app: replicas, images and route go', async () => {
+    expect((await dev.delete(`/api/v1/apps/${app.id}`)).statusCode).toBe(202);
+    await waitFor('the app gone', async () => (await dev.get(`/api/v1/apps/${app.id}`)).statusCode === 404, 60_000);
+    await waitFor('its replicas gone', async () => (await server.services.runtime.listReplicas(app.id)).length === 0, 60_000);
+    const images = await server.docker.listImages({ filters: { label: [`berth.app=${app.id}`] } });
+    expect(images).toEqual([]);
+    await waitFor('its host to answer 404', async () => (await visit()).statusCode === 404, 30_000);
+    expect((await visit()).json()).toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('app sources on a server that does not allow local ones', () => {
+  const { users: { dev } } = useTestServer({ users: ['dev'] });
+  it('refuses a file:// repository (the server\'s own files) with source_not_allowed', async () => {
+    const res = await dev.post('/api/v1/apps', { name: 'sneaky', source: { kind: 'git', url: 'file:///etc' } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'source_not_allowed' });
+    expect((await dev.get('/api/v1/apps')).json()).toEqual({ items: [] });
+  });
+});
+

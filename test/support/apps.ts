@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { App, Release } from '@berth/contracts';
+import type { Caller } from './server.js';
+import { GaveUp, waitFor } from './wait.js';
+
+const run = promisify(execFile);
+
+/** A git repository of the test's own, in a temporary folder: commit files to it, clone it by file:// URL. */
+export async function gitRepo(): Promise<{ url: string; commit(files: Record<string, string>, message: string): Promise<string>; remove(): Promise<void> }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-test-repo-'));
+  const git = (...args: string[]) => run('git', ['-C', dir, '-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args]);
+  await git('init', '--quiet', '--initial-branch', 'main');
+  return {
+    url: `file://${dir}`,
+    async commit(files, message) {
+      for (const [name, content] of Object.entries(files)) {
+        await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+        await fs.writeFile(path.join(dir, name), content);
+      }
+      await git('add', '--all');
+      await git('commit', '--quiet', '-m', message);
+      return (await git('rev-parse', 'HEAD')).stdout.trim();
+    },
+    remove: () => fs.rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A small Node app: answers `<version> <GREETING> <secret?>` on /, 200 (or `health`) on /health. */
+export function nodeApp(version: string, health = 200): Record<string, string> {
+  return {
+    'package.json': JSON.stringify({ name: 'hello', version: '1.0.0', scripts: { start: 'node server.js' } }),
+    'server.js': [
+      "const http = require('http');",
+      'http.createServer((req, res) => {',
+      `  if (req.url === '/health') { res.writeHead(${health}); return res.end('health'); }`,
+      `  res.end(['${version}', process.env.GREETING || '-', process.env.SECRET_TOKEN ? 'secret:' + process.env.SECRET_TOKEN.length : 'no-secret'].join(' '));`,
+      '}).listen(Number(process.env.PORT), "0.0.0.0");',
+    ].join('\n'),
+  };
+}
+
+/** Waits until release `number` of the app is done: live (or superseded), or failed; fails at once on the other. */
+export async function releaseSettles(caller: Caller, appId: string, number: number, want: 'live' | 'failed', timeoutMs = 240_000): Promise<Release> {
+  let last: Release | undefined;
+  return waitFor(
+    () => `release ${number} ${want} (last: ${JSON.stringify(last)})`,
+    async () => {
+      const { items } = (await caller.get(`/api/v1/apps/${appId}/releases`)).json<{ items: Release[] }>();
+      last = items.find((r) => r.number === number);
+      const other = want === 'live' ? 'failed' : 'live';
+      if (last?.status === other) throw new GaveUp(`release ${number} went ${other}: ${JSON.stringify(last)}`);
+      return last?.status === want ? last : undefined;
+    },
+    timeoutMs,
+    250,
+  );
+}
+
+export async function appOf(caller: Caller, id: string): Promise<App> {
+  return (await caller.get(`/api/v1/apps/${id}`)).json<App>();
+}
