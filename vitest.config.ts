@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Suites that exercise the browser, the CLI and the runtime (images and their builds, the host's
- * firewall, terminals, Jupyter kernels) rather than the database run on the embedded one only:
+ * firewall, terminals, Jupyter kernels, Caddy) rather than the database run on the embedded one only:
  * on PostgreSQL (TEST_DATABASE_URL) they would prove nothing new and take a third of the run.
  */
 const runtimeOnly = [
@@ -14,6 +14,8 @@ const runtimeOnly = [
   'test/egress.test.ts',
   'test/terminal.test.ts',
   'test/code-interpreter.test.ts',
+  'test/edge-caddy.test.ts',
+  'test/apps-caddy.test.ts',
 ];
 
 export default defineConfig({
