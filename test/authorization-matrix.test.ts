@@ -195,6 +195,8 @@ const TABLE: [string, Row][] = [
   // In the organization the caller acts in (the role callers: mx-org), where a viewer makes nothing.
   ['POST /api/v1/environments', { send: () => ({ url: '/api/v1/environments', ...json({ type: 'small' }) }), expect: { ...user(202), viewer: no(403) } }],
   ['GET /api/v1/apps', { send: () => ({ url: '/api/v1/apps' }), expect: user(200) }],
+  // Public: Caddy asks it. No app serves at this host, whoever asks.
+  ['GET /api/v1/edge/ask', { send: () => ({ url: '/api/v1/edge/ask?domain=nobody.apps.localhost' }), expect: open(404) }],
   ['POST /api/v1/apps', { send: (as) => ({ url: '/api/v1/apps', ...json({ name: `mx-${as.toLowerCase()}`, source: NOWHERE }) }), expect: { ...user(201), viewer: no(403) } }],
   ['POST /sandboxes', { send: () => ({ url: '/sandboxes', ...json({ templateID: 'no-such-template' }) }), expect: user(404), check: templateMissing }],
   ['POST /v2/sandboxes', { send: () => ({ url: '/v2/sandboxes', ...json({ templateID: 'no-such-template' }) }), expect: user(404), check: templateMissing }],

@@ -42,6 +42,10 @@ export function useReadmeShell(options: { env?: Record<string, string>; keep?: s
     get url(): string {
       return url;
     },
+    /** The folder the blocks run in. */
+    get dir(): string {
+      return dir;
+    },
     run,
     /** The walkthrough's first block, on this server, with the admin's password: signs in ($B, the jar, $TOKEN). */
     async signIn(): Promise<string> {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { admin } from './commands/admin.js';
+import { apps } from './commands/apps.js';
 import { login, logout, passwd, whoami } from './commands/auth.js';
 import type { Command } from './commands/command.js';
 import { cp } from './commands/cp.js';
@@ -12,7 +13,7 @@ import { org } from './commands/org.js';
 import { shell } from './commands/shell.js';
 import { createContext, reportError, takeOrgFlag, type Io } from './context.js';
 
-const COMMANDS: Command[] = [login, logout, whoami, passwd, org, env, exec, shell, cp, events, types, templates, tokens, admin];
+const COMMANDS: Command[] = [login, logout, whoami, passwd, org, env, exec, shell, cp, events, apps, types, templates, tokens, admin];
 
 const USAGE = `Usage: berth <command> [options]
 

@@ -114,3 +114,5 @@ export type Release = z.infer<typeof ReleaseSchema>;
 export type ConfigVar = z.infer<typeof ConfigVarSchema>;
 export type SetConfigBody = z.infer<typeof SetConfigBodySchema>;
 export type AppEvent = z.infer<typeof AppEventSchema>;
+
+export const EdgeAskQuerySchema = z.strictObject({ domain: z.string().min(1).max(253) });

@@ -18,7 +18,7 @@ import {
   ListEnvironmentsQuerySchema,
 } from './environments.js';
 import { ArchiveQuerySchema, DeleteQuerySchema, FileListSchema, MkdirBodySchema, MoveBodySchema, PathQuerySchema, SearchQuerySchema, SearchResultSchema } from './files.js';
-import { AppEventListSchema, AppEventsQuerySchema, AppListSchema, AppSchema, ConfigVarListSchema, CreateAppBodySchema, ReleaseListSchema, ReleaseSchema, RollbackBodySchema, SetConfigBodySchema, UpdateAppBodySchema } from './apps.js';
+import { AppEventListSchema, AppEventsQuerySchema, EdgeAskQuerySchema, AppListSchema, AppSchema, ConfigVarListSchema, CreateAppBodySchema, ReleaseListSchema, ReleaseSchema, RollbackBodySchema, SetConfigBodySchema, UpdateAppBodySchema } from './apps.js';
 import { CreateWarmPoolBodySchema, UpdateWarmPoolBodySchema, WarmPoolListSchema, WarmPoolSchema } from './pools.js';
 import { CreateMachineTypeBodySchema, MachineTypeListSchema, MachineTypeParamsSchema, MachineTypeSchema, UpdateMachineTypeBodySchema } from './machine-types.js';
 import {
@@ -174,6 +174,7 @@ export const ROUTES = {
   'apps.rollback': route({ method: 'POST', path: '/api/v1/apps/{id}/rollback', params: IdParamsSchema, body: RollbackBodySchema, response: ReleaseSchema, status: 202, problems: ['nothing_to_roll_back_to'], summary: 'Release an earlier release\'s image and config again, as a new release' }),
   'apps.config': route({ method: 'GET', path: '/api/v1/apps/{id}/config', params: IdParamsSchema, response: ConfigVarListSchema, summary: 'Its config variables (secrets masked)' }),
   'apps.setConfig': route({ method: 'PATCH', path: '/api/v1/apps/{id}/config', params: IdParamsSchema, body: SetConfigBodySchema, response: ConfigVarListSchema, summary: 'Set and unset config variables (secret ones are encrypted at rest); a running app gets a new release with them' }),
+  'edge.ask': route({ method: 'GET', path: '/api/v1/edge/ask', query: EdgeAskQuerySchema, summary: "Whether Berth serves an app at this host (204) or not (404): the edge proxy's question before it asks for a certificate (public)" }),
   'apps.events': route({ method: 'GET', path: '/api/v1/apps/{id}/events', params: IdParamsSchema, query: AppEventsQuerySchema, response: AppEventListSchema, summary: 'What happened to it after `since`: build output, release steps, switches, rollbacks' }),
 
   'environments.list': route({ method: 'GET', path: '/api/v1/environments', query: ListEnvironmentsQuerySchema, response: EnvironmentListSchema, summary: 'The caller\'s environments (admins: ?all=true for everyone\'s)' }),

@@ -103,6 +103,8 @@ export async function buildApp({ database, services, config, logger, onProblem }
     if (address && typeof address === 'object') {
       previewAddress.listening(address.port);
       services.appsAddress.listening(address.port);
+      services.edgeSync.listening(address.address, address.port);
+      await services.edgeSync.sync();
     }
   });
   await registerPreviewHosts(app, {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import Docker from 'dockerode';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -7,6 +8,7 @@ import { bootstrap, type BootstrapResult } from './bootstrap.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { installationId, installationKeyring } from './db/installation.js';
+import { connectCaddy, startCaddy, type CaddyEdge } from './edge/caddy.js';
 import { buildMetricsApp } from './http/metrics.js';
 import type { App } from './http/types.js';
 import { createDockerDriver } from './runtime/docker/docker-driver.js';
@@ -74,10 +76,37 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
     apps: () => services.appsReconciler.start(),
   };
 
+  let edge: CaddyEdge | undefined;
+  /** Caddy in front of the apps when asked for (started, or reached at its admin URL); else Berth's own edge serves them. */
+  async function startEdge(address: string | undefined): Promise<void> {
+    if (config.edge.kind !== 'caddy') return;
+    const { bin, adminUrl, httpAddress, httpsAddress, adminAddress, tls } = config.edge;
+    const hostPort = (a: { host: string; port: number }) => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+    // Caddy asks Berth before it requests a certificate for a host: only app hosts get one.
+    const askUrl = `${config.publicUrl ?? address ?? `http://127.0.0.1:${config.port}`}/api/v1/edge/ask`;
+    const edgeConfig = {
+      httpListen: hostPort(httpAddress),
+      httpsListen: httpsAddress ? hostPort(httpsAddress) : null,
+      tls: tls.mode === 'acme' ? { mode: 'acme' as const, email: tls.email, askUrl } : { mode: 'internal' as const },
+      accessLog: null,
+    };
+    if (adminUrl) edge = connectCaddy(adminUrl, edgeConfig);
+    else if (bin) {
+      edge = await startCaddy({ bin, dataDir: path.join(config.dataDir, 'caddy'), config: { ...edgeConfig, adminListen: hostPort(adminAddress) }, log });
+      log.info({ http: edgeConfig.httpListen, https: edgeConfig.httpsListen }, 'apps are served through Caddy');
+    } else {
+      log.warn('BERTH_EDGE=caddy, but caddy is not installed (apt-get install caddy): apps are served through Berth itself');
+      return;
+    }
+    services.edgeSync.use(edge);
+    await services.edgeSync.sync();
+  }
+
   async function start(listen?: { host: string; port: number }): Promise<string | undefined> {
     await app.ready();
     await services.revocations.start();
     const address = listen ? await app.listen(listen) : undefined;
+    await startEdge(address);
     if (config.metricsAddress) {
       metrics = buildMetricsApp(app.metrics);
       const scrape = await metrics.listen(config.metricsAddress);
@@ -96,6 +125,8 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
     services.orgReconciler.stop();
     await services.pools.stop();
     await services.appsReconciler.stop();
+    services.edgeSync.use(undefined);
+    await edge?.close();
     await services.resync.stop();
     await services.worker.stop();
     await services.revocations.stop();

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -73,6 +74,14 @@ const EnvSchema = z.object({
   BERTH_APPS_CHECK_SECONDS: positiveInt.default(30),
   BERTH_APPS_ROUTE_CACHE_MS: positiveInt.default(1000),
   BERTH_APPS_KEEP_IMAGES: positiveInt.default(3),
+  BERTH_EDGE: z.enum(['berth', 'caddy']).default('berth'),
+  BERTH_EDGE_ADMIN_URL: z.url().optional(),
+  BERTH_EDGE_CADDY_BIN: z.string().min(1).optional(),
+  BERTH_EDGE_HTTP_ADDRESS: listenAddress.default({ host: '127.0.0.1', port: 8081 }),
+  BERTH_EDGE_HTTPS_ADDRESS: listenAddress.optional(),
+  BERTH_EDGE_ADMIN_ADDRESS: listenAddress.default({ host: '127.0.0.1', port: 2019 }),
+  BERTH_EDGE_TLS: z.enum(['internal', 'acme']).default('internal'),
+  BERTH_EDGE_ACME_EMAIL: z.email().optional(),
   BERTH_IDLE_CHECK_SECONDS: positiveInt.default(60),
   BERTH_E2B_EXPIRY_CHECK_MS: positiveInt.default(1000),
   BERTH_ORG_RECONCILE_MS: positiveInt.default(1000),
@@ -194,6 +203,24 @@ export interface Config {
    * looked at anyway, how long the proxy uses what it read of a host, and how many earlier releases
    * keep their images for rollbacks (BERTH_APPS_*).
    */
+  /**
+   * What serves apps: Berth itself (host-routed, like previews), or Caddy (BERTH_EDGE=caddy) that
+   * Berth starts (BERTH_EDGE_CADDY_BIN, found on PATH when unset; its files under the data
+   * directory) or drives at BERTH_EDGE_ADMIN_URL. Caddy listens on httpAddress (and httpsAddress,
+   * with certificates from its internal CA or, with BERTH_EDGE_TLS=acme, issued on demand for the
+   * hosts Berth knows); its admin API on adminAddress (loopback).
+   */
+  edge:
+    | { kind: 'berth' }
+    | {
+        kind: 'caddy';
+        bin: string | undefined;
+        adminUrl: string | undefined;
+        httpAddress: { host: string; port: number };
+        httpsAddress: { host: string; port: number } | undefined;
+        adminAddress: { host: string; port: number };
+        tls: { mode: 'internal' } | { mode: 'acme'; email: string | undefined };
+      };
   apps: {
     domain: string | undefined;
     scheme: 'http' | 'https';
@@ -232,6 +259,18 @@ function previewOrigin(domain: string | undefined, publicUrl: string | undefined
   const written = domain ? /^(https?):\/\//i.exec(domain)?.[1]?.toLowerCase() : undefined;
   const scheme = written ?? (publicUrl?.startsWith('https:') ? 'https' : 'http');
   return { domain: domain?.replace(/^https?:\/\//i, '').toLowerCase(), scheme: scheme === 'https' ? 'https' : 'http' };
+}
+
+/** Without BERTH_APPS_DOMAIN, apps behind Caddy answer under apps.localhost on Caddy's port (https when it listens for it). */
+const defaultEdgeDomain = (http: { port: number }, https: { port: number } | undefined): string => (https ? `https://apps.localhost:${https.port}` : `apps.localhost:${http.port}`);
+
+/** The executable `name` on the search path, if there is one. */
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const file = path.join(dir, name);
+    if (existsSync(file)) return file;
+  }
+  return undefined;
 }
 
 function dockerTarget(dockerHost: string | undefined): Config['docker'] {
@@ -307,8 +346,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bashTimeoutMs: e.BERTH_ASSISTANT_BASH_TIMEOUT_SECONDS * 1000,
       providerTimeoutMs: e.BERTH_ASSISTANT_PROVIDER_TIMEOUT_SECONDS * 1000,
     },
+    edge:
+      e.BERTH_EDGE === 'berth'
+        ? { kind: 'berth' }
+        : {
+            kind: 'caddy',
+            bin: e.BERTH_EDGE_CADDY_BIN ?? onPath('caddy'),
+            adminUrl: e.BERTH_EDGE_ADMIN_URL,
+            httpAddress: e.BERTH_EDGE_HTTP_ADDRESS,
+            httpsAddress: e.BERTH_EDGE_HTTPS_ADDRESS,
+            adminAddress: e.BERTH_EDGE_ADMIN_ADDRESS,
+            tls: e.BERTH_EDGE_TLS === 'acme' ? { mode: 'acme', email: e.BERTH_EDGE_ACME_EMAIL } : { mode: 'internal' },
+          },
     apps: {
-      ...previewOrigin(e.BERTH_APPS_DOMAIN, e.BERTH_PUBLIC_URL),
+      ...previewOrigin(e.BERTH_APPS_DOMAIN ?? (e.BERTH_EDGE === 'caddy' ? defaultEdgeDomain(e.BERTH_EDGE_HTTP_ADDRESS, e.BERTH_EDGE_HTTPS_ADDRESS) : undefined), e.BERTH_PUBLIC_URL),
       baseImage: e.BERTH_APPS_BASE_IMAGE,
       allowLocalSources: e.BERTH_APPS_ALLOW_LOCAL_SOURCES,
       healthTimeoutMs: e.BERTH_APPS_HEALTH_TIMEOUT_SECONDS * 1000,

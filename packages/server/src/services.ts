@@ -55,6 +55,7 @@ import { createAppsAddress } from './modules/apps/apps.address.js';
 import { createAppsReconciler } from './modules/apps/apps.reconciler.js';
 import { createAppsRepo } from './modules/apps/apps.repo.js';
 import { createAppsRouter } from './modules/apps/apps.proxy.js';
+import { createEdgeSync } from './modules/apps/apps.edge.js';
 import { createAppsService } from './modules/apps/apps.service.js';
 import { createAssistantRepo } from './modules/assistant/assistant.repo.js';
 import { createAssistantService } from './modules/assistant/assistant.service.js';
@@ -183,13 +184,15 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const appsRepo = createAppsRepo();
   const appsAddress = createAppsAddress({ domain: config.apps.domain, scheme: config.apps.scheme, port: config.port });
   const appsRouter = createAppsRouter({ db, appsRepo, runtime, cacheMs: config.apps.routeCacheMs });
+  const edgeSync = createEdgeSync({ address: appsAddress, log });
   const appsReconciler = createAppsReconciler({
     db,
     appsRepo,
     machineTypesRepo,
     runtime,
     keyring,
-    switched: appsRouter.forget,
+    // Traffic moves in Berth's own routing (Caddy, when in front, sends every app host there).
+    switched: async (appId) => appsRouter.forget(appId),
     options: { ...config.apps, maxSourceBytes: config.maxArchiveBytes, leaseSeconds: config.worker.leaseSeconds, maxAttempts: config.worker.maxAttempts, stopGraceSeconds: config.stopGraceSeconds },
     log,
   });
@@ -210,6 +213,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     appsAddress,
     appsRouter,
     appsReconciler,
+    edgeSync,
     orgReconciler,
     e2b,
     e2bExpiry,

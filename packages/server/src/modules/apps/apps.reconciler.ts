@@ -41,8 +41,8 @@ interface Deps {
   machineTypesRepo: Pick<MachineTypesRepo, 'lock'>;
   runtime: Pick<RuntimeDriver, 'ensureImage' | 'readArchive' | 'buildImage' | 'runReplica' | 'runOnce' | 'listReplicas' | 'removeReplica' | 'pruneAppImages' | 'replicaEndpoint'>;
   keyring: Pick<Keyring, 'open'>;
-  /** Traffic moved (or the app went): the proxy forgets what it knew of the app's routes. */
-  switched: (appId: string) => void;
+  /** Traffic moved (or the app went, or its replicas changed): resolves once the edges route as the database says. */
+  switched: (appId: string) => Promise<void>;
   options: AppsReconcilerOptions;
   log: FastifyBaseLogger;
 }
@@ -154,7 +154,7 @@ export function createAppsReconciler(deps: Deps) {
       await appsRepo.update(tx, app.id, { currentReleaseId: release.id, status: 'running', lastError: null, attempts: 0 });
       await appsRepo.appendEvent(tx, app.id, { releaseNumber: release.number, type: 'deploy', message: `release ${release.number} is live` });
     });
-    deps.switched(app.id);
+    await deps.switched(app.id);
   }
 
   async function fail(app: AppRow, release: ReleaseRow, reason: string): Promise<void> {
@@ -182,7 +182,7 @@ export function createAppsReconciler(deps: Deps) {
     for (const r of await runtime.listReplicas(app.id)) await runtime.removeReplica(r.name, options.stopGraceSeconds);
     await runtime.pruneAppImages(app.id, new Set());
     await appsRepo.remove(db, app.id);
-    deps.switched(app.id);
+    await deps.switched(app.id);
   }
 
   /** One look at an app; when to look again (null: only when something changes). */
@@ -213,6 +213,8 @@ export function createAppsReconciler(deps: Deps) {
     const keep = (await appsRepo.releases(db, app.id)).filter((r) => r.image && (r.status === 'live' || r.status === 'superseded')).slice(0, options.keepImages + 1);
     await runtime.pruneAppImages(app.id, new Set(keep.map((r) => r.image!)));
     if (app.status === 'deploying' && !plan.deploying) await appsRepo.update(db, app.id, { status: current ? 'running' : 'idle' });
+    // A replica made again (a new address) or scaled: the edge follows.
+    await deps.switched(app.id);
     return after.nextDrainAt ? Math.max(0, after.nextDrainAt.getTime() - Date.now()) : options.checkMs;
   }
 

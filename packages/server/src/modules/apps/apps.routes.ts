@@ -1,4 +1,5 @@
 import { route } from '../../http/route.js';
+import { NotFoundError } from '../../errors.js';
 import type { App } from '../../http/types.js';
 import type { AppsService } from './apps.service.js';
 
@@ -17,5 +18,9 @@ export function registerAppsRoutes(app: App, { apps }: { apps: AppsService }): v
   route(app, 'apps.rollback', deploy, (request) => apps.rollback(request.ctx, request.params.id, request.body.release));
   route(app, 'apps.config', view, async (request) => ({ items: await apps.config(request.ctx, request.params.id) }));
   route(app, 'apps.setConfig', deploy, async (request) => ({ items: await apps.setConfig(request.ctx, request.params.id, request.body) }));
+  // Caddy asks before it requests a certificate on demand: only hosts of apps that exist get one.
+  route(app, 'edge.ask', { config: { public: true } }, async (request) => {
+    if (!(await apps.servesHost(request.query.domain))) throw new NotFoundError('App');
+  });
   route(app, 'apps.events', view, async (request) => ({ items: await apps.events(request.ctx, request.params.id, request.query.since) }));
 }

@@ -256,7 +256,13 @@ export function createAppsService(deps: Deps) {
     return (await appsRepo.events(db, id, since)).map((e) => ({ seq: e.seq, release: e.releaseNumber, type: e.type, message: e.message, createdAt: e.createdAt.toISOString() }));
   }
 
-  return { visible, list, create, get, update, remove, deploy, releases, rollback, config, setConfig, events };
+  /** Whether a host name is an app's (under the apps domain): the edge's question before it gets a certificate. */
+  async function servesHost(domain: string): Promise<boolean> {
+    const label = deps.address.labelOf(domain);
+    return label !== undefined && (await appsRepo.byHost(db, label)) !== undefined;
+  }
+
+  return { visible, servesHost, list, create, get, update, remove, deploy, releases, rollback, config, setConfig, events };
 }
 
 export type AppsService = ReturnType<typeof createAppsService>;
