@@ -9,6 +9,7 @@ const runtimeOnly = [
   'test/browser/**',
   'test/cli.test.ts',
   'test/cli-orgs.test.ts',
+  'test/cli-apps.test.ts',
   'test/dev-image.test.ts',
   'test/template-images.test.ts',
   'test/egress.test.ts',
