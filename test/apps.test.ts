@@ -1,10 +1,11 @@
+import { createHmac } from 'node:crypto';
 import type { App, AppEvent, ConfigVar } from '@berth/contracts';
 import { and, eq } from 'drizzle-orm';
-import { appConfigVars, appReleases, auditLog } from '../packages/server/src/db/schema.js';
+import { appConfigVars, appReleases, apps, auditLog } from '../packages/server/src/db/schema.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appOf, gitRepo, nodeApp, releaseSettles } from './support/apps.js';
 import { useTestServer } from './support/test-server.js';
-import { waitFor } from './support/wait.js';
+import { runningEnvironment, waitFor } from './support/wait.js';
 
 /**
  * Apps end to end on the real engine: a git repository of the test's own, built into images by
@@ -127,6 +128,53 @@ describe('apps from git', () => {
     expect((await dev.patch(`/api/v1/apps/${app.id}`, { releaseCommand: null })).statusCode).toBe(200);
   });
 
+  it("shows what each replica of the serving release printed, with its state and restarts", async () => {
+    const res = await dev.get(`/api/v1/apps/${app.id}/logs?tail=50`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ items: [{ replica: 0, release: 5, state: 'running', restarts: 0, output: expect.stringContaining('node server.js') }] });
+    expect((await dev.get(`/api/v1/apps/${app.id}/logs?tail=0`)).statusCode).toBe(400);
+  });
+
+  it('deploys on a signed push to its branch; an unsigned, wrongly signed or other-branch push changes nothing', async () => {
+    const made = await dev.post(`/api/v1/apps/${app.id}/webhook`);
+    expect(made.statusCode, made.body).toBe(201);
+    const { url, secret } = made.json<{ url: string; secret: string }>();
+    expect(url).toMatch(new RegExp(`/api/v1/apps/${app.id}/push$`));
+    const [row] = await server.database.db.select().from(apps).where(eq(apps.id, app.id));
+    expect(row!.webhookSecret).not.toContain(secret);
+    const releasesNow = async () => (await dev.get(`/api/v1/apps/${app.id}/releases`)).json<{ items: unknown[] }>().items.length;
+    const before = await releasesNow();
+    const push = (body: string, signature?: string) =>
+      server.anonymous.post(`/api/v1/apps/${app.id}/push`, body, { 'content-type': 'application/json', ...(signature ? { 'x-hub-signature-256': signature } : {}) });
+    const sign = (body: string, key = secret) => `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
+    const onMain = JSON.stringify({ ref: 'refs/heads/main', after: 'a'.repeat(40) });
+
+    expect((await push(onMain)).statusCode).toBe(401);
+    expect((await push(onMain, sign(onMain, 'not-the-secret'))).statusCode).toBe(401);
+    // Signed for another body: the signature covers the bytes as sent.
+    expect((await push(onMain, sign(onMain.replace('main', 'dev')))).statusCode).toBe(401);
+    const otherBranch = JSON.stringify({ ref: 'refs/heads/feature' });
+    expect((await push(otherBranch, sign(otherBranch))).statusCode).toBe(204);
+    expect((await push('not json', sign('not json'))).statusCode).toBe(400);
+    expect(await releasesNow()).toBe(before);
+    const refused = await server.database.db.select().from(auditLog).where(and(eq(auditLog.action, 'app.deploy'), eq(auditLog.success, false)));
+    expect(refused.length).toBeGreaterThanOrEqual(3);
+
+    await repo.commit(nodeApp('v4'), 'v4, pushed');
+    const accepted = await push(onMain, sign(onMain));
+    expect(accepted.statusCode, accepted.body).toBe(202);
+    const number = accepted.json<{ number: number }>().number;
+    expect(number).toBe(before + 1);
+    await releaseSettles(dev, app.id, number, 'live');
+    const events = (await dev.get(`/api/v1/apps/${app.id}/events`)).json<{ items: AppEvent[] }>().items.map((e) => e.message);
+    expect(events).toContain(`release ${number} requested by a push to main (aaaaaaaaaaaa)`);
+    expect((await visit()).body).toMatch(/^v4 /);
+    // A new secret: the old one signs nothing any more.
+    const next = (await dev.post(`/api/v1/apps/${app.id}/webhook`)).json<{ secret: string }>().secret;
+    expect(next).not.toBe(secret);
+    expect((await push(onMain, sign(onMain))).statusCode).toBe(401);
+  });
+
   it("is another organization's secret: not seen, not deployed, not configured, not deleted (404 each)", async () => {
     for (const [method, path, body] of [
       ['GET', `/api/v1/apps/${app.id}`],
@@ -183,6 +231,26 @@ describe('apps from git', () => {
     expect(images).toEqual([]);
     await waitFor('its host to answer 404', async () => (await visit()).statusCode === 404, 30_000);
     expect((await visit()).json()).toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('apps from a folder of an environment', () => {
+  const { users: { dev, eve } } = useTestServer({ env: { BERTH_APPS_DRAIN_SECONDS: '2' }, users: ['dev', 'eve'] });
+
+  it('deploys /workspace/app as it is now: a static site, detected and served', async () => {
+    const env = await runningEnvironment(dev);
+    const written = await dev.put(`/api/v1/environments/${env.id}/files/content?path=app/index.html`, '<h1>from my workspace</h1>\n', { 'content-type': 'text/plain' });
+    expect(written.statusCode, written.body).toBe(201);
+    const res = await dev.post('/api/v1/apps', { name: 'site', source: { kind: 'workspace', environmentId: env.id, path: '/workspace/app' } });
+    expect(res.statusCode, res.body).toBe(201);
+    const site = res.json<App>();
+    await releaseSettles(dev, site.id, 1, 'live');
+    expect((await dev.get('/', { host: new URL(site.url).host })).body).toBe('<h1>from my workspace</h1>\n');
+    const events = (await dev.get(`/api/v1/apps/${site.id}/events`)).json<{ items: AppEvent[] }>().items.map((e) => e.message);
+    expect(events).toEqual(expect.arrayContaining([expect.stringMatching(/^Static site/)]));
+    // Someone who cannot use that environment cannot deploy from it.
+    const theirs = await eve.post('/api/v1/apps', { name: 'stolen', source: { kind: 'workspace', environmentId: env.id, path: '/workspace/app' } });
+    expect(theirs.statusCode).toBe(404);
   });
 });
 

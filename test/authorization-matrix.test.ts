@@ -254,9 +254,20 @@ const TABLE: [string, Row][] = [
   ['GET /api/v1/apps/{id}/releases', { send: () => ({ url: app('/releases') }), expect: organization('org.read', 200) }],
   ['GET /api/v1/apps/{id}/config', { send: () => ({ url: app('/config') }), expect: organization('org.read', 200) }],
   ['GET /api/v1/apps/{id}/events', { send: () => ({ url: app('/events') }), expect: organization('org.read', 200) }],
+  ['GET /api/v1/apps/{id}/logs', { send: () => ({ url: app('/logs') }), expect: organization('org.read', 200) }],
+  // Before it has a database: let through, then nothing there.
+  ['GET /api/v1/apps/{id}/database', { send: () => ({ url: app('/database') }), expect: organization('org.read', 404) }],
+  ['GET /api/v1/apps/{id}/database/backup', { send: () => ({ url: app('/database/backup') }), expect: organization('org.create', 404) }],
+  ['POST /api/v1/apps/{id}/database/restore', { send: () => ({ url: app('/database/restore'), body: 'select 1;', headers: { 'content-type': 'application/sql' } }), expect: organization('org.manage', 404) }],
   ['PATCH /api/v1/apps/{id}', { send: () => ({ url: app(), ...json({ replicas: 1 }) }), expect: organization('org.create', 200) }],
   ['PATCH /api/v1/apps/{id}/config', { send: () => ({ url: app('/config'), ...json({ set: { MATRIX: { value: '1' } } }) }), expect: organization('org.create', 200) }],
   ['POST /api/v1/apps/{id}/deploys', { send: () => ({ url: app('/deploys') }), expect: organization('org.create', 202) }],
+  // The first allowed caller attaches it; the next find one there.
+  ['POST /api/v1/apps/{id}/database', { send: () => ({ url: app('/database') }), expect: organization('org.create', [201, 409]) }],
+  ['POST /api/v1/apps/{id}/webhook', { send: () => ({ url: app('/webhook') }), expect: organization('org.create', 201) }],
+  // Public, and its signature is the only credential: an unsigned push is refused, whoever sends it
+  // (a suspended organization's token changes nothing anywhere, and says so first).
+  ['POST /api/v1/apps/{id}/push', { send: () => ({ url: app('/push'), ...json({ ref: 'refs/heads/main' }) }), expect: { ...(Object.fromEntries(CALLERS.map((c) => [c, no(401)])) as Expect), suspended: no(403) } }],
   // Release 1 never went live: let through, then refused as having nothing to go back to.
   ['POST /api/v1/apps/{id}/rollback', { send: () => ({ url: app('/rollback'), ...json({ release: 1 }) }), expect: organization('org.create', 409) }],
 
@@ -310,6 +321,8 @@ const TABLE: [string, Row][] = [
   // Refused callers aim at the shared environment (what they see of it decides their answer).
   ['DELETE /api/v1/environments/{id}', { send: (as) => ({ url: as === 'owner' || as === 'admin' || as === 'orgAdmin' ? `/api/v1/environments/${r.doomedEnvs[as]}` : env() }), expect: environment('manage', 202) }],
   ['DELETE /api/v1/templates/{id}', { send: (as) => ({ url: `/api/v1/templates/${mine(as, 'template')}` }), expect: owned(204) }],
+  // Named as the confirmation: the first allowed caller deletes it; the next find it going.
+  ['DELETE /api/v1/apps/{id}/database', { send: () => ({ url: app('/database?confirm=mx-app') }), expect: organization('org.manage', [202, 404]) }],
   ['DELETE /api/v1/apps/{id}', { send: (as) => ({ url: as === 'owner' || as === 'admin' || as === 'orgAdmin' ? `/api/v1/apps/${r.doomedApps[as]}` : app() }), expect: organization('org.manage', 202) }],
   ['DELETE /sandboxes/{sandboxID}', { send: (as) => ({ url: `/sandboxes/${mine(as, 'sandbox')}` }), expect: owned(204) }],
   ['DELETE /api/v1/tokens/{id}', { send: () => ({ url: `/api/v1/tokens/${r.spareToken}` }), expect: personal(204) }],

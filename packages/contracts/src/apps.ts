@@ -116,3 +116,34 @@ export type SetConfigBody = z.infer<typeof SetConfigBodySchema>;
 export type AppEvent = z.infer<typeof AppEventSchema>;
 
 export const EdgeAskQuerySchema = z.strictObject({ domain: z.string().min(1).max(253) });
+
+export const WebhookSchema = z
+  .object({
+    url: z.string().describe('Where the git host posts push events (GitHub, Gitea and Forgejo send X-Hub-Signature-256)'),
+    secret: z.string().describe('The HMAC-SHA256 key to give the git host: shown this once'),
+  })
+  .meta({ id: 'AppWebhook' });
+
+/** The part of a push event Berth reads: which branch moved, and to what. */
+export const PushEventSchema = z.object({ ref: z.string().max(1024), after: z.string().max(64).optional() });
+/** The header a push carries its body's HMAC-SHA256 in: `sha256=<hex>`. */
+export const WEBHOOK_SIGNATURE_HEADER = 'x-hub-signature-256';
+
+export const AppLogsQuerySchema = z.strictObject({ tail: z.coerce.number().int().min(1).max(5000).default(200) });
+export const AppLogsSchema = z.object({
+  items: z.array(z.object({ replica: z.number().int(), release: z.number().int(), state: z.string(), restarts: z.number().int(), output: z.string().describe('Its last `tail` lines, stdout and stderr') })),
+});
+export type AppLogs = z.infer<typeof AppLogsSchema>;
+
+export const AppDatabaseSchema = z
+  .object({
+    engine: z.literal('postgresql'),
+    version: z.string(),
+    status: z.enum(['provisioning', 'available', 'deleting', 'error']),
+    name: z.string().describe('The database; the app reads its URL in DATABASE_URL (a secret config variable)'),
+    username: z.string(),
+    createdAt: TimestampSchema,
+  })
+  .meta({ id: 'AppDatabase' });
+export const RemoveDatabaseQuerySchema = z.strictObject({ confirm: z.string().describe("The app's name: deleting a database deletes its data") });
+export type AppDatabase = z.infer<typeof AppDatabaseSchema>;

@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   assistant_provider_error: { status: 502, title: 'The AI provider failed' },
   source_not_allowed: { status: 403, title: 'That source is not allowed here' },
   nothing_to_roll_back_to: { status: 409, title: 'No such release to roll back to' },
+  confirmation_required: { status: 409, title: 'Confirm by naming what goes' },
+  restore_failed: { status: 422, title: 'The backup could not be restored' },
   internal_error: { status: 500, title: 'Internal server error' },
   not_ready: { status: 503, title: 'Service not ready' },
 } as const;

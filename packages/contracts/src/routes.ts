@@ -18,7 +18,7 @@ import {
   ListEnvironmentsQuerySchema,
 } from './environments.js';
 import { ArchiveQuerySchema, DeleteQuerySchema, FileListSchema, MkdirBodySchema, MoveBodySchema, PathQuerySchema, SearchQuerySchema, SearchResultSchema } from './files.js';
-import { AppEventListSchema, AppEventsQuerySchema, EdgeAskQuerySchema, AppListSchema, AppSchema, ConfigVarListSchema, CreateAppBodySchema, ReleaseListSchema, ReleaseSchema, RollbackBodySchema, SetConfigBodySchema, UpdateAppBodySchema } from './apps.js';
+import { AppDatabaseSchema, AppEventListSchema, AppEventsQuerySchema, AppLogsQuerySchema, AppLogsSchema, RemoveDatabaseQuerySchema, EdgeAskQuerySchema, WebhookSchema, AppListSchema, AppSchema, ConfigVarListSchema, CreateAppBodySchema, ReleaseListSchema, ReleaseSchema, RollbackBodySchema, SetConfigBodySchema, UpdateAppBodySchema } from './apps.js';
 import { CreateWarmPoolBodySchema, UpdateWarmPoolBodySchema, WarmPoolListSchema, WarmPoolSchema } from './pools.js';
 import { CreateMachineTypeBodySchema, MachineTypeListSchema, MachineTypeParamsSchema, MachineTypeSchema, UpdateMachineTypeBodySchema } from './machine-types.js';
 import {
@@ -174,6 +174,14 @@ export const ROUTES = {
   'apps.rollback': route({ method: 'POST', path: '/api/v1/apps/{id}/rollback', params: IdParamsSchema, body: RollbackBodySchema, response: ReleaseSchema, status: 202, problems: ['nothing_to_roll_back_to'], summary: 'Release an earlier release\'s image and config again, as a new release' }),
   'apps.config': route({ method: 'GET', path: '/api/v1/apps/{id}/config', params: IdParamsSchema, response: ConfigVarListSchema, summary: 'Its config variables (secrets masked)' }),
   'apps.setConfig': route({ method: 'PATCH', path: '/api/v1/apps/{id}/config', params: IdParamsSchema, body: SetConfigBodySchema, response: ConfigVarListSchema, summary: 'Set and unset config variables (secret ones are encrypted at rest); a running app gets a new release with them' }),
+  'apps.logs': route({ method: 'GET', path: '/api/v1/apps/{id}/logs', params: IdParamsSchema, query: AppLogsQuerySchema, response: AppLogsSchema, problems: ['runtime_unavailable'], summary: "What each replica of the serving release printed last, with its state and restarts" }),
+  'apps.database': route({ method: 'GET', path: '/api/v1/apps/{id}/database', params: IdParamsSchema, response: AppDatabaseSchema, summary: 'Its managed PostgreSQL, if it has one' }),
+  'apps.addDatabase': route({ method: 'POST', path: '/api/v1/apps/{id}/database', params: IdParamsSchema, response: AppDatabaseSchema, status: 201, problems: ['conflict'], summary: 'Attach a managed PostgreSQL (its own container and volume, generated credentials); DATABASE_URL is set, which makes a release' }),
+  'apps.removeDatabase': route({ method: 'DELETE', path: '/api/v1/apps/{id}/database', params: IdParamsSchema, query: RemoveDatabaseQuerySchema, response: AppDatabaseSchema, status: 202, problems: ['confirmation_required'], summary: "Delete the database and its data (?confirm=<the app's name>); DATABASE_URL goes" }),
+  'apps.backup': route({ method: 'GET', path: '/api/v1/apps/{id}/database/backup', params: IdParamsSchema, raw: 'response', problems: ['conflict', 'runtime_unavailable'], summary: 'A backup of the database as it is now: plain SQL (pg_dump), streamed' }),
+  'apps.restore': route({ method: 'POST', path: '/api/v1/apps/{id}/database/restore', params: IdParamsSchema, raw: 'body', problems: ['conflict', 'restore_failed', 'runtime_unavailable'], summary: 'Restore a backup (the SQL a backup answered) into the database; stops at the first error' }),
+  'apps.webhook': route({ method: 'POST', path: '/api/v1/apps/{id}/webhook', params: IdParamsSchema, response: WebhookSchema, status: 201, summary: 'Make (or replace) the push webhook: its URL and HMAC secret, shown once' }),
+  'apps.push': route({ method: 'POST', path: '/api/v1/apps/{id}/push', params: IdParamsSchema, response: ReleaseSchema, raw: 'body', status: [202, 204], summary: "A git host's push event, signed with the webhook's secret (X-Hub-Signature-256): a push to the app's branch deploys it; anything else is ignored (204). Public: the signature is the credential" }),
   'edge.ask': route({ method: 'GET', path: '/api/v1/edge/ask', query: EdgeAskQuerySchema, summary: "Whether Berth serves an app at this host (204) or not (404): the edge proxy's question before it asks for a certificate (public)" }),
   'apps.events': route({ method: 'GET', path: '/api/v1/apps/{id}/events', params: IdParamsSchema, query: AppEventsQuerySchema, response: AppEventListSchema, summary: 'What happened to it after `since`: build output, release steps, switches, rollbacks' }),
 

@@ -164,7 +164,7 @@ export async function buildApp({ database, services, config, logger, onProblem }
       registerQuotasRoutes(api, { quotas: services.quotas });
       registerMachineTypesRoutes(api, { machineTypes: services.machineTypes });
       registerPoolsRoutes(api, { pools: services.pools });
-      registerAppsRoutes(api, { apps: services.apps });
+      registerAppsRoutes(api, { apps: services.apps, databases: services.appDatabases, maxRestoreBytes: config.maxArchiveBytes });
       registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus, execStreams: services.execStreams, eventsStream: config.eventsStream });
       registerTerminalRoutes(api, { environments: services.environments, terminals: services.terminals });
       registerFilesRoutes(api, { files: services.files, maxArchiveBytes: config.maxArchiveBytes });

@@ -56,6 +56,7 @@ import { createAppsReconciler } from './modules/apps/apps.reconciler.js';
 import { createAppsRepo } from './modules/apps/apps.repo.js';
 import { createAppsRouter } from './modules/apps/apps.proxy.js';
 import { createEdgeSync } from './modules/apps/apps.edge.js';
+import { createAppDatabases, createDatabaseKeeper } from './modules/apps/apps.database.js';
 import { createAppsService } from './modules/apps/apps.service.js';
 import { createAssistantRepo } from './modules/assistant/assistant.repo.js';
 import { createAssistantService } from './modules/assistant/assistant.service.js';
@@ -193,6 +194,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     keyring,
     // Traffic moves in Berth's own routing (Caddy, when in front, sends every app host there).
     switched: async (appId) => appsRouter.forget(appId),
+    databases: createDatabaseKeeper({ db, appsRepo, runtime, keyring }),
     options: { ...config.apps, maxSourceBytes: config.maxArchiveBytes, leaseSeconds: config.worker.leaseSeconds, maxAttempts: config.worker.maxAttempts, stopGraceSeconds: config.stopGraceSeconds },
     log,
   });
@@ -204,12 +206,15 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     environments,
     audit,
     keyring,
+    runtime,
     address: appsAddress,
     allowLocalSources: config.apps.allowLocalSources,
     wake: appsReconciler.wake,
   });
+  const appDatabases = createAppDatabases({ db, appsRepo, apps, audit, keyring, runtime, wake: appsReconciler.wake });
   return {
     apps,
+    appDatabases,
     appsAddress,
     appsRouter,
     appsReconciler,

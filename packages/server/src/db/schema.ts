@@ -518,6 +518,8 @@ export const apps = pgTable(
     healthPath: text('health_path'),
     // Run once per release, in a container of the new image, before traffic moves to it (migrations).
     releaseCommand: text('release_command'),
+    // The push webhook's HMAC key, sealed (keyring.ts): Berth must read it back to check signatures.
+    webhookSecret: text('webhook_secret'),
     currentReleaseId: uuid('current_release_id'),
     desiredState: text('desired_state').$type<'running' | 'deleted'>().notNull().default('running'),
     status: text('status').$type<'idle' | 'deploying' | 'running' | 'failed' | 'deleting' | 'deleted'>().notNull().default('idle'),
@@ -598,3 +600,21 @@ export const appEvents = pgTable(
   },
   (t) => [primaryKey({ columns: [t.appId, t.seq] })],
 );
+
+/**
+ * An app's managed PostgreSQL: its own container and volume on the app's network, made and
+ * removed by the apps reconciler; the app reads DATABASE_URL (a secret config variable).
+ */
+export const appDatabases = pgTable('app_databases', {
+  appId: uuid('app_id')
+    .primaryKey()
+    .references(() => apps.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  username: text('username').notNull(),
+  // Sealed (keyring.ts): Berth hands it to the app and to its own backups.
+  password: text('password').notNull(),
+  desiredState: text('desired_state').$type<'present' | 'deleted'>().notNull().default('present'),
+  status: text('status').$type<'provisioning' | 'available' | 'deleting' | 'error'>().notNull().default('provisioning'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});

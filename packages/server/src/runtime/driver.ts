@@ -48,6 +48,8 @@ export interface ReplicaSpec {
   vcpus: number;
   memoryMb: number;
   network: NetworkSpec;
+  /** A named volume of the app's (made if missing, labelled as the app's), mounted at `target`: a managed database's data. */
+  volume?: { name: string; target: string };
 }
 
 export interface ReplicaInstance {
@@ -250,6 +252,10 @@ export interface RuntimeDriver {
   pruneAppImages(appId: string, keep: ReadonlySet<string>): Promise<void>;
   /** Where this process can reach a replica's port. */
   replicaEndpoint(name: string, port: number): Promise<{ host: string; port: number }>;
+  /** Runs a command in a running replica (a database's dump or restore), as exec does in an environment. */
+  execReplica(name: string, request: ExecRequest): Promise<ExecOutcome>;
+  /** Removes one of an app's volumes; a missing one is not an error. */
+  removeAppVolume(name: string): Promise<void>;
 }
 
 /**

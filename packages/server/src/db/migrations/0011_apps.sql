@@ -7,6 +7,17 @@ CREATE TABLE "app_config_vars" (
 	CONSTRAINT "app_config_vars_app_id_name_pk" PRIMARY KEY("app_id","name")
 );
 --> statement-breakpoint
+CREATE TABLE "app_databases" (
+	"app_id" uuid PRIMARY KEY NOT NULL,
+	"name" text NOT NULL,
+	"username" text NOT NULL,
+	"password" text NOT NULL,
+	"desired_state" text DEFAULT 'present' NOT NULL,
+	"status" text DEFAULT 'provisioning' NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "app_events" (
 	"app_id" uuid NOT NULL,
 	"seq" integer NOT NULL,
@@ -49,6 +60,7 @@ CREATE TABLE "apps" (
 	"port" integer DEFAULT 3000 NOT NULL,
 	"health_path" text,
 	"release_command" text,
+	"webhook_secret" text,
 	"current_release_id" uuid,
 	"desired_state" text DEFAULT 'running' NOT NULL,
 	"status" text DEFAULT 'idle' NOT NULL,
@@ -64,6 +76,7 @@ CREATE TABLE "apps" (
 );
 --> statement-breakpoint
 ALTER TABLE "app_config_vars" ADD CONSTRAINT "app_config_vars_app_id_apps_id_fk" FOREIGN KEY ("app_id") REFERENCES "public"."apps"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "app_databases" ADD CONSTRAINT "app_databases_app_id_apps_id_fk" FOREIGN KEY ("app_id") REFERENCES "public"."apps"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "app_events" ADD CONSTRAINT "app_events_app_id_apps_id_fk" FOREIGN KEY ("app_id") REFERENCES "public"."apps"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "app_releases" ADD CONSTRAINT "app_releases_app_id_apps_id_fk" FOREIGN KEY ("app_id") REFERENCES "public"."apps"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "app_releases" ADD CONSTRAINT "app_releases_created_by_users_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint

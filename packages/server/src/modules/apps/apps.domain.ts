@@ -19,6 +19,8 @@ export const appHostLabel = (name: string, orgSlug: string): string => `${name}-
 export const releaseImage = (appId: string, number: number): string => `berth-app/${appId}:r${number}`;
 export const replicaName = (releaseId: string, index: number): string => `berth-app-${releaseId}-${index}`;
 export const releasePhaseName = (releaseId: string): string => `berth-app-${releaseId}-release`;
+/** The release label of an app's database container: it belongs to no release, and no release plan touches it. */
+export const DATABASE_RELEASE = 'database';
 /** An app's replicas share a network of the app's own: apps never reach each other, nor environments. */
 export const appNetworkKey = (appId: string): string => `app-${appId}`;
 
@@ -76,6 +78,7 @@ export function planApp(input: { currentReleaseId: string | null; releases: Rele
   const remove: string[] = [];
   let nextDrainAt: Date | undefined;
   for (const replica of input.replicas) {
+    if (replica.releaseId === DATABASE_RELEASE) continue;
     if (replica.releaseId === input.currentReleaseId || replica.releaseId === deploying?.id) continue;
     const release = byId.get(replica.releaseId);
     const drainUntil = release?.supersededAt ? new Date(release.supersededAt.getTime() + input.drainMs) : undefined;

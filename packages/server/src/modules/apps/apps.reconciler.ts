@@ -41,6 +41,8 @@ interface Deps {
   machineTypesRepo: Pick<MachineTypesRepo, 'lock'>;
   runtime: Pick<RuntimeDriver, 'ensureImage' | 'readArchive' | 'buildImage' | 'runReplica' | 'runOnce' | 'listReplicas' | 'removeReplica' | 'pruneAppImages' | 'replicaEndpoint'>;
   keyring: Pick<Keyring, 'open'>;
+  /** Brings the app's managed database to what its row says (apps.database.ts). */
+  databases: { converge(app: AppRow): Promise<void> };
   /** Traffic moved (or the app went, or its replicas changed): resolves once the edges route as the database says. */
   switched: (appId: string) => Promise<void>;
   options: AppsReconcilerOptions;
@@ -128,6 +130,8 @@ export function createAppsReconciler(deps: Deps) {
 
   /** Starts the release's replicas and waits until every one is healthy; false when they were not in time. */
   async function startAndWait(app: AppRow, release: ReleaseRow): Promise<boolean> {
+    // A build takes its config as it is when its replicas start (a database attached during the build, say).
+    if (release.kind === 'build') release = await appsRepo.updateRelease(db, release.id, { config: await appsRepo.config(db, app.id) });
     const names = Array.from({ length: app.replicas }, (_, i) => replicaName(release.id, i));
     for (const name of names) await runtime.runReplica(await specFor(app, release, name));
     await event(app, release, 'deploy', `started ${names.length} replica${names.length === 1 ? '' : 's'}; waiting for ${app.healthPath ? `GET ${app.healthPath}` : `port ${app.port}`} to answer`);
@@ -179,6 +183,8 @@ export function createAppsReconciler(deps: Deps) {
   }
 
   async function removeApp(app: AppRow): Promise<void> {
+    // Its database goes with it (deleting the app is the confirmation), volume and all.
+    await deps.databases.converge(app);
     for (const r of await runtime.listReplicas(app.id)) await runtime.removeReplica(r.name, options.stopGraceSeconds);
     await runtime.pruneAppImages(app.id, new Set());
     await appsRepo.remove(db, app.id);
@@ -193,6 +199,8 @@ export function createAppsReconciler(deps: Deps) {
       await removeApp(app);
       return null;
     }
+    // The database first: a release's DATABASE_URL names it.
+    await deps.databases.converge(app);
     const releases = await appsRepo.releases(db, app.id);
     const plan = planApp({ currentReleaseId: app.currentReleaseId, releases, replicas: await runtime.listReplicas(app.id), drainMs: options.drainMs, now: new Date() });
     for (const old of plan.overtaken) await fail(app, releases.find((r) => r.id === old.id)!, `release ${plan.deploying!.number} was requested before it went live`);

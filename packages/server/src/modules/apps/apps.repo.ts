@@ -1,12 +1,13 @@
 import { and, asc, desc, eq, gt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { appConfigVars, appEvents, appReleases, apps, memberships, organizations, type SealedConfig } from '../../db/schema.js';
+import { appConfigVars, appDatabases, appEvents, appReleases, apps, memberships, organizations, type SealedConfig } from '../../db/schema.js';
 import { ConflictError } from '../../errors.js';
 
 export type AppRow = typeof apps.$inferSelect;
 export type ReleaseRow = typeof appReleases.$inferSelect;
 export type AppEventRow = typeof appEvents.$inferSelect;
+export type AppDatabaseRow = typeof appDatabases.$inferSelect;
 type Rows<T> = { rows: T[] };
 
 /** An app with what authorization needs of its organization: its status, and the caller's role there (if a member). */
@@ -125,6 +126,34 @@ export function createAppsRepo() {
           .values({ appId, name, value: v.value, secret: v.secret })
           .onConflictDoUpdate({ target: [appConfigVars.appId, appConfigVars.name], set: { value: v.value, secret: v.secret, updatedAt: sql`now()` } });
       }
+    },
+
+    // The managed database
+
+    async database(db: Db, appId: string): Promise<AppDatabaseRow | undefined> {
+      const [row] = await db.select().from(appDatabases).where(eq(appDatabases.appId, appId));
+      return row;
+    },
+
+    async insertDatabase(db: Db, row: typeof appDatabases.$inferInsert): Promise<AppDatabaseRow> {
+      try {
+        const [created] = await db.insert(appDatabases).values(row).returning();
+        return created!;
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new ConflictError('The app has a database already');
+        throw err;
+      }
+    },
+
+    async updateDatabase(db: Db, appId: string, patch: Partial<typeof appDatabases.$inferInsert>): Promise<void> {
+      await db
+        .update(appDatabases)
+        .set({ ...patch, updatedAt: sql`now()` })
+        .where(eq(appDatabases.appId, appId));
+    },
+
+    async removeDatabase(db: Db, appId: string): Promise<void> {
+      await db.delete(appDatabases).where(eq(appDatabases.appId, appId));
     },
 
     // Events

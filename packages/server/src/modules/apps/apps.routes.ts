@@ -1,10 +1,16 @@
+import { PassThrough } from 'node:stream';
+import { WEBHOOK_SIGNATURE_HEADER } from '@berth/contracts';
 import { route } from '../../http/route.js';
 import { NotFoundError } from '../../errors.js';
 import type { App } from '../../http/types.js';
+import type { AppDatabases } from './apps.database.js';
 import type { AppsService } from './apps.service.js';
 
+/** Push events are small (GitHub caps them at 25 MB, but a push's is kilobytes); this bounds what is hashed. */
+const PUSH_BODY_LIMIT_BYTES = 1024 * 1024;
+
 /** An app's routes: authorized by the hook (http/authorization.ts) on the app the path names, before the body is read. */
-export function registerAppsRoutes(app: App, { apps }: { apps: AppsService }): void {
+export function registerAppsRoutes(app: App, { apps, databases, maxRestoreBytes }: { apps: AppsService; databases: AppDatabases; maxRestoreBytes: number }): void {
   const view = { config: { owns: 'app', level: 'view' } } as const;
   const deploy = { config: { owns: 'app', level: 'use' } } as const;
   const manage = { config: { owns: 'app', level: 'manage' } } as const;
@@ -21,6 +27,35 @@ export function registerAppsRoutes(app: App, { apps }: { apps: AppsService }): v
   // Caddy asks before it requests a certificate on demand: only hosts of apps that exist get one.
   route(app, 'edge.ask', { config: { public: true } }, async (request) => {
     if (!(await apps.servesHost(request.query.domain))) throw new NotFoundError('App');
+  });
+  route(app, 'apps.logs', view, (request) => apps.logs(request.ctx, request.params.id, request.query.tail));
+  route(app, 'apps.database', view, (request) => databases.get(request.ctx, request.params.id));
+  route(app, 'apps.addDatabase', deploy, (request) => databases.add(request.ctx, request.params.id));
+  route(app, 'apps.removeDatabase', manage, (request) => databases.remove(request.ctx, request.params.id, request.query.confirm));
+  route(app, 'apps.backup', deploy, async (request, reply) => {
+    const write = await databases.backup(request.ctx, request.params.id);
+    const out = new PassThrough();
+    void write(out).catch((err: unknown) => out.destroy(err as Error));
+    return reply.type('application/sql; charset=utf-8').header('content-disposition', 'attachment; filename="backup.sql"').send(out);
+  });
+  void app.register(async (raw: App) => {
+    raw.removeAllContentTypeParsers();
+    raw.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxRestoreBytes }, (_request, body, done) => done(null, body));
+    route(raw, 'apps.restore', { ...manage, bodyLimit: maxRestoreBytes }, async (request, reply) => {
+      await databases.restore(request.ctx, request.params.id, request.body ?? Buffer.alloc(0));
+      return reply.code(204).send();
+    });
+  });
+  route(app, 'apps.webhook', deploy, (request) => apps.webhook(request.ctx, request.params.id, `${request.protocol}://${request.headers.host ?? 'localhost'}`));
+  // Public: the body's HMAC is the credential, checked over the bytes as they came.
+  void app.register(async (raw: App) => {
+    raw.removeAllContentTypeParsers();
+    raw.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: PUSH_BODY_LIMIT_BYTES }, (_request, body, done) => done(null, body));
+    route(raw, 'apps.push', { config: { public: true }, bodyLimit: PUSH_BODY_LIMIT_BYTES }, async (request, reply) => {
+      const signature = request.headers[WEBHOOK_SIGNATURE_HEADER];
+      const release = await apps.push(request.ctx, request.params.id, request.body ?? Buffer.alloc(0), typeof signature === 'string' ? signature : undefined);
+      return release ? reply.code(202).send(release) : reply.code(204).send();
+    });
   });
   route(app, 'apps.events', view, async (request) => ({ items: await apps.events(request.ctx, request.params.id, request.query.since) }));
 }

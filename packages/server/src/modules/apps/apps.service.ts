@@ -1,9 +1,11 @@
-import type { App as AppView, ConfigVar, CreateAppBody, AppEvent, Release, SetConfigBody, UpdateAppBody } from '@berth/contracts';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { PushEventSchema, type App as AppView, type ConfigVar, type CreateAppBody, type AppEvent, type AppLogs, type Release, type SetConfigBody, type UpdateAppBody } from '@berth/contracts';
 import type { Actor, RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import type { AppSource, SealedConfig } from '../../db/schema.js';
-import { AppError, NotFoundError } from '../../errors.js';
+import { AppError, NotFoundError, UnauthorizedError, ValidationError } from '../../errors.js';
 import type { Keyring } from '../../keyring.js';
+import type { RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize } from '../auth/authorize.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
@@ -15,6 +17,14 @@ import type { AppRow, AppsRepo, ReleaseRow } from './apps.repo.js';
 
 /** Secrets are sealed under this purpose (keyring.ts): a value sealed for an app opens for nothing else. */
 export const CONFIG_PURPOSE = 'app-config';
+const WEBHOOK_PURPOSE = 'app-webhook';
+
+/** Whether `signature` (`sha256=<hex>`) is the HMAC-SHA256 of `body` under `secret`, compared in constant time. */
+export function signedBy(secret: string, body: Buffer, signature: string | undefined): boolean {
+  const given = Buffer.from(signature ?? '');
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
 const MASK = '••••••••';
 
 interface Deps {
@@ -25,7 +35,8 @@ interface Deps {
   orgOf: (db: Db, orgId: string) => Promise<{ slug: string; status: string } | undefined>;
   environments: Pick<EnvironmentsService, 'visible'>;
   audit: AuditService;
-  keyring: Pick<Keyring, 'seal'>;
+  keyring: Pick<Keyring, 'seal' | 'open'>;
+  runtime: Pick<RuntimeDriver, 'listReplicas' | 'replicaLogs'>;
   address: AppsAddress;
   /** Whether a git source may be a file:// URL on this machine (BERTH_APPS_ALLOW_LOCAL_SOURCES). */
   allowLocalSources: boolean;
@@ -167,19 +178,65 @@ export function createAppsService(deps: Deps) {
     return toView(row);
   }
 
-  /** A new release of the source as it is now, with the config as it is now. */
-  async function deploy(ctx: RequestContext, id: string, actor: Actor | null = ctx.actor): Promise<Release> {
-    const app = await visible(actor, id, 'deploy');
+  /** A new release of the source as it is now, with the config as it is now (in the caller's transaction). */
+  async function requestRelease(tx: Db, appId: string, by: { id: string | null; name: string }): Promise<ReleaseRow> {
+    const created = await appsRepo.insertRelease(tx, appId, { kind: 'build', config: await appsRepo.config(tx, appId), createdBy: by.id });
+    await appsRepo.appendEvent(tx, appId, { releaseNumber: created.number, type: 'deploy', message: `release ${created.number} requested by ${by.name}` });
+    await appsRepo.update(tx, appId, { status: 'deploying' });
+    await appsRepo.markDue(tx, appId);
+    return created;
+  }
+
+  async function deploy(ctx: RequestContext, id: string): Promise<Release> {
+    const app = await visible(ctx.actor, id, 'deploy');
     const release = await audit.mutate(ctx, 'app.deploy', record(app), async (tx, rec) => {
-      const created = await appsRepo.insertRelease(tx, id, { kind: 'build', config: await appsRepo.config(tx, id), createdBy: actor?.id ?? null });
+      const created = await requestRelease(tx, id, { id: ctx.actor!.id, name: ctx.actor!.username });
       rec.metadata = { ...rec.metadata, release: created.number };
-      await appsRepo.appendEvent(tx, id, { releaseNumber: created.number, type: 'deploy', message: `release ${created.number} requested by ${actor?.username ?? 'a push'}` });
-      await appsRepo.update(tx, id, { status: 'deploying' });
-      await appsRepo.markDue(tx, id);
       return created;
     });
     deps.wake();
     return toRelease(release);
+  }
+
+  /** A new push webhook secret (the old one stops working): its plaintext is in this answer alone. */
+  async function webhook(ctx: RequestContext, id: string, origin: string): Promise<{ url: string; secret: string }> {
+    const app = await visible(ctx.actor, id, 'deploy');
+    const secret = randomBytes(32).toString('base64url');
+    await audit.mutate(ctx, 'app.webhook', record(app), (tx) => appsRepo.update(tx, id, { webhookSecret: deps.keyring.seal(WEBHOOK_PURPOSE, secret) }));
+    return { url: `${origin}/api/v1/apps/${id}/push`, secret };
+  }
+
+  /**
+   * A git host's push event. The signature is checked before the body is read (an unsigned or
+   * wrongly signed push, or one for an app that does not exist, is the same 401); a push to the
+   * app's branch deploys it; a ping or another branch changes nothing.
+   */
+  async function push(ctx: RequestContext, id: string, body: Buffer, signature: string | undefined): Promise<Release | null> {
+    const release = await audit.mutate(ctx, 'app.deploy', { targetType: 'app', targetId: id, metadata: { via: 'push' } }, async (tx, rec) => {
+      const found = await appsRepo.get(tx, id);
+      const sealed = found?.app.webhookSecret;
+      if (!found || !sealed || !signedBy(deps.keyring.open(WEBHOOK_PURPOSE, sealed), body, signature)) {
+        throw new UnauthorizedError("The push is not signed with this app's webhook secret");
+      }
+      const { app } = found;
+      if (found.orgStatus !== 'active') throw new AppError('organization_suspended', 'The organization is not active: nothing is deployed');
+      let event;
+      try {
+        event = PushEventSchema.parse(JSON.parse(body.toString('utf8')));
+      } catch {
+        throw new ValidationError([{ field: 'body', message: 'a push event: a JSON object with "ref"' }]);
+      }
+      rec.metadata = { app: app.name, via: 'push', ref: event.ref, after: event.after };
+      if (app.source.kind !== 'git' || event.ref !== `refs/heads/${app.source.branch}`) {
+        rec.unchanged = true;
+        return null;
+      }
+      const created = await requestRelease(tx, id, { id: null, name: `a push to ${app.source.branch}${event.after ? ` (${event.after.slice(0, 12)})` : ''}` });
+      rec.metadata = { ...rec.metadata, release: created.number };
+      return created;
+    });
+    if (release) deps.wake();
+    return release && toRelease(release);
   }
 
   async function releases(ctx: RequestContext, id: string): Promise<Release[]> {
@@ -220,35 +277,61 @@ export function createAppsService(deps: Deps) {
     return masked(await appsRepo.config(db, id));
   }
 
-  /** Sets and unsets variables; an app with a live release gets a new one, of the same image, with them. */
+  /**
+   * Sets and unsets variables (values already sealed where secret), in the caller's transaction; an
+   * app with a live release gets a new one, of the same image, with them. `why` ends up in its event.
+   */
+  async function applyConfig(tx: Db, app: AppRow, change: { set: SealedConfig; unset: readonly string[] }, by: Actor, why: string): Promise<SealedConfig> {
+    await appsRepo.setConfig(tx, app.id, change.set, change.unset);
+    const current = app.currentReleaseId ? await appsRepo.releaseById(tx, app.currentReleaseId) : undefined;
+    if (current?.image) {
+      const created = await appsRepo.insertRelease(tx, app.id, {
+        kind: 'config',
+        status: 'releasing',
+        image: current.image,
+        config: await appsRepo.config(tx, app.id),
+        sourceRef: current.sourceRef,
+        buildSummary: current.buildSummary,
+        releaseCommand: current.releaseCommand,
+        createdBy: by.id,
+      });
+      await appsRepo.appendEvent(tx, app.id, { releaseNumber: created.number, type: 'deploy', message: `release ${created.number}: ${why} by ${by.username}` });
+      await appsRepo.update(tx, app.id, { status: 'deploying' });
+      await appsRepo.markDue(tx, app.id);
+    }
+    return appsRepo.config(tx, app.id);
+  }
+
+  const seal = (value: string, secret: boolean) => ({ value: secret ? deps.keyring.seal(CONFIG_PURPOSE, value) : value, secret });
+
   async function setConfig(ctx: RequestContext, id: string, body: SetConfigBody): Promise<ConfigVar[]> {
     const app = await visible(ctx.actor, id, 'deploy');
-    const sealed: SealedConfig = Object.fromEntries(
-      Object.entries(body.set).map(([name, v]) => [name, { value: v.secret ? deps.keyring.seal(CONFIG_PURPOSE, v.value) : v.value, secret: v.secret }]),
-    );
+    const set: SealedConfig = Object.fromEntries(Object.entries(body.set).map(([name, v]) => [name, seal(v.value, v.secret)]));
     // Names only: values (secret or not) stay out of the audit trail.
-    const result = await audit.mutate(ctx, 'app.config', record(app, { set: Object.keys(body.set), unset: body.unset }), async (tx) => {
-      await appsRepo.setConfig(tx, id, sealed, body.unset);
-      const current = app.currentReleaseId ? await appsRepo.releaseById(tx, app.currentReleaseId) : undefined;
-      if (current?.image) {
-        const created = await appsRepo.insertRelease(tx, id, {
-          kind: 'config',
-          status: 'releasing',
-          image: current.image,
-          config: await appsRepo.config(tx, id),
-          sourceRef: current.sourceRef,
-          buildSummary: current.buildSummary,
-          releaseCommand: current.releaseCommand,
-          createdBy: ctx.actor!.id,
-        });
-        await appsRepo.appendEvent(tx, id, { releaseNumber: created.number, type: 'deploy', message: `release ${created.number}: config changed by ${ctx.actor!.username}` });
-        await appsRepo.update(tx, id, { status: 'deploying' });
-        await appsRepo.markDue(tx, id);
-      }
-      return appsRepo.config(tx, id);
-    });
+    const result = await audit.mutate(ctx, 'app.config', record(app, { set: Object.keys(body.set), unset: body.unset }), (tx) =>
+      applyConfig(tx, app, { set, unset: body.unset }, ctx.actor!, 'config changed'),
+    );
     deps.wake();
     return masked(result);
+  }
+
+  /** The last lines of each replica of the serving release: what `heroku logs` shows. */
+  async function logs(ctx: RequestContext, id: string, tail: number): Promise<AppLogs> {
+    const app = await visible(ctx.actor, id, 'view');
+    const current = app.currentReleaseId ? await appsRepo.releaseById(db, app.currentReleaseId) : undefined;
+    if (!current) return { items: [] };
+    const replicas = (await deps.runtime.listReplicas(app.id)).filter((r) => r.releaseId === current.id).sort((a, b) => a.name.localeCompare(b.name));
+    return {
+      items: await Promise.all(
+        replicas.map(async (r) => ({
+          replica: Number(r.name.slice(r.name.lastIndexOf('-') + 1)),
+          release: current.number,
+          state: r.state,
+          restarts: r.restartCount,
+          output: await deps.runtime.replicaLogs(r.name, tail),
+        })),
+      ),
+    };
   }
 
   async function events(ctx: RequestContext, id: string, since: number): Promise<AppEvent[]> {
@@ -262,7 +345,7 @@ export function createAppsService(deps: Deps) {
     return label !== undefined && (await appsRepo.byHost(db, label)) !== undefined;
   }
 
-  return { visible, servesHost, list, create, get, update, remove, deploy, releases, rollback, config, setConfig, events };
+  return { visible, applyConfig, seal, record, servesHost, list, create, get, update, remove, deploy, webhook, push, logs, releases, rollback, config, setConfig, events };
 }
 
 export type AppsService = ReturnType<typeof createAppsService>;

@@ -245,5 +245,7 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
     replicaLogs: (name, tail) => call('read a replica\'s logs', () => replicas.replicaLogs(name, tail)),
     pruneAppImages: (appId, keep) => call('remove old release images', () => replicas.pruneAppImages(appId, keep)),
     replicaEndpoint: (name, port) => call('find the replica address', () => replicas.replicaEndpoint(name, port)),
+    execReplica: (name, request) => callInside('run a command in a replica', () => runExec(docker.getContainer(name), docker, request)),
+    removeAppVolume: (name) => call('remove an app volume', () => replicas.removeAppVolume(name)),
   };
 }

@@ -22,6 +22,16 @@ const isDevImage = (image: string) => image.startsWith('berth/dev:');
  */
 export const CODE_INTERPRETER_IMAGE = 'berth/code-interpreter:1';
 const isCodeInterpreterImage = (image: string) => image.startsWith('berth/code-interpreter:');
+/**
+ * Apps' managed PostgreSQL: Debian's PostgreSQL on the dev image, run as the `postgres` user, its
+ * cluster made at first start in a volume (images/postgres/entrypoint.sh). Built on this machine
+ * when missing, like the dev image: no registry needed.
+ */
+export const POSTGRES_IMAGE = 'berth/postgres:15-1';
+const isPostgresImage = (image: string) => image.startsWith('berth/postgres:');
+const POSTGRES_FILES = fileURLToPath(new URL('../../../images/postgres/', import.meta.url));
+/** Where the cluster lives in the container (its volume is mounted here). */
+export const POSTGRES_DATA_DIR = '/var/lib/berth-postgres';
 const CODE_INTERPRETER_FILES = fileURLToPath(new URL('../../../images/code-interpreter/', import.meta.url));
 const CODE_INTERPRETER_PACKAGES = ['python3-ipykernel', 'python3-jupyter-client', 'python3-matplotlib', 'python3-numpy'];
 /**
@@ -88,7 +98,9 @@ export async function ensureImage(docker: Docker, image: string, onProgress: Pro
       ? buildDevImage(docker, image, onProgress, options)
       : isCodeInterpreterImage(image)
         ? buildCodeInterpreterImage(docker, image, onProgress, options)
-        : pullImage(docker, image, onProgress);
+        : isPostgresImage(image)
+          ? buildPostgresImage(docker, image, onProgress, options)
+          : pullImage(docker, image, onProgress);
     pending = make.finally(() =>
       building.delete(image),
     );
@@ -210,6 +222,23 @@ async function buildCodeInterpreterImage(docker: Docker, image: string, onProgre
     `RUN ${aptInstall(CODE_INTERPRETER_PACKAGES)} && rm -rf /var/lib/apt/lists/*`,
     'COPY server.py js-kernel.mjs entrypoint.sh /opt/berth/code-interpreter/',
     'ENTRYPOINT ["/opt/berth/code-interpreter/entrypoint.sh"]',
+  ].join('\n');
+  await buildFromDockerfile(docker, image, dockerfile, onProgress, files);
+}
+
+/** The managed PostgreSQL image, on the dev image (made first if missing). */
+async function buildPostgresImage(docker: Docker, image: string, onProgress: ProgressFn, options: ImageOptions): Promise<void> {
+  await ensureImage(docker, DEV_IMAGE, onProgress, options);
+  onProgress(`building ${image} on ${DEV_IMAGE}`);
+  const files = { 'entrypoint.sh': await fs.readFile(path.join(POSTGRES_FILES, 'entrypoint.sh')) };
+  const dockerfile = [
+    `FROM ${DEV_IMAGE}`,
+    `RUN ${aptInstall(['postgresql-15', 'postgresql-client-15'])} && rm -rf /var/lib/apt/lists/*`,
+    // A fresh named volume takes the owner of the folder it is mounted on: postgres, 0700.
+    `RUN install -d -o postgres -g postgres -m 0700 ${POSTGRES_DATA_DIR}`,
+    'COPY entrypoint.sh /usr/local/bin/berth-postgres',
+    'USER postgres',
+    'ENTRYPOINT ["/usr/local/bin/berth-postgres"]',
   ].join('\n');
   await buildFromDockerfile(docker, image, dockerfile, onProgress, files);
 }

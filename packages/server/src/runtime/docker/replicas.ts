@@ -32,6 +32,8 @@ export function createReplicas({ docker, installId, networks }: { docker: Docker
 
   async function create(spec: ReplicaSpec, restart: boolean): Promise<Docker.Container> {
     const network = await networks.ensure(spec.network);
+    // Creating an existing volume with the same name is a no-op in the Engine API.
+    if (spec.volume) await docker.createVolume({ Name: spec.volume.name, Labels: { [LABEL_INSTALL]: installId, [LABEL_APP]: spec.appId } });
     return docker.createContainer({
       name: spec.name,
       Image: spec.image,
@@ -49,6 +51,7 @@ export function createReplicas({ docker, installId, networks }: { docker: Docker
         NanoCpus: spec.vcpus * 1_000_000_000,
         PidsLimit: PIDS_LIMIT,
         NetworkMode: network.id,
+        ...(spec.volume ? { Mounts: [{ Type: 'volume' as const, Source: spec.volume.name, Target: spec.volume.target }] } : {}),
         // The engine restarts a crashed replica with a doubling delay; a stopped one stays stopped.
         RestartPolicy: restart ? { Name: 'unless-stopped' } : { Name: 'no' },
       },
@@ -166,6 +169,15 @@ export function createReplicas({ docker, installId, networks }: { docker: Docker
             });
         }
       }
+    },
+
+    async removeAppVolume(name: string): Promise<void> {
+      await docker
+        .getVolume(name)
+        .remove()
+        .catch((err: unknown) => {
+          if (statusOf(err) !== 404) throw err;
+        });
     },
 
     async replicaEndpoint(name: string, port: number): Promise<{ host: string; port: number }> {
