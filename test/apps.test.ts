@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto';
+import Docker from 'dockerode';
 import type { App, AppEvent, ConfigVar } from '@berth/contracts';
 import { and, eq } from 'drizzle-orm';
 import { appConfigVars, appReleases, apps, auditLog } from '../packages/server/src/db/schema.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appOf, gitRepo, nodeApp, releaseSettles } from './support/apps.js';
+import { inOrg, makeOrg } from './support/orgs.js';
 import { useTestServer } from './support/test-server.js';
 import { runningEnvironment, waitFor } from './support/wait.js';
 
@@ -231,6 +233,32 @@ describe('apps from git', () => {
     expect(images).toEqual([]);
     await waitFor('its host to answer 404', async () => (await visit()).statusCode === 404, 30_000);
     expect((await visit()).json()).toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe("an organization's apps when the organization is deleted", () => {
+  const { users: { dev } } = useTestServer({ env: { BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true' }, users: ['dev'] });
+
+  it('go with it: replicas, images and rows, before the organization is marked deleted', async () => {
+    const repo = await gitRepo();
+    try {
+      await repo.commit(nodeApp('v1'), 'v1');
+      await makeOrg(dev, 'acme');
+      const acme = inOrg(dev, 'acme');
+      const res = await acme.post('/api/v1/apps', { name: 'shop', source: { kind: 'git', url: repo.url } });
+      expect(res.statusCode, res.body).toBe(201);
+      const shop = res.json<App>();
+      expect(shop.url).toMatch(/^http:\/\/shop-acme\.apps\.localhost:/);
+      await releaseSettles(acme, shop.id, 1, 'live');
+      expect((await dev.delete('/api/v1/orgs/acme')).statusCode).toBe(202);
+      // Marked deleted only once nothing of it is left: its apps included.
+      await waitFor('acme deleted', async () => (await dev.api.call('orgs.list')).items.every((o) => o.slug !== 'acme'), 120_000, 250);
+      const docker = new Docker();
+      expect(await docker.listContainers({ all: true, filters: { label: [`berth.app=${shop.id}`] } })).toEqual([]);
+      expect(await docker.listImages({ filters: { label: [`berth.app=${shop.id}`] } })).toEqual([]);
+    } finally {
+      await repo.remove();
+    }
   });
 });
 

@@ -177,12 +177,26 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const e2bRepo = createE2bRepo();
   const e2b = createE2bService({ db, e2bRepo, environments, templates, config: configService, audit, bus, keyring, readyTimeoutMs: config.e2bReadyTimeoutMs, previewDomain: previews.address.domain });
   const e2bExpiry = createE2bExpiry({ db, e2bRepo, recordIntent, log });
-  const orgReconciler = createOrgReconciler({ db, orgsRepo, audit, log });
+  const appsRepo = createAppsRepo();
+  const orgReconciler = createOrgReconciler({ db, orgsRepo, appsLeft: appsRepo.countOf, audit, log });
   const newOrgQuotas = createNewOrgQuotas({ db, quotasRepo, machineTypesRepo, config: configService });
-  const orgs = createOrgsService({ db, orgsRepo, usersRepo, environmentsRepo, eventsRepo, environments, audit, revocations, changed, orgChanged: orgReconciler.wake, newOrgQuotas });
+  const orgs = createOrgsService({
+    db,
+    orgsRepo,
+    usersRepo,
+    environmentsRepo,
+    eventsRepo,
+    environments,
+    audit,
+    revocations,
+    changed,
+    orgChanged: orgReconciler.wake,
+    newOrgQuotas,
+    // The apps reconciler is made below: woken through this closure, once it exists.
+    apps: { deleteAllOf: appsRepo.deleteAllOf, wake: () => appsReconciler.wake() },
+  });
   const envdProcesses = createEnvdProcesses({ runtime, maxPerUser: config.e2bMaxProcessesPerUser });
   const assistant = createAssistantService({ db, assistantRepo: createAssistantRepo(), usersRepo, config: configService, audit, orgs, providerTimeoutMs: config.assistant.providerTimeoutMs });
-  const appsRepo = createAppsRepo();
   const appsAddress = createAppsAddress({ domain: config.apps.domain, scheme: config.apps.scheme, port: config.port });
   const appsRouter = createAppsRouter({ db, appsRepo, runtime, cacheMs: config.apps.routeCacheMs });
   const edgeSync = createEdgeSync({ address: appsAddress, log });

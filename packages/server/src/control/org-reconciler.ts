@@ -14,6 +14,8 @@ const RECHECK_MS = 1000;
 interface Deps {
   db: Db;
   orgsRepo: Pick<OrgsRepo, 'due' | 'claim' | 'update' | 'liveEnvironments' | 'dissolve'>;
+  /** How many of an organization's apps are not gone yet (the apps reconciler removes them). */
+  appsLeft: (db: Db, orgId: string) => Promise<number>;
   audit: Pick<AuditService, 'record'>;
   log: FastifyBaseLogger;
 }
@@ -27,18 +29,18 @@ interface Deps {
  * - provisioning, desired active: ready it (nothing of its own to make yet: its
  *   environments get their networks as they start), mark it active and say so
  *   in its audit trail.
- * - desired deleted: its environments were told to go when the deletion was
- *   asked for; once every one is gone (container and workspace removed by the
- *   environment reconciler), its members, teams, invitations and tokens go and
+ * - desired deleted: its environments and apps were told to go when the deletion
+ *   was asked for; once every one is gone (removed by the environment and apps
+ *   reconcilers), its members, teams, invitations and tokens go and
  *   it is marked deleted (the row stays, for the audit trail; its name is free).
  */
-export function createOrgReconciler({ db, orgsRepo, audit, log }: Deps) {
+export function createOrgReconciler({ db, orgsRepo, appsLeft, audit, log }: Deps) {
   async function reconcile(id: string): Promise<void> {
     await db.transaction(async (tx) => {
       const org = await orgsRepo.claim(tx, id);
       if (!org) return;
       if (org.desiredState === 'deleted') {
-        if ((await orgsRepo.liveEnvironments(tx, org.id)).length > 0) {
+        if ((await orgsRepo.liveEnvironments(tx, org.id)).length > 0 || (await appsLeft(tx, org.id)) > 0) {
           await orgsRepo.update(tx, org.id, { reconcileAfter: new Date(Date.now() + RECHECK_MS) });
           return;
         }

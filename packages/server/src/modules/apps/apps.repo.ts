@@ -70,6 +70,22 @@ export function createAppsRepo() {
       return row!;
     },
 
+    /** Every app of an organization that is being deleted: to be deleted too. Their ids. */
+    async deleteAllOf(db: Db, orgId: string): Promise<string[]> {
+      const rows = await db
+        .update(apps)
+        .set({ desiredState: 'deleted', status: 'deleting', reconcileAfter: sql`now()`, updatedAt: sql`now()` })
+        .where(and(eq(apps.orgId, orgId), live))
+        .returning({ id: apps.id });
+      return rows.map((r) => r.id);
+    },
+
+    /** How many apps of the organization are not gone yet (a deleted one's row goes once nothing of it is left). */
+    async countOf(db: Db, orgId: string): Promise<number> {
+      const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(apps).where(eq(apps.orgId, orgId));
+      return Number(row?.n ?? 0);
+    },
+
     async remove(db: Db, id: string): Promise<void> {
       await db.delete(apps).where(eq(apps.id, id));
     },

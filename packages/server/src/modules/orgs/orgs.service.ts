@@ -39,6 +39,8 @@ interface Deps {
   /** Wakes the organization reconciler (after commit). */
   orgChanged: () => void;
   newOrgQuotas: NewOrgQuotas;
+  /** An organization's apps, told to go with it (in its deletion's transaction), and the apps reconciler woken after. */
+  apps: { deleteAllOf(tx: Db, orgId: string): Promise<string[]>; wake(): void };
 }
 
 export const INVITATION_PREFIX = 'berthinv';
@@ -124,11 +126,13 @@ export function createOrgsService(deps: Deps) {
         await deps.eventsRepo.append(tx, env.id, { type: 'intent', message: `${desired === 'stopped' ? 'stop' : 'delete'}: organization ${org.slug} ${op === 'suspend' ? 'suspended' : 'deleted'} by ${actor.username}`, data: { desiredState: desired } });
         stopped.push(env.id);
       }
+      if (op === 'delete') await deps.apps.deleteAllOf(tx, org.id);
       return op === 'suspend'
         ? orgsRepo.update(tx, org.id, { desiredState: 'suspended', status: 'suspended' })
         : orgsRepo.update(tx, org.id, { desiredState: 'deleted', status: 'deleting', reconcileAfter: new Date(), attempts: 0, lastError: null });
     });
     stopped.forEach(deps.changed);
+    if (op === 'delete') deps.apps.wake();
     deps.orgChanged();
     return toOrg(after, 'owner');
   }
