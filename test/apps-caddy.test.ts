@@ -39,7 +39,7 @@ function throughCaddy(host: string, urlPath = '/'): Promise<{ status: number; bo
   });
 }
 
-describe('apps behind Caddy', () => {
+describe('apps behind Caddy', { timeout: 180_000 }, () => {
   const { server, users: { dev } } = useTestServer({
     env: {
       BERTH_EDGE: 'caddy',

@@ -27,7 +27,7 @@ const counterApp = {
   ].join('\n'),
 };
 
-describe('a managed PostgreSQL for an app', () => {
+describe('a managed PostgreSQL for an app', { timeout: 180_000 }, () => {
   const { server, users: { dev } } = useTestServer({ env: { BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true', BERTH_APPS_DRAIN_SECONDS: '2' }, users: ['dev'] });
   let repo: Awaited<ReturnType<typeof gitRepo>>;
   let app: App;

@@ -59,4 +59,4 @@ it('deploys, configures, redeploys and rolls back the README\'s app as it says',
   expect(rolledBack).toMatchObject({ kind: 'rollback', rollbackOf: 1 });
   // Release 1's config had no GREETING: the rollback serves it as it was.
   expect(await run(visit)).toBe('hello from Berth\n');
-});
+}, 600_000); // four releases, each built or started and health-checked

@@ -14,7 +14,7 @@ import { runningEnvironment, waitFor } from './support/wait.js';
  * Berth's detection, released, switched with zero failed requests, rolled back, configured with
  * secrets, and reached through Berth's own edge by Host header.
  */
-describe('apps from git', () => {
+describe('apps from git', { timeout: 180_000 }, () => {
   const { server, admin, users: { dev, eve } } = useTestServer({
     env: { BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true', BERTH_APPS_DRAIN_SECONDS: '3', BERTH_APPS_HEALTH_TIMEOUT_SECONDS: '20', BERTH_APPS_CHECK_SECONDS: '2' },
     users: ['dev', 'eve'],
@@ -84,7 +84,7 @@ describe('apps from git', () => {
     // Its replicas went with it.
     const [three] = await server.database.db.select().from(appReleases).where(and(eq(appReleases.appId, app.id), eq(appReleases.number, 3)));
     expect((await server.services.runtime.listReplicas(app.id)).filter((r) => r.releaseId === three!.id)).toEqual([]);
-  });
+  }, 180_000); // the health timeout (20 s) after a build, on a loaded machine
 
   it('rolls back by hand to any release that went live, as a new release of its image and config', async () => {
     const res = await dev.post(`/api/v1/apps/${app.id}/rollback`, { release: 1 });
@@ -229,14 +229,13 @@ describe('apps from git', () => {
     expect((await dev.delete(`/api/v1/apps/${app.id}`)).statusCode).toBe(202);
     await waitFor('the app gone', async () => (await dev.get(`/api/v1/apps/${app.id}`)).statusCode === 404, 60_000);
     await waitFor('its replicas gone', async () => (await server.services.runtime.listReplicas(app.id)).length === 0, 60_000);
-    const images = await server.docker.listImages({ filters: { label: [`berth.app=${app.id}`] } });
-    expect(images).toEqual([]);
+    await waitFor('its images gone', async () => (await server.docker.listImages({ filters: { label: [`berth.app=${app.id}`] } })).length === 0, 60_000);
     await waitFor('its host to answer 404', async () => (await visit()).statusCode === 404, 30_000);
     expect((await visit()).json()).toMatchObject({ code: 'not_found' });
   });
 });
 
-describe("an organization's apps when the organization is deleted", () => {
+describe("an organization's apps when the organization is deleted", { timeout: 180_000 }, () => {
   const { users: { dev } } = useTestServer({ env: { BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true' }, users: ['dev'] });
 
   it('go with it: replicas, images and rows, before the organization is marked deleted', async () => {
@@ -262,7 +261,34 @@ describe("an organization's apps when the organization is deleted", () => {
   });
 });
 
-describe('apps from a folder of an environment', () => {
+describe('apps and credits', () => {
+  const { admin, users: { dev }, ids } = useTestServer({ users: ['dev'] });
+  // Nothing is built: the source answers nothing, so releases fail at once; the app still holds its replicas' credits.
+  const nowhere = { kind: 'git', url: 'https://127.0.0.1:9/none.git' };
+
+  it("draws its replicas' credits while it exists, as running environments do, and gives them back when deleted", async () => {
+    expect((await admin.patch(`/api/v1/users/${ids.dev}/quota`, { credits: 2 })).statusCode).toBe(200);
+    const made = await dev.post('/api/v1/apps', { name: 'big', source: nowhere, replicas: 2 });
+    expect(made.statusCode, made.body).toBe(201);
+    const big = made.json<App>();
+    const tooMany = await dev.post('/api/v1/apps', { name: 'more', source: nowhere });
+    expect(tooMany.statusCode).toBe(409);
+    expect(tooMany.json()).toMatchObject({ code: 'insufficient_credits' });
+    expect((await dev.post('/api/v1/environments', { type: 'small' })).json()).toMatchObject({ code: 'insufficient_credits' });
+    expect((await dev.get(`/api/v1/users/${ids.dev}/quota`, {})).statusCode).toBe(403);
+    expect((await admin.get(`/api/v1/users/${ids.dev}/quota`)).json()).toMatchObject({ credits: 2, creditsUsed: 2 });
+    const scaled = await dev.patch(`/api/v1/apps/${big.id}`, { replicas: 3 });
+    expect(scaled.statusCode).toBe(409);
+    expect(scaled.json()).toMatchObject({ code: 'insufficient_credits' });
+    // Smaller: a replica's credit comes back.
+    expect((await dev.patch(`/api/v1/apps/${big.id}`, { replicas: 1 })).statusCode).toBe(200);
+    expect((await admin.get(`/api/v1/users/${ids.dev}/quota`)).json()).toMatchObject({ creditsUsed: 1 });
+    expect((await dev.delete(`/api/v1/apps/${big.id}`)).statusCode).toBe(202);
+    expect((await admin.get(`/api/v1/users/${ids.dev}/quota`)).json()).toMatchObject({ creditsUsed: 0 });
+  });
+});
+
+describe('apps from a folder of an environment', { timeout: 180_000 }, () => {
   const { users: { dev, eve } } = useTestServer({ env: { BERTH_APPS_DRAIN_SECONDS: '2' }, users: ['dev', 'eve'] });
 
   it('deploys /workspace/app as it is now: a static site, detected and served', async () => {

@@ -513,6 +513,8 @@ export const apps = pgTable(
     // No foreign key: the type may be deleted; replicas keep running as they are.
     machineType: text('machine_type').notNull(),
     replicas: integer('replicas').notNull().default(1),
+    // What one replica draws on its organization's credits, as its machine type cost when the app was made.
+    creditsCost: integer('credits_cost').notNull().default(0),
     // The port the app listens on ($PORT inside), and what says it is healthy (an HTTP path, else the port accepting).
     port: integer('port').notNull().default(3000),
     healthPath: text('health_path'),

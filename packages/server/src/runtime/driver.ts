@@ -248,8 +248,8 @@ export interface RuntimeDriver {
   removeReplica(name: string, graceSeconds: number): Promise<void>;
   /** The last `tail` lines of a replica's output. */
   replicaLogs(name: string, tail: number): Promise<string>;
-  /** Removes the app's images but those named in `keep`; an image a container still uses stays. */
-  pruneAppImages(appId: string, keep: ReadonlySet<string>): Promise<void>;
+  /** Removes the app's images but those named in `keep`; an image a container still uses stays, and is in the answer. */
+  pruneAppImages(appId: string, keep: ReadonlySet<string>): Promise<string[]>;
   /** Where this process can reach a replica's port. */
   replicaEndpoint(name: string, port: number): Promise<{ host: string; port: number }>;
   /** Runs a command in a running replica (a database's dump or restore), as exec does in an environment. */

@@ -57,6 +57,7 @@ CREATE TABLE "apps" (
 	"source" jsonb NOT NULL,
 	"machine_type" text NOT NULL,
 	"replicas" integer DEFAULT 1 NOT NULL,
+	"credits_cost" integer DEFAULT 0 NOT NULL,
 	"port" integer DEFAULT 3000 NOT NULL,
 	"health_path" text,
 	"release_command" text,

@@ -186,7 +186,9 @@ export function createAppsReconciler(deps: Deps) {
     // Its database goes with it (deleting the app is the confirmation), volume and all.
     await deps.databases.converge(app);
     for (const r of await runtime.listReplicas(app.id)) await runtime.removeReplica(r.name, options.stopGraceSeconds);
-    await runtime.pruneAppImages(app.id, new Set());
+    // The row goes last, once nothing of the app is left: until then a look at it tries again.
+    const left = await runtime.pruneAppImages(app.id, new Set());
+    if (left.length > 0) throw new Error(`images still in use: ${left.join(', ')}`);
     await appsRepo.remove(db, app.id);
     await deps.switched(app.id);
   }

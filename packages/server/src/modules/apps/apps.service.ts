@@ -32,8 +32,9 @@ interface Deps {
   appsRepo: AppsRepo;
   machineTypesRepo: Pick<MachineTypesRepo, 'lock'>;
   /** The organization, held (shared) until commit: nothing is made in one being deleted. */
-  orgOf: (db: Db, orgId: string) => Promise<{ slug: string; status: string } | undefined>;
-  environments: Pick<EnvironmentsService, 'visible'>;
+  orgOf: (db: Db, orgId: string) => Promise<{ slug: string; status: string; personal: boolean } | undefined>;
+  /** Environments' visibility (a workspace source), and the credit check apps share with them. */
+  environments: Pick<EnvironmentsService, 'visible' | 'checkAppCredits'>;
   audit: AuditService;
   keyring: Pick<Keyring, 'seal' | 'open'>;
   runtime: Pick<RuntimeDriver, 'listReplicas' | 'replicaLogs'>;
@@ -124,7 +125,10 @@ export function createAppsService(deps: Deps) {
     const app = await audit.mutate(ctx, 'app.create', { targetType: 'app', metadata: { name: body.name, source: body.source.kind } }, async (tx, rec) => {
       const org = await deps.orgOf(tx, actor.orgId);
       authorize(actor, NEEDS.deploy, org && { role: actor.orgRole, status: org.status });
-      if (!(await deps.machineTypesRepo.lock(tx, body.machineType, 'share'))) throw new AppError('machine_type_not_allowed', `There is no machine type "${body.machineType}"`);
+      const type = await deps.machineTypesRepo.lock(tx, body.machineType, 'share');
+      if (!type) throw new AppError('machine_type_not_allowed', `There is no machine type "${body.machineType}"`);
+      // Its replicas draw on the organization's credits while it exists, as running environments do.
+      await deps.environments.checkAppCredits(tx, actor, { orgId: actor.orgId, orgPersonal: org!.personal, machineType: type.name, creditsCost: type.creditsCost * body.replicas });
       const row = await appsRepo.insert(tx, {
         orgId: actor.orgId,
         name: body.name,
@@ -133,6 +137,7 @@ export function createAppsService(deps: Deps) {
         source: body.source,
         machineType: body.machineType,
         replicas: body.replicas,
+        creditsCost: type.creditsCost,
         port: body.port,
         healthPath: body.healthPath,
         releaseCommand: body.releaseCommand,
@@ -157,6 +162,10 @@ export function createAppsService(deps: Deps) {
     const app = await visible(ctx.actor, id, 'deploy');
     if (body.source) await checkSource(ctx.actor!, body.source);
     const row = await audit.mutate(ctx, 'app.update', record(app, { ...body, source: body.source?.kind }), async (tx) => {
+      if (body.replicas !== undefined && body.replicas > app.replicas) {
+        const org = await deps.orgOf(tx, app.orgId);
+        await deps.environments.checkAppCredits(tx, ctx.actor!, { orgId: app.orgId, orgPersonal: org!.personal, machineType: app.machineType, creditsCost: app.creditsCost * body.replicas, excludeAppId: app.id });
+      }
       const updated = await appsRepo.update(tx, id, body);
       // Replicas change now; the rest waits for the next release.
       if (body.replicas !== undefined) await appsRepo.markDue(tx, id);

@@ -7,7 +7,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import { authorize, may } from '../auth/authorize.js';
 import { environmentLevel, roleMay, type EnvironmentLevel } from '../auth/auth.policy.js';
 import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
-import { refusalToRun, refusalToRunInOrg } from '../quotas/quotas.domain.js';
+import { refusalToRun, refusalToRunInOrg, type RunOptions } from '../quotas/quotas.domain.js';
 import type { QuotaRow, QuotasRepo } from '../quotas/quotas.repo.js';
 import type { OrgsRepo } from '../orgs/orgs.repo.js';
 import type { ClaimPatch } from '../pools/pools.repo.js';
@@ -269,19 +269,28 @@ export function createEnvironmentsService(deps: Deps) {
     tx: Db,
     quota: QuotaRow | undefined,
     env: { ownerId: string; orgId: string; orgPersonal: boolean; machineType: string; creditsCost: number },
-    opts: { isNew: boolean; excludeId?: string },
+    opts: RunOptions & { excludeId?: string; excludeAppId?: string },
   ): Promise<void> {
     if (!quota) throw new NotFoundError('Quota');
     const type = { name: env.machineType, creditsCost: env.creditsCost };
     if (env.orgPersonal || !quota.active) {
-      const refusal = refusalToRun(quota, type, await deps.quotasRepo.usage(tx, env.ownerId, opts.excludeId), opts);
+      const refusal = refusalToRun(quota, type, await deps.quotasRepo.usage(tx, env.ownerId, opts.excludeId, opts.excludeAppId), opts);
       if (refusal) throw refusal;
       return;
     }
     const orgQuota = await deps.quotasRepo.lockOrg(tx, env.orgId);
     if (!orgQuota) throw new NotFoundError('Quota');
-    const refusal = refusalToRunInOrg(orgQuota, type, await deps.quotasRepo.orgUsage(tx, env.orgId, env.ownerId, opts.excludeId), opts);
+    const refusal = refusalToRunInOrg(orgQuota, type, await deps.quotasRepo.orgUsage(tx, env.orgId, env.ownerId, opts.excludeId, opts.excludeAppId), opts);
     if (refusal) throw refusal;
+  }
+
+  /**
+   * Refuses an app's replicas (`creditsCost`: all of them) that the quotas cannot carry, under the same
+   * locks as an environment's (invariant 5); `excludeAppId`: the app being resized, counted at its new size.
+   */
+  async function checkAppCredits(tx: Db, actor: Actor, app: { orgId: string; orgPersonal: boolean; machineType: string; creditsCost: number; excludeAppId?: string }): Promise<void> {
+    const quota = await deps.quotasRepo.lock(tx, actor.id);
+    await checkCredits(tx, quota, { ownerId: actor.id, ...app }, { isNew: true, environment: false, excludeAppId: app.excludeAppId });
   }
 
   async function events(ctx: RequestContext, id: string, since: number, limit: number): Promise<EnvironmentEvent[]> {
@@ -366,7 +375,7 @@ export function createEnvironmentsService(deps: Deps) {
     }
   }
 
-  return { create, list, get, lifecycle, setEgress, events, exec, stats, visible, visibleForRequest, visibleIn, levelOf, running, touch, noteActivity };
+  return { create, checkAppCredits, list, get, lifecycle, setEgress, events, exec, stats, visible, visibleForRequest, visibleIn, levelOf, running, touch, noteActivity };
 }
 
 export type EnvironmentsService = ReturnType<typeof createEnvironmentsService>;

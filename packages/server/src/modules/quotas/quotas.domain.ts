@@ -15,12 +15,18 @@ export interface Usage {
 }
 
 /** Why a new running environment of this type would break the quota, as the error to answer with. */
-export function refusalToRun(quota: QuotaLimits, type: { name: string; creditsCost: number }, usage: Usage, opts: { isNew: boolean }): AppError | null {
+/** `isNew`: something new (its machine type must be allowed); `environment`: one more environment (false for an app's replicas). */
+export interface RunOptions {
+  isNew: boolean;
+  environment?: boolean;
+}
+
+export function refusalToRun(quota: QuotaLimits, type: { name: string; creditsCost: number }, usage: Usage, opts: RunOptions): AppError | null {
   if (!quota.active) return new AppError('quota_inactive', 'Your quota is inactive; ask an administrator to reactivate it');
   if (opts.isNew && !quota.allowedTypes.includes(type.name)) {
     return new AppError('machine_type_not_allowed', `Your quota does not allow machine type "${type.name}"`);
   }
-  if (opts.isNew && usage.environments >= quota.maxEnvironments) {
+  if (opts.isNew && opts.environment !== false && usage.environments >= quota.maxEnvironments) {
     return new AppError('environment_limit', `You have ${usage.environments} environment(s), the most your quota allows`);
   }
   const left = quota.credits - usage.creditsInUse;
@@ -43,11 +49,11 @@ export interface OrgUsage extends Usage {
 }
 
 /** Why a new running environment of this type would break an organization's quota or the member's cap in it. */
-export function refusalToRunInOrg(quota: OrgQuotaLimits, type: { name: string; creditsCost: number }, usage: OrgUsage, opts: { isNew: boolean }): AppError | null {
+export function refusalToRunInOrg(quota: OrgQuotaLimits, type: { name: string; creditsCost: number }, usage: OrgUsage, opts: RunOptions): AppError | null {
   if (opts.isNew && !quota.allowedTypes.includes(type.name)) {
     return new AppError('machine_type_not_allowed', `The organization's quota does not allow machine type "${type.name}"`);
   }
-  if (opts.isNew && usage.environments >= quota.maxEnvironments) {
+  if (opts.isNew && opts.environment !== false && usage.environments >= quota.maxEnvironments) {
     return new AppError('environment_limit', `The organization has ${usage.environments} environment(s), the most its quota allows`);
   }
   const left = quota.credits - usage.creditsInUse;

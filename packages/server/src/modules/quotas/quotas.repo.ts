@@ -1,12 +1,28 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { environments, orgQuotas, quotas, users } from '../../db/schema.js';
+import { apps, environments, orgQuotas, quotas, users } from '../../db/schema.js';
 import type { OrgUsage, Usage } from './quotas.domain.js';
 
 export type QuotaRow = typeof quotas.$inferSelect;
 export type OrgQuotaRow = typeof orgQuotas.$inferSelect;
 
 export function createQuotasRepo() {
+  /**
+   * What an organization's apps draw on its credits (each replica its cost, until the app is deleted),
+   * and what those a member made draw; `excludeAppId` leaves one out (its new size is what is asked).
+   */
+  async function appsUsage(db: Db, orgId: string, memberId?: string, excludeAppId?: string): Promise<{ credits: number; memberCredits: number }> {
+    const mine = memberId ? sql`${apps.createdBy} = ${memberId}` : sql`false`;
+    const [row] = await db
+      .select({
+        credits: sql<number>`coalesce(sum(${apps.creditsCost} * ${apps.replicas}), 0)::int`,
+        memberCredits: sql<number>`coalesce(sum(${apps.creditsCost} * ${apps.replicas}) filter (where ${mine}), 0)::int`,
+      })
+      .from(apps)
+      .where(and(eq(apps.orgId, orgId), ne(apps.desiredState, 'deleted'), excludeAppId ? ne(apps.id, excludeAppId) : undefined));
+    return { credits: Number(row?.credits ?? 0), memberCredits: Number(row?.memberCredits ?? 0) };
+  }
+
   return {
     async get(db: Db, userId: string): Promise<QuotaRow | undefined> {
       const [row] = await db.select().from(quotas).where(eq(quotas.userId, userId));
@@ -41,12 +57,15 @@ export function createQuotasRepo() {
       return row;
     },
 
+    appsUsage,
+
     /** What a user's environments in their personal organization draw on their quota (those in other organizations draw on those). */
-    async usage(db: Db, userId: string, excludeEnvironmentId?: string): Promise<Usage> {
+    async usage(db: Db, userId: string, excludeEnvironmentId?: string, excludeAppId?: string): Promise<Usage> {
       const [row] = await db
         .select({
           creditsInUse: sql<number>`coalesce(sum(${environments.creditsCost}) filter (where ${environments.desiredState} = 'running'), 0)::int`,
           environments: sql<number>`count(*)::int`,
+          personalOrgId: sql<string>`(select ${users.personalOrgId} from ${users} where ${users.id} = ${userId})`,
         })
         .from(environments)
         .where(
@@ -57,7 +76,9 @@ export function createQuotasRepo() {
             excludeEnvironmentId ? ne(environments.id, excludeEnvironmentId) : undefined,
           ),
         );
-      return row!;
+      // Apps in the personal organization draw on the same credits.
+      const appsDraw = row!.personalOrgId ? (await appsUsage(db, row!.personalOrgId, undefined, excludeAppId)).credits : 0;
+      return { creditsInUse: row!.creditsInUse + appsDraw, environments: row!.environments };
     },
 
     /** The quota of the user whose personal organization this is. */
@@ -91,7 +112,7 @@ export function createQuotasRepo() {
     },
 
     /** What an organization's environments draw on its pool, and what one member's draw of it. */
-    async orgUsage(db: Db, orgId: string, memberId?: string, excludeEnvironmentId?: string): Promise<OrgUsage> {
+    async orgUsage(db: Db, orgId: string, memberId?: string, excludeEnvironmentId?: string, excludeAppId?: string): Promise<OrgUsage> {
       const running = sql`${environments.desiredState} = 'running'`;
       const members = memberId ? sql`${environments.ownerId} = ${memberId}` : sql`false`;
       const [row] = await db
@@ -102,7 +123,9 @@ export function createQuotasRepo() {
         })
         .from(environments)
         .where(and(eq(environments.orgId, orgId), ne(environments.desiredState, 'deleted'), excludeEnvironmentId ? ne(environments.id, excludeEnvironmentId) : undefined));
-      return row!;
+      // Its apps draw on the same pool, and on the cap of the member who made each.
+      const appsDraw = await appsUsage(db, orgId, memberId, excludeAppId);
+      return { ...row!, creditsInUse: row!.creditsInUse + appsDraw.credits, memberCreditsInUse: row!.memberCreditsInUse + appsDraw.memberCredits };
     },
   };
 }

@@ -156,8 +156,9 @@ export function createReplicas({ docker, installId, networks }: { docker: Docker
       return demuxLogs(Buffer.isBuffer(output) ? output : Buffer.from(String(output)));
     },
 
-    async pruneAppImages(appId: string, keep: ReadonlySet<string>): Promise<void> {
+    async pruneAppImages(appId: string, keep: ReadonlySet<string>): Promise<string[]> {
       const images = await docker.listImages({ filters: { label: [installFilter, `${LABEL_APP}=${appId}`] } });
+      const inUse: string[] = [];
       for (const image of images) {
         for (const tag of image.RepoTags ?? []) {
           if (keep.has(tag)) continue;
@@ -165,10 +166,12 @@ export function createReplicas({ docker, installId, networks }: { docker: Docker
             .getImage(tag)
             .remove()
             .catch((err: unknown) => {
-              if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err; // gone, or a container still uses it
+              if (statusOf(err) === 409) inUse.push(tag); // a container (going, perhaps) still uses it
+              else if (statusOf(err) !== 404) throw err;
             });
         }
       }
+      return inUse;
     },
 
     async removeAppVolume(name: string): Promise<void> {
