@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHmac } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { App, ConfigVar, Release } from '@berth/contracts';
+import { WEBHOOK_SIGNATURE_HEADER, type App, type AppDatabase, type ConfigVar, type Release } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POSTGRES_IMAGE } from '../packages/server/src/runtime/docker/images.js';
 import { gitRepo, nodeApp, releaseSettles } from './support/apps.js';
 import { BERTH_BIN, runBerth, type Run } from './support/cli.js';
 import { useTestServer } from './support/test-server.js';
@@ -137,6 +139,86 @@ describe('berth apps (subprocess against a real server)', () => {
     expect(out).toMatch(/^\[release 6\] release 6: config changed by dev$/m);
     expect((await visit()).body).toBe('v1 - secret:19');
   }, 180_000);
+
+  it('webhook prints a push URL and a secret shown once that signs pushes, and how to add it to GitHub and Gitea', async () => {
+    const run = await ok(['apps', 'webhook', 'hello']);
+    const url = /^URL\s+(\S+)$/m.exec(run.stdout)?.[1];
+    const secret = /^Secret\s+(\S+)$/m.exec(run.stdout)?.[1];
+    expect(url).toBe(`${cliEnv.BERTH_URL}/api/v1/apps/${app.id}/push`);
+    expect(secret).toMatch(/^[\w-]{32,}$/);
+    expect(run.stderr).toContain('The secret is shown this once');
+    expect(run.stderr).toContain('a push to main deploys hello');
+    expect(run.stderr).toMatch(/GitHub: .*Content type: application\/json/);
+    expect(run.stderr).toMatch(/Gitea, Forgejo: .*\n.*Content type: application\/json; Secret: the secret; Trigger on: Push events/);
+    // The git host's side: a push signed with that secret is accepted (another branch: nothing to deploy), an unsigned one is not.
+    const body = JSON.stringify({ ref: 'refs/heads/elsewhere' });
+    const push = (signature?: string) => fetch(url!, { method: 'POST', body, headers: { 'content-type': 'application/json', ...(signature ? { [WEBHOOK_SIGNATURE_HEADER]: signature } : {}) } });
+    expect((await push(`sha256=${createHmac('sha256', secret!).update(body).digest('hex')}`)).status).toBe(204);
+    expect((await push()).status).toBe(401);
+  });
+
+  it('scale 2 runs two replicas at once; set changes the settings the next release uses; logs --replicas shows what each printed', async () => {
+    expect((await ok(['apps', 'scale', 'hello', '2'])).stderr).toContain('Scaling hello from 1 to 2 replicas');
+    expect((await dev.api.call('apps.get', { params: { id: app.id } })).replicas).toBe(2);
+    const set = await ok(['apps', 'set', 'hello', '--port', '3000', '--no-health', '--json']);
+    expect(set.stderr).toContain('Changed hello: port 3000, health check: the port accepting connections; its next release uses them');
+    expect(JSON.parse(set.stdout) as App).toMatchObject({ replicas: 2, port: 3000, healthPath: null });
+
+    const logsOf = () => dev.api.call('apps.logs', { params: { id: app.id } });
+    await waitFor('both replicas running', async () => (await logsOf()).items.filter((r) => r.state === 'running' && r.output.includes('node server.js')).length === 2, 60_000);
+    const out = (await ok(['apps', 'logs', 'hello', '--replicas', '--tail', '20'])).stdout;
+    expect(out).toMatch(/^== replica 0 \(release 6, running, 0 restarts\) ==$/m);
+    expect(out).toMatch(/^== replica 1 \(release 6, running, 0 restarts\) ==$/m);
+    expect(out.match(/node server\.js/g)?.length).toBe(2);
+  }, 90_000);
+
+  describe('db', () => {
+    const databaseOf = () => dev.get(`/api/v1/apps/${app.id}/database`);
+    let backupFile: string;
+
+    beforeAll(async () => {
+      // Built once per machine (`berth build-image`): here it is only looked for.
+      await server.services.runtime.ensureImage(POSTGRES_IMAGE, () => undefined);
+      backupFile = path.join(home, 'hello.sql');
+    }, 600_000);
+
+    it('db create --wait returns once the database is available; backup streams plain SQL to a file or stdout; restore runs a file, and stops at an error in stdin', async () => {
+      const created = await ok(['apps', 'db', 'create', 'hello', '--wait']);
+      expect(created.stderr).toContain('the database of hello is available');
+      expect(created.stdout).toMatch(/^PostgreSQL 15\s+available\s+hello\s+hello\s+\d+s ago$/m);
+      expect((await databaseOf()).json<AppDatabase>().status).toBe('available');
+
+      const saved = await ok(['apps', 'db', 'backup', 'hello', '-o', backupFile]);
+      const sql = await readFile(backupFile, 'utf8');
+      expect(sql).toContain('PostgreSQL database dump complete');
+      expect(saved.stdout).toBe('');
+      expect(saved.stderr).toContain(`Backed up the database of hello to ${backupFile} (${Buffer.byteLength(sql)} bytes)`);
+      await expect(stat(`${backupFile}.partial`)).rejects.toThrow(/ENOENT/);
+      const printed = await ok(['apps', 'db', 'backup', 'hello']);
+      expect(printed.stdout).toMatch(/^-- PostgreSQL database dump\n[\s\S]*-- PostgreSQL database dump complete\n/m);
+
+      expect((await ok(['apps', 'db', 'restore', 'hello', backupFile])).stderr).toContain(`Restored the database of hello from ${backupFile}`);
+      const broken = await runBerth(['apps', 'db', 'restore', 'hello', '-'], { home, env: cliEnv, input: 'select * from no_such_table;\n' });
+      expect(broken.code).toBe(1);
+      expect(broken.stderr).toContain('psql stopped at an error: ERROR:  relation "no_such_table" does not exist');
+      expect(broken.stderr).toContain('(restore_failed)');
+    }, 180_000);
+
+    it('db delete refuses without --confirm before calling the API; with the app named it deletes the database and db says there is none', async () => {
+      const refused = await berth(['apps', 'db', 'delete', 'hello']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("deleting the database deletes its data: confirm with the app's name (berth apps db delete hello --confirm hello)");
+      expect((await databaseOf()).statusCode).toBe(200);
+
+      expect((await ok(['apps', 'db', 'delete', 'hello', '--confirm', 'hello'])).stderr).toContain('Deleting the database of hello and its data');
+      await waitFor('its container gone', async () => (await server.services.runtime.listReplicas(app.id)).every((r) => r.releaseId !== 'database'), 60_000);
+      expect((await databaseOf()).statusCode).toBe(404);
+      const none = await berth(['apps', 'db', 'hello']);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain('berth: hello has no database');
+      expect(none.stderr).toContain('hint: attach one with `berth apps db create hello`');
+    }, 90_000);
+  });
 
   it('rm refuses without --yes when it cannot ask; delete --yes deletes the app', async () => {
     const refused = await berth(['apps', 'rm', 'hello']);

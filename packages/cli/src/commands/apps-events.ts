@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { App, AppEvent, Release } from '@berth/contracts';
+import type { App, AppEvent, AppLogs, Release } from '@berth/contracts';
 import { ApiError, type ApiClient } from '../client.js';
 import { CliError, parse, UsageError, type Context } from '../context.js';
-import type { Styles } from '../output.js';
+import { json, type Styles } from '../output.js';
 import { resolveApp, wholeNumber } from './apps-shared.js';
 
 /** How often a follower asks for new events: apps have no event socket, only `GET …/events?since=N`. */
@@ -82,11 +82,36 @@ export async function followRelease(ctx: Context, client: ApiClient, app: Pick<A
   return 0;
 }
 
-/** `berth apps logs APP [--follow] [--since N] [--json]`: until Ctrl-C when following. */
+/** `== replica 0 (release 5, running, 0 restarts) ==`, then what it printed last. */
+function printReplicas(ctx: Context, app: App, items: AppLogs['items']): void {
+  if (items.length === 0) return ctx.note(`${app.name} has no replicas serving: it has no live release (\`berth apps releases ${app.name}\`)`);
+  for (const r of items) {
+    ctx.print(ctx.out.bold(`== replica ${r.replica} (release ${r.release}, ${r.state}, ${r.restarts} restart${r.restarts === 1 ? '' : 's'}) ==`));
+    ctx.print(r.output === '' ? ctx.out.dim('(nothing printed yet)') : r.output);
+  }
+}
+
+/** `berth apps logs APP --replicas [--tail N] [--json]`: what the serving release's replicas printed, rather than the events. */
+async function replicaLogs(ctx: Context, ref: string | undefined, tail: string | undefined, asJson: boolean | undefined): Promise<number> {
+  const lines = tail === undefined ? {} : { tail: wholeNumber('--tail', tail, 1) };
+  const client = await ctx.client();
+  const app = await resolveApp(client, ref);
+  const { items } = await client.call('apps.logs', { params: { id: app.id }, query: lines });
+  if (asJson) ctx.print(json(items));
+  else printReplicas(ctx, app, items);
+  return 0;
+}
+
+/** `berth apps logs APP [--follow] [--since N] [--json]`: until Ctrl-C when following; with `--replicas`, the replicas' output. */
 export async function logs(ctx: Context, args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { follow: { type: 'boolean', short: 'f' }, since: { type: 'string' }, json: { type: 'boolean' } });
-  const since = values.since === undefined ? 0 : wholeNumber('--since', values.since, 0);
+  const { values, positionals } = parse(args, { follow: { type: 'boolean', short: 'f' }, since: { type: 'string' }, json: { type: 'boolean' }, replicas: { type: 'boolean' }, tail: { type: 'string' } });
   if (positionals.length > 1) throw new UsageError('one app at a time: berth apps logs APP');
+  if (values.replicas) {
+    if (values.follow || values.since !== undefined) throw new UsageError('--replicas shows what the replicas printed last; --follow and --since go with the events (berth apps logs APP)');
+    return replicaLogs(ctx, positionals[0], values.tail, values.json);
+  }
+  if (values.tail !== undefined) throw new UsageError('--tail goes with --replicas: berth apps logs APP --replicas --tail N');
+  const since = values.since === undefined ? 0 : wholeNumber('--since', values.since, 0);
   const client = await ctx.client();
   const app = await resolveApp(client, positionals[0]);
   const print = (event: AppEvent) => ctx.print(values.json ? JSON.stringify(event) : describeAppEvent(ctx.out, event));

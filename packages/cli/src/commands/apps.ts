@@ -6,7 +6,9 @@ import { ago, json, table } from '../output.js';
 import { prompt } from '../prompt.js';
 import { resolveEnvironment } from '../resolve.js';
 import { config } from './apps-config.js';
+import { database } from './apps-database.js';
 import { followRelease, lastAppSeq, logs } from './apps-events.js';
+import { scale, set, webhook } from './apps-settings.js';
 import { appStatusColour, releaseStatusColour, resolveApp, wholeNumber } from './apps-shared.js';
 import { runSubcommand, type Command } from './command.js';
 
@@ -23,15 +25,29 @@ Commands:
   rollback APP RELEASE [--follow] [--json] Release an earlier release's image and config again
   logs APP [--follow] [--since N] [--json] Its build output, release steps and switches
                                            (--follow: until Ctrl-C)
+  logs APP --replicas [--tail N] [--json]  What each replica of the serving release printed
+                                           last (--tail: the last N lines of each)
   env APP [--json]                         Its config variables (secrets masked)
   env set APP NAME=VALUE… [--secret]       Set variables (--secret: all of these, stored sealed)
   env unset APP NAME…                      Remove variables
+  scale APP REPLICAS [--json]              Run this many replicas (at once, no new release)
+  set APP [--port N] [--health PATH | --no-health]
+          [--release-command CMD | --no-release-command] [--json]
+                                           Change its settings; its next release uses them
+  webhook APP [--json]                     A push webhook for its git host: a URL and a
+                                           secret, shown once (a new one replaces it)
+  db APP [--json]                          Its PostgreSQL database
+  db create APP [--wait] [--json]          Attach one; its URL is set in DATABASE_URL
+                                           (--wait: until it is available)
+  db backup APP [-o FILE]                  A backup as plain SQL, to stdout or FILE
+  db restore APP FILE|-                    Run a backup's SQL in it (-: read stdin)
+  db delete APP --confirm APP              Delete it and its data; DATABASE_URL goes
   rm APP [--yes]                           Delete it: replicas, images and address go
 
 APP is an app's name or id. --from deploys a folder of an environment (default
 /workspace/app). --follow prints the release's events until it is live or has
-failed; a failed release exits 1. A config change gives an app with a live
-release a new release with the change.`;
+failed; a failed release exits 1. A config change (DATABASE_URL too) gives an
+app with a live release a new release with the change.`;
 
 /** The create body as the API takes it: what is not given gets the server's defaults. */
 type CreateBody = z.input<typeof CreateAppBodySchema>;
@@ -166,8 +182,8 @@ async function rm(ctx: Context, args: string[]): Promise<number> {
   return 0;
 }
 
-const ABOUT = { name: 'apps', summary: 'Apps: deploy a git branch or a folder, releases, rollback, config, logs', usage: USAGE };
-const SUBCOMMANDS = { ls, create, deploy, releases, rollback, logs, env: config, rm };
+const ABOUT = { name: 'apps', summary: 'Apps: deploy a git branch or a folder, releases, rollback, config, logs, scaling, databases, webhooks', usage: USAGE };
+const SUBCOMMANDS = { ls, create, deploy, releases, rollback, logs, env: config, scale, set, webhook, db: database, rm };
 
 /** `berth apps` alone (or with only options, `berth apps --json`) lists them. */
 export const apps: Command = {
