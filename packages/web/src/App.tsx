@@ -13,6 +13,7 @@ import { TemplatesPage } from './pages/TemplatesPage.js';
 const EnvironmentPage = lazy(() => import('./pages/EnvironmentPage.js'));
 const AdminPage = lazy(() => import('./pages/AdminPage.js'));
 const OrgSettingsPage = lazy(() => import('./pages/OrgSettingsPage.js'));
+const AppsPage = lazy(() => import('./features/apps/AppsPage.js'));
 
 export function App() {
   const me = useMe();
@@ -25,6 +26,7 @@ export function App() {
           <Route path="/" element={<DashboardPage me={me.data} />} />
           <Route path="/environments/:id" element={<EnvironmentPage />} />
           <Route path="/templates" element={<TemplatesPage me={me.data} />} />
+          <Route path="/apps/*" element={<AppsPage />} />
           <Route path="/account" element={<AccountPage />} />
           <Route path="/orgs/:slug" element={<OrgSettingsPage />} />
           <Route path="/invitations/accept" element={<AcceptInvitationPage />} />

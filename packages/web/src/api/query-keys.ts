@@ -41,4 +41,16 @@ export const queryKeys = {
     pools: ['admin', 'pools'] as const,
     assistantUsage: ['admin', 'assistant-usage'] as const,
   },
+
+  /** The acting organization's apps; ['app', id] is everything of one app (its releases, events, logs, config, database). */
+  apps: ['apps'] as const,
+  app: {
+    all: (id: string) => ['app', id] as const,
+    self: (id: string) => ['app', id, 'self'] as const,
+    releases: (id: string) => ['app', id, 'releases'] as const,
+    events: (id: string) => ['app', id, 'events'] as const,
+    logs: (id: string) => ['app', id, 'logs'] as const,
+    config: (id: string) => ['app', id, 'config'] as const,
+    database: (id: string) => ['app', id, 'database'] as const,
+  },
 };

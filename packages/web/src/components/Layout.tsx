@@ -19,6 +19,7 @@ export function Layout({ me, children }: { me: Me; children: ReactNode }) {
             Environments
           </NavLink>
           <NavLink to="/templates">Templates</NavLink>
+          <NavLink to="/apps">Apps</NavLink>
           <NavLink to="/account">Account</NavLink>
           {me.isAdmin && <NavLink to="/admin">Admin</NavLink>}
         </nav>
