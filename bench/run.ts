@@ -11,6 +11,8 @@
  *   BENCH_BURST (default 0: off)   that many SDK creates + echo at once, after the rest, cold and then
  *                                  from a warm pool of that size (100 to compare with the published burst)
  *   BENCH_BURST_COLD (default 1)   0: the burst from the pool only
+ *   BENCH_APP_RUNS (default 5)     redeploys of an unchanged Node.js app until the new release serves, beside the
+ *                                  bare Engine API build + run + health wait; then one switch under load
  *   BENCH_DATABASE_URL             benchmark on PostgreSQL instead of embedded PGlite
  *   BERTH_WORKER_CONCURRENCY       the server's reconcile slots (default 4), for the burst
  */
@@ -19,6 +21,7 @@ import Docker from 'dockerode';
 import { Sandbox } from 'e2b';
 import WebSocket from 'ws';
 import { ensureTestImage, TEST_IMAGE } from '../test/support/images.js';
+import { benchApps } from './apps.js';
 import { startBenchServer, type BenchServer } from './server.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -28,6 +31,7 @@ const E2B_RUNS = Number(process.env.BENCH_E2B_RUNS ?? 10);
 const BURST = Number(process.env.BENCH_BURST ?? 0);
 const POOL_RUNS = Number(process.env.BENCH_POOL_RUNS ?? 10);
 const BURST_COLD = process.env.BENCH_BURST_COLD !== '0';
+const APP_RUNS = Number(process.env.BENCH_APP_RUNS ?? 5);
 /** Published hosted medians of the same measurement (create, then run `echo ok`), for comparison only. */
 const HOSTED_TTI_MS = { E2B: 491, Daytona: 186 };
 /** The same under a burst of 100 concurrent creates. */
@@ -226,6 +230,7 @@ async function main(): Promise<void> {
   let pooledBurst: Awaited<ReturnType<typeof e2bBurst>> | undefined;
   const pooledCreates: number[] = [];
   const pooledTti: number[] = [];
+  let apps: Awaited<ReturnType<typeof benchApps>> | undefined;
   try {
     // Warm both paths once (the owner network, image metadata, JIT) before measuring.
     await (await floorCreate(floorNet)).cleanup();
@@ -277,6 +282,7 @@ async function main(): Promise<void> {
       pooledBurst = await e2bBurst(server, BURST, { cleanUp: false });
     }
     await server.client.call('pools.delete', { params: { id: pool.id } });
+    if (APP_RUNS > 0) apps = await benchApps(server, APP_RUNS);
   } finally {
     await server.close();
     await docker.getNetwork(floorNet).remove().catch(() => undefined);
@@ -302,6 +308,12 @@ async function main(): Promise<void> {
     if (burst) console.log(`${row(`e2b SDK: ${BURST} at once, each`, burst.ms)}${failures(burst)}`);
     console.log(`${row(`e2b SDK: ${BURST} at once, pool of ${BURST}`, pooledBurst.ms)}${failures(pooledBurst)}`);
     console.log(`${''.padEnd(34)} published hosted burst medians (100): ${Object.entries(HOSTED_BURST_MS).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`);
+  }
+  if (apps) {
+    // Budget from the apps issue: a redeploy of an unchanged app within 2× the bare build + run + health wait.
+    console.log(row('floor: build (cached)+run+health', apps.floor));
+    console.log(row('berth: redeploy → new release serves', apps.berth, apps.floor, 2));
+    console.log(`${'berth: switch under load'.padEnd(34)} ${apps.switchFailures} failed of ${apps.switchRequests} requests${apps.switchFailures === 0 ? '   budget: none failed' : '   OVER: requests failed'}`);
   }
   console.log('');
 }
