@@ -107,6 +107,13 @@ describe('apps behind Caddy', { timeout: 180_000 }, () => {
     expect((await server.anonymous.get(`/api/v1/edge/ask?domain=example.com`)).statusCode).toBe(404);
   });
 
+  it('serves a custom domain through Caddy once an admin adds it, and answers its certificate question', async () => {
+    expect((await dev.post(`/api/v1/apps/${app.id}/domains`, { host: 'shop.example.test' })).statusCode).toBe(201);
+    await waitFor('Caddy to route the custom domain', async () => (await throughCaddy('shop.example.test')).status === 200, 30_000, 100);
+    expect((await throughCaddy('shop.example.test')).body).toBe('v2 - no-secret');
+    expect((await server.anonymous.get('/api/v1/edge/ask?domain=shop.example.test')).statusCode).toBe(204);
+  });
+
   it('takes the route away when the app is deleted', async () => {
     expect((await dev.delete(`/api/v1/apps/${app.id}`)).statusCode).toBe(202);
     await waitFor('Caddy to answer 404 for the deleted app', async () => (await throughCaddy(host)).status === 404, 60_000, 250);

@@ -177,6 +177,26 @@ describe('apps from git', { timeout: 180_000 }, () => {
     expect((await push(onMain, sign(onMain))).statusCode).toBe(401);
   });
 
+  it('serves a custom domain an organization admin adds, only while it is there, and never one of Berth\'s own', async () => {
+    for (const host of ['localhost', 'x.localhost', 'other.apps.localhost', 'http://shop.example.test', 'shop.example.test:8080', '10.0.0.1']) {
+      const res = await dev.post(`/api/v1/apps/${app.id}/domains`, { host });
+      expect(res.statusCode, host).toBe(400);
+    }
+    const added = await dev.post(`/api/v1/apps/${app.id}/domains`, { host: 'Shop.Example.TEST' });
+    expect(added.statusCode, added.body).toBe(201);
+    expect(added.json()).toMatchObject({ host: 'shop.example.test' });
+    expect((await dev.post(`/api/v1/apps/${app.id}/domains`, { host: 'shop.example.test' })).statusCode).toBe(409);
+    expect((await dev.get(`/api/v1/apps/${app.id}/domains`)).json()).toEqual({ items: [{ host: 'shop.example.test', createdAt: expect.any(String) }] });
+    const served = await server.anonymous.get('/', { host: 'shop.example.test' });
+    expect(served.body).toBe((await visit()).body);
+    expect((await server.anonymous.get('/api/v1/edge/ask?domain=shop.example.test')).statusCode).toBe(204);
+
+    expect((await dev.delete(`/api/v1/apps/${app.id}/domains/shop.example.test`)).statusCode).toBe(204);
+    expect((await dev.delete(`/api/v1/apps/${app.id}/domains/shop.example.test`)).statusCode).toBe(404);
+    expect((await server.anonymous.get('/', { host: 'shop.example.test' })).body).not.toBe(served.body);
+    expect((await server.anonymous.get('/api/v1/edge/ask?domain=shop.example.test')).statusCode).toBe(404);
+  });
+
   it("is another organization's secret: not seen, not deployed, not configured, not deleted (404 each)", async () => {
     for (const [method, path, body] of [
       ['GET', `/api/v1/apps/${app.id}`],

@@ -147,3 +147,15 @@ export const AppDatabaseSchema = z
   .meta({ id: 'AppDatabase' });
 export const RemoveDatabaseQuerySchema = z.strictObject({ confirm: z.string().describe("The app's name: deleting a database deletes its data") });
 export type AppDatabase = z.infer<typeof AppDatabaseSchema>;
+
+/** A DNS name of two labels or more, lower-case, no port: a host an organization points at Berth. */
+export const DomainHostSchema = z
+  .string()
+  .max(253)
+  .transform((h) => h.toLowerCase())
+  .pipe(z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a host name such as shop.example.com (no scheme, no port)'));
+export const AppDomainSchema = z.object({ host: z.string(), createdAt: TimestampSchema }).meta({ id: 'AppDomain' });
+export const AppDomainListSchema = z.object({ items: z.array(AppDomainSchema) });
+export const AddDomainBodySchema = z.strictObject({ host: DomainHostSchema });
+export const DomainParamsSchema = z.strictObject({ id: IdSchema, host: DomainHostSchema });
+export type AppDomain = z.infer<typeof AppDomainSchema>;

@@ -112,6 +112,7 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
       const scrape = await metrics.listen(config.metricsAddress);
       app.log.info({ url: `${scrape}/metrics` }, 'serving /metrics without credentials');
     }
+    await services.appsRouter.start();
     services.worker.start();
     for (const loop of ['resync', 'idle', 'e2bExpiry', 'orgReconciler', 'pools', 'apps'] as const) if (!without.has(loop)) loops[loop]();
     return address;
@@ -126,6 +127,7 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
     await services.pools.stop();
     await services.appsReconciler.stop();
     services.edgeSync.use(undefined);
+    services.appsRouter.stop();
     await edge?.close();
     await services.resync.stop();
     await services.worker.stop();

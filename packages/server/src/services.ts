@@ -48,6 +48,7 @@ import { createE2bService } from './modules/e2b/e2b.service.js';
 import { createEnvdFiles } from './modules/e2b/envd.files.js';
 import { createEnvdProcesses } from './modules/e2b/envd.processes.js';
 import { createPreviewAddress } from './modules/previews/previews.address.js';
+import { hostnameOf } from './modules/previews/previews.domain.js';
 import { createPreviewsRepo } from './modules/previews/previews.repo.js';
 import { createPreviewsService } from './modules/previews/previews.service.js';
 import type { RuntimeDriver } from './runtime/driver.js';
@@ -81,6 +82,7 @@ export type ServiceConfig = Pick<
   | 'assistant'
   | 'intervals'
   | 'apps'
+  | 'publicUrl'
 >;
 
 /**
@@ -198,8 +200,13 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const envdProcesses = createEnvdProcesses({ runtime, maxPerUser: config.e2bMaxProcessesPerUser });
   const assistant = createAssistantService({ db, assistantRepo: createAssistantRepo(), usersRepo, config: configService, audit, orgs, providerTimeoutMs: config.assistant.providerTimeoutMs });
   const appsAddress = createAppsAddress({ domain: config.apps.domain, scheme: config.apps.scheme, port: config.port });
-  const appsRouter = createAppsRouter({ db, appsRepo, runtime, cacheMs: config.apps.routeCacheMs });
-  const edgeSync = createEdgeSync({ address: appsAddress, log });
+  const appsRouter = createAppsRouter({ db, appsRepo, runtime, address: appsAddress, cacheMs: config.apps.routeCacheMs });
+  const edgeSync = createEdgeSync({ address: appsAddress, domains: async () => (await appsRepo.allDomains(db)).map((d) => d.host), log });
+  /** Host names no custom domain may take: under Berth's own, its previews' or the apps domain, or *.localhost. */
+  const reservedHost = (host: string): boolean => {
+    const under = (domain: string) => host === hostnameOf(domain) || host.endsWith(`.${hostnameOf(domain)}`);
+    return under('localhost') || under(appsAddress.domain()) || under(previews.address.domain()) || (config.publicUrl !== undefined && under(new URL(config.publicUrl).host));
+  };
   const appsReconciler = createAppsReconciler({
     db,
     appsRepo,
@@ -224,6 +231,11 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     address: appsAddress,
     allowLocalSources: config.apps.allowLocalSources,
     wake: appsReconciler.wake,
+    reservedHost,
+    domainsChanged: async () => {
+      await appsRouter.domainsChanged();
+      await edgeSync.sync();
+    },
   });
   const appDatabases = createAppDatabases({ db, appsRepo, apps, audit, keyring, runtime, wake: appsReconciler.wake });
   return {

@@ -542,6 +542,20 @@ export const apps = pgTable(
   ],
 );
 
+/** A host of an organization's own that serves an app besides its `<name>-<org>` one (an org admin adds it). */
+export const appDomains = pgTable(
+  'app_domains',
+  {
+    // Lower-case, no port: one app at a time per host, across every organization.
+    host: text('host').primaryKey(),
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('app_domains_app_idx').on(t.appId)],
+);
+
 /** One numbered, immutable release of an app: an image and a config snapshot (a build, a rollback or a config change). */
 export const appReleases = pgTable(
   'app_releases',

@@ -18,6 +18,12 @@ CREATE TABLE "app_databases" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "app_domains" (
+	"host" text PRIMARY KEY NOT NULL,
+	"app_id" uuid NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "app_events" (
 	"app_id" uuid NOT NULL,
 	"seq" integer NOT NULL,
@@ -78,11 +84,13 @@ CREATE TABLE "apps" (
 --> statement-breakpoint
 ALTER TABLE "app_config_vars" ADD CONSTRAINT "app_config_vars_app_id_apps_id_fk" FOREIGN KEY ("app_id") REFERENCES "public"."apps"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "app_databases" ADD CONSTRAINT "app_databases_app_id_apps_id_fk" FOREIGN KEY ("app_id") REFERENCES "public"."apps"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "app_domains" ADD CONSTRAINT "app_domains_app_id_apps_id_fk" FOREIGN KEY ("app_id") REFERENCES "public"."apps"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "app_events" ADD CONSTRAINT "app_events_app_id_apps_id_fk" FOREIGN KEY ("app_id") REFERENCES "public"."apps"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "app_releases" ADD CONSTRAINT "app_releases_app_id_apps_id_fk" FOREIGN KEY ("app_id") REFERENCES "public"."apps"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "app_releases" ADD CONSTRAINT "app_releases_created_by_users_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "apps" ADD CONSTRAINT "apps_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "apps" ADD CONSTRAINT "apps_created_by_users_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "app_domains_app_idx" ON "app_domains" USING btree ("app_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "app_releases_number_key" ON "app_releases" USING btree ("app_id","number");--> statement-breakpoint
 CREATE UNIQUE INDEX "apps_org_name_key" ON "apps" USING btree ("org_id",lower("name")) WHERE "apps"."desired_state" <> 'deleted';--> statement-breakpoint
 CREATE UNIQUE INDEX "apps_host_key" ON "apps" USING btree ("host") WHERE "apps"."desired_state" <> 'deleted';--> statement-breakpoint

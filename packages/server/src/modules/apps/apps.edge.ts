@@ -9,24 +9,25 @@ import type { AppsAddress } from './apps.address.js';
  * (which picks the app's current replicas, and moves traffic between releases atomically), and
  * Caddy brings TLS (on-demand certificates for app hosts only), HTTP/2 and an access log.
  *
- * Caddy's config does not change when an app deploys, on purpose: Caddy 2.6 reloads a whole
+ * Caddy's config does not change when an app deploys (only when a custom domain is added or removed), on purpose: Caddy 2.6 reloads a whole
  * config on every change and, its listeners being SO_REUSEPORT sockets replaced at each reload,
  * resets connections the kernel had queued on the old one (measured: a few requests in a switch
  * under load). With one route that never changes, a deploy reloads nothing.
  */
-export function createEdgeSync(deps: { address: Pick<AppsAddress, 'domain'>; log: FastifyBaseLogger }) {
+export function createEdgeSync(deps: { address: Pick<AppsAddress, 'domain'>; domains: () => Promise<string[]>; log: FastifyBaseLogger }) {
   let edge: CaddyEdge | undefined;
   let upstream: string | undefined;
   let applied = '';
 
-  function routes(): EdgeRoute[] {
+  // Custom domains are named one by one: adding or removing one reloads Caddy (rare, an admin's act).
+  async function routes(): Promise<EdgeRoute[]> {
     if (!upstream) return [];
-    return [{ id: 'apps', hosts: [`*.${hostnameOf(deps.address.domain())}`], upstreams: [upstream] }];
+    return [{ id: 'apps', hosts: [`*.${hostnameOf(deps.address.domain())}`, ...(await deps.domains())], upstreams: [upstream] }];
   }
 
   async function sync(): Promise<void> {
     if (!edge) return;
-    const table = routes();
+    const table = await routes();
     const key = JSON.stringify(table);
     if (key === applied) return;
     try {

@@ -5,7 +5,7 @@ import { AppError, NotFoundError } from '../../errors.js';
 import { proxyHttp } from '../../http/proxy.js';
 import type { App } from '../../http/types.js';
 import type { RuntimeDriver } from '../../runtime/driver.js';
-import { appRequestHeaders, appResponseHeaders } from '../previews/previews.domain.js';
+import { appRequestHeaders, appResponseHeaders, hostnameOf } from '../previews/previews.domain.js';
 import { BERTH_COOKIE_NAMES } from '../../http/auth.js';
 import type { AppsAddress } from './apps.address.js';
 import { replicaName } from './apps.domain.js';
@@ -24,26 +24,38 @@ interface Upstreams {
 
 interface Deps {
   db: Db;
-  appsRepo: Pick<AppsRepo, 'byHost' | 'get'>;
+  appsRepo: Pick<AppsRepo, 'byHost' | 'byDomain' | 'get' | 'allDomains'>;
   runtime: Pick<RuntimeDriver, 'replicaEndpoint'>;
+  address: Pick<AppsAddress, 'labelOf' | 'isAppHost'>;
   /** How long a host's upstreams are used before they are read again (a switch also forgets them at once here). */
   cacheMs: number;
 }
 
 /**
- * Berth's own edge for apps, `<name>-<org>.<apps domain>`: requests go to a replica of the app's
- * current release, round robin. What it knows of a host is kept for `cacheMs` and forgotten at
- * once when traffic moves (`forget`); a release that traffic left keeps its replicas for the drain
- * period, longer than that, so no request finds its replica gone.
+ * Berth's own edge for apps, `<name>-<org>.<apps domain>` and their custom domains: requests go to
+ * a replica of the app's current release, round robin. What it knows of a host is kept for
+ * `cacheMs` and forgotten at once when traffic moves (`forget`); a release that traffic left keeps
+ * its replicas for the drain period, longer than that, so no request finds its replica gone.
+ * Custom domains are known by name at once (`serves` decides before the request is read): the
+ * list is read again when one changes here, and every `cacheMs * 5` for changes made elsewhere.
  */
 export function createAppsRouter(deps: Deps) {
   const cache = new Map<string, Upstreams & { appId: string | null }>();
+  let customHosts = new Set<string>();
   let turn = 0;
+  let timer: NodeJS.Timeout | undefined;
 
-  async function upstreams(label: string): Promise<{ appId: string | null; endpoints: { host: string; port: number }[] }> {
-    const cached = cache.get(label);
+  async function refreshDomains(): Promise<void> {
+    customHosts = new Set((await deps.appsRepo.allDomains(deps.db)).map((d) => d.host));
+  }
+
+  /** The app a Host header names (its label under the apps domain, or one of its custom domains), with its replicas' addresses. */
+  async function upstreams(hostHeader: string): Promise<{ appId: string | null; endpoints: { host: string; port: number }[] }> {
+    const hostname = hostnameOf(hostHeader);
+    const cached = cache.get(hostname);
     if (cached && Date.now() - cached.at < deps.cacheMs) return cached;
-    const app = await deps.appsRepo.byHost(deps.db, label);
+    const label = deps.address.labelOf(hostHeader);
+    const app = label ? await deps.appsRepo.byHost(deps.db, label) : customHosts.has(hostname) ? await deps.appsRepo.byDomain(deps.db, hostname) : undefined;
     let endpoints: { host: string; port: number }[] = [];
     if (app?.currentReleaseId) {
       const full = await deps.appsRepo.get(deps.db, app.id);
@@ -52,19 +64,33 @@ export function createAppsRouter(deps: Deps) {
       endpoints = found.filter((e): e is { host: string; port: number } => e !== null);
     }
     const entry = { endpoints, at: Date.now(), appId: app?.id ?? null };
-    cache.set(label, entry);
+    cache.set(hostname, entry);
     return entry;
   }
 
   return {
     upstreams,
+    /** Whether only the apps proxy answers this Host: one under the apps domain, or a custom domain. */
+    serves: (host: string | undefined): boolean => host !== undefined && (deps.address.isAppHost(host) || customHosts.has(hostnameOf(host))),
+    /** The custom domains changed (here): read them again. */
+    domainsChanged: async (): Promise<void> => {
+      await refreshDomains();
+      cache.clear();
+    },
     /** Traffic of this app moved: read its upstreams again at the next request. */
     forget(appId: string): void {
-      for (const [label, entry] of cache) if (entry.appId === appId) cache.delete(label);
+      for (const [hostname, entry] of cache) if (entry.appId === appId) cache.delete(hostname);
     },
     pick(endpoints: { host: string; port: number }[]): { host: string; port: number } | undefined {
       turn = (turn + 1) % Math.max(1, endpoints.length);
       return endpoints[turn];
+    },
+    async start(): Promise<void> {
+      await refreshDomains();
+      timer = setInterval(() => void refreshDomains().catch(() => undefined), deps.cacheMs * 5);
+    },
+    stop(): void {
+      clearInterval(timer);
     },
   };
 }
@@ -85,8 +111,8 @@ function appHostStrategy(isAppHost: (host: string | undefined) => boolean): Stra
 }
 
 /** The apps origin: every request relayed to the app, Berth's cookies neither sent on nor accepted back. */
-export async function registerAppHosts(app: App, { router, address, connectTimeoutMs }: { router: AppsRouter; address: AppsAddress; connectTimeoutMs: number }): Promise<void> {
-  app.addConstraintStrategy(appHostStrategy(address.isAppHost));
+export async function registerAppHosts(app: App, { router, connectTimeoutMs }: { router: AppsRouter; connectTimeoutMs: number }): Promise<void> {
+  app.addConstraintStrategy(appHostStrategy(router.serves));
   const common = { constraints: { appHost: 'yes' }, config: { userContent: true, securityHeaders: false as const }, schema: { hide: true } };
   await app.register(async (scope: App) => {
     scope.removeAllContentTypeParsers();
@@ -103,8 +129,8 @@ export async function registerAppHosts(app: App, { router, address, connectTimeo
       });
     };
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-      const label = address.labelOf(request.headers.host);
-      const route = label ? await router.upstreams(label) : undefined;
+      const host = request.headers.host;
+      const route = host ? await router.upstreams(host) : undefined;
       if (!route?.appId) throw new NotFoundError('App');
       let target = router.pick(route.endpoints);
       if (!target) throw new AppError('port_unreachable', 'The app has no release serving yet');
@@ -115,7 +141,7 @@ export async function registerAppHosts(app: App, { router, address, connectTimeo
         // A replica gone since its address was read (another Berth moved traffic): a request without a
         // body is tried once more on what serves now; one with a body may have been partly sent.
         router.forget(route.appId);
-        const now = await router.upstreams(label!);
+        const now = await router.upstreams(host!);
         if (!now.appId) throw new NotFoundError('App'); // deleted meanwhile
         const fresh = request.method === 'GET' || request.method === 'HEAD' ? router.pick(now.endpoints) : undefined;
         if (!fresh || reply.sent) throw new AppError('port_unreachable', `The app did not answer (${err.message})`);

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { appConfigVars, appDatabases, appEvents, appReleases, apps, memberships, organizations, type SealedConfig } from '../../db/schema.js';
+import { appConfigVars, appDatabases, appDomains, appEvents, appReleases, apps, memberships, organizations, type SealedConfig } from '../../db/schema.js';
 import { ConflictError } from '../../errors.js';
 
 export type AppRow = typeof apps.$inferSelect;
@@ -142,6 +142,42 @@ export function createAppsRepo() {
           .values({ appId, name, value: v.value, secret: v.secret })
           .onConflictDoUpdate({ target: [appConfigVars.appId, appConfigVars.name], set: { value: v.value, secret: v.secret, updatedAt: sql`now()` } });
       }
+    },
+
+    // Custom domains
+
+    async domains(db: Db, appId: string): Promise<(typeof appDomains.$inferSelect)[]> {
+      return db.select().from(appDomains).where(eq(appDomains.appId, appId)).orderBy(asc(appDomains.host));
+    },
+
+    /** Every custom domain of an app that still exists, with its app: what Berth's and Caddy's routing read. */
+    async allDomains(db: Db): Promise<{ host: string; appId: string }[]> {
+      return db.select({ host: appDomains.host, appId: appDomains.appId }).from(appDomains).innerJoin(apps, eq(apps.id, appDomains.appId)).where(live).orderBy(asc(appDomains.host));
+    },
+
+    async addDomain(db: Db, appId: string, host: string): Promise<typeof appDomains.$inferSelect> {
+      try {
+        const [row] = await db.insert(appDomains).values({ appId, host }).returning();
+        return row!;
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new ConflictError(`${host} serves an app already`);
+        throw err;
+      }
+    },
+
+    async removeDomain(db: Db, appId: string, host: string): Promise<boolean> {
+      const rows = await db.delete(appDomains).where(and(eq(appDomains.appId, appId), eq(appDomains.host, host))).returning({ host: appDomains.host });
+      return rows.length > 0;
+    },
+
+    /** The app a custom domain names (as byHost does for labels). */
+    async byDomain(db: Db, host: string): Promise<Pick<AppRow, 'id' | 'port' | 'currentReleaseId'> | undefined> {
+      const [row] = await db
+        .select({ id: apps.id, port: apps.port, currentReleaseId: apps.currentReleaseId })
+        .from(appDomains)
+        .innerJoin(apps, eq(apps.id, appDomains.appId))
+        .where(and(eq(appDomains.host, host), live));
+      return row;
     },
 
     // The managed database

@@ -29,6 +29,10 @@ export function registerAppsRoutes(app: App, { apps, databases, maxRestoreBytes 
     if (!(await apps.servesHost(request.query.domain))) throw new NotFoundError('App');
   });
   route(app, 'apps.logs', view, (request) => apps.logs(request.ctx, request.params.id, request.query.tail));
+  const domains = { config: { owns: 'app', level: 'manage' } } as const;
+  route(app, 'apps.domains', view, async (request) => ({ items: await apps.domains(request.ctx, request.params.id) }));
+  route(app, 'apps.addDomain', domains, (request) => apps.addDomain(request.ctx, request.params.id, request.body.host));
+  route(app, 'apps.removeDomain', domains, (request) => apps.removeDomain(request.ctx, request.params.id, request.params.host));
   route(app, 'apps.database', view, (request) => databases.get(request.ctx, request.params.id));
   route(app, 'apps.addDatabase', deploy, (request) => databases.add(request.ctx, request.params.id));
   route(app, 'apps.removeDatabase', manage, (request) => databases.remove(request.ctx, request.params.id, request.query.confirm));

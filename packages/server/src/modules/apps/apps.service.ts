@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { PushEventSchema, type App as AppView, type ConfigVar, type CreateAppBody, type AppEvent, type AppLogs, type Release, type SetConfigBody, type UpdateAppBody } from '@berth/contracts';
+import { PushEventSchema, type App as AppView, type ConfigVar, type CreateAppBody, type AppDomain, type AppEvent, type AppLogs, type Release, type SetConfigBody, type UpdateAppBody } from '@berth/contracts';
 import type { Actor, RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import type { AppSource, SealedConfig } from '../../db/schema.js';
@@ -43,10 +43,14 @@ interface Deps {
   allowLocalSources: boolean;
   /** Wakes the apps reconciler (after commit). */
   wake: () => void;
+  /** Host names no custom domain may take: Berth's own, its previews', the apps domain's, *.localhost. */
+  reservedHost: (host: string) => boolean;
+  /** The custom domains changed: routing (Berth's edge, and Caddy's) reads them again. */
+  domainsChanged: () => Promise<void>;
 }
 
 /** Who may do what with an app: its organization's roles (auth.policy.ts), through the one authorization function. */
-const NEEDS = { view: 'org.read', deploy: 'org.create', manage: 'org.manage' } as const satisfies Record<string, OrgAction>;
+const NEEDS = { view: 'org.read', deploy: 'org.create', manage: 'org.manage', domains: 'org.manage' } as const satisfies Record<string, OrgAction>;
 
 /**
  * Apps as their organization sees them: made, configured, deployed and rolled back by intent. Every
@@ -64,6 +68,7 @@ export function createAppsService(deps: Deps) {
     if (!found || (!role && !actor?.isAdmin)) throw new NotFoundError('App');
     // Its creator manages it, as an environment's does.
     const action = need === 'manage' && found.app.createdBy === actor?.id ? NEEDS.deploy : NEEDS[need];
+
     authorize(actor, action, { role, status: found.orgStatus });
     return found.app;
   }
@@ -348,13 +353,38 @@ export function createAppsService(deps: Deps) {
     return (await appsRepo.events(db, id, since)).map((e) => ({ seq: e.seq, release: e.releaseNumber, type: e.type, message: e.message, createdAt: e.createdAt.toISOString() }));
   }
 
-  /** Whether a host name is an app's (under the apps domain): the edge's question before it gets a certificate. */
+  /** Whether a host name is an app's (under the apps domain, or a custom domain): the edge's question before it gets a certificate. */
   async function servesHost(domain: string): Promise<boolean> {
     const label = deps.address.labelOf(domain);
-    return label !== undefined && (await appsRepo.byHost(db, label)) !== undefined;
+    if (label !== undefined) return (await appsRepo.byHost(db, label)) !== undefined;
+    return (await appsRepo.byDomain(db, domain.toLowerCase())) !== undefined;
   }
 
-  return { visible, applyConfig, seal, record, servesHost, list, create, get, update, remove, deploy, webhook, push, logs, releases, rollback, config, setConfig, events };
+  async function domains(ctx: RequestContext, id: string): Promise<AppDomain[]> {
+    await visible(ctx.actor, id, 'view');
+    return (await appsRepo.domains(db, id)).map((d) => ({ host: d.host, createdAt: d.createdAt.toISOString() }));
+  }
+
+  /** Serves the app at a host of the organization's own too; its admins only (it is the organization's name on the web). */
+  async function addDomain(ctx: RequestContext, id: string, host: string): Promise<AppDomain> {
+    const app = await visible(ctx.actor, id, 'domains');
+    const row = await audit.mutate(ctx, 'app.domain.add', record(app, { host }), async (tx) => {
+      if (deps.reservedHost(host)) throw new ValidationError([{ field: 'body.host', message: `${host} is Berth's own (its address, previews or apps domain): pick a domain of your organization's` }]);
+      return appsRepo.addDomain(tx, id, host);
+    });
+    await deps.domainsChanged();
+    return { host: row.host, createdAt: row.createdAt.toISOString() };
+  }
+
+  async function removeDomain(ctx: RequestContext, id: string, host: string): Promise<void> {
+    const app = await visible(ctx.actor, id, 'domains');
+    await audit.mutate(ctx, 'app.domain.remove', record(app, { host }), async (tx) => {
+      if (!(await appsRepo.removeDomain(tx, id, host))) throw new NotFoundError('Domain');
+    });
+    await deps.domainsChanged();
+  }
+
+  return { visible, applyConfig, seal, record, servesHost, domains, addDomain, removeDomain, list, create, get, update, remove, deploy, webhook, push, logs, releases, rollback, config, setConfig, events };
 }
 
 export type AppsService = ReturnType<typeof createAppsService>;
