@@ -137,6 +137,20 @@ describe('apps from git', { timeout: 180_000 }, () => {
     expect((await dev.get(`/api/v1/apps/${app.id}/logs?tail=0`)).statusCode).toBe(400);
   });
 
+  it("counts what its visitors saw at the edge, minute by minute, and its replicas' restarts", async () => {
+    const { minutes, restarts } = (await dev.get(`/api/v1/apps/${app.id}/metrics`)).json<{ minutes: { requests: number; errors: number; p50Ms: number | null }[]; restarts: number }>();
+    expect(minutes).toHaveLength(60);
+    // Every request of the tests before this one went through the edge: hundreds under the switch's load.
+    const total = minutes.reduce((n, m) => n + m.requests, 0);
+    expect(total).toBeGreaterThan(100);
+    expect(minutes.some((m) => m.p50Ms !== null && m.p50Ms > 0)).toBe(true);
+    expect(restarts).toBe(0);
+    const before = total;
+    await visit();
+    const counted = async () => (await dev.get(`/api/v1/apps/${app.id}/metrics`)).json<{ minutes: { requests: number }[] }>().minutes.reduce((n, m) => n + m.requests, 0);
+    await waitFor('the visit counted', async () => (await counted()) === before + 1, 10_000);
+  });
+
   it('deploys on a signed push to its branch; an unsigned, wrongly signed or other-branch push changes nothing', async () => {
     const made = await dev.post(`/api/v1/apps/${app.id}/webhook`);
     expect(made.statusCode, made.body).toBe(201);

@@ -255,6 +255,7 @@ const TABLE: [string, Row][] = [
   ['GET /api/v1/apps/{id}/config', { send: () => ({ url: app('/config') }), expect: organization('org.read', 200) }],
   ['GET /api/v1/apps/{id}/events', { send: () => ({ url: app('/events') }), expect: organization('org.read', 200) }],
   ['GET /api/v1/apps/{id}/logs', { send: () => ({ url: app('/logs') }), expect: organization('org.read', 200) }],
+  ['GET /api/v1/apps/{id}/metrics', { send: () => ({ url: app('/metrics') }), expect: organization('org.read', 200) }],
   ['GET /api/v1/apps/{id}/domains', { send: () => ({ url: app('/domains') }), expect: organization('org.read', 200) }],
   // The first allowed caller adds it; the next find it taken.
   ['POST /api/v1/apps/{id}/domains', { send: () => ({ url: app('/domains'), ...json({ host: 'mx.example.test' }) }), expect: organization('org.manage', [201, 409]) }],

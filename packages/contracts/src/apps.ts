@@ -159,3 +159,11 @@ export const AppDomainListSchema = z.object({ items: z.array(AppDomainSchema) })
 export const AddDomainBodySchema = z.strictObject({ host: DomainHostSchema });
 export const DomainParamsSchema = z.strictObject({ id: IdSchema, host: DomainHostSchema });
 export type AppDomain = z.infer<typeof AppDomainSchema>;
+
+export const AppMetricsSchema = z.object({
+  minutes: z
+    .array(z.object({ at: TimestampSchema, requests: z.number().int(), errors: z.number().int(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable() }))
+    .describe("What Berth's edge carried, minute by minute for the last hour (this Berth's share, with several)"),
+  restarts: z.number().int().describe('Restarts after crashes of the serving release\'s replicas'),
+});
+export type AppMetrics = z.infer<typeof AppMetricsSchema>;

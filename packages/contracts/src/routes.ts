@@ -18,7 +18,7 @@ import {
   ListEnvironmentsQuerySchema,
 } from './environments.js';
 import { ArchiveQuerySchema, DeleteQuerySchema, FileListSchema, MkdirBodySchema, MoveBodySchema, PathQuerySchema, SearchQuerySchema, SearchResultSchema } from './files.js';
-import { AddDomainBodySchema, AppDomainListSchema, AppDomainSchema, DomainParamsSchema, AppDatabaseSchema, AppEventListSchema, AppEventsQuerySchema, AppLogsQuerySchema, AppLogsSchema, RemoveDatabaseQuerySchema, EdgeAskQuerySchema, WebhookSchema, AppListSchema, AppSchema, ConfigVarListSchema, CreateAppBodySchema, ReleaseListSchema, ReleaseSchema, RollbackBodySchema, SetConfigBodySchema, UpdateAppBodySchema } from './apps.js';
+import { AppMetricsSchema, AddDomainBodySchema, AppDomainListSchema, AppDomainSchema, DomainParamsSchema, AppDatabaseSchema, AppEventListSchema, AppEventsQuerySchema, AppLogsQuerySchema, AppLogsSchema, RemoveDatabaseQuerySchema, EdgeAskQuerySchema, WebhookSchema, AppListSchema, AppSchema, ConfigVarListSchema, CreateAppBodySchema, ReleaseListSchema, ReleaseSchema, RollbackBodySchema, SetConfigBodySchema, UpdateAppBodySchema } from './apps.js';
 import { CreateWarmPoolBodySchema, UpdateWarmPoolBodySchema, WarmPoolListSchema, WarmPoolSchema } from './pools.js';
 import { CreateMachineTypeBodySchema, MachineTypeListSchema, MachineTypeParamsSchema, MachineTypeSchema, UpdateMachineTypeBodySchema } from './machine-types.js';
 import {
@@ -175,6 +175,7 @@ export const ROUTES = {
   'apps.config': route({ method: 'GET', path: '/api/v1/apps/{id}/config', params: IdParamsSchema, response: ConfigVarListSchema, summary: 'Its config variables (secrets masked)' }),
   'apps.setConfig': route({ method: 'PATCH', path: '/api/v1/apps/{id}/config', params: IdParamsSchema, body: SetConfigBodySchema, response: ConfigVarListSchema, summary: 'Set and unset config variables (secret ones are encrypted at rest); a running app gets a new release with them' }),
   'apps.logs': route({ method: 'GET', path: '/api/v1/apps/{id}/logs', params: IdParamsSchema, query: AppLogsQuerySchema, response: AppLogsSchema, problems: ['runtime_unavailable'], summary: "What each replica of the serving release printed last, with its state and restarts" }),
+  'apps.metrics': route({ method: 'GET', path: '/api/v1/apps/{id}/metrics', params: IdParamsSchema, response: AppMetricsSchema, problems: ['runtime_unavailable'], summary: 'Requests, server errors and latency per minute for the last hour, and restarts' }),
   'apps.domains': route({ method: 'GET', path: '/api/v1/apps/{id}/domains', params: IdParamsSchema, response: AppDomainListSchema, summary: 'Its custom domains' }),
   'apps.addDomain': route({ method: 'POST', path: '/api/v1/apps/{id}/domains', params: IdParamsSchema, body: AddDomainBodySchema, response: AppDomainSchema, status: 201, problems: ['conflict'], summary: "Serve the app at a host of the organization's own too (point its DNS at Berth's edge); organization admins" }),
   'apps.removeDomain': route({ method: 'DELETE', path: '/api/v1/apps/{id}/domains/{host}', params: DomainParamsSchema, summary: 'Stop serving the app at that host; organization admins' }),

@@ -114,7 +114,7 @@ export async function buildApp({ database, services, config, logger, onProblem }
   });
 
   // App hosts: only the apps proxy answers there (Berth's own edge; Caddy in front when BERTH_EDGE=caddy).
-  await registerAppHosts(app, { router: services.appsRouter, connectTimeoutMs: config.preview.connectTimeoutMs });
+  await registerAppHosts(app, { router: services.appsRouter, metrics: services.appMetrics, connectTimeoutMs: config.preview.connectTimeoutMs });
 
   // E2B's in-sandbox API first: its routes match only requests naming a sandbox.
   await registerEnvdRoutes(app, {

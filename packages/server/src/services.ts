@@ -57,6 +57,7 @@ import { createAppsReconciler } from './modules/apps/apps.reconciler.js';
 import { createAppsRepo } from './modules/apps/apps.repo.js';
 import { createAppsRouter } from './modules/apps/apps.proxy.js';
 import { createEdgeSync } from './modules/apps/apps.edge.js';
+import { createAppMetrics } from './modules/apps/apps.metrics.js';
 import { createAppDatabases, createDatabaseKeeper } from './modules/apps/apps.database.js';
 import { createAppsService } from './modules/apps/apps.service.js';
 import { createAssistantRepo } from './modules/assistant/assistant.repo.js';
@@ -201,6 +202,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const assistant = createAssistantService({ db, assistantRepo: createAssistantRepo(), usersRepo, config: configService, audit, orgs, providerTimeoutMs: config.assistant.providerTimeoutMs });
   const appsAddress = createAppsAddress({ domain: config.apps.domain, scheme: config.apps.scheme, port: config.port });
   const appsRouter = createAppsRouter({ db, appsRepo, runtime, address: appsAddress, cacheMs: config.apps.routeCacheMs });
+  const appMetrics = createAppMetrics();
   const edgeSync = createEdgeSync({ address: appsAddress, domains: async () => (await appsRepo.allDomains(db)).map((d) => d.host), log });
   /** Host names no custom domain may take: under Berth's own, its previews' or the apps domain, or *.localhost. */
   const reservedHost = (host: string): boolean => {
@@ -232,6 +234,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     allowLocalSources: config.apps.allowLocalSources,
     wake: appsReconciler.wake,
     reservedHost,
+    metrics: appMetrics,
     domainsChanged: async () => {
       await appsRouter.domainsChanged();
       await edgeSync.sync();
@@ -240,6 +243,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const appDatabases = createAppDatabases({ db, appsRepo, apps, audit, keyring, runtime, wake: appsReconciler.wake });
   return {
     apps,
+    appMetrics,
     appDatabases,
     appsAddress,
     appsRouter,

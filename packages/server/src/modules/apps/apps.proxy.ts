@@ -8,6 +8,7 @@ import type { RuntimeDriver } from '../../runtime/driver.js';
 import { appRequestHeaders, appResponseHeaders, hostnameOf } from '../previews/previews.domain.js';
 import { BERTH_COOKIE_NAMES } from '../../http/auth.js';
 import type { AppsAddress } from './apps.address.js';
+import type { AppMetrics } from './apps.metrics.js';
 import { replicaName } from './apps.domain.js';
 import type { AppsRepo } from './apps.repo.js';
 
@@ -111,7 +112,7 @@ function appHostStrategy(isAppHost: (host: string | undefined) => boolean): Stra
 }
 
 /** The apps origin: every request relayed to the app, Berth's cookies neither sent on nor accepted back. */
-export async function registerAppHosts(app: App, { router, connectTimeoutMs }: { router: AppsRouter; connectTimeoutMs: number }): Promise<void> {
+export async function registerAppHosts(app: App, { router, metrics, connectTimeoutMs }: { router: AppsRouter; metrics: Pick<AppMetrics, 'record'>; connectTimeoutMs: number }): Promise<void> {
   app.addConstraintStrategy(appHostStrategy(router.serves));
   const common = { constraints: { appHost: 'yes' }, config: { userContent: true, securityHeaders: false as const }, schema: { hide: true } };
   await app.register(async (scope: App) => {
@@ -132,6 +133,15 @@ export async function registerAppHosts(app: App, { router, connectTimeoutMs }: {
       const host = request.headers.host;
       const route = host ? await router.upstreams(host) : undefined;
       if (!route?.appId) throw new NotFoundError('App');
+      // What the app's visitors saw, failures included, once the answer is through (or cut off).
+      const started = performance.now();
+      const appId = route.appId;
+      let recorded = false;
+      const done = () => {
+        if (!recorded) metrics.record(appId, reply.statusCode, performance.now() - started);
+        recorded = true;
+      };
+      reply.raw.once('finish', done).once('close', done);
       let target = router.pick(route.endpoints);
       if (!target) throw new AppError('port_unreachable', 'The app has no release serving yet');
       try {

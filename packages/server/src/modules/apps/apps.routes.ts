@@ -29,6 +29,7 @@ export function registerAppsRoutes(app: App, { apps, databases, maxRestoreBytes 
     if (!(await apps.servesHost(request.query.domain))) throw new NotFoundError('App');
   });
   route(app, 'apps.logs', view, (request) => apps.logs(request.ctx, request.params.id, request.query.tail));
+  route(app, 'apps.metrics', view, (request) => apps.metrics(request.ctx, request.params.id));
   const domains = { config: { owns: 'app', level: 'manage' } } as const;
   route(app, 'apps.domains', view, async (request) => ({ items: await apps.domains(request.ctx, request.params.id) }));
   route(app, 'apps.addDomain', domains, (request) => apps.addDomain(request.ctx, request.params.id, request.body.host));

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { PushEventSchema, type App as AppView, type ConfigVar, type CreateAppBody, type AppDomain, type AppEvent, type AppLogs, type Release, type SetConfigBody, type UpdateAppBody } from '@berth/contracts';
+import { PushEventSchema, type App as AppView, type ConfigVar, type CreateAppBody, type AppDomain, type AppEvent, type AppMetrics as AppMetricsView, type AppLogs, type Release, type SetConfigBody, type UpdateAppBody } from '@berth/contracts';
 import type { Actor, RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import type { AppSource, SealedConfig } from '../../db/schema.js';
@@ -12,6 +12,7 @@ import type { EnvironmentsService } from '../environments/environments.service.j
 import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import type { OrgAction } from '../auth/auth.policy.js';
 import type { AppsAddress } from './apps.address.js';
+import type { AppMetrics } from './apps.metrics.js';
 import { appHostLabel, gitUrlAllowed } from './apps.domain.js';
 import type { AppRow, AppsRepo, ReleaseRow } from './apps.repo.js';
 
@@ -45,6 +46,7 @@ interface Deps {
   wake: () => void;
   /** Host names no custom domain may take: Berth's own, its previews', the apps domain's, *.localhost. */
   reservedHost: (host: string) => boolean;
+  metrics: Pick<AppMetrics, 'minutes'>;
   /** The custom domains changed: routing (Berth's edge, and Caddy's) reads them again. */
   domainsChanged: () => Promise<void>;
 }
@@ -360,6 +362,13 @@ export function createAppsService(deps: Deps) {
     return (await appsRepo.byDomain(db, domain.toLowerCase())) !== undefined;
   }
 
+  /** The edge's minutes for the last hour, and how often the serving release's replicas restarted. */
+  async function metrics(ctx: RequestContext, id: string): Promise<AppMetricsView> {
+    const app = await visible(ctx.actor, id, 'view');
+    const replicas = app.currentReleaseId ? (await deps.runtime.listReplicas(app.id)).filter((r) => r.releaseId === app.currentReleaseId) : [];
+    return { minutes: deps.metrics.minutes(app.id), restarts: replicas.reduce((n, r) => n + r.restartCount, 0) };
+  }
+
   async function domains(ctx: RequestContext, id: string): Promise<AppDomain[]> {
     await visible(ctx.actor, id, 'view');
     return (await appsRepo.domains(db, id)).map((d) => ({ host: d.host, createdAt: d.createdAt.toISOString() }));
@@ -384,7 +393,7 @@ export function createAppsService(deps: Deps) {
     await deps.domainsChanged();
   }
 
-  return { visible, applyConfig, seal, record, servesHost, domains, addDomain, removeDomain, list, create, get, update, remove, deploy, webhook, push, logs, releases, rollback, config, setConfig, events };
+  return { visible, applyConfig, seal, record, servesHost, metrics, domains, addDomain, removeDomain, list, create, get, update, remove, deploy, webhook, push, logs, releases, rollback, config, setConfig, events };
 }
 
 export type AppsService = ReturnType<typeof createAppsService>;
