@@ -1,11 +1,11 @@
 import fs from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { App } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitRepo, nodeApp, releaseSettles } from './support/apps.js';
+import { gitRepo, loadAcrossSwitch, nodeApp, releaseSettles } from './support/apps.js';
+import { freePort } from './support/ports.js';
 import { useTestServer } from './support/test-server.js';
 import { waitFor } from './support/wait.js';
 
@@ -13,14 +13,6 @@ import { waitFor } from './support/wait.js';
  * Apps behind a real Caddy that Berth starts and drives (BERTH_EDGE=caddy), reached by Host header on
  * Caddy's port: Caddy sends app hosts to Berth, whose routing moves traffic between releases.
  */
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const [httpPort, adminPort] = [await freePort(), await freePort()];
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-caddy-'));
@@ -79,24 +71,13 @@ describe('apps behind Caddy', { timeout: 180_000 }, () => {
 
   it('switches to the next release through Caddy with not one failed request', async () => {
     await repo.commit(nodeApp('v2'), 'v2');
-    const seen = new Map<string, number>();
-    const failures: string[] = [];
-    let switched = false;
-    const load = async () => {
-      const until = Date.now() + 120_000;
-      let afterSwitch = 0;
-      while (Date.now() < until && afterSwitch < 40) {
-        const res = await throughCaddy(host);
-        if (res.status !== 200) failures.push(`${res.status} ${res.body}`);
-        seen.set(res.body, (seen.get(res.body) ?? 0) + 1);
-        if (switched) afterSwitch += 1;
-      }
-    };
-    const loaders = Promise.all([load(), load(), load(), load()]);
-    expect((await dev.post(`/api/v1/apps/${app.id}/deploys`)).statusCode).toBe(202);
-    await releaseSettles(dev, app.id, 2, 'live');
-    switched = true;
-    await loaders;
+    const { seen, failures } = await loadAcrossSwitch(
+      () => throughCaddy(host),
+      async () => {
+        expect((await dev.post(`/api/v1/apps/${app.id}/deploys`)).statusCode).toBe(202);
+        await releaseSettles(dev, app.id, 2, 'live');
+      },
+    );
     expect(failures.join('\n')).toBe('');
     expect([...seen.keys()].sort()).toEqual(['v1 - no-secret', 'v2 - no-secret']);
   });

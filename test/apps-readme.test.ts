@@ -1,8 +1,8 @@
-import net from 'node:net';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Release } from '@berth/contracts';
 import { afterAll, expect, it } from 'vitest';
+import { freePort } from './support/ports.js';
 import { readmeBlock } from './support/readme.js';
 import { useReadmeShell } from './support/readme-shell.js';
 import { ADMIN } from './support/server.js';
@@ -10,14 +10,6 @@ import { waitFor } from './support/wait.js';
 
 /** The README's "Deploy an app", as a reader runs it after the walkthrough: its shell block, step by step, by bash against a real Berth. */
 const shell = useReadmeShell({ env: { BERTH_APPS_DRAIN_SECONDS: '2' }, keep: ['APP'] });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let daemonPidFile: string | undefined;
 afterAll(async () => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessLogRequest, EdgeRoute } from '../packages/server/src/edge/caddy.config.js';
 import { ADMIN_HEADERS, connectCaddy, followAccessLog, startCaddy, type CaddyEdge } from '../packages/server/src/edge/caddy.js';
+import { freePort } from './support/ports.js';
 import { waitFor } from './support/wait.js';
 
 /** Berth's edge against a real Caddy (the Debian package's 2.6): routing, graceful switches, TLS, the access log. */
@@ -27,15 +28,6 @@ const log = {
 };
 let v1: string;
 let v2: string;
-
-/** A port nothing listens on: one the system handed out and took back. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function serve(handler: http.RequestListener): Promise<string> {
   const server = http.createServer(handler);

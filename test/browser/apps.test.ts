@@ -10,9 +10,10 @@ import { startTestServer, type Caller, type TestServer } from '../support/server
 /**
  * Apps in the browser: one made with the form from a git repository of the test's own, its build
  * followed in the Activity panel until it is live, configured with a secret (masked on the page, in
- * the app's answer once the new release is live), its replica's output read in Logs, rolled back to
- * its first release, given a push webhook, and deleted after a confirmation. At each step the app itself is asked, through
- * Berth's edge by Host header, what it answers.
+ * the app's answer once the new release is live), its requests counted and charted in Traffic, its
+ * replica's output read in Logs, rolled back to its first release, given a push webhook, and deleted
+ * after a confirmation. At each step the app itself is asked, through Berth's edge by Host header,
+ * what it answers.
  */
 const PASSWORD = 'a-long-enough-password';
 /** A build of the small Node app takes seconds; a busy machine may take many more. */
@@ -105,6 +106,20 @@ describe('apps in the browser', () => {
     host = new URL(url!).host;
     expect(await visit(host)).toBe('200 v1 - no-secret');
     await screenshot(page, 'app-live');
+  });
+
+  it("counts the requests Berth's edge carried in Traffic, and charts them", async () => {
+    // The app has answered once already (above); these come on top.
+    const more = 5;
+    for (let i = 0; i < more; i++) expect(await visit(host)).toBe('200 v1 - no-secret');
+    const traffic = page.getByRole('region', { name: 'Traffic' });
+    const counted = async () => Number(/(\d+) requests? in the last hour/.exec(await traffic.innerText())?.[1] ?? 0);
+    // The section asks again every 10 s.
+    await expect.poll(counted, { timeout: 30_000, interval: 500 }).toBeGreaterThanOrEqual(more + 1);
+    expect(await traffic.innerText()).toMatch(/in the last hour, 0 server errors, p95 up to [\d.]+ ms, 0 restarts/);
+    expect(await traffic.getByRole('img', { name: /^Requests per minute for the last hour/ }).isVisible()).toBe(true);
+    expect(await traffic.getByRole('img', { name: /^p95 latency per minute/ }).isVisible()).toBe(true);
+    await screenshot(page, 'app-traffic');
   });
 
   it('sets a secret config variable: masked on the page, and the app has it once the new release is live', async () => {

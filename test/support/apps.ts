@@ -63,3 +63,31 @@ export async function releaseSettles(caller: Caller, appId: string, number: numb
 export async function appOf(caller: Caller, id: string): Promise<App> {
   return (await caller.get(`/api/v1/apps/${id}`)).json<App>();
 }
+
+/**
+ * A bounded load across a switch between releases: four callers `visit` the app while `deploy`
+ * runs (until the new release is live), and 40 more times each after it. What each answer said,
+ * and the answers that were not 200.
+ */
+export async function loadAcrossSwitch(visit: () => Promise<{ status: number; body: string }>, deploy: () => Promise<unknown>): Promise<{ seen: Map<string, number>; failures: string[] }> {
+  const seen = new Map<string, number>();
+  const failures: string[] = [];
+  let switched = false;
+  const load = async () => {
+    const until = Date.now() + 180_000;
+    for (let after = 0; Date.now() < until && after < 40; ) {
+      const res = await visit();
+      if (res.status !== 200) failures.push(`${res.status} ${res.body}`);
+      seen.set(res.body, (seen.get(res.body) ?? 0) + 1);
+      if (switched) after += 1;
+    }
+  };
+  const loaders = Promise.all([load(), load(), load(), load()]);
+  try {
+    await deploy();
+  } finally {
+    switched = true;
+    await loaders;
+  }
+  return { seen, failures };
+}

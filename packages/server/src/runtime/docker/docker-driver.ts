@@ -9,6 +9,7 @@ import { createIptablesFirewall, type Firewall } from './firewall.js';
 import { LABEL_ENV, LABEL_INSTALL, ownerLabel, containerName, networkKeyOf, volumeName } from './labels.js';
 import { createNetworks } from './networks.js';
 import { createReplicas } from './replicas.js';
+import { hardenedHostConfig } from './hardening.js';
 
 /** What a dev shell needs back after dropping every capability. */
 const CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETUID', 'SETGID', 'KILL', 'NET_BIND_SERVICE', 'AUDIT_WRITE'];
@@ -125,15 +126,7 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
             Env: ['TERM=xterm-256color', `BERTH_ENVIRONMENT=${spec.name}`, 'HOME=/root'],
             Labels: { [LABEL_ENV]: spec.environmentId, [LABEL_INSTALL]: installId, ...ownerLabel(spec.ownerId) },
             HostConfig: {
-              Init: true,
-              Privileged: false,
-              CapDrop: ['ALL'],
-              CapAdd: CAPABILITIES,
-              SecurityOpt: ['no-new-privileges:true'],
-              Memory: spec.memoryMb * 1024 * 1024,
-              MemorySwap: spec.memoryMb * 1024 * 1024,
-              NanoCpus: spec.vcpus * 1_000_000_000,
-              PidsLimit: PIDS_LIMIT,
+              ...hardenedHostConfig({ vcpus: spec.vcpus, memoryMb: spec.memoryMb, pids: PIDS_LIMIT, capabilities: CAPABILITIES }),
               Mounts: [{ Type: 'volume', Source: volume, Target: '/workspace' }],
               NetworkMode: network.id, // an id: a name may be ambiguous for a moment
               RestartPolicy: { Name: 'no' },

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
 import type { InstanceState, ProgressFn, ReplicaInstance, ReplicaSpec } from '../driver.js';
+import { hardenedHostConfig } from './hardening.js';
 import { LABEL_APP, LABEL_INSTALL, LABEL_RELEASE } from './labels.js';
 import type { createNetworks } from './networks.js';
 
@@ -41,15 +42,7 @@ export function createReplicas({ docker, installId, networks }: { docker: Docker
       Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
       Labels: { [LABEL_INSTALL]: installId, [LABEL_APP]: spec.appId, [LABEL_RELEASE]: spec.releaseId },
       HostConfig: {
-        Init: true,
-        Privileged: false,
-        CapDrop: ['ALL'],
-        CapAdd: CAPABILITIES,
-        SecurityOpt: ['no-new-privileges:true'],
-        Memory: spec.memoryMb * 1024 * 1024,
-        MemorySwap: spec.memoryMb * 1024 * 1024,
-        NanoCpus: spec.vcpus * 1_000_000_000,
-        PidsLimit: PIDS_LIMIT,
+        ...hardenedHostConfig({ vcpus: spec.vcpus, memoryMb: spec.memoryMb, pids: PIDS_LIMIT, capabilities: CAPABILITIES }),
         NetworkMode: network.id,
         ...(spec.volume ? { Mounts: [{ Type: 'volume' as const, Source: spec.volume.name, Target: spec.volume.target }] } : {}),
         // The engine restarts a crashed replica with a doubling delay; a stopped one stays stopped.
