@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import type { App, AppEvent, ConfigVar } from '@berth/contracts';
 import { and, eq } from 'drizzle-orm';
@@ -182,6 +184,39 @@ describe('apps from git', { timeout: 180_000 }, () => {
     expect((await push(onMain, sign(onMain))).statusCode).toBe(401);
   });
 
+  it('runs its pre-deploy hook before traffic moves (a failure fails the release) and its post-deploy one after', async () => {
+    const notes: { event: string; release: { number: number } }[] = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        notes.push(JSON.parse(body) as { event: string; release: { number: number } });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/deployed`;
+    try {
+      const set = await dev.patch(`/api/v1/apps/${app.id}`, { hooks: { preDeploy: { command: 'echo checking $PORT', url: hookUrl }, postDeploy: { url: hookUrl } } });
+      expect(set.statusCode, set.body).toBe(200);
+      const deployed = (await dev.post(`/api/v1/apps/${app.id}/deploys`)).json<{ number: number }>().number;
+      await releaseSettles(dev, app.id, deployed, 'live');
+      await waitFor('the post-deploy note', async () => notes.length === 2);
+      expect(notes.map((n) => [n.event, n.release.number])).toEqual([['pre-deploy', deployed], ['post-deploy', deployed]]);
+      const events = (await dev.get(`/api/v1/apps/${app.id}/events`)).json<{ items: AppEvent[] }>().items.filter((e) => e.release === deployed).map((e) => e.message);
+      expect(events).toEqual(expect.arrayContaining(['pre-deploy hook: echo checking $PORT', 'checking 3000', expect.stringMatching(/^post-deploy hook 127\.0\.0\.1:\d+: answered 200$/)]));
+
+      expect((await dev.patch(`/api/v1/apps/${app.id}`, { hooks: { preDeploy: { command: 'exit 4' } } })).statusCode).toBe(200);
+      const refused = (await dev.post(`/api/v1/apps/${app.id}/deploys`)).json<{ number: number }>().number;
+      expect((await releaseSettles(dev, app.id, refused, 'failed')).error).toBe('the pre-deploy command failed (exit 4)');
+      expect((await appOf(dev, app.id)).currentRelease).toBe(deployed);
+      expect((await dev.patch(`/api/v1/apps/${app.id}`, { hooks: {} })).statusCode).toBe(200);
+      expect((await dev.patch(`/api/v1/apps/${app.id}`, { hooks: { postDeploy: {} } })).statusCode).toBe(400);
+    } finally {
+      receiver.close();
+    }
+  });
+
   it('serves a custom domain an organization admin adds, only while it is there, and never one of Berth\'s own', async () => {
     for (const host of ['localhost', 'x.localhost', 'other.apps.localhost', 'http://shop.example.test', 'shop.example.test:8080', '10.0.0.1']) {
       const res = await dev.post(`/api/v1/apps/${app.id}/domains`, { host });
@@ -335,6 +370,15 @@ describe('apps from a folder of an environment', { timeout: 180_000 }, () => {
 
 describe('app sources on a server that does not allow local ones', () => {
   const { users: { dev } } = useTestServer({ users: ['dev'] });
+  it("refuses a hook URL that reaches Berth's own machine or network (loopback, private, metadata)", async () => {
+    for (const url of ['http://127.0.0.1:9/x', 'http://localhost/x', 'http://169.254.169.254/latest', 'http://10.1.2.3/', 'http://[::1]/']) {
+      const res = await dev.post('/api/v1/apps', { name: 'hooked', source: { kind: 'git', url: 'https://127.0.0.1:9/none.git' }, hooks: { postDeploy: { url } } });
+      expect(res.statusCode, url).toBe(403);
+      expect(res.json()).toMatchObject({ code: 'source_not_allowed' });
+    }
+    expect((await dev.get('/api/v1/apps')).json()).toEqual({ items: [] });
+  });
+
   it('refuses a file:// repository (the server\'s own files) with source_not_allowed', async () => {
     const res = await dev.post('/api/v1/apps', { name: 'sneaky', source: { kind: 'git', url: 'file:///etc' } });
     expect(res.statusCode).toBe(403);

@@ -28,6 +28,20 @@ export const AppSourceSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+const HookSchema = z
+  .strictObject({
+    command: z.string().min(1).max(4096).optional().describe('Run in a container of the new release, with its config'),
+    url: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('POSTed a JSON note of the deploy'),
+  })
+  .refine((h) => h.command !== undefined || h.url !== undefined, 'a command, a url or both');
+
+export const AppHooksSchema = z
+  .strictObject({
+    preDeploy: HookSchema.optional().describe('Once the new release is healthy and before traffic moves to it: a failure (non-zero exit, non-2xx answer) fails the release'),
+    postDeploy: HookSchema.optional().describe('Once traffic moved: a failure is reported in the events, the release stays'),
+  })
+  .describe("Hooks around each deploy (a URL on Berth's own machine or network only where an administrator allows local targets)");
+
 export const APP_STATUSES = ['idle', 'deploying', 'running', 'failed', 'deleting', 'deleted'] as const;
 export const RELEASE_STATUSES = ['pending', 'building', 'releasing', 'starting', 'live', 'superseded', 'failed'] as const;
 
@@ -43,6 +57,7 @@ export const AppSchema = z
     port: z.number().int().describe('The port it listens on; $PORT inside'),
     healthPath: z.string().nullable().describe('An HTTP path answering 2xx or 3xx when healthy; null: the port accepting connections'),
     releaseCommand: z.string().nullable().describe('Run once per release before traffic moves to it (migrations); a Procfile `release:` line when null'),
+    hooks: AppHooksSchema,
     status: z.enum(APP_STATUSES),
     currentRelease: z.number().int().nullable().describe('The number of the release serving traffic'),
     lastError: z.string().nullable(),
@@ -59,6 +74,7 @@ export const CreateAppBodySchema = z.strictObject({
   port: z.number().int().min(1).max(65_535).default(3000),
   healthPath: z.string().regex(/^\/[^\s]*$/, 'a path starting with "/"').max(1024).nullable().default(null),
   releaseCommand: z.string().min(1).max(4096).nullable().default(null),
+  hooks: AppHooksSchema.default({}),
 });
 
 export const UpdateAppBodySchema = z
@@ -68,6 +84,7 @@ export const UpdateAppBodySchema = z
     port: z.number().int().min(1).max(65_535),
     healthPath: z.string().regex(/^\/[^\s]*$/, 'a path starting with "/"').max(1024).nullable(),
     releaseCommand: z.string().min(1).max(4096).nullable(),
+    hooks: AppHooksSchema,
   })
   .partial();
 

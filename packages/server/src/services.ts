@@ -58,6 +58,7 @@ import { createAppsRepo } from './modules/apps/apps.repo.js';
 import { createAppsRouter } from './modules/apps/apps.proxy.js';
 import { createEdgeSync } from './modules/apps/apps.edge.js';
 import { createAppMetrics } from './modules/apps/apps.metrics.js';
+import { publicTarget } from './modules/apps/apps.hooks.js';
 import { createAppDatabases, createDatabaseKeeper } from './modules/apps/apps.database.js';
 import { createAppsService } from './modules/apps/apps.service.js';
 import { createAssistantRepo } from './modules/assistant/assistant.repo.js';
@@ -218,6 +219,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     // Traffic moves in Berth's own routing (Caddy, when in front, sends every app host there).
     switched: async (appId) => appsRouter.forget(appId),
     databases: createDatabaseKeeper({ db, appsRepo, runtime, keyring }),
+    urlOf: (app) => appsAddress.url(app.host),
     options: { ...config.apps, maxSourceBytes: config.maxArchiveBytes, leaseSeconds: config.worker.leaseSeconds, maxAttempts: config.worker.maxAttempts, stopGraceSeconds: config.stopGraceSeconds },
     log,
   });
@@ -234,6 +236,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     allowLocalSources: config.apps.allowLocalSources,
     wake: appsReconciler.wake,
     reservedHost,
+    publicTarget,
     metrics: appMetrics,
     domainsChanged: async () => {
       await appsRouter.domainsChanged();

@@ -4,7 +4,7 @@ import { json } from '../output.js';
 import { resolveApp, wholeNumber } from './apps-shared.js';
 
 /** The flag or argument each field of the update comes from, to name it in a problem. */
-const FLAGS: Record<keyof UpdateAppBody, string> = { replicas: 'REPLICAS', port: '--port', healthPath: '--health', releaseCommand: '--release-command', source: 'the source' };
+const FLAGS: Record<keyof UpdateAppBody, string> = { replicas: 'REPLICAS', port: '--port', healthPath: '--health', releaseCommand: '--release-command', source: 'the source', hooks: 'the hooks' };
 
 /** The update as the contract checks it, so what the server would refuse is refused before anything is sent. */
 function checked(body: UpdateAppBody): UpdateAppBody {

@@ -492,6 +492,12 @@ export const assistantUsage = pgTable(
 /** Where an app's code comes from: a branch of a git repository, or a folder of one of its org's environments. */
 export type AppSource = { kind: 'git'; url: string; branch: string } | { kind: 'workspace'; environmentId: string; path: string };
 
+/** What runs around a deploy: before traffic moves (it must succeed) and after (it is reported). */
+export interface AppHooks {
+  preDeploy?: { command?: string; url?: string };
+  postDeploy?: { command?: string; url?: string };
+}
+
 /** An app's config as a release holds it: each variable's value, a secret's sealed (AES-256-GCM), never its plaintext. */
 export type SealedConfig = Record<string, { value: string; secret: boolean }>;
 
@@ -520,6 +526,7 @@ export const apps = pgTable(
     healthPath: text('health_path'),
     // Run once per release, in a container of the new image, before traffic moves to it (migrations).
     releaseCommand: text('release_command'),
+    hooks: jsonb('hooks').$type<AppHooks>().notNull().default({}),
     // The push webhook's HMAC key, sealed (keyring.ts): Berth must read it back to check signatures.
     webhookSecret: text('webhook_secret'),
     currentReleaseId: uuid('current_release_id'),

@@ -67,6 +67,7 @@ CREATE TABLE "apps" (
 	"port" integer DEFAULT 3000 NOT NULL,
 	"health_path" text,
 	"release_command" text,
+	"hooks" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"webhook_secret" text,
 	"current_release_id" uuid,
 	"desired_state" text DEFAULT 'running' NOT NULL,

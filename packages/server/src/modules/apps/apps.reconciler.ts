@@ -11,6 +11,7 @@ import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import { planBuild, UndetectableAppError } from './apps.detect.js';
 import { appNetworkKey, planApp, releaseImage, releasePhaseName, replicaEnv, replicaName } from './apps.domain.js';
 import { probe } from './apps.health.js';
+import { callHook } from './apps.hooks.js';
 import type { AppRow, AppsRepo, ReleaseRow } from './apps.repo.js';
 import { CONFIG_PURPOSE } from './apps.service.js';
 import { buildContext, fetchGit, fetchWorkspace, SourceError, sourceTree, type FetchedSource } from './apps.source.js';
@@ -41,6 +42,8 @@ interface Deps {
   machineTypesRepo: Pick<MachineTypesRepo, 'lock'>;
   runtime: Pick<RuntimeDriver, 'ensureImage' | 'readArchive' | 'buildImage' | 'runReplica' | 'runOnce' | 'listReplicas' | 'removeReplica' | 'pruneAppImages' | 'replicaEndpoint'>;
   keyring: Pick<Keyring, 'open'>;
+  /** Where the app answers (the note a URL hook is sent says). */
+  urlOf: (app: AppRow) => string;
   /** Brings the app's managed database to what its row says (apps.database.ts). */
   databases: { converge(app: AppRow): Promise<void> };
   /** Traffic moved (or the app went, or its replicas changed): resolves once the edges route as the database says. */
@@ -48,6 +51,9 @@ interface Deps {
   options: AppsReconcilerOptions;
   log: FastifyBaseLogger;
 }
+
+/** How long a hook's URL has to answer. */
+const HOOK_TIMEOUT_MS = 10_000;
 
 /** A release that cannot go live, for a reason its author can read: it fails, and the app keeps serving what it served. */
 class ReleaseFailed extends Error {}
@@ -149,6 +155,29 @@ export function createAppsReconciler(deps: Deps) {
     return false;
   }
 
+  /**
+   * A hook around the deploy: its command in a container of the release (output in the events), and
+   * its URL told of it. True when both did well; what went wrong is in the events either way.
+   */
+  async function runHook(app: AppRow, release: ReleaseRow, event: 'pre-deploy' | 'post-deploy', hook: { command?: string; url?: string }): Promise<string | null> {
+    if (hook.command) {
+      await event_(app, release, `${event} hook: ${hook.command}`);
+      const spec = await specFor(app, release, `${releasePhaseName(release.id)}-${event}`, ['/bin/sh', '-c', hook.command]);
+      const pending: Promise<void>[] = [];
+      const code = await runtime.runOnce(spec, options.releaseTimeoutMs, (line) => void pending.push(event_(app, release, line)));
+      await Promise.all(pending);
+      if (code !== 0) return `the ${event} command ${code === null ? 'ran too long' : `failed (exit ${code})`}`;
+    }
+    if (hook.url) {
+      const note = { event, app: { id: app.id, name: app.name, url: deps.urlOf(app) }, release: { number: release.number, sourceRef: release.sourceRef } };
+      const answer = await callHook(hook.url, note, { allowLocal: options.allowLocalSources, timeoutMs: HOOK_TIMEOUT_MS });
+      await event_(app, release, `${event} hook ${new URL(hook.url).host}: ${answer.detail}`);
+      if (!answer.ok) return `the ${event} URL ${answer.detail}`;
+    }
+    return null;
+  }
+  const event_ = (app: AppRow, release: ReleaseRow, message: string) => event(app, release, 'release', message);
+
   /** Moves traffic to the release: it is live, the one before it superseded (its replicas drain). */
   async function goLive(app: AppRow, release: ReleaseRow): Promise<void> {
     await db.transaction(async (tx) => {
@@ -175,7 +204,12 @@ export function createAppsReconciler(deps: Deps) {
       if (release.status === 'pending' || release.status === 'building') release = await build(app, release);
       if (release.status === 'releasing') release = await releasePhase(app, release);
       if (!(await startAndWait(app, release))) throw new ReleaseFailed(`its replicas were not healthy within ${options.healthTimeoutMs / 1000} s`);
+      // The pre-deploy hook is the last word before traffic moves; the post-deploy one only reports.
+      const refused = app.hooks.preDeploy ? await runHook(app, release, 'pre-deploy', app.hooks.preDeploy) : null;
+      if (refused) throw new ReleaseFailed(refused);
       await goLive(app, release);
+      const failed = app.hooks.postDeploy ? await runHook(app, release, 'post-deploy', app.hooks.postDeploy) : null;
+      if (failed) await event(app, release, 'deploy', `release ${release.number} is live, but ${failed}`);
     } catch (err) {
       if (!(err instanceof ReleaseFailed)) throw err;
       await fail(app, release, err.message);

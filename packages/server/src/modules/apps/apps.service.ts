@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { PushEventSchema, type App as AppView, type ConfigVar, type CreateAppBody, type AppDomain, type AppEvent, type AppMetrics as AppMetricsView, type AppLogs, type Release, type SetConfigBody, type UpdateAppBody } from '@berth/contracts';
 import type { Actor, RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
-import type { AppSource, SealedConfig } from '../../db/schema.js';
+import type { AppHooks, AppSource, SealedConfig } from '../../db/schema.js';
 import { AppError, NotFoundError, UnauthorizedError, ValidationError } from '../../errors.js';
 import type { Keyring } from '../../keyring.js';
 import type { RuntimeDriver } from '../../runtime/driver.js';
@@ -44,6 +44,8 @@ interface Deps {
   allowLocalSources: boolean;
   /** Wakes the apps reconciler (after commit). */
   wake: () => void;
+  /** Whether a URL's host resolves to public addresses only (no loopback, private, link-local or metadata range). */
+  publicTarget: (url: string) => Promise<boolean>;
   /** Host names no custom domain may take: Berth's own, its previews', the apps domain's, *.localhost. */
   reservedHost: (host: string) => boolean;
   metrics: Pick<AppMetrics, 'minutes'>;
@@ -75,6 +77,15 @@ export function createAppsService(deps: Deps) {
     return found.app;
   }
 
+  /** A hook URL must name a public address, unless an administrator allows local targets (as for file:// sources). */
+  async function checkHooks(hooks: AppHooks | undefined): Promise<void> {
+    for (const [field, hook] of Object.entries(hooks ?? {}) as [string, { url?: string } | undefined][]) {
+      if (hook?.url && !deps.allowLocalSources && !(await deps.publicTarget(hook.url))) {
+        throw new AppError('source_not_allowed', `hooks.${field}.url must reach a public address: Berth does not call its own machine or network`);
+      }
+    }
+  }
+
   async function checkSource(actor: Actor, source: AppSource): Promise<void> {
     if (source.kind === 'git' && !gitUrlAllowed(source.url, deps.allowLocalSources)) {
       throw new AppError('source_not_allowed', 'file:// sources are not allowed on this server; use an https://, ssh:// or git:// URL');
@@ -99,6 +110,7 @@ export function createAppsService(deps: Deps) {
       port: app.port,
       healthPath: app.healthPath,
       releaseCommand: app.releaseCommand,
+      hooks: app.hooks,
       status: app.status,
       currentRelease: current?.number ?? null,
       lastError: app.lastError,
@@ -129,6 +141,7 @@ export function createAppsService(deps: Deps) {
   async function create(ctx: RequestContext, body: CreateAppBody): Promise<AppView> {
     const actor = authorize(ctx.actor, NEEDS.deploy, ctx.actor ? { role: ctx.actor.orgRole, status: 'active' } : undefined);
     await checkSource(actor, body.source);
+    await checkHooks(body.hooks);
     const app = await audit.mutate(ctx, 'app.create', { targetType: 'app', metadata: { name: body.name, source: body.source.kind } }, async (tx, rec) => {
       const org = await deps.orgOf(tx, actor.orgId);
       authorize(actor, NEEDS.deploy, org && { role: actor.orgRole, status: org.status });
@@ -148,6 +161,7 @@ export function createAppsService(deps: Deps) {
         port: body.port,
         healthPath: body.healthPath,
         releaseCommand: body.releaseCommand,
+        hooks: body.hooks,
         status: 'deploying',
       });
       rec.targetId = row.id;
@@ -168,6 +182,7 @@ export function createAppsService(deps: Deps) {
   async function update(ctx: RequestContext, id: string, body: UpdateAppBody): Promise<AppView> {
     const app = await visible(ctx.actor, id, 'deploy');
     if (body.source) await checkSource(ctx.actor!, body.source);
+    await checkHooks(body.hooks);
     const row = await audit.mutate(ctx, 'app.update', record(app, { ...body, source: body.source?.kind }), async (tx) => {
       if (body.replicas !== undefined && body.replicas > app.replicas) {
         const org = await deps.orgOf(tx, app.orgId);
