@@ -52,5 +52,7 @@ export const queryKeys = {
     logs: (id: string) => ['app', id, 'logs'] as const,
     config: (id: string) => ['app', id, 'config'] as const,
     database: (id: string) => ['app', id, 'database'] as const,
+    /** What the edge carried for it in the last hour, and its restarts. */
+    metrics: (id: string) => ['app', id, 'metrics'] as const,
   },
 };

@@ -12,9 +12,10 @@ import { ConfigSection } from './ConfigSection.js';
 import { DatabaseSection } from './DatabaseSection.js';
 import { LogsPanel } from './LogsPanel.js';
 import { ReleasesSection } from './ReleasesSection.js';
+import { TrafficSection } from './TrafficSection.js';
 import { WebhookSection } from './WebhookSection.js';
 
-/** One app: where it answers, its releases and what is happening to it, its logs, config, database and webhook. */
+/** One app: where it answers, its releases, its traffic and what is happening to it, its logs, config, database and webhook. */
 export function AppDetail() {
   const id = useParams<{ id: string }>().id!;
   const app = useApp(id);
@@ -42,6 +43,7 @@ function AppView({ app }: { app: App }) {
       </Link>
       <AppHeader app={app} />
       <ReleasesSection app={app} />
+      <TrafficSection app={app} />
       <div className="apps-columns">
         <ActivityPanel appId={app.id} />
         <LogsPanel app={app} />

@@ -1,19 +1,14 @@
 import type { App } from '@berth/contracts';
-import { useEffect, useRef } from 'react';
+import { useCallback } from 'react';
 import { useAppLogs } from './apps.queries.js';
+import { useNewRelease } from './use-new-release.js';
 
 /** What each replica of the serving release printed last, with its state and restarts; asked for again every few seconds. */
 export function LogsPanel({ app }: { app: App }) {
   const serving = app.currentRelease !== null;
   const logs = useAppLogs(app.id, serving);
   const { refetch } = logs;
-  // Another release now serves: what the last one's replicas printed is not its output.
-  const shown = useRef(app.currentRelease);
-  useEffect(() => {
-    if (shown.current === app.currentRelease) return;
-    shown.current = app.currentRelease;
-    if (app.currentRelease !== null) void refetch();
-  }, [app.currentRelease, refetch]);
+  useNewRelease(app.currentRelease, useCallback(() => void refetch(), [refetch]));
   return (
     <section className="card apps-section" aria-labelledby="app-logs-title" aria-busy={logs.isFetching || undefined}>
       <div className="apps-section-head">

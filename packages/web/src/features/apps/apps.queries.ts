@@ -1,4 +1,4 @@
-import type { App, AppDatabase, AppEvent, AppLogs, ConfigVar, CreateAppBody, Release, SetConfigBody } from '@berth/contracts';
+import type { App, AppDatabase, AppEvent, AppLogs, AppMetrics, ConfigVar, CreateAppBody, Release, SetConfigBody } from '@berth/contracts';
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { api, ApiError, urlPath } from '../../api/client.js';
 import { queryKeys } from '../../api/query-keys.js';
@@ -17,6 +17,8 @@ const LOGS_REFRESH_MS = 5_000;
 const LOG_TAIL_LINES = 200;
 /** The activity panel keeps this many events; older ones fall off the top. */
 const EVENTS_KEPT = 2_000;
+/** The Traffic section asks for the edge's minutes again this often: a minute fills as it goes. */
+const METRICS_REFRESH_MS = 10_000;
 
 const keys = queryKeys.app;
 const BUSY_APP = new Set<App['status']>(['deploying', 'deleting']);
@@ -78,6 +80,15 @@ export function useAppLogs(id: string, enabled: boolean) {
     enabled,
     refetchInterval: enabled ? LOGS_REFRESH_MS : false,
     retry: false,
+  });
+}
+
+/** What Berth's edge carried for the app, minute by minute for the last hour, and its serving replicas' restarts. */
+export function useAppMetrics(id: string) {
+  return useQuery({
+    queryKey: keys.metrics(id),
+    queryFn: () => api<AppMetrics>(urlPath`/apps/${id}/metrics`),
+    refetchInterval: METRICS_REFRESH_MS,
   });
 }
 
