@@ -9,7 +9,8 @@ import { ADMIN } from './support/server.js';
 import { waitFor } from './support/wait.js';
 
 /** The README's "Deploy an app", as a reader runs it after the walkthrough: its shell block, step by step, by bash against a real Berth. */
-const shell = useReadmeShell({ env: { BERTH_APPS_DRAIN_SECONDS: '2' }, keep: ['APP'] });
+// Started as the section says: its repository is on this machine.
+const shell = useReadmeShell({ env: { BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true', BERTH_APPS_DRAIN_SECONDS: '2' }, keep: ['APP'] });
 
 let daemonPidFile: string | undefined;
 afterAll(async () => {

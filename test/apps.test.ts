@@ -1,12 +1,13 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import type { App, AppEvent, ConfigVar } from '@berth/contracts';
 import { and, eq } from 'drizzle-orm';
 import { appConfigVars, appReleases, apps, auditLog } from '../packages/server/src/db/schema.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appOf, gitRepo, loadAcrossSwitch, nodeApp, releaseSettles } from './support/apps.js';
+import { appOf, gitRepo, loadAcrossSwitch, nodeApp, privateGitServer, releaseSettles } from './support/apps.js';
 import { inOrg, makeOrg } from './support/orgs.js';
 import { useTestServer } from './support/test-server.js';
 import { runningEnvironment, waitFor } from './support/wait.js';
@@ -285,6 +286,32 @@ describe('apps from git', { timeout: 180_000 }, () => {
     expect(me.headers['set-cookie']).toBeUndefined();
   });
 
+  it('clones a private repository with its credentials sealed, and shows only that it has some', async () => {
+    const dir = new URL(repo.url).pathname;
+    const git = await privateGitServer(path.dirname(dir), { username: 'ci', password: 'tok-3f9a-private' });
+    try {
+      const url = `${git.url}/${path.basename(dir)}`;
+      const refused = (await dev.post('/api/v1/apps', { name: 'private-none', source: { kind: 'git', url } })).json<App>();
+      expect((await releaseSettles(dev, refused.id, 1, 'failed')).error).toMatch(/could not clone/);
+      expect((await dev.delete(`/api/v1/apps/${refused.id}`)).statusCode).toBe(202);
+
+      const res = await dev.post('/api/v1/apps', { name: 'private', source: { kind: 'git', url, credentials: { username: 'ci', password: 'tok-3f9a-private' } } });
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.body).not.toContain('tok-3f9a');
+      const made = res.json<App>();
+      expect(made.source).toEqual({ kind: 'git', url, branch: 'main', credentials: true });
+      await releaseSettles(dev, made.id, 1, 'live');
+      const [row] = await server.database.db.select().from(apps).where(eq(apps.id, made.id));
+      expect(JSON.stringify(row!.source)).not.toContain('tok-3f9a');
+      expect(row!.gitCredentials).toMatch(/^v1\./);
+      expect(row!.gitCredentials).not.toContain('tok-3f9a');
+      expect((await dev.get(`/api/v1/apps/${made.id}`)).body).not.toContain('tok-3f9a');
+      expect((await dev.delete(`/api/v1/apps/${made.id}`)).statusCode).toBe(202);
+    } finally {
+      await git.close();
+    }
+  });
+
   it('deletes the app: replicas, images and route go', async () => {
     expect((await dev.delete(`/api/v1/apps/${app.id}`)).statusCode).toBe(202);
     await waitFor('the app gone', async () => (await dev.get(`/api/v1/apps/${app.id}`)).statusCode === 404, 60_000);
@@ -322,7 +349,7 @@ describe("an organization's apps when the organization is deleted", { timeout: 1
 });
 
 describe('apps and credits', () => {
-  const { admin, users: { dev }, ids } = useTestServer({ users: ['dev'] });
+  const { admin, users: { dev }, ids } = useTestServer({ env: { BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true' }, users: ['dev'] });
   // Nothing is built: the source answers nothing, so releases fail at once; the app still holds its replicas' credits.
   const nowhere = { kind: 'git', url: 'https://127.0.0.1:9/none.git' };
 
@@ -374,9 +401,17 @@ describe('app sources on a server that does not allow local ones', () => {
     for (const url of ['http://127.0.0.1:9/x', 'http://localhost/x', 'http://169.254.169.254/latest', 'http://10.1.2.3/', 'http://[::1]/']) {
       const res = await dev.post('/api/v1/apps', { name: 'hooked', source: { kind: 'git', url: 'https://127.0.0.1:9/none.git' }, hooks: { postDeploy: { url } } });
       expect(res.statusCode, url).toBe(403);
-      expect(res.json()).toMatchObject({ code: 'source_not_allowed' });
+      expect(res.json()).toMatchObject({ code: 'source_not_allowed', detail: expect.stringMatching(/^hooks\.postDeploy\.url /) });
     }
     expect((await dev.get('/api/v1/apps')).json()).toEqual({ items: [] });
+  });
+
+  it("refuses a repository on Berth's own machine or network (loopback, private, metadata), in any form", async () => {
+    for (const url of ['https://127.0.0.1/x.git', 'git://localhost/x', 'ssh://git@10.0.0.5/x.git', 'git@192.168.1.2:me/x.git', 'http://169.254.169.254/latest']) {
+      const res = await dev.post('/api/v1/apps', { name: 'inside', source: { kind: 'git', url } });
+      expect(res.statusCode, url).toBe(403);
+      expect(res.json()).toMatchObject({ code: 'source_not_allowed', detail: expect.stringContaining('does not reach a public address') });
+    }
   });
 
   it('refuses a file:// repository (the server\'s own files) with source_not_allowed', async () => {

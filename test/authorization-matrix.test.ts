@@ -432,7 +432,8 @@ function routerForm(key: string): { method: string; path: string } {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // Its apps' source is on this machine (answering nothing): allowed here, as an administrator may.
+  server = await startTestServer({ BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true' });
   url = await server.app.listen({ host: '127.0.0.1', port: 0 });
   const anonymous = server.anonymous;
   /** A session cookie, and a token made with it in `org` (else in the user's personal organization). */

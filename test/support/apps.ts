@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,4 +92,57 @@ export async function loadAcrossSwitch(visit: () => Promise<{ status: number; bo
     await loaders;
   }
   return { seen, failures };
+}
+
+/**
+ * Serves a folder's repositories over git's smart HTTP (`git http-backend`, as CGI) on 127.0.0.1,
+ * answering only requests with this user's Basic credentials: a private repository for the test.
+ */
+export async function privateGitServer(root: string, user: { username: string; password: string }): Promise<{ url: string; close(): Promise<void> }> {
+  const expected = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
+  const server = http.createServer((req, res) => {
+    if (req.headers.authorization !== expected) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' });
+      return res.end('credentials, please\n');
+    }
+    const [pathInfo = '', query = ''] = (req.url ?? '').split('?');
+    const cgi = spawn('git', ['http-backend'], {
+      env: {
+        PATH: process.env.PATH,
+        GIT_PROJECT_ROOT: root,
+        GIT_HTTP_EXPORT_ALL: '1',
+        REQUEST_METHOD: req.method ?? 'GET',
+        PATH_INFO: pathInfo,
+        QUERY_STRING: query,
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        REMOTE_USER: user.username,
+        REMOTE_ADDR: '127.0.0.1',
+      },
+    });
+    req.pipe(cgi.stdin);
+    let head = Buffer.alloc(0);
+    let body = false;
+    cgi.stdout.on('data', (chunk: Buffer) => {
+      if (body) return void res.write(chunk);
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const headers: Record<string, string> = {};
+      let status = 200;
+      for (const line of head.subarray(0, end).toString().split('\r\n')) {
+        const [name = '', ...rest] = line.split(':');
+        if (name.toLowerCase() === 'status') status = Number(rest.join(':').trim().split(' ')[0]);
+        else headers[name] = rest.join(':').trim();
+      }
+      res.writeHead(status, headers);
+      body = true;
+      res.write(head.subarray(end + 4));
+    });
+    cgi.stdout.on('end', () => res.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

@@ -19,13 +19,32 @@ const GitUrlSchema = z
   .max(2048)
   .regex(/^(https?|ssh|git|file):\/\/[^\s]+$|^[\w.-]+@[\w.-]+:[^\s]+$/, 'an https://, ssh://, git:// (or, where an administrator allows it, file://) URL, or user@host:path');
 
+/** How Berth signs in to a private repository: a user and password or token (HTTPS), or a private key (SSH). */
+export const GitCredentialsSchema = z.union([
+  z.strictObject({ username: z.string().min(1).max(256).default('git'), password: z.string().min(1).max(8192).describe('A password or an access token') }),
+  z.strictObject({ sshKey: z.string().min(1).max(16_384).describe('A private key (OpenSSH or PEM), without a passphrase') }),
+]);
+
+const WorkspaceSourceSchema = z.strictObject({
+  kind: z.literal('workspace'),
+  environmentId: IdSchema,
+  path: z.string().min(1).max(1024).default('/workspace/app').describe('The folder in the environment to deploy as it is now'),
+});
+
 export const AppSourceSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('git'), url: GitUrlSchema, branch: z.string().regex(/^[\w./-]{1,200}$/, 'a branch name').default('main') }),
   z.strictObject({
-    kind: z.literal('workspace'),
-    environmentId: IdSchema,
-    path: z.string().min(1).max(1024).default('/workspace/app').describe('The folder in the environment to deploy as it is now'),
+    kind: z.literal('git'),
+    url: GitUrlSchema,
+    branch: z.string().regex(/^[\w./-]{1,200}$/, 'a branch name').default('main'),
+    credentials: GitCredentialsSchema.optional().describe('For a private repository: kept encrypted, never shown again'),
   }),
+  WorkspaceSourceSchema,
+]);
+
+/** A source as Berth shows it: whether it has credentials, never what they are. */
+export const AppSourceViewSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('git'), url: z.string(), branch: z.string(), credentials: z.boolean() }),
+  WorkspaceSourceSchema,
 ]);
 
 const HookSchema = z
@@ -51,7 +70,7 @@ export const AppSchema = z
     orgId: IdSchema,
     name: AppNameSchema,
     url: z.string().describe('Where it answers: `<name>-<org>.<apps domain>`'),
-    source: AppSourceSchema,
+    source: AppSourceViewSchema,
     machineType: z.string(),
     replicas: z.number().int(),
     port: z.number().int().describe('The port it listens on; $PORT inside'),

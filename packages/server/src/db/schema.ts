@@ -516,6 +516,8 @@ export const apps = pgTable(
     host: text('host').notNull(),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     source: jsonb('source').$type<AppSource>().notNull(),
+    // A private repository's credentials, sealed (keyring.ts): never in `source`, never shown.
+    gitCredentials: text('git_credentials'),
     // No foreign key: the type may be deleted; replicas keep running as they are.
     machineType: text('machine_type').notNull(),
     replicas: integer('replicas').notNull().default(1),

@@ -61,6 +61,7 @@ CREATE TABLE "apps" (
 	"host" text NOT NULL,
 	"created_by" uuid,
 	"source" jsonb NOT NULL,
+	"git_credentials" text,
 	"machine_type" text NOT NULL,
 	"replicas" integer DEFAULT 1 NOT NULL,
 	"credits_cost" integer DEFAULT 0 NOT NULL,

@@ -30,6 +30,13 @@ export function gitUrlAllowed(url: string, allowLocal: boolean): boolean {
   return ['https', 'http', 'ssh', 'git'].includes(scheme) || (scheme === 'file' && allowLocal);
 }
 
+/** A git URL as a URL whose host can be checked: `user@host:path` (ssh's short form) becomes ssh://user@host/path. */
+export function gitHttpUrl(url: string): string {
+  if (/^[a-z]+:\/\//.test(url)) return url;
+  const short = /^([^@\s]+)@([^:\s]+):(.*)$/.exec(url);
+  return short ? `ssh://${short[1]}@${short[2]}/${short[3]}` : url;
+}
+
 /** GIT_ALLOW_PROTOCOL for a clone: the same list, so a submodule or redirect cannot use another. */
 export const gitProtocols = (allowLocal: boolean): string => (allowLocal ? 'https:http:ssh:git:file' : 'https:http:ssh:git');
 

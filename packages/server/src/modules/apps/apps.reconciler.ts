@@ -9,12 +9,12 @@ import { RuntimeUnavailableError, type ReplicaSpec, type RuntimeDriver } from '.
 import { backoffMs } from '../environments/environments.domain.js';
 import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import { planBuild, UndetectableAppError } from './apps.detect.js';
-import { appNetworkKey, planApp, releaseImage, releasePhaseName, replicaEnv, replicaName } from './apps.domain.js';
+import { appNetworkKey, gitHttpUrl, planApp, releaseImage, releasePhaseName, replicaEnv, replicaName } from './apps.domain.js';
 import { probe } from './apps.health.js';
-import { callHook } from './apps.hooks.js';
+import { callHook, publicTarget } from './apps.hooks.js';
 import type { AppRow, AppsRepo, ReleaseRow } from './apps.repo.js';
-import { CONFIG_PURPOSE } from './apps.service.js';
-import { buildContext, fetchGit, fetchWorkspace, SourceError, sourceTree, type FetchedSource } from './apps.source.js';
+import { CONFIG_PURPOSE, GIT_CREDENTIALS_PURPOSE } from './apps.service.js';
+import { buildContext, fetchGit, fetchWorkspace, SourceError, sourceTree, type FetchedSource, type GitCredentials } from './apps.source.js';
 
 export interface AppsReconcilerOptions {
   /** What generated Dockerfiles build on (BERTH_APPS_BASE_IMAGE): Berth's dev image, so builds need no registry. */
@@ -87,7 +87,12 @@ export function createAppsReconciler(deps: Deps) {
 
   async function fetchSource(app: AppRow): Promise<FetchedSource> {
     const { source } = app;
-    if (source.kind === 'git') return fetchGit(source.url, source.branch, { allowLocal: options.allowLocalSources, timeoutMs: options.buildTimeoutMs, maxBytes: options.maxSourceBytes });
+    if (source.kind === 'git') {
+      // Checked again at each clone: a name can point elsewhere than when the app was made.
+      if (!options.allowLocalSources && !(await publicTarget(gitHttpUrl(source.url)))) throw new SourceError(`${source.url} does not reach a public address`);
+      const credentials = app.gitCredentials ? (JSON.parse(deps.keyring.open(GIT_CREDENTIALS_PURPOSE, app.gitCredentials)) as GitCredentials) : undefined;
+      return fetchGit(source.url, source.branch, { allowLocal: options.allowLocalSources, timeoutMs: options.buildTimeoutMs, maxBytes: options.maxSourceBytes, credentials });
+    }
     return fetchWorkspace(runtime, source.environmentId, source.path, options.maxSourceBytes);
   }
 

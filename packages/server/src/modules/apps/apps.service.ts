@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { PushEventSchema, type App as AppView, type ConfigVar, type CreateAppBody, type AppDomain, type AppEvent, type AppMetrics as AppMetricsView, type AppLogs, type Release, type SetConfigBody, type UpdateAppBody } from '@berth/contracts';
+import { PushEventSchema, type AppSource as AppSourceInput, type App as AppView, type ConfigVar, type CreateAppBody, type AppDomain, type AppEvent, type AppMetrics as AppMetricsView, type AppLogs, type Release, type SetConfigBody, type UpdateAppBody } from '@berth/contracts';
 import type { Actor, RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import type { AppHooks, AppSource, SealedConfig } from '../../db/schema.js';
@@ -13,12 +13,14 @@ import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import type { OrgAction } from '../auth/auth.policy.js';
 import type { AppsAddress } from './apps.address.js';
 import type { AppMetrics } from './apps.metrics.js';
-import { appHostLabel, gitUrlAllowed } from './apps.domain.js';
+import { appHostLabel, gitHttpUrl, gitUrlAllowed } from './apps.domain.js';
 import type { AppRow, AppsRepo, ReleaseRow } from './apps.repo.js';
 
 /** Secrets are sealed under this purpose (keyring.ts): a value sealed for an app opens for nothing else. */
 export const CONFIG_PURPOSE = 'app-config';
 const WEBHOOK_PURPOSE = 'app-webhook';
+/** A private repository's credentials are sealed under this purpose (and opened by the reconciler, to clone). */
+export const GIT_CREDENTIALS_PURPOSE = 'app-git';
 
 /** Whether `signature` (`sha256=<hex>`) is the HMAC-SHA256 of `body` under `secret`, compared in constant time. */
 export function signedBy(secret: string, body: Buffer, signature: string | undefined): boolean {
@@ -86,9 +88,20 @@ export function createAppsService(deps: Deps) {
     }
   }
 
-  async function checkSource(actor: Actor, source: AppSource): Promise<void> {
+  /** A source as stored: without its credentials, which are sealed apart (or null: none). */
+  function splitSource(source: AppSourceInput): { source: AppSource; gitCredentials: string | null } {
+    if (source.kind !== 'git') return { source, gitCredentials: null };
+    const { credentials, ...rest } = source;
+    return { source: rest, gitCredentials: credentials ? deps.keyring.seal(GIT_CREDENTIALS_PURPOSE, JSON.stringify(credentials)) : null };
+  }
+
+  async function checkSource(actor: Actor, source: AppSourceInput): Promise<void> {
     if (source.kind === 'git' && !gitUrlAllowed(source.url, deps.allowLocalSources)) {
       throw new AppError('source_not_allowed', 'file:// sources are not allowed on this server; use an https://, ssh:// or git:// URL');
+    }
+    // Cloning is Berth's machine reaching out: never to its own machine or network for a user.
+    if (source.kind === 'git' && !deps.allowLocalSources && !(await deps.publicTarget(gitHttpUrl(source.url)))) {
+      throw new AppError('source_not_allowed', `${source.url} does not reach a public address: Berth does not clone from its own machine or network`);
     }
     if (source.kind === 'workspace') {
       // Deploying a folder reads it: the caller must be able to use that environment, in this organization.
@@ -104,7 +117,7 @@ export function createAppsService(deps: Deps) {
       orgId: app.orgId,
       name: app.name,
       url: deps.address.url(app.host),
-      source: app.source,
+      source: app.source.kind === 'git' ? { ...app.source, credentials: app.gitCredentials !== null } : app.source,
       machineType: app.machineType,
       replicas: app.replicas,
       port: app.port,
@@ -140,9 +153,9 @@ export function createAppsService(deps: Deps) {
 
   async function create(ctx: RequestContext, body: CreateAppBody): Promise<AppView> {
     const actor = authorize(ctx.actor, NEEDS.deploy, ctx.actor ? { role: ctx.actor.orgRole, status: 'active' } : undefined);
-    await checkSource(actor, body.source);
     await checkHooks(body.hooks);
-    const app = await audit.mutate(ctx, 'app.create', { targetType: 'app', metadata: { name: body.name, source: body.source.kind } }, async (tx, rec) => {
+    await checkSource(actor, body.source);
+    const app = await audit.mutate(ctx, 'app.create', { targetType: 'app', metadata: { name: body.name, source: body.source.kind, credentials: body.source.kind === 'git' && body.source.credentials !== undefined } }, async (tx, rec) => {
       const org = await deps.orgOf(tx, actor.orgId);
       authorize(actor, NEEDS.deploy, org && { role: actor.orgRole, status: org.status });
       const type = await deps.machineTypesRepo.lock(tx, body.machineType, 'share');
@@ -154,7 +167,7 @@ export function createAppsService(deps: Deps) {
         name: body.name,
         host: appHostLabel(body.name, org!.slug),
         createdBy: actor.id,
-        source: body.source,
+        ...splitSource(body.source),
         machineType: body.machineType,
         replicas: body.replicas,
         creditsCost: type.creditsCost,
@@ -188,7 +201,8 @@ export function createAppsService(deps: Deps) {
         const org = await deps.orgOf(tx, app.orgId);
         await deps.environments.checkAppCredits(tx, ctx.actor!, { orgId: app.orgId, orgPersonal: org!.personal, machineType: app.machineType, creditsCost: app.creditsCost * body.replicas, excludeAppId: app.id });
       }
-      const updated = await appsRepo.update(tx, id, body);
+      const { source, ...rest } = body;
+      const updated = await appsRepo.update(tx, id, { ...rest, ...(source ? splitSource(source) : {}) });
       // Replicas change now; the rest waits for the next release.
       if (body.replicas !== undefined) await appsRepo.markDue(tx, id);
       return updated;

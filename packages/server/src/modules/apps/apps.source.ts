@@ -25,11 +25,38 @@ export class SourceError extends Error {}
  * allowed, never a prompt for credentials, within `timeoutMs`. The clone lives in a folder of its
  * own that goes once its files are read.
  */
-export async function fetchGit(url: string, branch: string, opts: { allowLocal: boolean; timeoutMs: number; maxBytes: number }): Promise<FetchedSource> {
+/** How git signs in to a private repository (opened from its sealed form only for the clone). */
+export type GitCredentials = { username: string; password: string } | { sshKey: string };
+
+/**
+ * What git is given to sign in: an Authorization header through git's own config variables
+ * (GIT_CONFIG_*: never on a command line another process could read), or a key file only the
+ * clone's folder holds, with ssh never prompting and keeping its host keys there too.
+ */
+async function credentialEnv(dir: string, credentials: GitCredentials | undefined): Promise<Record<string, string>> {
+  if (!credentials) return {};
+  if ('password' in credentials) {
+    const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+    return { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
+  }
+  const key = path.join(dir, 'key');
+  await fs.writeFile(key, credentials.sshKey.endsWith('\n') ? credentials.sshKey : `${credentials.sshKey}\n`, { mode: 0o600 });
+  const known = path.join(dir, 'known_hosts');
+  return { GIT_SSH_COMMAND: `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${known}` };
+}
+
+export async function fetchGit(url: string, branch: string, opts: { allowLocal: boolean; timeoutMs: number; maxBytes: number; credentials?: GitCredentials }): Promise<FetchedSource> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-app-'));
   // Nothing of Berth's own environment (its database URL, its secret) reaches git or what git runs.
-  // eslint-disable-next-line no-restricted-properties -- the search path spawn uses, not configuration
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL: gitProtocols(opts.allowLocal), GIT_CONFIG_NOSYSTEM: '1' };
+  const env = {
+    // eslint-disable-next-line no-restricted-properties -- the search path spawn uses, not configuration
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ALLOW_PROTOCOL: gitProtocols(opts.allowLocal),
+    GIT_CONFIG_NOSYSTEM: '1',
+    ...(await credentialEnv(dir, opts.credentials)),
+  };
   try {
     try {
       await run('git', ['clone', '--quiet', '--depth', '1', '--single-branch', '--branch', branch, '--', url, path.join(dir, 'src')], { env, timeout: opts.timeoutMs });
