@@ -6,6 +6,7 @@ import { formatMemory } from '../environments/format.js';
 import { TRANSITIONAL } from '../environments/StatusBadge.js';
 import { ShareDialog } from '../orgs/ShareDialog.js';
 import { useSharingOrg } from '../orgs/use-sharing-org.js';
+import { DeployButton } from './DeployDialog.js';
 import { messageOf } from './files-api.js';
 import { StatsStrip } from './StatsStrip.js';
 import { type LifecycleOp, useLifecycle } from '../environments/environments.queries.js';
@@ -14,7 +15,7 @@ import { type LifecycleOp, useLifecycle } from '../environments/environments.que
 type Action = Exclude<LifecycleOp, 'delete'>;
 
 /**
- * Name, live status, how far the user may go with it, and the lifecycle, assistant and share
+ * Name, live status, how far the user may go with it, and the lifecycle, assistant, deploy and share
  * buttons; stats on the right while it runs. `assistant` is given to those who may use the environment.
  */
 export function IdeHeader({ env, assistant }: { env: Environment; assistant?: { open: boolean; toggle: () => void } }) {
@@ -73,6 +74,7 @@ export function IdeHeader({ env, assistant }: { env: Environment; assistant?: { 
             Assistant
           </button>
         )}
+        {env.access !== 'view' && !gone && <DeployButton env={env} />}
         {shareIn && (
           <button type="button" onClick={() => setSharing(true)} disabled={gone}>
             Share
