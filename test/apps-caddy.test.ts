@@ -40,6 +40,8 @@ describe('apps behind Caddy', { timeout: 180_000 }, () => {
       BERTH_DATA_DIR: dataDir,
       BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true',
       BERTH_APPS_DRAIN_SECONDS: '3',
+      // Berth's own name, which custom domains need (the test's callers speak from http://localhost).
+      BERTH_PUBLIC_URL: 'http://localhost',
     },
     users: ['dev'],
   });

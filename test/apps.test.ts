@@ -19,7 +19,8 @@ import { runningEnvironment, waitFor } from './support/wait.js';
  */
 describe('apps from git', { timeout: 180_000 }, () => {
   const { server, admin, users: { dev, eve } } = useTestServer({
-    env: { BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true', BERTH_APPS_DRAIN_SECONDS: '3', BERTH_APPS_HEALTH_TIMEOUT_SECONDS: '20', BERTH_APPS_CHECK_SECONDS: '2' },
+    // BERTH_PUBLIC_URL: Berth's own name, which custom domains need (inject() speaks from http://localhost).
+    env: { BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true', BERTH_APPS_DRAIN_SECONDS: '3', BERTH_APPS_HEALTH_TIMEOUT_SECONDS: '20', BERTH_APPS_CHECK_SECONDS: '2', BERTH_PUBLIC_URL: 'http://localhost' },
     users: ['dev', 'eve'],
   });
   let repo: Awaited<ReturnType<typeof gitRepo>>;
@@ -263,6 +264,7 @@ describe('apps from git', { timeout: 180_000 }, () => {
       [{ name: 'Bad Name', source: { kind: 'git', url: repo.url } }, 400, 'validation_failed'],
       [{ name: '9lives', source: { kind: 'git', url: repo.url } }, 400, 'validation_failed'],
       [{ name: 'ok', source: { kind: 'git', url: 'ftp://example.com/x' } }, 400, 'validation_failed'],
+      [{ name: 'ok', source: { kind: 'git', url: 'https://ci:tok@example.com/x.git' } }, 400, 'validation_failed'],
       [{ name: 'ok', source: { kind: 'git', url: repo.url }, replicas: 11 }, 400, 'validation_failed'],
       [{ name: 'ok', source: { kind: 'git', url: repo.url }, machineType: 'nope' }, 403, 'machine_type_not_allowed'],
       [{ name: 'hello', source: { kind: 'git', url: repo.url } }, 409, 'conflict'],
@@ -372,6 +374,14 @@ describe('apps and credits', () => {
     expect((await admin.get(`/api/v1/users/${ids.dev}/quota`)).json()).toMatchObject({ creditsUsed: 1 });
     expect((await dev.delete(`/api/v1/apps/${big.id}`)).statusCode).toBe(202);
     expect((await admin.get(`/api/v1/users/${ids.dev}/quota`)).json()).toMatchObject({ creditsUsed: 0 });
+  });
+
+  it("takes no custom domain while Berth does not know its own name (BERTH_PUBLIC_URL), so none can ever be Berth's", async () => {
+    const app = (await dev.post('/api/v1/apps', { name: 'named', source: nowhere })).json<App>();
+    const res = await dev.post(`/api/v1/apps/${app.id}/domains`, { host: 'shop.example.test' });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'forbidden', detail: expect.stringContaining('BERTH_PUBLIC_URL') });
+    expect((await dev.get(`/api/v1/apps/${app.id}/domains`)).json()).toEqual({ items: [] });
   });
 });
 

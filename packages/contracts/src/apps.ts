@@ -17,7 +17,9 @@ export const ConfigNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$
 const GitUrlSchema = z
   .string()
   .max(2048)
-  .regex(/^(https?|ssh|git|file):\/\/[^\s]+$|^[\w.-]+@[\w.-]+:[^\s]+$/, 'an https://, ssh://, git:// (or, where an administrator allows it, file://) URL, or user@host:path');
+  .regex(/^(https?|ssh|git|file):\/\/[^\s]+$|^[\w.-]+@[\w.-]+:[^\s]+$/, 'an https://, ssh://, git:// (or, where an administrator allows it, file://) URL, or user@host:path')
+  // A password in the URL would be shown to every reader of the app: credentials go in `credentials`.
+  .refine((url) => !/^[a-z]+:\/\/[^/@\s]*:[^/@\s]*@/i.test(url), 'no password in the URL: give it as credentials (kept encrypted)');
 
 /** How Berth signs in to a private repository: a user and password or token (HTTPS), or a private key (SSH). */
 export const GitCredentialsSchema = z.union([

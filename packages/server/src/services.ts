@@ -208,7 +208,9 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   /** Host names no custom domain may take: under Berth's own, its previews' or the apps domain, or *.localhost. */
   const reservedHost = (host: string): boolean => {
     const under = (domain: string) => host === hostnameOf(domain) || host.endsWith(`.${hostnameOf(domain)}`);
-    return under('localhost') || under(appsAddress.domain()) || under(previews.address.domain()) || (config.publicUrl !== undefined && under(new URL(config.publicUrl).host));
+    // Berth's own name, and any domain above it (a page there could set cookies for Berth's).
+    const own = config.publicUrl ? hostnameOf(new URL(config.publicUrl).host) : undefined;
+    return under('localhost') || under(appsAddress.domain()) || under(previews.address.domain()) || (own !== undefined && (under(own) || own.endsWith(`.${host}`)));
   };
   const appsReconciler = createAppsReconciler({
     db,
@@ -236,6 +238,8 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     allowLocalSources: config.apps.allowLocalSources,
     wake: appsReconciler.wake,
     reservedHost,
+    // Without it, Berth cannot tell its own name from an organization's: no custom domains then.
+    knowsOwnName: config.publicUrl !== undefined,
     publicTarget,
     metrics: appMetrics,
     domainsChanged: async () => {

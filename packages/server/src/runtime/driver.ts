@@ -236,8 +236,12 @@ export interface RuntimeDriver {
   /** Starts a process with live stdin, output callbacks and a kill handle; rejects with SpawnError if it cannot start. */
   spawn(environmentId: string, request: SpawnRequest): Promise<RuntimeProcess>;
 
-  /** Builds `image` from a build context (a tar stream with a Dockerfile at its root), reusing cached layers, reporting each line; labelled as the app's. */
-  buildImage(image: string, appId: string, context: NodeJS.ReadableStream, onProgress: ProgressFn): Promise<void>;
+  /**
+   * Builds `image` from a build context (a tar stream with a Dockerfile at its root), reusing cached
+   * layers, reporting each line; labelled as the app's. Its steps run on `network` (under its egress
+   * policy, never the engine's default bridge) within `limits`; past `timeoutMs` the build is stopped.
+   */
+  buildImage(image: string, appId: string, context: NodeJS.ReadableStream, onProgress: ProgressFn, options: { network: NetworkSpec; memoryMb: number; vcpus: number; timeoutMs: number }): Promise<void>;
   /** Creates and starts the replica if it is not there (idempotent); the engine restarts it after a crash, with backoff. */
   runReplica(spec: ReplicaSpec): Promise<void>;
   /** Runs the spec's command to its end in a container of its own (then removed), handing output over as it comes; its exit code, or null on timeout. */

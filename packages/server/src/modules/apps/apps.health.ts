@@ -18,11 +18,16 @@ export function probe(target: { host: string; port: number }, path: string | nul
       socket.once('error', () => done(false));
       return;
     }
-    const request = http.get({ ...target, path, timeout: timeoutMs, headers: { 'user-agent': 'berth-health-check' } }, (res) => {
+    // A hard deadline: a server trickling its answer a byte at a time never resets an idle timeout long enough.
+    const deadline = setTimeout(() => request.destroy(), timeoutMs);
+    const request = http.get({ ...target, path, headers: { 'user-agent': 'berth-health-check' } }, (res) => {
+      clearTimeout(deadline);
       res.resume();
       resolve((res.statusCode ?? 500) < 400);
     });
-    request.once('timeout', () => request.destroy());
-    request.once('error', () => resolve(false));
+    request.once('error', () => {
+      clearTimeout(deadline);
+      resolve(false);
+    });
   });
 }

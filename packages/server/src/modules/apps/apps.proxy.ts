@@ -12,6 +12,9 @@ import type { AppMetrics } from './apps.metrics.js';
 import { replicaName } from './apps.domain.js';
 import type { AppsRepo } from './apps.repo.js';
 
+/** Hosts whose replicas the router remembers at most. */
+const MAX_CACHED_HOSTS = 10_000;
+
 /** Nothing answered at a replica's address. */
 class Unreachable extends Error {}
 
@@ -65,7 +68,11 @@ export function createAppsRouter(deps: Deps) {
       endpoints = found.filter((e): e is { host: string; port: number } => e !== null);
     }
     const entry = { endpoints, at: Date.now(), appId: app?.id ?? null };
-    cache.set(hostname, entry);
+    // Only apps are remembered (any Host can be sent), and only so many: past the bound, it starts over.
+    if (entry.appId) {
+      if (cache.size >= MAX_CACHED_HOSTS) cache.clear();
+      cache.set(hostname, entry);
+    }
     return entry;
   }
 

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
 import type { Keyring } from '../../keyring.js';
-import { RuntimeUnavailableError, type ReplicaSpec, type RuntimeDriver } from '../../runtime/driver.js';
+import { RuntimeUnavailableError, type NetworkSpec, type ReplicaSpec, type RuntimeDriver } from '../../runtime/driver.js';
 import { backoffMs } from '../environments/environments.domain.js';
 import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import { planBuild, UndetectableAppError } from './apps.detect.js';
@@ -52,6 +52,11 @@ interface Deps {
   log: FastifyBaseLogger;
 }
 
+/** Build output lines kept as events per release at most: the first half and the last half. */
+const MAX_BUILD_LINES = 2000;
+/** An app's network: its own, under the `internet` policy (no host, private or metadata ranges). */
+const appNetwork = (appId: string): NetworkSpec => ({ key: appNetworkKey(appId), ownerId: null, environmentId: null, egress: { mode: 'internet' } });
+
 /** How long a hook's URL has to answer. */
 const HOOK_TIMEOUT_MS = 10_000;
 
@@ -70,6 +75,22 @@ export function createAppsReconciler(deps: Deps) {
   const event = (app: Pick<AppRow, 'id'>, release: Pick<ReleaseRow, 'number'> | null, type: 'build' | 'release' | 'deploy' | 'status', message: string) =>
     appsRepo.appendEvent(db, app.id, { releaseNumber: release?.number ?? null, type, message });
 
+  /** A one-off container's output as release events, in order, the first MAX_BUILD_LINES of them (then how many more). */
+  function boundedOutput(app: AppRow, release: ReleaseRow) {
+    let chain = Promise.resolve();
+    let count = 0;
+    return {
+      line: (line: string) => {
+        count += 1;
+        if (count <= MAX_BUILD_LINES) chain = chain.then(() => event(app, release, 'release', line));
+      },
+      done: async () => {
+        await chain;
+        if (count > MAX_BUILD_LINES) await event(app, release, 'release', `… ${count - MAX_BUILD_LINES} more lines left out`);
+      },
+    };
+  }
+
   async function specFor(app: AppRow, release: ReleaseRow, name: string, command?: string[]): Promise<ReplicaSpec> {
     const type = await deps.machineTypesRepo.lock(db, app.machineType, 'share');
     return {
@@ -81,7 +102,7 @@ export function createAppsReconciler(deps: Deps) {
       env: replicaEnv(release.config, (sealed) => deps.keyring.open(CONFIG_PURPOSE, sealed), app.port),
       vcpus: type?.vcpus ?? 1,
       memoryMb: type?.memoryMb ?? 512,
-      network: { key: appNetworkKey(app.id), ownerId: null, environmentId: null, egress: { mode: 'internet' } },
+      network: appNetwork(app.id),
     };
   }
 
@@ -112,12 +133,32 @@ export function createAppsReconciler(deps: Deps) {
     await event(app, release, 'build', `${source.sourceRef ? `commit ${source.sourceRef.slice(0, 12)}: ` : ''}${plan.summary}`);
     if (plan.dockerfile !== null) await runtime.ensureImage(options.baseImage, () => undefined);
     const image = releaseImage(app.id, release.number);
+    // The build's output is kept up to a bound (its last lines, the ones that say why it failed, win).
     const lines: string[] = [];
-    const flush = async () => {
-      for (const line of lines.splice(0)) await event(app, release, 'build', line);
+    let dropped = 0;
+    const keep = (line: string) => {
+      lines.push(line);
+      if (lines.length > MAX_BUILD_LINES) {
+        lines.splice(MAX_BUILD_LINES / 2, 1);
+        dropped += 1;
+      }
     };
+    const flush = async () => {
+      const all = lines.splice(0);
+      const head = dropped > 0 ? all.slice(0, MAX_BUILD_LINES / 2) : all;
+      for (const line of head) await event(app, release, 'build', line);
+      if (dropped > 0) await event(app, release, 'build', `… ${dropped} lines left out …`);
+      if (dropped > 0) for (const line of all.slice(MAX_BUILD_LINES / 2)) await event(app, release, 'build', line);
+      dropped = 0;
+    };
+    const type = await deps.machineTypesRepo.lock(db, app.machineType, 'share');
     try {
-      await runtime.buildImage(image, app.id, Readable.from([await buildContext(source.entries, plan)]), (line) => void lines.push(line));
+      await runtime.buildImage(image, app.id, Readable.from([await buildContext(source.entries, plan)]), keep, {
+        network: appNetwork(app.id),
+        memoryMb: Math.max(type?.memoryMb ?? 1024, 1024),
+        vcpus: type?.vcpus ?? 1,
+        timeoutMs: options.buildTimeoutMs,
+      });
     } catch (err) {
       await flush();
       if (err instanceof RuntimeUnavailableError) throw err;
@@ -131,9 +172,9 @@ export function createAppsReconciler(deps: Deps) {
     if (release.releaseCommand) {
       await event(app, release, 'release', `release phase: ${release.releaseCommand}`);
       const spec = await specFor(app, release, releasePhaseName(release.id), ['/bin/sh', '-c', release.releaseCommand]);
-      const pending: Promise<void>[] = [];
-      const code = await runtime.runOnce(spec, options.releaseTimeoutMs, (line) => void pending.push(event(app, release, 'release', line)));
-      await Promise.all(pending);
+      const output = boundedOutput(app, release);
+      const code = await runtime.runOnce(spec, options.releaseTimeoutMs, output.line);
+      await output.done();
       if (code !== 0) throw new ReleaseFailed(code === null ? `the release phase ran past ${options.releaseTimeoutMs / 1000} s` : `the release phase failed (exit ${code})`);
     }
     return appsRepo.updateRelease(db, release.id, { status: 'starting' });
@@ -168,9 +209,9 @@ export function createAppsReconciler(deps: Deps) {
     if (hook.command) {
       await event_(app, release, `${event} hook: ${hook.command}`);
       const spec = await specFor(app, release, `${releasePhaseName(release.id)}-${event}`, ['/bin/sh', '-c', hook.command]);
-      const pending: Promise<void>[] = [];
-      const code = await runtime.runOnce(spec, options.releaseTimeoutMs, (line) => void pending.push(event_(app, release, line)));
-      await Promise.all(pending);
+      const output = boundedOutput(app, release);
+      const code = await runtime.runOnce(spec, options.releaseTimeoutMs, output.line);
+      await output.done();
       if (code !== 0) return `the ${event} command ${code === null ? 'ran too long' : `failed (exit ${code})`}`;
     }
     if (hook.url) {

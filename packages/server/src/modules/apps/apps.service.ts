@@ -3,7 +3,7 @@ import { PushEventSchema, type AppSource as AppSourceInput, type App as AppView,
 import type { Actor, RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import type { AppHooks, AppSource, SealedConfig } from '../../db/schema.js';
-import { AppError, NotFoundError, UnauthorizedError, ValidationError } from '../../errors.js';
+import { AppError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../../errors.js';
 import type { Keyring } from '../../keyring.js';
 import type { RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
@@ -46,6 +46,8 @@ interface Deps {
   allowLocalSources: boolean;
   /** Wakes the apps reconciler (after commit). */
   wake: () => void;
+  /** Whether BERTH_PUBLIC_URL names Berth's own host (custom domains need it). */
+  knowsOwnName: boolean;
   /** Whether a URL's host resolves to public addresses only (no loopback, private, link-local or metadata range). */
   publicTarget: (url: string) => Promise<boolean>;
   /** Host names no custom domain may take: Berth's own, its previews', the apps domain's, *.localhost. */
@@ -95,7 +97,7 @@ export function createAppsService(deps: Deps) {
     return { source: rest, gitCredentials: credentials ? deps.keyring.seal(GIT_CREDENTIALS_PURPOSE, JSON.stringify(credentials)) : null };
   }
 
-  async function checkSource(actor: Actor, source: AppSourceInput): Promise<void> {
+  async function checkSource(actor: Actor, source: AppSourceInput, orgId: string = actor.orgId): Promise<void> {
     if (source.kind === 'git' && !gitUrlAllowed(source.url, deps.allowLocalSources)) {
       throw new AppError('source_not_allowed', 'file:// sources are not allowed on this server; use an https://, ssh:// or git:// URL');
     }
@@ -106,7 +108,7 @@ export function createAppsService(deps: Deps) {
     if (source.kind === 'workspace') {
       // Deploying a folder reads it: the caller must be able to use that environment, in this organization.
       const env = await deps.environments.visible(actor, source.environmentId, 'use');
-      if (env.orgId !== actor.orgId) throw new NotFoundError('Environment');
+      if (env.orgId !== orgId) throw new NotFoundError('Environment');
     }
   }
 
@@ -194,7 +196,7 @@ export function createAppsService(deps: Deps) {
 
   async function update(ctx: RequestContext, id: string, body: UpdateAppBody): Promise<AppView> {
     const app = await visible(ctx.actor, id, 'deploy');
-    if (body.source) await checkSource(ctx.actor!, body.source);
+    if (body.source) await checkSource(ctx.actor!, body.source, app.orgId);
     await checkHooks(body.hooks);
     const row = await audit.mutate(ctx, 'app.update', record(app, { ...body, source: body.source?.kind }), async (tx) => {
       if (body.replicas !== undefined && body.replicas > app.replicas) {
@@ -407,6 +409,7 @@ export function createAppsService(deps: Deps) {
   async function addDomain(ctx: RequestContext, id: string, host: string): Promise<AppDomain> {
     const app = await visible(ctx.actor, id, 'domains');
     const row = await audit.mutate(ctx, 'app.domain.add', record(app, { host }), async (tx) => {
+      if (!deps.knowsOwnName) throw new ForbiddenError('Custom domains need BERTH_PUBLIC_URL set, so that no app can ever take Berth\'s own name');
       if (deps.reservedHost(host)) throw new ValidationError([{ field: 'body.host', message: `${host} is Berth's own (its address, previews or apps domain): pick a domain of your organization's` }]);
       return appsRepo.addDomain(tx, id, host);
     });

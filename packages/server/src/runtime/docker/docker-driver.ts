@@ -230,7 +230,7 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
 
     spawn: (environmentId, request) => callInside('start a process', () => spawnProcess(docker.getContainer(containerName(environmentId)), docker, request)),
 
-    buildImage: (image, appId, context, onProgress) => call('build the app', () => replicas.buildImage(image, appId, context, onProgress)),
+    buildImage: (image, appId, context, onProgress, options) => call('build the app', () => replicas.buildImage(image, appId, context, onProgress, options)),
     runReplica: (spec) => call('start a replica', () => replicas.runReplica(spec)),
     runOnce: (spec, timeoutMs, onOutput) => call('run the release phase', () => replicas.runOnce(spec, timeoutMs, onOutput)),
     listReplicas: (appId) => call('list replicas', () => replicas.listReplicas(appId)),

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
-import type { InstanceState, ProgressFn, ReplicaInstance, ReplicaSpec } from '../driver.js';
+import type { InstanceState, NetworkSpec, ProgressFn, ReplicaInstance, ReplicaSpec } from '../driver.js';
 import { hardenedHostConfig } from './hardening.js';
 import { LABEL_APP, LABEL_INSTALL, LABEL_RELEASE } from './labels.js';
 import type { createNetworks } from './networks.js';
@@ -10,6 +10,8 @@ const statusOf = (err: unknown): number | undefined => (err as { statusCode?: nu
 /** What a web process needs after dropping every capability (no CHOWN/SETUID: it does not change users). */
 const CAPABILITIES = ['NET_BIND_SERVICE', 'KILL'];
 const PIDS_LIMIT = 512;
+/** What one replica's logs answer at most. */
+const MAX_LOG_CHARS = 256 * 1024;
 
 /** Splits the engine's multiplexed log frames (8-byte headers) of a container without a TTY into text. */
 export function demuxLogs(buffer: Buffer): string {
@@ -62,20 +64,39 @@ export function createReplicas({ docker, installId, networks }: { docker: Docker
   }
 
   return {
-    async buildImage(image: string, appId: string, context: NodeJS.ReadableStream, onProgress: ProgressFn): Promise<void> {
-      const stream = await docker.buildImage(context, { t: image, rm: true, forcerm: true, labels: { [LABEL_INSTALL]: installId, [LABEL_APP]: appId } });
-      await new Promise<void>((resolve, reject) =>
-        docker.modem.followProgress(
-          stream,
-          (err: Error | null, output: { error?: string }[] = []) => {
-            const failed = err?.message ?? output.find((o) => o.error)?.error;
-            return failed ? reject(new Error(failed.trim())) : resolve();
-          },
-          (e: { stream?: string; error?: string }) => {
-            for (const line of (e.stream ?? e.error ?? '').split('\n')) if (line.trim()) onProgress(line.trimEnd().slice(0, 500));
-          },
-        ),
-      );
+    async buildImage(image: string, appId: string, context: NodeJS.ReadableStream, onProgress: ProgressFn, options: { network: NetworkSpec; memoryMb: number; vcpus: number; timeoutMs: number }): Promise<void> {
+      // RUN steps reach what the app's replicas may (the public internet), never the host's neighbours.
+      const network = await networks.ensure(options.network);
+      const stream = await docker.buildImage(context, {
+        t: image,
+        rm: true,
+        forcerm: true,
+        networkmode: network.id,
+        memory: options.memoryMb * 1024 * 1024,
+        memswap: options.memoryMb * 1024 * 1024,
+        cpuperiod: 100_000,
+        cpuquota: Math.round(options.vcpus * 100_000),
+        labels: { [LABEL_INSTALL]: installId, [LABEL_APP]: appId },
+      });
+      // Ending the build's connection makes the engine cancel it.
+      const timer = setTimeout(() => (stream as unknown as { destroy(err: Error): void }).destroy(new Error(`the build ran past ${options.timeoutMs / 1000} s`)), options.timeoutMs);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          (stream as unknown as NodeJS.EventEmitter).once('error', reject);
+          docker.modem.followProgress(
+            stream,
+            (err: Error | null, output: { error?: string }[] = []) => {
+              const failed = err?.message ?? output.find((o) => o.error)?.error;
+              return failed ? reject(new Error(failed.trim())) : resolve();
+            },
+            (e: { stream?: string; error?: string }) => {
+              for (const line of (e.stream ?? e.error ?? '').split('\n')) if (line.trim()) onProgress(line.trimEnd().slice(0, 500));
+            },
+          );
+        });
+      } finally {
+        clearTimeout(timer);
+      }
     },
 
     async runReplica(spec: ReplicaSpec): Promise<void> {
@@ -146,7 +167,9 @@ export function createReplicas({ docker, installId, networks }: { docker: Docker
 
     async replicaLogs(name: string, tail: number): Promise<string> {
       const output = (await docker.getContainer(name).logs({ stdout: true, stderr: true, tail, follow: false })) as unknown as Buffer;
-      return demuxLogs(Buffer.isBuffer(output) ? output : Buffer.from(String(output)));
+      const text = demuxLogs(Buffer.isBuffer(output) ? output : Buffer.from(String(output)));
+      // Lines are the app's to make as long as it likes: what is answered has a byte bound too.
+      return text.length > MAX_LOG_CHARS ? text.slice(-MAX_LOG_CHARS) : text;
     },
 
     async pruneAppImages(appId: string, keep: ReadonlySet<string>): Promise<string[]> {
