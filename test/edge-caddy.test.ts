@@ -225,11 +225,14 @@ describe('followAccessLog', () => {
 describe('Caddy edge admin', () => {
   it('applies in call order so the last routes stay, and a config Caddy refuses rejects with its reason and leaves the last one serving', async () => {
     const { edge, httpPort } = await edgeWith('admin');
+    // A load (and a refused one, which Caddy rolls back) replaces Caddy's listeners: a connection made
+    // at that instant can be reset (Caddy 2.6, SO_REUSEPORT). What serves is asked until it answers.
+    const serving = () => waitFor('an answer from Caddy', () => get(httpPort, HOST), 30_000, 100);
     await Promise.all([edge.apply(route(v2)), edge.apply([]), edge.apply(route(v1))]);
-    expect(await get(httpPort, HOST)).toEqual({ status: 200, body: 'v1' });
+    expect(await serving()).toEqual({ status: 200, body: 'v1' });
     // The same routes again: Caddy finds the config unchanged and keeps serving.
     await edge.apply(route(v1));
-    expect(await get(httpPort, HOST)).toEqual({ status: 200, body: 'v1' });
+    expect(await serving()).toEqual({ status: 200, body: 'v1' });
 
     // Driven from outside: two servers on one address is a config Caddy refuses to run.
     const clash = connectCaddy(edge.adminUrl, {
@@ -241,7 +244,7 @@ describe('Caddy edge admin', () => {
     await expect(clash.apply(route(v2))).rejects.toThrow(/Caddy refused the config \(400\)/);
     await clash.close();
     await expect(clash.apply(route(v2))).rejects.toThrow(/closed/);
-    expect(await get(httpPort, HOST)).toEqual({ status: 200, body: 'v1' });
+    expect(await serving()).toEqual({ status: 200, body: 'v1' });
   }, 120_000);
 });
 
