@@ -17,6 +17,7 @@ const runtimeOnly = [
   'test/code-interpreter.test.ts',
   'test/edge-caddy.test.ts',
   'test/apps-caddy.test.ts',
+  'test/apps-readme-caddy.test.ts',
 ];
 
 export default defineConfig({

@@ -12,14 +12,15 @@ import { LABEL_APP } from '../packages/server/src/runtime/docker/labels.js';
 import { gitRepo, nodeApp } from './support/apps.js';
 import { createScratchPostgres } from './support/database.js';
 import { removeInstall } from './support/docker.js';
-import { startServerProcess, type ServerProcess } from './support/process.js';
+import { serverProcesses, signedInCall, type ServerProcess } from './support/process.js';
 import { ADMIN } from './support/server.js';
 import { waitFor } from './support/wait.js';
 
 /** A Berth killed with SIGKILL in the middle of a deploy, and of a deletion: the next one converges. */
 describe('apps when the server is killed mid-way', () => {
   const docker = new Docker();
-  const live = new Set<ServerProcess>();
+  const { start, crash, stopAll } = serverProcesses(() => env);
+  const client = (p: ServerProcess) => signedInCall(p, ADMIN);
   let dataDir: string;
   let scratch: Awaited<ReturnType<typeof createScratchPostgres>>;
   let env: Record<string, string>;
@@ -47,39 +48,12 @@ describe('apps when the server is killed mid-way', () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const p of live) p.child.kill('SIGKILL');
-    await Promise.all([...live].map((p) => p.exited));
+    await stopAll();
     if (installId) await removeInstall(docker, installId);
     await scratch?.drop();
     await repo?.remove();
     await fs.rm(dataDir, { recursive: true, force: true });
   });
-
-  async function start(): Promise<ServerProcess> {
-    const p = await startServerProcess(env);
-    live.add(p);
-    void p.exited.then(() => live.delete(p));
-    return p;
-  }
-
-  async function crash(p: ServerProcess): Promise<void> {
-    p.child.kill('SIGKILL');
-    await p.exited;
-  }
-
-  async function client(p: ServerProcess) {
-    const login = await fetch(`${p.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
-    expect(login.status).toBe(200);
-    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    return async <T>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> => {
-      const res = await fetch(`${p.url}/api/v1${route}`, {
-        method,
-        headers: { cookie, ...(method === 'GET' ? {} : { origin: p.url }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: (res.status === 204 ? undefined : await res.json()) as T };
-    };
-  }
 
   /** GET / of the app through this server's own edge, by Host header. */
   const visit = (p: ServerProcess, host: string) =>

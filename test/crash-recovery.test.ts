@@ -11,7 +11,7 @@ import { LABEL_ENV, LABEL_INSTALL, LABEL_OWNER, containerName, networkName, volu
 import { createScratchPostgres } from './support/database.js';
 import { installObjects, removeInstall } from './support/docker.js';
 import { TEST_IMAGE } from './support/images.js';
-import { startServerProcess, type ServerProcess } from './support/process.js';
+import { serverProcesses, signedInCall, type ServerProcess } from './support/process.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
 import { waitFor, waitForStatus } from './support/wait.js';
 
@@ -30,7 +30,7 @@ async function gone(inspect: () => Promise<unknown>): Promise<boolean> {
 
 describe('a berth server killed with SIGKILL mid-operation', () => {
   const docker = new Docker();
-  const live = new Set<ServerProcess>();
+  const { start, crash, stopAll } = serverProcesses(() => env);
   let dataDir: string;
   let scratch: Awaited<ReturnType<typeof createScratchPostgres>>;
   let env: Record<string, string>;
@@ -53,24 +53,11 @@ describe('a berth server killed with SIGKILL mid-operation', () => {
   });
 
   afterAll(async () => {
-    for (const p of live) p.child.kill('SIGKILL');
-    await Promise.all([...live].map((p) => p.exited));
+    await stopAll();
     if (installId) await removeInstall(docker, installId);
     await scratch?.drop();
     await fs.rm(dataDir, { recursive: true, force: true });
   });
-
-  async function start(): Promise<ServerProcess> {
-    const p = await startServerProcess(env);
-    live.add(p);
-    void p.exited.then(() => live.delete(p));
-    return p;
-  }
-
-  async function crash(p: ServerProcess): Promise<void> {
-    p.child.kill('SIGKILL');
-    await p.exited;
-  }
 
   async function shutDown(p: ServerProcess): Promise<void> {
     p.child.kill('SIGTERM');
@@ -79,21 +66,7 @@ describe('a berth server killed with SIGKILL mid-operation', () => {
 
   /** Signs in as the admin and returns a small JSON client for this process. */
   async function client(p: ServerProcess) {
-    const login = await fetch(`${p.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: ADMIN.username, password: ADMIN.password }),
-    });
-    expect(login.status).toBe(200);
-    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    const call = async <T>(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> => {
-      const res = await fetch(`${p.url}/api/v1${route}`, {
-        method,
-        headers: { cookie, ...(method === 'GET' ? {} : { origin: p.url }), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: (await res.json()) as T };
-    };
+    const call = await signedInCall(p, ADMIN);
     const waitForEnv = (id: string, status: Environment['status'], timeoutMs = 60_000) => {
       let seen: Environment | undefined;
       return waitFor(

@@ -45,3 +45,42 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   });
   return { child, url, output: () => out, exited };
 }
+
+/**
+ * Berth processes a test starts and kills as it likes: `start` runs one on `env()`, `crash` kills it
+ * with SIGKILL, `stopAll` (the test's afterAll, before it removes what they made) kills the rest.
+ */
+export function serverProcesses(env: () => Record<string, string>) {
+  const live = new Set<ServerProcess>();
+  return {
+    async start(): Promise<ServerProcess> {
+      const p = await startServerProcess(env());
+      live.add(p);
+      void p.exited.then(() => live.delete(p));
+      return p;
+    },
+    async crash(p: ServerProcess): Promise<void> {
+      p.child.kill('SIGKILL');
+      await p.exited;
+    },
+    async stopAll(): Promise<void> {
+      for (const p of live) p.child.kill('SIGKILL');
+      await Promise.all([...live].map((p) => p.exited));
+    },
+  };
+}
+
+/** Signs in at this process with these credentials: a small JSON client of its API (a 204's body is undefined). */
+export async function signedInCall(p: ServerProcess, credentials: { username: string; password: string }) {
+  const login = await fetch(`${p.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(credentials) });
+  if (login.status !== 200) throw new Error(`sign-in at ${p.url} answered ${login.status}`);
+  const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+  return async <T>(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${p.url}/api/v1${route}`, {
+      method,
+      headers: { cookie, ...(method === 'GET' ? {} : { origin: p.url }), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (res.status === 204 ? undefined : await res.json()) as T };
+  };
+}

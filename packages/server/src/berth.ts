@@ -79,7 +79,10 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
   let edge: CaddyEdge | undefined;
   /** Caddy in front of the apps when asked for (started, or reached at its admin URL); else Berth's own edge serves them. */
   async function startEdge(address: string | undefined): Promise<void> {
-    if (config.edge.kind !== 'caddy') return;
+    if (config.edge.kind !== 'caddy') {
+      if (config.edge.caddyMissing) log.warn('BERTH_EDGE=caddy, but caddy is not installed (apt-get install caddy): apps are served through Berth itself');
+      return;
+    }
     const { bin, adminUrl, httpAddress, httpsAddress, adminAddress, tls } = config.edge;
     const hostPort = (a: { host: string; port: number }) => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
     // Caddy asks Berth before it requests a certificate for a host: only app hosts get one.
@@ -94,9 +97,6 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
     else if (bin) {
       edge = await startCaddy({ bin, dataDir: path.join(config.dataDir, 'caddy'), config: { ...edgeConfig, adminListen: hostPort(adminAddress) }, log });
       log.info({ http: edgeConfig.httpListen, https: edgeConfig.httpsListen }, 'apps are served through Caddy');
-    } else {
-      log.warn('BERTH_EDGE=caddy, but caddy is not installed (apt-get install caddy): apps are served through Berth itself');
-      return;
     }
     services.edgeSync.use(edge);
     await services.edgeSync.sync();

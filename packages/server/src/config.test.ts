@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
 const KEY = 'k'.repeat(32);
@@ -106,5 +106,29 @@ describe('limits and intervals', () => {
 
   it('refuses a low-water mark above the high-water mark: reading would never resume', () => {
     expect(problemsOf({ BERTH_STREAM_HIGH_WATER_BYTES: '1000', BERTH_STREAM_LOW_WATER_BYTES: '2000' })).toEqual([expect.stringMatching(/^BERTH_STREAM_LOW_WATER_BYTES: at most/)]);
+  });
+});
+
+describe('BERTH_EDGE', () => {
+  it('puts Caddy in front of apps when it is installed, at its own port', () => {
+    const config = loadConfig({ BERTH_EDGE: 'caddy', BERTH_EDGE_CADDY_BIN: '/usr/bin/caddy' });
+    expect(config.edge).toMatchObject({ kind: 'caddy', bin: '/usr/bin/caddy', httpAddress: { host: '127.0.0.1', port: 8081 } });
+    expect(config.apps.domain).toBe('apps.localhost:8081');
+  });
+
+  // Caddy is looked for on the server's search path; here, one that has none.
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('drives a Caddy that runs already, at its admin URL, installed here or not', () => {
+    vi.stubEnv('PATH', '/nowhere');
+    const config = loadConfig({ BERTH_EDGE: 'caddy', BERTH_EDGE_ADMIN_URL: 'http://10.0.0.5:2019' });
+    expect(config.edge).toMatchObject({ kind: 'caddy', adminUrl: 'http://10.0.0.5:2019', bin: undefined });
+  });
+
+  it('serves apps through Berth, at its own address, when Caddy is asked for but not installed', () => {
+    vi.stubEnv('PATH', '/nowhere');
+    const config = loadConfig({ BERTH_EDGE: 'caddy' });
+    expect(config.edge).toEqual({ kind: 'berth', caddyMissing: true });
+    expect(config.apps.domain).toBe(loadConfig({}).apps.domain);
   });
 });

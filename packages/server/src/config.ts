@@ -208,10 +208,12 @@ export interface Config {
    * Berth starts (BERTH_EDGE_CADDY_BIN, found on PATH when unset; its files under the data
    * directory) or drives at BERTH_EDGE_ADMIN_URL. Caddy listens on httpAddress (and httpsAddress,
    * with certificates from its internal CA or, with BERTH_EDGE_TLS=acme, issued on demand for the
-   * hosts Berth knows); its admin API on adminAddress (loopback).
+   * hosts Berth knows); its admin API on adminAddress (loopback). Asked for Caddy where none is
+   * installed, Berth serves apps itself, at its own addresses.
    */
   edge:
-    | { kind: 'berth' }
+    // caddyMissing: BERTH_EDGE=caddy was asked for, but there is no Caddy to start or reach.
+    | { kind: 'berth'; caddyMissing: boolean }
     | {
         kind: 'caddy';
         bin: string | undefined;
@@ -297,6 +299,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
+  const caddyBin = e.BERTH_EDGE === 'caddy' ? (e.BERTH_EDGE_CADDY_BIN ?? onPath('caddy')) : undefined;
+  const caddy = e.BERTH_EDGE === 'caddy' && (e.BERTH_EDGE_ADMIN_URL !== undefined || caddyBin !== undefined);
   return {
     host: e.BERTH_HOST,
     port: e.BERTH_PORT,
@@ -346,12 +350,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bashTimeoutMs: e.BERTH_ASSISTANT_BASH_TIMEOUT_SECONDS * 1000,
       providerTimeoutMs: e.BERTH_ASSISTANT_PROVIDER_TIMEOUT_SECONDS * 1000,
     },
-    edge:
-      e.BERTH_EDGE === 'berth'
-        ? { kind: 'berth' }
-        : {
+    edge: !caddy
+      ? { kind: 'berth', caddyMissing: e.BERTH_EDGE === 'caddy' }
+      : {
             kind: 'caddy',
-            bin: e.BERTH_EDGE_CADDY_BIN ?? onPath('caddy'),
+            bin: caddyBin,
             adminUrl: e.BERTH_EDGE_ADMIN_URL,
             httpAddress: e.BERTH_EDGE_HTTP_ADDRESS,
             httpsAddress: e.BERTH_EDGE_HTTPS_ADDRESS,
@@ -359,7 +362,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             tls: e.BERTH_EDGE_TLS === 'acme' ? { mode: 'acme', email: e.BERTH_EDGE_ACME_EMAIL } : { mode: 'internal' },
           },
     apps: {
-      ...previewOrigin(e.BERTH_APPS_DOMAIN ?? (e.BERTH_EDGE === 'caddy' ? defaultEdgeDomain(e.BERTH_EDGE_HTTP_ADDRESS, e.BERTH_EDGE_HTTPS_ADDRESS) : undefined), e.BERTH_PUBLIC_URL),
+      ...previewOrigin(e.BERTH_APPS_DOMAIN ?? (caddy ? defaultEdgeDomain(e.BERTH_EDGE_HTTP_ADDRESS, e.BERTH_EDGE_HTTPS_ADDRESS) : undefined), e.BERTH_PUBLIC_URL),
       baseImage: e.BERTH_APPS_BASE_IMAGE,
       allowLocalSources: e.BERTH_APPS_ALLOW_LOCAL_SOURCES,
       healthTimeoutMs: e.BERTH_APPS_HEALTH_TIMEOUT_SECONDS * 1000,
