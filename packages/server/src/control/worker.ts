@@ -1,20 +1,15 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { EnvironmentEventsRepo } from '../modules/environments/environment-events.repo.js';
 import { backoffMs } from '../modules/environments/environments.domain.js';
 import type { EnvironmentsRepo } from '../modules/environments/environments.repo.js';
 import { ImageUnavailableError, RuntimeUnavailableError } from '../runtime/driver.js';
+import { createClaimLoop, type ClaimLoopOptions } from './claim-loop.js';
 import type { Reconciler } from './reconciler.js';
 import type { Claim, WorkQueueRepo } from './work-queue.repo.js';
 
-export interface WorkerOptions {
-  concurrency: number;
-  leaseSeconds: number;
+export interface WorkerOptions extends ClaimLoopOptions {
   maxAttempts: number;
-  /** Longest an idle worker sleeps before looking for due work again. */
-  idleMs: number;
 }
 
 interface Deps {
@@ -34,46 +29,27 @@ interface Deps {
  */
 export function createWorker(deps: Deps) {
   const { db, queue, options, log } = deps;
-  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const inFlight = new Map<string, Promise<void>>();
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
-  let woken = false;
-
-  function wake(): void {
-    woken = true;
-    wakeUp?.();
-  }
-
-  async function sleep(ms: number): Promise<void> {
-    if (woken) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    wakeUp = undefined;
-  }
-
-  async function handle(claim: Claim): Promise<void> {
-    const renew = setInterval(() => {
-      queue.renew(db, workerId, [claim.id], options.leaseSeconds).catch((err: unknown) => log.warn({ err }, 'lease renewal failed'));
-    }, (options.leaseSeconds * 1000) / 3);
-    try {
-      await deps.reconciler.reconcile(claim.id);
-      await queue.release(db, workerId, claim, null);
-    } catch (err) {
-      await failed(claim, err).catch((e: unknown) => log.error({ err: e, environmentId: claim.id }, 'could not record a reconcile failure'));
-    } finally {
-      clearInterval(renew);
-    }
-  }
+  const loop = createClaimLoop<Claim>({
+    source: {
+      claimDue: (workerId, limit, leaseSeconds) => queue.claimDue(db, workerId, limit, leaseSeconds),
+      renew: (workerId, claim, leaseSeconds) => queue.renew(db, workerId, [claim.id], leaseSeconds),
+      nextDueInMs: () => queue.nextDueInMs(db),
+    },
+    async work(claim, workerId) {
+      try {
+        await deps.reconciler.reconcile(claim.id);
+        await queue.release(db, workerId, claim, null);
+      } catch (err) {
+        await failed(claim, workerId, err).catch((e: unknown) => log.error({ err: e, environmentId: claim.id }, 'could not record a reconcile failure'));
+      }
+    },
+    options,
+    log,
+    what: 'environments',
+  });
 
   /** Records a failed reconcile: retry with backoff, or give up with status error past the limit. */
-  async function failed(claim: Claim, err: unknown): Promise<void> {
+  async function failed(claim: Claim, workerId: string, err: unknown): Promise<void> {
     const env = await deps.environmentsRepo.record(db, claim.id);
     if (!env) return;
     const message = err instanceof Error ? err.message : String(err);
@@ -93,47 +69,7 @@ export function createWorker(deps: Deps) {
     await queue.release(db, workerId, claim, giveUp ? null : backoffMs(attempts));
   }
 
-  async function run(): Promise<void> {
-    while (running) {
-      woken = false;
-      const room = options.concurrency - inFlight.size;
-      let claims: Claim[] = [];
-      if (room > 0) {
-        try {
-          claims = await queue.claimDue(db, workerId, room, options.leaseSeconds);
-        } catch (err) {
-          log.error({ err }, 'could not claim work');
-        }
-      }
-      for (const claim of claims) {
-        const job = handle(claim).finally(() => {
-          inFlight.delete(claim.id);
-          wake(); // a slot is free
-        });
-        inFlight.set(claim.id, job);
-      }
-      if (claims.length > 0 && claims.length === room) continue;
-      const due = await queue.nextDueInMs(db).catch(() => null);
-      await sleep(Math.min(due ?? options.idleMs, options.idleMs));
-    }
-  }
-
-  return {
-    workerId,
-    wake,
-    start(): void {
-      if (running) return;
-      running = true;
-      loop = run();
-    },
-    /** Stops claiming and waits for the reconciles under way. */
-    async stop(): Promise<void> {
-      running = false;
-      wake();
-      await loop;
-      await Promise.allSettled(inFlight.values());
-    },
-  };
+  return loop;
 }
 
 export type Worker = ReturnType<typeof createWorker>;

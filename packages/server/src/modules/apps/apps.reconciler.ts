@@ -1,11 +1,10 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
 import type { Keyring } from '../../keyring.js';
 import { RuntimeUnavailableError, type NetworkSpec, type ReplicaSpec, type RuntimeDriver } from '../../runtime/driver.js';
+import { createClaimLoop } from '../../control/claim-loop.js';
 import { backoffMs } from '../environments/environments.domain.js';
 import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import { planBuild, UndetectableAppError } from './apps.detect.js';
@@ -71,7 +70,6 @@ class ReleaseFailed extends Error {}
  */
 export function createAppsReconciler(deps: Deps) {
   const { db, appsRepo, runtime, options, log } = deps;
-  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const event = (app: Pick<AppRow, 'id'>, release: Pick<ReleaseRow, 'number'> | null, type: 'build' | 'release' | 'deploy' | 'status', message: string) =>
     appsRepo.appendEvent(db, app.id, { releaseNumber: release?.number ?? null, type, message });
 
@@ -326,75 +324,23 @@ export function createAppsReconciler(deps: Deps) {
   }
 
   // The loop: claims due apps, one reconcile per app at a time across every Berth process.
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
-  let woken = false;
-  const inFlight = new Map<string, Promise<void>>();
-
-  function wake(): void {
-    woken = true;
-    wakeUp?.();
-  }
-
-  async function handle(claim: { id: string; claimedAt: Date }): Promise<void> {
-    const renew = setInterval(() => void appsRepo.renew(db, workerId, claim.id, options.leaseSeconds).catch(() => undefined), (options.leaseSeconds * 1000) / 3);
-    try {
+  const loop = createClaimLoop({
+    source: {
+      claimDue: (workerId, limit, leaseSeconds) => appsRepo.claimDue(db, workerId, limit, leaseSeconds),
+      renew: (workerId, claim, leaseSeconds) => appsRepo.renew(db, workerId, claim.id, leaseSeconds),
+      nextDueInMs: () => appsRepo.nextDueInMs(db),
+    },
+    async work(claim, workerId) {
       const next = await reconcile(claim.id).catch((err: unknown) => failed(claim.id, err));
       await appsRepo.releaseClaim(db, workerId, claim, next);
-    } catch (err) {
-      log.error({ err, appId: claim.id }, 'could not finish an app reconcile');
-    } finally {
-      clearInterval(renew);
-    }
-  }
-
-  async function run(): Promise<void> {
-    while (running) {
-      woken = false;
-      try {
-        const claims = await appsRepo.claimDue(db, workerId, 2 - inFlight.size, options.leaseSeconds);
-        for (const claim of claims) {
-          const done = handle(claim).finally(() => {
-            inFlight.delete(claim.id);
-            wake();
-          });
-          inFlight.set(claim.id, done);
-        }
-        if (inFlight.size >= 2 || claims.length === 0) {
-          const dueIn = (await appsRepo.nextDueInMs(db)) ?? options.checkMs;
-          if (!woken) await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, Math.min(Math.max(dueIn, 50), options.checkMs));
-            wakeUp = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wakeUp = undefined;
-        }
-      } catch (err) {
-        log.warn({ err }, 'apps reconciler pass failed; trying again');
-        await sleep(1000);
-      }
-    }
-  }
-
-  return {
-    reconcile,
-    wake,
-    start(): void {
-      if (running) return;
-      running = true;
-      loop = run();
     },
-    async stop(): Promise<void> {
-      running = false;
-      wake();
-      await loop;
-      // A build may run for minutes: it is not waited for past a moment (its lease lapses and another process, or the next start, takes it up).
-      await Promise.race([Promise.all(inFlight.values()), sleep(5000)]);
-    },
-  };
+    // A build may run for minutes: stopping does not wait for it past a moment (its lease lapses and another process, or the next start, takes it up).
+    options: { concurrency: 2, leaseSeconds: options.leaseSeconds, idleMs: options.checkMs, stopWaitMs: 5000 },
+    log,
+    what: 'apps',
+  });
+
+  return { reconcile, wake: loop.wake, start: loop.start, stop: loop.stop };
 }
 
 export type AppsReconciler = ReturnType<typeof createAppsReconciler>;
