@@ -18,6 +18,8 @@ const runtimeOnly = [
   'test/edge-caddy.test.ts',
   'test/apps-caddy.test.ts',
   'test/apps-readme-caddy.test.ts',
+  // Berth's own PostgreSQL in a data directory, whatever the run's database.
+  'test/embedded-database.test.ts',
 ];
 
 export default defineConfig({

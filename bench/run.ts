@@ -13,7 +13,7 @@
  *   BENCH_BURST_COLD (default 1)   0: the burst from the pool only
  *   BENCH_APP_RUNS (default 5)     redeploys of an unchanged Node.js app until the new release serves, beside the
  *                                  bare Engine API build + run + health wait; then one switch under load
- *   BENCH_DATABASE_URL             benchmark on PostgreSQL instead of embedded PGlite
+ *   BENCH_DATABASE_URL             benchmark on this PostgreSQL server instead of the embedded one
  *   BERTH_WORKER_CONCURRENCY       the server's reconcile slots (default 4), for the burst
  */
 import { randomUUID } from 'node:crypto';

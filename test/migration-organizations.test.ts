@@ -2,14 +2,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratchPostgres } from './support/database.js';
+import { createScratchDatabase } from './support/database.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../packages/server/src/db/migrations', import.meta.url));
 /** The last migration before organizations: the shape a database of the previous release has. */
@@ -34,18 +31,9 @@ interface Target {
   close(): Promise<void>;
 }
 
-/** The real server when TEST_DATABASE_URL is set, the embedded database otherwise, as the rest of the suite. */
+/** A scratch database on the run's server (the embedded one, or TEST_DATABASE_URL's), as the rest of the suite. */
 async function openTarget(): Promise<Target> {
-  const scratch = await createScratchPostgres();
-  if (!scratch) {
-    const client = new PGlite();
-    const db = drizzlePglite({ client });
-    return {
-      query: async <T>(text: string) => (await client.query<T>(text)).rows,
-      migrate: (migrationsFolder) => migratePglite(db, { migrationsFolder }),
-      close: () => client.close(),
-    };
-  }
+  const scratch = await createScratchDatabase();
   const pool = new pg.Pool({ connectionString: scratch.url, max: 2 });
   // The drop below ends what is left connected to the scratch database (a client of a migration
   // refused on purpose may still be closing): that is its end, not the test's failure.

@@ -274,11 +274,9 @@ describe('E2B process streams', () => {
 
 /**
  * Two Berth processes on one PostgreSQL database: this test's server (A) and a
- * `berth server` process (B). Runs only with TEST_DATABASE_URL: an embedded
- * PGlite database belongs to one process and cannot be shared.
+ * `berth server` process (B) started on A's database.
  */
-// Defined only on PostgreSQL (not skipped on PGlite): there is no second process to share an embedded database with.
-if (process.env.TEST_DATABASE_URL) describe('across Berth processes (PostgreSQL only)', () => {
+describe('across Berth processes', () => {
   let other: ServerProcess;
   /** Calls process B's API with a cookie from B. */
   const onB = async (method: string, path: string, cookie: string, body?: unknown) =>
@@ -295,7 +293,7 @@ if (process.env.TEST_DATABASE_URL) describe('across Berth processes (PostgreSQL 
   };
 
   beforeAll(async () => {
-    other = await startServerProcess({ DATABASE_URL: server.database.url!, BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_LOG_LEVEL: 'warn' }, 90_000);
+    other = await startServerProcess({ DATABASE_URL: server.database.url, BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_LOG_LEVEL: 'warn' }, 90_000);
   }, 120_000);
   afterAll(async () => {
     other?.child.kill('SIGTERM');

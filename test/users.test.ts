@@ -217,8 +217,7 @@ describe('the last active administrator', () => {
 });
 
 describe('two administrators stepping down at once', () => {
-  // A database of its own, so these two are the only admins. PGlite runs one transaction at a
-  // time, so only PostgreSQL (TEST_DATABASE_URL) really races the two; PGlite checks the outcome.
+  // A database of its own, so these two are the only admins: their two requests race on it.
   const { server: pair } = useTestServer({ admin: false });
 
   it('lets exactly one of them go (200) and refuses the other with 409 conflict, leaving one active admin', async () => {

@@ -1,28 +1,41 @@
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
 import pg from 'pg';
 import { openDatabase, type Database } from '../../packages/server/src/db/client.js';
-import { DATABASE_SNAPSHOT } from './paths.js';
 
 export interface TestDatabase extends Database {
-  /** Its postgres:// URL (TEST_DATABASE_URL runs), so another Berth process can share it; undefined on PGlite. */
-  url?: string;
+  /** Its postgres:// URL, so another Berth process can share it. */
+  url: string;
   /** Closes the handle and throws the database away. */
   dispose(): Promise<void>;
 }
 
 /**
- * A fresh, empty database on the TEST_DATABASE_URL server, for tests that run
- * Berth as a separate process; undefined when testing on PGlite.
+ * The PostgreSQL server the run's databases are made on: TEST_DATABASE_URL's, or else the embedded
+ * one global-setup started (Berth's own default, in a folder of the run's).
  */
-export async function createScratchPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) return undefined;
+function testServer(): string {
+  const url = process.env.TEST_DATABASE_URL ?? process.env.BERTH_TEST_EMBEDDED_URL;
+  if (!url) throw new Error('no test database server: global-setup starts one unless TEST_DATABASE_URL names it');
+  return url;
+}
+
+/** A fresh, empty database on the run's server, dropped with `drop()`. */
+export async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const serverUrl = testServer();
   const name = `berth_test_${randomBytes(6).toString('hex')}`;
   await onServer(serverUrl, `create database ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return { url: url.toString(), drop: () => onServer(serverUrl, `drop database if exists ${name} with (force)`) };
+}
+
+/**
+ * A scratch database on the TEST_DATABASE_URL server, for tests that run Berth as a separate
+ * process; undefined on the embedded run, where such a process starts its own embedded
+ * PostgreSQL in its data directory, as `berth server` does by default.
+ */
+export async function createScratchPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  return process.env.TEST_DATABASE_URL ? createScratchDatabase() : undefined;
 }
 
 async function onServer(serverUrl: string, statement: string): Promise<void> {
@@ -35,17 +48,9 @@ async function onServer(serverUrl: string, statement: string): Promise<void> {
   }
 }
 
-/**
- * An isolated, migrated database for one test file: a fresh in-memory PGlite
- * (from the run's snapshot, see global-setup), or, when TEST_DATABASE_URL is
- * set, a new database created on that server and dropped afterwards.
- */
+/** An isolated, migrated database for one test file: a new database on the run's server, dropped afterwards. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const scratch = await createScratchPostgres();
-  if (!scratch) {
-    const database = await openDatabase({ memory: true, snapshot: new Blob([await fs.readFile(DATABASE_SNAPSHOT)]) });
-    return { ...database, dispose: () => database.close() };
-  }
+  const scratch = await createScratchDatabase();
   const database = await openDatabase({ url: scratch.url });
   return {
     ...database,

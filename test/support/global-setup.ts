@@ -1,22 +1,23 @@
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import { snapshotDatabase } from '../../packages/server/src/db/client.js';
+import { startEmbeddedPostgres } from '../../packages/server/src/db/embedded-postgres.js';
 import { ensureTestImage } from './images.js';
-import { DATABASE_SNAPSHOT, WEB_BUILD } from './paths.js';
+import { WEB_BUILD } from './paths.js';
 
 export { WEB_BUILD };
 
 const WEB = fileURLToPath(new URL('../../packages/web', import.meta.url));
 
-/** Runs once before all test files: the tiny image environments use, the database snapshot, and the built web app. */
-export default async function setup(): Promise<void> {
+/** Runs once before all test files: the tiny image environments use, the database server, and the built web app. */
+export default async function setup(): Promise<() => Promise<void>> {
   await ensureTestImage();
-  await writeDatabaseSnapshot();
+  const stopDatabase = process.env.TEST_DATABASE_URL ? async () => undefined : await startEmbeddedServer();
   // While iterating on server code, BERTH_TEST_REUSE_WEB=1 keeps the last build (CI never sets it).
-  if (process.env.BERTH_TEST_REUSE_WEB === '1' && existsSync(path.join(WEB_BUILD, 'index.html'))) return;
+  if (process.env.BERTH_TEST_REUSE_WEB === '1' && existsSync(path.join(WEB_BUILD, 'index.html'))) return stopDatabase;
   // Browser tests get a build of their own, so a developer's rebuild cannot pull it from under them.
   // Vitest runs with NODE_ENV=test, which would give React's development build.
   const nodeEnv = process.env.NODE_ENV;
@@ -26,15 +27,20 @@ export default async function setup(): Promise<void> {
   } finally {
     process.env.NODE_ENV = nodeEnv;
   }
+  return stopDatabase;
 }
 
 /**
- * PGlite's initdb takes seconds of CPU, and a run opens a hundred databases: each starts from this
- * copy instead. Written whole under another name and renamed, so a concurrent run never reads half of one.
+ * Without TEST_DATABASE_URL, the run's databases are on an embedded PostgreSQL, as Berth's own
+ * default is: one server in a folder of the run's (each file makes a database of its own there),
+ * named to the test files by BERTH_TEST_EMBEDDED_URL. Stopped (and its folder removed) when the run ends.
  */
-async function writeDatabaseSnapshot(): Promise<void> {
-  const partial = `${DATABASE_SNAPSHOT}.${process.pid}`;
-  await fs.mkdir(path.dirname(DATABASE_SNAPSHOT), { recursive: true });
-  await fs.writeFile(partial, Buffer.from(await (await snapshotDatabase()).arrayBuffer()));
-  await fs.rename(partial, DATABASE_SNAPSHOT);
+async function startEmbeddedServer(): Promise<() => Promise<void>> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-test-pg-'));
+  const server = await startEmbeddedPostgres(path.join(dir, 'postgres'));
+  process.env.BERTH_TEST_EMBEDDED_URL = server.url('postgres');
+  return async () => {
+    await server.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  };
 }

@@ -4,5 +4,3 @@ import { fileURLToPath } from 'node:url';
 /** BERTH_TEST_WEB_BUILD points tests at another build (one of a known commit while the web app is being edited). */
 export const WEB_BUILD = process.env.BERTH_TEST_WEB_BUILD || fileURLToPath(new URL('../../test-artifacts/web', import.meta.url));
 
-/** A migrated, empty PGlite database that global-setup writes once per run; each test database starts from a copy. */
-export const DATABASE_SNAPSHOT = fileURLToPath(new URL('../../test-artifacts/pglite-snapshot.tar', import.meta.url));

@@ -15,7 +15,7 @@ function createLogger(config: Config) {
 export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadConfig(env);
   const log = createLogger(config);
-  const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
+  const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }, (message) => log.info(message));
   if (!config.secret) {
     log.warn(
       'BERTH_SECRET is not set: signing with the key stored in the database, so a copy of the database is enough to forge sandbox access tokens. ' +
@@ -26,7 +26,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
   const { app, boot } = berth;
   const address = await berth.start({ host: config.host, port: config.port });
   const url = config.publicUrl ?? address;
-  app.log.info({ url, database: database.kind, dataDir: database.kind === 'pglite' ? config.dataDir : undefined }, 'Berth is listening');
+  app.log.info({ url, database: database.kind, dataDir: database.kind === 'embedded' ? config.dataDir : undefined }, 'Berth is listening');
   if (boot.adminCreated) {
     // Printed to the terminal, not the structured log, so the password is shown once and not stored.
     const password = boot.generatedPassword ?? '(the value of BERTH_ADMIN_PASSWORD)';

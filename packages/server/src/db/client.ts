@@ -1,15 +1,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import { existsSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { listenPostgres, type ListenEvents, type Unlisten } from './listen.js';
+import { importPglite } from './pglite-import.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -18,7 +18,8 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
 export interface Database {
   db: Db;
-  kind: 'pglite' | 'postgres';
+  /** Berth's own PostgreSQL in its data directory, or a server at DATABASE_URL. */
+  kind: 'embedded' | 'postgres';
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** Calls `onPayload` for every notification on `channel` (see db/listen.ts), until the returned function is called. */
@@ -30,58 +31,65 @@ const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url))
 // Any constant works; it only has to be the same in every Berth process.
 const MIGRATION_LOCK_KEY = 7_362_001;
 
-/**
- * Where the data lives. In memory, `snapshot` (from `snapshotDatabase()`) starts from a copy
- * instead of an empty cluster: PGlite's initdb is most of a fresh database's start-up.
- */
-export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true; snapshot?: Blob };
+/** Where the data lives: a PostgreSQL server, or Berth's embedded one in a data directory. */
+export type DatabaseTarget = { url: string } | { dataDir: string };
 
 /** Opens the database and brings its schema up to date before anything uses it. */
-export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+export async function openDatabase(target: DatabaseTarget, log?: (message: string) => void): Promise<Database> {
   if ('url' in target) return openPostgres(target.url);
-  let dataDir: string | undefined; // undefined: in memory
-  if ('dataDir' in target) {
-    dataDir = path.join(target.dataDir, 'pgdata');
-    await fs.mkdir(dataDir, { recursive: true });
-  }
-  return openPglite(dataDir, 'snapshot' in target ? target.snapshot : undefined);
-}
-
-/** An empty in-memory database with every migration applied, as a data-directory tarball for `{ memory: true, snapshot }`. */
-export async function snapshotDatabase(): Promise<Blob> {
-  const client = new PGlite();
-  try {
-    await migratePglite(drizzlePglite({ client, schema }), { migrationsFolder });
-    return await client.dumpDataDir('none');
-  } finally {
-    await client.close();
-  }
-}
-
-async function openPglite(dataDir: string | undefined, snapshot?: Blob): Promise<Database> {
-  const releaseLock = dataDir ? await lockDataDir(dataDir) : async () => undefined;
-  const client = new PGlite({ dataDir, loadDataDir: snapshot });
-  const db = drizzlePglite({ client, schema });
-  // A snapshot's migrations are already applied (an older one's are brought up to date here).
-  await migratePglite(db, { migrationsFolder });
-  return {
-    db: db as unknown as Db,
-    kind: 'pglite',
-    ping: async () => {
-      await client.query('select 1');
-    },
-    // One in-process session: it hears its own notifications and cannot lose its connection.
-    listen: (channel, onPayload) => client.listen(channel, onPayload),
-    close: async () => {
-      await client.close();
-      await releaseLock();
-    },
-  };
+  return openEmbedded(target.dataDir, log);
 }
 
 /**
- * PGlite is one process's database: a second Berth on the same directory would
- * corrupt it. Refuse to start instead, unless the holder is gone.
+ * The embedded database: a PostgreSQL server Berth starts in `<dataDir>/postgres` (see
+ * embedded-postgres.ts), one Berth process per directory. A directory an earlier Berth kept its
+ * PGlite database in (`<dataDir>/pgdata`) is brought over on the first start.
+ */
+async function openEmbedded(dataDir: string, log: (message: string) => void = () => undefined): Promise<Database> {
+  await fs.mkdir(dataDir, { recursive: true });
+  const releaseLock = await lockDataDir(dataDir);
+  let server: EmbeddedPostgres | undefined;
+  try {
+    server = await startEmbeddedPostgres(path.join(dataDir, 'postgres'));
+    await ensureDatabase(server.url('postgres'), 'berth');
+    const database = await openPostgres(server.url('berth'));
+    const pglite = path.join(dataDir, 'pgdata');
+    if (existsSync(path.join(pglite, 'PG_VERSION'))) {
+      log(`bringing the PGlite database in ${pglite} over to the embedded PostgreSQL`);
+      const { tables, rows } = await importPglite(pglite, database.pool, migrationsFolder);
+      log(`brought ${rows} rows of ${tables} tables over; the PGlite folder is kept as ${pglite}.imported`);
+    }
+    const stop = server.stop;
+    return {
+      ...database,
+      kind: 'embedded',
+      close: async () => {
+        await database.close();
+        await stop();
+        await releaseLock();
+      },
+    };
+  } catch (err) {
+    await server?.stop();
+    await releaseLock();
+    throw err;
+  }
+}
+
+async function ensureDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) await client.query(`create database ${name}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * One Berth process per data directory: a second one is refused with a clear word (rather than by
+ * its database server's lock), unless the holder is gone.
  */
 async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   const lockFile = path.join(dataDir, 'berth.pid');
@@ -110,7 +118,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function openPostgres(url: string): Promise<Database> {
+async function openPostgres(url: string): Promise<Database & { pool: pg.Pool }> {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
@@ -126,6 +134,7 @@ async function openPostgres(url: string): Promise<Database> {
   }
   return {
     db: db as unknown as Db,
+    pool,
     kind: 'postgres',
     ping: async () => {
       await db.execute(sql`select 1`);

@@ -23,7 +23,7 @@ export type NewOrgQuota = { credits: number; maxEnvironments: number; allowedTyp
 
 /** The quota a new organization gets: the org_default_* flags and every public machine type, as its ceiling too. */
 export function createNewOrgQuotas(deps: Pick<Deps, 'db' | 'machineTypesRepo' | 'config'> & { quotasRepo: Pick<QuotasRepo, 'insertOrg'> }) {
-  /** What a new organization gets, read before its transaction opens (PGlite has one connection). */
+  /** What a new organization gets, read before its transaction opens (which then holds its connection no longer than its writes). */
   async function defaults(): Promise<NewOrgQuota> {
     const [credits, maxEnvironments, aiUses, types] = await Promise.all([
       deps.config.value('org_default_credits'),

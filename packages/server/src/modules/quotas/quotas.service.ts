@@ -26,8 +26,8 @@ export function createQuotasService(deps: Deps) {
 
   /**
    * What a new user gets: config defaults and every public machine type. Read
-   * before opening a transaction: PGlite has one connection, so a read outside
-   * an open transaction would wait for it forever.
+   * before opening a transaction, so the transaction holds its connection (and
+   * its locks) no longer than its own writes.
    */
   async function defaults(): Promise<QuotaDefaults> {
     const [credits, aiUsesPerDay, types] = await Promise.all([
