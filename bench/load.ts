@@ -2,7 +2,7 @@
  * `npm run bench:load`: the control plane's own throughput and memory, on the embedded database
  * and (with BENCH_DATABASE_URL) a PostgreSQL server, in one run. A `berth server` process with
  * BENCH_LOAD_ENVIRONMENTS running environments answers authenticated API reads from 20 keep-alive
- * connections, beside /healthz (the same server, no database: its floor). Prints requests per
+ * connections (wrk, Debian's package), beside /healthz (the same server, no database: its floor). Prints requests per
  * second, the server's RSS and the embedded PostgreSQL's memory (PSS, so shared buffers count once).
  *
  *   BENCH_LOAD_SECONDS (default 5)        per measurement
@@ -11,9 +11,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
+import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { ensureTestImage, TEST_IMAGE } from '../test/support/images.js';
 import { signedInCall, startServerProcess, type ServerProcess } from '../test/support/process.js';
@@ -23,31 +24,17 @@ const ENVIRONMENTS = Number(process.env.BENCH_LOAD_ENVIRONMENTS ?? 50);
 const CONNECTIONS = 20;
 const ADMIN = { username: 'admin', password: 'bench-load-admin-password' };
 
-/** Requests per second from CONNECTIONS loops on keep-alive sockets, for SECONDS; a non-200 is counted, not retried. */
+/**
+ * Requests per second from `wrk` (Debian's package: a load generator in C, so the measurement is the
+ * server's and not the client's), CONNECTIONS keep-alive connections for SECONDS; answers other than
+ * 2xx/3xx are counted as failed.
+ */
 async function load(url: string, headers: Record<string, string>): Promise<{ perSecond: number; failed: number }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const until = performance.now() + SECONDS * 1000;
-  let ok = 0;
-  let failed = 0;
-  const get = () =>
-    new Promise<number>((resolve) => {
-      const req = http.get(url, { agent, headers }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', () => resolve(0));
-    });
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < until) {
-        if ((await get()) === 200) ok++;
-        else failed++;
-      }
-    }),
-  );
-  agent.destroy();
-  return { perSecond: ok / ((performance.now() - started) / 1000), failed };
+  const args = ['-t2', `-c${CONNECTIONS}`, `-d${SECONDS}s`, ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
+  const { stdout } = await promisify(execFile)('wrk', args);
+  const perSecond = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  if (!Number.isFinite(perSecond)) throw new Error(`wrk said:\n${stdout}`);
+  return { perSecond, failed: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0) };
 }
 
 /** A value of /proc/<pid>/<file> in kB (VmRSS of status, Pss of smaps_rollup), as MB; 0 once gone. */
@@ -115,6 +102,9 @@ async function measure(name: string, env: Record<string, string>): Promise<void>
 }
 
 async function main(): Promise<void> {
+  await promisify(execFile)('wrk', ['--version']).catch((err: { code?: string }) => {
+    if (err.code === 'ENOENT') throw new Error('bench:load drives the server with wrk: apt-get install wrk');
+  });
   await ensureTestImage();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'berth-load-'));
   try {

@@ -61,24 +61,24 @@ export function createQuotasRepo() {
 
     /** What a user's environments in their personal organization draw on their quota (those in other organizations draw on those). */
     async usage(db: Db, userId: string, excludeEnvironmentId?: string, excludeAppId?: string): Promise<Usage> {
+      const personalOrg = sql`(select ${users.personalOrgId} from ${users} where ${users.id} = ${userId})`;
+      // Apps in the personal organization draw on the same credits: counted in the same statement.
+      const appsDraw = sql`(select coalesce(sum(${apps.creditsCost} * ${apps.replicas}), 0) from ${apps} where ${apps.orgId} = ${personalOrg} and ${apps.desiredState} <> 'deleted'${excludeAppId ? sql` and ${apps.id} <> ${excludeAppId}` : sql``})`;
       const [row] = await db
         .select({
-          creditsInUse: sql<number>`coalesce(sum(${environments.creditsCost}) filter (where ${environments.desiredState} = 'running'), 0)::int`,
+          creditsInUse: sql<number>`(coalesce(sum(${environments.creditsCost}) filter (where ${environments.desiredState} = 'running'), 0) + ${appsDraw})::int`,
           environments: sql<number>`count(*)::int`,
-          personalOrgId: sql<string>`(select ${users.personalOrgId} from ${users} where ${users.id} = ${userId})`,
         })
         .from(environments)
         .where(
           and(
             eq(environments.ownerId, userId),
-            sql`${environments.orgId} = (select ${users.personalOrgId} from ${users} where ${users.id} = ${userId})`,
+            sql`${environments.orgId} = ${personalOrg}`,
             ne(environments.desiredState, 'deleted'),
             excludeEnvironmentId ? ne(environments.id, excludeEnvironmentId) : undefined,
           ),
         );
-      // Apps in the personal organization draw on the same credits.
-      const appsDraw = row!.personalOrgId ? (await appsUsage(db, row!.personalOrgId, undefined, excludeAppId)).credits : 0;
-      return { creditsInUse: row!.creditsInUse + appsDraw, environments: row!.environments };
+      return { creditsInUse: row!.creditsInUse, environments: row!.environments };
     },
 
     /** The quota of the user whose personal organization this is. */

@@ -48,9 +48,9 @@ export function createQuotasService(deps: Deps) {
   }
 
   async function describe(userId: string): Promise<Quota> {
-    const row = await quotasRepo.get(db, userId);
+    const [row, usage] = await Promise.all([quotasRepo.get(db, userId), quotasRepo.usage(db, userId)]);
     if (!row) throw new NotFoundError('Quota');
-    return toQuota(row, (await quotasRepo.usage(db, userId)).creditsInUse);
+    return toQuota(row, usage.creditsInUse);
   }
 
   async function get(ctx: RequestContext, userId: string): Promise<Quota> {

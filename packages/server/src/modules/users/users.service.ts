@@ -42,9 +42,9 @@ export function createUsersService({ db, usersRepo, orgsRepo, sessionsRepo, toke
 
   async function me(ctx: RequestContext): Promise<Me> {
     const actor = authorize(ctx.actor, 'own', ctx.actor ? { ownerId: ctx.actor.id } : undefined, 'User');
-    const row = await usersRepo.findById(db, actor.id);
+    const [row, quota] = await Promise.all([usersRepo.findById(db, actor.id), quotas.describe(actor.id)]);
     if (!row) throw new NotFoundError('User');
-    return { ...toUser(row), quota: await quotas.describe(actor.id) };
+    return { ...toUser(row), quota };
   }
 
   async function create(ctx: RequestContext, body: CreateUserBody): Promise<User> {
