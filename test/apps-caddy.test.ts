@@ -1,11 +1,7 @@
-import fs from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import type { App } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitRepo, loadAcrossSwitch, nodeApp, releaseSettles } from './support/apps.js';
-import { freePort } from './support/ports.js';
+import { caddyEdge, gitRepo, loadAcrossSwitch, nodeApp, releaseSettles } from './support/apps.js';
 import { useTestServer } from './support/test-server.js';
 import { waitFor } from './support/wait.js';
 
@@ -14,8 +10,7 @@ import { waitFor } from './support/wait.js';
  * Caddy's port: Caddy sends app hosts to Berth, whose routing moves traffic between releases.
  */
 
-const [httpPort, adminPort] = [await freePort(), await freePort()];
-const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-caddy-'));
+const { httpPort, env } = await caddyEdge();
 
 /** A GET through Caddy with this Host header: its status and body (a connection error is status 0). */
 function throughCaddy(host: string, urlPath = '/'): Promise<{ status: number; body: string }> {
@@ -34,11 +29,7 @@ function throughCaddy(host: string, urlPath = '/'): Promise<{ status: number; bo
 describe('apps behind Caddy', { timeout: 180_000 }, () => {
   const { server, users: { dev } } = useTestServer({
     env: {
-      BERTH_EDGE: 'caddy',
-      BERTH_EDGE_HTTP_ADDRESS: `127.0.0.1:${httpPort}`,
-      BERTH_EDGE_ADMIN_ADDRESS: `127.0.0.1:${adminPort}`,
-      BERTH_DATA_DIR: dataDir,
-      BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true',
+      ...env,
       BERTH_APPS_DRAIN_SECONDS: '3',
       // Berth's own name, which custom domains need (the test's callers speak from http://localhost).
       BERTH_PUBLIC_URL: 'http://localhost',
@@ -57,7 +48,6 @@ describe('apps behind Caddy', { timeout: 180_000 }, () => {
   });
   afterAll(async () => {
     await repo?.remove();
-    await fs.rm(dataDir, { recursive: true, force: true });
   });
 
   it("serves a deployed app at its host on Caddy's port; Caddy answers 404 for a host no app has", async () => {

@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { App, Release } from '@berth/contracts';
+import { afterAll } from 'vitest';
+import { freePort } from './ports.js';
 import type { Caller } from './server.js';
 import { GaveUp, waitFor } from './wait.js';
 
@@ -144,5 +146,25 @@ export async function privateGitServer(root: string, user: { username: string; p
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * A Berth that starts its own Caddy in front of its apps (BERTH_EDGE=caddy) on ports of the test's,
+ * its files in a folder of the test's (removed after the file), taking sources from this machine.
+ */
+export async function caddyEdge(): Promise<{ httpPort: number; env: Record<string, string> }> {
+  const [httpPort, adminPort] = [await freePort(), await freePort()];
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-caddy-'));
+  afterAll(() => fs.rm(dataDir, { recursive: true, force: true }));
+  return {
+    httpPort,
+    env: {
+      BERTH_EDGE: 'caddy',
+      BERTH_EDGE_HTTP_ADDRESS: `127.0.0.1:${httpPort}`,
+      BERTH_EDGE_ADMIN_ADDRESS: `127.0.0.1:${adminPort}`,
+      BERTH_DATA_DIR: dataDir,
+      BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true',
+    },
   };
 }
