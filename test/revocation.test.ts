@@ -286,9 +286,9 @@ describe('across Berth processes', () => {
     expect(res.status).toBe(200);
     return res.headers.get('set-cookie')!.split(';')[0]!;
   };
-  /** The backends of the processes' LISTEN connections (this test's database is theirs alone). */
+  /** The backends of the processes' LISTEN connections for revocations (this test's database is theirs alone). */
   const listeners = async (): Promise<number[]> => {
-    const result = (await server.database.db.execute(sql`select pid from pg_stat_activity where datname = current_database() and query ilike 'listen %'`)) as unknown as { rows: { pid: number }[] };
+    const result = (await server.database.db.execute(sql`select pid from pg_stat_activity where datname = current_database() and query ilike 'listen %berth_revocations%'`)) as unknown as { rows: { pid: number }[] };
     return result.rows.map((r) => r.pid);
   };
 
@@ -302,7 +302,7 @@ describe('across Berth processes', () => {
 
   it('a token revoked through process B closes its socket on process A, also after A\'s LISTEN connection was cut and replaced', async () => {
     const before = await waitFor('both processes to listen', async () => ((await listeners()).length === 2 ? await listeners() : undefined));
-    await server.database.db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen %'`);
+    await server.database.db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen %berth_revocations%'`);
     await waitFor('both processes to listen again', async () => {
       const now = await listeners();
       return now.length === 2 && now.every((pid) => !before.includes(pid));

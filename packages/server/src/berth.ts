@@ -105,6 +105,7 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
   async function start(listen?: { host: string; port: number }): Promise<string | undefined> {
     await app.ready();
     await services.revocations.start();
+    await services.bus.start();
     const address = listen ? await app.listen(listen) : undefined;
     await startEdge(address);
     if (config.metricsAddress) {
@@ -132,6 +133,7 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
     await services.resync.stop();
     await services.worker.stop();
     await services.revocations.stop();
+    await services.bus.stop();
   }
 
   return { app, services, runtime, docker, installId, boot, start: start as Berth['start'], stop };

@@ -85,7 +85,7 @@ describe('limits and intervals', () => {
     expect(config.intervals).toEqual({ idleCheckMs: 60_000, e2bExpiryCheckMs: 1000, orgReconcileMs: 1000, poolCheckMs: 5000, poolRefillDelayMs: 1000 });
     expect(config.worker).toMatchObject({ leaseSeconds: 15, idleMs: 1000 });
     expect(config.shutdownGraceMs).toBe(15_000);
-    expect(config.eventsStream).toEqual({ pingMs: 30_000, pollMs: 5000 });
+    expect(config.eventsStream).toEqual({ pingMs: 30_000 });
     expect(config.readyTimeoutMs).toBe(2000);
     expect(config.e2bReadyTimeoutMs).toBe(50_000);
     expect(config.terminal.scrollbackBytes).toBe(256 * 1024);

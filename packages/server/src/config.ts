@@ -100,7 +100,6 @@ const EnvSchema = z.object({
   BERTH_PORTS_TIMEOUT_SECONDS: positiveInt.default(10),
   BERTH_PORTS_MAX_OUTPUT_BYTES: positiveInt.default(1024 * 1024),
   BERTH_EVENTS_PING_SECONDS: positiveInt.default(30),
-  BERTH_EVENTS_POLL_SECONDS: positiveInt.default(5),
   BERTH_READY_TIMEOUT_MS: positiveInt.default(2000),
   BERTH_ASSISTANT_MAX_STEPS: positiveInt.default(20),
   BERTH_ASSISTANT_TOOL_OUTPUT_BYTES: positiveInt.default(16 * 1024),
@@ -144,10 +143,10 @@ export interface Config {
   /** leaseSeconds: how long a claimed reconcile is held (BERTH_RECONCILE_LEASE_SECONDS); idleMs: longest an idle worker sleeps (BERTH_WORKER_IDLE_MS). */
   worker: { concurrency: number; maxAttempts: number; leaseSeconds: number; idleMs: number };
   /**
-   * An environment's event WebSocket: pinged every pingMs (BERTH_EVENTS_PING_SECONDS), and read every
-   * pollMs besides its wake-ups, for events written by another Berth process (BERTH_EVENTS_POLL_SECONDS).
+   * An environment's event WebSocket: pinged every pingMs (BERTH_EVENTS_PING_SECONDS); events another
+   * Berth process wrote arrive through NOTIFY (control/event-bus.ts).
    */
-  eventsStream: { pingMs: number; pollMs: number };
+  eventsStream: { pingMs: number };
   /** How long /readyz waits for the database to answer (BERTH_READY_TIMEOUT_MS). */
   readyTimeoutMs: number;
   /** How long a signal's shutdown may drain before the process exits anyway (BERTH_SHUTDOWN_GRACE_SECONDS). */
@@ -323,7 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     resyncSeconds: e.BERTH_RESYNC_SECONDS,
     intervals: { idleCheckMs: e.BERTH_IDLE_CHECK_SECONDS * 1000, e2bExpiryCheckMs: e.BERTH_E2B_EXPIRY_CHECK_MS, orgReconcileMs: e.BERTH_ORG_RECONCILE_MS, poolCheckMs: e.BERTH_POOL_CHECK_MS, poolRefillDelayMs: e.BERTH_POOL_REFILL_DELAY_MS },
     worker: { concurrency: e.BERTH_WORKER_CONCURRENCY, maxAttempts: e.BERTH_RECONCILE_MAX_ATTEMPTS, leaseSeconds: e.BERTH_RECONCILE_LEASE_SECONDS, idleMs: e.BERTH_WORKER_IDLE_MS },
-    eventsStream: { pingMs: e.BERTH_EVENTS_PING_SECONDS * 1000, pollMs: e.BERTH_EVENTS_POLL_SECONDS * 1000 },
+    eventsStream: { pingMs: e.BERTH_EVENTS_PING_SECONDS * 1000 },
     readyTimeoutMs: e.BERTH_READY_TIMEOUT_MS,
     shutdownGraceMs: e.BERTH_SHUTDOWN_GRACE_SECONDS * 1000,
     e2bReadyTimeoutMs: e.BERTH_E2B_READY_TIMEOUT_SECONDS * 1000,

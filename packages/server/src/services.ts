@@ -103,7 +103,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const eventsRepo = createEnvironmentEventsRepo();
   const audit = createAuditService({ db, auditRepo: createAuditRepo() });
   const configService = createConfigService({ db, configRepo: createConfigRepo(), audit });
-  const bus = createEventBus();
+  const bus = createEventBus({ db, database, log });
   const live = createLiveConnections({ maxSocketsPerUser: config.maxSocketsPerUser });
   const revocations = createRevocations({ db, database, repo: createRevocationsRepo(), live, log, recheckMs: config.revocationRecheckMs });
 

@@ -10,14 +10,14 @@ const BATCH = 500;
 export interface FollowDeps {
   environments: EnvironmentsService;
   bus: EventBus;
-  /** pingMs: keepalive; pollMs: followers also look every few seconds, for events written by another Berth process. */
-  timing: { pingMs: number; pollMs: number };
+  /** pingMs: keepalive. */
+  timing: { pingMs: number };
 }
 
 /**
- * Replays events after `since`, then follows: every wake-up (or poll) reads
- * what is new from the database, so the stream has no gaps and no duplicates
- * however the wake-ups arrive.
+ * Replays events after `since`, then follows: every wake-up (from this Berth
+ * process or another, see control/event-bus.ts) reads what is new from the
+ * database, so the stream has no gaps and no duplicates however the wake-ups arrive.
  */
 export function followEvents(socket: WebSocket, request: FastifyRequest, deps: FollowDeps): void {
   const { id } = request.params as { id: string };
@@ -54,11 +54,9 @@ export function followEvents(socket: WebSocket, request: FastifyRequest, deps: F
   };
 
   const unsubscribe = deps.bus.subscribe(id, read);
-  const poll = setInterval(read, deps.timing.pollMs);
   const ping = setInterval(() => socket.ping(), deps.timing.pingMs);
   socket.on('close', () => {
     unsubscribe();
-    clearInterval(poll);
     clearInterval(ping);
   });
   // Authorization happened in the first read: someone else's environment closes the socket as not found.

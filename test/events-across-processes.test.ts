@@ -1,0 +1,78 @@
+import type { Environment } from '@berth/contracts';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_IMAGE } from './support/images.js';
+import { openSocket } from './support/live.js';
+import { signedInCall, startServerProcess, type ServerProcess } from './support/process.js';
+import { ADMIN, startTestServer, type TestServer } from './support/server.js';
+import type { TerminalClient } from './support/terminal.js';
+import { runningEnvironment, waitFor } from './support/wait.js';
+
+/**
+ * Two Berth processes on one database: this test's server (A), whose reconcile worker is stopped,
+ * and a `berth server` process (B) that does all the work. A follower of an environment's events on
+ * A sees what B writes as it happens: B's wake-ups reach A through NOTIFY (nothing polls).
+ */
+describe('events written by another Berth process', () => {
+  let server: TestServer;
+  let base: string;
+  let other: ServerProcess;
+  let env: Environment;
+  let auth: Record<string, string>;
+  const USER = { username: 'dana', password: 'dana-password-1234' };
+
+  /** The backends LISTENing for events (one per process; this test's database is theirs alone). */
+  const listeners = async (): Promise<number[]> => {
+    const result = (await server.database.db.execute(sql`select pid from pg_stat_activity where datname = current_database() and query ilike 'listen %berth_events%'`)) as unknown as { rows: { pid: number }[] };
+    return result.rows.map((r) => r.pid);
+  };
+
+  /** The statuses a follower was sent, in order. */
+  const statuses = (follower: TerminalClient) => follower.messages.map((m) => (m as { status?: string }).status).filter(Boolean);
+  const sees = (follower: TerminalClient, what: string, test: (seen: (string | undefined)[]) => boolean) => waitFor(what, async () => test(statuses(follower)), 30_000);
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+    await server.createUser(USER.username, USER.password);
+    const dana = await server.login(USER.username, USER.password);
+    env = await runningEnvironment(dana);
+    auth = { authorization: `Bearer ${(await dana.post('/api/v1/tokens', { name: 'follower' })).json<{ token: string }>().token}` };
+    // From here on only B reconciles: whatever A's followers see, B wrote.
+    await server.services.worker.stop();
+    other = await startServerProcess({ DATABASE_URL: server.database.url, BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_LOG_LEVEL: 'warn' }, 90_000);
+  }, 120_000);
+  afterAll(async () => {
+    other?.child.kill('SIGTERM');
+    await other?.exited;
+    await server?.close();
+  });
+
+  it("reach a follower on A as B's worker writes them", async () => {
+    const onA = openSocket(base, `/api/v1/environments/${env.id}/events/ws`, auth);
+    await onA.opened;
+    await sees(onA, 'the replay of what came before', (seen) => seen.includes('running'));
+    const onB = await signedInCall(other, USER);
+    expect((await onB('POST', `/environments/${env.id}/stop`)).status).toBe(202);
+    await sees(onA, 'the stop B made', (seen) => seen.includes('stopped'));
+    await onA.close();
+  }, 60_000);
+
+  it("reach it also after A's LISTEN connection was cut and replaced", async () => {
+    const before = await waitFor('both processes to listen for events', async () => ((await listeners()).length === 2 ? await listeners() : undefined));
+    await server.database.db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen %berth_events%'`);
+    await waitFor('both processes to listen again', async () => {
+      const now = await listeners();
+      return now.length === 2 && now.every((pid) => !before.includes(pid));
+    }, 15_000);
+
+    const onA = openSocket(base, `/api/v1/environments/${env.id}/events/ws`, auth);
+    await onA.opened;
+    await sees(onA, 'the replay, ending stopped', (seen) => seen.at(-1) === 'stopped');
+    const onB = await signedInCall(other, USER);
+    expect((await onB('POST', `/environments/${env.id}/start`)).status).toBe(202);
+    // The replay ended on "stopped": a "running" after it is B's, heard through the new connection.
+    await sees(onA, 'the start B made', (seen) => seen.lastIndexOf('running') > seen.lastIndexOf('stopped'));
+    await onA.close();
+  }, 60_000);
+});
