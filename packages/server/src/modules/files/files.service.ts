@@ -9,6 +9,7 @@ import type { RuntimeDriver } from '../../runtime/driver.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { EnvironmentEventsRepo, NewEvent } from '../environments/environment-events.repo.js';
 import type { EnvironmentsService } from '../environments/environments.service.js';
+import { withAdvisoryLock } from '../../db/advisory-lock.js';
 import type { Db } from '../../db/client.js';
 import { confine, isInside, parseStat, parseStatLine, relative, WORKSPACE } from './files.domain.js';
 import { firstFileIn, isZip, sanitiseArchive, singleFileTar, tarToZip } from './files.archive.js';
@@ -37,7 +38,7 @@ const etagOf = (hash: string) => `"${hash}"`;
  */
 export function createFilesService(deps: Deps) {
   const { runtime } = deps;
-  const runner = createFilesRunner(runtime);
+  const runner = createFilesRunner(runtime, withAdvisoryLock(deps.db));
   const run = (id: string, script: string, args: string[], timeoutMs?: number) => runner.run(id, script, args, { timeoutMs });
 
   /** Real absolute paths of absolute paths, resolved inside the environment (null when unresolvable). */
@@ -127,7 +128,7 @@ export function createFilesService(deps: Deps) {
     await deps.environments.running(ctx, id);
     const abs = await resolve(id, input);
     if (abs === WORKSPACE) throw new ConflictError('/workspace is a folder');
-    // This process serialises writers of one file; several Berth processes would need a lock in the environment.
+    // Writers of one file go one at a time, across every Berth process (the runner's lock).
     const created = await runner.exclusive(id, abs, async () => {
       const [hash = '', mode = '644'] = (await run(id, sh.HASH, [abs])).stdout.trim().split(' ');
       // If-Match names a revision that must exist now (RFC 9110): "*" means "any", never "none".

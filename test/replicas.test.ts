@@ -11,9 +11,10 @@ import { runningEnvironment, waitFor } from './support/wait.js';
 /**
  * Two Berth processes on one database: this test's server (A), whose reconcile worker is stopped,
  * and a `berth server` process (B) that does all the work. A follower of an environment's events on
- * A sees what B writes as it happens: B's wake-ups reach A through NOTIFY (nothing polls).
+ * A sees what B writes as it happens: B's wake-ups reach A through NOTIFY (nothing polls). Writers
+ * of one file through either take turns: If-Match holds across them.
  */
-describe('events written by another Berth process', () => {
+describe('two Berth processes on one database', () => {
   let server: TestServer;
   let base: string;
   let other: ServerProcess;
@@ -48,7 +49,7 @@ describe('events written by another Berth process', () => {
     await server?.close();
   });
 
-  it("reach a follower on A as B's worker writes them", async () => {
+  it("events reach a follower on A as B's worker writes them", async () => {
     const onA = openSocket(base, `/api/v1/environments/${env.id}/events/ws`, auth);
     await onA.opened;
     await sees(onA, 'the replay of what came before', (seen) => seen.includes('running'));
@@ -58,7 +59,7 @@ describe('events written by another Berth process', () => {
     await onA.close();
   }, 60_000);
 
-  it("reach it also after A's LISTEN connection was cut and replaced", async () => {
+  it("events reach it also after A's LISTEN connection was cut and replaced", async () => {
     const before = await waitFor('both processes to listen for events', async () => ((await listeners()).length === 2 ? await listeners() : undefined));
     await server.database.db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen %berth_events%'`);
     await waitFor('both processes to listen again', async () => {
@@ -75,4 +76,19 @@ describe('events written by another Berth process', () => {
     await sees(onA, 'the start B made', (seen) => seen.lastIndexOf('running') > seen.lastIndexOf('stopped'));
     await onA.close();
   }, 60_000);
+
+  it('lets exactly one of two writers of a file with the same If-Match win, one through each process', async () => {
+    await waitFor('the environment to run', async () => (await (await fetch(`${base}/api/v1/environments/${env.id}`, { headers: auth })).json() as Environment).status === 'running', 60_000);
+    const write = (through: string, body: string, ifMatch?: string) =>
+      fetch(`${through}/api/v1/environments/${env.id}/files/content?path=race.txt`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream', ...(ifMatch ? { 'if-match': ifMatch } : {}) }, body });
+    // One round could be won cleanly by luck; five make a lost update (two 200s) show.
+    for (let round = 1; round <= 5; round++) {
+      const etag = (await write(base, `round ${round}`)).headers.get('etag')!;
+      const answers = await Promise.all([write(base, `round ${round}: A`, etag), write(other.url, `round ${round}: B`, etag)]);
+      expect(answers.map((a) => a.status).sort(), `round ${round}`).toEqual([200, 412]);
+      const winner = answers[0]!.status === 200 ? 'A' : 'B';
+      const now = await fetch(`${base}/api/v1/environments/${env.id}/files/content?path=race.txt`, { headers: auth });
+      expect(await now.text()).toBe(`round ${round}: ${winner}`);
+    }
+  }, 120_000);
 });
