@@ -6,6 +6,21 @@ import type { OrgUsage, Usage } from './quotas.domain.js';
 export type QuotaRow = typeof quotas.$inferSelect;
 export type OrgQuotaRow = typeof orgQuotas.$inferSelect;
 
+/**
+ * What a user's environments in their personal organization draw on their quota (those in other
+ * organizations draw on those), and the apps of that organization with them, as columns of one
+ * statement; `exclude…` leaves one environment or app out (its new size is what is asked).
+ */
+function usageOf(userId: string, excludeEnvironmentId?: string, excludeAppId?: string) {
+  const personalOrg = sql`(select ${users.personalOrgId} from ${users} where ${users.id} = ${userId})`;
+  const mine = sql`${environments.ownerId} = ${userId} and ${environments.orgId} = ${personalOrg} and ${environments.desiredState} <> 'deleted'${excludeEnvironmentId ? sql` and ${environments.id} <> ${excludeEnvironmentId}` : sql``}`;
+  const appsDraw = sql`(select coalesce(sum(${apps.creditsCost} * ${apps.replicas}), 0) from ${apps} where ${apps.orgId} = ${personalOrg} and ${apps.desiredState} <> 'deleted'${excludeAppId ? sql` and ${apps.id} <> ${excludeAppId}` : sql``})`;
+  return {
+    creditsInUse: sql<number>`((select coalesce(sum(${environments.creditsCost}) filter (where ${environments.desiredState} = 'running'), 0) from ${environments} where ${mine}) + ${appsDraw})::int`,
+    environments: sql<number>`(select count(*) from ${environments} where ${mine})::int`,
+  };
+}
+
 export function createQuotasRepo() {
   /**
    * What an organization's apps draw on its credits (each replica its cost, until the app is deleted),
@@ -61,24 +76,15 @@ export function createQuotasRepo() {
 
     /** What a user's environments in their personal organization draw on their quota (those in other organizations draw on those). */
     async usage(db: Db, userId: string, excludeEnvironmentId?: string, excludeAppId?: string): Promise<Usage> {
-      const personalOrg = sql`(select ${users.personalOrgId} from ${users} where ${users.id} = ${userId})`;
-      // Apps in the personal organization draw on the same credits: counted in the same statement.
-      const appsDraw = sql`(select coalesce(sum(${apps.creditsCost} * ${apps.replicas}), 0) from ${apps} where ${apps.orgId} = ${personalOrg} and ${apps.desiredState} <> 'deleted'${excludeAppId ? sql` and ${apps.id} <> ${excludeAppId}` : sql``})`;
-      const [row] = await db
-        .select({
-          creditsInUse: sql<number>`(coalesce(sum(${environments.creditsCost}) filter (where ${environments.desiredState} = 'running'), 0) + ${appsDraw})::int`,
-          environments: sql<number>`count(*)::int`,
-        })
-        .from(environments)
-        .where(
-          and(
-            eq(environments.ownerId, userId),
-            sql`${environments.orgId} = ${personalOrg}`,
-            ne(environments.desiredState, 'deleted'),
-            excludeEnvironmentId ? ne(environments.id, excludeEnvironmentId) : undefined,
-          ),
-        );
-      return { creditsInUse: row!.creditsInUse, environments: row!.environments };
+      const { creditsInUse, environments: count } = usageOf(userId, excludeEnvironmentId, excludeAppId);
+      const [row] = await db.select({ creditsInUse, environments: count }).from(users).where(eq(users.id, userId));
+      return { creditsInUse: row?.creditsInUse ?? 0, environments: row?.environments ?? 0 };
+    },
+
+    /** The quota row and the credits in use, read together (what a user's quota page shows). */
+    async withUsage(db: Db, userId: string): Promise<{ row: QuotaRow; creditsInUse: number } | undefined> {
+      const [found] = await db.select({ row: quotas, creditsInUse: usageOf(userId).creditsInUse }).from(quotas).where(eq(quotas.userId, userId));
+      return found;
     },
 
     /** The quota of the user whose personal organization this is. */

@@ -48,9 +48,9 @@ export function createQuotasService(deps: Deps) {
   }
 
   async function describe(userId: string): Promise<Quota> {
-    const [row, usage] = await Promise.all([quotasRepo.get(db, userId), quotasRepo.usage(db, userId)]);
-    if (!row) throw new NotFoundError('Quota');
-    return toQuota(row, usage.creditsInUse);
+    const found = await quotasRepo.withUsage(db, userId);
+    if (!found) throw new NotFoundError('Quota');
+    return toQuota(found.row, found.creditsInUse);
   }
 
   async function get(ctx: RequestContext, userId: string): Promise<Quota> {
