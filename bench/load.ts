@@ -77,10 +77,11 @@ async function measure(name: string, env: Record<string, string>): Promise<void>
       }
     }
     const auth = { authorization: `Bearer ${token.token}` };
+    const pid = server.child.pid!;
+    const idleRss = await procMb(pid, 'status', 'VmRSS');
     const floor = await load(`${server.url}/healthz`, {});
     const meLoad = await load(`${server.url}/api/v1/me`, auth);
     const listLoad = await load(`${server.url}/api/v1/environments`, auth);
-    const pid = server.child.pid!;
     const rss = await procMb(pid, 'status', 'VmRSS');
     let dbPss = 0;
     for (const p of await descendants(pid)) if ((await readFile(`/proc/${p}/comm`, 'utf8').catch(() => '')).trim() === 'postgres') dbPss += await procMb(p, 'smaps_rollup', 'Pss');
@@ -89,7 +90,7 @@ async function measure(name: string, env: Record<string, string>): Promise<void>
     console.log(row('GET /healthz (no database: floor)', floor));
     console.log(row('GET /api/v1/me (token)', meLoad));
     console.log(row('GET /api/v1/environments (token)', listLoad));
-    console.log(`  server RSS ${rss.toFixed(0)} MB${dbPss ? `; its PostgreSQL ${dbPss.toFixed(0)} MB (PSS, all processes)` : ''}`);
+    console.log(`  server RSS ${idleRss.toFixed(0)} MB before the load, ${rss.toFixed(0)} MB after${dbPss ? `; its PostgreSQL ${dbPss.toFixed(0)} MB (PSS, all processes)` : ''}`);
     for (const id of ids) await call('DELETE', `/environments/${id}`);
     for (const id of ids) {
       const deadline = Date.now() + 120_000;

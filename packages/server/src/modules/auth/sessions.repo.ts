@@ -1,7 +1,18 @@
 import { and, eq, gt, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { preparedPer } from '../../db/prepared.js';
 import { sessions, users } from '../../db/schema.js';
 import type { UserRow } from '../users/users.repo.js';
+
+/** Every request signed in with a session cookie runs this: prepared once per database handle. */
+const findLiveQuery = preparedPer((db: Db) =>
+  db
+    .select({ sessionId: sessions.id, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.tokenHash, sql.placeholder('tokenHash')), gt(sessions.expiresAt, sql`now()`), eq(users.active, true)))
+    .prepare('berth_session_live'),
+);
 
 export function createSessionsRepo() {
   return {
@@ -11,11 +22,7 @@ export function createSessionsRepo() {
 
     /** The live session for a secret's hash, with its (active) user. */
     async findLive(db: Db, tokenHash: string): Promise<{ sessionId: string; user: UserRow } | undefined> {
-      const [row] = await db
-        .select({ sessionId: sessions.id, user: users })
-        .from(sessions)
-        .innerJoin(users, eq(users.id, sessions.userId))
-        .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, sql`now()`), eq(users.active, true)));
+      const [row] = await findLiveQuery(db).execute({ tokenHash });
       return row;
     },
 

@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { preparedPer } from '../../db/prepared.js';
 import { apiTokens, memberships, organizations, users } from '../../db/schema.js';
 import type { UserRow } from '../users/users.repo.js';
 
@@ -8,6 +9,18 @@ type MembershipRole = (typeof memberships.$inferSelect)['role'];
 
 const usable = () =>
   and(isNull(apiTokens.revokedAt), or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)));
+
+/** Every authenticated API request by token runs this: prepared once per database handle. */
+const findUsableQuery = preparedPer((db: Db) =>
+  db
+    .select({ token: apiTokens, user: users, role: memberships.role, orgStatus: organizations.status })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .innerJoin(memberships, and(eq(memberships.orgId, apiTokens.orgId), eq(memberships.userId, apiTokens.userId)))
+    .innerJoin(organizations, eq(organizations.id, apiTokens.orgId))
+    .where(and(eq(apiTokens.tokenHash, sql.placeholder('tokenHash')), usable(), eq(users.active, true), ne(organizations.status, 'deleted')))
+    .prepare('berth_token_usable'),
+);
 
 export function createTokensRepo() {
   return {
@@ -30,13 +43,7 @@ export function createTokensRepo() {
      * no longer a member, or of an organization that is gone, is not usable.
      */
     async findUsable(db: Db, tokenHash: string): Promise<{ token: TokenRow; user: UserRow; role: MembershipRole; orgStatus: string } | undefined> {
-      const [row] = await db
-        .select({ token: apiTokens, user: users, role: memberships.role, orgStatus: organizations.status })
-        .from(apiTokens)
-        .innerJoin(users, eq(users.id, apiTokens.userId))
-        .innerJoin(memberships, and(eq(memberships.orgId, apiTokens.orgId), eq(memberships.userId, apiTokens.userId)))
-        .innerJoin(organizations, eq(organizations.id, apiTokens.orgId))
-        .where(and(eq(apiTokens.tokenHash, tokenHash), usable(), eq(users.active, true), ne(organizations.status, 'deleted')));
+      const [row] = await findUsableQuery(db).execute({ tokenHash });
       return row;
     },
 
