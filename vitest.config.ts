@@ -18,6 +18,8 @@ const runtimeOnly = [
   'test/edge-caddy.test.ts',
   'test/apps-caddy.test.ts',
   'test/apps-readme-caddy.test.ts',
+  // A swarm of real engines in network namespaces: the runtime's, not the database's.
+  'test/nodes.test.ts',
   // Berth's own PostgreSQL in a data directory, whatever the run's database.
   'test/embedded-database.test.ts',
 ];

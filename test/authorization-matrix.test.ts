@@ -217,6 +217,9 @@ const TABLE: [string, Row][] = [
   ['POST /api/v1/machine-types', { send: () => ({ url: '/api/v1/machine-types', ...json({ name: 'matrix', vcpus: 1, memoryMb: 256, diskGib: 1, creditsCost: 1 }) }), expect: admin(201) }],
   ['PATCH /api/v1/machine-types/{name}', { send: () => ({ url: '/api/v1/machine-types/matrix', ...json({ creditsCost: 2 }) }), expect: admin(200) }],
   ['DELETE /api/v1/machine-types/{name}', { send: () => ({ url: '/api/v1/machine-types/matrix' }), expect: admin(204) }],
+  ['GET /api/v1/nodes', { send: () => ({ url: '/api/v1/nodes' }), expect: admin(200) }],
+  // The test engine is in no swarm: an administrator's change is refused as such (409), anyone else's as theirs.
+  ['PATCH /api/v1/nodes/{id}', { send: () => ({ url: '/api/v1/nodes/local', ...json({ availability: 'drain' }) }), expect: admin(409) }],
   ['GET /api/v1/pools', { send: () => ({ url: '/api/v1/pools' }), expect: admin(200) }],
   ['POST /api/v1/pools', { send: () => ({ url: '/api/v1/pools', ...json({ machineType: 'small', size: 0 }) }), expect: admin(201) }],
   ['PATCH /api/v1/pools/{id}', { send: () => ({ url: `/api/v1/pools/${r.pool}`, ...json({ size: 0 }) }), expect: admin(200) }],

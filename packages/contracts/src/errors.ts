@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   nothing_to_roll_back_to: { status: 409, title: 'No such release to roll back to' },
   confirmation_required: { status: 409, title: 'Confirm by naming what goes' },
   restore_failed: { status: 422, title: 'The backup could not be restored' },
+  not_a_swarm: { status: 409, title: 'The engine is in no swarm' },
   internal_error: { status: 500, title: 'Internal server error' },
   not_ready: { status: 503, title: 'Service not ready' },
 } as const;

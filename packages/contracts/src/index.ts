@@ -13,6 +13,7 @@ export * from './previews.js';
 export * from './terminal.js';
 export * from './files.js';
 export * from './templates.js';
+export * from './nodes.js';
 export * from './pools.js';
 export * from './apps.js';
 export * from './live.js';

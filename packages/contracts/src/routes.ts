@@ -19,6 +19,7 @@ import {
 } from './environments.js';
 import { ArchiveQuerySchema, DeleteQuerySchema, FileListSchema, MkdirBodySchema, MoveBodySchema, PathQuerySchema, SearchQuerySchema, SearchResultSchema } from './files.js';
 import { AppMetricsSchema, AddDomainBodySchema, AppDomainListSchema, AppDomainSchema, DomainParamsSchema, AppDatabaseSchema, AppEventListSchema, AppEventsQuerySchema, AppLogsQuerySchema, AppLogsSchema, RemoveDatabaseQuerySchema, EdgeAskQuerySchema, WebhookSchema, AppListSchema, AppSchema, ConfigVarListSchema, CreateAppBodySchema, ReleaseListSchema, ReleaseSchema, RollbackBodySchema, SetConfigBodySchema, UpdateAppBodySchema } from './apps.js';
+import { NodeListSchema, NodeParamsSchema, NodeSchema, UpdateNodeBodySchema } from './nodes.js';
 import { CreateWarmPoolBodySchema, UpdateWarmPoolBodySchema, WarmPoolListSchema, WarmPoolSchema } from './pools.js';
 import { CreateMachineTypeBodySchema, MachineTypeListSchema, MachineTypeParamsSchema, MachineTypeSchema, UpdateMachineTypeBodySchema } from './machine-types.js';
 import {
@@ -159,6 +160,8 @@ export const ROUTES = {
   'machineTypes.update': route({ method: 'PATCH', path: '/api/v1/machine-types/{name}', params: MachineTypeParamsSchema, body: UpdateMachineTypeBodySchema, response: MachineTypeSchema, summary: 'Change a machine type (admin)' }),
   'machineTypes.delete': route({ method: 'DELETE', path: '/api/v1/machine-types/{name}', params: MachineTypeParamsSchema, problems: ['conflict'], summary: 'Delete a machine type no environment uses (admin)' }),
 
+  'nodes.list': route({ method: 'GET', path: '/api/v1/nodes', response: NodeListSchema, summary: "The machines environments run on: the swarm's nodes, or the one engine (admin)" }),
+  'nodes.update': route({ method: 'PATCH', path: '/api/v1/nodes/{id}', params: NodeParamsSchema, body: UpdateNodeBodySchema, response: NodeSchema, problems: ['not_a_swarm'], summary: "Drain, pause or activate a node, or set its labels (admin; a swarm's nodes only)" }),
   'pools.list': route({ method: 'GET', path: '/api/v1/pools', response: WarmPoolListSchema, summary: 'Warm pools and their state: ready, building, failed, draining (admin)' }),
   'pools.create': route({ method: 'POST', path: '/api/v1/pools', body: CreateWarmPoolBodySchema, response: WarmPoolSchema, status: 201, problems: ['conflict', 'machine_type_not_allowed'], summary: 'Keep this many environments of a machine type (and template or image) started for creates to claim (admin)' }),
   'pools.update': route({ method: 'PATCH', path: '/api/v1/pools/{id}', params: IdParamsSchema, body: UpdateWarmPoolBodySchema, response: WarmPoolSchema, summary: 'Resize a warm pool; its failed environments are replaced (admin)' }),

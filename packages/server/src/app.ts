@@ -28,6 +28,7 @@ import { registerPreviewHosts } from './modules/previews/previews.proxy.js';
 import { registerPreviewRoutes } from './modules/previews/previews.routes.js';
 import { registerEnvironmentsRoutes } from './modules/environments/environments.routes.js';
 import { registerMachineTypesRoutes } from './modules/machine-types/machine-types.routes.js';
+import { registerNodesRoutes } from './modules/nodes/nodes.routes.js';
 import { registerPoolsRoutes } from './modules/pools/pools.routes.js';
 import { registerQuotasRoutes } from './modules/quotas/quotas.routes.js';
 import { registerTerminalRoutes } from './modules/terminal/terminal.routes.js';
@@ -164,6 +165,7 @@ export async function buildApp({ database, services, config, logger, onProblem }
       registerQuotasRoutes(api, { quotas: services.quotas });
       registerMachineTypesRoutes(api, { machineTypes: services.machineTypes });
       registerPoolsRoutes(api, { pools: services.pools });
+      registerNodesRoutes(api, { nodes: services.nodes });
       registerAppsRoutes(api, { apps: services.apps, databases: services.appDatabases, maxRestoreBytes: config.maxArchiveBytes });
       registerEnvironmentsRoutes(api, { environments: services.environments, bus: services.bus, execStreams: services.execStreams, eventsStream: config.eventsStream });
       registerTerminalRoutes(api, { environments: services.environments, terminals: services.terminals });

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import { createEventBus } from './control/event-bus.js';
+import { createNodesService } from './modules/nodes/nodes.service.js';
 import { createIdleStopper } from './control/idle.js';
 import { createSystemIntents } from './control/system-intent.js';
 import { createFilesService } from './modules/files/files.service.js';
@@ -248,8 +249,10 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     },
   });
   const appDatabases = createAppDatabases({ db, appsRepo, apps, audit, keyring, runtime, wake: appsReconciler.wake });
+  const nodes = createNodesService({ runtime, audit });
   return {
     apps,
+    nodes,
     appMetrics,
     appDatabases,
     appsAddress,

@@ -193,7 +193,26 @@ export interface InstanceStats {
 
 export type ProgressFn = (message: string) => void;
 
+export type NodeAvailability = 'active' | 'pause' | 'drain';
+
+/** A machine environments can run on: a swarm's node, or the one engine. */
+export interface RuntimeNode {
+  id: string;
+  name: string;
+  role: 'manager' | 'worker' | 'standalone';
+  state: 'ready' | 'down' | 'unknown' | 'disconnected';
+  availability: NodeAvailability;
+  address: string | null;
+  labels: Record<string, string>;
+  resources: { vcpus: number; memoryMb: number };
+  engineVersion: string | null;
+}
+
 export interface RuntimeDriver {
+  /** The machines it runs on: a swarm's nodes when its engine manages one, else that engine alone. */
+  nodes(): Promise<{ swarm: boolean; items: RuntimeNode[] }>;
+  /** Changes a swarm node's availability or labels (NotASwarmError on a lone engine); null when there is no such node. */
+  updateNode(id: string, change: { availability?: NodeAvailability; labels?: Record<string, string> }): Promise<RuntimeNode | null>;
   /** Resolves when the engine answers. */
   ping(): Promise<void>;
   /** Makes the image available locally (building or pulling it), reporting progress. */
@@ -271,6 +290,13 @@ export interface RuntimeDriver {
 export class InstanceNotRunningError extends AppError {
   constructor(detail: string) {
     super('environment_not_running', detail);
+  }
+}
+
+/** Nodes are the swarm's to change: a lone engine has none to drain or label. */
+export class NotASwarmError extends AppError {
+  constructor() {
+    super('not_a_swarm', "The Docker engine Berth drives is in no swarm: it has no nodes to drain, pause or label");
   }
 }
 

@@ -11,6 +11,8 @@ export type AdminAction =
   | 'machine-types.manage'
   /** Set up warm pools of environments. */
   | 'pools.manage'
+  /** See the machines environments run on; drain, pause or label them. */
+  | 'nodes.manage'
   | 'environments.all'
   | 'templates.publish'
   | 'metrics.read'

@@ -8,6 +8,7 @@ import { DevImageError, ensureImage, type ImageOptions } from './images.js';
 import { createIptablesFirewall, type Firewall } from './firewall.js';
 import { LABEL_ENV, LABEL_INSTALL, ownerLabel, containerName, networkKeyOf, volumeName } from './labels.js';
 import { createNetworks } from './networks.js';
+import { createNodes } from './nodes.js';
 import { createReplicas } from './replicas.js';
 import { hardenedHostConfig } from './hardening.js';
 
@@ -73,6 +74,7 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
   const installFilter = `${LABEL_INSTALL}=${installId}`;
   const networks = createNetworks({ docker, installId, firewall });
   const replicas = createReplicas({ docker, installId, networks });
+  const nodes = createNodes(docker);
 
   async function ensureVolume(spec: EnvironmentSpec): Promise<string> {
     const name = volumeName(spec.environmentId);
@@ -99,6 +101,8 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
 
   return {
     ping: () => call('ping', async () => void (await docker.ping())),
+    nodes: () => call('list nodes', () => nodes.list()),
+    updateNode: (id, change) => call('change a node', () => nodes.update(id, change)),
 
     ensureImage: (image, onProgress, recipe) =>
       call('prepare the image', () => ensureImage(docker, image, onProgress, { ...images, dockerfile: recipe?.dockerfile })).catch((err: unknown) => {

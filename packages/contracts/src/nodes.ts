@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** A label a node carries, that machine types and templates can require (`kvm=true`, `gpu=true`, `arch=arm64`). */
+export const NodeLabelKeySchema = z.string().regex(/^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'lower-case letters, digits, ".", "_", "/" and "-", 1 to 63 characters');
+export const NodeLabelValueSchema = z.string().max(128).regex(/^[^\s]*$/, 'no spaces');
+
+export const NodeAvailabilitySchema = z.enum(['active', 'pause', 'drain']).describe('active: takes new work; pause: keeps what it runs, takes nothing new; drain: takes nothing new, and what it runs moves away');
+
+export const NodeSchema = z
+  .object({
+    id: z.string().describe("The engine's node id (Swarm's), or `local` for a lone engine"),
+    name: z.string().describe('Its host name'),
+    role: z.enum(['manager', 'worker', 'standalone']).describe('Its Swarm role; standalone: the one engine Berth drives, in no swarm'),
+    state: z.enum(['ready', 'down', 'unknown', 'disconnected']).describe('Whether the swarm hears from it (a lone engine is ready while it answers)'),
+    availability: NodeAvailabilitySchema,
+    address: z.string().nullable().describe('Its address in the swarm'),
+    labels: z.record(z.string(), z.string()).describe("Labels an administrator gave it (the swarm's node labels)"),
+    resources: z.object({ vcpus: z.number(), memoryMb: z.number().int() }).describe('What it has'),
+    engineVersion: z.string().nullable(),
+  })
+  .meta({ id: 'Node' });
+
+export const NodeListSchema = z.object({
+  swarm: z.boolean().describe('Whether the engine Berth drives manages a swarm (otherwise the list is that one engine)'),
+  items: z.array(NodeSchema),
+});
+
+export const NodeParamsSchema = z.strictObject({ id: z.string().regex(/^[a-z0-9]{1,64}$/, 'a node id') });
+
+export const UpdateNodeBodySchema = z
+  .strictObject({
+    availability: NodeAvailabilitySchema.optional(),
+    labels: z.record(NodeLabelKeySchema, NodeLabelValueSchema).refine((l) => Object.keys(l).length <= 32, 'at most 32 labels').optional().describe('Replaces its labels'),
+  })
+  .refine((b) => b.availability !== undefined || b.labels !== undefined, 'say what to change: availability or labels');
+
+export type Node = z.infer<typeof NodeSchema>;
+export type NodeList = z.infer<typeof NodeListSchema>;
+export type UpdateNodeBody = z.infer<typeof UpdateNodeBodySchema>;

@@ -1,0 +1,82 @@
+import type Docker from 'dockerode';
+import type { NodeAvailability, RuntimeNode } from '../driver.js';
+import { NotASwarmError } from '../driver.js';
+
+/** What the engine says of a swarm node (GET /nodes), as far as Berth reads it. */
+interface SwarmNode {
+  ID: string;
+  Version: { Index: number };
+  Spec: { Role?: string; Availability?: string; Labels?: Record<string, string>; Name?: string };
+  Description?: { Hostname?: string; Resources?: { NanoCPUs?: number; MemoryBytes?: number }; Engine?: { EngineVersion?: string } };
+  Status?: { State?: string; Addr?: string };
+}
+
+const STATES = new Set(['ready', 'down', 'unknown', 'disconnected']);
+
+function toNode(n: SwarmNode): RuntimeNode {
+  return {
+    id: n.ID,
+    name: n.Description?.Hostname ?? n.ID,
+    role: n.Spec.Role === 'manager' ? 'manager' : 'worker',
+    state: (STATES.has(n.Status?.State ?? '') ? n.Status!.State : 'unknown') as RuntimeNode['state'],
+    availability: (n.Spec.Availability ?? 'active') as NodeAvailability,
+    address: n.Status?.Addr ?? null,
+    labels: n.Spec.Labels ?? {},
+    resources: { vcpus: (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9, memoryMb: Math.floor((n.Description?.Resources?.MemoryBytes ?? 0) / 1024 / 1024) },
+    engineVersion: n.Description?.Engine?.EngineVersion ?? null,
+  };
+}
+
+/**
+ * The machines Berth's engine stands for: a swarm's nodes when the engine is one of its managers,
+ * else the engine alone (`local`). Changes go to the swarm, which every node obeys.
+ */
+export function createNodes(docker: Docker) {
+  async function swarmManager(): Promise<boolean> {
+    const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
+    return info.Swarm?.LocalNodeState === 'active' && info.Swarm.ControlAvailable === true;
+  }
+
+  async function list(): Promise<{ swarm: boolean; items: RuntimeNode[] }> {
+    if (await swarmManager()) return { swarm: true, items: ((await docker.listNodes()) as SwarmNode[]).map(toNode) };
+    const info = (await docker.info()) as { Name: string; NCPU: number; MemTotal: number; ServerVersion?: string; Labels?: string[] };
+    const labels = Object.fromEntries((info.Labels ?? []).map((l) => [l.split('=')[0]!, l.split('=').slice(1).join('=')]));
+    const local: RuntimeNode = {
+      id: 'local',
+      name: info.Name,
+      role: 'standalone',
+      state: 'ready',
+      availability: 'active',
+      address: null,
+      labels,
+      resources: { vcpus: info.NCPU, memoryMb: Math.floor(info.MemTotal / 1024 / 1024) },
+      engineVersion: info.ServerVersion ?? null,
+    };
+    return { swarm: false, items: [local] };
+  }
+
+  /** Null when the swarm has no such node. */
+  async function update(id: string, change: { availability?: NodeAvailability; labels?: Record<string, string> }): Promise<RuntimeNode | null> {
+    if (!(await swarmManager())) throw new NotASwarmError();
+    // The swarm refuses an update made against an older version of the node: read it again and retry.
+    for (let attempt = 0; ; attempt++) {
+      let current: SwarmNode;
+      try {
+        current = (await docker.getNode(id).inspect()) as SwarmNode;
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return null;
+        throw err;
+      }
+      const spec = { ...current.Spec, ...(change.availability ? { Availability: change.availability } : {}), ...(change.labels ? { Labels: change.labels } : {}) };
+      try {
+        await docker.getNode(id).update({ version: current.Version.Index, ...spec });
+        return toNode((await docker.getNode(id).inspect()) as SwarmNode);
+      } catch (err) {
+        const outOfDate = /update out of sequence|version/i.test((err as Error).message);
+        if (!outOfDate || attempt >= 2) throw err;
+      }
+    }
+  }
+
+  return { list, update };
+}

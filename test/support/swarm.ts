@@ -1,0 +1,125 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { waitFor } from './wait.js';
+
+const run = promisify(execFile);
+
+export interface SwarmNode {
+  /** Its host name, as the swarm lists it. */
+  name: string;
+  ip: string;
+  socketPath: string;
+  docker: Docker;
+  /** Its id in the swarm. */
+  id: string;
+}
+
+export interface TestSwarm {
+  /** The first node: the swarm's manager. */
+  manager: SwarmNode;
+  nodes: SwarmNode[];
+  /** Stops every engine and removes what the swarm had: namespaces, links, the firewall rule, files. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * A swarm of `count` real Docker engines on this machine, each in a network namespace of its own,
+ * joined over veth to a bridge the test owns (the test's traffic stays on it), the first the
+ * manager. The machine's own engine is never touched. Every engine is started with nsenter (not
+ * `ip netns exec`, which remounts /sys and the engine then finds no cgroup devices) and a host
+ * name of its own (a UTS namespace). The host's FORWARD policy drops bridged traffic once Docker
+ * runs: a rule in DOCKER-USER lets the bridge's own ports talk, and goes with the swarm.
+ */
+export async function startSwarm(count: number): Promise<TestSwarm> {
+  const tag = randomBytes(3).toString('hex');
+  const bridge = `bsw${tag}`;
+  const subnet = `10.231.${1 + (parseInt(tag, 16) % 250)}`;
+  const dir = await fs.mkdtemp(`/tmp/berth-swarm-${tag}-`);
+  const rule = ['DOCKER-USER', '-i', bridge, '-o', bridge, '-m', 'comment', '--comment', `berth-test-swarm-${tag}`, '-j', 'ACCEPT'];
+  const namespaces: string[] = [];
+  const daemons: { child: ChildProcess; exited: Promise<void> }[] = [];
+  const nodes: SwarmNode[] = [];
+
+  async function dispose(): Promise<void> {
+    for (const d of daemons) d.child.kill('SIGTERM');
+    for (const d of daemons) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 30_000)));
+      if ((await Promise.race([d.exited, late])) === 'late') d.child.kill('SIGKILL'); // a bound, not a synchronisation
+      clearTimeout(timer);
+      await d.exited;
+    }
+    // What an engine started (its containerd, shims) and left behind, found by its folder.
+    for (const pid of await processesUnder(dir)) process.kill(pid, 'SIGKILL');
+    const mounts = (await fs.readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((line) => line.split(' ')[4] ?? '');
+    for (const mount of mounts.filter((m) => m.startsWith(`${dir}/`)).sort().reverse()) await run('umount', ['-l', mount]).catch(() => undefined);
+    for (const ns of namespaces) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
+    await run('ip', ['link', 'del', bridge]).catch(() => undefined);
+    await run('iptables', ['-D', ...rule]).catch(() => undefined);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+
+  try {
+    await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
+    await run('ip', ['addr', 'add', `${subnet}.1/24`, 'dev', bridge]);
+    await run('ip', ['link', 'set', bridge, 'up']);
+    await run('iptables', ['-I', ...rule]);
+    for (let i = 1; i <= count; i++) {
+      const name = `${bridge}n${i}`;
+      const ip = `${subnet}.${10 + i}`;
+      await run('ip', ['netns', 'add', name]);
+      namespaces.push(name);
+      const [outside, inside] = [`v${tag}${i}`, `p${tag}${i}`];
+      await run('ip', ['link', 'add', outside, 'type', 'veth', 'peer', 'name', inside]);
+      await run('ip', ['link', 'set', inside, 'netns', name]);
+      await run('ip', ['-n', name, 'link', 'set', inside, 'name', 'eth0']);
+      await run('ip', ['link', 'set', outside, 'master', bridge, 'up']);
+      for (const args of [['link', 'set', 'lo', 'up'], ['link', 'set', 'eth0', 'up'], ['addr', 'add', `${ip}/24`, 'dev', 'eth0'], ['route', 'add', 'default', 'via', `${subnet}.1`]]) await run('ip', ['-n', name, ...args]);
+
+      const home = path.join(dir, `n${i}`);
+      await fs.mkdir(home, { recursive: true });
+      const socketPath = path.join(home, 'docker.sock');
+      const log = await fs.open(path.join(home, 'dockerd.log'), 'a');
+      const child = spawn(
+        'nsenter',
+        [`--net=/var/run/netns/${name}`, 'unshare', '--uts', 'sh', '-c', 'hostname "$0"; exec "$@"', name, 'dockerd', '--data-root', path.join(home, 'data'), '--exec-root', path.join(home, 'exec'), '--pidfile', path.join(home, 'dockerd.pid'), '-H', `unix://${socketPath}`, '--shutdown-timeout', '3', '--log-level', 'warn'],
+        { stdio: ['ignore', log.fd, log.fd] },
+      );
+      await log.close();
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      daemons.push({ child, exited });
+      const docker = new Docker({ socketPath });
+      const died = exited.then(async () => {
+        throw new Error(`the engine of ${name} exited while starting:\n${await fs.readFile(path.join(home, 'dockerd.log'), 'utf8').catch(() => '')}`);
+      });
+      await Promise.race([waitFor(`the engine of ${name} to answer`, () => docker.ping().then(() => true), 60_000, 100), died]);
+      nodes.push({ name, ip, socketPath, docker, id: '' });
+    }
+
+    const [manager, ...workers] = nodes as [SwarmNode, ...SwarmNode[]];
+    await manager.docker.swarmInit({ ListenAddr: `${manager.ip}:2377`, AdvertiseAddr: manager.ip, DefaultAddrPool: ['10.232.0.0/16'], SubnetSize: 24, Spec: { Dispatcher: { HeartbeatPeriod: 1_000_000_000 } } });
+    const { JoinTokens } = (await manager.docker.swarmInspect()) as { JoinTokens: { Worker: string } };
+    for (const worker of workers) await worker.docker.swarmJoin({ ListenAddr: `${worker.ip}:2377`, AdvertiseAddr: worker.ip, RemoteAddrs: [`${manager.ip}:2377`], JoinToken: JoinTokens.Worker });
+    await waitFor(`${count} ready nodes`, async () => ((await manager.docker.listNodes()) as { Status: { State: string } }[]).filter((n) => n.Status.State === 'ready').length === count, 60_000, 100);
+    for (const node of nodes) node.id = ((await node.docker.info()) as { Swarm: { NodeID: string } }).Swarm.NodeID;
+    return { manager, nodes, dispose };
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}
+
+/** Processes whose command line names a path under `dir`. */
+async function processesUnder(dir: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await fs.readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(`${dir}/`)) found.push(Number(entry));
+  }
+  return found;
+}
