@@ -86,7 +86,9 @@ export async function startSwarm(count: number): Promise<TestSwarm> {
       const log = await fs.open(path.join(home, 'dockerd.log'), 'a');
       const child = spawn(
         'nsenter',
-        [`--net=/var/run/netns/${name}`, 'unshare', '--uts', 'sh', '-c', 'hostname "$0"; exec "$@"', name, 'dockerd', '--data-root', path.join(home, 'data'), '--exec-root', path.join(home, 'exec'), '--pidfile', path.join(home, 'dockerd.pid'), '-H', `unix://${socketPath}`, '--shutdown-timeout', '3', '--log-level', 'warn'],
+        // DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: a service's task starts from the image the node has, instead of
+        // asking a registry first (none is reachable: each start would wait out a DNS timeout).
+        [`--net=/var/run/netns/${name}`, 'unshare', '--uts', 'sh', '-c', 'hostname "$0"; exec "$@"', name, 'env', 'DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1', 'dockerd', '--data-root', path.join(home, 'data'), '--exec-root', path.join(home, 'exec'), '--pidfile', path.join(home, 'dockerd.pid'), '-H', `unix://${socketPath}`, '--shutdown-timeout', '3', '--log-level', 'warn'],
         { stdio: ['ignore', log.fd, log.fd] },
       );
       await log.close();
