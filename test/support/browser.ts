@@ -64,8 +64,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export type Browser = Awaited<ReturnType<typeof launchBrowser>>;
 
 /** What most browser tests start from: Berth serving the built web app on a free port, and a browser with a page open. */
-export async function openWebApp(): Promise<{ server: TestServer; base: string; browser: Browser; page: Page; close: () => Promise<void> }> {
-  const server = await startTestServer({ BERTH_WEB_DIR: WEB_BUILD });
+export async function openWebApp(env: Record<string, string> = {}): Promise<{ server: TestServer; base: string; browser: Browser; page: Page; close: () => Promise<void> }> {
+  const server = await startTestServer({ BERTH_WEB_DIR: WEB_BUILD, ...env });
   const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
   const browser = await launchBrowser();
   const page = await browser.context.newPage();

@@ -39,6 +39,7 @@ export const queryKeys = {
     audit: ['admin', 'audit'] as const,
     environments: ['admin', 'environments'] as const,
     pools: ['admin', 'pools'] as const,
+    nodes: ['admin', 'nodes'] as const,
     assistantUsage: ['admin', 'assistant-usage'] as const,
   },
 

@@ -4,6 +4,7 @@ import { AuditSection } from '../features/admin/AuditSection.js';
 import { ConfigSection } from '../features/admin/ConfigSection.js';
 import { EnvironmentsSection } from '../features/admin/EnvironmentsSection.js';
 import { MachineTypesSection } from '../features/admin/MachineTypesSection.js';
+import { NodesSection } from '../features/admin/NodesSection.js';
 import { UsersSection } from '../features/admin/UsersSection.js';
 import { WarmPoolsSection } from '../features/admin/WarmPoolsSection.js';
 import '../features/admin/admin.css';
@@ -12,6 +13,7 @@ const SECTIONS = [
   { path: 'users', label: 'Users', element: <UsersSection /> },
   { path: 'machine-types', label: 'Machine types', element: <MachineTypesSection /> },
   { path: 'pools', label: 'Warm pools', element: <WarmPoolsSection /> },
+  { path: 'nodes', label: 'Nodes', element: <NodesSection /> },
   { path: 'config', label: 'Config', element: <ConfigSection /> },
   { path: 'audit', label: 'Audit log', element: <AuditSection /> },
   { path: 'environments', label: 'Environments', element: <EnvironmentsSection /> },

@@ -7,8 +7,11 @@ import type {
   CreateWarmPoolBody,
   Environment,
   MachineType,
+  Node,
+  NodeList,
   Quota,
   UpdateMachineTypeBody,
+  UpdateNodeBody,
   UpdateQuotaBody,
   UpdateUserBody,
   User,
@@ -137,6 +140,20 @@ export function useAllEnvironments() {
     queryKey: keys.environments,
     queryFn: async () => (await api<Items<Environment>>('/environments?all=true')).items,
     refetchInterval: 10_000,
+  });
+}
+
+/** The machines environments run on: polled while on screen, so a node going down shows. */
+export function useNodes() {
+  return useQuery({ queryKey: keys.nodes, queryFn: () => api<NodeList>('/nodes'), refetchInterval: 5_000 });
+}
+
+/** Drains, pauses or activates a swarm node, or sets its labels. */
+export function useUpdateNode() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, body }: { id: string; body: UpdateNodeBody }) => api<Node>(urlPath`/nodes/${id}`, { method: 'PATCH', body }),
+    onSuccess: () => afterChange(client, keys.nodes),
   });
 }
 
