@@ -20,6 +20,7 @@ const runtimeOnly = [
   'test/apps-readme-caddy.test.ts',
   // A swarm of real engines in network namespaces: the runtime's, not the database's.
   'test/nodes.test.ts',
+  'test/engine-tls.test.ts',
   // Berth's own PostgreSQL in a data directory, whatever the run's database.
   'test/embedded-database.test.ts',
 ];

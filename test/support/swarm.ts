@@ -16,6 +16,8 @@ export interface SwarmNode {
   docker: Docker;
   /** Its id in the swarm. */
   id: string;
+  /** With `tls`: its engine on TCP, for clients with a certificate of the swarm's CA (`certPath`: ca.pem, cert.pem, key.pem). */
+  tcp?: { url: string; certPath: string };
 }
 
 export interface TestSwarm {
@@ -32,9 +34,11 @@ export interface TestSwarm {
  * manager. The machine's own engine is never touched. Every engine is started with nsenter (not
  * `ip netns exec`, which remounts /sys and the engine then finds no cgroup devices) and a host
  * name of its own (a UTS namespace). The host's FORWARD policy drops bridged traffic once Docker
- * runs: a rule in DOCKER-USER lets the bridge's own ports talk, and goes with the swarm.
+ * runs: a rule in DOCKER-USER lets the bridge's own ports talk, and goes with the swarm. With `tls`,
+ * each engine also listens on TCP (its address, port 2376) for clients with a certificate of a CA
+ * made for the swarm, as a remote engine Berth drives must (`tcp`).
  */
-export async function startSwarm(count: number): Promise<TestSwarm> {
+export async function startSwarm(count: number, options: { tls?: boolean } = {}): Promise<TestSwarm> {
   const tag = randomBytes(3).toString('hex');
   const bridge = `bsw${tag}`;
   const subnet = `10.231.${1 + (parseInt(tag, 16) % 250)}`;
@@ -64,6 +68,7 @@ export async function startSwarm(count: number): Promise<TestSwarm> {
   }
 
   try {
+    if (options.tls) await certificateAuthority(dir);
     await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
     await run('ip', ['addr', 'add', `${subnet}.1/24`, 'dev', bridge]);
     await run('ip', ['link', 'set', bridge, 'up']);
@@ -83,12 +88,14 @@ export async function startSwarm(count: number): Promise<TestSwarm> {
       const home = path.join(dir, `n${i}`);
       await fs.mkdir(home, { recursive: true });
       const socketPath = path.join(home, 'docker.sock');
+      const tcp = options.tls ? { url: `tcp://${ip}:2376`, certPath: path.join(dir, 'client') } : undefined;
+      const listenTls = options.tls ? ['-H', `tcp://${ip}:2376`, '--tlsverify', '--tlscacert', path.join(dir, 'ca', 'ca.pem'), ...(await serverCertificate(dir, name, ip, home))] : [];
       const log = await fs.open(path.join(home, 'dockerd.log'), 'a');
       const child = spawn(
         'nsenter',
         // DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: a service's task starts from the image the node has, instead of
         // asking a registry first (none is reachable: each start would wait out a DNS timeout).
-        [`--net=/var/run/netns/${name}`, 'unshare', '--uts', 'sh', '-c', 'hostname "$0"; exec "$@"', name, 'env', 'DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1', 'dockerd', '--data-root', path.join(home, 'data'), '--exec-root', path.join(home, 'exec'), '--pidfile', path.join(home, 'dockerd.pid'), '-H', `unix://${socketPath}`, '--shutdown-timeout', '3', '--log-level', 'warn'],
+        [`--net=/var/run/netns/${name}`, 'unshare', '--uts', 'sh', '-c', 'hostname "$0"; exec "$@"', name, 'env', 'DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1', 'dockerd', '--data-root', path.join(home, 'data'), '--exec-root', path.join(home, 'exec'), '--pidfile', path.join(home, 'dockerd.pid'), '-H', `unix://${socketPath}`, ...listenTls, '--shutdown-timeout', '3', '--log-level', 'warn'],
         { stdio: ['ignore', log.fd, log.fd] },
       );
       await log.close();
@@ -99,7 +106,7 @@ export async function startSwarm(count: number): Promise<TestSwarm> {
         throw new Error(`the engine of ${name} exited while starting:\n${await fs.readFile(path.join(home, 'dockerd.log'), 'utf8').catch(() => '')}`);
       });
       await Promise.race([waitFor(`the engine of ${name} to answer`, () => docker.ping().then(() => true), 60_000, 100), died]);
-      nodes.push({ name, ip, socketPath, docker, id: '' });
+      nodes.push({ name, ip, socketPath, docker, id: '', ...(tcp ? { tcp } : {}) });
     }
 
     const [manager, ...workers] = nodes as [SwarmNode, ...SwarmNode[]];
@@ -113,6 +120,28 @@ export async function startSwarm(count: number): Promise<TestSwarm> {
     await dispose();
     throw err;
   }
+}
+
+const openssl = (cwd: string, ...args: string[]) => run('openssl', args, { cwd });
+
+/** A CA for the swarm (dir/ca) and a client certificate of it (dir/client: ca.pem, cert.pem, key.pem, as the docker CLI reads them). */
+async function certificateAuthority(dir: string): Promise<void> {
+  const [ca, client] = [path.join(dir, 'ca'), path.join(dir, 'client')];
+  await fs.mkdir(ca, { recursive: true });
+  await fs.mkdir(client, { recursive: true });
+  await openssl(ca, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=berth-test-swarm-ca');
+  await openssl(client, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'client.csr', '-subj', '/CN=berth');
+  await fs.writeFile(path.join(client, 'ext.cnf'), 'extendedKeyUsage=clientAuth\n');
+  await openssl(client, 'x509', '-req', '-in', 'client.csr', '-CA', '../ca/ca.pem', '-CAkey', '../ca/ca-key.pem', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'cert.pem');
+  await fs.copyFile(path.join(ca, 'ca.pem'), path.join(client, 'ca.pem'));
+}
+
+/** A server certificate of the swarm's CA for one node's address; the engine's TLS flags for it. */
+async function serverCertificate(dir: string, name: string, ip: string, home: string): Promise<string[]> {
+  await fs.writeFile(path.join(home, 'ext.cnf'), `subjectAltName=IP:${ip},DNS:${name}\nextendedKeyUsage=serverAuth\n`);
+  await openssl(home, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server-key.pem', '-out', 'server.csr', '-subj', `/CN=${name}`);
+  await openssl(home, 'x509', '-req', '-in', 'server.csr', '-CA', path.join(dir, 'ca', 'ca.pem'), '-CAkey', path.join(dir, 'ca', 'ca-key.pem'), '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server-cert.pem');
+  return ['--tlscert', path.join(home, 'server-cert.pem'), '--tlskey', path.join(home, 'server-key.pem')];
 }
 
 /** Processes whose command line names a path under `dir`. */

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -130,5 +133,33 @@ describe('BERTH_EDGE', () => {
     const config = loadConfig({ BERTH_EDGE: 'caddy' });
     expect(config.edge).toEqual({ kind: 'berth', caddyMissing: true });
     expect(config.apps.domain).toBe(loadConfig({}).apps.domain);
+  });
+});
+
+describe('DOCKER_HOST', () => {
+  it('takes a Unix socket as it is', () => {
+    expect(loadConfig({ DOCKER_HOST: 'unix:///run/other.sock' }).docker).toEqual({ socketPath: '/run/other.sock' });
+  });
+
+  it('refuses a tcp:// engine without TLS: anyone who reaches that port owns the machine', () => {
+    const problems = problemsOf({ DOCKER_HOST: 'tcp://10.0.0.5:2375' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^DOCKER_HOST: a tcp:\/\/ engine needs TLS with a client certificate \(DOCKER_CERT_PATH/);
+  });
+
+  it('refuses a certificate folder it cannot read, naming the file', () => {
+    expect(problemsOf({ DOCKER_HOST: 'tcp://10.0.0.5:2376', DOCKER_CERT_PATH: '/nonexistent-berth-certs' })[0]).toMatch(/^DOCKER_CERT_PATH: .*ca\.pem/);
+  });
+
+  it('reaches a tcp:// engine over TLS with the folder\'s CA, certificate and key (port 2376 unless named)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-certs-'));
+    for (const file of ['ca.pem', 'cert.pem', 'key.pem']) await writeFile(path.join(dir, file), `${file} contents`);
+    try {
+      const docker = loadConfig({ DOCKER_HOST: 'tcp://engine.example', DOCKER_CERT_PATH: dir }).docker;
+      expect(docker).toMatchObject({ host: 'engine.example', port: 2376, protocol: 'https' });
+      expect(String((docker as { ca: Buffer }).ca)).toBe('ca.pem contents');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -38,6 +38,7 @@ const EnvSchema = z.object({
   BERTH_LOGIN_MAX_FAILURES_PER_IP: positiveInt.default(20),
   BERTH_TRUST_PROXY: boolean.default(false),
   DOCKER_HOST: z.string().regex(/^(unix|tcp):\/\//, 'unix:///path/to/docker.sock or tcp://host:port').optional(),
+  DOCKER_CERT_PATH: z.string().min(1).optional(),
   BERTH_DEFAULT_IMAGE: z.string().min(1).default(DEV_IMAGE),
   BERTH_DEV_BASE_IMAGE: z.string().min(1).optional(),
   BERTH_RESYNC_SECONDS: positiveInt.default(30),
@@ -122,7 +123,12 @@ export interface Config {
   sessionTtlHours: number;
   loginThrottle: { windowSeconds: number; maxFailuresPerUser: number; maxFailuresPerIp: number };
   trustProxy: boolean;
-  docker: { socketPath: string } | { host: string; port: number };
+  /**
+   * The Docker engine: its socket, or a tcp:// address reached over TLS with a client certificate
+   * (DOCKER_CERT_PATH: ca.pem, cert.pem, key.pem, as the docker CLI reads them). An engine on TCP
+   * without it is refused: anyone who reaches that port owns the machine.
+   */
+  docker: { socketPath: string } | { host: string; port: number; protocol: 'https'; ca: Buffer; cert: Buffer; key: Buffer };
   defaultImage: string;
   /** What a `berth/dev:` image is built on where debootstrap is missing (BERTH_DEV_BASE_IMAGE; default: Debian's slim image of the host's release). */
   devBaseImage: string | undefined;
@@ -274,10 +280,18 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-function dockerTarget(dockerHost: string | undefined): Config['docker'] {
+/** Where the engine is, or the problem with it (a TCP engine without TLS, unreadable certificates). */
+function dockerTarget(dockerHost: string | undefined, certPath: string | undefined): Config['docker'] | string {
   if (!dockerHost) return { socketPath: '/var/run/docker.sock' };
   const url = new URL(dockerHost);
-  return url.protocol === 'unix:' ? { socketPath: url.pathname } : { host: url.hostname, port: Number(url.port || 2375) };
+  if (url.protocol === 'unix:') return { socketPath: url.pathname };
+  if (!certPath) return 'DOCKER_HOST: a tcp:// engine needs TLS with a client certificate (DOCKER_CERT_PATH: a folder with ca.pem, cert.pem and key.pem); Berth never drives an engine anyone on the network could';
+  try {
+    const [ca, cert, key] = ['ca.pem', 'cert.pem', 'key.pem'].map((file) => readFileSync(path.join(certPath, file)));
+    return { host: url.hostname, port: Number(url.port || 2376), protocol: 'https', ca: ca!, cert: cert!, key: key! };
+  } catch (err) {
+    return `DOCKER_CERT_PATH: ${(err as Error).message}`;
+  }
 }
 
 export class ConfigError extends Error {
@@ -296,7 +310,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.success && parsed.data.BERTH_STREAM_LOW_WATER_BYTES > parsed.data.BERTH_STREAM_HIGH_WATER_BYTES) {
     problems.push('BERTH_STREAM_LOW_WATER_BYTES: at most BERTH_STREAM_HIGH_WATER_BYTES (reading resumes once the queue drains below it)');
   }
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const docker = parsed.success ? dockerTarget(parsed.data.DOCKER_HOST, parsed.data.DOCKER_CERT_PATH) : undefined;
+  if (typeof docker === 'string') problems.push(docker);
+  if (!parsed.success || problems.length > 0 || typeof docker !== 'object') throw new ConfigError(problems);
   const e = parsed.data;
   const caddyBin = e.BERTH_EDGE === 'caddy' ? (e.BERTH_EDGE_CADDY_BIN ?? onPath('caddy')) : undefined;
   const caddy = e.BERTH_EDGE === 'caddy' && (e.BERTH_EDGE_ADMIN_URL !== undefined || caddyBin !== undefined);
@@ -316,7 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFailuresPerIp: e.BERTH_LOGIN_MAX_FAILURES_PER_IP,
     },
     trustProxy: e.BERTH_TRUST_PROXY,
-    docker: dockerTarget(e.DOCKER_HOST),
+    docker,
     defaultImage: e.BERTH_DEFAULT_IMAGE,
     devBaseImage: e.BERTH_DEV_BASE_IMAGE,
     resyncSeconds: e.BERTH_RESYNC_SECONDS,
