@@ -1,6 +1,7 @@
 import type { Environment } from '@berth/contracts';
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENTS_CHANNEL } from '../packages/server/src/control/event-bus.js';
+import { cutListeners } from './support/database.js';
 import { TEST_IMAGE } from './support/images.js';
 import { openSocket } from './support/live.js';
 import { signedInCall, startServerProcess, type ServerProcess } from './support/process.js';
@@ -21,12 +22,6 @@ describe('two Berth processes on one database', () => {
   let env: Environment;
   let auth: Record<string, string>;
   const USER = { username: 'dana', password: 'dana-password-1234' };
-
-  /** The backends LISTENing for events (one per process; this test's database is theirs alone). */
-  const listeners = async (): Promise<number[]> => {
-    const result = (await server.database.db.execute(sql`select pid from pg_stat_activity where datname = current_database() and query ilike 'listen %berth_events%'`)) as unknown as { rows: { pid: number }[] };
-    return result.rows.map((r) => r.pid);
-  };
 
   /** The statuses a follower was sent, in order. */
   const statuses = (follower: TerminalClient) => follower.messages.map((m) => (m as { status?: string }).status).filter(Boolean);
@@ -60,12 +55,7 @@ describe('two Berth processes on one database', () => {
   }, 60_000);
 
   it("events reach it also after A's LISTEN connection was cut and replaced", async () => {
-    const before = await waitFor('both processes to listen for events', async () => ((await listeners()).length === 2 ? await listeners() : undefined));
-    await server.database.db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen %berth_events%'`);
-    await waitFor('both processes to listen again', async () => {
-      const now = await listeners();
-      return now.length === 2 && now.every((pid) => !before.includes(pid));
-    }, 15_000);
+    await cutListeners(server.database.db, EVENTS_CHANNEL, 2);
 
     const onA = openSocket(base, `/api/v1/environments/${env.id}/events/ws`, auth);
     await onA.opened;

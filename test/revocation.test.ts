@@ -2,6 +2,8 @@ import { SOCKET_CLOSE_REVOKED, type Environment } from '@berth/contracts';
 import { sql } from 'drizzle-orm';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REVOCATIONS_CHANNEL } from '../packages/server/src/modules/auth/revocations.js';
+import { cutListeners } from './support/database.js';
 import { agentUser, createSandbox } from './support/e2b.js';
 import { TEST_IMAGE } from './support/images.js';
 import { closedWith, follow, openSocket, refusedUpgrade, stubbornSocket } from './support/live.js';
@@ -286,12 +288,6 @@ describe('across Berth processes', () => {
     expect(res.status).toBe(200);
     return res.headers.get('set-cookie')!.split(';')[0]!;
   };
-  /** The backends of the processes' LISTEN connections for revocations (this test's database is theirs alone). */
-  const listeners = async (): Promise<number[]> => {
-    const result = (await server.database.db.execute(sql`select pid from pg_stat_activity where datname = current_database() and query ilike 'listen %berth_revocations%'`)) as unknown as { rows: { pid: number }[] };
-    return result.rows.map((r) => r.pid);
-  };
-
   beforeAll(async () => {
     other = await startServerProcess({ DATABASE_URL: server.database.url, BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_LOG_LEVEL: 'warn' }, 90_000);
   }, 120_000);
@@ -301,12 +297,7 @@ describe('across Berth processes', () => {
   });
 
   it('a token revoked through process B closes its socket on process A, also after A\'s LISTEN connection was cut and replaced', async () => {
-    const before = await waitFor('both processes to listen', async () => ((await listeners()).length === 2 ? await listeners() : undefined));
-    await server.database.db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen %berth_revocations%'`);
-    await waitFor('both processes to listen again', async () => {
-      const now = await listeners();
-      return now.length === 2 && now.every((pid) => !before.includes(pid));
-    }, 15_000);
+    await cutListeners(server.database.db, REVOCATIONS_CHANNEL, 2);
 
     const cookie = await signInOnB('bob', 'bob-password-1234');
     const { id, token } = await newToken(bob);

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDatabase, type Database } from '../../packages/server/src/db/client.js';
+import { sql } from 'drizzle-orm';
+import { openDatabase, type Database, type Db } from '../../packages/server/src/db/client.js';
+import { waitFor } from './wait.js';
 
 export interface TestDatabase extends Database {
   /** Its postgres:// URL, so another Berth process can share it. */
@@ -60,4 +62,21 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await scratch.drop();
     },
   };
+}
+
+/**
+ * Cuts every connection LISTENing on `channel` in this database (the processes sharing it), and
+ * waits until each of the `processes` listens again on a new one.
+ */
+export async function cutListeners(db: Db, channel: string, processes: number): Promise<void> {
+  const listeners = async (): Promise<number[]> => {
+    const result = (await db.execute(sql`select pid from pg_stat_activity where datname = current_database() and query ilike ${`listen %${channel}%`}`)) as unknown as { rows: { pid: number }[] };
+    return result.rows.map((r) => r.pid);
+  };
+  const before = await waitFor(`${processes} processes to listen on ${channel}`, async () => ((await listeners()).length === processes ? await listeners() : undefined));
+  await db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike ${`listen %${channel}%`}`);
+  await waitFor(`${processes} processes to listen on ${channel} again`, async () => {
+    const now = await listeners();
+    return now.length === processes && now.every((pid) => !before.includes(pid));
+  }, 15_000);
 }
