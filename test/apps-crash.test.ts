@@ -74,8 +74,8 @@ describe('apps when the server is killed mid-way', () => {
     const created = await call<App>('POST', '/apps', { name: 'tough', source: { kind: 'git', url: repo.url }, healthPath: '/health' });
     expect(created.status).toBe(201);
     const id = created.body.id;
-    // Killed while release 1 builds.
-    await waitFor('release 1 to build', async () => (await call<{ items: Release[] }>('GET', `/apps/${id}/releases`)).body.items[0]?.status === 'building', 60_000);
+    // Killed while release 1 builds: once its build said so (the status turns "building" a moment before that is written).
+    await waitFor('release 1 to build', async () => (await call<{ items: AppEvent[] }>('GET', `/apps/${id}/events`)).body.items.some((e) => e.message.startsWith('building release 1')), 60_000);
     await crash(first);
 
     const second = await start();
