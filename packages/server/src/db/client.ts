@@ -49,27 +49,29 @@ async function openEmbedded(dataDir: string, log: (message: string) => void = ()
   await fs.mkdir(dataDir, { recursive: true });
   const releaseLock = await lockDataDir(dataDir);
   let server: EmbeddedPostgres | undefined;
+  let database: Awaited<ReturnType<typeof openPostgres>> | undefined;
   try {
     server = await startEmbeddedPostgres(path.join(dataDir, 'postgres'));
     await ensureDatabase(server.url('postgres'), 'berth');
-    const database = await openPostgres(server.url('berth'));
+    database = await openPostgres(server.url('berth'));
     const pglite = path.join(dataDir, 'pgdata');
     if (existsSync(path.join(pglite, 'PG_VERSION'))) {
       log(`bringing the PGlite database in ${pglite} over to the embedded PostgreSQL`);
       const { tables, rows } = await importPglite(pglite, database.pool, migrationsFolder);
       log(`brought ${rows} rows of ${tables} tables over; the PGlite folder is kept as ${pglite}.imported`);
     }
-    const stop = server.stop;
+    const [open, stop] = [database, server.stop];
     return {
-      ...database,
+      ...open,
       kind: 'embedded',
       close: async () => {
-        await database.close();
+        await open.close();
         await stop();
         await releaseLock();
       },
     };
   } catch (err) {
+    await database?.close().catch(() => undefined);
     await server?.stop();
     await releaseLock();
     throw err;
