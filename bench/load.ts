@@ -7,7 +7,8 @@
  *
  *   BENCH_LOAD_SECONDS (default 5)        per measurement
  *   BENCH_LOAD_ENVIRONMENTS (default 50)  running while measuring
- *   BENCH_DATABASE_URL                    also on this PostgreSQL server (a database of its own there)
+ *   BENCH_DATABASE_URL                    also on this PostgreSQL server (a database of its own there),
+ *                                         and there with two replicas at once (each half the connections)
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
@@ -29,8 +30,8 @@ const ADMIN = { username: 'admin', password: 'bench-load-admin-password' };
  * server's and not the client's), CONNECTIONS keep-alive connections for SECONDS; answers other than
  * 2xx/3xx are counted as failed.
  */
-async function load(url: string, headers: Record<string, string>): Promise<{ perSecond: number; failed: number }> {
-  const args = ['-t2', `-c${CONNECTIONS}`, `-d${SECONDS}s`, ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
+async function load(url: string, headers: Record<string, string>, connections = CONNECTIONS): Promise<{ perSecond: number; failed: number }> {
+  const args = [`-t${Math.min(2, connections)}`, `-c${connections}`, `-d${SECONDS}s`, ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
   const { stdout } = await promisify(execFile)('wrk', args);
   const perSecond = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
   if (!Number.isFinite(perSecond)) throw new Error(`wrk said:\n${stdout}`);
@@ -56,7 +57,8 @@ async function descendants(pid: number): Promise<number[]> {
   return below(pid);
 }
 
-async function measure(name: string, env: Record<string, string>): Promise<void> {
+/** On a shared database: a second replica beside the first, each given half the connections at once. */
+async function measure(name: string, env: Record<string, string>, options: { replicas?: boolean } = {}): Promise<void> {
   const server: ServerProcess = await startServerProcess({ ...env, BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_LOG_LEVEL: 'warn' });
   try {
     const call = await signedInCall(server, ADMIN);
@@ -91,6 +93,17 @@ async function measure(name: string, env: Record<string, string>): Promise<void>
     console.log(row('GET /api/v1/me (token)', meLoad));
     console.log(row('GET /api/v1/environments (token)', listLoad));
     console.log(`  server RSS ${idleRss.toFixed(0)} MB before the load, ${rss.toFixed(0)} MB after${dbPss ? `; its PostgreSQL ${dbPss.toFixed(0)} MB (PSS, all processes)` : ''}`);
+    if (options.replicas) {
+      const second = await startServerProcess({ ...env, BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_LOG_LEVEL: 'warn' });
+      try {
+        const both = await Promise.all([server, second].map((s) => load(`${s.url}/api/v1/me`, auth, CONNECTIONS / 2)));
+        const sum = { perSecond: both[0]!.perSecond + both[1]!.perSecond, failed: both[0]!.failed + both[1]!.failed };
+        console.log(`${row('GET /api/v1/me, two replicas', sum)}  (${(sum.perSecond / meLoad.perSecond).toFixed(2)}× one)`);
+      } finally {
+        second.child.kill('SIGTERM');
+        await second.exited;
+      }
+    }
     for (const id of ids) await call('DELETE', `/environments/${id}`);
     for (const id of ids) {
       const deadline = Date.now() + 120_000;
@@ -122,7 +135,7 @@ async function main(): Promise<void> {
   try {
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
-    await measure(`PostgreSQL at ${new URL(serverUrl).host}`, { DATABASE_URL: url.toString() });
+    await measure(`PostgreSQL at ${new URL(serverUrl).host}`, { DATABASE_URL: url.toString() }, { replicas: true });
   } finally {
     await admin.query(`drop database if exists ${name} with (force)`);
     await admin.end();
