@@ -2,12 +2,12 @@ import fs from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_ENV } from '../packages/server/src/runtime/docker/labels.js';
 import { execIn } from './support/environments.js';
 import { ensureTestImage } from './support/images.js';
-import { startTestServer, type TestServer } from './support/server.js';
-import { startSwarm, type SwarmNode, type TestSwarm } from './support/swarm.js';
+import type { TestServer } from './support/server.js';
+import { useServerOnSwarm, type SwarmNode } from './support/swarm.js';
 import { runningEnvironment } from './support/wait.js';
 
 /**
@@ -16,25 +16,24 @@ import { runningEnvironment } from './support/wait.js';
  * DOCKER_CERT_PATH). A client without one is refused by the engine; Berth refuses to be one.
  */
 describe('an engine reached over TCP with TLS', () => {
-  let swarm: TestSwarm;
+  const on = useServerOnSwarm(1, {
+    tls: true,
+    // The test image, built on that engine by a client of its own CA.
+    prepare: async (swarm) => {
+      const { certPath } = swarm.manager.tcp!;
+      const certs = Object.fromEntries(await Promise.all(['ca', 'cert', 'key'].map(async (f) => [f, await fs.readFile(path.join(certPath, `${f}.pem`))] as const)));
+      await ensureTestImage(new Docker({ host: swarm.manager.ip, port: 2376, protocol: 'https', ...certs }));
+    },
+    env: (swarm) => ({ DOCKER_HOST: swarm.manager.tcp!.url, DOCKER_CERT_PATH: swarm.manager.tcp!.certPath }),
+  });
   let node: SwarmNode;
   let server: TestServer;
 
   beforeAll(async () => {
-    swarm = await startSwarm(1, { tls: true });
-    node = swarm.manager;
-    const certs = Object.fromEntries(await Promise.all(['ca', 'cert', 'key'].map(async (f) => [f, await fs.readFile(path.join(node.tcp!.certPath, `${f}.pem`))] as const)));
-    await ensureTestImage(new Docker({ host: node.ip, port: 2376, protocol: 'https', ...certs }));
-    server = await startTestServer({ DOCKER_HOST: node.tcp!.url, DOCKER_CERT_PATH: node.tcp!.certPath });
+    node = on.swarm.manager;
+    server = on.server;
     await server.createUser('tess', 'tess-password-1234');
-  }, 180_000);
-  afterAll(async () => {
-    try {
-      await server?.close();
-    } finally {
-      await swarm?.dispose();
-    }
-  }, 120_000);
+  });
 
   it('runs an environment there and works inside it', async () => {
     const tess = await server.login('tess', 'tess-password-1234');

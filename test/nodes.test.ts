@@ -3,7 +3,7 @@ import type { AuditEntry, Node, NodeList } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
-import { startSwarm, type TestSwarm } from './support/swarm.js';
+import { useServerOnSwarm, type TestSwarm } from './support/swarm.js';
 
 /**
  * The machines environments run on, as administrators see and steer them: a real swarm of two
@@ -11,8 +11,8 @@ import { startSwarm, type TestSwarm } from './support/swarm.js';
  * machine's own engine, in no swarm.
  */
 describe('nodes of a swarm', () => {
+  const on = useServerOnSwarm(2, { env: (swarm) => ({ DOCKER_HOST: `unix://${swarm.manager.socketPath}` }) });
   let swarm: TestSwarm;
-  let server: TestServer;
   let admin: Caller;
   let member: Caller;
 
@@ -20,19 +20,11 @@ describe('nodes of a swarm', () => {
   const workerSpec = async () => (await swarm.manager.docker.getNode(swarm.nodes[1]!.id).inspect()) as { Version: { Index: number }; Spec: { Availability: string; Labels: Record<string, string> } };
 
   beforeAll(async () => {
-    swarm = await startSwarm(2);
-    server = await startTestServer({ DOCKER_HOST: `unix://${swarm.manager.socketPath}` });
-    admin = await server.login(ADMIN.username, ADMIN.password);
-    await server.createUser('nadia', 'nadia-password-1234');
-    member = await server.login('nadia', 'nadia-password-1234');
-  }, 180_000);
-  afterAll(async () => {
-    try {
-      await server?.close();
-    } finally {
-      await swarm?.dispose();
-    }
-  }, 120_000);
+    swarm = on.swarm;
+    admin = await on.server.login(ADMIN.username, ADMIN.password);
+    await on.server.createUser('nadia', 'nadia-password-1234');
+    member = await on.server.login('nadia', 'nadia-password-1234');
+  });
 
   it('lists every node as the swarm sees it: role, state, availability, address, what it has', async () => {
     const res = await admin.get('/api/v1/nodes');

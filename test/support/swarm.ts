@@ -4,6 +4,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestServer, type TestServer } from './server.js';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
@@ -153,4 +155,33 @@ async function processesUnder(dir: string): Promise<number[]> {
     if (cmdline.includes(`${dir}/`)) found.push(Number(entry));
   }
   return found;
+}
+
+/**
+ * A swarm for the test file and a Berth on it (`env` says how it reaches the swarm; `prepare` runs
+ * before it starts), both gone when the file ends.
+ */
+export function useServerOnSwarm(count: number, options: { tls?: boolean; prepare?: (swarm: TestSwarm) => Promise<void>; env: (swarm: TestSwarm) => Record<string, string> }) {
+  let swarm: TestSwarm | undefined;
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    swarm = await startSwarm(count, { tls: options.tls });
+    await options.prepare?.(swarm);
+    server = await startTestServer(options.env(swarm));
+  }, 180_000);
+  afterAll(async () => {
+    try {
+      await server?.close();
+    } finally {
+      await swarm?.dispose();
+    }
+  }, 120_000);
+  return {
+    get swarm(): TestSwarm {
+      return swarm!;
+    },
+    get server(): TestServer {
+      return server!;
+    },
+  };
 }
