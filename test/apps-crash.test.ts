@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { App, AppEvent, Release } from '@berth/contracts';
@@ -9,7 +8,7 @@ import { openDatabase } from '../packages/server/src/db/client.js';
 import { installationId } from '../packages/server/src/db/installation.js';
 import { DEV_IMAGE } from '../packages/server/src/runtime/docker/images.js';
 import { LABEL_APP } from '../packages/server/src/runtime/docker/labels.js';
-import { gitRepo, nodeApp } from './support/apps.js';
+import { gitRepo, nodeApp, visitApp } from './support/apps.js';
 import { createScratchPostgres } from './support/database.js';
 import { removeInstall } from './support/docker.js';
 import { serverProcesses, signedInCall, type ServerProcess } from './support/process.js';
@@ -56,17 +55,7 @@ describe('apps when the server is killed mid-way', () => {
   });
 
   /** GET / of the app through this server's own edge, by Host header. */
-  const visit = (p: ServerProcess, host: string) =>
-    new Promise<string>((resolve, reject) => {
-      const { port } = new URL(p.url);
-      http
-        .get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve(`${res.statusCode} ${body}`));
-        })
-        .on('error', reject);
-    });
+  const visit = (p: ServerProcess, host: string) => visitApp(new URL(p.url).port, host);
 
   it('finishes a deploy whose build was cut short by a kill, once a server runs again', async () => {
     const first = await start();

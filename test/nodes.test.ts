@@ -62,7 +62,7 @@ describe('nodes of a swarm', () => {
     expect(listed?.labels).toEqual({ kvm: 'true', 'berth.io/zone': 'lab-a' });
   });
 
-  it('refuses a member (403), an unknown node (404) and bad input (400), changing nothing', async () => {
+  it('refuses a member (403), an unknown node (404) and bad or oversized input (400), changing nothing', async () => {
     const id = swarm.nodes[1]!.id;
     const before = await workerSpec();
     expectProblem(await member.get('/api/v1/nodes'), 403, 'forbidden');
@@ -72,6 +72,9 @@ describe('nodes of a swarm', () => {
     expectProblem(await admin.patch(`/api/v1/nodes/${id}`, { labels: { 'Has Space': 'x' } }), 400, 'validation_failed');
     expectProblem(await admin.patch(`/api/v1/nodes/${id}`, { labels: { kvm: 'a b' } }), 400, 'validation_failed');
     expectProblem(await admin.patch(`/api/v1/nodes/${id}`, {}), 400, 'validation_failed');
+    // Oversized: more labels than a node keeps, a value longer than one may be.
+    expectProblem(await admin.patch(`/api/v1/nodes/${id}`, { labels: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`l${i}`, 'x'])) }), 400, 'validation_failed');
+    expectProblem(await admin.patch(`/api/v1/nodes/${id}`, { labels: { kvm: 'x'.repeat(129) } }), 400, 'validation_failed');
     expectProblem(await admin.patch(`/api/v1/nodes/${id}`, { availability: 'drain', role: 'manager' }), 400, 'validation_failed');
     expectProblem(await admin.patch('/api/v1/nodes/NOT_AN_ID', { availability: 'drain' }), 400, 'validation_failed');
     expect((await workerSpec()).Version.Index).toBe(before.Version.Index);

@@ -1,8 +1,7 @@
-import http from 'node:http';
 import type { App } from '@berth/contracts';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitRepo, nodeApp } from '../support/apps.js';
+import { gitRepo, nodeApp, visitApp } from '../support/apps.js';
 import { launchBrowser, screenshot, signIn, type Browser } from '../support/browser.js';
 import { WEB_BUILD } from '../support/paths.js';
 import { startTestServer, type Caller, type TestServer } from '../support/server.js';
@@ -43,18 +42,8 @@ afterAll(async () => {
 
 const apps = async () => (await dev.get('/api/v1/apps')).json<{ items: App[] }>().items;
 
-/** What the app answers on `/`, asked through Berth's listening port with the app's host, as a browser at its URL would. */
-function visit(host: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: new URL(base).port, path: '/', headers: { host } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve(`${res.statusCode} ${body}`));
-    });
-    req.on('error', reject);
-  });
-}
+/** What the app answers on `/` through Berth's listening port, as a browser at its URL would. */
+const visit = (host: string) => visitApp(new URL(base).port, host);
 
 /** Waits until the Activity panel says `line` (the panel polls the app's events every second). */
 async function activityShows(activity: Locator, line: string): Promise<void> {

@@ -1,8 +1,7 @@
-import http from 'node:http';
 import type { App, Environment } from '@berth/contracts';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseSettles } from '../support/apps.js';
+import { releaseSettles, visitApp } from '../support/apps.js';
 import { openWebApp, screenshot, signIn, type Browser } from '../support/browser.js';
 import type { Caller, TestServer } from '../support/server.js';
 import { runningEnvironment } from '../support/wait.js';
@@ -38,18 +37,8 @@ async function writeIndex(html: string, status: 200 | 201): Promise<void> {
   expect(res.statusCode, res.body).toBe(status);
 }
 
-/** What the app answers on `/`, asked through Berth's listening port with the app's host, as a browser at its URL would. */
-function visit(host: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: new URL(base).port, path: '/', headers: { host } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve(`${res.statusCode} ${body}`));
-    });
-    req.on('error', reject);
-  });
-}
+/** What the app answers on `/` through Berth's listening port, as a browser at its URL would. */
+const visit = (host: string) => visitApp(new URL(base).port, host);
 
 const apps = async () => (await dev.get('/api/v1/apps')).json<{ items: App[] }>().items;
 const dialog = () => page.getByRole('dialog', { name: 'Deploy from site-box' });

@@ -168,3 +168,16 @@ export async function caddyEdge(): Promise<{ httpPort: number; env: Record<strin
     },
   };
 }
+
+/** What Berth's edge (listening on `port`) answers on `/` for the app at `host`, as a browser at its URL would: "<status> <body>". */
+export function visitApp(port: string | number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve(`${res.statusCode} ${body}`));
+    });
+    req.on('error', reject);
+  });
+}

@@ -1,4 +1,5 @@
 import type { AppMetrics } from '@berth/contracts';
+import type { ReactNode } from 'react';
 
 type Minute = AppMetrics['minutes'][number];
 
@@ -16,18 +17,21 @@ export const formatMs = (ms: number) => `${ms < 10 ? ms.toFixed(1) : Math.round(
 export const peakRequests = (minutes: Minute[]) => Math.max(0, ...minutes.map((m) => m.requests));
 export const peakP95 = (minutes: Minute[]) => Math.max(0, ...minutes.map((m) => m.p95Ms ?? 0));
 
+/** One minute per unit across, HEIGHT down, stretched to the chart's box; `label` is what a screen reader hears of it. */
+function ChartFrame({ minutes, label, children }: { minutes: Minute[]; label: string; children: ReactNode }) {
+  return (
+    <svg className="apps-traffic-chart" viewBox={`0 0 ${minutes.length} ${HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={label}>
+      {children}
+    </svg>
+  );
+}
+
 /** Requests per minute as bars, server errors stacked on each in the danger colour; each minute's numbers in its tooltip. */
 export function RequestsChart({ minutes }: { minutes: Minute[] }) {
   const peak = peakRequests(minutes);
   const scale = HEIGHT / Math.max(1, peak);
   return (
-    <svg
-      className="apps-traffic-chart"
-      viewBox={`0 0 ${minutes.length} ${HEIGHT}`}
-      preserveAspectRatio="none"
-      role="img"
-      aria-label={`Requests per minute for the last hour, server errors stacked on them; the busiest minute had ${peak} request${peak === 1 ? '' : 's'}`}
-    >
+    <ChartFrame minutes={minutes} label={`Requests per minute for the last hour, server errors stacked on them; the busiest minute had ${peak} request${peak === 1 ? '' : 's'}`}>
       {minutes.map((m, i) => {
         const ok = (m.requests - m.errors) * scale;
         const errors = m.errors * scale;
@@ -40,7 +44,7 @@ export function RequestsChart({ minutes }: { minutes: Minute[] }) {
           </g>
         );
       })}
-    </svg>
+    </ChartFrame>
   );
 }
 
@@ -54,14 +58,8 @@ export function LatencyChart({ minutes }: { minutes: Minute[] }) {
     path += `${i > 0 && minutes[i - 1]!.p95Ms !== null ? 'V' : `M${i}`} ${y(m.p95Ms)} H${i + 1} `;
   });
   return (
-    <svg
-      className="apps-traffic-chart"
-      viewBox={`0 0 ${minutes.length} ${HEIGHT}`}
-      preserveAspectRatio="none"
-      role="img"
-      aria-label={`p95 latency per minute for the last hour; the slowest minute's p95 was ${formatMs(peak)}`}
-    >
+    <ChartFrame minutes={minutes} label={`p95 latency per minute for the last hour; the slowest minute's p95 was ${formatMs(peak)}`}>
       <path className="apps-traffic-line" d={path.trim()} />
-    </svg>
+    </ChartFrame>
   );
 }
