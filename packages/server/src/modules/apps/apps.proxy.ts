@@ -28,7 +28,7 @@ interface Upstreams {
 
 interface Deps {
   db: Db;
-  appsRepo: Pick<AppsRepo, 'byHost' | 'byDomain' | 'get' | 'allDomains'>;
+  appsRepo: Pick<AppsRepo, 'byHost' | 'byDomain' | 'allDomains'>;
   runtime: Pick<RuntimeDriver, 'replicaEndpoint'>;
   address: Pick<AppsAddress, 'labelOf' | 'isAppHost'>;
   /** How long a host's upstreams are used before they are read again (a switch also forgets them at once here). */
@@ -62,9 +62,7 @@ export function createAppsRouter(deps: Deps) {
     const app = label ? await deps.appsRepo.byHost(deps.db, label) : customHosts.has(hostname) ? await deps.appsRepo.byDomain(deps.db, hostname) : undefined;
     let endpoints: { host: string; port: number }[] = [];
     if (app?.currentReleaseId) {
-      const full = await deps.appsRepo.get(deps.db, app.id);
-      const count = full?.app.replicas ?? 1;
-      const found = await Promise.all(Array.from({ length: count }, (_, i) => deps.runtime.replicaEndpoint(replicaName(app.currentReleaseId!, i), app.port).catch(() => null)));
+      const found = await Promise.all(Array.from({ length: app.replicas }, (_, i) => deps.runtime.replicaEndpoint(replicaName(app.currentReleaseId!, i), app.port).catch(() => null)));
       endpoints = found.filter((e): e is { host: string; port: number } => e !== null);
     }
     const entry = { endpoints, at: Date.now(), appId: app?.id ?? null };

@@ -56,8 +56,8 @@ export function createAppsRepo() {
     },
 
     /** The app a host label names, with its current release: what the proxy routes by. */
-    async byHost(db: Db, host: string): Promise<Pick<AppRow, 'id' | 'port' | 'currentReleaseId'> | undefined> {
-      const [row] = await db.select({ id: apps.id, port: apps.port, currentReleaseId: apps.currentReleaseId }).from(apps).where(and(eq(apps.host, host), live));
+    async byHost(db: Db, host: string): Promise<Pick<AppRow, 'id' | 'port' | 'currentReleaseId' | 'replicas'> | undefined> {
+      const [row] = await db.select({ id: apps.id, port: apps.port, currentReleaseId: apps.currentReleaseId, replicas: apps.replicas }).from(apps).where(and(eq(apps.host, host), live));
       return row;
     },
 
@@ -171,9 +171,9 @@ export function createAppsRepo() {
     },
 
     /** The app a custom domain names (as byHost does for labels). */
-    async byDomain(db: Db, host: string): Promise<Pick<AppRow, 'id' | 'port' | 'currentReleaseId'> | undefined> {
+    async byDomain(db: Db, host: string): Promise<Pick<AppRow, 'id' | 'port' | 'currentReleaseId' | 'replicas'> | undefined> {
       const [row] = await db
-        .select({ id: apps.id, port: apps.port, currentReleaseId: apps.currentReleaseId })
+        .select({ id: apps.id, port: apps.port, currentReleaseId: apps.currentReleaseId, replicas: apps.replicas })
         .from(appDomains)
         .innerJoin(apps, eq(apps.id, appDomains.appId))
         .where(and(eq(appDomains.host, host), live));
