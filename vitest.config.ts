@@ -21,6 +21,7 @@ const runtimeOnly = [
   // A swarm of real engines in network namespaces: the runtime's, not the database's.
   'test/nodes.test.ts',
   'test/engine-tls.test.ts',
+  'test/cluster.test.ts',
   // Berth's own PostgreSQL in a data directory, whatever the run's database.
   'test/embedded-database.test.ts',
 ];

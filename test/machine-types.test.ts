@@ -48,9 +48,9 @@ describe('seeded machine types', () => {
     const seeded = (await listAs(admin)).filter((t) => ['small', 'medium', 'large'].includes(t.name));
 
     expect(seeded).toEqual([
-      { name: 'small', vcpus: 1, memoryMb: 1024, diskGib: 5, creditsCost: 1, private: false, image: null, createdAt: expect.any(String), updatedAt: expect.any(String) },
-      { name: 'medium', vcpus: 2, memoryMb: 2048, diskGib: 10, creditsCost: 2, private: false, image: null, createdAt: expect.any(String), updatedAt: expect.any(String) },
-      { name: 'large', vcpus: 4, memoryMb: 4096, diskGib: 25, creditsCost: 4, private: false, image: null, createdAt: expect.any(String), updatedAt: expect.any(String) },
+      { name: 'small', vcpus: 1, memoryMb: 1024, diskGib: 5, creditsCost: 1, private: false, image: null, nodeLabels: {}, createdAt: expect.any(String), updatedAt: expect.any(String) },
+      { name: 'medium', vcpus: 2, memoryMb: 2048, diskGib: 10, creditsCost: 2, private: false, image: null, nodeLabels: {}, createdAt: expect.any(String), updatedAt: expect.any(String) },
+      { name: 'large', vcpus: 4, memoryMb: 4096, diskGib: 25, creditsCost: 4, private: false, image: null, nodeLabels: {}, createdAt: expect.any(String), updatedAt: expect.any(String) },
     ]);
   });
 });
@@ -113,6 +113,7 @@ describe('POST /api/v1/machine-types', () => {
       creditsCost: 6,
       private: false,
       image: null,
+      nodeLabels: {},
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
@@ -122,6 +123,13 @@ describe('POST /api/v1/machine-types', () => {
   it('stores a private flag and an image when given', async () => {
     const created = await createType(typeBody(uniqueName('custom'), { private: true, image: 'registry.example.com/team/dev:1.2@sha256:abc' }));
     expect(created).toMatchObject({ private: true, image: 'registry.example.com/team/dev:1.2@sha256:abc' });
+  });
+
+  it('stores the node labels its environments need', async () => {
+    const created = await createType(typeBody(uniqueName('gpu'), { nodeLabels: { gpu: 'true', 'berth.io/zone': 'lab-a' } }));
+    expect(created.nodeLabels).toEqual({ gpu: 'true', 'berth.io/zone': 'lab-a' });
+    const changed = await admin.patch(`/api/v1/machine-types/${created.name}`, { nodeLabels: { kvm: 'true' } });
+    expect(changed.json<MachineType>().nodeLabels).toEqual({ kvm: 'true' });
   });
 
   it('refuses a second type with the same name with 409 conflict, leaving the first as it was', async () => {
@@ -142,6 +150,9 @@ describe('POST /api/v1/machine-types', () => {
     ['an image with a space', { image: 'debian bookworm' }, 'body.image'],
     ['an image with a shell ";"', { image: 'debian;rm -rf /' }, 'body.image'],
     ['an image with a shell "$( )"', { image: 'debian$(id)' }, 'body.image'],
+    ['a node label key with capitals', { nodeLabels: { GPU: 'true' } }, 'body.nodeLabels.GPU'],
+    ['a node label value with a space', { nodeLabels: { gpu: 'yes please' } }, 'body.nodeLabels.gpu'],
+    ['17 node labels', { nodeLabels: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`l${i}`, 'x'])) }, 'body.nodeLabels'],
   ])('refuses %s with 400 validation_failed naming the field, creating nothing', async (_what, override, field) => {
     const body = typeBody(uniqueName('bad'), override);
 
@@ -180,6 +191,7 @@ describe('PATCH /api/v1/machine-types/:name', () => {
     ['vcpus 0', { vcpus: 0 }, 'body.vcpus'],
     ['an image with a shell ";"', { image: 'busybox; reboot' }, 'body.image'],
     ['an unknown field', { name: 'renamed' }, 'body.name'],
+    ['a node label key with a space', { nodeLabels: { 'g pu': 'true' } }, 'body.nodeLabels.g pu'],
   ])('refuses %s with 400 validation_failed naming the field, changing nothing', async (_what, body, field) => {
     const before = await createType(typeBody(uniqueName('kept')));
 

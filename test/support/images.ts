@@ -5,9 +5,9 @@ import tar from "tar-stream";
 import { imageExists, importRootfs } from '../../packages/server/src/runtime/docker/images.js';
 
 /** A tiny image for fast tests: Debian's static busybox and nothing else. */
-export const TEST_IMAGE = 'berth-test/busybox:1';
+export const TEST_IMAGE = 'berth-test/busybox:2';
 
-const APPLETS = ['sh', 'ash', 'ls', 'cat', 'echo', 'sleep', 'mkdir', 'rm', 'mv', 'cp', 'env', 'pwd', 'id', 'kill', 'ps', 'nc', 'wget', 'ip', 'hostname', 'head', 'tail', 'seq', 'yes', 'dd', 'true', 'false', 'printf', 'test', 'grep', 'sed', 'awk', 'wc', 'timeout', 'setsid', 'chmod', 'touch', 'find', 'xargs', 'date', 'tr', 'ping', 'nslookup', 'sort', 'cut', 'stat', 'df', 'du', 'uname', 'whoami', 'tee', 'basename', 'dirname', 'readlink', 'ln', 'stty', 'reset', 'clear', 'vi', 'less', 'more', 'top', 'free', 'base64', 'md5sum', 'sha256sum', 'gzip', 'gunzip', 'tar', 'unzip', 'pkill', 'pgrep', 'nohup', 'httpd'];
+const APPLETS = ['sh', 'ash', 'ls', 'cat', 'echo', 'sleep', 'mkdir', 'rm', 'mv', 'cp', 'env', 'pwd', 'id', 'kill', 'ps', 'nc', 'wget', 'ip', 'hostname', 'head', 'tail', 'seq', 'yes', 'dd', 'true', 'false', 'printf', 'test', 'grep', 'sed', 'awk', 'wc', 'timeout', 'setsid', 'chmod', 'touch', 'find', 'xargs', 'date', 'tr', 'ping', 'nslookup', 'sort', 'cut', 'stat', 'df', 'du', 'uname', 'whoami', 'tee', 'basename', 'dirname', 'readlink', 'ln', 'stty', 'reset', 'clear', 'vi', 'less', 'more', 'top', 'free', 'base64', 'md5sum', 'sha256sum', 'gzip', 'gunzip', 'tar', 'unzip', 'chroot', 'pkill', 'pgrep', 'nohup', 'httpd'];
 
 export async function ensureTestImage(docker = new Docker()): Promise<string> {
   if (await imageExists(docker, TEST_IMAGE)) return TEST_IMAGE;

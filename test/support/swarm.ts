@@ -20,6 +20,12 @@ export interface SwarmNode {
   id: string;
   /** With `tls`: its engine on TCP, for clients with a certificate of the swarm's CA (`certPath`: ca.pem, cert.pem, key.pem). */
   tcp?: { url: string; certPath: string };
+  /** Its network namespace (under /var/run/netns). */
+  netns: string;
+  /** Kills its engine at once (SIGKILL), as a machine that dies would; resolves once it is gone. */
+  kill(): Promise<void>;
+  /** Starts its engine again (after kill); resolves once it answers. */
+  restart(): Promise<void>;
 }
 
 export interface TestSwarm {
@@ -51,7 +57,7 @@ export async function startSwarm(count: number, options: { tls?: boolean } = {})
   const nodes: SwarmNode[] = [];
 
   async function dispose(): Promise<void> {
-    for (const d of daemons) d.child.kill('SIGTERM');
+    for (const d of daemons) if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGTERM');
     for (const d of daemons) {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 30_000)));
@@ -92,23 +98,33 @@ export async function startSwarm(count: number, options: { tls?: boolean } = {})
       const socketPath = path.join(home, 'docker.sock');
       const tcp = options.tls ? { url: `tcp://${ip}:2376`, certPath: path.join(dir, 'client') } : undefined;
       const listenTls = options.tls ? ['-H', `tcp://${ip}:2376`, '--tlsverify', '--tlscacert', path.join(dir, 'ca', 'ca.pem'), ...(await serverCertificate(dir, name, ip, home))] : [];
-      const log = await fs.open(path.join(home, 'dockerd.log'), 'a');
-      const child = spawn(
-        'nsenter',
-        // DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: a service's task starts from the image the node has, instead of
-        // asking a registry first (none is reachable: each start would wait out a DNS timeout).
-        [`--net=/var/run/netns/${name}`, 'unshare', '--uts', 'sh', '-c', 'hostname "$0"; exec "$@"', name, 'env', 'DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1', 'dockerd', '--data-root', path.join(home, 'data'), '--exec-root', path.join(home, 'exec'), '--pidfile', path.join(home, 'dockerd.pid'), '-H', `unix://${socketPath}`, ...listenTls, '--shutdown-timeout', '3', '--log-level', 'warn'],
-        { stdio: ['ignore', log.fd, log.fd] },
-      );
-      await log.close();
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      daemons.push({ child, exited });
       const docker = new Docker({ socketPath });
-      const died = exited.then(async () => {
-        throw new Error(`the engine of ${name} exited while starting:\n${await fs.readFile(path.join(home, 'dockerd.log'), 'utf8').catch(() => '')}`);
-      });
-      await Promise.race([waitFor(`the engine of ${name} to answer`, () => docker.ping().then(() => true), 60_000, 100), died]);
-      nodes.push({ name, ip, socketPath, docker, id: '', ...(tcp ? { tcp } : {}) });
+      let daemon: { child: ChildProcess; exited: Promise<void> } | undefined;
+      const launch = async () => {
+        const log = await fs.open(path.join(home, 'dockerd.log'), 'a');
+        const child = spawn(
+          'nsenter',
+          // DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: a service's task starts from the image the node has, instead of
+          // asking a registry first (none is reachable: each start would wait out a DNS timeout).
+          [`--net=/var/run/netns/${name}`, 'unshare', '--uts', 'sh', '-c', 'hostname "$0"; exec "$@"', name, 'env', 'DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1', 'dockerd', '--data-root', path.join(home, 'data'), '--exec-root', path.join(home, 'exec'), '--pidfile', path.join(home, 'dockerd.pid'), '-H', `unix://${socketPath}`, ...listenTls, '--shutdown-timeout', '3', '--log-level', 'warn'],
+          { stdio: ['ignore', log.fd, log.fd] },
+        );
+        await log.close();
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        daemon = { child, exited };
+        daemons.push(daemon);
+        const died = exited.then(async () => {
+          throw new Error(`the engine of ${name} exited while starting:\n${await fs.readFile(path.join(home, 'dockerd.log'), 'utf8').catch(() => '')}`);
+        });
+        died.catch(() => undefined); // once it answered, a later exit is the test's own doing (kill)
+        await Promise.race([waitFor(`the engine of ${name} to answer`, () => docker.ping().then(() => true), 60_000, 100), died]);
+      };
+      const kill = async () => {
+        daemon?.child.kill('SIGKILL');
+        await daemon?.exited;
+      };
+      await launch();
+      nodes.push({ name, ip, socketPath, docker, id: '', netns: name, kill, restart: launch, ...(tcp ? { tcp } : {}) });
     }
 
     const [manager, ...workers] = nodes as [SwarmNode, ...SwarmNode[]];

@@ -13,6 +13,8 @@ export const ENVIRONMENT_STATUSES = [
   'deleting',
   'deleted',
   'error',
+  // Its node is down or its engine does not answer: its intent is kept, and it converges when the node is back.
+  'unreachable',
 ] as const;
 
 /**
@@ -59,6 +61,7 @@ export const EnvironmentSchema = z
     startedAt: TimestampSchema.nullable(),
     lastActivityAt: TimestampSchema.nullable(),
     lastError: z.string().nullable(),
+    nodeId: z.string().nullable().describe('The node it runs on (`local` on a lone engine); null until it is first provisioned'),
     errorCode: z.string().nullable().describe('With status `error`, why, as a stable code: `image_unavailable` (the image could not be pulled or built), `reconcile_failed` (anything else, after retries)'),
     attempts: z.number().int(),
     origin: z.enum(['berth', 'e2b']).describe('Which API created it: Berth\'s own or the E2B-compatible one'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TimestampSchema } from './common.js';
+import { NodeLabelKeySchema, NodeLabelValueSchema } from './nodes.js';
 
 export const MachineTypeNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lowercase letters, digits and "-", at most 32');
 /** A Docker image reference: registry/repo[:tag][@digest], no spaces or shell characters. */
@@ -17,6 +18,7 @@ export const MachineTypeSchema = z
     creditsCost: z.number().int(),
     private: z.boolean(),
     image: z.string().nullable().describe('Image for environments of this type; null means the default image'),
+    nodeLabels: z.record(z.string(), z.string()).describe('Node labels its environments need: they are placed only on nodes that carry them all'),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
   })
@@ -29,6 +31,7 @@ const machineTypeFields = {
   creditsCost: z.number().int().min(0).max(1000),
   private: z.boolean(),
   image: ImageRefSchema.nullable(),
+  nodeLabels: z.record(NodeLabelKeySchema, NodeLabelValueSchema).refine((l) => Object.keys(l).length <= 16, 'at most 16 labels'),
 };
 
 export const CreateMachineTypeBodySchema = z.strictObject({
@@ -36,6 +39,7 @@ export const CreateMachineTypeBodySchema = z.strictObject({
   ...machineTypeFields,
   private: machineTypeFields.private.optional(),
   image: machineTypeFields.image.optional(),
+  nodeLabels: machineTypeFields.nodeLabels.optional(),
 });
 export const UpdateMachineTypeBodySchema = z.strictObject(machineTypeFields).partial();
 export const MachineTypeParamsSchema = z.strictObject({ name: MachineTypeNameSchema });

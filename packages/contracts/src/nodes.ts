@@ -17,6 +17,10 @@ export const NodeSchema = z
     labels: z.record(z.string(), z.string()).describe("Labels an administrator gave it (the swarm's node labels)"),
     resources: z.object({ vcpus: z.number(), memoryMb: z.number().int() }).describe('What it has'),
     engineVersion: z.string().nullable(),
+    engine: z.string().nullable().describe("How Berth reaches its engine to run environments there: `manager` (the engine Berth drives), the `tcp://` address of its `berth.engine` label (TLS), or null: nothing is placed there"),
+    usage: z
+      .object({ environments: z.number().int(), vcpus: z.number(), memoryMb: z.number().int() })
+      .describe('What the environments meant to run there reserve (their machine types)'),
   })
   .meta({ id: 'Node' });
 

@@ -11,7 +11,10 @@ import { installationId, installationKeyring } from './db/installation.js';
 import { connectCaddy, startCaddy, type CaddyEdge } from './edge/caddy.js';
 import { buildMetricsApp } from './http/metrics.js';
 import type { App } from './http/types.js';
+import { createClusterDriver } from './runtime/docker/cluster-driver.js';
 import { createDockerDriver } from './runtime/docker/docker-driver.js';
+import { createNodes } from './runtime/docker/nodes.js';
+import { createEnvironmentsRepo } from './modules/environments/environments.repo.js';
 import { createServices, type Services } from './services.js';
 
 /** The periodic passes besides the reconcile worker, which always runs. */
@@ -60,7 +63,15 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
   const without = new Set(options.without ?? []);
   const docker = new Docker(config.docker);
   const installId = await installationId(database.db);
-  const runtime = createDockerDriver({ docker, installId, images: { devBaseImage: config.devBaseImage } });
+  const images = { devBaseImage: config.devBaseImage };
+  const environmentsRepo = createEnvironmentsRepo();
+  // A swarm manager's nodes run environments; else the one engine does (also when it cannot be asked now).
+  const swarm = await createNodes(docker)
+    .managerNodeId()
+    .catch(() => null);
+  const runtime = swarm
+    ? createClusterDriver({ manager: docker, installId, images, agentImage: config.defaultImage, tls: config.engineTls, locate: (id) => environmentsRepo.nodeOf(database.db, id) })
+    : createDockerDriver({ docker, installId, images });
   const services = createServices(database, runtime, config, log, await installationKeyring(database.db, config.secret));
   const app = await buildApp({ database, services, config, logger: options.log, onProblem: options.onProblem });
   const boot = await bootstrap(database.db, services, config.admin);

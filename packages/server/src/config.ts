@@ -129,6 +129,8 @@ export interface Config {
    * without it is refused: anyone who reaches that port owns the machine.
    */
   docker: { socketPath: string } | { host: string; port: number; protocol: 'https'; ca: Buffer; cert: Buffer; key: Buffer };
+  /** The client certificate DOCKER_CERT_PATH holds, also for the engines of a swarm's other nodes (their `berth.engine` label). */
+  engineTls: { ca: Buffer; cert: Buffer; key: Buffer } | undefined;
   defaultImage: string;
   /** What a `berth/dev:` image is built on where debootstrap is missing (BERTH_DEV_BASE_IMAGE; default: Debian's slim image of the host's release). */
   devBaseImage: string | undefined;
@@ -281,14 +283,21 @@ function onPath(name: string): string | undefined {
 }
 
 /** Where the engine is, or the problem with it (a TCP engine without TLS, unreadable certificates). */
-function dockerTarget(dockerHost: string | undefined, certPath: string | undefined): Config['docker'] | string {
+function dockerTarget(dockerHost: string | undefined, tls: Config['engineTls'] | string): Config['docker'] | string {
   if (!dockerHost) return { socketPath: '/var/run/docker.sock' };
   const url = new URL(dockerHost);
   if (url.protocol === 'unix:') return { socketPath: url.pathname };
-  if (!certPath) return 'DOCKER_HOST: a tcp:// engine needs TLS with a client certificate (DOCKER_CERT_PATH: a folder with ca.pem, cert.pem and key.pem); Berth never drives an engine anyone on the network could';
+  if (!tls) return 'DOCKER_HOST: a tcp:// engine needs TLS with a client certificate (DOCKER_CERT_PATH: a folder with ca.pem, cert.pem and key.pem); Berth never drives an engine anyone on the network could';
+  if (typeof tls === 'string') return tls;
+  return { host: url.hostname, port: Number(url.port || 2376), protocol: 'https', ...tls };
+}
+
+/** DOCKER_CERT_PATH's certificates, or the problem reading them. */
+function engineTls(certPath: string | undefined): Config['engineTls'] | string {
+  if (!certPath) return undefined;
   try {
     const [ca, cert, key] = ['ca.pem', 'cert.pem', 'key.pem'].map((file) => readFileSync(path.join(certPath, file)));
-    return { host: url.hostname, port: Number(url.port || 2376), protocol: 'https', ca: ca!, cert: cert!, key: key! };
+    return { ca: ca!, cert: cert!, key: key! };
   } catch (err) {
     return `DOCKER_CERT_PATH: ${(err as Error).message}`;
   }
@@ -310,9 +319,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.success && parsed.data.BERTH_STREAM_LOW_WATER_BYTES > parsed.data.BERTH_STREAM_HIGH_WATER_BYTES) {
     problems.push('BERTH_STREAM_LOW_WATER_BYTES: at most BERTH_STREAM_HIGH_WATER_BYTES (reading resumes once the queue drains below it)');
   }
-  const docker = parsed.success ? dockerTarget(parsed.data.DOCKER_HOST, parsed.data.DOCKER_CERT_PATH) : undefined;
+  const tls = parsed.success ? engineTls(parsed.data.DOCKER_CERT_PATH) : undefined;
+  const docker = parsed.success ? dockerTarget(parsed.data.DOCKER_HOST, tls) : undefined;
   if (typeof docker === 'string') problems.push(docker);
-  if (!parsed.success || problems.length > 0 || typeof docker !== 'object') throw new ConfigError(problems);
+  else if (typeof tls === 'string') problems.push(tls);
+  if (!parsed.success || problems.length > 0 || typeof docker !== 'object' || typeof tls === 'string') throw new ConfigError(problems);
   const e = parsed.data;
   const caddyBin = e.BERTH_EDGE === 'caddy' ? (e.BERTH_EDGE_CADDY_BIN ?? onPath('caddy')) : undefined;
   const caddy = e.BERTH_EDGE === 'caddy' && (e.BERTH_EDGE_ADMIN_URL !== undefined || caddyBin !== undefined);
@@ -333,6 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     trustProxy: e.BERTH_TRUST_PROXY,
     docker,
+    engineTls: tls,
     defaultImage: e.BERTH_DEFAULT_IMAGE,
     devBaseImage: e.BERTH_DEV_BASE_IMAGE,
     resyncSeconds: e.BERTH_RESYNC_SECONDS,

@@ -53,6 +53,7 @@ import { hostnameOf } from './modules/previews/previews.domain.js';
 import { createPreviewsRepo } from './modules/previews/previews.repo.js';
 import { createPreviewsService } from './modules/previews/previews.service.js';
 import type { RuntimeDriver } from './runtime/driver.js';
+import { choose } from './modules/nodes/placement.js';
 import { createAppsAddress } from './modules/apps/apps.address.js';
 import { createAppsReconciler } from './modules/apps/apps.reconciler.js';
 import { createAppsRepo } from './modules/apps/apps.repo.js';
@@ -120,6 +121,11 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     applyTemplate: (environmentId, templateId) => applier.onFirstRun(environmentId, templateId),
     imageRecipe: (env) => templates.recipeFor(env),
     startTemplate: (environmentId, templateId) => templates.runStartCommand(environmentId, templateId),
+    place: async (env) => {
+      if (!runtime.clustered) return 'local';
+      const [{ items }, usage] = await Promise.all([runtime.nodes(), environmentsRepo.usageByNode(db)]);
+      return choose(items, usage, { vcpus: env.vcpus, memoryMb: env.memoryMb, labels: env.nodeLabels });
+    },
   });
   const worker = createWorker({ db, queue: createWorkQueueRepo(), reconciler, environmentsRepo, eventsRepo, published: bus.publish, log, options: config.worker });
   const resync = createResync({ db, environmentsRepo, runtime, wake: worker.wake, log });
@@ -249,7 +255,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     },
   });
   const appDatabases = createAppDatabases({ db, appsRepo, apps, audit, keyring, runtime, wake: appsReconciler.wake });
-  const nodes = createNodesService({ runtime, audit });
+  const nodes = createNodesService({ runtime, audit, usage: () => environmentsRepo.usageByNode(db) });
   return {
     apps,
     nodes,

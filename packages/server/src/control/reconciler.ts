@@ -10,6 +10,7 @@ const SETTLED = { attempts: 0, lastError: null, errorCode: null };
 
 const specOf = (env: EnvironmentRecord): EnvironmentSpec => ({
   environmentId: env.id,
+  nodeId: env.nodeId,
   ownerId: env.ownerId,
   name: env.name,
   image: env.image,
@@ -33,6 +34,8 @@ interface Deps {
   imageRecipe: (env: EnvironmentRecord) => Promise<ImageRecipe | undefined>;
   /** Runs the template's start command, if any, in a just-started environment; returns what to say about it. */
   startTemplate: (environmentId: string, templateId: string) => Promise<string | null>;
+  /** The node a new environment goes on (placement.ts); NoNodeError while none can take it. */
+  place: (env: EnvironmentRecord) => Promise<string>;
 }
 
 /**
@@ -97,7 +100,14 @@ export function createReconciler(deps: Deps) {
     }
     if (!instance) {
       await setStatus(env, 'provisioning');
-      await runtime.ensureImage(env.image, (message) => void note(env, 'provision', message), await deps.imageRecipe(env));
+      // Placed once: its workspace is on that node from now on, and it stays there until moved.
+      if (!env.nodeId) {
+        const nodeId = await deps.place(env);
+        await deps.environmentsRepo.update(db, env.id, { nodeId });
+        env.nodeId = nodeId;
+        if (runtime.clustered) await note(env, 'placed', `placed on node ${nodeId}`);
+      }
+      await runtime.ensureImage(env.image, (message) => void note(env, 'provision', message), await deps.imageRecipe(env), env.nodeId);
       const containerId = await runtime.ensureInstance(specOf(env));
       await deps.environmentsRepo.update(db, env.id, { containerId });
     }

@@ -39,8 +39,9 @@ export function createResync({ db, environmentsRepo, runtime, wake, log }: Deps)
 
     const byEnv = new Map(instances.map((i) => [i.environmentId, i]));
     const drifted = rows.filter((r) => {
-      if (r.reconcileAfter !== null || r.status === 'error') return false; // already queued, or waiting for a new intent
       const instance = byEnv.get(r.id);
+      if (r.status === 'unreachable' && instance) return true; // its node is back: now, not after its backoff
+      if (r.reconcileAfter !== null || r.status === 'error') return false; // already queued, or waiting for a new intent
       const running = instance?.state === 'running';
       // On another network than its policy's (changed while the worker was away, or made before policies existed).
       const misplaced = !!instance && (instance.networks.length !== 1 || instance.networks[0] !== networkFor(r).key);

@@ -3,7 +3,7 @@ import type { Db } from '../db/client.js';
 import type { EnvironmentEventsRepo } from '../modules/environments/environment-events.repo.js';
 import { backoffMs } from '../modules/environments/environments.domain.js';
 import type { EnvironmentsRepo } from '../modules/environments/environments.repo.js';
-import { ImageUnavailableError, RuntimeUnavailableError } from '../runtime/driver.js';
+import { ImageUnavailableError, NodeUnreachableError, RuntimeUnavailableError } from '../runtime/driver.js';
 import { createClaimLoop, type ClaimLoopOptions } from './claim-loop.js';
 import type { Reconciler } from './reconciler.js';
 import type { Claim, WorkQueueRepo } from './work-queue.repo.js';
@@ -61,8 +61,11 @@ export function createWorker(deps: Deps) {
     // What the owner sees is the error's message; the engine's own words (an image's) stay in this log.
     const detail = err instanceof ImageUnavailableError ? err.detail : undefined;
     log.warn({ environmentId: claim.id, attempts, err: message, detail }, giveUp ? 'reconcile failed; giving up' : 'reconcile failed; will retry');
+    // Its node is lost: it waits for it, intent kept, and says so once.
+    const unreachable = err instanceof NodeUnreachableError && env.status !== 'unreachable' && env.desiredState !== 'deleted';
     await db.transaction(async (tx) => {
-      await deps.environmentsRepo.update(tx, claim.id, { attempts, lastError: message, ...(giveUp ? { status: 'error', errorCode } : {}) });
+      await deps.environmentsRepo.update(tx, claim.id, { attempts, lastError: message, ...(giveUp ? { status: 'error', errorCode } : unreachable ? { status: 'unreachable' } : {}) });
+      if (unreachable) await deps.eventsRepo.append(tx, claim.id, { type: 'status', status: 'unreachable', message });
       await deps.eventsRepo.append(tx, claim.id, giveUp ? { type: 'error', status: 'error', message, data: { code: errorCode } } : { type: 'retry', message: `attempt ${attempts} failed: ${message}`, data: { attempts } });
     });
     deps.published(claim.id);

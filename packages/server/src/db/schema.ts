@@ -192,6 +192,8 @@ export const machineTypes = pgTable('machine_types', {
   creditsCost: integer('credits_cost').notNull(),
   private: boolean('private').notNull().default(false),
   image: text('image'),
+  // Node labels its environments need (kvm=true, gpu=true, arch=arm64): placed only on nodes that carry them all.
+  nodeLabels: jsonb('node_labels').$type<Record<string, string>>().notNull().default({}),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -301,6 +303,11 @@ export const environments = pgTable(
     // The warm pool it was made for (kept after a claim, as provenance), and what it was built as there.
     poolId: uuid('pool_id'),
     poolVersion: text('pool_version'),
+    // The node it was placed on (a swarm node's id, or 'local'), set the first time it is provisioned:
+    // its workspace volume is there, so it stays there until an administrator moves it.
+    nodeId: text('node_id'),
+    // Its machine type's node labels at creation, as vcpus and memory are.
+    nodeLabels: jsonb('node_labels').$type<Record<string, string>>().notNull().default({}),
   },
   (t) => [
     check('environments_owned_or_pooled', sql`(${t.ownerId} is not null and ${t.orgId} is not null) or ${t.poolId} is not null`),

@@ -25,6 +25,8 @@ export interface NetworkSpec {
 
 export interface EnvironmentSpec {
   environmentId: string;
+  /** The node it is placed on (RuntimeNode.id); null: the engine Berth drives. */
+  nodeId: string | null;
   /** Null for an unclaimed environment of a warm pool (its runtime objects then carry no owner label). */
   ownerId: string | null;
   name: string;
@@ -206,18 +208,28 @@ export interface RuntimeNode {
   labels: Record<string, string>;
   resources: { vcpus: number; memoryMb: number };
   engineVersion: string | null;
+  /**
+   * How Berth reaches the node's own engine to run environments there: `manager` (the engine Berth
+   * drives), a `tcp://` address over TLS (the node's `berth.engine` label), or null: it cannot, and
+   * places nothing there.
+   */
+  engine: string | null;
 }
 
+/** The node label that says where a node's engine listens (`tcp://address:2376`, TLS only). */
+export const ENGINE_LABEL = 'berth.engine';
+
 export interface RuntimeDriver {
+  /** True when environments are placed on several nodes (a swarm); false for the one engine. */
+  readonly clustered: boolean;
   /** The machines it runs on: a swarm's nodes when its engine manages one, else that engine alone. */
   nodes(): Promise<{ swarm: boolean; items: RuntimeNode[] }>;
   /** Changes a swarm node's availability or labels (NotASwarmError on a lone engine); null when there is no such node. */
   updateNode(id: string, change: { availability?: NodeAvailability; labels?: Record<string, string> }): Promise<RuntimeNode | null>;
   /** Resolves when the engine answers. */
   ping(): Promise<void>;
-  /** Makes the image available locally (building or pulling it), reporting progress. */
-  /** Makes the image available: there already, pulled, or built (Berth's own, or from `recipe`'s Dockerfile). */
-  ensureImage(image: string, onProgress: ProgressFn, recipe?: ImageRecipe): Promise<void>;
+  /** Makes the image available on a node (the engine Berth drives by default): there already, pulled, or built (Berth's own, or from `recipe`'s Dockerfile). */
+  ensureImage(image: string, onProgress: ProgressFn, recipe?: ImageRecipe, nodeId?: string | null): Promise<void>;
   /** Creates the spec's network (with its egress enforcement), the workspace volume and the container if missing; returns the container id. */
   ensureInstance(spec: EnvironmentSpec): Promise<string>;
   /**
@@ -303,5 +315,15 @@ export class NotASwarmError extends AppError {
 export class RuntimeUnavailableError extends AppError {
   constructor(detail: string) {
     super('runtime_unavailable', detail);
+  }
+}
+
+/** The node that holds the environment is down or its engine does not answer: its environments wait for it, unreachable. */
+export class NodeUnreachableError extends RuntimeUnavailableError {
+  constructor(
+    readonly nodeId: string,
+    detail: string,
+  ) {
+    super(detail);
   }
 }

@@ -20,6 +20,7 @@ export const toEnvironment = (r: EnvironmentWithOwner, access: EnvironmentAccess
   startedAt: r.startedAt?.toISOString() ?? null,
   lastActivityAt: r.lastActivityAt?.toISOString() ?? null,
   lastError: r.lastError,
+  nodeId: r.nodeId,
   errorCode: r.errorCode,
   attempts: r.attempts,
   origin: r.origin,

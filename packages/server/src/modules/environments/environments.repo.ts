@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { DesiredState } from '@berth/contracts';
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
+import { preparedPer } from '../../db/prepared.js';
 import { environmentShares, environments, memberships, organizations, orgQuotas, quotas, teamMembers, users } from '../../db/schema.js';
 import type { EnvironmentStanding } from '../auth/authorize.js';
 import { ConflictError } from '../../errors.js';
@@ -20,6 +21,15 @@ const bestShare = (userId: string) => sql<'view' | 'use' | null>`(
   where ${environmentShares.environmentId} = ${environments.id} and ${teamMembers.userId} = ${userId})`;
 // Joined with its owner, so owned (a pool's unclaimed environments have no owner to join).
 const flatten = (r: { env: EnvironmentRecord; ownerUsername: string }): EnvironmentWithOwner => ({ ...(r.env as EnvironmentRow), ownerUsername: r.ownerUsername });
+
+// Every call about an environment on a swarm asks where it is: one named statement per connection.
+const nodeOfQuery = preparedPer((db: Db) =>
+  db
+    .select({ nodeId: environments.nodeId })
+    .from(environments)
+    .where(eq(environments.id, sql.placeholder('id')))
+    .prepare('environment_node_of'),
+);
 
 export function createEnvironmentsRepo() {
   return {
@@ -83,6 +93,22 @@ export function createEnvironmentsRepo() {
     },
 
     /** The environment as stored, owned or not (the reconciler's read: it also builds a pool's). */
+    /** The node an environment was placed on; null before its first provisioning (or when there is no such environment). */
+    async nodeOf(db: Db, id: string): Promise<string | null> {
+      const [row] = await nodeOfQuery(db).execute({ id });
+      return row?.nodeId ?? null;
+    },
+
+    /** What the environments meant to run hold, per node: reservations placement weighs. */
+    async usageByNode(db: Db): Promise<Map<string, { environments: number; vcpus: number; memoryMb: number }>> {
+      const rows = await db
+        .select({ nodeId: environments.nodeId, environments: sql<number>`count(*)::int`, vcpus: sql<number>`coalesce(sum(${environments.vcpus}), 0)::int`, memoryMb: sql<number>`coalesce(sum(${environments.memoryMb}), 0)::int` })
+        .from(environments)
+        .where(and(eq(environments.desiredState, 'running'), sql`${environments.nodeId} is not null`))
+        .groupBy(environments.nodeId);
+      return new Map(rows.map((r) => [r.nodeId!, { environments: r.environments, vcpus: r.vcpus, memoryMb: r.memoryMb }]));
+    },
+
     async record(db: Db, id: string): Promise<EnvironmentRecord | undefined> {
       const [row] = await db.select().from(environments).where(eq(environments.id, id));
       return row;

@@ -166,7 +166,7 @@ export function createEnvironmentsService(deps: Deps) {
       const pooled = egress === 'internet' ? await deps.claimPooled(tx, target, owner) : undefined;
       const env =
         pooled ??
-        (await environmentsRepo.insert(tx, { ...owner, ...target, desiredState: 'running', status: 'pending', reconcileAfter: new Date(), egress, egressAllow }));
+        (await environmentsRepo.insert(tx, { ...owner, ...target, nodeLabels: type.nodeLabels, desiredState: 'running', status: 'pending', reconcileAfter: new Date(), egress, egressAllow }));
       await opts.attach?.(tx, env);
       await eventsRepo.append(
         tx,
@@ -307,6 +307,9 @@ export function createEnvironmentsService(deps: Deps) {
   /** The environment, if the caller may act on it at `need` (by default: use it) and it is running. */
   async function running(ctx: RequestContext, id: string, need: EnvironmentLevel = 'use'): Promise<EnvironmentWithOwner> {
     const env = await visibleIn(ctx, id, need);
+    if (env.status === 'unreachable') {
+      throw new AppError('environment_not_running', `Environment "${env.name}" is unreachable: the node it runs on does not answer; it runs again when the node is back`);
+    }
     if (env.status !== 'running' || env.desiredState !== 'running') {
       throw new AppError('environment_not_running', `Environment "${env.name}" is ${env.status}; start it first`);
     }

@@ -40,7 +40,7 @@ export function createMachineTypesService({ db, machineTypesRepo, quotasRepo, au
   async function create(ctx: RequestContext, body: CreateMachineTypeBody): Promise<MachineType> {
     authorize(ctx.actor, 'machine-types.manage');
     const row = await audit.mutate(ctx, 'machine_type.create', { targetType: 'machine_type', targetId: body.name, metadata: { ...body } }, (tx) =>
-      machineTypesRepo.insert(tx, { ...body, private: body.private ?? false, image: body.image ?? null }),
+      machineTypesRepo.insert(tx, { ...body, private: body.private ?? false, image: body.image ?? null, nodeLabels: body.nodeLabels ?? {} }),
     );
     return toMachineType(row);
   }
@@ -79,6 +79,7 @@ export const toMachineType = (r: MachineTypeRow): MachineType => ({
   creditsCost: r.creditsCost,
   private: r.private,
   image: r.image,
+  nodeLabels: r.nodeLabels,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 });

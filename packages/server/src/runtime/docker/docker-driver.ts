@@ -100,6 +100,7 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
   }
 
   return {
+    clustered: false,
     ping: () => call('ping', async () => void (await docker.ping())),
     nodes: () => call('list nodes', () => nodes.list()),
     updateNode: (id, change) => call('change a node', () => nodes.update(id, change)),

@@ -17,27 +17,43 @@ export interface Firewall {
   apply(desired: () => Promise<Desired>): Promise<string[]>;
 }
 
+/** Where the rules are: the machine Berth runs on, or a node reached through its engine (node-agent.ts). */
+export interface FirewallHost {
+  /** Runs a command to its end, feeding it `stdin`; its output, or a rejection naming what failed. */
+  run(command: string, args: readonly string[], stdin?: string): Promise<string>;
+  /** A file's text, or '' when it cannot be read. */
+  read(file: string): Promise<string>;
+}
+
 export interface IptablesOptions {
   iptables?: string;
   iptablesRestore?: string;
   /** Where the engine takes its upstream DNS servers from, in the order it looks. */
   resolvConf?: readonly string[];
+  /** This machine, unless given. */
+  host?: FirewallHost;
 }
 
-/** A batch iptables-restore refused (and so applied nothing of). */
-class RestoreError extends Error {}
+/** A command that ran and failed (its exit code was not 0): for iptables-restore, a batch it applied nothing of. */
+export class CommandError extends Error {}
 
-/** Feeds a batch to iptables-restore: one transaction, never a shell. */
-function restore(command: string, batch: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, ['-w', '--noflush'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`)));
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new RestoreError(`iptables-restore failed (${code}): ${stderr.trim()}`))));
-    child.stdin.end(batch);
-  });
-}
+/** This machine: commands run as child processes, never through a shell. */
+export const localHost: FirewallHost = {
+  async run(command, args, stdin) {
+    if (stdin === undefined) return (await run(command, [...args], { maxBuffer: 64 * 1024 * 1024 })).stdout;
+    return new Promise((resolve, reject) => {
+      const child = spawn(command, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`)));
+      child.once('close', (code) => (code === 0 ? resolve(stdout) : reject(new CommandError(`${command} failed (${code}): ${stderr.trim()}`))));
+      child.stdin.end(stdin);
+    });
+  },
+  read: (file) => readFile(file, 'utf8').catch(() => ''),
+};
 
 /**
  * iptables on this machine: Berth and the engine share a host (DOCKER_HOST is a local socket). A
@@ -49,11 +65,12 @@ export function createIptablesFirewall(options: IptablesOptions = {}): Firewall 
   const iptables = options.iptables ?? 'iptables';
   const iptablesRestore = options.iptablesRestore ?? 'iptables-restore';
   const resolvConf = options.resolvConf ?? ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf'];
+  const host = options.host ?? localHost;
 
   /** The engine's upstream resolvers: like dockerd, the first file that names a non-loopback one. */
   async function resolvers(): Promise<string[]> {
     for (const file of resolvConf) {
-      const found = parseResolvers(await readFile(file, 'utf8').catch(() => ''));
+      const found = parseResolvers(await host.read(file));
       if (found.length > 0) return found;
     }
     return [];
@@ -66,14 +83,15 @@ export function createIptablesFirewall(options: IptablesOptions = {}): Firewall 
       try {
         return await applyOnce(desired);
       } catch (err) {
-        if (attempt >= 3 || !(err instanceof RestoreError)) throw err;
+        // A batch iptables-restore refused applied nothing of itself.
+        if (attempt >= 3 || !(err instanceof CommandError)) throw err;
       }
     }
   }
 
   async function list(table: Table): Promise<Map<string, string[]>> {
     try {
-      return parseListing((await run(iptables, ['-w', '-t', table, '-S'], { maxBuffer: 64 * 1024 * 1024 })).stdout);
+      return parseListing(await host.run(iptables, ['-w', '-t', table, '-S']));
     } catch (err) {
       // A plain error: an ENOENT here means no iptables (or no root), not an engine outage to wait out.
       throw new Error(`cannot read the host's iptables rules (egress policies need iptables and root on the engine's host): ${(err as Error).message}`, { cause: err });
@@ -85,7 +103,7 @@ export function createIptablesFirewall(options: IptablesOptions = {}): Firewall 
     const batch = planRules(listing, { ...(await desired()), resolvers: await resolvers() });
     // mangle first: the filter batch takes out the old egress hook, which must not go before the new one is in.
     const tables = (['mangle', 'filter'] as const).filter((table) => batch[table].length > 0);
-    if (tables.length > 0) await restore(iptablesRestore, tables.map((table) => `*${table}\n${batch[table].join('\n')}\nCOMMIT\n`).join(''));
+    if (tables.length > 0) await host.run(iptablesRestore, ['-w', '--noflush'], tables.map((table) => `*${table}\n${batch[table].join('\n')}\nCOMMIT\n`).join(''));
     return tables.flatMap((table) => batch[table].map((line) => `${table}: ${line}`));
   }
 

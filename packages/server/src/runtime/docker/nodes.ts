@@ -1,6 +1,17 @@
 import type Docker from 'dockerode';
 import type { NodeAvailability, RuntimeNode } from '../driver.js';
-import { NotASwarmError } from '../driver.js';
+import { ENGINE_LABEL, NotASwarmError } from '../driver.js';
+
+/** A node's engine address as its label gives it: `tcp://host:port` only (Berth speaks TLS to it); anything else is none. */
+export function tcpEngine(label: string | undefined): string | null {
+  if (!label) return null;
+  try {
+    const url = new URL(label);
+    return url.protocol === 'tcp:' && url.hostname && url.port && url.pathname === '' ? `tcp://${url.host}` : null;
+  } catch {
+    return null;
+  }
+}
 
 /** What the engine says of a swarm node (GET /nodes), as far as Berth reads it. */
 interface SwarmNode {
@@ -24,6 +35,7 @@ function toNode(n: SwarmNode): RuntimeNode {
     labels: n.Spec.Labels ?? {},
     resources: { vcpus: (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9, memoryMb: Math.floor((n.Description?.Resources?.MemoryBytes ?? 0) / 1024 / 1024) },
     engineVersion: n.Description?.Engine?.EngineVersion ?? null,
+    engine: null,
   };
 }
 
@@ -32,13 +44,19 @@ function toNode(n: SwarmNode): RuntimeNode {
  * else the engine alone (`local`). Changes go to the swarm, which every node obeys.
  */
 export function createNodes(docker: Docker) {
-  async function swarmManager(): Promise<boolean> {
-    const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
-    return info.Swarm?.LocalNodeState === 'active' && info.Swarm.ControlAvailable === true;
+  /** The engine's own node id when it manages a swarm, else null. */
+  async function managerNodeId(): Promise<string | null> {
+    const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; NodeID?: string } };
+    return info.Swarm?.LocalNodeState === 'active' && info.Swarm.ControlAvailable === true ? (info.Swarm.NodeID ?? null) : null;
   }
+  const swarmManager = async () => (await managerNodeId()) !== null;
 
   async function list(): Promise<{ swarm: boolean; items: RuntimeNode[] }> {
-    if (await swarmManager()) return { swarm: true, items: ((await docker.listNodes()) as SwarmNode[]).map(toNode) };
+    const self = await managerNodeId();
+    if (self) {
+      const engineOf = (n: SwarmNode) => (n.ID === self ? 'manager' : tcpEngine(n.Spec.Labels?.[ENGINE_LABEL]));
+      return { swarm: true, items: ((await docker.listNodes()) as SwarmNode[]).map((n) => ({ ...toNode(n), engine: engineOf(n) })) };
+    }
     const info = (await docker.info()) as { Name: string; NCPU: number; MemTotal: number; ServerVersion?: string; Labels?: string[] };
     const labels = Object.fromEntries((info.Labels ?? []).map((l) => [l.split('=')[0]!, l.split('=').slice(1).join('=')]));
     const local: RuntimeNode = {
@@ -51,6 +69,7 @@ export function createNodes(docker: Docker) {
       labels,
       resources: { vcpus: info.NCPU, memoryMb: Math.floor(info.MemTotal / 1024 / 1024) },
       engineVersion: info.ServerVersion ?? null,
+      engine: 'manager',
     };
     return { swarm: false, items: [local] };
   }
@@ -70,7 +89,7 @@ export function createNodes(docker: Docker) {
       const spec = { ...current.Spec, ...(change.availability ? { Availability: change.availability } : {}), ...(change.labels ? { Labels: change.labels } : {}) };
       try {
         await docker.getNode(id).update({ version: current.Version.Index, ...spec });
-        return toNode((await docker.getNode(id).inspect()) as SwarmNode);
+        return (await list()).items.find((n) => n.id === id) ?? null;
       } catch (err) {
         const outOfDate = /update out of sequence|version/i.test((err as Error).message);
         if (!outOfDate || attempt >= 2) throw err;
@@ -78,5 +97,5 @@ export function createNodes(docker: Docker) {
     }
   }
 
-  return { list, update };
+  return { list, update, managerNodeId };
 }

@@ -5,7 +5,7 @@ import { ActionError } from '../../components/Field.js';
 import { useNodes, useUpdateNode } from './admin.queries.js';
 import { AdminTable } from './AdminTable.js';
 
-const COLUMNS = ['Node', 'State', 'Availability', 'Address', 'Has', 'Labels', 'Actions'];
+const COLUMNS = ['Node', 'State', 'Availability', 'Address', 'Has', 'Reserved', 'Engine', 'Labels', 'Actions'];
 
 /** What each availability is for, as the buttons say it. */
 const MOVES: { to: Node['availability']; label: string }[] = [
@@ -53,6 +53,12 @@ export function NodesSection() {
               </td>
               <td data-label="Has">
                 {node.resources.vcpus} vCPU, {(node.resources.memoryMb / 1024).toFixed(1)} GiB
+              </td>
+              <td data-label="Reserved">
+                {node.usage.environments} env{node.usage.environments === 1 ? '' : 's'}, {node.usage.vcpus} vCPU, {(node.usage.memoryMb / 1024).toFixed(1)} GiB
+              </td>
+              <td data-label="Engine" className="mono admin-break">
+                {node.engine ?? <span className="muted" title="Set its berth.engine label to tcp://address:port to run environments there">none: places nothing</span>}
               </td>
               <td data-label="Labels" className="mono admin-break">
                 {Object.keys(node.labels).length === 0 ? <span className="muted">none</span> : Object.entries(node.labels).map(([k, v]) => `${k}=${v}`).join(' ')}

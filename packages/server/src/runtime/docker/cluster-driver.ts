@@ -1,0 +1,156 @@
+import Docker from 'dockerode';
+import type { RuntimeDriver, RuntimeInstance, RuntimeNode } from '../driver.js';
+import { NodeUnreachableError, RuntimeUnavailableError } from '../driver.js';
+import { createDockerDriver } from './docker-driver.js';
+import { createIptablesFirewall } from './firewall.js';
+import type { ImageOptions } from './images.js';
+import { nodeAgentHost } from './node-agent.js';
+import { createNodes } from './nodes.js';
+
+/** What a node's engine is reached with: the swarm CA and Berth's client certificate (DOCKER_CERT_PATH). */
+export interface EngineTls {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
+export interface ClusterDriverOptions {
+  /** The engine Berth drives: a manager of the swarm. */
+  manager: Docker;
+  installId: string;
+  images?: ImageOptions;
+  /** Runs each node's agent (node-agent.ts): an image with `nsenter`, such as the default environment image. */
+  agentImage: string;
+  /** For nodes' engines on `tcp://`; without it only the manager's node runs environments. */
+  tls: EngineTls | undefined;
+  /** The node an environment was placed on (its row's node_id); null when none was, or the environment is unknown. */
+  locate: (environmentId: string) => Promise<string | null>;
+}
+
+/** How long a listing of the swarm's nodes answers routing and placement before it is read again. */
+const NODES_TTL_MS = 2_000;
+
+/**
+ * Environments on the nodes of a Docker Swarm. The swarm says which nodes there are and whether each
+ * is up; each environment lives on one node (placed by the control plane, placement.ts) and every
+ * call about it goes to that node's own engine: the manager's for its own node, over TLS for the
+ * others. Each node is a plain Docker driver with its own networks and egress rules, installed on
+ * the node through its agent. Apps run on the manager's node.
+ */
+export function createClusterDriver(options: ClusterDriverOptions): RuntimeDriver {
+  const { manager, installId, images = {}, tls, locate } = options;
+  const nodes = createNodes(manager);
+
+  let listing: { at: number; self: string; items: RuntimeNode[] } | undefined;
+  async function swarmNodes(fresh = false): Promise<{ self: string; items: RuntimeNode[] }> {
+    if (!fresh && listing && Date.now() - listing.at < NODES_TTL_MS) return listing;
+    const [self, { items }] = await Promise.all([nodes.managerNodeId(), nodes.list()]);
+    listing = { at: Date.now(), self: self ?? '', items };
+    return listing;
+  }
+
+  const drivers = new Map<string, { engine: string; driver: RuntimeDriver }>();
+  function driverOn(node: Pick<RuntimeNode, 'id' | 'engine'>, self: string): RuntimeDriver {
+    const engine = node.id === self ? 'manager' : node.engine;
+    if (!engine) throw new NodeUnreachableError(node.id, `node ${node.id} has no engine Berth can reach (set its berth.engine label to tcp://address:port)`);
+    const known = drivers.get(node.id);
+    if (known?.engine === engine) return known.driver;
+    let docker = manager;
+    if (engine !== 'manager') {
+      if (!tls) throw new NodeUnreachableError(node.id, `node ${node.id}'s engine needs a client certificate: set DOCKER_CERT_PATH`);
+      const url = new URL(engine);
+      docker = new Docker({ protocol: 'https', host: url.hostname, port: Number(url.port), ca: tls.ca, cert: tls.cert, key: tls.key });
+    }
+    const firewall = createIptablesFirewall({ host: nodeAgentHost({ docker, installId, image: options.agentImage }) });
+    const driver = unreachableOnOutage(node.id, createDockerDriver({ docker, installId, firewall, images }));
+    drivers.set(node.id, { engine, driver });
+    return driver;
+  }
+
+  /** The driver of a node by id (null: the manager's own), refusing one the swarm reports down. */
+  async function onNode(nodeId: string | null): Promise<RuntimeDriver> {
+    const { self, items } = await swarmNodes();
+    const id = nodeId && nodeId !== 'local' ? nodeId : self;
+    let node = items.find((n) => n.id === id);
+    if (!node || node.state !== 'ready') node = (await swarmNodes(true)).items.find((n) => n.id === id); // joined or came back a moment ago
+    if (!node) throw new NodeUnreachableError(id, `node ${id} is not in the swarm`);
+    if (node.state !== 'ready') throw new NodeUnreachableError(id, `node ${node.name} is ${node.state}: its environments wait for it`);
+    return driverOn(node, self);
+  }
+
+  const forEnv = async (environmentId: string) => onNode(await locate(environmentId));
+  const managerDriver = () => onNode(null);
+
+  /** The nodes whose engines answer listings now; the others' environments are left as they are. */
+  async function reachable(): Promise<RuntimeDriver[]> {
+    const { self, items } = await swarmNodes();
+    return items.filter((n) => n.state === 'ready' && (n.id === self || n.engine)).map((n) => driverOn(n, self));
+  }
+  async function eachReachable<T>(fn: (driver: RuntimeDriver) => Promise<T>): Promise<T[]> {
+    const results = await Promise.allSettled((await reachable()).map(fn));
+    // One node lost is its environments' concern (they turn unreachable); every node lost is an outage.
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed && results.every((r) => r.status === 'rejected')) throw failed.reason;
+    return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  }
+
+  return {
+    clustered: true,
+    ping: async () => void (await manager.ping()),
+    nodes: async () => {
+      const { items } = await swarmNodes(true);
+      return { swarm: true, items };
+    },
+    updateNode: async (id, change) => {
+      const node = await nodes.update(id, change);
+      listing = undefined;
+      return node;
+    },
+    ensureImage: async (image, onProgress, recipe, nodeId) => (await onNode(nodeId ?? null)).ensureImage(image, onProgress, recipe),
+    ensureInstance: async (spec) => (await onNode(spec.nodeId)).ensureInstance(spec),
+    attachNetwork: async (spec) => (await onNode(spec.nodeId)).attachNetwork(spec),
+    start: async (id) => (await forEnv(id)).start(id),
+    stop: async (id, grace) => (await forEnv(id)).stop(id, grace),
+    remove: async (id, opts) => (await forEnv(id)).remove(id, opts),
+    inspect: async (id) => (await forEnv(id)).inspect(id),
+    list: async () => (await eachReachable((d) => d.list())).flat() satisfies RuntimeInstance[],
+    listWorkspaces: async () => (await eachReachable((d) => d.listWorkspaces())).flat(),
+    pruneNetworks: async (keep) => void (await eachReachable((d) => d.pruneNetworks(keep))),
+    syncNetworks: async () => void (await eachReachable((d) => d.syncNetworks())),
+    exec: async (id, request) => (await forEnv(id)).exec(id, request),
+    readArchive: async (id, path) => (await forEnv(id)).readArchive(id, path),
+    writeArchive: async (id, dir, tar) => (await forEnv(id)).writeArchive(id, dir, tar),
+    endpoint: async (id, port) => (await forEnv(id)).endpoint(id, port),
+    stats: async (id) => (await forEnv(id)).stats(id),
+    openPty: async (id, request) => (await forEnv(id)).openPty(id, request),
+    spawn: async (id, request) => (await forEnv(id)).spawn(id, request),
+
+    buildImage: async (...args) => (await managerDriver()).buildImage(...args),
+    runReplica: async (spec) => (await managerDriver()).runReplica(spec),
+    runOnce: async (...args) => (await managerDriver()).runOnce(...args),
+    listReplicas: async (appId) => (await managerDriver()).listReplicas(appId),
+    removeReplica: async (...args) => (await managerDriver()).removeReplica(...args),
+    replicaLogs: async (...args) => (await managerDriver()).replicaLogs(...args),
+    pruneAppImages: async (...args) => (await managerDriver()).pruneAppImages(...args),
+    replicaEndpoint: async (...args) => (await managerDriver()).replicaEndpoint(...args),
+    execReplica: async (...args) => (await managerDriver()).execReplica(...args),
+    removeAppVolume: async (name) => (await managerDriver()).removeAppVolume(name),
+  };
+}
+
+/** A node's engine that stops answering makes its environments unreachable (not failed): they wait for it. */
+function unreachableOnOutage(nodeId: string, driver: RuntimeDriver): RuntimeDriver {
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(driver) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+    if (typeof fn !== 'function') {
+      wrapped[name] = fn;
+      continue;
+    }
+    wrapped[name] = (...args: unknown[]) =>
+      fn(...args).catch((err: unknown) => {
+        if (err instanceof RuntimeUnavailableError && !(err instanceof NodeUnreachableError)) throw new NodeUnreachableError(nodeId, err.message);
+        throw err;
+      });
+  }
+  return wrapped as unknown as RuntimeDriver;
+}
