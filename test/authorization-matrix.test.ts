@@ -248,6 +248,8 @@ const TABLE: [string, Row][] = [
   ['PUT /api/v1/environments/{id}/ports/{port}/sharing', { send: () => ({ url: env(`/ports/${IDLE_PORT}/sharing`), ...json({ sharing: 'owner' }) }), expect: environment('manage', 200) }],
   // A port shared with its "owner" opens to whoever may use the environment; anyone else finds nothing.
   ['POST /api/v1/environments/{id}/ports/{port}/grant', { send: () => ({ url: env(`/ports/${IDLE_PORT}/grant`) }), expect: { ...environment('use', 201), viewer: no(404) } }],
+  // Administrators move environments between nodes; on this lone engine there is no other node.
+  ['POST /api/v1/environments/{id}/move', { send: () => ({ url: env('/move'), ...json({ nodeId: 'local' }) }), expect: admin(409) }],
   ['PUT /api/v1/environments/{id}/egress', { send: () => ({ url: env('/egress'), ...json({ egress: 'internet' }) }), expect: environment('manage', 202) }],
   // The template is alice's own: a member who may use the environment still cannot see it.
   ['POST /api/v1/environments/{id}/apply-template', { send: (as) => ({ url: env('/apply-template'), ...json({ templateId: r.template, path: `mx/tpl-${as}` }) }), expect: { ...environment('use', 200), member: no(404), orgAdmin: no(404) } }],

@@ -162,6 +162,49 @@ describe('environments across the nodes of a swarm', () => {
     expect((await ada.get(`/api/v1/environments/${env.id}/files/content?path=notes/hello.txt`)).body).toBe('written far away');
   });
 
+  it('moves a stopped environment to another node: copied, verified, the original removed; refusals change nothing', async () => {
+    const env = (await ada.get('/api/v1/environments')).json<{ items: Environment[] }>().items.find((e) => e.name === 'remote')!;
+    const [from, to] = [byId(env.nodeId!), swarm.nodes[1]!];
+    expect(from).not.toBe(to);
+    await execIn(ada, env.id, 'mkdir -p deep/er && echo secret > deep/er/key && chmod 600 deep/er/key && ln -s deep/er/key link && dd if=/dev/urandom of=blob bs=1024 count=512 2>/dev/null && sha256sum blob > blob.sum');
+    const move = (body: unknown, as = admin) => as.post(`/api/v1/environments/${env.id}/move`, body);
+
+    // Running: stop it first.
+    expect(expectProblem(await move({ nodeId: to.id }), 409, 'conflict').detail).toMatch(/stop it before moving it/);
+    expect((await ada.post(`/api/v1/environments/${env.id}/stop`)).statusCode).toBe(202);
+    await waitForStatus(ada, env.id, 'stopped');
+    // Only administrators move; bad bodies are refused before anything is looked at.
+    expectProblem(await move({ nodeId: to.id }, ada), 403, 'forbidden');
+    expectProblem(await move({ nodeId: 'Not-A-Node' }), 400, 'validation_failed');
+    expectProblem(await move({ nodeId: to.id, force: true }), 400, 'validation_failed');
+    expectProblem(await move({}), 400, 'validation_failed');
+    expectProblem(await move({ nodeId: 'nosuchnode0000' }), 404, 'not_found');
+    expect(expectProblem(await move({ nodeId: from.id }), 409, 'conflict').detail).toMatch(/already/);
+    // Its machine type needs disk=ssd, which the target lacks.
+    expect(expectProblem(await move({ nodeId: to.id }), 409, 'conflict').detail).toMatch(/lacks disk=ssd/);
+    expect((await ada.get(`/api/v1/environments/${env.id}`)).json<Environment>()).toMatchObject({ status: 'stopped', nodeId: from.id });
+
+    await labelNode(swarm, to, { 'berth.engine': to.tcp!.url, gpu: 'true', disk: 'ssd' });
+    const accepted = await move({ nodeId: to.id });
+    expect(accepted.statusCode, accepted.body).toBe(202);
+    await waitFor('the move to finish', async () => (await events(env.id)).some((e) => e.type === 'moved'));
+    const moved = await waitForStatus(ada, env.id, 'stopped');
+    expect(moved.nodeId).toBe(to.id);
+    expect((await events(env.id)).find((e) => e.type === 'moved')!.message).toMatch(/^moved to node \S+: \d+ entries, \d+ bytes, copied and verified$/);
+    // Gone from the old node, container and workspace alike; there on the new one.
+    expect(await containerOn(from, env.id)).toBeNull();
+    expect((await from.docker.listVolumes()).Volumes?.map((v) => v.Name) ?? []).not.toContain(`berth-ws-${env.id}`);
+    expect(await containerOn(to, env.id)).toBe('created');
+    const audit = (await admin.get(`/api/v1/audit?action=environment.move&targetId=${env.id}`)).json<{ items: { success: boolean }[] }>().items;
+    expect(audit.map((a) => a.success)).toEqual([true, false, false, false, false]);
+
+    expect((await ada.post(`/api/v1/environments/${env.id}/start`)).statusCode).toBe(202);
+    await waitForStatus(ada, env.id, 'running');
+    const check = await execIn(ada, env.id, 'cat deep/er/key; stat -c %a deep/er/key; readlink link; sha256sum -c blob.sum; cat notes/hello.txt');
+    expect(check).toMatchObject({ exitCode: 0, stdout: 'secret\n600\ndeep/er/key\nblob: OK\nwritten far away' });
+    expect(await containerOn(to, env.id)).toBe('running');
+  });
+
   async function events(id: string): Promise<EnvironmentEvent[]> {
     return (await ada.get(`/api/v1/environments/${id}/events`)).json<{ items: EnvironmentEvent[] }>().items;
   }

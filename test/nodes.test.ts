@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { AuditEntry, Node, NodeList } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEnvironment } from './support/environments.js';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
 import { useServerOnSwarm, type TestSwarm } from './support/swarm.js';
@@ -99,5 +100,11 @@ describe('the one engine, in no swarm', () => {
     expect(list).toMatchObject({ swarm: false, items: [{ id: 'local', role: 'standalone', state: 'ready', availability: 'active', name: info.Name, resources: { vcpus: info.NCPU } }] });
     expectProblem(await admin.patch('/api/v1/nodes/local', { availability: 'drain' }), 409, 'not_a_swarm');
     expect((await admin.get('/api/v1/audit?action=node.update')).json<{ items: AuditEntry[] }>().items.map((a) => [a.targetId, a.success])).toEqual([['local', false]]);
+  });
+
+  it('has nowhere to move an environment to (409 not_a_swarm, audited as refused)', async () => {
+    const env = await createEnvironment(admin, { type: 'small', name: 'stays-put' });
+    expectProblem(await admin.post(`/api/v1/environments/${env.id}/move`, { nodeId: 'local' }), 409, 'not_a_swarm');
+    expect((await admin.get(`/api/v1/audit?action=environment.move&targetId=${env.id}`)).json<{ items: AuditEntry[] }>().items.map((a) => a.success)).toEqual([false]);
   });
 });

@@ -15,6 +15,8 @@ export const ENVIRONMENT_STATUSES = [
   'error',
   // Its node is down or its engine does not answer: its intent is kept, and it converges when the node is back.
   'unreachable',
+  // An administrator moves it to another node: its workspace is copied there, verified, then removed here.
+  'moving',
 ] as const;
 
 /**

@@ -31,6 +31,7 @@ export const NodeListSchema = z.object({
 
 export const NodeParamsSchema = z.strictObject({ id: z.string().regex(/^[a-z0-9]{1,64}$/, 'a node id') });
 
+
 export const UpdateNodeBodySchema = z
   .strictObject({
     availability: NodeAvailabilitySchema.optional(),
@@ -38,6 +39,13 @@ export const UpdateNodeBodySchema = z
   })
   .refine((b) => b.availability !== undefined || b.labels !== undefined, 'say what to change: availability or labels');
 
+export const NodeIdSchema = z.string().regex(/^[a-z0-9]{1,64}$/, 'a node id');
+
+export const MoveEnvironmentBodySchema = z.strictObject({
+  nodeId: NodeIdSchema.describe('The node to move it to: ready, active, reachable, and carrying the labels its machine type needs'),
+});
+
 export type Node = z.infer<typeof NodeSchema>;
+export type MoveEnvironmentBody = z.infer<typeof MoveEnvironmentBodySchema>;
 export type NodeList = z.infer<typeof NodeListSchema>;
 export type UpdateNodeBody = z.infer<typeof UpdateNodeBodySchema>;

@@ -19,7 +19,7 @@ import {
 } from './environments.js';
 import { ArchiveQuerySchema, DeleteQuerySchema, FileListSchema, MkdirBodySchema, MoveBodySchema, PathQuerySchema, SearchQuerySchema, SearchResultSchema } from './files.js';
 import { AppMetricsSchema, AddDomainBodySchema, AppDomainListSchema, AppDomainSchema, DomainParamsSchema, AppDatabaseSchema, AppEventListSchema, AppEventsQuerySchema, AppLogsQuerySchema, AppLogsSchema, RemoveDatabaseQuerySchema, EdgeAskQuerySchema, WebhookSchema, AppListSchema, AppSchema, ConfigVarListSchema, CreateAppBodySchema, ReleaseListSchema, ReleaseSchema, RollbackBodySchema, SetConfigBodySchema, UpdateAppBodySchema } from './apps.js';
-import { NodeListSchema, NodeParamsSchema, NodeSchema, UpdateNodeBodySchema } from './nodes.js';
+import { MoveEnvironmentBodySchema, NodeListSchema, NodeParamsSchema, NodeSchema, UpdateNodeBodySchema } from './nodes.js';
 import { CreateWarmPoolBodySchema, UpdateWarmPoolBodySchema, WarmPoolListSchema, WarmPoolSchema } from './pools.js';
 import { CreateMachineTypeBodySchema, MachineTypeListSchema, MachineTypeParamsSchema, MachineTypeSchema, UpdateMachineTypeBodySchema } from './machine-types.js';
 import {
@@ -199,6 +199,7 @@ export const ROUTES = {
   'environments.start': route({ method: 'POST', path: '/api/v1/environments/{id}/start', params: IdParamsSchema, response: EnvironmentSchema, status: 202, problems: ['conflict', 'insufficient_credits', 'member_credit_cap', 'quota_inactive', 'runtime_unavailable'], summary: 'Ask the environment to start' }),
   'environments.stop': route({ method: 'POST', path: '/api/v1/environments/{id}/stop', params: IdParamsSchema, response: EnvironmentSchema, status: 202, summary: 'Ask the environment to stop' }),
   'environments.restart': route({ method: 'POST', path: '/api/v1/environments/{id}/restart', params: IdParamsSchema, response: EnvironmentSchema, status: 202, problems: ['conflict', 'insufficient_credits', 'member_credit_cap', 'quota_inactive', 'runtime_unavailable'], summary: 'Ask the environment to restart' }),
+  'environments.move': route({ method: 'POST', path: '/api/v1/environments/{id}/move', params: IdParamsSchema, body: MoveEnvironmentBodySchema, response: EnvironmentSchema, status: 202, problems: ['conflict', 'not_a_swarm'], summary: 'Move a stopped environment to another node (admin): its workspace is copied there, verified, then removed from the old node' }),
   'environments.setEgress': route({ method: 'PUT', path: '/api/v1/environments/{id}/egress', params: IdParamsSchema, body: EgressBodySchema, response: EnvironmentSchema, status: 202, summary: 'Replace the egress policy (owner: internet or none; admins: allowlist too); a running environment moves onto it without a restart' }),
   'environments.events': route({ method: 'GET', path: '/api/v1/environments/{id}/events', params: IdParamsSchema, query: EventsQuerySchema, response: EventListSchema, summary: 'Status changes and provisioning log, oldest first, after `since`' }),
   'environments.stats': route({ method: 'GET', path: '/api/v1/environments/{id}/stats', params: IdParamsSchema, response: EnvironmentStatsSchema, problems: ['conflict', 'environment_not_running', 'runtime_unavailable'], summary: 'Current CPU, memory, pids, network and block I/O of a running environment' }),

@@ -65,6 +65,8 @@ export function createReconciler(deps: Deps) {
   async function toDeleted(env: EnvironmentRecord) {
     if (env.status === 'deleted') return;
     await setStatus(env, 'deleting');
+    // A move under way may have begun its copy on the other node.
+    if (env.moveToNodeId) await runtime.remove(env.id, { workspace: true, nodeId: env.moveToNodeId });
     await runtime.remove(env.id, { workspace: true });
     await setStatus(env, 'deleted', { containerId: null, ...SETTLED }, { message: 'deleted with its workspace' });
   }
@@ -138,10 +140,39 @@ export function createReconciler(deps: Deps) {
     running: toRunning,
   };
 
+  /**
+   * An administrator's move, before anything else the environment is asked to do: the workspace is
+   * copied to the new node and verified there, the environment then names that node, and only then
+   * is the original removed. A failure at any step leaves the original where it was (retried).
+   */
+  async function move(env: EnvironmentRecord) {
+    const to = env.moveToNodeId!;
+    const from = env.nodeId;
+    await setStatus(env, 'moving');
+    if (from && from !== to) {
+      const instance = await runtime.inspect(env.id);
+      if (instance?.state === 'running' || instance?.state === 'restarting') await runtime.stop(env.id, deps.stopGraceSeconds);
+      await runtime.ensureImage(env.image, (message) => void note(env, 'provision', message), await deps.imageRecipe(env), to);
+      const copied = await runtime.copyWorkspace(env.id, specOf({ ...env, nodeId: to }));
+      await db.transaction(async (tx) => {
+        await deps.environmentsRepo.update(tx, env.id, { nodeId: to, moveToNodeId: null });
+        await deps.eventsRepo.append(tx, env.id, { type: 'moved', message: `moved to node ${to}: ${copied.files} entries, ${copied.bytes} bytes, copied and verified`, data: { from, to, ...copied } });
+      });
+      deps.published(env.id);
+      await runtime.remove(env.id, { workspace: true, nodeId: from });
+    } else {
+      // Never placed (nothing to copy), or there already: it goes there from now on.
+      await deps.environmentsRepo.update(db, env.id, { nodeId: to, moveToNodeId: null });
+    }
+    env.nodeId = to;
+    env.moveToNodeId = null;
+  }
+
   /** Brings one environment one full step closer to its intent. */
   async function reconcile(environmentId: string): Promise<void> {
     const env = await deps.environmentsRepo.record(db, environmentId);
     if (!env) return;
+    if (env.moveToNodeId && env.desiredState !== 'deleted') await move(env);
     await steps[env.desiredState](env);
   }
 

@@ -306,6 +306,8 @@ export const environments = pgTable(
     // The node it was placed on (a swarm node's id, or 'local'), set the first time it is provisioned:
     // its workspace volume is there, so it stays there until an administrator moves it.
     nodeId: text('node_id'),
+    // Set by an administrator's move: the node its workspace goes to (the reconciler copies it, then clears this).
+    moveToNodeId: text('move_to_node_id'),
     // Its machine type's node labels at creation, as vcpus and memory are.
     nodeLabels: jsonb('node_labels').$type<Record<string, string>>().notNull().default({}),
   },

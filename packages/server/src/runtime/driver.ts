@@ -239,8 +239,15 @@ export interface RuntimeDriver {
   attachNetwork(spec: EnvironmentSpec): Promise<boolean>;
   start(environmentId: string): Promise<void>;
   stop(environmentId: string, graceSeconds: number): Promise<void>;
-  /** Removes the instance, and its workspace too when asked. Missing things are not an error. */
-  remove(environmentId: string, opts: { workspace: boolean }): Promise<void>;
+  /** Removes the instance, and its workspace too when asked (on `nodeId` when given, else where it is placed). Missing things are not an error. */
+  remove(environmentId: string, opts: { workspace: boolean; nodeId?: string }): Promise<void>;
+  /**
+   * Copies a stopped environment's workspace from the node it is on to `target.nodeId`, where its
+   * instance is created (not started) from `target`; the copy is read back and compared, file by
+   * file, before this resolves. The original stays: removing it is the caller's next step.
+   * NotASwarmError on a lone engine.
+   */
+  copyWorkspace(environmentId: string, target: EnvironmentSpec): Promise<{ files: number; bytes: number }>;
   inspect(environmentId: string): Promise<RuntimeInstance | null>;
   /** Every instance this install owns. */
   list(): Promise<RuntimeInstance[]>;

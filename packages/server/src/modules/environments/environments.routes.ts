@@ -42,6 +42,9 @@ export function registerEnvironmentsRoutes(app: App, { environments, bus, execSt
     (request) => environments.setEgress(request.ctx, request.params.id, request.body),
   );
 
+  // Administrators only, decided before the body is read.
+  route(app, 'environments.move', { config: { authorize: 'nodes.manage' } }, (request) => environments.move(request.ctx, request.params.id, request.body));
+
   route(app, 'environments.events', view, async (request) => ({ items: await environments.events(request.ctx, request.params.id, request.query.since, request.query.limit) }));
   socketRoute(app, 'environments.eventsSocket', view, (socket, request) => followEvents(socket, request, { environments, bus, timing: eventsStream }));
   route(app, 'environments.stats', view, (request) => environments.stats(request.ctx, request.params.id));

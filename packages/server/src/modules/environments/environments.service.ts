@@ -1,8 +1,9 @@
-import type { CreateEnvironmentBody, EgressBody, EgressMode, Environment, EnvironmentEvent, EnvironmentStats, ExecBody, ExecResult } from '@berth/contracts';
+import type { CreateEnvironmentBody, MoveEnvironmentBody, EgressBody, EgressMode, Environment, EnvironmentEvent, EnvironmentStats, ExecBody, ExecResult } from '@berth/contracts';
 import { requireActor, type Actor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
-import type { ExecRequest, RuntimeDriver } from '../../runtime/driver.js';
+import { NotASwarmError, type ExecRequest, type RuntimeDriver } from '../../runtime/driver.js';
+import { ineligible } from '../nodes/placement.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize, may } from '../auth/authorize.js';
 import { environmentLevel, roleMay, type EnvironmentLevel } from '../auth/auth.policy.js';
@@ -25,7 +26,7 @@ interface Deps {
   quotasRepo: Pick<QuotasRepo, 'lock' | 'usage' | 'lockOrg' | 'orgUsage'>;
   machineTypesRepo: Pick<MachineTypesRepo, 'lock'>;
   orgsRepo: Pick<OrgsRepo, 'lock'>;
-  runtime: Pick<RuntimeDriver, 'ping' | 'exec' | 'stats'>;
+  runtime: Pick<RuntimeDriver, 'ping' | 'exec' | 'stats' | 'clustered' | 'nodes'>;
   /** Checks the actor may use the template; the image its Dockerfile builds, if it has one. */
   templateImage: (actor: Actor, templateId: string) => Promise<string | null>;
   /** A ready environment of a warm pool that makes what a create asks for, now the claimant's (pools.service). */
@@ -231,6 +232,31 @@ export function createEnvironmentsService(deps: Deps) {
   }
 
   /**
+   * An administrator moves a stopped environment to another node. Recorded here, with its audit row;
+   * the reconciler copies the workspace, verifies the copy, and only then removes the original.
+   */
+  async function move(ctx: RequestContext, id: string, body: MoveEnvironmentBody): Promise<Environment> {
+    const actor = requireActor(ctx);
+    authorize(actor, 'nodes.manage');
+    const rec = { targetType: 'environment', targetId: id, metadata: { nodeId: body.nodeId } };
+    await audit.mutate(ctx, 'environment.move', rec, async (tx) => {
+      if (!deps.runtime.clustered) throw new NotASwarmError();
+      const current = await environmentsRepo.lock(tx, id);
+      if (!current || current.desiredState === 'deleted') throw new NotFoundError('Environment');
+      if (current.desiredState !== 'stopped' || current.status !== 'stopped') throw new ConflictError(`Environment "${current.name}" is ${current.status}: stop it before moving it`);
+      const node = (await deps.runtime.nodes()).items.find((n) => n.id === body.nodeId);
+      if (!node) throw new NotFoundError('Node');
+      if (current.nodeId === node.id) throw new ConflictError(`Environment "${current.name}" is on ${node.name} already`);
+      const why = ineligible(node, { vcpus: current.vcpus, memoryMb: current.memoryMb, labels: current.nodeLabels });
+      if (why) throw new ConflictError(`${node.name} cannot take it: ${why}`);
+      await environmentsRepo.update(tx, id, { moveToNodeId: node.id, reconcileAfter: new Date() });
+      await eventsRepo.append(tx, id, { type: 'intent', message: `move to ${node.name} requested by ${actor.username}`, data: { nodeId: node.id } });
+    });
+    deps.changed(id);
+    return toEnvironment((await environmentsRepo.get(db, id))!, 'manage');
+  }
+
+  /**
    * Replaces the egress policy. Recorded here with its audit row; the reconciler applies it, moving a
    * running environment onto its new network without a restart (a stopped one moves when it starts).
    */
@@ -378,7 +404,7 @@ export function createEnvironmentsService(deps: Deps) {
     }
   }
 
-  return { create, checkAppCredits, list, get, lifecycle, setEgress, events, exec, stats, visible, visibleForRequest, visibleIn, levelOf, running, touch, noteActivity };
+  return { create, checkAppCredits, list, get, lifecycle, move, setEgress, events, exec, stats, visible, visibleForRequest, visibleIn, levelOf, running, touch, noteActivity };
 }
 
 export type EnvironmentsService = ReturnType<typeof createEnvironmentsService>;

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { RuntimeDriver, RuntimeInstance, RuntimeNode } from '../driver.js';
 import { NodeUnreachableError, RuntimeUnavailableError } from '../driver.js';
@@ -5,6 +6,7 @@ import { createDockerDriver } from './docker-driver.js';
 import { createIptablesFirewall } from './firewall.js';
 import type { ImageOptions } from './images.js';
 import { nodeAgentHost } from './node-agent.js';
+import { digestArchive } from './workspace-digest.js';
 import { createNodes } from './nodes.js';
 
 /** What a node's engine is reached with: the swarm CA and Berth's client certificate (DOCKER_CERT_PATH). */
@@ -111,7 +113,24 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
     attachNetwork: async (spec) => (await onNode(spec.nodeId)).attachNetwork(spec),
     start: async (id) => (await forEnv(id)).start(id),
     stop: async (id, grace) => (await forEnv(id)).stop(id, grace),
-    remove: async (id, opts) => (await forEnv(id)).remove(id, opts),
+    remove: async (id, opts) => (await (opts.nodeId ? onNode(opts.nodeId) : forEnv(id))).remove(id, opts),
+    copyWorkspace: async (id, target) => {
+      const [source, destination] = [await forEnv(id), await onNode(target.nodeId)];
+      if (source === destination) throw new Error('the environment is on that node already');
+      await destination.ensureInstance(target);
+      // One read of the original feeds the copy and its digest; the copy is then read back and compared.
+      const archive = await source.readArchive(id, '/workspace');
+      const [toCopy, toDigest] = [new PassThrough(), new PassThrough()];
+      archive.pipe(toCopy);
+      archive.pipe(toDigest);
+      const [original] = await Promise.all([digestArchive(toDigest), destination.writeArchive(id, '/', toCopy)]);
+      const copy = await digestArchive(await destination.readArchive(id, '/workspace'));
+      if (copy.digest !== original.digest) {
+        await destination.remove(id, { workspace: true });
+        throw new Error(`the copy of the workspace differs from the original (${copy.files} entries, ${copy.bytes} bytes, not ${original.files} and ${original.bytes}); it was removed, and the original is untouched`);
+      }
+      return { files: original.files, bytes: original.bytes };
+    },
     inspect: async (id) => (await forEnv(id)).inspect(id),
     list: async () => (await eachReachable((d) => d.list())).flat() satisfies RuntimeInstance[],
     listWorkspaces: async () => (await eachReachable((d) => d.listWorkspaces())).flat(),

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import type { EnvironmentSpec, ExecOutcome, ExecRequest, InstanceState, RuntimeDriver, RuntimeInstance } from '../driver.js';
-import { ImageUnavailableError, InstanceNotRunningError, RuntimeUnavailableError } from '../driver.js';
+import { ImageUnavailableError, InstanceNotRunningError, NotASwarmError, RuntimeUnavailableError } from '../driver.js';
 import { openPty, runExec } from './exec.js';
 import { spawnProcess } from './spawn.js';
 import { toStats } from './stats.js';
@@ -177,6 +177,8 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
         const volumes = new Set([volumeName(environmentId), ...(Volumes ?? []).map((v) => v.Name)]);
         for (const name of volumes) await ignoreMissing(docker.getVolume(name).remove());
       }),
+
+    copyWorkspace: () => Promise.reject(new NotASwarmError()),
 
     inspect: (environmentId) => call('inspect the environment', () => inspect(environmentId)),
 
