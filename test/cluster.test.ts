@@ -33,6 +33,7 @@ describe('environments across the nodes of a swarm', () => {
   let server: TestServer;
   let admin: Caller;
   let ada: Caller;
+  let adaId: string;
   let base: string;
 
   /** The node an environment was placed on, once it was. */
@@ -44,7 +45,10 @@ describe('environments across the nodes of a swarm', () => {
     swarm = on.swarm;
     server = on.server;
     admin = await server.login(ADMIN.username, ADMIN.password);
-    ada = (await server.signUp('ada', 'ada-password-1234')).caller;
+    const signedUp = await server.signUp('ada', 'ada-password-1234');
+    ada = signedUp.caller;
+    adaId = signedUp.id;
+    expect((await admin.patch(`/api/v1/users/${signedUp.id}/quota`, { credits: 50, maxEnvironments: 50 })).statusCode).toBe(200);
     base = await server.app.listen({ host: '127.0.0.1', port: 0 });
   }, 60_000);
 
@@ -113,6 +117,42 @@ describe('environments across the nodes of a swarm', () => {
     // The manager's engine listens on the test's bridge: a private address, refused from inside.
     const probe = await execIn(ada, env.id, `nc -w 2 ${swarm.manager.ip} 2376 </dev/null && echo reached || echo refused`);
     expect(probe.stdout).toBe('refused\n');
+  });
+
+  it("joins an owner's environments on different nodes over the owner's own overlay; another owner's reach none of them", async () => {
+    const { id: bobId, caller: bob } = await server.signUp('bob', 'bob-password-1234');
+    // Ada runs one environment already, on one node: hers spread over the two others, and Bob's goes where it may.
+    const [here, there] = [await createEnvironment(ada, { type: 'small', name: 'mesh-a' }), await createEnvironment(ada, { type: 'small', name: 'mesh-b' })];
+    const stranger = await createEnvironment(bob, { type: 'small', name: 'stranger' });
+    for (const [who, env] of [[ada, here], [ada, there], [bob, stranger]] as const) await waitForStatus(who, env.id, 'running');
+    const [nodeHere, nodeThere] = [await nodeOf(here.id), await nodeOf(there.id)];
+    expect(nodeHere).not.toBe(nodeThere);
+
+    await execIn(ada, there.id, 'echo across-nodes > /workspace/index.html; httpd -p 8080 -h /workspace');
+    // Its name resolves on the mesh to its address there (the test image's static busybox has nslookup, and nc to fetch with).
+    const info = await byId(nodeThere).docker.getContainer(containerName(there.id)).inspect();
+    const meshAddress = Object.entries(info.NetworkSettings.Networks).find(([name]) => name.includes('-mesh-'))![1].IPAddress;
+    expect(meshAddress).toMatch(/^10\.232\./);
+    expect((await execIn(ada, here.id, `nslookup ${containerName(there.id)}`)).stdout).toContain(`Address: ${meshAddress}`);
+    const get = `printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${meshAddress} 8080 || echo unreachable`;
+    const fetched = await waitFor('the other node to answer over the mesh', async () => {
+      const r = await execIn(ada, here.id, get);
+      return r.stdout.includes('200 OK') ? r.stdout : undefined;
+    }, 20_000, 500);
+    expect(fetched).toMatch(/across-nodes\n$/);
+
+    // Another owner's environment can neither resolve it nor reach its address on the mesh.
+    expect((await execIn(bob, stranger.id, `nslookup ${containerName(there.id)} || echo unknown`)).stdout).toMatch(/unknown\n$/);
+    expect((await execIn(bob, stranger.id, get)).stdout).toBe('unreachable\n');
+    for (const env of [here, there]) expect((await ada.delete(`/api/v1/environments/${env.id}`)).statusCode).toBe(202);
+    expect((await bob.delete(`/api/v1/environments/${stranger.id}`)).statusCode).toBe(202);
+    for (const env of [here, there]) await waitForStatus(ada, env.id, 'deleted');
+    await waitForStatus(bob, stranger.id, 'deleted');
+    // With none of his environments left, Bob's mesh goes at the next resync; Ada's stays for the one she keeps.
+    const meshes = async () => (await swarm.manager.docker.listNetworks()).filter((n) => n.Name.includes('-mesh-')).map((n) => n.Labels?.['berth.owner']);
+    expect(await meshes()).toContain(bobId);
+    await server.services.resync.resync();
+    expect(await meshes()).toEqual([adaId]);
   });
 
   it('places nothing on a drained node, and an environment needing a label no node has waits for one', async () => {

@@ -54,6 +54,7 @@ import { createPreviewsRepo } from './modules/previews/previews.repo.js';
 import { createPreviewsService } from './modules/previews/previews.service.js';
 import type { RuntimeDriver } from './runtime/driver.js';
 import { choose } from './modules/nodes/placement.js';
+import { withAdvisoryLock } from './db/advisory-lock.js';
 import { createAppsAddress } from './modules/apps/apps.address.js';
 import { createAppsReconciler } from './modules/apps/apps.reconciler.js';
 import { createAppsRepo } from './modules/apps/apps.repo.js';
@@ -111,6 +112,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
 
   const templatesRepo = createTemplatesRepo();
   const templates = createTemplatesService({ db, templatesRepo, runtime, audit });
+  const placementLock = withAdvisoryLock(db, 1);
   const reconciler = createReconciler({
     db,
     environmentsRepo,
@@ -122,9 +124,16 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     imageRecipe: (env) => templates.recipeFor(env),
     startTemplate: (environmentId, templateId) => templates.runStartCommand(environmentId, templateId),
     place: async (env) => {
-      if (!runtime.clustered) return 'local';
-      const [{ items }, usage] = await Promise.all([runtime.nodes(), environmentsRepo.usageByNode(db)]);
-      return choose(items, usage, { vcpus: env.vcpus, memoryMb: env.memoryMb, labels: env.nodeLabels });
+      const record = async (nodeId: string) => {
+        await environmentsRepo.update(db, env.id, { nodeId });
+        return nodeId;
+      };
+      if (!runtime.clustered) return record('local');
+      // One placement at a time across every Berth process: each sees where the one before went.
+      return placementLock('berth:placement', async () => {
+        const [{ items }, usage] = await Promise.all([runtime.nodes(), environmentsRepo.usageByNode(db)]);
+        return record(choose(items, usage, { vcpus: env.vcpus, memoryMb: env.memoryMb, labels: env.nodeLabels }));
+      });
     },
   });
   const worker = createWorker({ db, queue: createWorkQueueRepo(), reconciler, environmentsRepo, eventsRepo, published: bus.publish, log, options: config.worker });

@@ -34,7 +34,7 @@ interface Deps {
   imageRecipe: (env: EnvironmentRecord) => Promise<ImageRecipe | undefined>;
   /** Runs the template's start command, if any, in a just-started environment; returns what to say about it. */
   startTemplate: (environmentId: string, templateId: string) => Promise<string | null>;
-  /** The node a new environment goes on (placement.ts); NoNodeError while none can take it. */
+  /** Chooses the node a new environment goes on (placement.ts) and records it; NoNodeError while none can take it. */
   place: (env: EnvironmentRecord) => Promise<string>;
 }
 
@@ -104,10 +104,8 @@ export function createReconciler(deps: Deps) {
       await setStatus(env, 'provisioning');
       // Placed once: its workspace is on that node from now on, and it stays there until moved.
       if (!env.nodeId) {
-        const nodeId = await deps.place(env);
-        await deps.environmentsRepo.update(db, env.id, { nodeId });
-        env.nodeId = nodeId;
-        if (runtime.clustered) await note(env, 'placed', `placed on node ${nodeId}`);
+        env.nodeId = await deps.place(env);
+        if (runtime.clustered) await note(env, 'placed', `placed on node ${env.nodeId}`);
       }
       await runtime.ensureImage(env.image, (message) => void note(env, 'provision', message), await deps.imageRecipe(env), env.nodeId);
       const containerId = await runtime.ensureInstance(specOf(env));

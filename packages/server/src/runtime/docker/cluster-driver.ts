@@ -1,12 +1,13 @@
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import type { RuntimeDriver, RuntimeInstance, RuntimeNode } from '../driver.js';
+import type { EnvironmentSpec, RuntimeDriver, RuntimeInstance, RuntimeNode } from '../driver.js';
 import { NodeUnreachableError, RuntimeUnavailableError } from '../driver.js';
 import { createDockerDriver } from './docker-driver.js';
 import { createIptablesFirewall } from './firewall.js';
 import type { ImageOptions } from './images.js';
 import { nodeAgentHost } from './node-agent.js';
 import { digestArchive } from './workspace-digest.js';
+import { createMesh } from './mesh.js';
 import { createNodes } from './nodes.js';
 
 /** What a node's engine is reached with: the swarm CA and Berth's client certificate (DOCKER_CERT_PATH). */
@@ -51,12 +52,20 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
     return listing;
   }
 
-  const drivers = new Map<string, { engine: string; driver: RuntimeDriver }>();
+  interface NodeEngine {
+    engine: string;
+    docker: Docker;
+    driver: RuntimeDriver;
+  }
+  const engines = new Map<string, NodeEngine>();
   function driverOn(node: Pick<RuntimeNode, 'id' | 'engine'>, self: string): RuntimeDriver {
+    return engineOn(node, self).driver;
+  }
+  function engineOn(node: Pick<RuntimeNode, 'id' | 'engine'>, self: string): NodeEngine {
     const engine = node.id === self ? 'manager' : node.engine;
     if (!engine) throw new NodeUnreachableError(node.id, `node ${node.id} has no engine Berth can reach (set its berth.engine label to tcp://address:port)`);
-    const known = drivers.get(node.id);
-    if (known?.engine === engine) return known.driver;
+    const known = engines.get(node.id);
+    if (known?.engine === engine) return known;
     let docker = manager;
     if (engine !== 'manager') {
       if (!tls) throw new NodeUnreachableError(node.id, `node ${node.id}'s engine needs a client certificate: set DOCKER_CERT_PATH`);
@@ -65,19 +74,32 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
     }
     const firewall = createIptablesFirewall({ host: nodeAgentHost({ docker, installId, image: options.agentImage }) });
     const driver = unreachableOnOutage(node.id, createDockerDriver({ docker, installId, firewall, images }));
-    drivers.set(node.id, { engine, driver });
-    return driver;
+    const made = { engine, docker, driver };
+    engines.set(node.id, made);
+    return made;
   }
 
   /** The driver of a node by id (null: the manager's own), refusing one the swarm reports down. */
   async function onNode(nodeId: string | null): Promise<RuntimeDriver> {
+    return (await engineFor(nodeId)).driver;
+  }
+
+  async function engineFor(nodeId: string | null): Promise<NodeEngine> {
     const { self, items } = await swarmNodes();
     const id = nodeId && nodeId !== 'local' ? nodeId : self;
     let node = items.find((n) => n.id === id);
     if (!node || node.state !== 'ready') node = (await swarmNodes(true)).items.find((n) => n.id === id); // joined or came back a moment ago
     if (!node) throw new NodeUnreachableError(id, `node ${id} is not in the swarm`);
     if (node.state !== 'ready') throw new NodeUnreachableError(id, `node ${node.name} is ${node.state}: its environments wait for it`);
-    return driverOn(node, self);
+    return engineOn(node, self);
+  }
+
+  const mesh = createMesh({ manager, installId });
+  /** On an owner's shared network, the environment is on the owner's mesh as well; on any other, on none. */
+  async function meshFor(spec: EnvironmentSpec): Promise<void> {
+    const { docker } = await engineFor(spec.nodeId);
+    const shared = spec.network.environmentId === null && spec.network.ownerId !== null;
+    await mesh.join(docker, spec.environmentId, shared ? spec.network.ownerId : null);
   }
 
   const forEnv = async (environmentId: string) => onNode(await locate(environmentId));
@@ -109,8 +131,16 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
       return node;
     },
     ensureImage: async (image, onProgress, recipe, nodeId) => (await onNode(nodeId ?? null)).ensureImage(image, onProgress, recipe),
-    ensureInstance: async (spec) => (await onNode(spec.nodeId)).ensureInstance(spec),
-    attachNetwork: async (spec) => (await onNode(spec.nodeId)).attachNetwork(spec),
+    ensureInstance: async (spec) => {
+      const id = await (await onNode(spec.nodeId)).ensureInstance(spec);
+      await meshFor(spec);
+      return id;
+    },
+    attachNetwork: async (spec) => {
+      const moved = await (await onNode(spec.nodeId)).attachNetwork(spec);
+      await meshFor(spec);
+      return moved;
+    },
     start: async (id) => (await forEnv(id)).start(id),
     stop: async (id, grace) => (await forEnv(id)).stop(id, grace),
     remove: async (id, opts) => (await (opts.nodeId ? onNode(opts.nodeId) : forEnv(id))).remove(id, opts),
@@ -134,7 +164,14 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
     inspect: async (id) => (await forEnv(id)).inspect(id),
     list: async () => (await eachReachable((d) => d.list())).flat() satisfies RuntimeInstance[],
     listWorkspaces: async () => (await eachReachable((d) => d.listWorkspaces())).flat(),
-    pruneNetworks: async (keep) => void (await eachReachable((d) => d.pruneNetworks(keep))),
+    pruneNetworks: async (keep) => {
+      await eachReachable((d) => d.pruneNetworks(keep));
+      // Owners' meshes go once no node holds a container of theirs; with a node away, none do.
+      const { self, items } = await swarmNodes();
+      if (items.some((n) => n.state !== 'ready' && (n.id === self || n.engine))) return;
+      const dockers = items.filter((n) => n.id === self || n.engine).map((n) => engineOn(n, self).docker);
+      await mesh.prune(dockers);
+    },
     syncNetworks: async () => void (await eachReachable((d) => d.syncNetworks())),
     exec: async (id, request) => (await forEnv(id)).exec(id, request),
     readArchive: async (id, path) => (await forEnv(id)).readArchive(id, path),

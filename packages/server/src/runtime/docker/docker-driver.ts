@@ -6,7 +6,7 @@ import { spawnProcess } from './spawn.js';
 import { toStats } from './stats.js';
 import { DevImageError, ensureImage, type ImageOptions } from './images.js';
 import { createIptablesFirewall, type Firewall } from './firewall.js';
-import { LABEL_ENV, LABEL_INSTALL, ownerLabel, containerName, networkKeyOf, volumeName } from './labels.js';
+import { LABEL_ENV, LABEL_INSTALL, ownerLabel, containerName, isMeshNetwork, networkKeyOf, volumeName } from './labels.js';
 import { createNetworks } from './networks.js';
 import { createNodes } from './nodes.js';
 import { createReplicas } from './replicas.js';
@@ -76,6 +76,9 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
   const replicas = createReplicas({ docker, installId, networks });
   const nodes = createNodes(docker);
 
+  /** The keys of an instance's networks, but an owner's mesh across nodes (the cluster driver's, not the policy's). */
+  const ownNetworks = (names: string[]) => names.filter((name) => !isMeshNetwork(installId, name)).map((name) => networkKeyOf(installId, name));
+
   async function ensureVolume(spec: EnvironmentSpec): Promise<string> {
     const name = volumeName(spec.environmentId);
     // Creating an existing volume with the same name is a no-op in the Engine API.
@@ -91,7 +94,7 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
         environmentId,
         state: info.State.Status as InstanceState,
         exitCode: info.State.Running ? null : info.State.ExitCode,
-        networks: Object.keys(info.NetworkSettings.Networks ?? {}).map((name) => networkKeyOf(installId, name)),
+        networks: ownNetworks(Object.keys(info.NetworkSettings.Networks ?? {})),
       };
     } catch (err) {
       if (statusOf(err) === 404) return null;
@@ -191,7 +194,7 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
           environmentId: c.Labels[LABEL_ENV] ?? '',
           state: c.State as InstanceState,
           exitCode: null,
-          networks: Object.keys(c.NetworkSettings?.Networks ?? {}).map((name) => networkKeyOf(installId, name)),
+          networks: ownNetworks(Object.keys(c.NetworkSettings?.Networks ?? {})),
         }));
       }),
 

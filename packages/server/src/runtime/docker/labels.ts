@@ -13,6 +13,13 @@ export const volumeName = (environmentId: string) => `berth-ws-${environmentId}`
 const networkPrefix = (installId: string) => `berth-${installId.slice(0, 8)}-`;
 /** A network's name says whose it is and under which policy (NetworkSpec.key). */
 export const networkName = (installId: string, key: string) => `${networkPrefix(installId)}${key}`;
+/**
+ * An owner's overlay across a swarm's nodes (internal: it carries only traffic between the owner's
+ * environments, never egress), beside each node's own network; the cluster driver manages it, and
+ * the node drivers leave it be.
+ */
+export const meshNetworkName = (installId: string, ownerId: string) => `${networkPrefix(installId)}mesh-${ownerId}`;
+export const isMeshNetwork = (installId: string, name: string) => name.startsWith(`${networkPrefix(installId)}mesh-`);
 /** The key back from a network's name; names that are not this install's come back as they are. */
 export const networkKeyOf = (installId: string, name: string) => (name.startsWith(networkPrefix(installId)) ? name.slice(networkPrefix(installId).length) : name);
 /** On an app's replicas, images and release-phase containers: which app and release they are. */

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import type { EgressPolicy, NetworkSpec } from '../driver.js';
 import { BRIDGE_OPTION, BRIDGE_PREFIX, isBerthBridge } from './egress-rules.js';
 import type { Firewall } from './firewall.js';
-import { LABEL_EGRESS, LABEL_EGRESS_ALLOW, LABEL_ENV, LABEL_INSTALL, ownerLabel, networkKeyOf, networkName } from './labels.js';
+import { LABEL_EGRESS, LABEL_EGRESS_ALLOW, LABEL_ENV, LABEL_INSTALL, isMeshNetwork, ownerLabel, networkKeyOf, networkName } from './labels.js';
 
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
 
@@ -112,7 +112,7 @@ export function createNetworks({ docker, installId, firewall }: { docker: Docker
     const attached = Object.entries(info.NetworkSettings.Networks ?? {});
     let moved = false;
     for (const [name, endpoint] of attached) {
-      if (name === target.name) continue;
+      if (name === target.name || isMeshNetwork(installId, name)) continue;
       // Off the old network first, so the container is never under two policies at once.
       await docker
         .getNetwork(endpoint.NetworkID || name)
@@ -159,7 +159,7 @@ export function createNetworks({ docker, installId, firewall }: { docker: Docker
     const networks = await docker.listNetworks({ filters: { label: [installFilter] } });
     const unwanted: NetworkInfo[] = [];
     for (const n of networks) {
-      if (keep.has(networkKeyOf(installId, n.Name)) || referenced.has(n.Name)) continue;
+      if (keep.has(networkKeyOf(installId, n.Name)) || referenced.has(n.Name) || isMeshNetwork(installId, n.Name)) continue;
       const detail = await docker.getNetwork(n.Id).inspect();
       if (Object.keys(detail.Containers ?? {}).length === 0) unwanted.push(n);
     }
