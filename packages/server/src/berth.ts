@@ -15,6 +15,7 @@ import { createClusterDriver } from './runtime/docker/cluster-driver.js';
 import { createDockerDriver } from './runtime/docker/docker-driver.js';
 import { createNodes } from './runtime/docker/nodes.js';
 import { createEnvironmentsRepo } from './modules/environments/environments.repo.js';
+import { buildSessionHolder } from './runtime/session-holder.js';
 import { createServices, type Services } from './services.js';
 
 /** The periodic passes besides the reconcile worker, which always runs. */
@@ -72,7 +73,8 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
   const runtime = swarm
     ? createClusterDriver({ manager: docker, installId, images, agentImage: config.defaultImage, tls: config.engineTls, locate: (id) => environmentsRepo.nodeOf(database.db, id) })
     : createDockerDriver({ docker, installId, images });
-  const services = createServices(database, runtime, config, log, await installationKeyring(database.db, config.secret));
+  const holder = await buildSessionHolder(config.dataDir, log);
+  const services = createServices(database, runtime, config, log, await installationKeyring(database.db, config.secret), holder);
   const app = await buildApp({ database, services, config, logger: options.log, onProblem: options.onProblem });
   const boot = await bootstrap(database.db, services, config.admin);
 

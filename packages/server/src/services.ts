@@ -94,7 +94,7 @@ export type ServiceConfig = Pick<
  * The composition root: every service and the narrow dependencies it gets.
  * `keyring` keys everything Berth signs (BERTH_SECRET; db/installation.ts).
  */
-export function createServices(database: Database, runtime: RuntimeDriver, config: ServiceConfig, log: FastifyBaseLogger, keyring: Keyring) {
+export function createServices(database: Database, runtime: RuntimeDriver, config: ServiceConfig, log: FastifyBaseLogger, keyring: Keyring, holder: Buffer | null = null) {
   const { db } = database;
   const usersRepo = createUsersRepo();
   const orgsRepo = createOrgsRepo();
@@ -170,6 +170,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     changed,
   });
   const terminals = createTerminalSessions({
+    holder,
     runtime,
     touch: environments.noteActivity,
     log,

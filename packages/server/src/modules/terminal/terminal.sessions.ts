@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { TerminalClientMessageSchema, type TerminalServerMessage } from '@berth/contracts';
 import { AppError } from '../../errors.js';
 import type { Pty, RuntimeDriver } from '../../runtime/driver.js';
+import { HOLDER_PATH, holderArchive, holderDir } from '../../runtime/session-holder.js';
 import { Scrollback } from './terminal.scrollback.js';
 
 export interface TerminalOptions {
@@ -15,7 +16,9 @@ export interface TerminalOptions {
 }
 
 interface Deps {
-  runtime: Pick<RuntimeDriver, 'openPty'>;
+  runtime: Pick<RuntimeDriver, 'openPty' | 'writeArchive' | 'exec'>;
+  /** berth-hold (session-holder.ts), which keeps shells alive inside environments; null: shells live in this process. */
+  holder: Buffer | null;
   /** Typing is activity (the callee keeps the writes rare). */
   touch: (environmentId: string, source: string) => void;
   log: FastifyBaseLogger;
@@ -26,6 +29,7 @@ interface Deps {
 
 interface Session {
   environmentId: string;
+  sessionId: string;
   /** Who opened the shell: it counts against their cap while it lives. */
   userId: string;
   pty: Pty;
@@ -34,18 +38,23 @@ interface Session {
   grace?: NodeJS.Timeout;
 }
 
+/** How much longer than Berth's grace period a holder keeps a shell no Berth process attaches to. */
+const HOLDER_GRACE_MARGIN_SECONDS = 5;
+
 /** Login shell: bash when the image has it. */
 const SHELL = ['/bin/sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'];
 
 const send = (socket: WebSocket, message: TerminalServerMessage) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(message));
 
 /**
- * Terminal sessions of this process. A session is a shell on a PTY that
- * outlives its WebSocket for a grace period, so a dropped client re-attaches to
- * the same shell and gets the recent output first. Sessions live in this
- * process's memory: a client must reconnect to the process that holds its shell.
+ * Terminal sessions. A session is a shell on a PTY that outlives its WebSocket for a grace period,
+ * so a dropped client re-attaches to the same shell and gets the recent output first. The shell is
+ * held inside the environment by berth-hold, with its own scrollback; this process attaches to it.
+ * So a Berth process that dies takes no shell with it: the client reconnects through any other,
+ * which attaches to the same shell and replays its scrollback. The holder ends a shell nobody
+ * attached to for the grace period (and a bit), when no Berth process is left to.
  */
-export function createTerminalSessions({ runtime, touch, log, options, buffer }: Deps) {
+export function createTerminalSessions({ runtime, holder, touch, log, options, buffer }: Deps) {
   const sessions = new Map<string, Session>();
   const opening = new Map<string, { environmentId: string; userId: string; pending: Promise<Session> }>();
   const keyOf = (environmentId: string, sessionId: string) => `${environmentId}/${sessionId}`;
@@ -64,9 +73,18 @@ export function createTerminalSessions({ runtime, touch, log, options, buffer }:
     }
   }
 
-  async function open(key: string, environmentId: string, userId: string, size: { cols: number; rows: number }): Promise<Session> {
-    const pty = await runtime.openPty(environmentId, { argv: SHELL, ...size });
-    const session: Session = { environmentId, userId, pty, scrollback: new Scrollback(options.scrollbackBytes), clients: new Set() };
+  /** The shell's command: through its holder (put in the environment first) when there is one. */
+  async function shellFor(environmentId: string, sessionId: string): Promise<string[]> {
+    if (!holder) return SHELL;
+    await runtime.writeArchive(environmentId, '/', holderArchive(holder));
+    // The holder's own grace outlasts ours: while a Berth process holds the session, it decides.
+    const grace = Math.ceil(options.graceMs / 1000) + HOLDER_GRACE_MARGIN_SECONDS;
+    return [HOLDER_PATH, 'open', holderDir(sessionId), String(grace), String(options.scrollbackBytes), '--', ...SHELL];
+  }
+
+  async function open(key: string, environmentId: string, sessionId: string, userId: string, size: { cols: number; rows: number }): Promise<Session> {
+    const pty = await runtime.openPty(environmentId, { argv: await shellFor(environmentId, sessionId), ...size });
+    const session: Session = { environmentId, sessionId, userId, pty, scrollback: new Scrollback(options.scrollbackBytes), clients: new Set() };
     let paused = false;
     pty.stream.on('data', (chunk: Buffer) => {
       session.scrollback.push(chunk);
@@ -102,6 +120,8 @@ export function createTerminalSessions({ runtime, touch, log, options, buffer }:
    */
   async function finish(s: Session): Promise<void> {
     try {
+      // The holder ends the shell and every process of its session; then our client goes.
+      if (holder) await runtime.exec(s.environmentId, { argv: [HOLDER_PATH, 'stop', holderDir(s.sessionId)], cwd: '/', timeoutMs: 10_000, maxOutputBytes: 4096 });
       await s.pty.kill();
     } catch (err) {
       log.warn({ err, environmentId: s.environmentId }, 'could not kill a terminal shell');
@@ -126,7 +146,7 @@ export function createTerminalSessions({ runtime, touch, log, options, buffer }:
       checkLimit(environmentId, sessionId, userId);
       let pending = opening.get(key)?.pending;
       if (!pending) {
-        pending = open(key, environmentId, userId, size).finally(() => opening.delete(key));
+        pending = open(key, environmentId, sessionId, userId, size).finally(() => opening.delete(key));
         opening.set(key, { environmentId, userId, pending });
       }
       session = await pending;

@@ -1,0 +1,447 @@
+/*
+ * berth-hold: keeps a terminal's shell alive inside an environment, whoever is attached to it.
+ *
+ *   berth-hold open DIR GRACE_SECONDS SCROLLBACK_BYTES -- ARGV...
+ *       Attaches to the shell held in DIR, starting it (and its holder) first if there is none.
+ *   berth-hold attach DIR
+ *       Attaches to the shell held in DIR.
+ *   berth-hold stop DIR
+ *       Ends the shell held in DIR and everything it started (every process of its session).
+ *
+ * The holder runs the shell on a pseudo-terminal of its own, keeps the last SCROLLBACK_BYTES of its
+ * output, and listens on DIR/sock. An attached client (the process Berth runs through the engine,
+ * from any Berth process) gets the scrollback, then the output as it comes; what it reads on stdin
+ * goes to the shell, and its terminal's size follows its own (SIGWINCH). When the client's
+ * connection goes (its Berth process died, say), the shell lives on; when no client has been
+ * attached for GRACE_SECONDS, or the shell exits, the holder ends (the shell's exit code is left in
+ * DIR/exit for the client). The holder drops BERTH_EXEC_ID from its environment, so ending a
+ * client's process tree leaves the shell alone.
+ *
+ * Client to holder: frames of a type byte and a payload: 'd' + u32 length + bytes (input),
+ * 'w' + u16 cols + u16 rows (size), big-endian; 'k' alone ends the shell. Holder to client: raw terminal output.
+ * Built statically (no libc needed in the environment's image); Linux only.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS 16
+
+extern char **environ;
+
+static void die(const char *what) {
+  fprintf(stderr, "berth-hold: %s: %s\n", what, strerror(errno));
+  exit(111);
+}
+
+static void path_in(char *out, size_t size, const char *dir, const char *name) {
+  if ((size_t)snprintf(out, size, "%s/%s", dir, name) >= size) {
+    fprintf(stderr, "berth-hold: path too long\n");
+    exit(111);
+  }
+}
+
+static int write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len) {
+  char *p = buf;
+  while (len > 0) {
+    ssize_t n = read(fd, p, len);
+    if (n == 0) return -1;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+static int connect_to(const char *dir) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  path_in(addr.sun_path, sizeof addr.sun_path, dir, "sock");
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) die("socket");
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) return fd;
+  close(fd);
+  return -1;
+}
+
+/* ---- the holder ---- */
+
+struct ring {
+  char *buf;
+  size_t size, start, len;
+};
+
+static void ring_push(struct ring *r, const char *data, size_t n) {
+  if (r->size == 0) return;
+  if (n >= r->size) {
+    memcpy(r->buf, data + n - r->size, r->size);
+    r->start = 0;
+    r->len = r->size;
+    return;
+  }
+  for (size_t i = 0; i < n; i++) r->buf[(r->start + r->len + i) % r->size] = data[i];
+  r->len += n;
+  if (r->len > r->size) {
+    r->start = (r->start + r->len - r->size) % r->size;
+    r->len = r->size;
+  }
+}
+
+static int ring_send(const struct ring *r, int fd) {
+  size_t first = r->len < r->size - r->start ? r->len : r->size - r->start;
+  if (write_all(fd, r->buf + r->start, first) < 0) return -1;
+  return write_all(fd, r->buf, r->len - first);
+}
+
+/* SIGKILLs every process of the shell's session (background jobs included), pass after pass until none is left. */
+static void kill_session(pid_t sid) {
+  for (int pass = 0; pass < 50; pass++) {
+    int found = 0;
+    DIR *proc = opendir("/proc");
+    if (!proc) return;
+    struct dirent *e;
+    while ((e = readdir(proc))) {
+      pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
+      if (pid <= 0) continue;
+      char path[64], stat[1024];
+      snprintf(path, sizeof path, "/proc/%d/stat", pid);
+      FILE *f = fopen(path, "r");
+      if (!f) continue;
+      size_t n = fread(stat, 1, sizeof stat - 1, f);
+      fclose(f);
+      stat[n] = 0;
+      /* pid (comm) state ppid pgrp session: comm may hold spaces and parentheses, so read after the last ')'. */
+      char *close_paren = strrchr(stat, ')');
+      int ppid, pgrp, session;
+      char state;
+      if (!close_paren || sscanf(close_paren + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4) continue;
+      if (session == sid && state != 'Z') {
+        kill(pid, SIGKILL);
+        found = 1;
+      }
+    }
+    closedir(proc);
+    if (!found) return;
+    usleep(20000);
+  }
+}
+
+static volatile sig_atomic_t child_exited;
+static void on_child(int sig) {
+  (void)sig;
+  child_exited = 1;
+}
+
+static int serve(const char *dir, long grace, long scrollback, char **argv) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) die("openpty");
+  char *slave_name = ptsname(master);
+  if (!slave_name) die("ptsname");
+
+  struct sigaction sa = {.sa_handler = on_child};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGCHLD, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+
+  pid_t shell = fork();
+  if (shell < 0) die("fork");
+  if (shell == 0) {
+    setsid();
+    int slave = open(slave_name, O_RDWR);
+    if (slave < 0) die("open pty");
+    ioctl(slave, TIOCSCTTY, 0);
+    dup2(slave, 0);
+    dup2(slave, 1);
+    dup2(slave, 2);
+    if (slave > 2) close(slave);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    execvp(argv[0], argv);
+    die("exec");
+  }
+
+  char sock_path[108], exit_path[4096];
+  path_in(sock_path, sizeof sock_path, dir, "sock");
+  path_in(exit_path, sizeof exit_path, dir, "exit");
+  unlink(exit_path);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  memcpy(addr.sun_path, sock_path, sizeof sock_path);
+  int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener < 0) die("socket");
+  unlink(sock_path);
+  if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+  chmod(sock_path, 0600);
+  if (listen(listener, 8) < 0) die("listen");
+
+  struct ring ring = {.buf = malloc((size_t)scrollback), .size = (size_t)scrollback};
+  if (!ring.buf) die("malloc");
+  int clients[MAX_CLIENTS];
+  int count = 0;
+  time_t alone_since = time(NULL);
+  char buf[65536];
+  int status = 0;
+  int ended = 0;
+
+  while (!ended) {
+    struct pollfd fds[2 + MAX_CLIENTS];
+    fds[0] = (struct pollfd){.fd = master, .events = POLLIN};
+    fds[1] = (struct pollfd){.fd = listener, .events = POLLIN};
+    for (int i = 0; i < count; i++) fds[2 + i] = (struct pollfd){.fd = clients[i], .events = POLLIN};
+    int ready = poll(fds, (nfds_t)(2 + count), 1000);
+    if (ready < 0 && errno != EINTR) die("poll");
+
+    if (child_exited && waitpid(shell, &status, WNOHANG) == shell) ended = 1;
+    if (count == 0 && grace >= 0 && time(NULL) - alone_since >= grace) {
+      kill_session(shell);
+      waitpid(shell, &status, 0);
+      ended = 1;
+    }
+    if (ready <= 0 && !ended) continue;
+
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n > 0) {
+        ring_push(&ring, buf, (size_t)n);
+        for (int i = 0; i < count; i++) write_all(clients[i], buf, (size_t)n);
+      } else if (n < 0 && errno == EIO) {
+        waitpid(shell, &status, 0); /* every end of the pty is closed: the shell is gone */
+        ended = 1;
+      }
+    }
+    if (!ended && (fds[1].revents & POLLIN)) {
+      int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+      if (client >= 0 && count < MAX_CLIENTS && ring_send(&ring, client) == 0) clients[count++] = client;
+      else if (client >= 0) close(client);
+    }
+    for (int i = count - 1; i >= 0 && !ended; i--) {
+      if (!(fds[2 + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      unsigned char type;
+      int gone = read_all(clients[i], &type, 1) < 0;
+      if (!gone && type == 'd') {
+        unsigned char len[4];
+        gone = read_all(clients[i], len, 4) < 0;
+        uint32_t n = (uint32_t)len[0] << 24 | (uint32_t)len[1] << 16 | (uint32_t)len[2] << 8 | len[3];
+        while (!gone && n > 0) {
+          size_t chunk = n < sizeof buf ? n : sizeof buf;
+          gone = read_all(clients[i], buf, chunk) < 0;
+          if (!gone) write_all(master, buf, chunk);
+          n -= (uint32_t)chunk;
+        }
+      } else if (!gone && type == 'w') {
+        unsigned char size[4];
+        gone = read_all(clients[i], size, 4) < 0;
+        struct winsize ws = {.ws_col = (unsigned short)(size[0] << 8 | size[1]), .ws_row = (unsigned short)(size[2] << 8 | size[3])};
+        if (!gone && ws.ws_col > 0 && ws.ws_row > 0) ioctl(master, TIOCSWINSZ, &ws);
+      } else if (!gone && type == 'k') {
+        kill_session(shell);
+        waitpid(shell, &status, 0);
+        ended = 1;
+        break;
+      } else {
+        gone = 1;
+      }
+      if (gone) {
+        close(clients[i]);
+        clients[i] = clients[--count];
+        if (count == 0) alone_since = time(NULL);
+      }
+    }
+  }
+
+  /* The rest of its output, then its exit code, then the clients learn it ended. */
+  for (;;) {
+    ssize_t n = read(master, buf, sizeof buf);
+    if (n <= 0) break;
+    for (int i = 0; i < count; i++) write_all(clients[i], buf, (size_t)n);
+  }
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  FILE *f = fopen(exit_path, "w");
+  if (f) {
+    fprintf(f, "%d\n", code);
+    fclose(f);
+  }
+  unlink(sock_path);
+  for (int i = 0; i < count; i++) close(clients[i]);
+  return 0;
+}
+
+/* ---- a client ---- */
+
+static volatile sig_atomic_t resized = 1;
+static void on_winch(int sig) {
+  (void)sig;
+  resized = 1;
+}
+
+static int attach(const char *dir) {
+  int sock = connect_to(dir);
+  if (sock < 0) die("connect");
+  signal(SIGPIPE, SIG_IGN);
+  struct termios saved;
+  int tty = isatty(0) && tcgetattr(0, &saved) == 0;
+  if (tty) {
+    struct termios raw = saved;
+    cfmakeraw(&raw);
+    tcsetattr(0, TCSANOW, &raw);
+    struct sigaction sa = {.sa_handler = on_winch};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGWINCH, &sa, NULL);
+  }
+  char buf[65536 + 5];
+  int stdin_open = 1;
+  for (;;) {
+    if (tty && resized) {
+      resized = 0;
+      struct winsize ws;
+      if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+        unsigned char frame[5] = {'w', ws.ws_col >> 8, ws.ws_col & 0xff, ws.ws_row >> 8, ws.ws_row & 0xff};
+        if (write_all(sock, frame, 5) < 0) break;
+      }
+    }
+    struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = stdin_open ? 0 : -1, .events = POLLIN}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(sock, buf, sizeof buf);
+      if (n <= 0) break;
+      if (write_all(1, buf, (size_t)n) < 0) break;
+    }
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(0, buf + 5, sizeof buf - 5);
+      if (n <= 0) {
+        stdin_open = 0; /* nothing more to type: the shell stays, and so does its output */
+        continue;
+      }
+      buf[0] = 'd';
+      buf[1] = (char)(n >> 24);
+      buf[2] = (char)(n >> 16);
+      buf[3] = (char)(n >> 8);
+      buf[4] = (char)n;
+      if (write_all(sock, buf, (size_t)n + 5) < 0) break;
+    }
+  }
+  if (tty) tcsetattr(0, TCSANOW, &saved);
+  char exit_path[4096];
+  path_in(exit_path, sizeof exit_path, dir, "exit");
+  FILE *f = fopen(exit_path, "r");
+  int code = 0;
+  if (f) {
+    if (fscanf(f, "%d", &code) != 1) code = 0;
+    fclose(f);
+  }
+  return code;
+}
+
+/* ---- open: attach, starting the holder first when there is none ---- */
+
+static int open_session(const char *self, const char *dir, char **rest) {
+  int sock = connect_to(dir);
+  if (sock >= 0) {
+    close(sock);
+    return attach(dir);
+  }
+  char lock_path[4096];
+  path_in(lock_path, sizeof lock_path, dir, "lock");
+  mkdir(dir, 0700);
+  int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0) die("lock");
+  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+  if (fcntl(lock, F_SETLKW, &fl) < 0) die("lock");
+  /* Another client may have started it while this one waited for the lock. */
+  sock = connect_to(dir);
+  if (sock < 0) {
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+      setsid();
+      int null = open("/dev/null", O_RDWR);
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+      /* A clean environment: the shell must not carry the marker its first client's exec was given. */
+      int n = 0;
+      while (environ[n]) n++;
+      char **env = calloc((size_t)n + 1, sizeof *env);
+      int k = 0;
+      for (int i = 0; i < n; i++)
+        if (strncmp(environ[i], "BERTH_EXEC_ID=", 14) != 0) env[k++] = environ[i];
+      int argc = 0;
+      while (rest[argc]) argc++;
+      char **args = calloc((size_t)argc + 3, sizeof *args);
+      args[0] = (char *)self;
+      args[1] = "serve";
+      for (int i = 0; i < argc; i++) args[2 + i] = rest[i];
+      execve("/proc/self/exe", args, env);
+      _exit(111);
+    }
+    for (int i = 0; i < 500 && (sock = connect_to(dir)) < 0; i++) usleep(10000);
+    if (sock < 0) {
+      fprintf(stderr, "berth-hold: the shell's holder did not start\n");
+      return 111;
+    }
+  }
+  close(sock);
+  close(lock);
+  return attach(dir);
+}
+
+/* Asks the holder to end its shell, and waits until it has (its socket closes). */
+static int stop(const char *dir) {
+  int sock = connect_to(dir);
+  if (sock < 0) return 0; /* no holder: nothing to end */
+  signal(SIGPIPE, SIG_IGN);
+  if (write_all(sock, "k", 1) < 0) return 0;
+  char buf[65536];
+  while (read(sock, buf, sizeof buf) > 0) {
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 3 && strcmp(argv[1], "attach") == 0) return attach(argv[2]);
+  if (argc >= 3 && strcmp(argv[1], "stop") == 0) return stop(argv[2]);
+  /* open|serve DIR GRACE SCROLLBACK -- ARGV... */
+  if (argc >= 7 && strcmp(argv[5], "--") == 0) {
+    long grace = strtol(argv[3], NULL, 10);
+    long scrollback = strtol(argv[4], NULL, 10);
+    if (scrollback < 0 || scrollback > 64L * 1024 * 1024) scrollback = 1024 * 1024;
+    if (strcmp(argv[1], "serve") == 0) return serve(argv[2], grace, scrollback, argv + 6);
+    if (strcmp(argv[1], "open") == 0) return open_session(argv[0], argv[2], argv + 2);
+  }
+  fprintf(stderr, "usage: berth-hold open DIR GRACE_SECONDS SCROLLBACK_BYTES -- ARGV...\n       berth-hold attach DIR\n       berth-hold stop DIR\n");
+  return 2;
+}

@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { FastifyBaseLogger } from 'fastify';
+import tar from 'tar-stream';
+
+const run = promisify(execFile);
+const SOURCE = fileURLToPath(new URL('../../native/berth-hold.c', import.meta.url));
+
+/** Where the holder is put in an environment, and where it keeps each terminal's socket. */
+export const HOLDER_PATH = '/tmp/.berth/hold';
+export const holderDir = (sessionId: string) => `/tmp/.berth/terminals/${sessionId}`;
+
+/**
+ * berth-hold (native/berth-hold.c), built once per source version into the data directory with the
+ * machine's C compiler, statically, so it runs in any Linux image of this machine's architecture.
+ * Null, with a warning, where there is no compiler: terminals then live in the Berth process that
+ * opened them, as before (they do not outlive it).
+ */
+export async function buildSessionHolder(dataDir: string, log: Pick<FastifyBaseLogger, 'warn'>): Promise<Buffer | null> {
+  const source = await fs.readFile(SOURCE);
+  const version = createHash('sha256').update(source).update(process.arch).digest('hex').slice(0, 12);
+  const binary = path.join(dataDir, 'bin', `berth-hold-${version}`);
+  const built = await fs.readFile(binary).catch(() => null);
+  if (built) return built;
+  await fs.mkdir(path.dirname(binary), { recursive: true });
+  // Built beside, then renamed: processes starting at once never read half a binary.
+  const partial = `${binary}.${randomBytes(4).toString('hex')}.partial`;
+  try {
+    await run(process.env.CC ?? 'cc', ['-O2', '-static', '-s', '-o', partial, SOURCE], { timeout: 120_000 });
+    await fs.rename(partial, binary);
+    return await fs.readFile(binary);
+  } catch (err) {
+    await fs.rm(partial, { force: true });
+    log.warn({ err: (err as Error).message }, 'could not build berth-hold (install a C compiler: apt-get install gcc): terminals end with the Berth process that opened them');
+    return null;
+  }
+}
+
+/** A tar stream putting the holder at HOLDER_PATH when unpacked at `/`. */
+export function holderArchive(binary: Buffer): NodeJS.ReadableStream {
+  const pack = tar.pack();
+  pack.entry({ name: 'tmp/.berth', type: 'directory', mode: 0o755 });
+  pack.entry({ name: 'tmp/.berth/terminals', type: 'directory', mode: 0o700 });
+  pack.entry({ name: HOLDER_PATH.slice(1), mode: 0o755 }, binary);
+  pack.finalize();
+  return pack as unknown as NodeJS.ReadableStream;
+}
