@@ -30,7 +30,7 @@ export async function buildSessionHolder(dataDir: string, log: Pick<FastifyBaseL
   // Built beside, then renamed: processes starting at once never read half a binary.
   const partial = `${binary}.${randomBytes(4).toString('hex')}.partial`;
   try {
-    await run(process.env.CC ?? 'cc', ['-O2', '-static', '-s', '-o', partial, SOURCE], { timeout: 120_000 });
+    await run('cc', ['-O2', '-static', '-s', '-o', partial, SOURCE], { timeout: 120_000 });
     await fs.rename(partial, binary);
     return await fs.readFile(binary);
   } catch (err) {
