@@ -92,7 +92,7 @@ export async function buildApp({ database, services, config, logger, onProblem }
   registerLiveSockets(app, { live: services.live });
   registerWebSocketRouting(app);
   registerAuth(app, { auth: services.auth, publicUrl: config.publicUrl });
-  registerMetrics(app);
+  registerMetrics(app, { terminalSessions: () => services.terminals.count() });
   await registerOpenApi(app, VERSION);
   registerHealthRoutes(app, { database, readyTimeoutMs: config.readyTimeoutMs });
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, prefix: '/', index: 'index.html', wildcard: true });

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { authorize } from '../modules/auth/authorize.js';
 import { registerProblemHandlers } from './problem.js';
 import type { App } from './types.js';
@@ -16,7 +16,7 @@ declare module 'fastify' {
  * apps). GET /metrics here needs an admin (session or API token): route names,
  * request rates and process figures are reconnaissance for anyone else.
  */
-export function registerMetrics(app: App): void {
+export function registerMetrics(app: App, gauges: { terminalSessions: () => number }): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'berth_' });
   const requests = new Counter({
@@ -31,6 +31,15 @@ export function registerMetrics(app: App): void {
     labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
+  });
+
+  new Gauge({
+    name: 'berth_terminal_sessions',
+    help: 'Terminal sessions this process is attached to (their shells live in their environments)',
+    registers: [registry],
+    collect() {
+      this.set(gauges.terminalSessions());
+    },
   });
 
   app.addHook('onResponse', async (request, reply) => {
