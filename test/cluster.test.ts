@@ -4,7 +4,7 @@ import type { Environment, EnvironmentEvent, NodeList } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerName } from '../packages/server/src/runtime/docker/labels.js';
 import { createEnvironment, execIn } from './support/environments.js';
-import { ensureTestImage } from './support/images.js';
+import { ensureTestImage, TEST_IMAGE } from './support/images.js';
 import { expectProblem } from './support/problem.js';
 import { ADMIN, type Caller, type TestServer } from './support/server.js';
 import { useServerOnSwarm, type SwarmNode, type TestSwarm } from './support/swarm.js';
@@ -242,6 +242,15 @@ describe('environments across the nodes of a swarm', () => {
     await waitForStatus(ada, env.id, 'running');
     const check = await execIn(ada, env.id, 'cat deep/er/key; stat -c %a deep/er/key; readlink link; sha256sum -c blob.sum; cat notes/hello.txt');
     expect(check).toMatchObject({ exitCode: 0, stdout: 'secret\n600\ndeep/er/key\nblob: OK\nwritten far away' });
+    expect(await containerOn(to, env.id)).toBe('running');
+
+    // A copy left on the old node (a move that stopped before removing it) goes at the next resync; the real one stays.
+    const labels = { 'berth.env': env.id, 'berth.install': server.installId };
+    await from.docker.createVolume({ Name: `berth-ws-${env.id}`, Labels: labels });
+    await from.docker.createContainer({ name: containerName(env.id), Image: TEST_IMAGE, Cmd: ['sleep', '600'], Labels: labels });
+    await server.services.resync.resync();
+    expect(await containerOn(from, env.id)).toBeNull();
+    expect((await from.docker.listVolumes()).Volumes?.map((v) => v.Name) ?? []).not.toContain(`berth-ws-${env.id}`);
     expect(await containerOn(to, env.id)).toBe('running');
   });
 

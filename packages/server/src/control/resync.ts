@@ -37,7 +37,16 @@ export function createResync({ db, environmentsRepo, runtime, wake, log }: Deps)
       await runtime.remove(orphan, { workspace: true });
     }
 
-    const byEnv = new Map(instances.map((i) => [i.environmentId, i]));
+    // A copy on another node than its environment's (a move that stopped before removing the original) goes.
+    const strays = instances.filter((i) => {
+      const row = live.get(i.environmentId);
+      return !!row && !!i.nodeId && !!row.nodeId && row.nodeId !== 'local' && !row.moveToNodeId && i.nodeId !== row.nodeId;
+    });
+    for (const stray of strays) {
+      log.info({ environmentId: stray.environmentId, nodeId: stray.nodeId }, 'removing a copy of an environment from a node it is not on');
+      await runtime.remove(stray.environmentId, { workspace: true, nodeId: stray.nodeId });
+    }
+    const byEnv = new Map(instances.filter((i) => !strays.includes(i)).map((i) => [i.environmentId, i]));
     const drifted = rows.filter((r) => {
       const instance = byEnv.get(r.id);
       if (r.status === 'unreachable' && instance) return true; // its node is back: now, not after its backoff

@@ -68,6 +68,8 @@ export type InstanceState = 'created' | 'running' | 'paused' | 'restarting' | 'e
 export interface RuntimeInstance {
   id: string;
   environmentId: string;
+  /** The node it is on, where there are several (a swarm's). */
+  nodeId?: string;
   state: InstanceState;
   exitCode: number | null;
   /** Keys of the networks it is attached to (names of networks that are not Berth's, as they are). */
@@ -239,7 +241,11 @@ export interface RuntimeDriver {
   attachNetwork(spec: EnvironmentSpec): Promise<boolean>;
   start(environmentId: string): Promise<void>;
   stop(environmentId: string, graceSeconds: number): Promise<void>;
-  /** Removes the instance, and its workspace too when asked (on `nodeId` when given, else where it is placed). Missing things are not an error. */
+  /**
+   * Removes the instance, and its workspace too when asked: on `nodeId` when given; else where it is
+   * placed, and whatever of it is on any other node that answers (what a move or a crash left).
+   * Missing things are not an error.
+   */
   remove(environmentId: string, opts: { workspace: boolean; nodeId?: string }): Promise<void>;
   /**
    * Copies a stopped environment's workspace from the node it is on to `target.nodeId`, where its

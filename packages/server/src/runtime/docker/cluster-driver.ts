@@ -105,13 +105,11 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
   const forEnv = async (environmentId: string) => onNode(await locate(environmentId));
   const managerDriver = () => onNode(null);
 
-  /** The nodes whose engines answer listings now; the others' environments are left as they are. */
-  async function reachable(): Promise<RuntimeDriver[]> {
+  /** Runs `fn` on every node that is up and reachable; the others' environments are left as they are. */
+  async function eachReachable<T>(fn: (driver: RuntimeDriver, nodeId: string) => Promise<T>): Promise<T[]> {
     const { self, items } = await swarmNodes();
-    return items.filter((n) => n.state === 'ready' && (n.id === self || n.engine)).map((n) => driverOn(n, self));
-  }
-  async function eachReachable<T>(fn: (driver: RuntimeDriver) => Promise<T>): Promise<T[]> {
-    const results = await Promise.allSettled((await reachable()).map(fn));
+    const up = items.filter((n) => n.state === 'ready' && (n.id === self || n.engine));
+    const results = await Promise.allSettled(up.map((n) => fn(driverOn(n, self), n.id)));
     // One node lost is its environments' concern (they turn unreachable); every node lost is an outage.
     const failed = results.find((r) => r.status === 'rejected');
     if (failed && results.every((r) => r.status === 'rejected')) throw failed.reason;
@@ -143,7 +141,14 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
     },
     start: async (id) => (await forEnv(id)).start(id),
     stop: async (id, grace) => (await forEnv(id)).stop(id, grace),
-    remove: async (id, opts) => (await (opts.nodeId ? onNode(opts.nodeId) : forEnv(id))).remove(id, opts),
+    remove: async (id, opts) => {
+      if (opts.nodeId) return (await onNode(opts.nodeId)).remove(id, opts);
+      const home = await forEnv(id); // its own node must answer; the others, if they can
+      await home.remove(id, opts);
+      await eachReachable(async (d) => {
+        if (d !== home) await d.remove(id, opts);
+      });
+    },
     copyWorkspace: async (id, target) => {
       const [source, destination] = [await forEnv(id), await onNode(target.nodeId)];
       if (source === destination) throw new Error('the environment is on that node already');
@@ -162,7 +167,7 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
       return { files: original.files, bytes: original.bytes };
     },
     inspect: async (id) => (await forEnv(id)).inspect(id),
-    list: async () => (await eachReachable((d) => d.list())).flat() satisfies RuntimeInstance[],
+    list: async () => (await eachReachable(async (d, nodeId) => (await d.list()).map((i): RuntimeInstance => ({ ...i, nodeId })))).flat(),
     listWorkspaces: async () => (await eachReachable((d) => d.listWorkspaces())).flat(),
     pruneNetworks: async (keep) => {
       await eachReachable((d) => d.pruneNetworks(keep));
