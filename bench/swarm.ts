@@ -80,22 +80,30 @@ async function main(): Promise<void> {
     const env = { DATABASE_URL: url.toString(), DOCKER_HOST: `unix://${swarm.manager.socketPath}`, DOCKER_CERT_PATH: swarm.manager.tcp!.certPath, BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_STOP_GRACE_SECONDS: '0', BERTH_LOG_LEVEL: 'warn' };
     replicas.push(await startServerProcess(env));
     replicas.push(await startServerProcess(env));
+    console.error('two processes up; setting up the bench user…');
     const asAdmin = await signedInCall(replicas[0]!, ADMIN);
     const made = await asAdmin<{ id: string }>('POST', '/users', { ...USER });
-    await asAdmin('PATCH', `/users/${made.body.id}/quota`, { credits: 10_000, maxEnvironments: IDLE + RUNS + 10, allowedTypes: ['small', 'remote'] });
-    await asAdmin('POST', '/machine-types', { name: 'remote', vcpus: 1, memoryMb: 256, diskGib: 1, creditsCost: 0, nodeLabels: { bench: 'remote' } });
+    for (const [route, method, body] of [
+      ['/machine-types', 'POST', { name: 'remote', vcpus: 1, memoryMb: 256, diskGib: 1, creditsCost: 0, nodeLabels: { bench: 'remote' } }],
+      [`/users/${made.body.id}/quota`, 'PATCH', { credits: 10_000, maxEnvironments: IDLE + RUNS + 10, allowedTypes: ['small', 'remote'] }],
+    ] as const) {
+      const answer = await asAdmin(method, route, body);
+      if (answer.status >= 300) throw new Error(`${method} ${route} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    }
     const calls = await Promise.all(replicas.map((r) => signedInCall(r, USER)));
 
     const until = async (call: (typeof calls)[number], id: string, status: string) => {
+      const deadline = Date.now() + 300_000;
       for (;;) {
         const { body } = await call<{ status: string; lastError: string | null }>('GET', `/environments/${id}`);
         if (body.status === status) return;
-        if (body.status === 'error') throw new Error(body.lastError ?? 'error');
+        if (body.status === 'error' || Date.now() > deadline) throw new Error(`environment ${id} is ${body.status}: ${body.lastError ?? ''}`);
         await new Promise((resolve) => setTimeout(resolve, 10)); // a poll's pace, not a synchronisation
       }
     };
 
     // 1. create → running on the remote node, against its own floor.
+    console.error('creating on the remote node…');
     const remoteDocker = await tlsDocker(remote);
     await floorCreate(remoteDocker); // warm-up
     const floor: number[] = [];
@@ -105,7 +113,9 @@ async function main(): Promise<void> {
       let id = '';
       berth.push(
         await time(async () => {
-          ({ id } = (await calls[0]!<{ id: string }>('POST', '/environments', { type: 'remote', name: `remote-${i}` })).body);
+          const created = await calls[0]!<{ id: string }>('POST', '/environments', { type: 'remote', name: `remote-${i}` });
+          if (created.status !== 202) throw new Error(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
+          ({ id } = created.body);
           await until(calls[0]!, id, 'running');
         }),
       );
@@ -113,6 +123,7 @@ async function main(): Promise<void> {
     }
 
     // 2. Idle environments through both processes at once.
+    console.error(`creating ${IDLE} idle environments…`);
     const t0 = performance.now();
     const ids = await Promise.all(
       Array.from({ length: IDLE }, async (_, i) => (await calls[i % 2]!<{ id: string }>('POST', '/environments', { type: 'small', name: `idle-${i}` })).body.id),

@@ -71,7 +71,7 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
     .managerNodeId()
     .catch(() => null);
   const runtime = swarm
-    ? createClusterDriver({ manager: docker, installId, images, agentImage: config.defaultImage, tls: config.engineTls, locate: (id) => environmentsRepo.nodeOf(database.db, id) })
+    ? createClusterDriver({ manager: docker, installId, images, agentImage: config.defaultImage, tls: config.engineTls, locate: (id) => environmentsRepo.nodeOf(database.db, id), onBackgroundError: (err, what) => log.warn({ err }, `could not ${what}`) })
     : createDockerDriver({ docker, installId, images });
   const holder = await buildSessionHolder(config.dataDir, log);
   const services = createServices(database, runtime, config, log, await installationKeyring(database.db, config.secret), holder);

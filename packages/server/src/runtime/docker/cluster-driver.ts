@@ -28,6 +28,8 @@ export interface ClusterDriverOptions {
   tls: EngineTls | undefined;
   /** The node an environment was placed on (its row's node_id); null when none was, or the environment is unknown. */
   locate: (environmentId: string) => Promise<string | null>;
+  /** Told of what failed in the background (joining a mesh after a start). */
+  onBackgroundError: (err: unknown, what: string) => void;
 }
 
 /** How long a listing of the swarm's nodes answers routing and placement before it is read again. */
@@ -95,6 +97,8 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
   }
 
   const mesh = createMesh({ manager, installId });
+  /** Instances made by this process and not started yet, with their specs: they join a mesh once started. */
+  const newInstances = new Map<string, EnvironmentSpec>();
   /** On an owner's shared network, the environment is on the owner's mesh as well; on any other, on none. */
   async function meshFor(spec: EnvironmentSpec): Promise<void> {
     const { docker } = await engineFor(spec.nodeId);
@@ -131,7 +135,9 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
     ensureImage: async (image, onProgress, recipe, nodeId) => (await onNode(nodeId ?? null)).ensureImage(image, onProgress, recipe),
     ensureInstance: async (spec) => {
       const id = await (await onNode(spec.nodeId)).ensureInstance(spec);
-      await meshFor(spec);
+      // A container on an overlay starts slowly (the swarm allocates its attachment first): a new one
+      // joins its owner's mesh right after its first start instead, without holding the start up.
+      newInstances.set(spec.environmentId, spec);
       return id;
     },
     attachNetwork: async (spec) => {
@@ -139,7 +145,12 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
       await meshFor(spec);
       return moved;
     },
-    start: async (id) => (await forEnv(id)).start(id),
+    start: async (id) => {
+      await (await forEnv(id)).start(id);
+      const spec = newInstances.get(id);
+      newInstances.delete(id);
+      if (spec) void meshFor(spec).catch((err: unknown) => options.onBackgroundError(err, `join environment ${id} to its owner's mesh`));
+    },
     stop: async (id, grace) => (await forEnv(id)).stop(id, grace),
     remove: async (id, opts) => {
       if (opts.nodeId) return (await onNode(opts.nodeId)).remove(id, opts);
