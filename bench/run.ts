@@ -20,8 +20,9 @@ import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { Sandbox } from 'e2b';
 import WebSocket from 'ws';
-import { ensureTestImage, TEST_IMAGE } from '../test/support/images.js';
+import { ensureTestImage } from '../test/support/images.js';
 import { benchApps } from './apps.js';
+import { floorCreate, time } from './floor.js';
 import { startBenchServer, type BenchServer } from './server.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -46,44 +47,6 @@ function quantile(xs: number[], q: number): number {
   return s[lo]! + (s[Math.ceil(i)]! - s[lo]!) * (i - lo);
 }
 
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
-
-/** The floor for create → running: a volume and a hardened container created and started directly. */
-async function floorCreate(network: string): Promise<{ ms: number; container: Docker.Container; cleanup: () => Promise<void> }> {
-  const id = randomUUID();
-  const ms = await time(async () => {
-    await docker.createVolume({ Name: `bench-ws-${id}` });
-    const c = await docker.createContainer({
-      name: `bench-${id}`,
-      Image: TEST_IMAGE,
-      Cmd: ['/bin/sh', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'],
-      WorkingDir: '/workspace',
-      HostConfig: {
-        Init: true,
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges:true'],
-        Memory: 1024 * 1024 * 1024,
-        NanoCpus: 1e9,
-        PidsLimit: 1024,
-        Mounts: [{ Type: 'volume', Source: `bench-ws-${id}`, Target: '/workspace' }],
-        NetworkMode: network,
-      },
-    });
-    await c.start();
-  });
-  return {
-    ms,
-    container: docker.getContainer(`bench-${id}`),
-    cleanup: async () => {
-      await docker.getContainer(`bench-${id}`).remove({ force: true });
-      await docker.getVolume(`bench-ws-${id}`).remove();
-    },
-  };
-}
 
 /** The floor for exec: create, start (attached), read to the end, inspect the exit code. */
 async function floorExec(container: Docker.Container): Promise<number> {
@@ -233,12 +196,12 @@ async function main(): Promise<void> {
   let apps: Awaited<ReturnType<typeof benchApps>> | undefined;
   try {
     // Warm both paths once (the owner network, image metadata, JIT) before measuring.
-    await (await floorCreate(floorNet)).cleanup();
+    await (await floorCreate(docker, floorNet)).cleanup();
     const warm = await berthCreate(server);
     await server.remove(warm.id);
 
     for (let i = 0; i < RUNS; i++) {
-      const f = await floorCreate(floorNet);
+      const f = await floorCreate(docker, floorNet);
       floorCreates.push(f.ms);
       await f.cleanup();
       const b = await berthCreate(server);
@@ -246,7 +209,7 @@ async function main(): Promise<void> {
       await server.remove(b.id);
     }
 
-    const target = await floorCreate(floorNet);
+    const target = await floorCreate(docker, floorNet);
     const env = await berthCreate(server);
     for (let i = 0; i < 3; i++) {
       await floorExec(target.container);
@@ -262,7 +225,7 @@ async function main(): Promise<void> {
 
     await server.remove((await e2bTimeToInteractive(server)).id);
     for (let i = 0; i < E2B_RUNS; i++) {
-      const f = await floorCreate(floorNet);
+      const f = await floorCreate(docker, floorNet);
       floorTti.push(f.ms + (await floorExec(f.container)));
       await f.cleanup();
       const b = await e2bTimeToInteractive(server);

@@ -10,12 +10,13 @@
  *   BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test): a database of its own there.
  *   BENCH_SWARM_RUNS (default 5): creates of step 1.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
 import pg from 'pg';
 import { ensureTestImage, TEST_IMAGE } from '../test/support/images.js';
+import { floorCreate, time } from './floor.js';
 import { signedInCall, startServerProcess, type ServerProcess } from '../test/support/process.js';
 import { startSwarm, type SwarmNode, type TestSwarm } from '../test/support/swarm.js';
 
@@ -27,30 +28,6 @@ const USER = { username: 'bench', password: 'bench-swarm-password-1234' };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rssMb = async (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''))?.[1] ?? 0) / 1024;
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
-
-/** The node's own floor: a volume and a hardened container created and started over its TLS engine API. */
-async function floorCreate(docker: Docker): Promise<number> {
-  const id = randomUUID();
-  const ms = await time(async () => {
-    await docker.createVolume({ Name: `bench-ws-${id}` });
-    const c = await docker.createContainer({
-      name: `bench-${id}`,
-      Image: TEST_IMAGE,
-      Cmd: ['/bin/sh', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'],
-      HostConfig: { Init: true, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges:true'], Memory: 1024 * 1024 * 1024, NanoCpus: 1e9, PidsLimit: 1024, Mounts: [{ Type: 'volume', Source: `bench-ws-${id}`, Target: '/workspace' }] },
-    });
-    await c.start();
-  });
-  await docker.getContainer(`bench-${id}`).remove({ force: true });
-  await docker.getVolume(`bench-ws-${id}`).remove();
-  return ms;
-}
 
 async function tlsDocker(node: SwarmNode): Promise<Docker> {
   const read = (f: string) => readFile(path.join(node.tcp!.certPath, f));
@@ -105,11 +82,13 @@ async function main(): Promise<void> {
     // 1. create → running on the remote node, against its own floor.
     console.error('creating on the remote node…');
     const remoteDocker = await tlsDocker(remote);
-    await floorCreate(remoteDocker); // warm-up
+    await (await floorCreate(remoteDocker)).cleanup(); // warm-up
     const floor: number[] = [];
     const berth: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      floor.push(await floorCreate(remoteDocker));
+      const f = await floorCreate(remoteDocker);
+      floor.push(f.ms);
+      await f.cleanup();
       let id = '';
       berth.push(
         await time(async () => {
