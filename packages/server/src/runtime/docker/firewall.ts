@@ -99,8 +99,9 @@ export function createIptablesFirewall(options: IptablesOptions = {}): Firewall 
   }
 
   async function applyOnce(desired: () => Promise<Desired>): Promise<string[]> {
-    const listing = { mangle: await list('mangle'), filter: await list('filter') };
-    const batch = planRules(listing, { ...(await desired()), resolvers: await resolvers() });
+    // Read at once: on a node reached through its agent each read is a round trip.
+    const [mangle, filter, upstream] = await Promise.all([list('mangle'), list('filter'), resolvers()]);
+    const batch = planRules({ mangle, filter }, { ...(await desired()), resolvers: upstream });
     // mangle first: the filter batch takes out the old egress hook, which must not go before the new one is in.
     const tables = (['mangle', 'filter'] as const).filter((table) => batch[table].length > 0);
     if (tables.length > 0) await host.run(iptablesRestore, ['-w', '--noflush'], tables.map((table) => `*${table}\n${batch[table].join('\n')}\nCOMMIT\n`).join(''));
