@@ -49,8 +49,9 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
   let listing: { at: number; self: string; items: RuntimeNode[] } | undefined;
   async function swarmNodes(fresh = false): Promise<{ self: string; items: RuntimeNode[] }> {
     if (!fresh && listing && Date.now() - listing.at < NODES_TTL_MS) return listing;
-    const [self, { items }] = await Promise.all([nodes.managerNodeId(), nodes.list()]);
-    listing = { at: Date.now(), self: self ?? '', items };
+    // The listing already says which node is the manager's own (its engine is `manager`).
+    const { items } = await nodes.list();
+    listing = { at: Date.now(), self: items.find((n) => n.engine === 'manager')?.id ?? '', items };
     return listing;
   }
 
@@ -60,11 +61,9 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
     driver: RuntimeDriver;
   }
   const engines = new Map<string, NodeEngine>();
-  function driverOn(node: Pick<RuntimeNode, 'id' | 'engine'>, self: string): RuntimeDriver {
-    return engineOn(node, self).driver;
-  }
-  function engineOn(node: Pick<RuntimeNode, 'id' | 'engine'>, self: string): NodeEngine {
-    const engine = node.id === self ? 'manager' : node.engine;
+  /** The node's engine (the listing says `manager` for the manager's own node), its driver made once. */
+  function engineOn(node: Pick<RuntimeNode, 'id' | 'engine'>): NodeEngine {
+    const { engine } = node;
     if (!engine) throw new NodeUnreachableError(node.id, `node ${node.id} has no engine Berth can reach (set its berth.engine label to tcp://address:port)`);
     const known = engines.get(node.id);
     if (known?.engine === engine) return known;
@@ -93,7 +92,7 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
     if (!node || node.state !== 'ready') node = (await swarmNodes(true)).items.find((n) => n.id === id); // joined or came back a moment ago
     if (!node) throw new NodeUnreachableError(id, `node ${id} is not in the swarm`);
     if (node.state !== 'ready') throw new NodeUnreachableError(id, `node ${node.name} is ${node.state}: its environments wait for it`);
-    return engineOn(node, self);
+    return engineOn(node);
   }
 
   const mesh = createMesh({ manager, installId });
@@ -111,9 +110,9 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
 
   /** Runs `fn` on every node that is up and reachable; the others' environments are left as they are. */
   async function eachReachable<T>(fn: (driver: RuntimeDriver, nodeId: string) => Promise<T>): Promise<T[]> {
-    const { self, items } = await swarmNodes();
-    const up = items.filter((n) => n.state === 'ready' && (n.id === self || n.engine));
-    const results = await Promise.allSettled(up.map((n) => fn(driverOn(n, self), n.id)));
+    const { items } = await swarmNodes();
+    const up = items.filter((n) => n.state === 'ready' && n.engine);
+    const results = await Promise.allSettled(up.map((n) => fn(engineOn(n).driver, n.id)));
     // One node lost is its environments' concern (they turn unreachable); every node lost is an outage.
     const failed = results.find((r) => r.status === 'rejected');
     if (failed && results.every((r) => r.status === 'rejected')) throw failed.reason;
@@ -183,9 +182,9 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
     pruneNetworks: async (keep) => {
       await eachReachable((d) => d.pruneNetworks(keep));
       // Owners' meshes go once no node holds a container of theirs; with a node away, none do.
-      const { self, items } = await swarmNodes();
-      if (items.some((n) => n.state !== 'ready' && (n.id === self || n.engine))) return;
-      const dockers = items.filter((n) => n.id === self || n.engine).map((n) => engineOn(n, self).docker);
+      const { items } = await swarmNodes();
+      if (items.some((n) => n.state !== 'ready' && n.engine)) return;
+      const dockers = items.filter((n) => n.engine).map((n) => engineOn(n).docker);
       await mesh.prune(dockers);
     },
     syncNetworks: async () => void (await eachReachable((d) => d.syncNetworks())),
