@@ -241,10 +241,12 @@ export function createEnvironmentsService(deps: Deps) {
     const rec = { targetType: 'environment', targetId: id, metadata: { nodeId: body.nodeId } };
     await audit.mutate(ctx, 'environment.move', rec, async (tx) => {
       if (!deps.runtime.clustered) throw new NotASwarmError();
+      // The swarm is asked before the environment's row is locked, not while the lock is held.
+      const nodes = (await deps.runtime.nodes()).items;
       const current = await environmentsRepo.lock(tx, id);
       if (!current || current.desiredState === 'deleted') throw new NotFoundError('Environment');
       if (current.desiredState !== 'stopped' || current.status !== 'stopped') throw new ConflictError(`Environment "${current.name}" is ${current.status}: stop it before moving it`);
-      const node = (await deps.runtime.nodes()).items.find((n) => n.id === body.nodeId);
+      const node = nodes.find((n) => n.id === body.nodeId);
       if (!node) throw new NotFoundError('Node');
       if (current.nodeId === node.id) throw new ConflictError(`Environment "${current.name}" is on ${node.name} already`);
       const why = ineligible(node, { vcpus: current.vcpus, memoryMb: current.memoryMb, labels: current.nodeLabels });
