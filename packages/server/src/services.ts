@@ -124,15 +124,14 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     imageRecipe: (env) => templates.recipeFor(env),
     startTemplate: (environmentId, templateId) => templates.runStartCommand(environmentId, templateId),
     place: async (env) => {
-      const record = async (nodeId: string) => {
-        await environmentsRepo.update(db, env.id, { nodeId });
-        return nodeId;
-      };
-      if (!runtime.clustered) return record('local');
+      // One engine: nothing to choose (the reconciler records it with the container).
+      if (!runtime.clustered) return 'local';
       // One placement at a time across every Berth process: each sees where the one before went.
       return placementLock('berth:placement', async () => {
         const [{ items }, usage] = await Promise.all([runtime.nodes(), environmentsRepo.usageByNode(db)]);
-        return record(choose(items, usage, { vcpus: env.vcpus, memoryMb: env.memoryMb, labels: env.nodeLabels }));
+        const nodeId = choose(items, usage, { vcpus: env.vcpus, memoryMb: env.memoryMb, labels: env.nodeLabels });
+        await environmentsRepo.update(db, env.id, { nodeId });
+        return nodeId;
       });
     },
   });

@@ -34,7 +34,7 @@ interface Deps {
   imageRecipe: (env: EnvironmentRecord) => Promise<ImageRecipe | undefined>;
   /** Runs the template's start command, if any, in a just-started environment; returns what to say about it. */
   startTemplate: (environmentId: string, templateId: string) => Promise<string | null>;
-  /** Chooses the node a new environment goes on (placement.ts) and records it; NoNodeError while none can take it. */
+  /** Chooses the node a new environment goes on (placement.ts), recording it where other processes must see it at once; NoNodeError while none can take it. */
   place: (env: EnvironmentRecord) => Promise<string>;
 }
 
@@ -109,7 +109,7 @@ export function createReconciler(deps: Deps) {
       }
       await runtime.ensureImage(env.image, (message) => void note(env, 'provision', message), await deps.imageRecipe(env), env.nodeId);
       const containerId = await runtime.ensureInstance(specOf(env));
-      await deps.environmentsRepo.update(db, env.id, { containerId });
+      await deps.environmentsRepo.update(db, env.id, { containerId, nodeId: env.nodeId });
     }
     await setStatus(env, 'starting');
     await runtime.start(env.id);
