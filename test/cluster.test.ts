@@ -216,6 +216,7 @@ describe('environments across the nodes of a swarm', () => {
     // Only administrators move; bad bodies are refused before anything is looked at.
     expectProblem(await move({ nodeId: to.id }, ada), 403, 'forbidden');
     expectProblem(await move({ nodeId: 'Not-A-Node' }), 400, 'validation_failed');
+    expectProblem(await move({ nodeId: 'a'.repeat(65) }), 400, 'validation_failed');
     expectProblem(await move({ nodeId: to.id, force: true }), 400, 'validation_failed');
     expectProblem(await move({}), 400, 'validation_failed');
     expectProblem(await move({ nodeId: 'nosuchnode0000' }), 404, 'not_found');
