@@ -37,7 +37,9 @@ export default async function setup(): Promise<() => Promise<void>> {
  */
 async function startEmbeddedServer(): Promise<() => Promise<void>> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-test-pg-'));
-  const server = await startEmbeddedPostgres(path.join(dir, 'postgres'));
+  // Every test file's Berth holds up to 10 connections (a file may run several), with three files at a
+  // time: Berth's own 40 would run out (a login then failed with 500, "too many clients already").
+  const server = await startEmbeddedPostgres(path.join(dir, 'postgres'), { maxConnections: 300 });
   process.env.BERTH_TEST_EMBEDDED_URL = server.url('postgres');
   return async () => {
     await server.stop();

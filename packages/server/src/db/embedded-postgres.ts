@@ -72,8 +72,11 @@ function wrapped(bin: string, args: string[]): [string, string[]] {
   return [command!, rest];
 }
 
-/** Starts (and on first use creates) the server whose data is `dir`. */
-export async function startEmbeddedPostgres(dir: string): Promise<EmbeddedPostgres> {
+/**
+ * Starts (and on first use creates) the server whose data is `dir`. `maxConnections` is for a
+ * server many Berths share (the test run's): one Berth needs far fewer than the default.
+ */
+export async function startEmbeddedPostgres(dir: string, { maxConnections }: { maxConnections?: number } = {}): Promise<EmbeddedPostgres> {
   const bin = await binaries();
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   if (!existsSync(path.join(dir, 'PG_VERSION'))) await initialise(bin, dir);
@@ -82,7 +85,7 @@ export async function startEmbeddedPostgres(dir: string): Promise<EmbeddedPostgr
   const socketDir = path.join(dir, `.s.PGSQL.${PORT}`).length < 100 ? dir : await fs.mkdtemp(path.join(os.tmpdir(), 'berth-pg-'));
   const logFile = path.join(dir, 'server.log');
   const log = openSync(logFile, 'a');
-  const settings = Object.entries(SETTINGS).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  const settings = Object.entries({ ...SETTINGS, ...(maxConnections ? { max_connections: String(maxConnections) } : {}) }).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
   const [command, args] = wrapped(bin.postgres, ['-D', dir, '-k', socketDir, '-p', String(PORT), ...settings]);
   let child: ChildProcess;
   try {
