@@ -1,11 +1,13 @@
-import type { Environment, EnvironmentEvent, ExecResult, Template, TemplateSummary } from '@berth/contracts';
+import type { Environment, EnvironmentEvent, ExecResult, MachineType, Template, TemplateSummary } from '@berth/contracts';
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { environments } from '../packages/server/src/db/schema.js';
 import { expectProblem } from './support/problem.js';
 import type { Caller } from './support/server.js';
 import { useTestServer } from './support/test-server.js';
 import { waitFor, waitForStatus } from './support/wait.js';
 
-const { admin, users: { ada, bob } } = useTestServer({ users: ['ada', 'bob'] });
+const { server, admin, users: { ada, bob }, ids } = useTestServer({ users: ['ada', 'bob'] });
 
 const mine = { slug: 'ada-notes', name: 'Ada notes', files: [{ path: 'notes/todo.txt', content: 'write tests\n' }, { path: 'run.sh', content: '#!/bin/sh\necho ran\n', mode: '755' }] };
 
@@ -90,5 +92,31 @@ describe('templates', () => {
     expectProblem(await ada.post(`/api/v1/environments/${env.id}/apply-template`, { templateId: python.id }), 404, 'not_found');
     const audit = (await admin.get(`/api/v1/audit?action=environment.apply_template&targetId=${env.id}`)).json<{ items: { success: boolean }[] }>().items;
     expect(audit[0]?.success).toBe(true);
+  });
+
+  it('keeps node labels to administrators; an environment of the template needs them on top of its type\'s', async () => {
+    // A user cannot steer their environments onto the machines kept for something else (the GPU ones).
+    expectProblem(await ada.post('/api/v1/templates', { ...mine, slug: 'ada-gpu', nodeLabels: { gpu: 'true' } }), 403, 'forbidden');
+    expect((await ada.get('/api/v1/templates')).json<{ items: TemplateSummary[] }>().items.map((t) => t.slug)).not.toContain('ada-gpu');
+    const own = (await ada.get('/api/v1/templates')).json<{ items: TemplateSummary[] }>().items.find((x) => x.slug === 'ada-notes')!;
+    expectProblem(await ada.patch(`/api/v1/templates/${own.id}`, { nodeLabels: {} }), 403, 'forbidden');
+    expect((await ada.get(`/api/v1/templates/${own.id}`)).json<Template>().nodeLabels).toEqual({});
+    const badKey = expectProblem(await admin.post('/api/v1/templates', { ...mine, slug: 'bad-labels', nodeLabels: { GPU: 'true' } }), 400, 'validation_failed');
+    expect(badKey.errors?.[0]?.field).toBe('body.nodeLabels.GPU');
+    const tooMany = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`l${i}`, 'x']));
+    expectProblem(await admin.post('/api/v1/templates', { ...mine, slug: 'bad-labels', nodeLabels: tooMany }), 400, 'validation_failed');
+
+    const made = await admin.post('/api/v1/templates', { ...mine, slug: 'gpu-notes', public: true, nodeLabels: { gpu: 'true', zone: 'b' } });
+    expect(made.statusCode, made.body).toBe(201);
+    const template = made.json<Template>();
+    expect(template.nodeLabels).toEqual({ gpu: 'true', zone: 'b' });
+    const type = (await admin.post('/api/v1/machine-types', { name: 'ssd-small', vcpus: 1, memoryMb: 512, diskGib: 1, creditsCost: 1, nodeLabels: { disk: 'ssd', zone: 'a' } })).json<MachineType>();
+    expect((await admin.patch(`/api/v1/users/${ids.ada}/quota`, { allowedTypes: ['small', type.name] })).statusCode).toBe(200);
+    const env = (await ada.post('/api/v1/environments', { type: type.name, templateId: template.id })).json<Environment>();
+    const [row] = await server.database.db.select({ nodeLabels: environments.nodeLabels }).from(environments).where(eq(environments.id, env.id));
+    expect(row!.nodeLabels).toEqual({ disk: 'ssd', zone: 'b', gpu: 'true' });
+    expect((await ada.delete(`/api/v1/environments/${env.id}`)).statusCode).toBe(202);
+    const audit = (await admin.get(`/api/v1/audit?action=template.create&targetId=${template.id}`)).json<{ items: { metadata: { nodeLabels?: unknown } }[] }>().items;
+    expect(audit[0]?.metadata.nodeLabels).toEqual({ gpu: 'true', zone: 'b' });
   });
 });

@@ -230,6 +230,20 @@ describe('a pool of a template', () => {
     const second = await create(ada, { type: 'small', templateId: template.id });
     expect(second.status).toBe('running');
     expect((await sh(ada, second.id, 'cat /workspace/hello.txt')).stdout).toBe('v2\n');
+    await settled(pool.id, 1);
+
+    // Labels the template comes to need are its pool's too: its environments are made again with them, so placement honours them.
+    expect((await admin.patch(`/api/v1/templates/${template.id}`, { nodeLabels: { zone: 'a' } })).statusCode).toBe(200);
+    const labelled = await waitFor('a pool of the labelled version', async () => {
+      const state = await poolState(pool.id);
+      return state && state.version !== drained.version && state.ready === 1 && state.draining === 0 ? state : undefined;
+    }, 90_000);
+    const [member] = await unclaimed(pool.id);
+    expect(member?.poolVersion).toBe(labelled.version);
+    const [row] = await server.database.db.select({ nodeLabels: environments.nodeLabels }).from(environments).where(eq(environments.id, member!.id));
+    expect(row!.nodeLabels).toEqual({ zone: 'a' });
+    const third = await create(ada, { type: 'small', templateId: template.id });
+    expect(third.id).toBe(member!.id);
     expect((await admin.delete(`/api/v1/pools/${pool.id}`)).statusCode).toBe(204);
   });
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TimestampSchema } from './common.js';
-import { NodeLabelKeySchema, NodeLabelValueSchema } from './nodes.js';
+import { RequiredNodeLabelsSchema } from './nodes.js';
 
 export const MachineTypeNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lowercase letters, digits and "-", at most 32');
 /** A Docker image reference: registry/repo[:tag][@digest], no spaces or shell characters. */
@@ -31,7 +31,7 @@ const machineTypeFields = {
   creditsCost: z.number().int().min(0).max(1000),
   private: z.boolean(),
   image: ImageRefSchema.nullable(),
-  nodeLabels: z.record(NodeLabelKeySchema, NodeLabelValueSchema).refine((l) => Object.keys(l).length <= 16, 'at most 16 labels'),
+  nodeLabels: RequiredNodeLabelsSchema,
 };
 
 export const CreateMachineTypeBodySchema = z.strictObject({

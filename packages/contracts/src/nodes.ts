@@ -3,6 +3,8 @@ import { z } from 'zod';
 /** A label a node carries, that machine types and templates can require (`kvm=true`, `gpu=true`, `arch=arm64`). */
 export const NodeLabelKeySchema = z.string().regex(/^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'lower-case letters, digits, ".", "_", "/" and "-", 1 to 63 characters');
 export const NodeLabelValueSchema = z.string().max(128).regex(/^[^\s]*$/, 'no spaces');
+/** Labels an environment's node must carry (a machine type's, a template's): at most 16. */
+export const RequiredNodeLabelsSchema = z.record(NodeLabelKeySchema, NodeLabelValueSchema).refine((l) => Object.keys(l).length <= 16, 'at most 16 labels');
 
 export const NodeAvailabilitySchema = z.enum(['active', 'pause', 'drain']).describe('active: takes new work; pause: keeps what it runs, takes nothing new; drain: takes nothing new, and what it runs moves away');
 

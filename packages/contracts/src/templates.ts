@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdSchema, TimestampSchema } from './common.js';
+import { RequiredNodeLabelsSchema } from './nodes.js';
 
 export const TEMPLATE_MAX_BYTES = 5 * 1024 * 1024;
 export const TEMPLATE_DOCKERFILE_MAX_BYTES = 64 * 1024;
@@ -21,6 +22,7 @@ export const TemplateSummarySchema = z
     fileCount: z.number().int(),
     image: z.string().nullable().describe("The image its environments run, built from its Dockerfile and tagged with the Dockerfile's hash (the template's version); null: the machine type's"),
     startCommand: z.string().nullable().describe('Run in the background each time one of its environments starts'),
+    nodeLabels: z.record(z.string(), z.string()).describe("Node labels its environments need, on top of their machine type's (the template's value wins where both name one)"),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
   })
@@ -38,6 +40,7 @@ const TemplateFields = {
   files: z.array(TemplateFileSchema).max(500),
   dockerfile: z.string().trim().min(1).max(TEMPLATE_DOCKERFILE_MAX_BYTES).nullable().describe('Environments run an image built from this (administrators only: its FROM and RUN reach registries and networks)'),
   startCommand: z.string().trim().min(1).max(4096).nullable().describe('A shell command run in the background (sh -c, output in /tmp/berth-start.log) each time an environment starts'),
+  nodeLabels: RequiredNodeLabelsSchema.describe('Node labels its environments need (administrators only: they choose which machines run what)'),
 };
 export const CreateTemplateBodySchema = z.strictObject({
   slug: SlugSchema,
@@ -47,6 +50,7 @@ export const CreateTemplateBodySchema = z.strictObject({
   files: TemplateFields.files.default([]),
   dockerfile: TemplateFields.dockerfile.optional(),
   startCommand: TemplateFields.startCommand.optional(),
+  nodeLabels: TemplateFields.nodeLabels.optional(),
 });
 // No defaults here: a field left out of an update is not reset to the create's default.
 export const UpdateTemplateBodySchema = z.strictObject(TemplateFields).partial();

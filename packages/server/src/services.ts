@@ -161,7 +161,10 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     machineTypesRepo,
     orgsRepo,
     runtime,
-    templateImage: async (actor, templateId) => templates.imageOf(await templates.visible(actor, templateId)),
+    templateTarget: async (actor, templateId) => {
+      const t = await templates.visible(actor, templateId);
+      return { image: templates.imageOf(t), nodeLabels: t.nodeLabels };
+    },
     claimPooled: pools.claim,
     audit,
     defaultImage: config.defaultImage,

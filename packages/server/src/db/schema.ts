@@ -409,6 +409,8 @@ export const templates = pgTable(
     // Environments of a template with a Dockerfile run the image built from it.
     dockerfile: text('dockerfile'),
     startCommand: text('start_command'),
+    // Labels its environments' node must carry, on top of their machine type's.
+    nodeLabels: jsonb('node_labels').$type<Record<string, string>>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -3,7 +3,7 @@ import { requireActor, type Actor, type RequestContext } from '../../context.js'
 import type { Db } from '../../db/client.js';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import { NotASwarmError, type ExecRequest, type RuntimeDriver } from '../../runtime/driver.js';
-import { ineligible } from '../nodes/placement.js';
+import { ineligible, requiredLabels } from '../nodes/placement.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize, may } from '../auth/authorize.js';
 import { environmentLevel, roleMay, type EnvironmentLevel } from '../auth/auth.policy.js';
@@ -28,7 +28,8 @@ interface Deps {
   orgsRepo: Pick<OrgsRepo, 'lock'>;
   runtime: Pick<RuntimeDriver, 'ping' | 'exec' | 'stats' | 'clustered' | 'nodes'>;
   /** Checks the actor may use the template; the image its Dockerfile builds, if it has one. */
-  templateImage: (actor: Actor, templateId: string) => Promise<string | null>;
+  /** What a template the actor may use gives its environments: an image of its own (or null), and node labels. */
+  templateTarget: (actor: Actor, templateId: string) => Promise<{ image: string | null; nodeLabels: Record<string, string> }>;
   /** A ready environment of a warm pool that makes what a create asks for, now the claimant's (pools.service). */
   claimPooled: (tx: Db, target: ClaimTarget, patch: ClaimPatch) => Promise<EnvironmentRow | undefined>;
   audit: AuditService;
@@ -135,12 +136,12 @@ export function createEnvironmentsService(deps: Deps) {
     const egress = body.egress ?? 'internet';
     const egressAllow = normaliseAllow(body.egressAllow);
     const rec = { targetType: 'environment', metadata: { type: body.type, name: body.name, image: body.image ?? opts.image, origin, egress, egressAllow } };
-    let templateImage: string | null = null;
+    let template: { image: string | null; nodeLabels: Record<string, string> } | undefined;
     await audit.precheck(ctx, 'environment.create', rec, async () => {
       // Images come from the catalogue (machine types, E2B templates): a named one could be anything the engine can reach.
       if (body.image) authorize(actor, 'images.name');
       checkEgressChange(actor, 'internet', egress);
-      if (body.templateId) templateImage = await deps.templateImage(actor, body.templateId);
+      if (body.templateId) template = await deps.templateTarget(actor, body.templateId);
       await runtimeHealthy();
     });
     const row = await audit.mutate(ctx, 'environment.create', rec, async (tx, r) => {
@@ -155,11 +156,12 @@ export function createEnvironmentsService(deps: Deps) {
       const name = body.name ?? (await freeName(tx, actor.id));
       const target = {
         machineType: type.name,
-        image: body.image ?? opts.image ?? templateImage ?? type.image ?? deps.defaultImage,
+        image: body.image ?? opts.image ?? template?.image ?? type.image ?? deps.defaultImage,
         vcpus: type.vcpus,
         memoryMb: type.memoryMb,
         diskGib: type.diskGib,
         templateId: body.templateId ?? null,
+        nodeLabels: requiredLabels(type, template),
       };
       const owner = { ownerId: actor.id, orgId: actor.orgId, name, origin, creditsCost: type.creditsCost };
       const via = origin === 'berth' ? '' : ` through the ${origin.toUpperCase()} API`;
@@ -167,7 +169,7 @@ export function createEnvironmentsService(deps: Deps) {
       const pooled = egress === 'internet' ? await deps.claimPooled(tx, target, owner) : undefined;
       const env =
         pooled ??
-        (await environmentsRepo.insert(tx, { ...owner, ...target, nodeLabels: type.nodeLabels, desiredState: 'running', status: 'pending', reconcileAfter: new Date(), egress, egressAllow }));
+        (await environmentsRepo.insert(tx, { ...owner, ...target, desiredState: 'running', status: 'pending', reconcileAfter: new Date(), egress, egressAllow }));
       await opts.attach?.(tx, env);
       await eventsRepo.append(
         tx,

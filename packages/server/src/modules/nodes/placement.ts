@@ -15,6 +15,14 @@ export interface PlacementRequest {
   labels: Record<string, string>;
 }
 
+/**
+ * The labels an environment's node must carry: its machine type's and its template's, the
+ * template's value winning where both name a label (administrators set both).
+ */
+export function requiredLabels(type: { nodeLabels: Record<string, string> }, template?: { nodeLabels: Record<string, string> } | null): Record<string, string> {
+  return { ...type.nodeLabels, ...template?.nodeLabels };
+}
+
 const NO_USAGE: NodeUsage = { environments: 0, vcpus: 0, memoryMb: 0 };
 
 /** Why a node takes nothing new, or null when it may. */

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { planPool, poolVersion, type PoolMember, type PoolTarget } from './pools.domain.js';
 
-const target: PoolTarget = { machineType: 'small', image: 'img:1', vcpus: 1, memoryMb: 1024, diskGib: 5, template: null };
+const target: PoolTarget = { machineType: 'small', image: 'img:1', vcpus: 1, memoryMb: 1024, diskGib: 5, template: null, nodeLabels: {} };
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
 const member = (id: string, status: string, version: string | null, s = 0): PoolMember => ({ id, status, poolVersion: version, createdAt: at(s) });
 
@@ -15,6 +16,18 @@ describe('poolVersion', () => {
     expect(poolVersion(withTemplate)).not.toBe(v);
     expect(poolVersion({ ...withTemplate, template: { ...withTemplate.template, startCommand: 'npm start' } })).not.toBe(poolVersion(withTemplate));
     expect(poolVersion({ ...withTemplate, template: { ...withTemplate.template, files: [{ path: 'a', content: 'y', mode: '0644' }] } })).not.toBe(poolVersion(withTemplate));
+  });
+
+  it('changes with the node labels required, whatever their order', () => {
+    const gpu = poolVersion({ ...target, nodeLabels: { gpu: 'true', zone: 'a' } });
+    expect(gpu).not.toBe(poolVersion(target));
+    expect(poolVersion({ ...target, nodeLabels: { zone: 'a', gpu: 'true' } })).toBe(gpu);
+    expect(poolVersion({ ...target, nodeLabels: { gpu: 'true', zone: 'b' } })).not.toBe(gpu);
+  });
+
+  it('is, without labels, the version pools had before labels existed: their environments are not rebuilt', () => {
+    const before = createHash('sha256').update(JSON.stringify(['small', 'img:1', 1, 1024, 5, null])).digest('hex').slice(0, 16);
+    expect(poolVersion(target)).toBe(before);
   });
 });
 

@@ -9,6 +9,8 @@ export interface PoolTarget {
   memoryMb: number;
   diskGib: number;
   template: { id: string; files: TemplateFile[]; startCommand: string | null } | null;
+  /** Labels its node must carry (machine type's and template's). */
+  nodeLabels: Record<string, string>;
 }
 
 /**
@@ -19,7 +21,9 @@ export interface PoolTarget {
  */
 export function poolVersion(t: PoolTarget): string {
   const template = t.template && { id: t.template.id, files: t.template.files, start: t.template.startCommand };
-  const canonical = JSON.stringify([t.machineType, t.image, t.vcpus, t.memoryMb, t.diskGib, template]);
+  // Labels only when there are some: pools of versions made before labels existed keep their version.
+  const labels = Object.keys(t.nodeLabels).length > 0 ? [Object.fromEntries(Object.entries(t.nodeLabels).sort(([a], [b]) => (a < b ? -1 : 1)))] : [];
+  const canonical = JSON.stringify([t.machineType, t.image, t.vcpus, t.memoryMb, t.diskGib, template, ...labels]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 

@@ -11,6 +11,7 @@ import type { EnvironmentRow, EnvironmentsRepo } from '../environments/environme
 import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import { imageOf } from '../templates/templates.domain.js';
 import type { TemplatesRepo } from '../templates/templates.repo.js';
+import { requiredLabels } from '../nodes/placement.js';
 import { planPool, poolVersion, type PoolTarget } from './pools.domain.js';
 import type { ClaimPatch, PoolsRepo, WarmPoolRow } from './pools.repo.js';
 
@@ -41,6 +42,7 @@ export interface ClaimTarget {
   memoryMb: number;
   diskGib: number;
   templateId: string | null;
+  nodeLabels: Record<string, string>;
 }
 
 /**
@@ -66,6 +68,7 @@ export function createPoolsService(deps: Deps) {
       memoryMb: type.memoryMb,
       diskGib: type.diskGib,
       template: template ? { id: template.id, files: template.files, startCommand: template.startCommand } : null,
+      nodeLabels: requiredLabels(type, template),
     };
   }
 
@@ -197,6 +200,7 @@ export function createPoolsService(deps: Deps) {
           diskGib: target.diskGib,
           creditsCost: 0,
           templateId: target.template?.id ?? null,
+          nodeLabels: target.nodeLabels,
         });
         await deps.eventsRepo.append(tx, id, { type: 'status', status: 'pending', message: `made for a warm pool (${pool.machineType}${target.template ? `, template ${target.template.id}` : ''})` });
         made.push(id);

@@ -70,11 +70,13 @@ export function createTemplatesService({ db, templatesRepo, runtime, audit }: De
 
   async function create(ctx: RequestContext, body: CreateTemplateBody): Promise<Template> {
     const actor = requireActor(ctx);
-    const record = { targetType: 'template', metadata: { slug: body.slug, public: body.public, files: body.files.length, dockerfile: !!body.dockerfile } };
+    const record = { targetType: 'template', metadata: { slug: body.slug, public: body.public, files: body.files.length, dockerfile: !!body.dockerfile, nodeLabels: body.nodeLabels ?? {} } };
     await audit.precheck(ctx, 'template.create', record, async () => {
       if (body.public) authorize(actor, 'templates.publish');
       // A Dockerfile names images to pull and runs its steps with the engine's network: the catalogue's keepers' call.
       if (body.dockerfile) authorize(actor, 'images.name');
+      // Labels choose which machines run its environments (the GPU ones, say): the nodes' keepers' call.
+      if (body.nodeLabels && Object.keys(body.nodeLabels).length > 0) authorize(actor, 'nodes.manage');
       checkFiles(body.files);
     });
     const row = await audit.mutate(ctx, 'template.create', record, async (tx, rec) => {
@@ -91,6 +93,7 @@ export function createTemplatesService({ db, templatesRepo, runtime, audit }: De
     await audit.precheck(ctx, 'template.update', record, async () => {
       if (body.public) authorize(ctx.actor, 'templates.publish');
       if (body.dockerfile) authorize(ctx.actor, 'images.name');
+      if (body.nodeLabels) authorize(ctx.actor, 'nodes.manage');
       if (body.files) checkFiles(body.files);
     });
     await audit.mutate(ctx, 'template.update', record, (tx) => templatesRepo.update(tx, id, body));
@@ -181,6 +184,7 @@ const toSummary = (t: TemplateWithOwner): TemplateSummary => ({
   fileCount: t.files.length,
   image: imageOf(t),
   startCommand: t.startCommand,
+  nodeLabels: t.nodeLabels,
   createdAt: t.createdAt.toISOString(),
   updatedAt: t.updatedAt.toISOString(),
 });

@@ -1,0 +1,1 @@
+ALTER TABLE "templates" ADD COLUMN "node_labels" jsonb DEFAULT '{}'::jsonb NOT NULL;
