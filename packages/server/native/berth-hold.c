@@ -19,6 +19,27 @@
  *
  * Client to holder: frames of a type byte and a payload: 'd' + u32 length + bytes (input),
  * 'w' + u16 cols + u16 rows (size), big-endian; 'k' alone ends the shell. Holder to client: raw terminal output.
+ *
+ * It also holds the processes E2B's process service starts, one holder each, so that any Berth
+ * process can follow, feed or kill them, and they outlive the Berth process that started them:
+ *
+ *   berth-hold proc ROOT TIMEOUT_MS COLS ROWS -- ARGV...
+ *       Starts ARGV under a holder of its own in ROOT/<pid> (its pid is the holder's; COLS 0: no
+ *       terminal, pipes instead), and relays the holder's socket to stdin and stdout. The first
+ *       frame the client sends must be 'm' (what `proc-list` prints for it); the command starts
+ *       then. TIMEOUT_MS > 0 kills it (and its session) that long after it started.
+ *   berth-hold proc-attach ROOT PID MODE
+ *       Relays the socket of the process PID: MODE 'a' follows its output, 'c' only sends it frames
+ *       (and reads 'h' alone). Without such a process, it exits at once with nothing written.
+ *   berth-hold proc-list ROOT
+ *       Prints "<pid> <meta>" for each process held in ROOT.
+ *
+ * Both ways, frames are a type byte, a u32 big-endian length and that many bytes. Client to holder:
+ * 'm' meta, 'd' input, 'e' end of input, 'w' u16 cols + u16 rows, 'k' kill (its whole session).
+ * Holder to client: 'h' u32 pid (the process started), 'f' why it could not start, 'o' stdout,
+ * 'r' stderr, 'p' terminal output, 'x' i32 exit code + u8 signal + u8 timed out (the last frame).
+ * Output nobody follows is dropped; a follower that reads slowly holds the process back.
+ *
  * Built statically (no libc needed in the environment's image); Linux only.
  */
 #define _GNU_SOURCE
@@ -431,7 +452,418 @@ static int stop(const char *dir) {
   return 0;
 }
 
+/* ---- held processes ---- */
+
+#define MAX_FRAME (1u << 20)
+
+static int send_frame(int fd, char type, const void *data, uint32_t len) {
+  unsigned char head[5] = {(unsigned char)type, len >> 24, len >> 16, len >> 8, len & 0xff};
+  if (write_all(fd, head, 5) < 0) return -1;
+  return len ? write_all(fd, data, len) : 0;
+}
+
+/* Reads one frame; its payload (at most MAX_FRAME bytes) in *data, to free. -1: the peer is gone or broke the protocol. */
+static int read_frame(int fd, char *type, char **data, uint32_t *len) {
+  unsigned char head[5];
+  if (read_all(fd, head, 5) < 0) return -1;
+  *type = (char)head[0];
+  *len = (uint32_t)head[1] << 24 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 8 | head[4];
+  if (*len > MAX_FRAME) return -1;
+  *data = malloc(*len + 1);
+  if (!*data) return -1;
+  if (*len && read_all(fd, *data, *len) < 0) {
+    free(*data);
+    return -1;
+  }
+  (*data)[*len] = 0;
+  return 0;
+}
+
+static void set_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+struct follower {
+  int fd;
+  int follows; /* 'a' clients get output; 'c' clients only send frames */
+};
+
+/* The holder of one process: ROOT/<own pid>/{sock,meta}, gone with the process. */
+static int serve_proc(const char *root, long timeout_ms, int cols, int rows, char **argv) {
+  char dir[4096], sock_path[108], meta_path[4096];
+  snprintf(dir, sizeof dir, "%s/%d", root, (int)getpid());
+  mkdir(root, 0700);
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST) die("mkdir");
+  path_in(sock_path, sizeof sock_path, dir, "sock");
+  path_in(meta_path, sizeof meta_path, dir, "meta");
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  struct sigaction sa = {.sa_handler = on_child};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGCHLD, &sa, NULL);
+
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  memcpy(addr.sun_path, sock_path, sizeof sock_path);
+  int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener < 0) die("socket");
+  unlink(sock_path);
+  if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+  chmod(sock_path, 0600);
+  if (listen(listener, 8) < 0) die("listen");
+
+  struct follower clients[MAX_CLIENTS];
+  int count = 0;
+  pid_t child = -1;
+  int in_fd = -1, out_fd = -1, err_fd = -1; /* with a terminal, in_fd == out_fd (its master) */
+  int tty = cols > 0 && rows > 0;
+  char *pending = NULL; /* input not yet taken by the process: no client frame is read until it is */
+  size_t pending_len = 0, pending_off = 0;
+  int close_input = 0; /* end of input asked for, once what is pending is written */
+  unsigned char last_byte = '\n';
+  int status = 0, ended = 0, killed = 0, timed_out = 0;
+  struct timespec started = {0};
+  char buf[65536];
+
+  /* The first client (the one `proc` started this for) has 10 s to connect and send the meta. */
+  for (;;) {
+    int ready_for_meta = count > 0;
+    struct pollfd fds[1 + MAX_CLIENTS];
+    fds[0] = (struct pollfd){.fd = listener, .events = POLLIN};
+    for (int i = 0; i < count; i++) fds[1 + i] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
+    int ready = poll(fds, (nfds_t)(1 + count), 10000);
+    if (ready <= 0) goto cleanup;
+    if (fds[0].revents & POLLIN) {
+      int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+      unsigned char mode;
+      if (fd >= 0 && count < MAX_CLIENTS && read_all(fd, &mode, 1) == 0 && (mode == 'a' || mode == 'c')) clients[count++] = (struct follower){fd, mode == 'a'};
+      else if (fd >= 0) close(fd);
+    }
+    if (!ready_for_meta || !(fds[1].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    char type, *data;
+    uint32_t len;
+    if (read_frame(clients[0].fd, &type, &data, &len) < 0 || type != 'm') goto cleanup;
+    int meta = open(meta_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (meta < 0 || write_all(meta, data, len) < 0) die("meta");
+    close(meta);
+    free(data);
+    break;
+  }
+
+  {
+    int errpipe[2], inp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
+    int master = -1;
+    char *slave_name = NULL;
+    if (pipe2(errpipe, O_CLOEXEC) < 0) die("pipe");
+    if (tty) {
+      master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+      if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || !(slave_name = ptsname(master))) die("openpty");
+      struct winsize ws = {.ws_col = (unsigned short)cols, .ws_row = (unsigned short)rows};
+      ioctl(master, TIOCSWINSZ, &ws);
+    } else if (pipe2(inp, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+      die("pipe");
+    }
+    child = fork();
+    if (child < 0) die("fork");
+    if (child == 0) {
+      setsid();
+      if (tty) {
+        int slave = open(slave_name, O_RDWR);
+        if (slave < 0) _exit(127);
+        ioctl(slave, TIOCSCTTY, 0);
+        dup2(slave, 0);
+        dup2(slave, 1);
+        dup2(slave, 2);
+        if (slave > 2) close(slave);
+      } else {
+        dup2(inp[0], 0);
+        dup2(outp[1], 1);
+        dup2(errp[1], 2);
+      }
+      signal(SIGPIPE, SIG_DFL);
+      signal(SIGHUP, SIG_DFL);
+      execvp(argv[0], argv);
+      int e = errno;
+      write_all(errpipe[1], &e, sizeof e);
+      _exit(127);
+    }
+    close(errpipe[1]);
+    int e = 0;
+    ssize_t got = read(errpipe[0], &e, sizeof e); /* nothing (the pipe closed on exec): it started */
+    close(errpipe[0]);
+    if (got == (ssize_t)sizeof e) {
+      char why[512];
+      if (e == ENOENT) snprintf(why, sizeof why, "command not found: %s", argv[0]);
+      else snprintf(why, sizeof why, "cannot start %s: %s", argv[0], strerror(e));
+      send_frame(clients[0].fd, 'f', why, (uint32_t)strlen(why));
+      waitpid(child, &status, 0);
+      goto cleanup;
+    }
+    if (tty) {
+      in_fd = out_fd = master;
+    } else {
+      close(inp[0]);
+      close(outp[1]);
+      close(errp[1]);
+      in_fd = inp[1];
+      out_fd = outp[0];
+      err_fd = errp[0];
+    }
+    set_nonblock(in_fd);
+    set_nonblock(out_fd);
+    if (err_fd >= 0) set_nonblock(err_fd);
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    unsigned char pid_be[4] = {(unsigned char)(getpid() >> 24), (unsigned char)(getpid() >> 16), (unsigned char)(getpid() >> 8), (unsigned char)getpid()};
+    for (int i = 0; i < count; i++)
+      if (clients[i].follows) send_frame(clients[i].fd, 'h', pid_be, 4);
+  }
+
+  while (!ended) {
+    struct pollfd fds[3 + 1 + MAX_CLIENTS];
+    int n = 0;
+    int want_out = out_fd >= 0, want_err = err_fd >= 0;
+    fds[n++] = (struct pollfd){.fd = want_out ? out_fd : -1, .events = POLLIN};
+    fds[n++] = (struct pollfd){.fd = want_err ? err_fd : -1, .events = POLLIN};
+    fds[n++] = (struct pollfd){.fd = pending_len > pending_off && in_fd >= 0 ? in_fd : -1, .events = POLLOUT};
+    fds[n++] = (struct pollfd){.fd = listener, .events = POLLIN};
+    int reading_clients = !(pending_len > pending_off);
+    for (int i = 0; i < count; i++) fds[n + i] = (struct pollfd){.fd = reading_clients ? clients[i].fd : -1, .events = POLLIN};
+    /* Its output is closed: only its exit is awaited (a SIGCHLD just before poll would otherwise wait the full second). */
+    long wait_ms = out_fd < 0 && err_fd < 0 ? 20 : 1000;
+    if (timeout_ms > 0) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      long elapsed = (now.tv_sec - started.tv_sec) * 1000 + (now.tv_nsec - started.tv_nsec) / 1000000;
+      if (elapsed >= timeout_ms) {
+        timed_out = 1;
+        kill_session(child);
+        timeout_ms = 0;
+      } else if (timeout_ms - elapsed < wait_ms) {
+        wait_ms = timeout_ms - elapsed;
+      }
+    }
+    int ready = poll(fds, (nfds_t)(n + count), (int)wait_ms);
+    if (ready < 0 && errno != EINTR) die("poll");
+
+    /* Output first, to every follower; blocking writes, so the slowest follower sets the pace. */
+    for (int s = 0; s < 2; s++) {
+      int fd = s == 0 ? out_fd : err_fd;
+      if (fd < 0 || !(fds[s].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t got = read(fd, buf, sizeof buf);
+      if (got > 0) {
+        char type = tty ? 'p' : s == 0 ? 'o' : 'r';
+        for (int i = 0; i < count; i++)
+          if (clients[i].follows) send_frame(clients[i].fd, type, buf, (uint32_t)got);
+      } else if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+        /* This stream is done (EIO on a terminal once the last process holding it is gone). */
+        if (s == 0) out_fd = -1;
+        else err_fd = -1;
+        if (tty) in_fd = -1;
+      }
+    }
+    if (fds[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
+      ssize_t put = write(in_fd, pending + pending_off, pending_len - pending_off);
+      if (put > 0) pending_off += (size_t)put;
+      else if (put < 0 && errno != EAGAIN && errno != EINTR) pending_off = pending_len; /* the process closed its input: drop it */
+    }
+    if (pending_off >= pending_len && pending) {
+      free(pending);
+      pending = NULL;
+      pending_len = pending_off = 0;
+    }
+    if (close_input && !pending && in_fd >= 0) {
+      close_input = 0;
+      if (tty) {
+        /* A terminal's end of input is ^D at the start of a line: two when a partial line is pending. */
+        const char eot[2] = {4, 4};
+        int partial = last_byte != '\n' && last_byte != '\r';
+        if (write(in_fd, eot, partial ? 2 : 1) < 0) {
+        }
+      } else {
+        close(in_fd);
+        in_fd = -1;
+      }
+    }
+    if (fds[3].revents & POLLIN) {
+      int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+      unsigned char mode;
+      if (fd >= 0 && count < MAX_CLIENTS && read_all(fd, &mode, 1) == 0 && (mode == 'a' || mode == 'c')) {
+        clients[count++] = (struct follower){fd, mode == 'a'};
+        /* Every client learns it reached the process (a control client too: it has nothing else to read). */
+        unsigned char pid_be[4] = {(unsigned char)(getpid() >> 24), (unsigned char)(getpid() >> 16), (unsigned char)(getpid() >> 8), (unsigned char)getpid()};
+        send_frame(fd, 'h', pid_be, 4);
+      } else if (fd >= 0) {
+        close(fd);
+      }
+    }
+    for (int i = count - 1; i >= 0 && reading_clients; i--) {
+      if (!(fds[n + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char type, *data = NULL;
+      uint32_t len;
+      int gone = read_frame(clients[i].fd, &type, &data, &len) < 0;
+      if (!gone && type == 'd' && len > 0 && in_fd >= 0 && !close_input) {
+        pending = data;
+        pending_len = len;
+        pending_off = 0;
+        last_byte = (unsigned char)data[len - 1];
+        data = NULL;
+      } else if (!gone && type == 'e') {
+        close_input = 1;
+      } else if (!gone && type == 'w' && len == 4 && tty && in_fd >= 0) {
+        unsigned char *size = (unsigned char *)data;
+        struct winsize ws = {.ws_col = (unsigned short)(size[0] << 8 | size[1]), .ws_row = (unsigned short)(size[2] << 8 | size[3])};
+        if (ws.ws_col > 0 && ws.ws_row > 0) ioctl(in_fd, TIOCSWINSZ, &ws);
+      } else if (!gone && type == 'k') {
+        killed = 1;
+        kill_session(child);
+      }
+      free(data);
+      if (gone) {
+        close(clients[i].fd);
+        clients[i] = clients[--count];
+      }
+    }
+    if (child_exited && waitpid(child, &status, WNOHANG) == child) ended = 1;
+  }
+
+  /* What it wrote before it ended, then how it ended. (A background job still holding its output does not hold this up.) */
+  for (int s = 0; s < 2; s++) {
+    int fd = s == 0 ? out_fd : err_fd;
+    ssize_t got;
+    while (fd >= 0 && (got = read(fd, buf, sizeof buf)) > 0)
+      for (int i = 0; i < count; i++)
+        if (clients[i].follows) send_frame(clients[i].fd, tty ? 'p' : s == 0 ? 'o' : 'r', buf, (uint32_t)got);
+  }
+  {
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    unsigned char x[6] = {(unsigned char)(code >> 24), (unsigned char)(code >> 16), (unsigned char)(code >> 8), (unsigned char)code, (unsigned char)(killed ? SIGKILL : sig), (unsigned char)timed_out};
+    for (int i = 0; i < count; i++)
+      if (clients[i].follows) send_frame(clients[i].fd, 'x', x, 6);
+  }
+
+cleanup:
+  unlink(sock_path);
+  unlink(meta_path);
+  rmdir(dir);
+  for (int i = 0; i < count; i++) close(clients[i].fd);
+  return 0;
+}
+
+/* Copies the socket to stdout and stdin to the socket until the holder closes it; stdin's end is passed on as the socket's. */
+static int relay(int sock) {
+  signal(SIGPIPE, SIG_IGN);
+  char buf[65536];
+  int stdin_open = 1;
+  for (;;) {
+    struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = stdin_open ? 0 : -1, .events = POLLIN}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return 1;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(sock, buf, sizeof buf);
+      if (n <= 0) return 0;
+      if (write_all(1, buf, (size_t)n) < 0) return 1;
+    }
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(0, buf, sizeof buf);
+      if (n <= 0) {
+        stdin_open = 0; /* the Berth process is done with it: the holder drops this client, and the socket closes */
+        shutdown(sock, SHUT_WR);
+        continue;
+      }
+      if (write_all(sock, buf, (size_t)n) < 0) return 1;
+    }
+  }
+}
+
+static int connect_mode(const char *dir, char mode) {
+  int sock = connect_to(dir);
+  if (sock < 0) return -1;
+  if (write_all(sock, &mode, 1) < 0) {
+    close(sock);
+    return -1;
+  }
+  return sock;
+}
+
+static int proc_start(const char *root, char **args) {
+  mkdir(root, 0700);
+  pid_t pid = fork();
+  if (pid < 0) die("fork");
+  if (pid == 0) {
+    setsid();
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    /* The process must not carry the marker this client's exec was given: ending this client leaves it alone. */
+    int n = 0;
+    while (environ[n]) n++;
+    char **env = calloc((size_t)n + 1, sizeof *env);
+    int k = 0;
+    for (int i = 0; i < n; i++)
+      if (strncmp(environ[i], "BERTH_EXEC_ID=", 14) != 0) env[k++] = environ[i];
+    int argc = 0;
+    while (args[argc]) argc++;
+    char **next = calloc((size_t)argc + 4, sizeof *next); /* berth-hold proc-serve ROOT ARGS... NULL */
+    next[0] = "berth-hold";
+    next[1] = "proc-serve";
+    next[2] = (char *)root;
+    for (int i = 0; i < argc; i++) next[3 + i] = args[i];
+    execve("/proc/self/exe", next, env);
+    _exit(111);
+  }
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/%d", root, (int)pid);
+  int sock = -1;
+  for (int i = 0; i < 500 && (sock = connect_mode(dir, 'a')) < 0; i++) usleep(2000);
+  if (sock < 0) {
+    fprintf(stderr, "berth-hold: the process's holder did not start\n");
+    return 111;
+  }
+  return relay(sock);
+}
+
+static int proc_attach(const char *root, const char *pid, const char *mode) {
+  char dir[4096];
+  if (strspn(pid, "0123456789") != strlen(pid) || !*pid || (mode[0] != 'a' && mode[0] != 'c')) return 2;
+  snprintf(dir, sizeof dir, "%s/%s", root, pid);
+  int sock = connect_mode(dir, mode[0]);
+  if (sock < 0) return 0; /* no such process: nothing written */
+  return relay(sock);
+}
+
+static int proc_list(const char *root) {
+  DIR *d = opendir(root);
+  if (!d) return 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (strspn(e->d_name, "0123456789") != strlen(e->d_name) || !*e->d_name) continue;
+    char dir[4096], meta_path[4096];
+    snprintf(dir, sizeof dir, "%s/%s", root, e->d_name);
+    int sock = connect_to(dir);
+    if (sock < 0) continue; /* gone (or going) */
+    close(sock);
+    path_in(meta_path, sizeof meta_path, dir, "meta");
+    FILE *f = fopen(meta_path, "r");
+    if (!f) continue; /* not started yet */
+    printf("%s ", e->d_name);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stdout);
+    printf("\n");
+    fclose(f);
+  }
+  closedir(d);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 3 && strcmp(argv[1], "proc-list") == 0) return proc_list(argv[2]);
+  if (argc >= 5 && strcmp(argv[1], "proc-attach") == 0) return proc_attach(argv[2], argv[3], argv[4]);
+  /* proc|proc-serve ROOT TIMEOUT_MS COLS ROWS -- ARGV... */
+  if (argc >= 8 && strcmp(argv[6], "--") == 0 && strcmp(argv[1], "proc") == 0) return proc_start(argv[2], argv + 3);
+  if (argc >= 8 && strcmp(argv[6], "--") == 0 && strcmp(argv[1], "proc-serve") == 0)
+    return serve_proc(argv[2], strtol(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10), (int)strtol(argv[5], NULL, 10), argv + 7);
   if (argc >= 3 && strcmp(argv[1], "attach") == 0) return attach(argv[2]);
   if (argc >= 3 && strcmp(argv[1], "stop") == 0) return stop(argv[2]);
   /* open|serve DIR GRACE SCROLLBACK -- ARGV... */

@@ -47,6 +47,7 @@ import { createE2bExpiry } from './modules/e2b/e2b.expiry.js';
 import { createE2bRepo } from './modules/e2b/e2b.repo.js';
 import { createE2bService } from './modules/e2b/e2b.service.js';
 import { createEnvdFiles } from './modules/e2b/envd.files.js';
+import { createHeldProcesses } from './modules/e2b/envd.held.js';
 import { createEnvdProcesses } from './modules/e2b/envd.processes.js';
 import { createPreviewAddress } from './modules/previews/previews.address.js';
 import { hostnameOf } from './modules/previews/previews.domain.js';
@@ -218,7 +219,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     // The apps reconciler is made below: woken through this closure, once it exists.
     apps: { deleteAllOf: appsRepo.deleteAllOf, wake: () => appsReconciler.wake() },
   });
-  const envdProcesses = createEnvdProcesses({ runtime, maxPerUser: config.e2bMaxProcessesPerUser });
+  const envdProcesses = createEnvdProcesses({ runtime, maxPerUser: config.e2bMaxProcessesPerUser, held: holder ? createHeldProcesses({ runtime, holder }) : undefined });
   const assistant = createAssistantService({ db, assistantRepo: createAssistantRepo(), usersRepo, config: configService, audit, orgs, providerTimeoutMs: config.assistant.providerTimeoutMs });
   const appsAddress = createAppsAddress({ domain: config.apps.domain, scheme: config.apps.scheme, port: config.port });
   const appsRouter = createAppsRouter({ db, appsRepo, runtime, address: appsAddress, cacheMs: config.apps.routeCacheMs });

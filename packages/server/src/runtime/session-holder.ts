@@ -13,6 +13,8 @@ const SOURCE = fileURLToPath(new URL('../../native/berth-hold.c', import.meta.ur
 /** Where the holder is put in an environment, and where it keeps each terminal's socket. */
 export const HOLDER_PATH = '/tmp/.berth/hold';
 export const holderDir = (sessionId: string) => `/tmp/.berth/terminals/${sessionId}`;
+/** Where it keeps the processes E2B's process service starts, one folder (named by pid) each. */
+export const PROCESS_ROOT = '/tmp/.berth/processes';
 
 /**
  * berth-hold (native/berth-hold.c), built once per source version into the data directory with the
@@ -35,7 +37,7 @@ export async function buildSessionHolder(dataDir: string, log: Pick<FastifyBaseL
     return await fs.readFile(binary);
   } catch (err) {
     await fs.rm(partial, { force: true });
-    log.warn({ err: (err as Error).message }, 'could not build berth-hold (install a C compiler: apt-get install gcc): terminals end with the Berth process that opened them');
+    log.warn({ err: (err as Error).message }, 'could not build berth-hold (install a C compiler: apt-get install gcc): terminals and sandbox processes end with the Berth process that opened them');
     return null;
   }
 }
@@ -45,6 +47,7 @@ export function holderArchive(binary: Buffer): NodeJS.ReadableStream {
   const pack = tar.pack();
   pack.entry({ name: 'tmp/.berth', type: 'directory', mode: 0o755 });
   pack.entry({ name: 'tmp/.berth/terminals', type: 'directory', mode: 0o700 });
+  pack.entry({ name: PROCESS_ROOT.slice(1), type: 'directory', mode: 0o700 });
   pack.entry({ name: HOLDER_PATH.slice(1), mode: 0o755 }, binary);
   pack.finalize();
   return pack as unknown as NodeJS.ReadableStream;

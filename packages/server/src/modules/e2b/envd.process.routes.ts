@@ -122,7 +122,7 @@ export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps, service: En
     let detach = () => {};
     const { stream, listener, onClientGone } = relay(request, reply, () => detach(), deps.live);
     try {
-      detach = processes.attach(env, request.body.process, listener);
+      detach = await processes.attach(env, request.body.process, listener);
     } catch (err) {
       return stream.end(err instanceof BerthError ? connectErrorOf(err) : { code: 'internal', message: (err as Error).message });
     }
@@ -130,7 +130,7 @@ export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps, service: En
   });
 
   envd.post('/process.Process/List', { ...route, schema }, async (request) => ({
-    processes: processes.list(request.sandbox.env.id).map(({ pid, tag, config }) => ({ pid, ...(tag ? { tag } : {}), config })),
+    processes: (await processes.list(request.sandbox.env.id)).map(({ pid, tag, config }) => ({ pid, ...(tag ? { tag } : {}), config })),
   }));
 
   envd.post('/process.Process/SendInput', { ...route, schema: { ...schema, body: SendInputRequestSchema } }, async (request) => {
@@ -142,7 +142,7 @@ export function registerEnvdProcessRoutes(envd: App, deps: EnvdDeps, service: En
   });
 
   envd.post('/process.Process/CloseStdin', { ...route, schema: { ...schema, body: CloseStdinRequestSchema } }, async (request) => {
-    processes.closeStdin(request.sandbox.env.id, request.body.process);
+    await processes.closeStdin(request.sandbox.env.id, request.body.process);
     return {};
   });
 

@@ -26,6 +26,9 @@ export interface StartSink {
   fail: (error: { code: ConnectCode; message: string }) => void;
 }
 
+/** How much later than the Berth process's own timer a process's holder kills it at its deadline. */
+const HOLDER_DEADLINE_MARGIN_MS = 2000;
+
 /**
  * envd's Start for one sandbox: the process gets the sandbox's variables and
  * envd's path rules, is audited (started or not), counts as activity, and is
@@ -55,7 +58,9 @@ export function createEnvdProcessService({ processes, audit, environments }: Dep
     let pid: number;
     let started = false;
     try {
-      pid = await processes.start(env, { ownerId: sandbox.env.ownerId, config, tag: body.tag, stdin: body.stdin ?? false, tty: body.pty?.size, listener });
+      // The holder's deadline, a little later than ours, ends it should no Berth process be left to.
+      const deadlineMs = timeoutMs ? timeoutMs + HOLDER_DEADLINE_MARGIN_MS : 0;
+      pid = await processes.start(env, { ownerId: sandbox.env.ownerId, config, tag: body.tag, stdin: body.stdin ?? false, tty: body.pty?.size, listener, deadlineMs });
       started = true;
     } finally {
       // The command itself is not recorded (it may carry secrets): which program, where, and how it was started.

@@ -1,7 +1,8 @@
-import type { RuntimeDriver, RuntimeProcess } from '../../runtime/driver.js';
+import type { RuntimeDriver } from '../../runtime/driver.js';
 import { endEvent } from './e2b.domain.js';
 import { AppError } from '../../errors.js';
 import { EnvdError } from './e2b.errors.js';
+import { frame, type HeldEnd, type HeldProcesses } from './envd.held.js';
 
 export interface ProcessConfig {
   cmd: string;
@@ -18,13 +19,27 @@ export type ProcessEvent =
 /** Takes one event; a promise returned means "not yet": the process's output waits until it settles. */
 export type Listener = (event: ProcessEvent) => void | Promise<void>;
 
+/** A process as this Berth process drives it: an exec of its own, or a connection to its holder in the environment. */
+interface Proc {
+  write(data: Buffer): Promise<void>;
+  closeStdin(): void;
+  resize(cols: number, rows: number): Promise<void>;
+  kill(): Promise<void>;
+  /** How it ended; null when only this connection to it did (it is held, and lives on). */
+  ended(): Promise<HeldEnd | null>;
+  /** Stops following a held process (it lives on); absent for an exec of this process's own. */
+  leave?(): void;
+}
+
 interface Entry {
   pid: number;
-  ownerId: string;
+  ownerId?: string;
   tag?: string;
   config: ProcessConfig;
   tty: boolean;
-  proc?: RuntimeProcess;
+  /** Started through this Berth process (counted against its owner's cap), not attached to later. */
+  origin: boolean;
+  proc?: Proc;
   listeners: Set<Listener>;
   /** Listeners still taking earlier events, with how many each has in hand; the output waits for them, or for them to detach. */
   behind: Map<Listener, number>;
@@ -41,17 +56,24 @@ export interface StartOptions {
   tty?: { cols: number; rows: number };
   /** Added before the process starts, so it sees every event from `start` on. */
   listener: Listener;
+  /** Where processes are held: the holder kills it this long after its start (0: never), even with no Berth process left. */
+  deadlineMs?: number;
 }
 
 export type Selector = { pid: number } | { tag: string };
 
 /**
- * The processes started through E2B's process service, per environment, with
- * small pids of our own. A process belongs to the sandbox, not to the request
- * that started it: a client that disconnects leaves it running, and `Connect`
- * attaches again. Held in this process's memory, like terminal sessions.
+ * The processes started through E2B's process service, per environment. A process belongs to the
+ * sandbox, not to the request that started it: a client that disconnects leaves it running, and
+ * `Connect` attaches again.
+ *
+ * With `held` (berth-hold built), each process runs under a holder of its own in the environment,
+ * its pid the holder's: any Berth process lists, follows, feeds and kills it, and it outlives the
+ * Berth process that started it. This process keeps one connection per process it follows, shared
+ * by its listeners. Without, processes are execs of this Berth process, with small pids of its own.
+ * The cap per user counts the processes started through this Berth process.
  */
-export function createEnvdProcesses({ runtime, maxPerUser }: { runtime: Pick<RuntimeDriver, 'spawn'>; maxPerUser: number }) {
+export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pick<RuntimeDriver, 'spawn'>; maxPerUser: number; held?: HeldProcesses }) {
   const byEnvironment = new Map<string, Map<number, Entry>>();
   /** Every process from the moment its start is asked for until it has ended: what the cap counts. */
   const live = new Set<Entry>();
@@ -107,96 +129,171 @@ export function createEnvdProcesses({ runtime, maxPerUser }: { runtime: Pick<Run
     caughtUp(entry, listener, true);
   };
 
+  /** Hands the process's end to its listeners and forgets it (here; a held one is gone from its holder too). */
+  function finish(environmentId: string, entry: Entry, end: HeldEnd | null): void {
+    const entries = byEnvironment.get(environmentId);
+    if (entries?.get(entry.pid) === entry) entries.delete(entry.pid);
+    if (entries?.size === 0) byEnvironment.delete(environmentId);
+    live.delete(entry);
+    // A connection that ended while its process lives on (we left it) has nothing to tell.
+    if (end || entry.origin) void emit(entry, { end: endEvent(end?.exitCode ?? null, entry.killed || Boolean(end?.killed)) });
+    entry.listeners.clear();
+  }
+
   async function start(environmentId: string, opts: StartOptions): Promise<number> {
     // Counted before the first await, so parallel starts cannot all slip under the cap.
     checkLimit(opts.ownerId);
-    const entry: Entry = { pid: nextPid++, ownerId: opts.ownerId, tag: opts.tag, config: opts.config, tty: Boolean(opts.tty), listeners: new Set([opts.listener]), behind: new Map(), killed: false };
+    const entry: Entry = { pid: 0, ownerId: opts.ownerId, tag: opts.tag, config: opts.config, tty: Boolean(opts.tty), origin: true, listeners: new Set([opts.listener]), behind: new Map(), killed: false };
     live.add(entry);
-    // Output can arrive before spawn() returns; it waits here so `start` always comes first.
+    // Output can arrive before the start is confirmed; it waits here so `start` always comes first.
     let early: ProcessEvent[] | null = [];
-    const output = (event: ProcessEvent) => (early ? void early.push(event) : emit(entry, event));
+    const onOutput = (stream: 'stdout' | 'stderr' | 'pty', chunk: Buffer) => {
+      const event: ProcessEvent = { data: stream === 'stdout' ? { stdout: chunk } : stream === 'stderr' ? { stderr: chunk } : { pty: chunk } };
+      return early ? void early.push(event) : emit(entry, event);
+    };
     try {
-      entry.proc = await runtime.spawn(environmentId, {
-        argv: [opts.config.cmd, ...opts.config.args],
-        cwd: opts.config.cwd,
-        env: opts.config.envs,
-        stdin: opts.stdin,
-        tty: opts.tty,
-        onOutput: (stream, chunk) => output({ data: stream === 'stdout' ? { stdout: chunk } : stream === 'stderr' ? { stderr: chunk } : { pty: chunk } }),
-      });
+      if (held) {
+        const meta = { ...(opts.tag ? { tag: opts.tag } : {}), config: opts.config, tty: Boolean(opts.tty) };
+        const proc = await held.start(environmentId, { meta, stdin: opts.stdin, tty: opts.tty, timeoutMs: opts.deadlineMs ?? 0, onOutput });
+        entry.pid = proc.pid;
+        entry.proc = proc;
+      } else {
+        const proc = await runtime.spawn(environmentId, { argv: [opts.config.cmd, ...opts.config.args], cwd: opts.config.cwd, env: opts.config.envs, stdin: opts.stdin, tty: opts.tty, onOutput });
+        entry.pid = nextPid++;
+        entry.proc = { ...proc, ended: () => proc.exited().catch(() => null).then((exitCode) => ({ exitCode, killed: false, timedOut: false })) };
+      }
     } catch (err) {
       live.delete(entry);
       throw err;
     }
-    const entries = table(environmentId);
-    entries.set(entry.pid, entry);
+    table(environmentId).set(entry.pid, entry);
     emit(entry, { start: { pid: entry.pid } });
     const pending = early;
     early = null;
     pending.forEach((event) => emit(entry, event));
-
-    void entry.proc
-      .exited()
-      .catch(() => null)
-      .then((exitCode) => {
-        entries.delete(entry.pid);
-        live.delete(entry);
-        if (entries.size === 0) byEnvironment.delete(environmentId);
-        void emit(entry, { end: endEvent(exitCode, entry.killed) });
-        entry.listeners.clear();
-      });
+    void entry.proc.ended().then((end) => finish(environmentId, entry, end));
     return entry.pid;
   }
 
-  function find(environmentId: string, selector: Selector): Entry & { proc: RuntimeProcess } {
+  /** The process this Berth process follows, or undefined. */
+  function local(environmentId: string, selector: Selector): Entry | undefined {
     const entries = byEnvironment.get(environmentId);
-    const entry = 'pid' in selector ? entries?.get(selector.pid) : [...(entries?.values() ?? [])].find((e) => e.tag === selector.tag);
-    if (!entry?.proc) throw new EnvdError('not_found', `process ${'pid' in selector ? `with pid ${selector.pid}` : `tagged "${selector.tag}"`} not found`);
-    return entry as Entry & { proc: RuntimeProcess };
+    return 'pid' in selector ? entries?.get(selector.pid) : [...(entries?.values() ?? [])].find((e) => e.tag === selector.tag);
+  }
+
+  const notFound = (selector: Selector) => new EnvdError('not_found', `process ${'pid' in selector ? `with pid ${selector.pid}` : `tagged "${selector.tag}"`} not found`);
+
+  function find(environmentId: string, selector: Selector): Entry & { proc: Proc } {
+    const entry = local(environmentId, selector);
+    if (!entry?.proc) throw notFound(selector);
+    return entry as Entry & { proc: Proc };
+  }
+
+  /** A process held in the environment (when processes are held), as its holder describes it. */
+  async function heldOne(environmentId: string, selector: Selector) {
+    const found = held && (await held.list(environmentId)).find((p) => ('pid' in selector ? p.pid === selector.pid : p.tag === selector.tag));
+    if (!found) throw notFound(selector);
+    return found;
+  }
+
+  /** Something to do to a process: through this Berth process's connection when it has one, or else one of the moment to its holder. */
+  async function control(environmentId: string, selector: Selector, local: (entry: Entry & { proc: Proc }) => Promise<void>, frames: () => Buffer[]): Promise<void> {
+    const entry = held ? (selectorEntry(environmentId, selector) as (Entry & { proc: Proc }) | undefined) : find(environmentId, selector);
+    if (entry) return local(entry);
+    const pid = 'pid' in selector ? selector.pid : (await heldOne(environmentId, selector)).pid;
+    if (!(await held!.control(environmentId, pid, frames()))) throw notFound(selector);
+  }
+
+  const selectorEntry = (environmentId: string, selector: Selector) => {
+    const entry = local(environmentId, selector);
+    return entry?.proc ? entry : undefined;
+  };
+
+  /** Follows a process held in the environment that this Berth process does not follow yet. */
+  async function follow(environmentId: string, selector: Selector): Promise<Entry & { proc: Proc }> {
+    const meta = await heldOne(environmentId, selector);
+    const entry: Entry = { pid: meta.pid, tag: meta.tag, config: meta.config, tty: meta.tty, origin: false, listeners: new Set(), behind: new Map(), killed: false };
+    let early: ProcessEvent[] | null = [];
+    const onOutput = (stream: 'stdout' | 'stderr' | 'pty', chunk: Buffer) => {
+      const event: ProcessEvent = { data: stream === 'stdout' ? { stdout: chunk } : stream === 'stderr' ? { stderr: chunk } : { pty: chunk } };
+      return early ? void early.push(event) : emit(entry, event);
+    };
+    const proc = await held!.attach(environmentId, meta.pid, onOutput);
+    if (!proc) throw notFound(selector);
+    // Another request may have started following it meanwhile: share that connection.
+    const already = selectorEntry(environmentId, { pid: meta.pid });
+    if (already) {
+      proc.leave();
+      return already as Entry & { proc: Proc };
+    }
+    entry.proc = proc;
+    table(environmentId).set(entry.pid, entry);
+    const pending = early;
+    early = null;
+    pending.forEach((event) => emit(entry, event));
+    void proc.ended().then((end) => finish(environmentId, entry, end));
+    return entry as Entry & { proc: Proc };
+  }
+
+  /** A listener gone: a connection that only followed (it started nothing) is left once nobody listens. */
+  function release(entry: Entry, listener: Listener): void {
+    detachListener(entry, listener);
+    if (!entry.origin && entry.listeners.size === 0) entry.proc?.leave?.();
   }
 
   return {
     start,
 
-    /** Follows a running process from now on: `start`, then live output, then `end`. Returns the detach function. */
-    attach(environmentId: string, selector: Selector, listener: Listener): () => void {
-      const entry = find(environmentId, selector);
+    /** Follows a running process from now on: `start`, then live output, then `end`. Resolves with the detach function. */
+    async attach(environmentId: string, selector: Selector, listener: Listener): Promise<() => void> {
+      const entry = held ? (selectorEntry(environmentId, selector) as (Entry & { proc: Proc }) | undefined) ?? (await follow(environmentId, selector)) : find(environmentId, selector);
       void listener({ start: { pid: entry.pid } });
       entry.listeners.add(listener);
-      return () => detachListener(entry, listener);
+      return () => release(entry, listener);
     },
 
     /** Stops following: the process lives on, and no longer waits for this listener. */
     detach(environmentId: string, pid: number, listener: Listener): void {
       const entry = byEnvironment.get(environmentId)?.get(pid);
-      if (entry) detachListener(entry, listener);
+      if (entry) release(entry, listener);
     },
 
-    list(environmentId: string): { pid: number; tag?: string; config: ProcessConfig }[] {
+    async list(environmentId: string): Promise<{ pid: number; tag?: string; config: ProcessConfig }[]> {
+      if (held) return (await held.list(environmentId)).map(({ pid, tag, config }) => ({ pid, tag, config }));
       return [...(byEnvironment.get(environmentId)?.values() ?? [])].map(({ pid, tag, config }) => ({ pid, tag, config }));
     },
 
     /** Resolves once the input is on its way (the caller's answer waits, so input cannot pile up here). */
     sendInput(environmentId: string, selector: Selector, data: Buffer): Promise<void> {
-      return find(environmentId, selector).proc.write(data);
+      return control(environmentId, selector, (entry) => entry.proc.write(data), () => [frame('d', data)]);
     },
 
-    closeStdin(environmentId: string, selector: Selector): void {
-      find(environmentId, selector).proc.closeStdin();
+    closeStdin(environmentId: string, selector: Selector): Promise<void> {
+      return control(environmentId, selector, async (entry) => entry.proc.closeStdin(), () => [frame('e')]);
     },
 
     /** envd's Update: a new terminal size, if given, for a process that must exist either way. */
     async update(environmentId: string, selector: Selector, size: { cols: number; rows: number } | undefined): Promise<void> {
-      const entry = find(environmentId, selector);
+      const entry = held ? selectorEntry(environmentId, selector) : find(environmentId, selector);
+      const tty = entry ? entry.tty : (await heldOne(environmentId, selector)).tty;
       if (!size) return;
-      if (!entry.tty) throw new EnvdError('invalid_argument', `process ${entry.pid} has no terminal to resize`);
-      await entry.proc.resize(size.cols, size.rows);
+      if (!tty) throw new EnvdError('invalid_argument', `process ${entry?.pid ?? ('pid' in selector ? selector.pid : selector.tag)} has no terminal to resize`);
+      const dims = Buffer.alloc(4);
+      dims.writeUInt16BE(size.cols, 0);
+      dims.writeUInt16BE(size.rows, 2);
+      await control(environmentId, selector, (e) => e.proc.resize(size.cols, size.rows), () => [frame('w', dims)]);
     },
 
     async kill(environmentId: string, selector: Selector): Promise<void> {
-      const entry = find(environmentId, selector);
-      entry.killed = true;
-      await entry.proc.kill();
+      await control(
+        environmentId,
+        selector,
+        async (entry) => {
+          entry.killed = true;
+          await entry.proc.kill();
+        },
+        () => [frame('k')],
+      );
     },
   };
 }

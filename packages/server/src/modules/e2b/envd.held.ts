@@ -1,0 +1,190 @@
+import { HOLDER_PATH, PROCESS_ROOT, holderArchive } from '../../runtime/session-holder.js';
+import { SpawnError, type RuntimeDriver, type RuntimeProcess, type SpawnRequest } from '../../runtime/driver.js';
+
+/**
+ * Processes held in their environment by berth-hold (native/berth-hold.c, `proc`): they outlive
+ * the Berth process that started them, and any Berth process can follow, feed, resize or kill
+ * them, or list them. Each connection is an exec of berth-hold relaying the holder's socket; both
+ * ways it carries frames of a type byte, a u32 length and a payload.
+ */
+
+/** How a held process ended: its exit code (null when unknown), and whether a kill or its holder's deadline ended it. */
+export interface HeldEnd {
+  exitCode: number | null;
+  killed: boolean;
+  timedOut: boolean;
+}
+
+/** A connection to a held process. */
+export interface HeldProcess {
+  pid: number;
+  write(data: Buffer): Promise<void>;
+  closeStdin(): void;
+  resize(cols: number, rows: number): Promise<void>;
+  /** SIGKILLs the process and every process of its session; resolves once they are gone. */
+  kill(): Promise<void>;
+  /** Resolves when the process ended (how), or with null when this connection ended first. */
+  ended(): Promise<HeldEnd | null>;
+  /** Stops following: the process lives on. */
+  leave(): void;
+}
+
+/** What `proc-list` knows of a held process: what Berth gave it at its start. */
+export interface HeldMeta {
+  tag?: string;
+  config: { cmd: string; args: string[]; envs: Record<string, string>; cwd?: string };
+  tty: boolean;
+}
+
+type Stream = 'stdout' | 'stderr' | 'pty';
+const STREAMS: Record<string, Stream> = { o: 'stdout', r: 'stderr', p: 'pty' };
+/** The holder reads frames of at most 1 MiB. */
+const MAX_FRAME = 1 << 20;
+
+export function frame(type: string, data: Buffer = Buffer.alloc(0)): Buffer {
+  const head = Buffer.alloc(5);
+  head.write(type, 0, 'latin1');
+  head.writeUInt32BE(data.length, 1);
+  return Buffer.concat([head, data]);
+}
+
+/** Splits a byte stream into frames, whatever the chunks. */
+export class FrameReader {
+  private pending: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): { type: string; data: Buffer }[] {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    const frames: { type: string; data: Buffer }[] = [];
+    while (this.pending.length >= 5) {
+      const length = this.pending.readUInt32BE(1);
+      if (this.pending.length < 5 + length) break;
+      frames.push({ type: String.fromCharCode(this.pending[0]!), data: this.pending.subarray(5, 5 + length) });
+      this.pending = this.pending.subarray(5 + length);
+    }
+    return frames;
+  }
+}
+
+export function createHeldProcesses({ runtime, holder }: { runtime: Pick<RuntimeDriver, 'spawn' | 'exec' | 'writeArchive'>; holder: Buffer }) {
+  /** Runs berth-hold, putting it into the environment first when it is not there (a new container, or one whose /tmp was emptied). */
+  async function spawnHolder(environmentId: string, request: SpawnRequest): Promise<RuntimeProcess> {
+    try {
+      return await runtime.spawn(environmentId, request);
+    } catch (err) {
+      if (!(err instanceof SpawnError) || !err.message.includes(HOLDER_PATH)) throw err;
+    }
+    await runtime.writeArchive(environmentId, '/', holderArchive(holder));
+    return runtime.spawn(environmentId, request);
+  }
+
+  /**
+   * One connection: the holder's frames go to `onOutput` (output) and settle its hello, failure and
+   * end. Resolves with the process once the holder says hello; with null when the connection ends
+   * without one (no such process); rejects with a SpawnError when the command could not start.
+   */
+  async function connect(environmentId: string, request: Omit<SpawnRequest, 'onOutput' | 'stdin'>, first: Buffer[], onOutput?: (stream: Stream, chunk: Buffer) => void | Promise<void>): Promise<HeldProcess | null> {
+    const reader = new FrameReader();
+    let hello: (pid: number) => void = () => {};
+    let failure: SpawnError | undefined;
+    const started = new Promise<number>((resolve) => (hello = resolve));
+    let end: HeldEnd | undefined;
+    const proc = await spawnHolder(environmentId, {
+      ...request,
+      stdin: true,
+      onOutput: (stream, chunk) => {
+        if (stream !== 'stdout') return; // berth-hold's own complaints; its frames are on stdout
+        const waits: Promise<void>[] = [];
+        for (const { type, data } of reader.push(chunk)) {
+          if (type === 'h') hello(data.readUInt32BE(0));
+          else if (type === 'f') failure = new SpawnError(data.toString('utf8'));
+          else if (type === 'x') end = { exitCode: data.readInt8(4) ? null : data.readInt32BE(0), killed: data.readUInt8(4) === 9, timedOut: data.readUInt8(5) === 1 };
+          else if (STREAMS[type] && onOutput) {
+            const wait = onOutput(STREAMS[type], Buffer.from(data));
+            if (wait) waits.push(wait);
+          }
+        }
+        return waits.length ? Promise.all(waits).then(() => undefined) : undefined;
+      },
+    });
+    // Not awaited: with no such process the exec ends without reading them, and a write would wait for room forever.
+    for (const f of first) proc.write(f).catch(() => undefined);
+    const exited = proc.exited();
+    const pid = await Promise.race([started, exited.then(() => null)]);
+    // The connection ended before the hello: the command could not start (the holder said why), or there is no such process.
+    if (pid === null) {
+      if (failure) throw failure;
+      return null;
+    }
+    const send = (f: Buffer) => proc.write(f);
+    return {
+      pid,
+      async write(data) {
+        for (let at = 0; at < data.length; at += MAX_FRAME) await send(frame('d', data.subarray(at, at + MAX_FRAME)));
+      },
+      closeStdin: () => void send(frame('e')),
+      async resize(cols, rows) {
+        const size = Buffer.alloc(4);
+        size.writeUInt16BE(cols, 0);
+        size.writeUInt16BE(rows, 2);
+        await send(frame('w', size));
+      },
+      async kill() {
+        await send(frame('k'));
+        await exited;
+      },
+      ended: () => exited.then(() => end ?? null),
+      // End of input on the exec: berth-hold hangs up, and the exec ends.
+      leave: () => proc.closeStdin(),
+    };
+  }
+
+  return {
+    /** Starts a process under a holder of its own and follows it. `timeoutMs` (0: none) is the holder's own deadline. */
+    async start(environmentId: string, opts: { meta: HeldMeta; stdin: boolean; tty?: { cols: number; rows: number }; timeoutMs: number; onOutput: (stream: Stream, chunk: Buffer) => void | Promise<void> }): Promise<HeldProcess> {
+      const { config, tty } = { ...opts.meta, tty: opts.tty };
+      const argv = [HOLDER_PATH, 'proc', PROCESS_ROOT, String(opts.timeoutMs), String(tty?.cols ?? 0), String(tty?.rows ?? 0), '--', config.cmd, ...config.args];
+      const env = { ...(tty ? { TERM: 'xterm-256color' } : {}), ...config.envs };
+      // The meta first (the holder starts the command once it has it); no input at all is end of input.
+      const first = [frame('m', Buffer.from(JSON.stringify(opts.meta))), ...(opts.stdin || tty ? [] : [frame('e')])];
+      const held = await connect(environmentId, { argv, env, cwd: config.cwd }, first, opts.onOutput);
+      if (!held) throw new Error('berth-hold ended before the process started');
+      return held;
+    },
+
+    /** Follows a held process from now on; null when there is no such process. */
+    attach(environmentId: string, pid: number, onOutput: (stream: Stream, chunk: Buffer) => void | Promise<void>): Promise<HeldProcess | null> {
+      return connect(environmentId, { argv: [HOLDER_PATH, 'proc-attach', PROCESS_ROOT, String(pid), 'a'], cwd: '/' }, [], onOutput);
+    },
+
+    /** Sends frames to a held process without following it; false when there is no such process. */
+    async control(environmentId: string, pid: number, frames: Buffer[]): Promise<boolean> {
+      const held = await connect(environmentId, { argv: [HOLDER_PATH, 'proc-attach', PROCESS_ROOT, String(pid), 'c'], cwd: '/' }, frames);
+      if (!held) return false;
+      held.leave();
+      await held.ended();
+      return true;
+    },
+
+    /** The processes held in the environment now. */
+    async list(environmentId: string): Promise<(HeldMeta & { pid: number })[]> {
+      const out = await runtime.exec(environmentId, { argv: [HOLDER_PATH, 'proc-list', PROCESS_ROOT], cwd: '/', timeoutMs: 10_000, maxOutputBytes: 4 * 1024 * 1024 }).catch((err: unknown) => {
+        if (err instanceof SpawnError) return undefined; // no holder there: nothing held
+        throw err;
+      });
+      if (!out || out.exitCode !== 0) return [];
+      return out.stdout
+        .split('\n')
+        .filter(Boolean)
+        .flatMap((line) => {
+          const space = line.indexOf(' ');
+          try {
+            return [{ pid: Number(line.slice(0, space)), ...(JSON.parse(line.slice(space + 1)) as HeldMeta) }];
+          } catch {
+            return []; // a folder the environment's user wrote: not ours
+          }
+        });
+    },
+  };
+}
+
+export type HeldProcesses = ReturnType<typeof createHeldProcesses>;
