@@ -240,6 +240,7 @@ static int serve(const char *dir, long grace, long scrollback, char **argv) {
     fds[0] = (struct pollfd){.fd = master, .events = POLLIN};
     fds[1] = (struct pollfd){.fd = listener, .events = POLLIN};
     for (int i = 0; i < count; i++) fds[2 + i] = (struct pollfd){.fd = clients[i], .events = POLLIN};
+    int polled = count;
     int ready = poll(fds, (nfds_t)(2 + count), 1000);
     if (ready < 0 && errno != EINTR) die("poll");
 
@@ -266,7 +267,8 @@ static int serve(const char *dir, long grace, long scrollback, char **argv) {
       if (client >= 0 && count < MAX_CLIENTS && ring_send(&ring, client) == 0) clients[count++] = client;
       else if (client >= 0) close(client);
     }
-    for (int i = count - 1; i >= 0 && !ended; i--) {
+    /* Only the clients polled this turn (one accepted just now has no revents yet). */
+    for (int i = polled - 1; i >= 0 && !ended; i--) {
       if (!(fds[2 + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       unsigned char type;
       int gone = read_all(clients[i], &type, 1) < 0;
@@ -639,6 +641,7 @@ static int serve_proc(const char *root, long timeout_ms, int cols, int rows, cha
         wait_ms = timeout_ms - elapsed;
       }
     }
+    int polled = count;
     int ready = poll(fds, (nfds_t)(n + count), (int)wait_ms);
     if (ready < 0 && errno != EINTR) die("poll");
 
@@ -693,7 +696,8 @@ static int serve_proc(const char *root, long timeout_ms, int cols, int rows, cha
         close(fd);
       }
     }
-    for (int i = count - 1; i >= 0 && reading_clients; i--) {
+    /* Only the clients polled this turn (one accepted just now has no revents yet). */
+    for (int i = polled - 1; i >= 0 && reading_clients; i--) {
       if (!(fds[n + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       char type, *data = NULL;
       uint32_t len;
@@ -747,30 +751,51 @@ cleanup:
   return 0;
 }
 
-/* Copies the socket to stdout and stdin to the socket until the holder closes it; stdin's end is passed on as the socket's. */
-static int relay(int sock) {
+/*
+ * Copies the socket to stdout and stdin to the socket until the holder closes it. The end of stdin
+ * is the Berth process leaving (or gone: the engine closes an exec's input when its connection
+ * drops). A follower then hangs up at once, whatever it had not yet passed on: the holder must not
+ * wait on a reader that will never read. A controller passes the end on and waits for the holder
+ * to hang up, so that what it asked for is done when it exits.
+ */
+static int relay(int sock, char mode) {
   signal(SIGPIPE, SIG_IGN);
-  char buf[65536];
+  set_nonblock(1);
+  static char buf[65536];
+  size_t held = 0, off = 0; /* read from the socket, not yet written to stdout */
   int stdin_open = 1;
   for (;;) {
-    struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = stdin_open ? 0 : -1, .events = POLLIN}};
-    if (poll(fds, 2, -1) < 0) {
+    struct pollfd fds[3] = {
+        {.fd = held ? -1 : sock, .events = POLLIN},
+        {.fd = stdin_open ? 0 : -1, .events = POLLIN},
+        {.fd = held ? 1 : -1, .events = POLLOUT},
+    };
+    if (poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
       return 1;
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = read(sock, buf, sizeof buf);
       if (n <= 0) return 0;
-      if (write_all(1, buf, (size_t)n) < 0) return 1;
+      held = (size_t)n;
+      off = 0;
+    }
+    if (fds[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
+      ssize_t n = write(1, buf + off, held - off);
+      if (n < 0 && errno != EAGAIN && errno != EINTR) return 1;
+      if (n > 0) off += (size_t)n;
+      if (off == held) held = off = 0;
     }
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t n = read(0, buf, sizeof buf);
+      char in[65536];
+      ssize_t n = read(0, in, sizeof in);
       if (n <= 0) {
-        stdin_open = 0; /* the Berth process is done with it: the holder drops this client, and the socket closes */
+        if (mode == 'a') return 0;
+        stdin_open = 0;
         shutdown(sock, SHUT_WR);
         continue;
       }
-      if (write_all(sock, buf, (size_t)n) < 0) return 1;
+      if (write_all(sock, in, (size_t)n) < 0) return 1;
     }
   }
 }
@@ -820,7 +845,7 @@ static int proc_start(const char *root, char **args) {
     fprintf(stderr, "berth-hold: the process's holder did not start\n");
     return 111;
   }
-  return relay(sock);
+  return relay(sock, 'a');
 }
 
 static int proc_attach(const char *root, const char *pid, const char *mode) {
@@ -829,7 +854,7 @@ static int proc_attach(const char *root, const char *pid, const char *mode) {
   snprintf(dir, sizeof dir, "%s/%s", root, pid);
   int sock = connect_mode(dir, mode[0]);
   if (sock < 0) return 0; /* no such process: nothing written */
-  return relay(sock);
+  return relay(sock, mode[0]);
 }
 
 static int proc_list(const char *root) {

@@ -48,6 +48,7 @@ import { createE2bRepo } from './modules/e2b/e2b.repo.js';
 import { createE2bService } from './modules/e2b/e2b.service.js';
 import { createEnvdFiles } from './modules/e2b/envd.files.js';
 import { createHeldProcesses } from './modules/e2b/envd.held.js';
+import type { SessionHolder } from './runtime/session-holder.js';
 import { createEnvdProcesses } from './modules/e2b/envd.processes.js';
 import { createPreviewAddress } from './modules/previews/previews.address.js';
 import { hostnameOf } from './modules/previews/previews.domain.js';
@@ -95,7 +96,7 @@ export type ServiceConfig = Pick<
  * The composition root: every service and the narrow dependencies it gets.
  * `keyring` keys everything Berth signs (BERTH_SECRET; db/installation.ts).
  */
-export function createServices(database: Database, runtime: RuntimeDriver, config: ServiceConfig, log: FastifyBaseLogger, keyring: Keyring, holder: Buffer | null = null) {
+export function createServices(database: Database, runtime: RuntimeDriver, config: ServiceConfig, log: FastifyBaseLogger, keyring: Keyring, holder: SessionHolder | null = null) {
   const { db } = database;
   const usersRepo = createUsersRepo();
   const orgsRepo = createOrgsRepo();

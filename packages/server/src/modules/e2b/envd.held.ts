@@ -1,4 +1,4 @@
-import { HOLDER_PATH, PROCESS_ROOT, holderArchive } from '../../runtime/session-holder.js';
+import { PROCESS_ROOT, holderArchive, type SessionHolder } from '../../runtime/session-holder.js';
 import { SpawnError, type RuntimeDriver, type RuntimeProcess, type SpawnRequest } from '../../runtime/driver.js';
 
 /**
@@ -65,13 +65,13 @@ export class FrameReader {
   }
 }
 
-export function createHeldProcesses({ runtime, holder }: { runtime: Pick<RuntimeDriver, 'spawn' | 'exec' | 'writeArchive'>; holder: Buffer }) {
+export function createHeldProcesses({ runtime, holder }: { runtime: Pick<RuntimeDriver, 'spawn' | 'exec' | 'writeArchive'>; holder: SessionHolder }) {
   /** Runs berth-hold, putting it into the environment first when it is not there (a new container, or one whose /tmp was emptied). */
   async function spawnHolder(environmentId: string, request: SpawnRequest): Promise<RuntimeProcess> {
     try {
       return await runtime.spawn(environmentId, request);
     } catch (err) {
-      if (!(err instanceof SpawnError) || !err.message.includes(HOLDER_PATH)) throw err;
+      if (!(err instanceof SpawnError) || !err.message.includes(holder.path)) throw err;
     }
     await runtime.writeArchive(environmentId, '/', holderArchive(holder));
     return runtime.spawn(environmentId, request);
@@ -142,7 +142,7 @@ export function createHeldProcesses({ runtime, holder }: { runtime: Pick<Runtime
     /** Starts a process under a holder of its own and follows it. `timeoutMs` (0: none) is the holder's own deadline. */
     async start(environmentId: string, opts: { meta: HeldMeta; stdin: boolean; tty?: { cols: number; rows: number }; timeoutMs: number; onOutput: (stream: Stream, chunk: Buffer) => void | Promise<void> }): Promise<HeldProcess> {
       const { config, tty } = { ...opts.meta, tty: opts.tty };
-      const argv = [HOLDER_PATH, 'proc', PROCESS_ROOT, String(opts.timeoutMs), String(tty?.cols ?? 0), String(tty?.rows ?? 0), '--', config.cmd, ...config.args];
+      const argv = [holder.path, 'proc', PROCESS_ROOT, String(opts.timeoutMs), String(tty?.cols ?? 0), String(tty?.rows ?? 0), '--', config.cmd, ...config.args];
       const env = { ...(tty ? { TERM: 'xterm-256color' } : {}), ...config.envs };
       // The meta first (the holder starts the command once it has it); no input at all is end of input.
       const first = [frame('m', Buffer.from(JSON.stringify(opts.meta))), ...(opts.stdin || tty ? [] : [frame('e')])];
@@ -153,12 +153,12 @@ export function createHeldProcesses({ runtime, holder }: { runtime: Pick<Runtime
 
     /** Follows a held process from now on; null when there is no such process. */
     attach(environmentId: string, pid: number, onOutput: (stream: Stream, chunk: Buffer) => void | Promise<void>): Promise<HeldProcess | null> {
-      return connect(environmentId, { argv: [HOLDER_PATH, 'proc-attach', PROCESS_ROOT, String(pid), 'a'], cwd: '/' }, [], onOutput);
+      return connect(environmentId, { argv: [holder.path, 'proc-attach', PROCESS_ROOT, String(pid), 'a'], cwd: '/' }, [], onOutput);
     },
 
     /** Sends frames to a held process without following it; false when there is no such process. */
     async control(environmentId: string, pid: number, frames: Buffer[]): Promise<boolean> {
-      const held = await connect(environmentId, { argv: [HOLDER_PATH, 'proc-attach', PROCESS_ROOT, String(pid), 'c'], cwd: '/' }, frames);
+      const held = await connect(environmentId, { argv: [holder.path, 'proc-attach', PROCESS_ROOT, String(pid), 'c'], cwd: '/' }, frames);
       if (!held) return false;
       held.leave();
       await held.ended();
@@ -167,7 +167,7 @@ export function createHeldProcesses({ runtime, holder }: { runtime: Pick<Runtime
 
     /** The processes held in the environment now. */
     async list(environmentId: string): Promise<(HeldMeta & { pid: number })[]> {
-      const out = await runtime.exec(environmentId, { argv: [HOLDER_PATH, 'proc-list', PROCESS_ROOT], cwd: '/', timeoutMs: 10_000, maxOutputBytes: 4 * 1024 * 1024 }).catch((err: unknown) => {
+      const out = await runtime.exec(environmentId, { argv: [holder.path, 'proc-list', PROCESS_ROOT], cwd: '/', timeoutMs: 10_000, maxOutputBytes: 4 * 1024 * 1024 }).catch((err: unknown) => {
         if (err instanceof SpawnError) return undefined; // no holder there: nothing held
         throw err;
       });

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { TerminalClientMessageSchema, type TerminalServerMessage } from '@berth/contracts';
 import { AppError } from '../../errors.js';
 import type { Pty, RuntimeDriver } from '../../runtime/driver.js';
-import { HOLDER_PATH, holderArchive, holderDir } from '../../runtime/session-holder.js';
+import { holderArchive, holderDir, type SessionHolder } from '../../runtime/session-holder.js';
 import { Scrollback } from './terminal.scrollback.js';
 
 export interface TerminalOptions {
@@ -18,7 +18,7 @@ export interface TerminalOptions {
 interface Deps {
   runtime: Pick<RuntimeDriver, 'openPty' | 'writeArchive' | 'exec'>;
   /** berth-hold (session-holder.ts), which keeps shells alive inside environments; null: shells live in this process. */
-  holder: Buffer | null;
+  holder: SessionHolder | null;
   /** Typing is activity (the callee keeps the writes rare). */
   touch: (environmentId: string, source: string) => void;
   log: FastifyBaseLogger;
@@ -79,7 +79,7 @@ export function createTerminalSessions({ runtime, holder, touch, log, options, b
     await runtime.writeArchive(environmentId, '/', holderArchive(holder));
     // The holder's own grace outlasts ours: while a Berth process holds the session, it decides.
     const grace = Math.ceil(options.graceMs / 1000) + HOLDER_GRACE_MARGIN_SECONDS;
-    return [HOLDER_PATH, 'open', holderDir(sessionId), String(grace), String(options.scrollbackBytes), '--', ...SHELL];
+    return [holder.path, 'open', holderDir(sessionId), String(grace), String(options.scrollbackBytes), '--', ...SHELL];
   }
 
   async function open(key: string, environmentId: string, sessionId: string, userId: string, size: { cols: number; rows: number }): Promise<Session> {
@@ -121,7 +121,7 @@ export function createTerminalSessions({ runtime, holder, touch, log, options, b
   async function finish(s: Session): Promise<void> {
     try {
       // The holder ends the shell and every process of its session; then our client goes.
-      if (holder) await runtime.exec(s.environmentId, { argv: [HOLDER_PATH, 'stop', holderDir(s.sessionId)], cwd: '/', timeoutMs: 10_000, maxOutputBytes: 4096 });
+      if (holder) await runtime.exec(s.environmentId, { argv: [holder.path, 'stop', holderDir(s.sessionId)], cwd: '/', timeoutMs: 10_000, maxOutputBytes: 4096 });
       await s.pty.kill();
     } catch (err) {
       log.warn({ err, environmentId: s.environmentId }, 'could not kill a terminal shell');
