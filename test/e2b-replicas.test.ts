@@ -80,6 +80,8 @@ describe('sandbox processes across Berth processes', () => {
     expect(await theirs.commands.kill(held.pid)).toBe(false);
     await expect(theirs.commands.connect(held.pid)).rejects.toThrow();
     expect((await mine.commands.list()).map((p) => p.pid)).toContain(held.pid);
+    expect(await held.kill()).toBe(true);
+    await held.wait().catch(() => undefined);
     await mine.kill();
     await theirs.kill();
   }, 60_000);

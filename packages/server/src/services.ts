@@ -48,7 +48,7 @@ import { createE2bRepo } from './modules/e2b/e2b.repo.js';
 import { createE2bService } from './modules/e2b/e2b.service.js';
 import { createEnvdFiles } from './modules/e2b/envd.files.js';
 import { createHeldProcesses } from './modules/e2b/envd.held.js';
-import type { SessionHolder } from './runtime/session-holder.js';
+import { holderArchive, type SessionHolder } from './runtime/session-holder.js';
 import { createEnvdProcesses } from './modules/e2b/envd.processes.js';
 import { createPreviewAddress } from './modules/previews/previews.address.js';
 import { hostnameOf } from './modules/previews/previews.domain.js';
@@ -125,6 +125,8 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     applyTemplate: (environmentId, templateId) => applier.onFirstRun(environmentId, templateId),
     imageRecipe: (env) => templates.recipeFor(env),
     startTemplate: (environmentId, templateId) => templates.runStartCommand(environmentId, templateId),
+    // Sandbox processes are held by it from the first command on: put there once, not in the way of that command (nor of a pool's claim).
+    prepareInstance: holder ? (environmentId) => runtime.writeArchive(environmentId, '/', holderArchive(holder)) : undefined,
     place: async (env) => {
       // One engine: nothing to choose (the reconciler records it with the container).
       if (!runtime.clustered) return 'local';

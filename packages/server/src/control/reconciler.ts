@@ -36,6 +36,8 @@ interface Deps {
   startTemplate: (environmentId: string, templateId: string) => Promise<string | null>;
   /** Chooses the node a new environment goes on (placement.ts), recording it where other processes must see it at once; NoNodeError while none can take it. */
   place: (env: EnvironmentRecord) => Promise<string>;
+  /** Puts what Berth keeps inside environments (berth-hold) into a container just made, before its first start. */
+  prepareInstance?: (environmentId: string) => Promise<void>;
 }
 
 /**
@@ -109,6 +111,7 @@ export function createReconciler(deps: Deps) {
       }
       await runtime.ensureImage(env.image, (message) => void note(env, 'provision', message), await deps.imageRecipe(env), env.nodeId);
       const containerId = await runtime.ensureInstance(specOf(env));
+      await deps.prepareInstance?.(env.id);
       await deps.environmentsRepo.update(db, env.id, { containerId, nodeId: env.nodeId });
     }
     await setStatus(env, 'starting');
