@@ -111,8 +111,9 @@ export function createReconciler(deps: Deps) {
       }
       await runtime.ensureImage(env.image, (message) => void note(env, 'provision', message), await deps.imageRecipe(env), env.nodeId);
       const containerId = await runtime.ensureInstance(specOf(env));
-      await deps.prepareInstance?.(env.id);
       await deps.environmentsRepo.update(db, env.id, { containerId, nodeId: env.nodeId });
+      // After the node is recorded: on a swarm, calls about the environment go where the row says.
+      await deps.prepareInstance?.(env.id);
     }
     await setStatus(env, 'starting');
     await runtime.start(env.id);
