@@ -110,6 +110,13 @@ describe('commands', () => {
     expect((error as Error).name).toBe('TimeoutError');
   });
 
+  it("runs commands still after the sandbox's user removed what Berth keeps in /tmp/.berth", async () => {
+    await sbx.commands.run('rm -rf /tmp/.berth');
+    // The next command finds its holder gone, and Berth puts it back first.
+    const handle = await sbx.commands.run('echo again; ls /tmp/.berth | grep -c "^hold-"', { background: true });
+    expect((await handle.wait()).stdout).toBe('again\n1\n');
+  });
+
   it('refuses a working directory that does not exist', async () => {
     const error = await sbx.commands.run('true', { cwd: '/does/not/exist' }).catch((err: unknown) => err);
     expect((error as Error).name).toBe('InvalidArgumentError');

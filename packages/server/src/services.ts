@@ -125,8 +125,13 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     applyTemplate: (environmentId, templateId) => applier.onFirstRun(environmentId, templateId),
     imageRecipe: (env) => templates.recipeFor(env),
     startTemplate: (environmentId, templateId) => templates.runStartCommand(environmentId, templateId),
-    // Sandbox processes are held by it from the first command on: put there once, not in the way of that command (nor of a pool's claim).
-    prepareInstance: holder ? (environmentId) => runtime.writeArchive(environmentId, '/', holderArchive(holder)) : undefined,
+    // A sandbox's commands are held by it from the first on: there already, it is not in the way of that command (nor of a
+    // pool's claim). Other environments get it when a terminal or a process first needs it, not on every create.
+    prepareInstance: holder
+      ? async (env) => {
+          if (env.origin === 'e2b' || env.poolId) await runtime.writeArchive(env.id, '/', holderArchive(holder));
+        }
+      : undefined,
     place: async (env) => {
       // One engine: nothing to choose (the reconciler records it with the container).
       if (!runtime.clustered) return 'local';

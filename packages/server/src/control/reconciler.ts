@@ -37,7 +37,7 @@ interface Deps {
   /** Chooses the node a new environment goes on (placement.ts), recording it where other processes must see it at once; NoNodeError while none can take it. */
   place: (env: EnvironmentRecord) => Promise<string>;
   /** Puts what Berth keeps inside environments (berth-hold) into a container just made, before its first start. */
-  prepareInstance?: (environmentId: string) => Promise<void>;
+  prepareInstance?: (env: EnvironmentRecord) => Promise<void>;
 }
 
 /**
@@ -113,7 +113,7 @@ export function createReconciler(deps: Deps) {
       const containerId = await runtime.ensureInstance(specOf(env));
       await deps.environmentsRepo.update(db, env.id, { containerId, nodeId: env.nodeId });
       // After the node is recorded: on a swarm, calls about the environment go where the row says.
-      await deps.prepareInstance?.(env.id);
+      await deps.prepareInstance?.(env);
     }
     await setStatus(env, 'starting');
     await runtime.start(env.id);
