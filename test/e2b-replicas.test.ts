@@ -1,9 +1,8 @@
 import { CommandExitError, Sandbox, type ConnectionOpts } from 'e2b';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentUser, startE2bServer } from './support/e2b.js';
-import { TEST_IMAGE } from './support/images.js';
-import { startServerProcess, type ServerProcess } from './support/process.js';
-import { ADMIN, type TestServer } from './support/server.js';
+import { startPeerProcess, type ServerProcess } from './support/process.js';
+import type { TestServer } from './support/server.js';
 import { waitFor } from './support/wait.js';
 
 /**
@@ -24,7 +23,7 @@ describe('sandbox processes across Berth processes', () => {
     const agent = await agentUser(server, started.admin, 'rea');
     via = (url) => ({ apiKey: agent.apiKey, apiUrl: url, sandboxUrl: url });
     through = via(started.url);
-    other = await startServerProcess({ DATABASE_URL: server.database.url, BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_LOG_LEVEL: 'warn' }, 90_000);
+    other = await startPeerProcess(server.database.url);
   }, 120_000);
   afterAll(async () => {
     other?.child.kill('SIGKILL');

@@ -2,10 +2,9 @@ import type { Environment } from '@berth/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENTS_CHANNEL } from '../packages/server/src/control/event-bus.js';
 import { cutListeners } from './support/database.js';
-import { TEST_IMAGE } from './support/images.js';
 import { openSocket } from './support/live.js';
-import { signedInCall, startServerProcess, type ServerProcess } from './support/process.js';
-import { ADMIN, startTestServer, type TestServer } from './support/server.js';
+import { signedInCall, startPeerProcess, type ServerProcess } from './support/process.js';
+import { startTestServer, type TestServer } from './support/server.js';
 import type { TerminalClient } from './support/terminal.js';
 import { runningEnvironment, waitFor } from './support/wait.js';
 
@@ -36,7 +35,7 @@ describe('two Berth processes on one database', () => {
     auth = { authorization: `Bearer ${(await dana.post('/api/v1/tokens', { name: 'follower' })).json<{ token: string }>().token}` };
     // From here on only B reconciles: whatever A's followers see, B wrote.
     await server.services.worker.stop();
-    other = await startServerProcess({ DATABASE_URL: server.database.url, BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_LOG_LEVEL: 'warn' }, 90_000);
+    other = await startPeerProcess(server.database.url);
   }, 120_000);
   afterAll(async () => {
     other?.child.kill('SIGTERM');

@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REVOCATIONS_CHANNEL } from '../packages/server/src/modules/auth/revocations.js';
 import { cutListeners } from './support/database.js';
 import { agentUser, createSandbox } from './support/e2b.js';
-import { TEST_IMAGE } from './support/images.js';
 import { closedWith, follow, openSocket, refusedUpgrade, stubbornSocket } from './support/live.js';
-import { startServerProcess, type ServerProcess } from './support/process.js';
+import { startPeerProcess, type ServerProcess } from './support/process.js';
 import { ADMIN, startTestServer, type Caller, type TestServer } from './support/server.js';
 import type { TerminalClient } from './support/terminal.js';
 import { runningEnvironment, waitFor } from './support/wait.js';
@@ -289,7 +288,7 @@ describe('across Berth processes', () => {
     return res.headers.get('set-cookie')!.split(';')[0]!;
   };
   beforeAll(async () => {
-    other = await startServerProcess({ DATABASE_URL: server.database.url, BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_LOG_LEVEL: 'warn' }, 90_000);
+    other = await startPeerProcess(server.database.url);
   }, 120_000);
   afterAll(async () => {
     other?.child.kill('SIGTERM');

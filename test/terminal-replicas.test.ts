@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_IMAGE } from './support/images.js';
-import { startServerProcess, type ServerProcess } from './support/process.js';
-import { ADMIN, startTestServer, type TestServer } from './support/server.js';
+import { startPeerProcess, type ServerProcess } from './support/process.js';
+import { startTestServer, type TestServer } from './support/server.js';
 import { TerminalClient } from './support/terminal.js';
 import { runningEnvironment } from './support/wait.js';
 
@@ -28,7 +27,7 @@ describe('a terminal across Berth processes', () => {
     base = await server.app.listen({ host: '127.0.0.1', port: 0 });
     await server.createUser(USER.username, USER.password);
     envId = (await runningEnvironment(await server.login(USER.username, USER.password))).id;
-    other = await startServerProcess({ DATABASE_URL: server.database.url, BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_LOG_LEVEL: 'warn' }, 90_000);
+    other = await startPeerProcess(server.database.url);
   }, 120_000);
   afterAll(async () => {
     other?.child.kill('SIGKILL');

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { TEST_IMAGE } from './images.js';
 import { WEB_BUILD } from './paths.js';
+import { ADMIN } from './server.js';
 
 const BERTH_BIN = fileURLToPath(new URL('../../packages/cli/bin/berth.mjs', import.meta.url));
 
@@ -44,6 +46,11 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     });
   });
   return { child, url, output: () => out, exited };
+}
+
+/** A second `berth server` beside a test server: the same database, its image and admin. */
+export function startPeerProcess(databaseUrl: string): Promise<ServerProcess> {
+  return startServerProcess({ DATABASE_URL: databaseUrl, BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_LOG_LEVEL: 'warn' }, 90_000);
 }
 
 /**

@@ -389,6 +389,35 @@ static int attach(const char *dir) {
   return code;
 }
 
+/*
+ * Starts a holder: this program again (HEAD, then REST, as its arguments) in a session of its own,
+ * detached from the client's input and output, without the marker the client's exec was given, so
+ * that ending the client's process tree leaves the holder (and what it holds) alone. Its pid.
+ */
+static pid_t start_holder(char *const head[], int heads, char **rest) {
+  pid_t pid = fork();
+  if (pid < 0) die("fork");
+  if (pid > 0) return pid;
+  setsid();
+  int null = open("/dev/null", O_RDWR);
+  dup2(null, 0);
+  dup2(null, 1);
+  dup2(null, 2);
+  int n = 0;
+  while (environ[n]) n++;
+  char **env = calloc((size_t)n + 1, sizeof *env);
+  int k = 0;
+  for (int i = 0; i < n; i++)
+    if (strncmp(environ[i], "BERTH_EXEC_ID=", 14) != 0) env[k++] = environ[i];
+  int argc = 0;
+  while (rest[argc]) argc++;
+  char **args = calloc((size_t)(heads + argc + 1), sizeof *args);
+  for (int i = 0; i < heads; i++) args[i] = head[i];
+  for (int i = 0; i < argc; i++) args[heads + i] = rest[i];
+  execve("/proc/self/exe", args, env);
+  _exit(111);
+}
+
 /* ---- open: attach, starting the holder first when there is none ---- */
 
 static int open_session(const char *self, const char *dir, char **rest) {
@@ -407,30 +436,8 @@ static int open_session(const char *self, const char *dir, char **rest) {
   /* Another client may have started it while this one waited for the lock. */
   sock = connect_to(dir);
   if (sock < 0) {
-    pid_t pid = fork();
-    if (pid < 0) die("fork");
-    if (pid == 0) {
-      setsid();
-      int null = open("/dev/null", O_RDWR);
-      dup2(null, 0);
-      dup2(null, 1);
-      dup2(null, 2);
-      /* A clean environment: the shell must not carry the marker its first client's exec was given. */
-      int n = 0;
-      while (environ[n]) n++;
-      char **env = calloc((size_t)n + 1, sizeof *env);
-      int k = 0;
-      for (int i = 0; i < n; i++)
-        if (strncmp(environ[i], "BERTH_EXEC_ID=", 14) != 0) env[k++] = environ[i];
-      int argc = 0;
-      while (rest[argc]) argc++;
-      char **args = calloc((size_t)argc + 3, sizeof *args);
-      args[0] = (char *)self;
-      args[1] = "serve";
-      for (int i = 0; i < argc; i++) args[2 + i] = rest[i];
-      execve("/proc/self/exe", args, env);
-      _exit(111);
-    }
+    char *head[] = {(char *)self, "serve"};
+    start_holder(head, 2, rest);
     for (int i = 0; i < 500 && (sock = connect_to(dir)) < 0; i++) usleep(10000);
     if (sock < 0) {
       fprintf(stderr, "berth-hold: the shell's holder did not start\n");
@@ -812,31 +819,8 @@ static int connect_mode(const char *dir, char mode) {
 
 static int proc_start(const char *root, char **args) {
   mkdir(root, 0700);
-  pid_t pid = fork();
-  if (pid < 0) die("fork");
-  if (pid == 0) {
-    setsid();
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
-    /* The process must not carry the marker this client's exec was given: ending this client leaves it alone. */
-    int n = 0;
-    while (environ[n]) n++;
-    char **env = calloc((size_t)n + 1, sizeof *env);
-    int k = 0;
-    for (int i = 0; i < n; i++)
-      if (strncmp(environ[i], "BERTH_EXEC_ID=", 14) != 0) env[k++] = environ[i];
-    int argc = 0;
-    while (args[argc]) argc++;
-    char **next = calloc((size_t)argc + 4, sizeof *next); /* berth-hold proc-serve ROOT ARGS... NULL */
-    next[0] = "berth-hold";
-    next[1] = "proc-serve";
-    next[2] = (char *)root;
-    for (int i = 0; i < argc; i++) next[3 + i] = args[i];
-    execve("/proc/self/exe", next, env);
-    _exit(111);
-  }
+  char *head[] = {"berth-hold", "proc-serve", (char *)root};
+  pid_t pid = start_holder(head, 3, args);
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/%d", root, (int)pid);
   int sock = -1;
