@@ -129,6 +129,22 @@ export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pi
     caughtUp(entry, listener, true);
   };
 
+  /** Output that arrives before the process's `start` was told waits until `flush`, so `start` always comes first. */
+  function heldBack(entry: Entry) {
+    let early: ProcessEvent[] | null = [];
+    return {
+      onOutput: (stream: 'stdout' | 'stderr' | 'pty', chunk: Buffer) => {
+        const event: ProcessEvent = { data: stream === 'stdout' ? { stdout: chunk } : stream === 'stderr' ? { stderr: chunk } : { pty: chunk } };
+        return early ? void early.push(event) : emit(entry, event);
+      },
+      flush: () => {
+        const pending = early ?? [];
+        early = null;
+        pending.forEach((event) => emit(entry, event));
+      },
+    };
+  }
+
   /** Hands the process's end to its listeners and forgets it (here; a held one is gone from its holder too). */
   function finish(environmentId: string, entry: Entry, end: HeldEnd | null): void {
     const entries = byEnvironment.get(environmentId);
@@ -145,12 +161,7 @@ export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pi
     checkLimit(opts.ownerId);
     const entry: Entry = { pid: 0, ownerId: opts.ownerId, tag: opts.tag, config: opts.config, tty: Boolean(opts.tty), origin: true, listeners: new Set([opts.listener]), behind: new Map(), killed: false };
     live.add(entry);
-    // Output can arrive before the start is confirmed; it waits here so `start` always comes first.
-    let early: ProcessEvent[] | null = [];
-    const onOutput = (stream: 'stdout' | 'stderr' | 'pty', chunk: Buffer) => {
-      const event: ProcessEvent = { data: stream === 'stdout' ? { stdout: chunk } : stream === 'stderr' ? { stderr: chunk } : { pty: chunk } };
-      return early ? void early.push(event) : emit(entry, event);
-    };
+    const { onOutput, flush } = heldBack(entry);
     try {
       if (held) {
         const meta = { ...(opts.tag ? { tag: opts.tag } : {}), config: opts.config, tty: Boolean(opts.tty) };
@@ -168,9 +179,7 @@ export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pi
     }
     table(environmentId).set(entry.pid, entry);
     emit(entry, { start: { pid: entry.pid } });
-    const pending = early;
-    early = null;
-    pending.forEach((event) => emit(entry, event));
+    flush();
     void entry.proc.ended().then((end) => finish(environmentId, entry, end));
     return entry.pid;
   }
@@ -213,11 +222,7 @@ export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pi
   async function follow(environmentId: string, selector: Selector): Promise<Entry & { proc: Proc }> {
     const meta = await heldOne(environmentId, selector);
     const entry: Entry = { pid: meta.pid, tag: meta.tag, config: meta.config, tty: meta.tty, origin: false, listeners: new Set(), behind: new Map(), killed: false };
-    let early: ProcessEvent[] | null = [];
-    const onOutput = (stream: 'stdout' | 'stderr' | 'pty', chunk: Buffer) => {
-      const event: ProcessEvent = { data: stream === 'stdout' ? { stdout: chunk } : stream === 'stderr' ? { stderr: chunk } : { pty: chunk } };
-      return early ? void early.push(event) : emit(entry, event);
-    };
+    const { onOutput, flush } = heldBack(entry);
     const proc = await held!.attach(environmentId, meta.pid, onOutput);
     if (!proc) throw notFound(selector);
     // Another request may have started following it meanwhile: share that connection.
@@ -228,17 +233,21 @@ export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pi
     }
     entry.proc = proc;
     table(environmentId).set(entry.pid, entry);
-    const pending = early;
-    early = null;
-    pending.forEach((event) => emit(entry, event));
+    flush();
     void proc.ended().then((end) => finish(environmentId, entry, end));
     return entry as Entry & { proc: Proc };
   }
 
-  /** A listener gone: a connection that only followed (it started nothing) is left once nobody listens. */
-  function release(entry: Entry, listener: Listener): void {
+  /**
+   * A listener gone: a connection that only followed (it started nothing) is left once nobody
+   * listens, and forgotten at once, so a Connect meanwhile makes a new one rather than join it.
+   */
+  function release(environmentId: string, entry: Entry, listener: Listener): void {
     detachListener(entry, listener);
-    if (!entry.origin && entry.listeners.size === 0) entry.proc?.leave?.();
+    if (entry.origin || entry.listeners.size > 0) return;
+    const entries = byEnvironment.get(environmentId);
+    if (entries?.get(entry.pid) === entry) entries.delete(entry.pid);
+    entry.proc?.leave?.();
   }
 
   return {
@@ -249,13 +258,13 @@ export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pi
       const entry = held ? (selectorEntry(environmentId, selector) as (Entry & { proc: Proc }) | undefined) ?? (await follow(environmentId, selector)) : find(environmentId, selector);
       void listener({ start: { pid: entry.pid } });
       entry.listeners.add(listener);
-      return () => release(entry, listener);
+      return () => release(environmentId, entry, listener);
     },
 
     /** Stops following: the process lives on, and no longer waits for this listener. */
     detach(environmentId: string, pid: number, listener: Listener): void {
       const entry = byEnvironment.get(environmentId)?.get(pid);
-      if (entry) release(entry, listener);
+      if (entry) release(environmentId, entry, listener);
     },
 
     async list(environmentId: string): Promise<{ pid: number; tag?: string; config: ProcessConfig }[]> {
