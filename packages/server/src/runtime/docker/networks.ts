@@ -61,6 +61,13 @@ export function createNetworks({ docker, installId, firewall }: { docker: Docker
    * of that name (and removes any later duplicate another process made), and containers attach by id.
    */
   const creating = new Map<string, Promise<NetworkRef>>();
+  /**
+   * Networks whose rules this process put in place or found there (a network's policy never
+   * changes). A create on such a network does not read the host's rules again (on a node behind
+   * its agent, three round trips): the rules its neighbours rely on are its own too, and every
+   * resync pass (sync) checks them all.
+   */
+  const ruled = new Set<string>();
   function ensure(spec: NetworkSpec): Promise<NetworkRef> {
     const name = networkName(installId, spec.key);
     let pending = creating.get(name);
@@ -101,7 +108,10 @@ export function createNetworks({ docker, installId, firewall }: { docker: Docker
     const bridge = bridgeOf(oldest);
     if (!isBerthBridge(bridge)) throw new Error(`network ${name} has no bridge named ${BRIDGE_PREFIX}…: remove it so Berth can create it with its rules`);
     // Before any container joins: the network's rules are in place by the time anything can send.
-    await firewall.apply(async () => ({ networks: [{ bridge, policy: policyOf(oldest.Labels) }], gone: () => false }));
+    if (!ruled.has(oldest.Id)) {
+      await firewall.apply(async () => ({ networks: [{ bridge, policy: policyOf(oldest.Labels) }], gone: () => false }));
+      ruled.add(oldest.Id);
+    }
     return { id: oldest.Id, name };
   }
 
@@ -150,6 +160,7 @@ export function createNetworks({ docker, installId, firewall }: { docker: Docker
           },
         );
       if (gone) removed.push(bridgeOf(n) ?? '');
+      if (gone) ruled.delete(n.Id);
     }
     await forget(removed.filter(isBerthBridge));
   }
