@@ -1,7 +1,7 @@
 import { CommandExitError, Sandbox, type ConnectionOpts } from 'e2b';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentUser, startE2bServer } from './support/e2b.js';
-import { startPeerProcess, type ServerProcess } from './support/process.js';
+import { killProcess, startPeerProcess, type ServerProcess } from './support/process.js';
 import type { TestServer } from './support/server.js';
 import { waitFor } from './support/wait.js';
 
@@ -26,8 +26,7 @@ describe('sandbox processes across Berth processes', () => {
     other = await startPeerProcess(server.database.url);
   }, 120_000);
   afterAll(async () => {
-    other?.child.kill('SIGKILL');
-    await other?.exited;
+    await killProcess(other);
     await server?.close();
   });
 
@@ -39,8 +38,7 @@ describe('sandbox processes across Berth processes', () => {
     const reader = await first.commands.run('read line; echo "got $line"; exit 3', { background: true, stdin: true, timeoutMs: 0 });
     await waitFor('the first tick', async () => ticks.includes('tick-1\n'), 10_000);
 
-    other.child.kill('SIGKILL');
-    await other.exited;
+    await killProcess(other);
 
     const again = await Sandbox.connect(first.sandboxId, through);
 

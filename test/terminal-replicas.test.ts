@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPeerProcess, type ServerProcess } from './support/process.js';
+import { killProcess, startPeerProcess, type ServerProcess } from './support/process.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TerminalClient } from './support/terminal.js';
 import { runningEnvironment } from './support/wait.js';
@@ -30,8 +30,7 @@ describe('a terminal across Berth processes', () => {
     other = await startPeerProcess(server.database.url);
   }, 120_000);
   afterAll(async () => {
-    other?.child.kill('SIGKILL');
-    await other?.exited;
+    await killProcess(other);
     await server?.close();
   });
 
@@ -41,8 +40,7 @@ describe('a terminal across Berth processes', () => {
     first.type('MARK=kept-$((40+2)); cd /tmp; echo before-the-kill\n');
     await first.expect(/before-the-kill/);
 
-    other.child.kill('SIGKILL');
-    await other.exited;
+    await killProcess(other);
     expect(await first.closed).toBe(1006);
 
     const second = await terminalAt(base);

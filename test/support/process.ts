@@ -53,6 +53,12 @@ export function startPeerProcess(databaseUrl: string): Promise<ServerProcess> {
   return startServerProcess({ DATABASE_URL: databaseUrl, BERTH_ADMIN_PASSWORD: ADMIN.password, BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_LOG_LEVEL: 'warn' }, 90_000);
 }
 
+/** Kills it outright (SIGKILL: no shutdown of its own) and waits until it is gone; nothing when there is none. */
+export async function killProcess(p: ServerProcess | undefined): Promise<void> {
+  p?.child.kill('SIGKILL');
+  await p?.exited;
+}
+
 /**
  * Berth processes a test starts and kills as it likes: `start` runs one on `env()`, `crash` kills it
  * with SIGKILL, `stopAll` (the test's afterAll, before it removes what they made) kills the rest.

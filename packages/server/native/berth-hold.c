@@ -116,6 +116,19 @@ static int connect_to(const char *dir) {
   return -1;
 }
 
+/* A unix socket listening at PATH (108 bytes at most), which only this user may connect to. */
+static int listen_at(const char *path) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  memcpy(addr.sun_path, path, sizeof addr.sun_path);
+  int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener < 0) die("socket");
+  unlink(path);
+  if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+  chmod(path, 0600);
+  if (listen(listener, 8) < 0) die("listen");
+  return listener;
+}
+
 /* ---- the holder ---- */
 
 struct ring {
@@ -217,14 +230,7 @@ static int serve(const char *dir, long grace, long scrollback, char **argv) {
   path_in(sock_path, sizeof sock_path, dir, "sock");
   path_in(exit_path, sizeof exit_path, dir, "exit");
   unlink(exit_path);
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  memcpy(addr.sun_path, sock_path, sizeof sock_path);
-  int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listener < 0) die("socket");
-  unlink(sock_path);
-  if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
-  chmod(sock_path, 0600);
-  if (listen(listener, 8) < 0) die("listen");
+  int listener = listen_at(sock_path);
 
   struct ring ring = {.buf = malloc((size_t)scrollback), .size = (size_t)scrollback};
   if (!ring.buf) die("malloc");
@@ -509,14 +515,7 @@ static int serve_proc(const char *root, long timeout_ms, int cols, int rows, cha
   sigemptyset(&sa.sa_mask);
   sigaction(SIGCHLD, &sa, NULL);
 
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  memcpy(addr.sun_path, sock_path, sizeof sock_path);
-  int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listener < 0) die("socket");
-  unlink(sock_path);
-  if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
-  chmod(sock_path, 0600);
-  if (listen(listener, 8) < 0) die("listen");
+  int listener = listen_at(sock_path);
 
   struct follower clients[MAX_CLIENTS];
   int count = 0;
