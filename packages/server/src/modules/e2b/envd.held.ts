@@ -141,7 +141,8 @@ export function createHeldProcesses({ runtime, holder }: { runtime: Pick<Runtime
   return {
     /** Starts a process under a holder of its own and follows it. `timeoutMs` (0: none) is the holder's own deadline. */
     async start(environmentId: string, opts: { meta: HeldMeta; stdin: boolean; tty?: { cols: number; rows: number }; timeoutMs: number; onOutput: (stream: Stream, chunk: Buffer) => void | Promise<void> }): Promise<HeldProcess> {
-      const { config, tty } = { ...opts.meta, tty: opts.tty };
+      const { config } = opts.meta;
+      const tty = opts.tty;
       const argv = [holder.path, 'proc', PROCESS_ROOT, String(opts.timeoutMs), String(tty?.cols ?? 0), String(tty?.rows ?? 0), '--', config.cmd, ...config.args];
       const env = { ...(tty ? { TERM: 'xterm-256color' } : {}), ...config.envs };
       // The meta first (the holder starts the command once it has it); no input at all is end of input.

@@ -31,6 +31,8 @@ interface Proc {
   leave?(): void;
 }
 
+type Followed = Entry & { proc: Proc };
+
 interface Entry {
   pid: number;
   ownerId?: string;
@@ -147,9 +149,7 @@ export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pi
 
   /** Hands the process's end to its listeners and forgets it (here; a held one is gone from its holder too). */
   function finish(environmentId: string, entry: Entry, end: HeldEnd | null): void {
-    const entries = byEnvironment.get(environmentId);
-    if (entries?.get(entry.pid) === entry) entries.delete(entry.pid);
-    if (entries?.size === 0) byEnvironment.delete(environmentId);
+    forget(environmentId, entry);
     live.delete(entry);
     // A connection that ended while its process lives on (we left it) has nothing to tell.
     if (end || entry.origin) void emit(entry, { end: endEvent(end?.exitCode ?? null, entry.killed || Boolean(end?.killed)) });
@@ -184,18 +184,25 @@ export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pi
     return entry.pid;
   }
 
-  /** The process this Berth process follows, or undefined. */
-  function local(environmentId: string, selector: Selector): Entry | undefined {
-    const entries = byEnvironment.get(environmentId);
-    return 'pid' in selector ? entries?.get(selector.pid) : [...(entries?.values() ?? [])].find((e) => e.tag === selector.tag);
-  }
-
   const notFound = (selector: Selector) => new EnvdError('not_found', `process ${'pid' in selector ? `with pid ${selector.pid}` : `tagged "${selector.tag}"`} not found`);
 
-  function find(environmentId: string, selector: Selector): Entry & { proc: Proc } {
-    const entry = local(environmentId, selector);
-    if (!entry?.proc) throw notFound(selector);
-    return entry as Entry & { proc: Proc };
+  /**
+   * The process as this Berth process follows it. Undefined when it does not (with held processes,
+   * its holder may still have it); without, a process not here does not exist: not found.
+   */
+  function here(environmentId: string, selector: Selector): Followed | undefined {
+    const entries = byEnvironment.get(environmentId);
+    const entry = 'pid' in selector ? entries?.get(selector.pid) : [...(entries?.values() ?? [])].find((e) => e.tag === selector.tag);
+    if (entry?.proc) return entry as Followed;
+    if (!held) throw notFound(selector);
+    return undefined;
+  }
+
+  /** Forgets the entry here (unless a newer one has its pid by now). */
+  function forget(environmentId: string, entry: Entry): void {
+    const entries = byEnvironment.get(environmentId);
+    if (entries?.get(entry.pid) === entry) entries.delete(entry.pid);
+    if (entries?.size === 0) byEnvironment.delete(environmentId);
   }
 
   /** A process held in the environment (when processes are held), as its holder describes it. */
@@ -206,36 +213,31 @@ export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pi
   }
 
   /** Something to do to a process: through this Berth process's connection when it has one, or else one of the moment to its holder. */
-  async function control(environmentId: string, selector: Selector, local: (entry: Entry & { proc: Proc }) => Promise<void>, frames: () => Buffer[]): Promise<void> {
-    const entry = held ? (selectorEntry(environmentId, selector) as (Entry & { proc: Proc }) | undefined) : find(environmentId, selector);
+  async function control(environmentId: string, selector: Selector, local: (entry: Followed) => Promise<void>, frames: () => Buffer[]): Promise<void> {
+    const entry = here(environmentId, selector);
     if (entry) return local(entry);
     const pid = 'pid' in selector ? selector.pid : (await heldOne(environmentId, selector)).pid;
     if (!(await held!.control(environmentId, pid, frames()))) throw notFound(selector);
   }
 
-  const selectorEntry = (environmentId: string, selector: Selector) => {
-    const entry = local(environmentId, selector);
-    return entry?.proc ? entry : undefined;
-  };
-
   /** Follows a process held in the environment that this Berth process does not follow yet. */
-  async function follow(environmentId: string, selector: Selector): Promise<Entry & { proc: Proc }> {
+  async function follow(environmentId: string, selector: Selector): Promise<Followed> {
     const meta = await heldOne(environmentId, selector);
     const entry: Entry = { pid: meta.pid, tag: meta.tag, config: meta.config, tty: meta.tty, origin: false, listeners: new Set(), behind: new Map(), killed: false };
     const { onOutput, flush } = heldBack(entry);
     const proc = await held!.attach(environmentId, meta.pid, onOutput);
     if (!proc) throw notFound(selector);
     // Another request may have started following it meanwhile: share that connection.
-    const already = selectorEntry(environmentId, { pid: meta.pid });
+    const already = here(environmentId, { pid: meta.pid });
     if (already) {
       proc.leave();
-      return already as Entry & { proc: Proc };
+      return already;
     }
     entry.proc = proc;
     table(environmentId).set(entry.pid, entry);
     flush();
     void proc.ended().then((end) => finish(environmentId, entry, end));
-    return entry as Entry & { proc: Proc };
+    return entry as Followed;
   }
 
   /**
@@ -245,8 +247,7 @@ export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pi
   function release(environmentId: string, entry: Entry, listener: Listener): void {
     detachListener(entry, listener);
     if (entry.origin || entry.listeners.size > 0) return;
-    const entries = byEnvironment.get(environmentId);
-    if (entries?.get(entry.pid) === entry) entries.delete(entry.pid);
+    forget(environmentId, entry);
     entry.proc?.leave?.();
   }
 
@@ -255,7 +256,7 @@ export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pi
 
     /** Follows a running process from now on: `start`, then live output, then `end`. Resolves with the detach function. */
     async attach(environmentId: string, selector: Selector, listener: Listener): Promise<() => void> {
-      const entry = held ? (selectorEntry(environmentId, selector) as (Entry & { proc: Proc }) | undefined) ?? (await follow(environmentId, selector)) : find(environmentId, selector);
+      const entry = here(environmentId, selector) ?? (await follow(environmentId, selector));
       void listener({ start: { pid: entry.pid } });
       entry.listeners.add(listener);
       return () => release(environmentId, entry, listener);
@@ -283,7 +284,7 @@ export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pi
 
     /** envd's Update: a new terminal size, if given, for a process that must exist either way. */
     async update(environmentId: string, selector: Selector, size: { cols: number; rows: number } | undefined): Promise<void> {
-      const entry = held ? selectorEntry(environmentId, selector) : find(environmentId, selector);
+      const entry = here(environmentId, selector);
       const tty = entry ? entry.tty : (await heldOne(environmentId, selector)).tty;
       if (!size) return;
       if (!tty) throw new EnvdError('invalid_argument', `process ${entry?.pid ?? ('pid' in selector ? selector.pid : selector.tag)} has no terminal to resize`);

@@ -19,6 +19,12 @@ import { randomEnvironmentName } from './environments.domain.js';
 import { toEnvironment, toEvent } from './environments.mapper.js';
 import type { EnvironmentRow, EnvironmentsRepo, EnvironmentWithOwner } from './environments.repo.js';
 
+/** What a template the actor may use gives its environments: an image of its own (or null), and node labels. */
+export interface TemplateTarget {
+  image: string | null;
+  nodeLabels: Record<string, string>;
+}
+
 interface Deps {
   db: Db;
   environmentsRepo: EnvironmentsRepo;
@@ -28,8 +34,7 @@ interface Deps {
   orgsRepo: Pick<OrgsRepo, 'lock'>;
   runtime: Pick<RuntimeDriver, 'ping' | 'exec' | 'stats' | 'clustered' | 'nodes'>;
   /** Checks the actor may use the template; the image its Dockerfile builds, if it has one. */
-  /** What a template the actor may use gives its environments: an image of its own (or null), and node labels. */
-  templateTarget: (actor: Actor, templateId: string) => Promise<{ image: string | null; nodeLabels: Record<string, string> }>;
+  templateTarget: (actor: Actor, templateId: string) => Promise<TemplateTarget>;
   /** A ready environment of a warm pool that makes what a create asks for, now the claimant's (pools.service). */
   claimPooled: (tx: Db, target: ClaimTarget, patch: ClaimPatch) => Promise<EnvironmentRow | undefined>;
   audit: AuditService;
@@ -136,7 +141,7 @@ export function createEnvironmentsService(deps: Deps) {
     const egress = body.egress ?? 'internet';
     const egressAllow = normaliseAllow(body.egressAllow);
     const rec = { targetType: 'environment', metadata: { type: body.type, name: body.name, image: body.image ?? opts.image, origin, egress, egressAllow } };
-    let template: { image: string | null; nodeLabels: Record<string, string> } | undefined;
+    let template: TemplateTarget | undefined;
     await audit.precheck(ctx, 'environment.create', rec, async () => {
       // Images come from the catalogue (machine types, E2B templates): a named one could be anything the engine can reach.
       if (body.image) authorize(actor, 'images.name');
