@@ -209,9 +209,14 @@ static int serve(const char *dir, long grace, long scrollback, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
 
+  /* Closed by the shell's exec (or its death): until then the pty's other end may not be open yet, and
+     gVisor answers a read of the master with EIO then (Linux waits), which would read as the shell gone. */
+  int started[2];
+  if (pipe2(started, O_CLOEXEC) < 0) die("pipe");
   pid_t shell = fork();
   if (shell < 0) die("fork");
   if (shell == 0) {
+    close(started[0]);
     setsid();
     int slave = open(slave_name, O_RDWR);
     if (slave < 0) die("open pty");
@@ -225,6 +230,11 @@ static int serve(const char *dir, long grace, long scrollback, char **argv) {
     execvp(argv[0], argv);
     die("exec");
   }
+  close(started[1]);
+  char ignored;
+  while (read(started[0], &ignored, 1) < 0 && errno == EINTR) {
+  }
+  close(started[0]);
 
   char sock_path[108], exit_path[4096];
   path_in(sock_path, sizeof sock_path, dir, "sock");
