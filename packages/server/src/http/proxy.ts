@@ -38,6 +38,9 @@ export function proxyHttp(request: FastifyRequest, reply: FastifyReply, target: 
       void reply.code(res.statusCode ?? 502).headers(options.responseHeaders(res.headers)).send(res);
       resolve();
     });
+    // The deadline is the connection's: once connected, the server takes what time it needs to answer
+    // (a code interpreter starting its kernel, under gVisor seconds more; a dev server compiling).
+    upstream.once('socket', (socket) => (socket.connecting ? socket.once('connect', () => upstream.setTimeout(0)) : upstream.setTimeout(0)));
     // The caller went away before the answer was all through: stop asking the server for it.
     reply.raw.once('close', () => answer?.complete || upstream.destroy());
     upstream.on('timeout', () => upstream.destroy(new Error('no answer in time')));
