@@ -73,10 +73,29 @@ export function createTerminalSessions({ runtime, holder, touch, log, options, b
     }
   }
 
+  /**
+   * Environments this process put the holder into: the first terminal of each writes it, those
+   * opened at once wait for that one write, and later ones skip it. Writing it again each time cost
+   * every open a copy, and replaced the binary while other terminals' holders were starting from it
+   * (under gVisor, one could then start from a file half written, and its shell never came).
+   */
+  const installed = new Map<string, Promise<void>>();
+  function install(environmentId: string, h: SessionHolder): Promise<void> {
+    let done = installed.get(environmentId);
+    if (!done) {
+      done = runtime.writeArchive(environmentId, '/', holderArchive(h)).catch((err: unknown) => {
+        installed.delete(environmentId);
+        throw err;
+      });
+      installed.set(environmentId, done);
+    }
+    return done;
+  }
+
   /** The shell's command: through its holder (put in the environment first) when there is one. */
   async function shellFor(environmentId: string, sessionId: string): Promise<string[]> {
     if (!holder) return SHELL;
-    await runtime.writeArchive(environmentId, '/', holderArchive(holder));
+    await install(environmentId, holder);
     // The holder's own grace outlasts ours: while a Berth process holds the session, it decides.
     const grace = Math.ceil(options.graceMs / 1000) + HOLDER_GRACE_MARGIN_SECONDS;
     return [holder.path, 'open', holderDir(sessionId), String(grace), String(options.scrollbackBytes), '--', ...SHELL];
@@ -102,6 +121,8 @@ export function createTerminalSessions({ runtime, holder, touch, log, options, b
       }
     });
     void pty.exited().then((code) => {
+      // The holder was not there to start (its container was made anew since): the next open puts it back.
+      if (code === 126 || code === 127) installed.delete(environmentId);
       // A shell ended by its grace period exits after its key was freed, perhaps reused by a new shell by now.
       if (sessions.get(key) === session) sessions.delete(key);
       clearTimeout(session.grace);
