@@ -24,6 +24,9 @@ const runtimeOnly = [
   'test/cluster.test.ts',
   // Berth's own PostgreSQL in a data directory, whatever the run's database.
   'test/embedded-database.test.ts',
+  // Suites run again with every environment sandboxed (gVisor): the runtime's, not the database's.
+  // test/sandboxed.test.ts, the class end to end, runs on both.
+  'test/sandboxed/**',
 ];
 
 export default defineConfig({

@@ -10,9 +10,10 @@ export async function time(fn: () => Promise<unknown>): Promise<number> {
 
 /**
  * The floor for create → running, on `docker` (this machine's engine, or a node's over TLS): a
- * volume and a hardened container created and started directly, on `network` when given.
+ * volume and a hardened container created and started directly, on `network` when given, under the
+ * OCI `runtime` when given (runsc: the floor of the sandboxed class).
  */
-export async function floorCreate(docker: Docker, network?: string): Promise<{ ms: number; container: Docker.Container; cleanup: () => Promise<void> }> {
+export async function floorCreate(docker: Docker, network?: string, runtime?: string): Promise<{ ms: number; container: Docker.Container; cleanup: () => Promise<void> }> {
   const id = randomUUID();
   const ms = await time(async () => {
     await docker.createVolume({ Name: `bench-ws-${id}` });
@@ -30,6 +31,7 @@ export async function floorCreate(docker: Docker, network?: string): Promise<{ m
         PidsLimit: 1024,
         Mounts: [{ Type: 'volume', Source: `bench-ws-${id}`, Target: '/workspace' }],
         ...(network ? { NetworkMode: network } : {}),
+        ...(runtime ? { Runtime: runtime } : {}),
       },
     });
     await c.start();

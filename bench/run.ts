@@ -11,12 +11,15 @@
  *   BENCH_BURST (default 0: off)   that many SDK creates + echo at once, after the rest, cold and then
  *                                  from a warm pool of that size (100 to compare with the published burst)
  *   BENCH_BURST_COLD (default 1)   0: the burst from the pool only
+ *   BENCH_SANDBOXED_RUNS (default 10)  creates and 3× that many execs under the sandboxed class (gVisor), against
+ *                                  the same through the bare Engine API with --runtime=runsc; 0: off
  *   BENCH_APP_RUNS (default 5)     redeploys of an unchanged Node.js app until the new release serves, beside the
  *                                  bare Engine API build + run + health wait; then one switch under load
  *   BENCH_DATABASE_URL             benchmark on this PostgreSQL server instead of the embedded one
  *   BERTH_WORKER_CONCURRENCY       the server's reconcile slots (default 4), for the burst
  */
 import { randomUUID } from 'node:crypto';
+import type { RuntimeClass } from '@berth/contracts';
 import Docker from 'dockerode';
 import { Sandbox } from 'e2b';
 import WebSocket from 'ws';
@@ -33,6 +36,7 @@ const BURST = Number(process.env.BENCH_BURST ?? 0);
 const POOL_RUNS = Number(process.env.BENCH_POOL_RUNS ?? 10);
 const BURST_COLD = process.env.BENCH_BURST_COLD !== '0';
 const APP_RUNS = Number(process.env.BENCH_APP_RUNS ?? 5);
+const SANDBOXED_RUNS = Number(process.env.BENCH_SANDBOXED_RUNS ?? 10);
 /** Published hosted medians of the same measurement (create, then run `echo ok`), for comparison only. */
 const HOSTED_TTI_MS = { E2B: 491, Daytona: 186 };
 /** The same under a burst of 100 concurrent creates. */
@@ -60,11 +64,11 @@ async function floorExec(container: Docker.Container): Promise<number> {
 }
 
 /** Berth: POST the environment, then wait on its live event stream until it reports running. */
-async function berthCreate(server: BenchServer): Promise<{ ms: number; id: string }> {
+async function berthCreate(server: BenchServer, runtimeClass: RuntimeClass = 'standard'): Promise<{ ms: number; id: string }> {
   let id = '';
   const ms = await time(async () => {
     let status: string;
-    ({ id, status } = await server.client.call('environments.create', { body: { type: 'small' } }));
+    ({ id, status } = await server.client.call('environments.create', { body: { type: 'small', runtimeClass } }));
     // Claimed from a warm pool: it runs already, as the answer says.
     if (status === 'running') return;
     await new Promise<void>((resolve, reject) => {
@@ -177,6 +181,32 @@ function row(name: string, xs: number[], floor?: number[], budget?: number): str
   return `${name.padEnd(34)} median ${m.toFixed(1).padStart(7)} ms   p95 ${quantile(xs, 0.95).toFixed(1).padStart(7)} ms${ratio ? `   ratio ${ratio.toFixed(2)}×  ${verdict}` : ''}`;
 }
 
+/** The sandboxed class: creates and execs through Berth interleaved with the same under runsc through the Engine API. */
+async function benchSandboxed(server: BenchServer, floorNet: string, out: { floorCreates: number[]; creates: number[]; floorExecs: number[]; execs: number[] }): Promise<void> {
+  await (await floorCreate(docker, floorNet, 'runsc')).cleanup();
+  await server.remove((await berthCreate(server, 'sandboxed')).id);
+  for (let i = 0; i < SANDBOXED_RUNS; i++) {
+    const f = await floorCreate(docker, floorNet, 'runsc');
+    out.floorCreates.push(f.ms);
+    await f.cleanup();
+    const b = await berthCreate(server, 'sandboxed');
+    out.creates.push(b.ms);
+    await server.remove(b.id);
+  }
+  const target = await floorCreate(docker, floorNet, 'runsc');
+  const env = await berthCreate(server, 'sandboxed');
+  for (let i = 0; i < 3; i++) {
+    await floorExec(target.container);
+    await berthExec(server, env.id);
+  }
+  for (let i = 0; i < SANDBOXED_RUNS * 3; i++) {
+    out.floorExecs.push(await floorExec(target.container));
+    out.execs.push(await berthExec(server, env.id));
+  }
+  await target.cleanup();
+  await server.remove(env.id);
+}
+
 async function main(): Promise<void> {
   await ensureTestImage(docker);
   const server = await startBenchServer(process.env.BENCH_DATABASE_URL);
@@ -194,6 +224,7 @@ async function main(): Promise<void> {
   const pooledCreates: number[] = [];
   const pooledTti: number[] = [];
   let apps: Awaited<ReturnType<typeof benchApps>> | undefined;
+  const sandboxed = { floorCreates: [] as number[], creates: [] as number[], floorExecs: [] as number[], execs: [] as number[] };
   try {
     // Warm both paths once (the owner network, image metadata, JIT) before measuring.
     await (await floorCreate(docker, floorNet)).cleanup();
@@ -245,6 +276,7 @@ async function main(): Promise<void> {
       pooledBurst = await e2bBurst(server, BURST, { cleanUp: false });
     }
     await server.client.call('pools.delete', { params: { id: pool.id } });
+    if (SANDBOXED_RUNS > 0) await benchSandboxed(server, floorNet, sandboxed);
     if (APP_RUNS > 0) apps = await benchApps(server, APP_RUNS);
   } finally {
     await server.close();
@@ -271,6 +303,14 @@ async function main(): Promise<void> {
     if (burst) console.log(`${row(`e2b SDK: ${BURST} at once, each`, burst.ms)}${failures(burst)}`);
     console.log(`${row(`e2b SDK: ${BURST} at once, pool of ${BURST}`, pooledBurst.ms)}${failures(pooledBurst)}`);
     console.log(`${''.padEnd(34)} published hosted burst medians (100): ${Object.entries(HOSTED_BURST_MS).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`);
+  }
+  if (sandboxed.creates.length > 0) {
+    // Budgets from the gVisor issue: Berth within 1.3× of the bare Engine API doing the same under runsc.
+    console.log(row('floor: create+start, runsc', sandboxed.floorCreates));
+    console.log(row('berth: create → running, sandboxed', sandboxed.creates, sandboxed.floorCreates, 1.3));
+    console.log(row('floor: exec echo ok, runsc', sandboxed.floorExecs));
+    console.log(row('berth: exec echo ok, sandboxed', sandboxed.execs, sandboxed.floorExecs, 1.3));
+    console.log(`${''.padEnd(34)} gVisor's own cost: create ${(median(sandboxed.floorCreates) / median(floorCreates)).toFixed(2)}×, exec ${(median(sandboxed.floorExecs) / median(floorExecs)).toFixed(2)}× the runc floor`);
   }
   if (apps) {
     // Budget from the apps issue: a redeploy of an unchanged app within 2× the bare build + run + health wait.

@@ -28,8 +28,10 @@ export interface BenchServer {
 export async function startBenchServer(databaseUrl: string | undefined): Promise<BenchServer> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-bench-'));
   // The worker's concurrency may be set for a run (BERTH_WORKER_CONCURRENCY), to see what it does to a burst.
+  // E2B sandboxes run standard unless asked (BERTH_UNTRUSTED_RUNTIME_CLASS=sandboxed), so the E2B rows compare with the runc floor;
+  // the sandboxed class has rows of its own.
   const concurrency = process.env.BERTH_WORKER_CONCURRENCY;
-  const config = loadConfig({ BERTH_ADMIN_PASSWORD: 'bench-admin-password', BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_STOP_GRACE_SECONDS: '0', BERTH_DATA_DIR: dataDir, BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true', BERTH_APPS_DRAIN_SECONDS: '2', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(concurrency ? { BERTH_WORKER_CONCURRENCY: concurrency } : {}) });
+  const config = loadConfig({ BERTH_ADMIN_PASSWORD: 'bench-admin-password', BERTH_DEFAULT_IMAGE: TEST_IMAGE, BERTH_STOP_GRACE_SECONDS: '0', BERTH_DATA_DIR: dataDir, BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true', BERTH_APPS_DRAIN_SECONDS: '2', BERTH_UNTRUSTED_RUNTIME_CLASS: process.env.BERTH_UNTRUSTED_RUNTIME_CLASS ?? 'standard', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(concurrency ? { BERTH_WORKER_CONCURRENCY: concurrency } : {}) });
   const database = await openDatabase(databaseUrl ? { url: databaseUrl } : { dataDir });
   // Berth as `berth server` composes it (loops included), listening on a real port.
   const berth = await createBerth(config, { database, log: pino({ level: 'warn' }) });

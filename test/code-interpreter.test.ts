@@ -147,5 +147,6 @@ describe('the code interpreter through @e2b/code-interpreter', () => {
     expect((await admin.patch(`/api/v1/users/${cy.id}`, { active: false })).statusCode).toBe(200);
     const contexts = await fetch(`${url}/contexts`, { headers: { 'e2b-sandbox-id': theirs.sandboxId, 'e2b-sandbox-port': '49999', 'x-access-token': info.envdAccessToken, 'e2b-traffic-access-token': info.trafficAccessToken } });
     expect(contexts.status).toBe(401);
-  });
+    // A sandbox and its first kernel from cold: under gVisor (test/sandboxed/) that alone can take half a minute.
+  }, 90_000);
 });

@@ -48,9 +48,9 @@ describe('seeded machine types', () => {
     const seeded = (await listAs(admin)).filter((t) => ['small', 'medium', 'large'].includes(t.name));
 
     expect(seeded).toEqual([
-      { name: 'small', vcpus: 1, memoryMb: 1024, diskGib: 5, creditsCost: 1, private: false, image: null, nodeLabels: {}, createdAt: expect.any(String), updatedAt: expect.any(String) },
-      { name: 'medium', vcpus: 2, memoryMb: 2048, diskGib: 10, creditsCost: 2, private: false, image: null, nodeLabels: {}, createdAt: expect.any(String), updatedAt: expect.any(String) },
-      { name: 'large', vcpus: 4, memoryMb: 4096, diskGib: 25, creditsCost: 4, private: false, image: null, nodeLabels: {}, createdAt: expect.any(String), updatedAt: expect.any(String) },
+      { name: 'small', vcpus: 1, memoryMb: 1024, diskGib: 5, creditsCost: 1, private: false, image: null, nodeLabels: {}, runtimeClass: 'standard', createdAt: expect.any(String), updatedAt: expect.any(String) },
+      { name: 'medium', vcpus: 2, memoryMb: 2048, diskGib: 10, creditsCost: 2, private: false, image: null, nodeLabels: {}, runtimeClass: 'standard', createdAt: expect.any(String), updatedAt: expect.any(String) },
+      { name: 'large', vcpus: 4, memoryMb: 4096, diskGib: 25, creditsCost: 4, private: false, image: null, nodeLabels: {}, runtimeClass: 'standard', createdAt: expect.any(String), updatedAt: expect.any(String) },
     ]);
   });
 });
@@ -114,6 +114,7 @@ describe('POST /api/v1/machine-types', () => {
       private: false,
       image: null,
       nodeLabels: {},
+      runtimeClass: 'standard',
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

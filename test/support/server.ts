@@ -7,9 +7,11 @@ import { BERTH_COOKIE_NAMES } from '../../packages/server/src/http/auth.js';
 import { declaredProblems } from '../../packages/server/src/http/route.js';
 import type { App } from '../../packages/server/src/http/types.js';
 import type { Services } from '../../packages/server/src/services.js';
+import type { RuntimeClass } from '@berth/contracts';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { TEST_IMAGE } from './images.js';
 import { removeInstall } from './docker.js';
+import { checkRuntimeClasses } from './runtime-class.js';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' };
 /** The origin of inject() requests (their default Host is localhost:80). */
@@ -84,6 +86,12 @@ function caller(app: App, base: Record<string, string>): Caller {
   };
 }
 
+/**
+ * The runtime class a file's environments run under: `standard` unless the file runs a suite again
+ * sandboxed (test/sandboxed/, support/runtime-class.ts). Its E2B sandboxes and run_code follow it too.
+ */
+export const testRuntimeClass = (): RuntimeClass => (process.env.BERTH_TEST_RUNTIME_CLASS === 'sandboxed' ? 'sandboxed' : 'standard');
+
 /** A real Berth app on its own database: every test file gets one. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const config = loadConfig({
@@ -93,6 +101,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     BERTH_STOP_GRACE_SECONDS: '1',
     // Organizations settle quicker than in production, so tests of their lifecycle wait less.
     BERTH_ORG_RECONCILE_MS: '500',
+    BERTH_UNTRUSTED_RUNTIME_CLASS: testRuntimeClass(),
     ...env,
   });
   const database = await createTestDatabase();
@@ -137,6 +146,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
     async close() {
       await berth.stop();
+      if (testRuntimeClass() === 'sandboxed') await checkRuntimeClasses(database, docker, installId, config.sandboxedRuntime);
       await removeInstall(docker, installId);
       // The networks are gone: so go their egress rules.
       await runtime.syncNetworks().catch(() => undefined);
@@ -144,5 +154,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       if (undeclared.size > 0) throw new Error(`Refusals the route table does not declare:\n${[...undeclared].join('\n')}`);
     },
   };
+  // A suite run sandboxed: an administrator marks every machine type so, through the API, as one would.
+  if (testRuntimeClass() === 'sandboxed') {
+    const admin = await server.login(ADMIN.username, ADMIN.password);
+    const { items } = await admin.api.call('machineTypes.list', {});
+    for (const { name } of items) await admin.api.call('machineTypes.update', { params: { name }, body: { runtimeClass: 'sandboxed' } });
+  }
   return server;
 }

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { shellWaitMs } from './runtime-class.js';
 import { waitFor } from './wait.js';
 
 /** A terminal WebSocket client that collects everything the shell prints. */
@@ -36,7 +37,7 @@ export class TerminalClient {
 
   /** Waits until the output matches, and returns the match. */
   async expect(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
-    return waitFor(`terminal output matching ${pattern} (got ${JSON.stringify(this.output.slice(-300))})`, async () => pattern.exec(this.output) ?? undefined, timeoutMs, 20);
+    return waitFor(`terminal output matching ${pattern} (got ${JSON.stringify(this.output.slice(-300))})`, async () => pattern.exec(this.output) ?? undefined, shellWaitMs(timeoutMs), 20);
   }
 
   close(): Promise<number> {

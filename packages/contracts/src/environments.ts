@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IdSchema, TimestampSchema } from './common.js';
 import { ImageRefSchema, MachineTypeNameSchema } from './machine-types.js';
+import { RuntimeClassSchema } from './nodes.js';
 
 export const DESIRED_STATES = ['running', 'stopped', 'deleted'] as const;
 export const ENVIRONMENT_STATUSES = [
@@ -69,6 +70,7 @@ export const EnvironmentSchema = z
     origin: z.enum(['berth', 'e2b']).describe('Which API created it: Berth\'s own or the E2B-compatible one'),
     egress: EgressModeSchema,
     egressAllow: z.array(z.string()).describe('The CIDRs an `allowlist` environment may reach; empty otherwise'),
+    runtimeClass: RuntimeClassSchema.describe('How its processes are isolated: `standard` (a container on the host kernel) or `sandboxed` (gVisor); fixed when it is created'),
     access: z
       .enum(['view', 'use', 'manage'])
       .describe('How far the caller may go with it: view (status, events, stats), use (also terminal, files, exec, previews), manage (also lifecycle, egress, sharing)'),
@@ -83,6 +85,7 @@ export const CreateEnvironmentBodySchema = z
     templateId: IdSchema.optional().describe('Files written into /workspace when the environment first runs'),
     egress: EgressModeSchema.optional().describe('Default `internet`; `allowlist` only for administrators'),
     egressAllow: EgressAllowSchema.optional(),
+    runtimeClass: RuntimeClassSchema.optional().describe('`sandboxed` runs it under gVisor even where its machine type and template do not ask for it; never less than they ask'),
   })
   .superRefine(checkEgress);
 

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   organization_suspended: { status: 403, title: 'Organization suspended' },
   organization_not_active: { status: 409, title: 'Organization not active' },
   runtime_unavailable: { status: 503, title: 'Runtime unavailable' },
+  runtime_class_unavailable: { status: 409, title: 'Runtime class not offered by the engine' },
   port_unreachable: { status: 502, title: 'Nothing answers on that port' },
   assistant_limit: { status: 429, title: 'Assistant requests used up for today' },
   assistant_unavailable: { status: 503, title: 'Assistant not configured' },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TimestampSchema } from './common.js';
-import { RequiredNodeLabelsSchema } from './nodes.js';
+import { RequiredNodeLabelsSchema, RuntimeClassSchema } from './nodes.js';
 
 export const MachineTypeNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lowercase letters, digits and "-", at most 32');
 /** A Docker image reference: registry/repo[:tag][@digest], no spaces or shell characters. */
@@ -19,6 +19,7 @@ export const MachineTypeSchema = z
     private: z.boolean(),
     image: z.string().nullable().describe('Image for environments of this type; null means the default image'),
     nodeLabels: z.record(z.string(), z.string()).describe('Node labels its environments need: they are placed only on nodes that carry them all'),
+    runtimeClass: RuntimeClassSchema.describe('`sandboxed`: its environments run under gVisor; `standard`: in plain containers (unless their template or create asks for more)'),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
   })
@@ -32,6 +33,7 @@ const machineTypeFields = {
   private: z.boolean(),
   image: ImageRefSchema.nullable(),
   nodeLabels: RequiredNodeLabelsSchema,
+  runtimeClass: RuntimeClassSchema,
 };
 
 export const CreateMachineTypeBodySchema = z.strictObject({
@@ -40,6 +42,7 @@ export const CreateMachineTypeBodySchema = z.strictObject({
   private: machineTypeFields.private.optional(),
   image: machineTypeFields.image.optional(),
   nodeLabels: machineTypeFields.nodeLabels.optional(),
+  runtimeClass: machineTypeFields.runtimeClass.optional(),
 });
 export const UpdateMachineTypeBodySchema = z.strictObject(machineTypeFields).partial();
 export const MachineTypeParamsSchema = z.strictObject({ name: MachineTypeNameSchema });

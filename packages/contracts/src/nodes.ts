@@ -8,6 +8,16 @@ export const RequiredNodeLabelsSchema = z.record(NodeLabelKeySchema, NodeLabelVa
 
 export const NodeAvailabilitySchema = z.enum(['active', 'pause', 'drain']).describe('active: takes new work; pause: keeps what it runs, takes nothing new; drain: takes nothing new, and what it runs moves away');
 
+/**
+ * How an environment's processes are isolated from the machine: `standard` runs them in a container
+ * on the host's kernel (runc); `sandboxed` under gVisor (runsc), a kernel of its own in user space
+ * between them and the host's. An environment runs under the strongest class its machine type, its
+ * template or its create asks for.
+ */
+export const RUNTIME_CLASSES = ['standard', 'sandboxed'] as const;
+export const RuntimeClassSchema = z.enum(RUNTIME_CLASSES);
+export type RuntimeClass = z.infer<typeof RuntimeClassSchema>;
+
 export const NodeSchema = z
   .object({
     id: z.string().describe("The engine's node id (Swarm's), or `local` for a lone engine"),
@@ -20,6 +30,7 @@ export const NodeSchema = z
     resources: z.object({ vcpus: z.number(), memoryMb: z.number().int() }).describe('What it has'),
     engineVersion: z.string().nullable(),
     engine: z.string().nullable().describe("How Berth reaches its engine to run environments there: `manager` (the engine Berth drives), the `tcp://` address of its `berth.engine` label (TLS), or null: nothing is placed there"),
+    runtimeClasses: z.array(RuntimeClassSchema).describe('The runtime classes its engine offers (`sandboxed` where gVisor is registered with it); empty when its engine could not be asked'),
     usage: z
       .object({ environments: z.number().int(), vcpus: z.number(), memoryMb: z.number().int() })
       .describe('What the environments meant to run there reserve (their machine types)'),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { IdSchema, TimestampSchema } from './common.js';
-import { RequiredNodeLabelsSchema } from './nodes.js';
+import { RequiredNodeLabelsSchema, RuntimeClassSchema } from './nodes.js';
 
 export const TEMPLATE_MAX_BYTES = 5 * 1024 * 1024;
 export const TEMPLATE_DOCKERFILE_MAX_BYTES = 64 * 1024;
@@ -23,6 +23,7 @@ export const TemplateSummarySchema = z
     image: z.string().nullable().describe("The image its environments run, built from its Dockerfile and tagged with the Dockerfile's hash (the template's version); null: the machine type's"),
     startCommand: z.string().nullable().describe('Run in the background each time one of its environments starts'),
     nodeLabels: z.record(z.string(), z.string()).describe("Node labels its environments need, on top of their machine type's (the template's value wins where both name one)"),
+    runtimeClass: RuntimeClassSchema.describe("`sandboxed`: its environments run under gVisor whatever their machine type; `standard`: as their machine type says"),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
   })
@@ -41,6 +42,7 @@ const TemplateFields = {
   dockerfile: z.string().trim().min(1).max(TEMPLATE_DOCKERFILE_MAX_BYTES).nullable().describe('Environments run an image built from this (administrators only: its FROM and RUN reach registries and networks)'),
   startCommand: z.string().trim().min(1).max(4096).nullable().describe('A shell command run in the background (sh -c, output in /tmp/berth-start.log) each time an environment starts'),
   nodeLabels: RequiredNodeLabelsSchema.describe('Node labels its environments need (administrators only: they choose which machines run what)'),
+  runtimeClass: RuntimeClassSchema.describe("`sandboxed` runs its environments under gVisor; anyone may ask for it (it only ever adds isolation)"),
 };
 export const CreateTemplateBodySchema = z.strictObject({
   slug: SlugSchema,
@@ -51,6 +53,7 @@ export const CreateTemplateBodySchema = z.strictObject({
   dockerfile: TemplateFields.dockerfile.optional(),
   startCommand: TemplateFields.startCommand.optional(),
   nodeLabels: TemplateFields.nodeLabels.optional(),
+  runtimeClass: TemplateFields.runtimeClass.optional(),
 });
 // No defaults here: a field left out of an update is not reset to the create's default.
 export const UpdateTemplateBodySchema = z.strictObject(TemplateFields).partial();

@@ -94,7 +94,7 @@ export async function buildApp({ database, services, config, logger, onProblem }
   registerAuth(app, { auth: services.auth, publicUrl: config.publicUrl });
   registerMetrics(app, { terminalSessions: () => services.terminals.count() });
   await registerOpenApi(app, VERSION);
-  registerHealthRoutes(app, { database, readyTimeoutMs: config.readyTimeoutMs });
+  registerHealthRoutes(app, { database, runtimeClasses: services.runtimeClasses, readyTimeoutMs: config.readyTimeoutMs });
   if (hasWeb) await app.register(fastifyStatic, { root: config.webDir, prefix: '/', index: 'index.html', wildcard: true });
 
   // Preview hosts: there only the preview proxy answers, and it answers nowhere else (see registerPreviewHosts).
@@ -145,6 +145,7 @@ export async function buildApp({ database, services, config, logger, onProblem }
     files: services.files,
     previews: services.previews,
     bus: services.bus,
+    runtimeClasses: services.runtimeClasses,
     envdProcesses: services.envdProcesses,
     audit: services.audit,
     live: services.live,

@@ -67,12 +67,12 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
   const images = { devBaseImage: config.devBaseImage };
   const environmentsRepo = createEnvironmentsRepo();
   // A swarm manager's nodes run environments; else the one engine does (also when it cannot be asked now).
-  const swarm = await createNodes(docker)
+  const swarm = await createNodes(docker, config.sandboxedRuntime)
     .managerNodeId()
     .catch(() => null);
   const runtime = swarm
-    ? createClusterDriver({ manager: docker, installId, images, agentImage: config.defaultImage, tls: config.engineTls, locate: (id) => environmentsRepo.nodeOf(database.db, id), onBackgroundError: (err, what) => log.warn({ err }, `could not ${what}`) })
-    : createDockerDriver({ docker, installId, images });
+    ? createClusterDriver({ manager: docker, installId, images, agentImage: config.defaultImage, tls: config.engineTls, locate: (id) => environmentsRepo.nodeOf(database.db, id), onBackgroundError: (err, what) => log.warn({ err }, `could not ${what}`), sandboxedRuntime: config.sandboxedRuntime })
+    : createDockerDriver({ docker, installId, images, sandboxedRuntime: config.sandboxedRuntime });
   const holder = await buildSessionHolder(config.dataDir, log);
   const services = createServices(database, runtime, config, log, await installationKeyring(database.db, config.secret), holder);
   const app = await buildApp({ database, services, config, logger: options.log, onProblem: options.onProblem });
@@ -117,6 +117,11 @@ export async function createBerth(config: Config, options: BerthOptions): Promis
 
   async function start(listen?: { host: string; port: number }): Promise<string | undefined> {
     await app.ready();
+    // What the engines offer, said once at start (an engine not answering yet is the reconciler's to wait for).
+    await services.runtimeClasses.offered().then(
+      (classes) => log.info({ runtimeClasses: classes }, classes.includes('sandboxed') ? 'runtime classes: standard, sandboxed (gVisor)' : 'runtime classes: standard only (gVisor is not registered with the engine)'),
+      (err: unknown) => log.warn({ err }, 'could not ask the engine which runtime classes it offers'),
+    );
     await services.revocations.start();
     await services.bus.start();
     const address = listen ? await app.listen(listen) : undefined;

@@ -41,6 +41,8 @@ const EnvSchema = z.object({
   DOCKER_CERT_PATH: z.string().min(1).optional(),
   BERTH_DEFAULT_IMAGE: z.string().min(1).default(DEV_IMAGE),
   BERTH_DEV_BASE_IMAGE: z.string().min(1).optional(),
+  BERTH_SANDBOXED_RUNTIME: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, 'the name of a runtime registered with the engine (daemon.json "runtimes")').default('runsc'),
+  BERTH_UNTRUSTED_RUNTIME_CLASS: z.enum(['sandboxed', 'standard']).default('sandboxed'),
   BERTH_RESYNC_SECONDS: positiveInt.default(30),
   BERTH_RECONCILE_MAX_ATTEMPTS: positiveInt.default(5),
   BERTH_WORKER_CONCURRENCY: positiveInt.default(4),
@@ -134,6 +136,13 @@ export interface Config {
   defaultImage: string;
   /** What a `berth/dev:` image is built on where debootstrap is missing (BERTH_DEV_BASE_IMAGE; default: Debian's slim image of the host's release). */
   devBaseImage: string | undefined;
+  /** The OCI runtime registered with the engine that `sandboxed` environments run under (BERTH_SANDBOXED_RUNTIME, gVisor's runsc). */
+  sandboxedRuntime: string;
+  /**
+   * What E2B sandboxes and MCP's run_code (code an agent wrote) run under (BERTH_UNTRUSTED_RUNTIME_CLASS):
+   * `sandboxed` where the engine offers it, else `standard`; or always `standard`.
+   */
+  untrustedRuntimeClass: 'sandboxed' | 'standard';
   resyncSeconds: number;
   /** How often the periodic passes run (the resync's is resyncSeconds). */
   intervals: {
@@ -347,6 +356,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     engineTls: tls,
     defaultImage: e.BERTH_DEFAULT_IMAGE,
     devBaseImage: e.BERTH_DEV_BASE_IMAGE,
+    sandboxedRuntime: e.BERTH_SANDBOXED_RUNTIME,
+    untrustedRuntimeClass: e.BERTH_UNTRUSTED_RUNTIME_CLASS,
     resyncSeconds: e.BERTH_RESYNC_SECONDS,
     intervals: { idleCheckMs: e.BERTH_IDLE_CHECK_SECONDS * 1000, e2bExpiryCheckMs: e.BERTH_E2B_EXPIRY_CHECK_MS, orgReconcileMs: e.BERTH_ORG_RECONCILE_MS, poolCheckMs: e.BERTH_POOL_CHECK_MS, poolRefillDelayMs: e.BERTH_POOL_REFILL_DELAY_MS },
     worker: { concurrency: e.BERTH_WORKER_CONCURRENCY, maxAttempts: e.BERTH_RECONCILE_MAX_ATTEMPTS, leaseSeconds: e.BERTH_RECONCILE_LEASE_SECONDS, idleMs: e.BERTH_WORKER_IDLE_MS },

@@ -56,6 +56,7 @@ import { createPreviewsRepo } from './modules/previews/previews.repo.js';
 import { createPreviewsService } from './modules/previews/previews.service.js';
 import type { RuntimeDriver } from './runtime/driver.js';
 import { choose } from './modules/nodes/placement.js';
+import { createRuntimeClasses } from './modules/nodes/runtime-classes.js';
 import { withAdvisoryLock } from './db/advisory-lock.js';
 import { createAppsAddress } from './modules/apps/apps.address.js';
 import { createAppsReconciler } from './modules/apps/apps.reconciler.js';
@@ -90,6 +91,7 @@ export type ServiceConfig = Pick<
   | 'intervals'
   | 'apps'
   | 'publicUrl'
+  | 'untrustedRuntimeClass'
 >;
 
 /**
@@ -112,6 +114,8 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   const live = createLiveConnections({ maxSocketsPerUser: config.maxSocketsPerUser });
   const revocations = createRevocations({ db, database, repo: createRevocationsRepo(), live, log, recheckMs: config.revocationRecheckMs });
 
+  // What the engines offer, read at start (berth.ts) and now and then after.
+  const runtimeClasses = createRuntimeClasses({ runtime, untrusted: config.untrustedRuntimeClass });
   const templatesRepo = createTemplatesRepo();
   const templates = createTemplatesService({ db, templatesRepo, runtime, audit });
   const placementLock = withAdvisoryLock(db, 1);
@@ -138,7 +142,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
       // One placement at a time across every Berth process: each sees where the one before went.
       return placementLock('berth:placement', async () => {
         const [{ items }, usage] = await Promise.all([runtime.nodes(), environmentsRepo.usageByNode(db)]);
-        const nodeId = choose(items, usage, { vcpus: env.vcpus, memoryMb: env.memoryMb, labels: env.nodeLabels });
+        const nodeId = choose(items, usage, { vcpus: env.vcpus, memoryMb: env.memoryMb, labels: env.nodeLabels, runtimeClass: env.runtimeClass });
         await environmentsRepo.update(db, env.id, { nodeId });
         return nodeId;
       });
@@ -161,7 +165,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     audit,
     wake: (ids) => ids.forEach(changed),
   });
-  const pools = createPoolsService({ db, poolsRepo: createPoolsRepo(), machineTypesRepo, templatesRepo, environmentsRepo, eventsRepo, audit, defaultImage: config.defaultImage, changed, refillDelayMs: config.intervals.poolRefillDelayMs, log });
+  const pools = createPoolsService({ db, poolsRepo: createPoolsRepo(), machineTypesRepo, templatesRepo, environmentsRepo, eventsRepo, audit, defaultImage: config.defaultImage, changed, refillDelayMs: config.intervals.poolRefillDelayMs, runtimeClasses, log });
   const environments = createEnvironmentsService({
     db,
     environmentsRepo,
@@ -170,9 +174,10 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     machineTypesRepo,
     orgsRepo,
     runtime,
+    runtimeClasses,
     templateTarget: async (actor, templateId) => {
       const t = await templates.visible(actor, templateId);
-      return { image: templates.imageOf(t), nodeLabels: t.nodeLabels };
+      return { image: templates.imageOf(t), nodeLabels: t.nodeLabels, runtimeClass: t.runtimeClass };
     },
     claimPooled: pools.claim,
     audit,
@@ -207,7 +212,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     portsMaxBytes: config.preview.portsMaxBytes,
   });
   const e2bRepo = createE2bRepo();
-  const e2b = createE2bService({ db, e2bRepo, environments, templates, config: configService, audit, bus, keyring, readyTimeoutMs: config.e2bReadyTimeoutMs, previewDomain: previews.address.domain });
+  const e2b = createE2bService({ db, e2bRepo, environments, templates, config: configService, audit, bus, keyring, readyTimeoutMs: config.e2bReadyTimeoutMs, previewDomain: previews.address.domain, runtimeClasses });
   const e2bExpiry = createE2bExpiry({ db, e2bRepo, recordIntent, log });
   const appsRepo = createAppsRepo();
   const orgReconciler = createOrgReconciler({ db, orgsRepo, appsLeft: appsRepo.countOf, audit, log });
@@ -280,6 +285,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
   return {
     apps,
     nodes,
+    runtimeClasses,
     appMetrics,
     appDatabases,
     appsAddress,

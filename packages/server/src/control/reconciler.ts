@@ -18,6 +18,7 @@ const specOf = (env: EnvironmentRecord): EnvironmentSpec => ({
   memoryMb: env.memoryMb,
   diskGib: env.diskGib,
   network: networkFor(env),
+  runtimeClass: env.runtimeClass,
 });
 
 interface Deps {

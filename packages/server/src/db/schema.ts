@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type AnyPgColumn, bigint, boolean, check, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { RuntimeClass } from '@berth/contracts';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -194,6 +195,8 @@ export const machineTypes = pgTable('machine_types', {
   image: text('image'),
   // Node labels its environments need (kvm=true, gpu=true, arch=arm64): placed only on nodes that carry them all.
   nodeLabels: jsonb('node_labels').$type<Record<string, string>>().notNull().default({}),
+  // 'sandboxed': its environments run under gVisor.
+  runtimeClass: text('runtime_class').$type<RuntimeClass>().notNull().default('standard'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -249,10 +252,12 @@ export const warmPools = pgTable(
     // An image of the catalogue (an E2B template's, say) rather than the template's or the type's.
     image: text('image'),
     size: integer('size').notNull(),
+    // What its environments run under, at least (its machine type or template may ask for more).
+    runtimeClass: text('runtime_class').$type<RuntimeClass>().notNull().default('standard'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('warm_pools_target_key').on(t.machineType, sql`coalesce(${t.templateId}::text, '')`, sql`coalesce(${t.image}, '')`)],
+  (t) => [uniqueIndex('warm_pools_target_key').on(t.machineType, sql`coalesce(${t.templateId}::text, '')`, sql`coalesce(${t.image}, '')`, t.runtimeClass)],
 );
 
 export const environments = pgTable(
@@ -310,6 +315,8 @@ export const environments = pgTable(
     moveToNodeId: text('move_to_node_id'),
     // Its machine type's node labels at creation, as vcpus and memory are.
     nodeLabels: jsonb('node_labels').$type<Record<string, string>>().notNull().default({}),
+    // How it is isolated (runc or gVisor), fixed at creation: the strongest its type, template and create asked for.
+    runtimeClass: text('runtime_class').$type<RuntimeClass>().notNull().default('standard'),
   },
   (t) => [
     check('environments_owned_or_pooled', sql`(${t.ownerId} is not null and ${t.orgId} is not null) or ${t.poolId} is not null`),
@@ -411,6 +418,8 @@ export const templates = pgTable(
     startCommand: text('start_command'),
     // Labels its environments' node must carry, on top of their machine type's.
     nodeLabels: jsonb('node_labels').$type<Record<string, string>>().notNull().default({}),
+    // 'sandboxed': its environments run under gVisor whatever their machine type.
+    runtimeClass: text('runtime_class').$type<RuntimeClass>().notNull().default('standard'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -1,3 +1,4 @@
+import type { RuntimeClass } from '@berth/contracts';
 import { AppError } from '../errors.js';
 
 /**
@@ -35,6 +36,8 @@ export interface EnvironmentSpec {
   memoryMb: number;
   diskGib: number;
   network: NetworkSpec;
+  /** `sandboxed`: the container runs under the engine's gVisor runtime (runsc) instead of its default. */
+  runtimeClass: RuntimeClass;
 }
 
 /** One replica of an app's release (or its release-phase run): a container of the release's image. */
@@ -216,6 +219,8 @@ export interface RuntimeNode {
    * places nothing there.
    */
   engine: string | null;
+  /** The runtime classes its engine offers: `standard` always, `sandboxed` when gVisor is registered with it. Empty when it could not be asked. */
+  runtimeClasses: RuntimeClass[];
 }
 
 /** The node label that says where a node's engine listens (`tcp://address:2376`, TLS only). */

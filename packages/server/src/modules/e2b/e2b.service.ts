@@ -12,6 +12,7 @@ import { clampTimeout, DEFAULT_TIMEOUT_SECONDS, ENVD_VERSION, matchesMetadata, p
 import { E2bApiError } from './e2b.errors.js';
 import type { E2bRepo, Sandbox } from './e2b.repo.js';
 import type { TemplatesService } from '../templates/templates.service.js';
+import type { RuntimeClasses } from '../nodes/runtime-classes.js';
 
 interface Deps {
   db: Db;
@@ -28,6 +29,8 @@ interface Deps {
   readyTimeoutMs: number;
   /** Berth's preview domain: the sandbox `domain`, so the SDK's getHost(port) names Berth's preview of that port. */
   previewDomain: () => string;
+  /** What sandboxes run under: sandboxed (gVisor) where the engine offers it, unless configured otherwise. */
+  runtimeClasses: Pick<RuntimeClasses, 'forUntrusted'>;
 }
 
 const ENVD_TOKEN_PURPOSE = 'e2b-envd';
@@ -141,7 +144,7 @@ export function createE2bService(deps: Deps) {
     const timeout = clampTimeout(body.timeout ?? DEFAULT_TIMEOUT_SECONDS);
     const env = await environments.create(
       ctx,
-      { type: target.type, ...(template ? { templateId: template.id } : {}) },
+      { type: target.type, ...(template ? { templateId: template.id } : {}), runtimeClass: await deps.runtimeClasses.forUntrusted() },
       {
         origin: 'e2b',
         image: target.image,

@@ -26,6 +26,7 @@ export const toEnvironment = (r: EnvironmentWithOwner, access: EnvironmentAccess
   origin: r.origin,
   egress: r.egress,
   egressAllow: r.egressAllow,
+  runtimeClass: r.runtimeClass,
   access,
 });
 

@@ -1,9 +1,10 @@
-import type { CreateEnvironmentBody, MoveEnvironmentBody, EgressBody, EgressMode, Environment, EnvironmentEvent, EnvironmentStats, ExecBody, ExecResult } from '@berth/contracts';
+import type { CreateEnvironmentBody, MoveEnvironmentBody, EgressBody, EgressMode, Environment, EnvironmentEvent, EnvironmentStats, ExecBody, ExecResult, RuntimeClass } from '@berth/contracts';
 import { requireActor, type Actor, type RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import { NotASwarmError, type ExecRequest, type RuntimeDriver } from '../../runtime/driver.js';
 import { ineligible, requiredLabels } from '../nodes/placement.js';
+import { strongest, type RuntimeClasses } from '../nodes/runtime-classes.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { authorize, may } from '../auth/authorize.js';
 import { environmentLevel, roleMay, type EnvironmentLevel } from '../auth/auth.policy.js';
@@ -19,10 +20,11 @@ import { randomEnvironmentName } from './environments.domain.js';
 import { toEnvironment, toEvent } from './environments.mapper.js';
 import type { EnvironmentRow, EnvironmentsRepo, EnvironmentWithOwner } from './environments.repo.js';
 
-/** What a template the actor may use gives its environments: an image of its own (or null), and node labels. */
+/** What a template the actor may use gives its environments: an image of its own (or null), node labels, and a runtime class. */
 export interface TemplateTarget {
   image: string | null;
   nodeLabels: Record<string, string>;
+  runtimeClass: RuntimeClass;
 }
 
 interface Deps {
@@ -33,6 +35,8 @@ interface Deps {
   machineTypesRepo: Pick<MachineTypesRepo, 'lock'>;
   orgsRepo: Pick<OrgsRepo, 'lock'>;
   runtime: Pick<RuntimeDriver, 'ping' | 'exec' | 'stats' | 'clustered' | 'nodes'>;
+  /** Which runtime classes the engines offer now; refuses a class none does. */
+  runtimeClasses: Pick<RuntimeClasses, 'offered' | 'check'>;
   /** Checks the actor may use the template; the image its Dockerfile builds, if it has one. */
   templateTarget: (actor: Actor, templateId: string) => Promise<TemplateTarget>;
   /** A ready environment of a warm pool that makes what a create asks for, now the claimant's (pools.service). */
@@ -142,12 +146,14 @@ export function createEnvironmentsService(deps: Deps) {
     const egressAllow = normaliseAllow(body.egressAllow);
     const rec = { targetType: 'environment', metadata: { type: body.type, name: body.name, image: body.image ?? opts.image, origin, egress, egressAllow } };
     let template: TemplateTarget | undefined;
+    let offered: RuntimeClass[] = [];
     await audit.precheck(ctx, 'environment.create', rec, async () => {
       // Images come from the catalogue (machine types, E2B templates): a named one could be anything the engine can reach.
       if (body.image) authorize(actor, 'images.name');
       checkEgressChange(actor, 'internet', egress);
       if (body.templateId) template = await deps.templateTarget(actor, body.templateId);
       await runtimeHealthy();
+      offered = await deps.runtimeClasses.offered();
     });
     const row = await audit.mutate(ctx, 'environment.create', rec, async (tx, r) => {
       // Held (shared) until commit: a suspension or deletion of the organization waits for this create, or it sees it.
@@ -157,6 +163,10 @@ export function createEnvironmentsService(deps: Deps) {
       const quota = await deps.quotasRepo.lock(tx, actor.id);
       const type = await deps.machineTypesRepo.lock(tx, body.type, 'share');
       if (!type) throw new AppError('machine_type_not_allowed', `There is no machine type "${body.type}"`);
+      // The strongest class anything asks for: a create or a template can add isolation, never take it away.
+      const runtimeClass = strongest(type.runtimeClass, template?.runtimeClass, body.runtimeClass);
+      r.metadata = { ...r.metadata, runtimeClass };
+      deps.runtimeClasses.check(runtimeClass, offered);
       await checkCredits(tx, quota, { ownerId: actor.id, orgId: org!.id, orgPersonal: org!.personal, machineType: type.name, creditsCost: type.creditsCost }, { isNew: true });
       const name = body.name ?? (await freeName(tx, actor.id));
       const target = {
@@ -167,6 +177,7 @@ export function createEnvironmentsService(deps: Deps) {
         diskGib: type.diskGib,
         templateId: body.templateId ?? null,
         nodeLabels: requiredLabels(type, template),
+        runtimeClass,
       };
       const owner = { ownerId: actor.id, orgId: actor.orgId, name, origin, creditsCost: type.creditsCost };
       const via = origin === 'berth' ? '' : ` through the ${origin.toUpperCase()} API`;
@@ -221,6 +232,8 @@ export function createEnvironmentsService(deps: Deps) {
       await audit.precheck(ctx, `environment.${op}`, rec, async () => {
         if (env.orgStatus === 'suspended') throw new AppError('organization_suspended', 'The organization is suspended: its environments cannot start');
         await runtimeHealthy();
+        // gVisor unregistered since it was made: refused here, not failed by the reconciler.
+        if (env.runtimeClass !== 'standard') deps.runtimeClasses.check(env.runtimeClass, await deps.runtimeClasses.offered());
       });
     }
     await audit.mutate(ctx, `environment.${op}`, rec, async (tx) => {
@@ -256,7 +269,7 @@ export function createEnvironmentsService(deps: Deps) {
       const node = nodes.find((n) => n.id === body.nodeId);
       if (!node) throw new NotFoundError('Node');
       if (current.nodeId === node.id) throw new ConflictError(`Environment "${current.name}" is on ${node.name} already`);
-      const why = ineligible(node, { vcpus: current.vcpus, memoryMb: current.memoryMb, labels: current.nodeLabels });
+      const why = ineligible(node, { vcpus: current.vcpus, memoryMb: current.memoryMb, labels: current.nodeLabels, runtimeClass: current.runtimeClass });
       if (why) throw new ConflictError(`${node.name} cannot take it: ${why}`);
       await environmentsRepo.update(tx, id, { moveToNodeId: node.id, reconcileAfter: new Date() });
       await eventsRepo.append(tx, id, { type: 'intent', message: `move to ${node.name} requested by ${actor.username}`, data: { nodeId: node.id } });

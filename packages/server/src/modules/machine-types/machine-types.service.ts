@@ -40,7 +40,7 @@ export function createMachineTypesService({ db, machineTypesRepo, quotasRepo, au
   async function create(ctx: RequestContext, body: CreateMachineTypeBody): Promise<MachineType> {
     authorize(ctx.actor, 'machine-types.manage');
     const row = await audit.mutate(ctx, 'machine_type.create', { targetType: 'machine_type', targetId: body.name, metadata: { ...body } }, (tx) =>
-      machineTypesRepo.insert(tx, { ...body, private: body.private ?? false, image: body.image ?? null, nodeLabels: body.nodeLabels ?? {} }),
+      machineTypesRepo.insert(tx, { ...body, private: body.private ?? false, image: body.image ?? null, nodeLabels: body.nodeLabels ?? {}, runtimeClass: body.runtimeClass ?? 'standard' }),
     );
     return toMachineType(row);
   }
@@ -80,6 +80,7 @@ export const toMachineType = (r: MachineTypeRow): MachineType => ({
   private: r.private,
   image: r.image,
   nodeLabels: r.nodeLabels,
+  runtimeClass: r.runtimeClass,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 });

@@ -8,12 +8,13 @@ import { addTool } from './mcp.tool.js';
 import type { McpToolDeps } from './mcp.tools.js';
 import { untilRunning } from './mcp.wait.js';
 
-type Deps = Pick<McpToolDeps, 'environments' | 'machineTypes' | 'files' | 'bus' | 'readyTimeoutMs' | 'log'>;
+type Deps = Pick<McpToolDeps, 'environments' | 'machineTypes' | 'files' | 'bus' | 'runtimeClasses' | 'readyTimeoutMs' | 'log'>;
 
 /**
  * run_code: a throwaway environment made for one snippet, run, and deleted
  * whatever happened, through the same services (credits, quotas, audit) as
- * everything else. Its machine type is the cheapest the caller may use unless named.
+ * everything else. Its machine type is the cheapest the caller may use unless named; it runs
+ * sandboxed (gVisor) where the engine offers it, as code an agent wrote should.
  */
 export function registerRunCode(server: McpServer, deps: Deps): void {
   const { environments, log } = deps;
@@ -38,7 +39,7 @@ export function registerRunCode(server: McpServer, deps: Deps): void {
     }),
   }, async (ctx, args, signal) => {
     const plan = runCodePlan(args.language);
-    const created = await environments.create(ctx, { type: args.type ?? (await cheapestType(ctx)) });
+    const created = await environments.create(ctx, { type: args.type ?? (await cheapestType(ctx)), runtimeClass: await deps.runtimeClasses.forUntrusted() });
     try {
       const { env, state } = await untilRunning(deps, ctx, created.id, deps.readyTimeoutMs, signal);
       if (state === 'timeout') throw new TimedOutError(`The throwaway environment did not start within ${deps.readyTimeoutMs / 1000} s`);

@@ -14,6 +14,7 @@ import { asText } from './mcp.domain.js';
 import type { McpProcesses } from './mcp.processes.js';
 import { addTool } from './mcp.tool.js';
 import { untilRunning } from './mcp.wait.js';
+import type { RuntimeClasses } from '../nodes/runtime-classes.js';
 
 export interface McpToolDeps {
   environments: Pick<EnvironmentsService, 'list' | 'create' | 'get' | 'exec' | 'lifecycle'>;
@@ -23,6 +24,8 @@ export interface McpToolDeps {
   previews: Pick<PreviewsService, 'listPorts' | 'address'>;
   processes: Pick<McpProcesses, 'start' | 'status'>;
   bus: Pick<EventBus, 'subscribe'>;
+  /** What run_code's throwaway environments run under (sandboxed where the engine offers it). */
+  runtimeClasses: Pick<RuntimeClasses, 'forUntrusted'>;
   /** How long create_environment and run_code wait for an environment to run, unless told otherwise. */
   readyTimeoutMs: number;
   log: FastifyBaseLogger;

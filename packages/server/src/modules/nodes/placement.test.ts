@@ -14,9 +14,10 @@ const node = (id: string, over: Partial<RuntimeNode> = {}): RuntimeNode => ({
   resources: { vcpus: 4, memoryMb: 8192 },
   engineVersion: null,
   engine: 'tcp://10.0.0.1:2376',
+  runtimeClasses: ['standard'],
   ...over,
 });
-const small = { vcpus: 1, memoryMb: 1024, labels: {} };
+const small = { vcpus: 1, memoryMb: 1024, labels: {}, runtimeClass: 'standard' as const };
 
 describe('placement', () => {
   it('prefers the node with the most left free once the environment is on it', () => {
@@ -31,7 +32,7 @@ describe('placement', () => {
 
   it('spreads idle environments: fewer environments wins among nodes alike in reservations, and ties go to the lower id', () => {
     const usage = new Map([['a', { environments: 3, vcpus: 0, memoryMb: 0 }]]);
-    expect(choose([node('a'), node('b')], usage, { vcpus: 0, memoryMb: 0, labels: {} })).toBe('b');
+    expect(choose([node('a'), node('b')], usage, { ...small, vcpus: 0, memoryMb: 0 })).toBe('b');
     expect(choose([node('b'), node('a')], new Map(), small)).toBe('a');
     expect(score(node('a'), { environments: 0, vcpus: 0, memoryMb: 0 }, small)).toBeCloseTo((3 / 4 + 7 / 8) / 2);
   });
@@ -51,6 +52,18 @@ describe('placement', () => {
     expect(ineligible(node('a', { labels: { gpu: 'true', zone: 'b' } }), { ...small, labels: { gpu: 'true' } })).toBeNull();
     const labelled = choose([node('a'), node('b', { labels: { gpu: 'true' } })], new Map(), { ...small, labels: { gpu: 'true' } });
     expect(labelled).toBe('b');
+  });
+
+  it('places a sandboxed environment only on a node whose engine offers gVisor', () => {
+    const sandboxed = { ...small, runtimeClass: 'sandboxed' as const };
+    expect(ineligible(node('a'), sandboxed)).toBe('does not offer the sandboxed runtime class');
+    // A node whose engine could not be asked offers nothing, not even the default.
+    expect(ineligible(node('a', { runtimeClasses: [] }), small)).toBe('does not offer the standard runtime class');
+    expect(ineligible(node('a', { runtimeClasses: ['standard', 'sandboxed'] }), sandboxed)).toBeNull();
+    const usage = new Map([['b', { environments: 5, vcpus: 3, memoryMb: 6000 }]]);
+    // The fuller node, because it is the only one that can.
+    expect(choose([node('a'), node('b', { runtimeClasses: ['standard', 'sandboxed'] })], usage, sandboxed)).toBe('b');
+    expect(choose([node('a'), node('b', { runtimeClasses: ['standard', 'sandboxed'] })], usage, small)).toBe('a');
   });
 
   it('says why no node can take it, as an outage to wait out', () => {

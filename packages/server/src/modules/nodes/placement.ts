@@ -1,3 +1,4 @@
+import type { RuntimeClass } from '@berth/contracts';
 import type { RuntimeNode } from '../../runtime/driver.js';
 import { RuntimeUnavailableError } from '../../runtime/driver.js';
 
@@ -13,6 +14,8 @@ export interface PlacementRequest {
   memoryMb: number;
   /** Labels the node must carry, each with this value. */
   labels: Record<string, string>;
+  /** The class it runs under: the node's engine must offer it. */
+  runtimeClass: RuntimeClass;
 }
 
 /**
@@ -32,6 +35,7 @@ export function ineligible(node: RuntimeNode, request: PlacementRequest): string
   if (!node.engine) return 'no engine Berth can reach';
   const missing = Object.entries(request.labels).filter(([k, v]) => node.labels[k] !== v);
   if (missing.length > 0) return `lacks ${missing.map(([k, v]) => `${k}=${v}`).join(', ')}`;
+  if (!node.runtimeClasses.includes(request.runtimeClass)) return `does not offer the ${request.runtimeClass} runtime class`;
   return null;
 }
 

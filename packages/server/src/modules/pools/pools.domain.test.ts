@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { planPool, poolVersion, type PoolMember, type PoolTarget } from './pools.domain.js';
 
-const target: PoolTarget = { machineType: 'small', image: 'img:1', vcpus: 1, memoryMb: 1024, diskGib: 5, template: null, nodeLabels: {} };
+const target: PoolTarget = { machineType: 'small', image: 'img:1', vcpus: 1, memoryMb: 1024, diskGib: 5, template: null, nodeLabels: {}, runtimeClass: 'standard' };
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
 const member = (id: string, status: string, version: string | null, s = 0): PoolMember => ({ id, status, poolVersion: version, createdAt: at(s) });
 
@@ -25,7 +25,11 @@ describe('poolVersion', () => {
     expect(poolVersion({ ...target, nodeLabels: { gpu: 'true', zone: 'b' } })).not.toBe(gpu);
   });
 
-  it('is, without labels, the version pools had before labels existed: their environments are not rebuilt', () => {
+  it('changes with the runtime class: a sandboxed create never claims a standard environment, nor the reverse', () => {
+    expect(poolVersion({ ...target, runtimeClass: 'sandboxed' })).not.toBe(poolVersion(target));
+  });
+
+  it('is, without labels and sandboxing, the version pools had before either existed: their environments are not rebuilt', () => {
     const before = createHash('sha256').update(JSON.stringify(['small', 'img:1', 1, 1024, 5, null])).digest('hex').slice(0, 16);
     expect(poolVersion(target)).toBe(before);
   });

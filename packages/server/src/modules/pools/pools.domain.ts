@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { RuntimeClass } from '@berth/contracts';
 import type { TemplateFile } from '../../db/schema.js';
 
 /** What a pool's environments are made as: the shape a create must ask for to claim one. */
@@ -11,6 +12,7 @@ export interface PoolTarget {
   template: { id: string; files: TemplateFile[]; startCommand: string | null } | null;
   /** Labels its node must carry (machine type's and template's). */
   nodeLabels: Record<string, string>;
+  runtimeClass: RuntimeClass;
 }
 
 /**
@@ -23,7 +25,9 @@ export function poolVersion(t: PoolTarget): string {
   const template = t.template && { id: t.template.id, files: t.template.files, start: t.template.startCommand };
   // Labels only when there are some: pools of versions made before labels existed keep their version.
   const labels = Object.keys(t.nodeLabels).length > 0 ? [Object.fromEntries(Object.entries(t.nodeLabels).sort(([a], [b]) => (a < b ? -1 : 1)))] : [];
-  const canonical = JSON.stringify([t.machineType, t.image, t.vcpus, t.memoryMb, t.diskGib, template, ...labels]);
+  // The class only when it is not the default, for the same reason.
+  const sandboxed = t.runtimeClass === 'standard' ? [] : [t.runtimeClass];
+  const canonical = JSON.stringify([t.machineType, t.image, t.vcpus, t.memoryMb, t.diskGib, template, ...labels, ...sandboxed]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 

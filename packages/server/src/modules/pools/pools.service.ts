@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { CreateWarmPoolBody, UpdateWarmPoolBody, WarmPool } from '@berth/contracts';
+import type { CreateWarmPoolBody, RuntimeClass, UpdateWarmPoolBody, WarmPool } from '@berth/contracts';
 import type { RequestContext } from '../../context.js';
 import type { Db } from '../../db/client.js';
 import { AppError, NotFoundError } from '../../errors.js';
@@ -12,6 +12,7 @@ import type { MachineTypesRepo } from '../machine-types/machine-types.repo.js';
 import { imageOf } from '../templates/templates.domain.js';
 import type { TemplatesRepo } from '../templates/templates.repo.js';
 import { requiredLabels } from '../nodes/placement.js';
+import { strongest, type RuntimeClasses } from '../nodes/runtime-classes.js';
 import { planPool, poolVersion, type PoolTarget } from './pools.domain.js';
 import type { ClaimPatch, PoolsRepo, WarmPoolRow } from './pools.repo.js';
 
@@ -28,6 +29,8 @@ interface Deps {
   changed: (environmentId: string) => void;
   /** How long after the last claim the pool refills: building beside a burst of claims slows the claimants' first commands. */
   refillDelayMs: number;
+  /** A pool of a class no engine offers is refused when it is made (runtime_class_unavailable). */
+  runtimeClasses: Pick<RuntimeClasses, 'offered' | 'check'>;
   log: FastifyBaseLogger;
 }
 
@@ -43,6 +46,7 @@ export interface ClaimTarget {
   diskGib: number;
   templateId: string | null;
   nodeLabels: Record<string, string>;
+  runtimeClass: RuntimeClass;
 }
 
 /**
@@ -56,7 +60,7 @@ export function createPoolsService(deps: Deps) {
   const { db, poolsRepo, audit } = deps;
 
   /** What a pool's environments are made as now; null when its machine type or template is gone. */
-  async function targetOf(tx: Db, pool: Pick<WarmPoolRow, 'machineType' | 'templateId' | 'image'>): Promise<PoolTarget | null> {
+  async function targetOf(tx: Db, pool: Pick<WarmPoolRow, 'machineType' | 'templateId' | 'image' | 'runtimeClass'>): Promise<PoolTarget | null> {
     const type = await deps.machineTypesRepo.lock(tx, pool.machineType, 'share');
     const template = pool.templateId ? await deps.templatesRepo.get(tx, pool.templateId) : undefined;
     if (!type || (pool.templateId && !template)) return null;
@@ -69,6 +73,8 @@ export function createPoolsService(deps: Deps) {
       diskGib: type.diskGib,
       template: template ? { id: template.id, files: template.files, startCommand: template.startCommand } : null,
       nodeLabels: requiredLabels(type, template),
+      // As a create takes it: the strongest of the pool's, its type's and its template's.
+      runtimeClass: strongest(pool.runtimeClass, type.runtimeClass, template?.runtimeClass),
     };
   }
 
@@ -79,10 +85,12 @@ export function createPoolsService(deps: Deps) {
 
   async function describe(pools: WarmPoolRow[]): Promise<WarmPool[]> {
     const versions = new Map<string, string | null>();
+    const classes = new Map<string, RuntimeClass>();
     const slugs = new Map<string, string | null>();
     for (const pool of pools) {
       const target = await targetOf(db, pool);
       versions.set(pool.id, target && poolVersion(target));
+      if (target) classes.set(pool.id, target.runtimeClass);
       slugs.set(pool.id, pool.templateId ? ((await deps.templatesRepo.get(db, pool.templateId))?.slug ?? null) : null);
     }
     const counts = await poolsRepo.counts(
@@ -97,6 +105,7 @@ export function createPoolsService(deps: Deps) {
       templateSlug: slugs.get(p.id) ?? null,
       image: p.image,
       size: p.size,
+      runtimeClass: classes.get(p.id) ?? p.runtimeClass,
       version: versions.get(p.id) ?? null,
       ...counts.get(p.id)!,
       createdAt: p.createdAt.toISOString(),
@@ -112,10 +121,14 @@ export function createPoolsService(deps: Deps) {
 
   async function create(ctx: RequestContext, body: CreateWarmPoolBody): Promise<WarmPool> {
     authorize(ctx.actor, 'pools.manage');
+    const offered = await deps.runtimeClasses.offered();
     const pool = await audit.mutate(ctx, 'pool.create', { targetType: 'pool', metadata: { ...body } }, async (tx, rec) => {
-      if (!(await deps.machineTypesRepo.lock(tx, body.machineType, 'share'))) throw new AppError('machine_type_not_allowed', `There is no machine type "${body.machineType}"`);
-      if (body.templateId && !(await deps.templatesRepo.get(tx, body.templateId))) throw new NotFoundError('Template');
-      const row = await poolsRepo.insert(tx, { machineType: body.machineType, templateId: body.templateId ?? null, image: body.image ?? null, size: body.size });
+      const type = await deps.machineTypesRepo.lock(tx, body.machineType, 'share');
+      if (!type) throw new AppError('machine_type_not_allowed', `There is no machine type "${body.machineType}"`);
+      const template = body.templateId ? await deps.templatesRepo.get(tx, body.templateId) : undefined;
+      if (body.templateId && !template) throw new NotFoundError('Template');
+      deps.runtimeClasses.check(strongest(body.runtimeClass, type.runtimeClass, template?.runtimeClass), offered);
+      const row = await poolsRepo.insert(tx, { machineType: body.machineType, templateId: body.templateId ?? null, image: body.image ?? null, size: body.size, runtimeClass: body.runtimeClass ?? 'standard' });
       rec.targetId = row.id;
       return row;
     });
@@ -201,6 +214,7 @@ export function createPoolsService(deps: Deps) {
           creditsCost: 0,
           templateId: target.template?.id ?? null,
           nodeLabels: target.nodeLabels,
+          runtimeClass: target.runtimeClass,
         });
         await deps.eventsRepo.append(tx, id, { type: 'status', status: 'pending', message: `made for a warm pool (${pool.machineType}${target.template ? `, template ${target.template.id}` : ''})` });
         made.push(id);

@@ -70,7 +70,7 @@ export function createTemplatesService({ db, templatesRepo, runtime, audit }: De
 
   async function create(ctx: RequestContext, body: CreateTemplateBody): Promise<Template> {
     const actor = requireActor(ctx);
-    const record = { targetType: 'template', metadata: { slug: body.slug, public: body.public, files: body.files.length, dockerfile: !!body.dockerfile, nodeLabels: body.nodeLabels ?? {} } };
+    const record = { targetType: 'template', metadata: { slug: body.slug, public: body.public, files: body.files.length, dockerfile: !!body.dockerfile, nodeLabels: body.nodeLabels ?? {}, runtimeClass: body.runtimeClass ?? 'standard' } };
     await audit.precheck(ctx, 'template.create', record, async () => {
       if (body.public) authorize(actor, 'templates.publish');
       // A Dockerfile names images to pull and runs its steps with the engine's network: the catalogue's keepers' call.
@@ -185,6 +185,7 @@ const toSummary = (t: TemplateWithOwner): TemplateSummary => ({
   image: imageOf(t),
   startCommand: t.startCommand,
   nodeLabels: t.nodeLabels,
+  runtimeClass: t.runtimeClass,
   createdAt: t.createdAt.toISOString(),
   updatedAt: t.updatedAt.toISOString(),
 });

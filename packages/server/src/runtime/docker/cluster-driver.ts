@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
+import type { RuntimeClass } from '@berth/contracts';
 import type { EnvironmentSpec, RuntimeDriver, RuntimeInstance, RuntimeNode } from '../driver.js';
 import { NodeUnreachableError, RuntimeUnavailableError } from '../driver.js';
 import { createDockerDriver } from './docker-driver.js';
@@ -8,7 +9,7 @@ import type { ImageOptions } from './images.js';
 import { nodeAgentHost } from './node-agent.js';
 import { digestArchive } from './workspace-digest.js';
 import { createMesh } from './mesh.js';
-import { createNodes } from './nodes.js';
+import { createNodes, runtimeClassesOf, SANDBOXED_RUNTIME } from './nodes.js';
 
 /** What a node's engine is reached with: the swarm CA and Berth's client certificate (DOCKER_CERT_PATH). */
 export interface EngineTls {
@@ -30,10 +31,14 @@ export interface ClusterDriverOptions {
   locate: (environmentId: string) => Promise<string | null>;
   /** Told of what failed in the background (joining a mesh after a start). */
   onBackgroundError: (err: unknown, what: string) => void;
+  /** The OCI runtime `sandboxed` environments run under, on every node that has it registered. */
+  sandboxedRuntime?: string;
 }
 
 /** How long a listing of the swarm's nodes answers routing and placement before it is read again. */
 const NODES_TTL_MS = 2_000;
+/** How long what a node's engine said of its runtimes stands: registering one is rare, and needs no restart of Berth. */
+const RUNTIMES_TTL_MS = 30_000;
 
 /**
  * Environments on the nodes of a Docker Swarm. The swarm says which nodes there are and whether each
@@ -43,16 +48,31 @@ const NODES_TTL_MS = 2_000;
  * the node through its agent. Apps run on the manager's node.
  */
 export function createClusterDriver(options: ClusterDriverOptions): RuntimeDriver {
-  const { manager, installId, images = {}, tls, locate } = options;
-  const nodes = createNodes(manager);
+  const { manager, installId, images = {}, tls, locate, sandboxedRuntime = SANDBOXED_RUNTIME } = options;
+  const nodes = createNodes(manager, sandboxedRuntime);
 
   let listing: { at: number; self: string; items: RuntimeNode[] } | undefined;
   async function swarmNodes(fresh = false): Promise<{ self: string; items: RuntimeNode[] }> {
     if (!fresh && listing && Date.now() - listing.at < NODES_TTL_MS) return listing;
     // The listing already says which node is the manager's own (its engine is `manager`).
     const { items } = await nodes.list();
-    listing = { at: Date.now(), self: items.find((n) => n.engine === 'manager')?.id ?? '', items };
+    const withClasses = await Promise.all(items.map(async (n) => (n.engine && n.engine !== 'manager' && n.state === 'ready' ? { ...n, runtimeClasses: await runtimeClassesOn(n) } : n)));
+    listing = { at: Date.now(), self: items.find((n) => n.engine === 'manager')?.id ?? '', items: withClasses };
     return listing;
+  }
+
+  /** What a node's own engine offers, asked at most every RUNTIMES_TTL_MS; none while it does not answer. */
+  const runtimesSeen = new Map<string, { at: number; classes: RuntimeClass[] }>();
+  async function runtimeClassesOn(node: RuntimeNode): Promise<RuntimeClass[]> {
+    const seen = runtimesSeen.get(node.id);
+    if (seen && Date.now() - seen.at < RUNTIMES_TTL_MS) return seen.classes;
+    try {
+      const classes = runtimeClassesOf((await engineOn(node).docker.info()) as { Runtimes?: Record<string, unknown> }, sandboxedRuntime);
+      runtimesSeen.set(node.id, { at: Date.now(), classes });
+      return classes;
+    } catch {
+      return [];
+    }
   }
 
   interface NodeEngine {
@@ -74,7 +94,7 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
       docker = new Docker({ protocol: 'https', host: url.hostname, port: Number(url.port), ca: tls.ca, cert: tls.cert, key: tls.key });
     }
     const firewall = createIptablesFirewall({ host: nodeAgentHost({ docker, installId, image: options.agentImage }) });
-    const driver = unreachableOnOutage(node.id, createDockerDriver({ docker, installId, firewall, images }));
+    const driver = unreachableOnOutage(node.id, createDockerDriver({ docker, installId, firewall, images, sandboxedRuntime }));
     const made = { engine, docker, driver };
     engines.set(node.id, made);
     return made;

@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import tar from 'tar-stream';
 import type { EnvironmentSpec, ExecOutcome, ExecRequest, InstanceState, RuntimeDriver, RuntimeInstance } from '../driver.js';
 import { ImageUnavailableError, InstanceNotRunningError, NotASwarmError, RuntimeUnavailableError } from '../driver.js';
 import { openPty, runExec } from './exec.js';
@@ -8,7 +9,7 @@ import { DevImageError, ensureImage, type ImageOptions } from './images.js';
 import { createIptablesFirewall, type Firewall } from './firewall.js';
 import { LABEL_ENV, LABEL_INSTALL, ownerLabel, containerName, isMeshNetwork, networkKeyOf, volumeName } from './labels.js';
 import { createNetworks } from './networks.js';
-import { createNodes } from './nodes.js';
+import { createNodes, SANDBOXED_RUNTIME } from './nodes.js';
 import { createReplicas } from './replicas.js';
 import { hardenedHostConfig } from './hardening.js';
 
@@ -25,6 +26,20 @@ export interface DockerDriverOptions {
   firewall?: Firewall;
   /** How missing images are made. */
   images?: ImageOptions;
+  /** The OCI runtime registered with the engine that `sandboxed` environments run under (gVisor's runsc). */
+  sandboxedRuntime?: string;
+}
+
+/**
+ * gVisor puts a tmpfs of its own over an empty /tmp, which the engine's archive calls (files, the
+ * session holder) cannot reach: a sandboxed container gets a folder there before its first start,
+ * so its /tmp stays the container's own, as under runc.
+ */
+function tmpKept(): NodeJS.ReadableStream {
+  const pack = tar.pack();
+  pack.entry({ name: 'tmp/.berth', type: 'directory', mode: 0o755 });
+  pack.finalize();
+  return pack as unknown as NodeJS.ReadableStream;
 }
 
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
@@ -70,11 +85,11 @@ async function ignoreMissing(op: Promise<unknown>): Promise<void> {
   }
 }
 
-export function createDockerDriver({ docker, installId, firewall = createIptablesFirewall(), images = {} }: DockerDriverOptions): RuntimeDriver {
+export function createDockerDriver({ docker, installId, firewall = createIptablesFirewall(), images = {}, sandboxedRuntime = SANDBOXED_RUNTIME }: DockerDriverOptions): RuntimeDriver {
   const installFilter = `${LABEL_INSTALL}=${installId}`;
   const networks = createNetworks({ docker, installId, firewall });
   const replicas = createReplicas({ docker, installId, networks });
-  const nodes = createNodes(docker);
+  const nodes = createNodes(docker, sandboxedRuntime);
 
   /** The keys of an instance's networks, but an owner's mesh across nodes (the cluster driver's, not the policy's). */
   const ownNetworks = (names: string[]) => names.filter((name) => !isMeshNetwork(installId, name)).map((name) => networkKeyOf(installId, name));
@@ -138,8 +153,11 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
               Mounts: [{ Type: 'volume', Source: volume, Target: '/workspace' }],
               NetworkMode: network.id, // an id: a name may be ambiguous for a moment
               RestartPolicy: { Name: 'no' },
+              // The engine's default (runc) unless sandboxed: gVisor's kernel between its processes and the host's.
+              ...(spec.runtimeClass === 'sandboxed' ? { Runtime: sandboxedRuntime } : {}),
             },
           });
+          if (spec.runtimeClass === 'sandboxed') await container.putArchive(tmpKept(), { path: '/' });
           return container.id;
         } catch (err) {
           if (statusOf(err) === 409) return (await inspect(spec.environmentId))!.id; // created meanwhile

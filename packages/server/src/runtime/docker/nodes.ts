@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import type { RuntimeClass } from '@berth/contracts';
 import type { NodeAvailability, RuntimeNode } from '../driver.js';
 import { ENGINE_LABEL, NotASwarmError } from '../driver.js';
 
@@ -22,6 +23,14 @@ interface SwarmNode {
   Status?: { State?: string; Addr?: string };
 }
 
+/** The OCI runtime Berth runs `sandboxed` environments with unless configured otherwise (BERTH_SANDBOXED_RUNTIME). */
+export const SANDBOXED_RUNTIME = 'runsc';
+
+/** The classes an engine offers, from its info's `Runtimes` (the OCI runtimes registered with it). */
+export function runtimeClassesOf(info: { Runtimes?: Record<string, unknown> }, sandboxedRuntime: string): RuntimeClass[] {
+  return sandboxedRuntime in (info.Runtimes ?? {}) ? ['standard', 'sandboxed'] : ['standard'];
+}
+
 const STATES = new Set(['ready', 'down', 'unknown', 'disconnected']);
 
 function toNode(n: SwarmNode): RuntimeNode {
@@ -36,28 +45,40 @@ function toNode(n: SwarmNode): RuntimeNode {
     resources: { vcpus: (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9, memoryMb: Math.floor((n.Description?.Resources?.MemoryBytes ?? 0) / 1024 / 1024) },
     engineVersion: n.Description?.Engine?.EngineVersion ?? null,
     engine: null,
+    runtimeClasses: [],
   };
 }
 
+interface EngineInfo {
+  Name: string;
+  NCPU: number;
+  MemTotal: number;
+  ServerVersion?: string;
+  Labels?: string[];
+  Runtimes?: Record<string, unknown>;
+  Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; NodeID?: string };
+}
+
+/** The engine's own node id when it manages a swarm, else null. */
+const managerNodeOf = (info: EngineInfo): string | null => (info.Swarm?.LocalNodeState === 'active' && info.Swarm.ControlAvailable === true ? (info.Swarm.NodeID ?? null) : null);
+
 /**
  * The machines Berth's engine stands for: a swarm's nodes when the engine is one of its managers,
- * else the engine alone (`local`). Changes go to the swarm, which every node obeys.
+ * else the engine alone (`local`). Changes go to the swarm, which every node obeys. The runtime
+ * classes of a swarm's other nodes are their own engines' to say (the cluster driver asks them).
  */
-export function createNodes(docker: Docker) {
-  /** The engine's own node id when it manages a swarm, else null. */
-  async function managerNodeId(): Promise<string | null> {
-    const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; NodeID?: string } };
-    return info.Swarm?.LocalNodeState === 'active' && info.Swarm.ControlAvailable === true ? (info.Swarm.NodeID ?? null) : null;
-  }
+export function createNodes(docker: Docker, sandboxedRuntime = SANDBOXED_RUNTIME) {
+  const managerNodeId = async () => managerNodeOf((await docker.info()) as EngineInfo);
   const swarmManager = async () => (await managerNodeId()) !== null;
 
   async function list(): Promise<{ swarm: boolean; items: RuntimeNode[] }> {
-    const self = await managerNodeId();
+    const info = (await docker.info()) as EngineInfo;
+    const self = managerNodeOf(info);
     if (self) {
       const engineOf = (n: SwarmNode) => (n.ID === self ? 'manager' : tcpEngine(n.Spec.Labels?.[ENGINE_LABEL]));
-      return { swarm: true, items: ((await docker.listNodes()) as SwarmNode[]).map((n) => ({ ...toNode(n), engine: engineOf(n) })) };
+      const classesOf = (n: SwarmNode) => (n.ID === self ? runtimeClassesOf(info, sandboxedRuntime) : []);
+      return { swarm: true, items: ((await docker.listNodes()) as SwarmNode[]).map((n) => ({ ...toNode(n), engine: engineOf(n), runtimeClasses: classesOf(n) })) };
     }
-    const info = (await docker.info()) as { Name: string; NCPU: number; MemTotal: number; ServerVersion?: string; Labels?: string[] };
     const labels = Object.fromEntries((info.Labels ?? []).map((l) => [l.split('=')[0]!, l.split('=').slice(1).join('=')]));
     const local: RuntimeNode = {
       id: 'local',
@@ -70,6 +91,7 @@ export function createNodes(docker: Docker) {
       resources: { vcpus: info.NCPU, memoryMb: Math.floor(info.MemTotal / 1024 / 1024) },
       engineVersion: info.ServerVersion ?? null,
       engine: 'manager',
+      runtimeClasses: runtimeClassesOf(info, sandboxedRuntime),
     };
     return { swarm: false, items: [local] };
   }

@@ -12,7 +12,7 @@ const NUMBER_FIELDS = [
   { name: 'creditsCost', label: 'Credits cost' },
 ] as const;
 type NumberField = (typeof NUMBER_FIELDS)[number]['name'];
-const FIELDS = ['name', ...NUMBER_FIELDS.map((f) => f.name), 'image', 'private'];
+const FIELDS = ['name', ...NUMBER_FIELDS.map((f) => f.name), 'image', 'private', 'runtimeClass'];
 const NEW_TYPE = { vcpus: 1, memoryMb: 1024, diskGib: 5, creditsCost: 1 };
 
 /** Creates a machine type, or edits `existing` (whose name cannot change). */
@@ -28,6 +28,7 @@ export function MachineTypeForm({ existing, onDone }: { existing?: MachineType; 
   }));
   const [image, setImage] = useState(existing?.image ?? '');
   const [isPrivate, setPrivate] = useState(existing?.private ?? false);
+  const [sandboxed, setSandboxed] = useState(existing?.runtimeClass === 'sandboxed');
   const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
   const server = describeError(save.error, FIELDS);
   const errors = { ...server.fields, ...localErrors };
@@ -40,7 +41,7 @@ export function MachineTypeForm({ existing, onDone }: { existing?: MachineType; 
     if (!existing && !name.trim()) local.name = 'Enter a name.';
     setLocalErrors(local);
     if (Object.keys(local).length > 0) return save.reset();
-    const fields = { ...values, private: isPrivate, image: image.trim() || null };
+    const fields = { ...values, private: isPrivate, image: image.trim() || null, runtimeClass: sandboxed ? ('sandboxed' as const) : ('standard' as const) };
     save.mutate(existing ? { name: existing.name, update: fields } : { create: { name: name.trim(), ...fields } }, {
       onSuccess: (saved) => onDone(saved.name),
     });
@@ -67,6 +68,12 @@ export function MachineTypeForm({ existing, onDone }: { existing?: MachineType; 
         />
       </div>
       <CheckboxField label="Private (new users are not given it)" checked={isPrivate} onChange={(e) => setPrivate(e.target.checked)} error={errors.private} />
+      <CheckboxField
+        label="Sandboxed: its environments run under gVisor, a kernel of their own (for code you trust least)"
+        checked={sandboxed}
+        onChange={(e) => setSandboxed(e.target.checked)}
+        error={errors.runtimeClass}
+      />
       <FormActions
         submit={existing ? 'Save machine type' : 'Create machine type'}
         pendingLabel="Saving…"

@@ -9,7 +9,7 @@ import { useFocusReturn } from '../../components/use-focus-return.js';
 import { describeError } from '../../api/describe-error.js';
 import { MachineTypeForm } from './MachineTypeForm.js';
 
-const COLUMNS = ['Name', 'vCPUs', 'Memory (MB)', 'Disk (GiB)', 'Credits cost', 'Private', 'Image', 'Actions'];
+const COLUMNS = ['Name', 'vCPUs', 'Memory (MB)', 'Disk (GiB)', 'Credits cost', 'Private', 'Runtime', 'Image', 'Actions'];
 
 export function MachineTypesSection() {
   const types = useMachineTypes({ staleTime: 0 });
@@ -102,6 +102,7 @@ function MachineTypeRow({ type, editing, onEdit, onDeleted, editButtonRef }: Mac
       <td data-label="Disk (GiB)">{type.diskGib}</td>
       <td data-label="Credits cost">{type.creditsCost}</td>
       <td data-label="Private">{type.private ? <span className="badge">Private</span> : <span className="muted">No</span>}</td>
+      <td data-label="Runtime">{type.runtimeClass === 'sandboxed' ? <span className="badge" title="Its environments run under gVisor">sandboxed</span> : <span className="muted">standard</span>}</td>
       <td data-label="Image" className="mono admin-break">{type.image ?? <span className="muted">default</span>}</td>
       <td data-label="Actions">
         <div className="row admin-actions">

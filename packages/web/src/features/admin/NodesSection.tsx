@@ -5,7 +5,7 @@ import { ActionError } from '../../components/Field.js';
 import { useNodes, useUpdateNode } from './admin.queries.js';
 import { AdminTable } from './AdminTable.js';
 
-const COLUMNS = ['Node', 'State', 'Availability', 'Address', 'Has', 'Reserved', 'Engine', 'Labels', 'Actions'];
+const COLUMNS = ['Node', 'State', 'Availability', 'Address', 'Has', 'Reserved', 'Engine', 'Runtimes', 'Labels', 'Actions'];
 
 /** What each availability is for, as the buttons say it. */
 const MOVES: { to: Node['availability']; label: string }[] = [
@@ -59,6 +59,15 @@ export function NodesSection() {
               </td>
               <td data-label="Engine" className="mono admin-break">
                 {node.engine ?? <span className="muted" title="Set its berth.engine label to tcp://address:port to run environments there">none: places nothing</span>}
+              </td>
+              <td data-label="Runtimes">
+                {node.runtimeClasses.length === 0 ? (
+                  <span className="muted">unknown</span>
+                ) : node.runtimeClasses.includes('sandboxed') ? (
+                  'standard, sandboxed (gVisor)'
+                ) : (
+                  <span title="Install gVisor on it (scripts/setup-docker.sh) to run sandboxed environments there">standard only</span>
+                )}
               </td>
               <td data-label="Labels" className="mono admin-break">
                 {Object.keys(node.labels).length === 0 ? <span className="muted">none</span> : Object.entries(node.labels).map(([k, v]) => `${k}=${v}`).join(' ')}

@@ -1,0 +1,5 @@
+// exec.test.ts again, every environment in it sandboxed (gVisor): the same assertions under the other runtime class.
+import { runSandboxed } from '../support/runtime-class.js';
+
+runSandboxed();
+await import('../exec.test.js');
