@@ -7,7 +7,7 @@ import { agentUser, startE2bServer } from './support/e2b.js';
 import { expectProblem } from './support/problem.js';
 import type { Caller, TestServer } from './support/server.js';
 import { useTestServer } from './support/test-server.js';
-import { waitForStatus } from './support/wait.js';
+import { waitFor, waitForStatus } from './support/wait.js';
 
 /**
  * The `sandboxed` runtime class end to end, on whichever database the run uses: an administrator
@@ -94,20 +94,28 @@ describe('a machine type an administrator marks sandboxed', () => {
 
   it('keeps what is written outside the workspace across a restart, as a container does', async () => {
     expect((await exec(ada, sandboxed.id, 'echo kept > /root/kept.txt && echo $?')).stdout).toBe('0\n');
+    const before = (await ada.get(`/api/v1/environments/${sandboxed.id}`)).json<Environment>().startedAt;
     expect((await ada.post(`/api/v1/environments/${sandboxed.id}/restart`)).statusCode).toBe(202);
-    await waitForStatus(ada, sandboxed.id, 'running');
+    // Running again: started anew since, not still running from before the restart was seen.
+    await waitFor('the restart', async () => {
+      const env = (await ada.get(`/api/v1/environments/${sandboxed.id}`)).json<Environment>();
+      return env.status === 'running' && env.startedAt !== before;
+    });
     expect((await exec(ada, sandboxed.id, 'cat /root/kept.txt')).stdout).toBe('kept\n');
   });
 
-  it("keeps one owner's sandboxed environments out of another's reach, and lets the owner's own through", async () => {
-    const [own, bobs] = await Promise.all([create(ada, { type: 'medium' }), create(bob, { type: 'medium' })]);
-    await Promise.all([waitForStatus(ada, own.id, 'running'), waitForStatus(bob, bobs.id, 'running')]);
+  it("keeps one owner's sandboxed environments out of another's reach and out of a closed one's, and lets the owner's own through", async () => {
+    const [own, closed, bobs] = await Promise.all([create(ada, { type: 'medium' }), create(ada, { type: 'medium', egress: 'none' }), create(bob, { type: 'medium' })]);
+    await Promise.all([waitForStatus(ada, own.id, 'running'), waitForStatus(ada, closed.id, 'running'), waitForStatus(bob, bobs.id, 'running')]);
     const started = await exec(ada, sandboxed.id, "printf 'from ada\\n' > /workspace/index.html && httpd -p 8000 -h /workspace && hostname -i");
     expect(started.exitCode, started.stderr).toBe(0);
     const ip = started.stdout.trim();
-    expect((await exec(ada, own.id, `wget -q -T 5 -O - http://${ip}:8000/`)).stdout).toBe('from ada\n');
-    const reached = await exec(bob, bobs.id, `wget -q -T 3 -O - http://${ip}:8000/ || echo unreachable`);
+    // busybox's `wget -T` crashes (see network-isolation.test.ts): `timeout` bounds it instead.
+    expect((await exec(ada, own.id, `timeout 5 wget -q -O - http://${ip}:8000/`)).stdout).toBe('from ada\n');
+    const reached = await exec(bob, bobs.id, `timeout 3 wget -q -O - http://${ip}:8000/ || echo unreachable`);
     expect(reached.stdout).toBe('unreachable\n');
+    // Egress `none` holds under gVisor too: not even the owner's own environment.
+    expect((await exec(ada, closed.id, `timeout 3 wget -q -O - http://${ip}:8000/ || echo unreachable`)).stdout).toBe('unreachable\n');
   });
 });
 

@@ -265,3 +265,23 @@ describe('pool administration refuses bad input', () => {
     expect((await admin.delete(`/api/v1/pools/${pool.id}`)).statusCode).toBe(204);
   });
 });
+
+describe('a sandboxed pool', () => {
+  it('makes its environments under gVisor, and only a create that asks for sandboxed claims one', async () => {
+    const made = await makePool({ machineType: 'medium', size: 1, runtimeClass: 'sandboxed' });
+    const why = async () => JSON.stringify(await server.database.db.select({ status: environments.status, lastError: environments.lastError }).from(environments).where(eq(environments.poolId, made.id)));
+    expect(made.runtimeClass).toBe('sandboxed');
+    const pool = await settled(made.id, 1).catch(async (err: Error) => {
+      throw new Error(`${err.message}; its environments: ${await why()}`);
+    });
+    const [member] = await unclaimed(pool.id);
+    expect((await server.docker.getContainer(`berth-${member!.id}`).inspect()).HostConfig.Runtime).toBe('runsc');
+    // A standard create of the same machine type is made cold: never handed a sandbox it did not ask for, nor the reverse.
+    const cold = await create(cyd, { type: 'medium' });
+    expect(cold).toMatchObject({ status: 'pending', runtimeClass: 'standard' });
+    const claimed = await create(cyd, { type: 'medium', runtimeClass: 'sandboxed' });
+    expect(claimed).toMatchObject({ id: member!.id, status: 'running', runtimeClass: 'sandboxed' });
+    expect((await sh(cyd, claimed.id, 'uname -r')).stdout).toBe('4.4.0\n');
+    expect((await admin.delete(`/api/v1/pools/${pool.id}`)).statusCode).toBe(204);
+  }, 120_000);
+});

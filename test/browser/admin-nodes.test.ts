@@ -44,6 +44,8 @@ describe('admin console: nodes', () => {
     expect(await cell('State').innerText()).toBe('ready');
     expect(await cell('Availability').innerText()).toBe('active');
     expect(await cell('Address').innerText()).toBe(swarm.manager.ip);
+    // Its engine reads the machine's daemon.json, where scripts/setup-docker.sh registered gVisor.
+    expect(await cell('Runtimes').innerText()).toBe('standard, sandboxed (gVisor)');
     await screenshot(page, 'admin-nodes');
 
     await row().getByRole('button', { name: 'Drain' }).click();

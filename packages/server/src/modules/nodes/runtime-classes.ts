@@ -24,12 +24,17 @@ export function strongest(...classes: readonly (RuntimeClass | null | undefined)
 export function createRuntimeClasses({ runtime, untrusted, ttlMs = 30_000 }: Deps) {
   let seen: { at: number; classes: RuntimeClass[] } | undefined;
 
+  /** Callers asking while the engines are being asked share that one question (thirty creates at once ask once). */
+  let asking: Promise<RuntimeClass[]> | undefined;
   async function offered(fresh = false): Promise<RuntimeClass[]> {
     if (!fresh && seen && Date.now() - seen.at < ttlMs) return seen.classes;
-    const { items } = await runtime.nodes();
-    const classes = new Set(items.filter((n) => n.state === 'ready' && n.engine).flatMap((n) => n.runtimeClasses));
-    seen = { at: Date.now(), classes: (['standard', 'sandboxed'] as const).filter((c) => classes.has(c)) };
-    return seen.classes;
+    asking ??= (async () => {
+      const { items } = await runtime.nodes();
+      const classes = new Set(items.filter((n) => n.state === 'ready' && n.engine).flatMap((n) => n.runtimeClasses));
+      seen = { at: Date.now(), classes: (['standard', 'sandboxed'] as const).filter((c) => classes.has(c)) };
+      return seen.classes;
+    })().finally(() => (asking = undefined));
+    return asking;
   }
 
   /**
