@@ -57,8 +57,9 @@ describe('placement', () => {
   it('places a sandboxed environment only on a node whose engine offers gVisor', () => {
     const sandboxed = { ...small, runtimeClass: 'sandboxed' as const };
     expect(ineligible(node('a'), sandboxed)).toBe('does not offer the sandboxed runtime class');
-    // A node whose engine could not be asked offers nothing, not even the default.
-    expect(ineligible(node('a', { runtimeClasses: [] }), small)).toBe('does not offer the standard runtime class');
+    // A node whose engine has not been heard from yet takes standard environments (every engine runs those), not sandboxed ones.
+    expect(ineligible(node('a', { runtimeClasses: [] }), small)).toBeNull();
+    expect(ineligible(node('a', { runtimeClasses: [] }), sandboxed)).toBe('does not offer the sandboxed runtime class');
     expect(ineligible(node('a', { runtimeClasses: ['standard', 'sandboxed'] }), sandboxed)).toBeNull();
     const usage = new Map([['b', { environments: 5, vcpus: 3, memoryMb: 6000 }]]);
     // The fuller node, because it is the only one that can.

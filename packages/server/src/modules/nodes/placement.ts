@@ -35,7 +35,8 @@ export function ineligible(node: RuntimeNode, request: PlacementRequest): string
   if (!node.engine) return 'no engine Berth can reach';
   const missing = Object.entries(request.labels).filter(([k, v]) => node.labels[k] !== v);
   if (missing.length > 0) return `lacks ${missing.map(([k, v]) => `${k}=${v}`).join(', ')}`;
-  if (!node.runtimeClasses.includes(request.runtimeClass)) return `does not offer the ${request.runtimeClass} runtime class`;
+  // Every engine runs plain containers; gVisor only where the node's engine said it has it.
+  if (request.runtimeClass !== 'standard' && !node.runtimeClasses.includes(request.runtimeClass)) return `does not offer the ${request.runtimeClass} runtime class`;
   return null;
 }
 

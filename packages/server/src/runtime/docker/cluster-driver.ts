@@ -39,6 +39,8 @@ export interface ClusterDriverOptions {
 const NODES_TTL_MS = 2_000;
 /** How long what a node's engine said of its runtimes stands: registering one is rare, and needs no restart of Berth. */
 const RUNTIMES_TTL_MS = 30_000;
+/** How long a node's engine is given to say what it offers. */
+const RUNTIMES_ASK_TIMEOUT_MS = 5_000;
 
 /**
  * Environments on the nodes of a Docker Swarm. The swarm says which nodes there are and whether each
@@ -56,23 +58,33 @@ export function createClusterDriver(options: ClusterDriverOptions): RuntimeDrive
     if (!fresh && listing && Date.now() - listing.at < NODES_TTL_MS) return listing;
     // The listing already says which node is the manager's own (its engine is `manager`).
     const { items } = await nodes.list();
-    const withClasses = await Promise.all(items.map(async (n) => (n.engine && n.engine !== 'manager' && n.state === 'ready' ? { ...n, runtimeClasses: await runtimeClassesOn(n) } : n)));
+    // What each node's own engine offers, as last heard (the manager's own is in the listing already).
+    const withClasses = items.map((n) => (n.engine && n.engine !== 'manager' && n.state === 'ready' ? { ...n, runtimeClasses: runtimeClassesOn(n) } : n));
     listing = { at: Date.now(), self: items.find((n) => n.engine === 'manager')?.id ?? '', items: withClasses };
     return listing;
   }
 
-  /** What a node's own engine offers, asked at most every RUNTIMES_TTL_MS; none while it does not answer. */
-  const runtimesSeen = new Map<string, { at: number; classes: RuntimeClass[] }>();
-  async function runtimeClassesOn(node: RuntimeNode): Promise<RuntimeClass[]> {
+  /**
+   * What a node's own engine offers, as last heard: asked in the background at most every
+   * RUNTIMES_TTL_MS, never in the way of a listing (an engine that stopped answering would hold up
+   * every call routed through the swarm's nodes). None until first heard: nothing sandboxed is placed
+   * there until then (placement waits for it), while standard environments need nothing to be heard.
+   */
+  const runtimesSeen = new Map<string, { at: number; classes: RuntimeClass[]; asking?: boolean }>();
+  function runtimeClassesOn(node: RuntimeNode): RuntimeClass[] {
     const seen = runtimesSeen.get(node.id);
-    if (seen && Date.now() - seen.at < RUNTIMES_TTL_MS) return seen.classes;
-    try {
-      const classes = runtimeClassesOf((await engineOn(node).docker.info()) as { Runtimes?: Record<string, unknown> }, sandboxedRuntime);
-      runtimesSeen.set(node.id, { at: Date.now(), classes });
-      return classes;
-    } catch {
-      return [];
+    if (!seen?.asking && (!seen || Date.now() - seen.at >= RUNTIMES_TTL_MS)) {
+      const entry = { at: seen?.at ?? 0, classes: seen?.classes ?? [], asking: true };
+      runtimesSeen.set(node.id, entry);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), RUNTIMES_ASK_TIMEOUT_MS)));
+      void Promise.race([engineOn(node).docker.info() as Promise<{ Runtimes?: Record<string, unknown> }>, timeout])
+        .then((info) => runtimesSeen.set(node.id, { at: Date.now(), classes: runtimeClassesOf(info, sandboxedRuntime) }))
+        // Not heard: asked again a few seconds on, not at every listing.
+        .catch(() => runtimesSeen.set(node.id, { classes: entry.classes, at: Date.now() - RUNTIMES_TTL_MS + RUNTIMES_ASK_TIMEOUT_MS }))
+        .finally(() => clearTimeout(timer));
     }
+    return seen?.classes ?? [];
   }
 
   interface NodeEngine {

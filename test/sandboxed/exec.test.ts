@@ -1,5 +1,0 @@
-// exec.test.ts again, every environment in it sandboxed (gVisor): the same assertions under the other runtime class.
-import { runSandboxed } from '../support/runtime-class.js';
-
-runSandboxed();
-await import('../exec.test.js');
