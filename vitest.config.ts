@@ -29,7 +29,9 @@ const runtimeOnly = [
 /** Every project runs its files this way. */
 const files = {
   pool: 'forks',
-  testTimeout: 30_000,
+  // Generous: on two shared cores, a test of several steps (CLI processes, pool rebuilds) can take
+  // more than half a minute; waits inside tests have deadlines of their own, and a hang still fails.
+  testTimeout: 60_000,
   hookTimeout: 60_000,
   // Each file builds its own server on its own database, so files run in parallel safely;
   // they mostly wait on Docker, so more files than cores keeps the machine busy.

@@ -245,7 +245,8 @@ describe('a pool of a template', () => {
     const third = await create(ada, { type: 'small', templateId: template.id });
     expect(third.id).toBe(member!.id);
     expect((await admin.delete(`/api/v1/pools/${pool.id}`)).statusCode).toBe(204);
-  });
+    // Three versions of the pool built and drained in turn.
+  }, 180_000);
 });
 
 describe('pool administration refuses bad input', () => {
