@@ -15,6 +15,8 @@ const runtimeOnly = [
   'test/egress.test.ts',
   'test/terminal.test.ts',
   'test/code-interpreter.test.ts',
+  // A slow engine in front of the real one (support/engine-proxy.ts).
+  'test/e2b-slow-engine.test.ts',
   'test/edge-caddy.test.ts',
   'test/apps-caddy.test.ts',
   'test/apps-readme-caddy.test.ts',

@@ -9,6 +9,7 @@ import { appConfigVars, appReleases, apps, auditLog } from '../packages/server/s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appOf, gitRepo, loadAcrossSwitch, nodeApp, privateGitServer, releaseSettles } from './support/apps.js';
 import { inOrg, makeOrg } from './support/orgs.js';
+import type { Caller } from './support/server.js';
 import { useTestServer } from './support/test-server.js';
 import { runningEnvironment, waitFor } from './support/wait.js';
 
@@ -324,26 +325,65 @@ describe('apps from git', { timeout: 180_000 }, () => {
   });
 });
 
+/** A new organization of the caller's with one app, shop, from the repository, its first release live. */
+async function liveShopInNewOrg(owner: Caller, slug: string, repo: Awaited<ReturnType<typeof gitRepo>>): Promise<{ org: Caller; shop: App }> {
+  await repo.commit(nodeApp('v1'), 'v1');
+  await makeOrg(owner, slug);
+  const org = inOrg(owner, slug);
+  const made = await org.post('/api/v1/apps', { name: 'shop', source: { kind: 'git', url: repo.url } });
+  expect(made.statusCode, made.body).toBe(201);
+  const shop = made.json<App>();
+  await releaseSettles(org, shop.id, 1, 'live');
+  return { org, shop };
+}
+
 describe("an organization's apps when the organization is deleted", { timeout: 180_000 }, () => {
   const { users: { dev } } = useTestServer({ env: { BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true' }, users: ['dev'] });
 
   it('go with it: replicas, images and rows, before the organization is marked deleted', async () => {
     const repo = await gitRepo();
     try {
-      await repo.commit(nodeApp('v1'), 'v1');
-      await makeOrg(dev, 'acme');
-      const acme = inOrg(dev, 'acme');
-      const res = await acme.post('/api/v1/apps', { name: 'shop', source: { kind: 'git', url: repo.url } });
-      expect(res.statusCode, res.body).toBe(201);
-      const shop = res.json<App>();
+      const { shop } = await liveShopInNewOrg(dev, 'acme', repo);
       expect(shop.url).toMatch(/^http:\/\/shop-acme\.apps\.localhost:/);
-      await releaseSettles(acme, shop.id, 1, 'live');
       expect((await dev.delete('/api/v1/orgs/acme')).statusCode).toBe(202);
       // Marked deleted only once nothing of it is left: its apps included.
       await waitFor('acme deleted', async () => (await dev.api.call('orgs.list')).items.every((o) => o.slug !== 'acme'), 120_000, 250);
       const docker = new Docker();
       expect(await docker.listContainers({ all: true, filters: { label: [`berth.app=${shop.id}`] } })).toEqual([]);
       expect(await docker.listImages({ filters: { label: [`berth.app=${shop.id}`] } })).toEqual([]);
+    } finally {
+      await repo.remove();
+    }
+  });
+});
+
+describe("an organization's apps when the organization is suspended", { timeout: 240_000 }, () => {
+  const { server, users: { dev } } = useTestServer({ env: { BERTH_APPS_ALLOW_LOCAL_SOURCES: 'true' }, users: ['dev'] });
+
+  it('stop serving (503 app_unavailable, no replica left, no deploy) and serve their release again once it is reactivated', async () => {
+    const repo = await gitRepo();
+    try {
+      const { org, shop } = await liveShopInNewOrg(dev, 'paused-co', repo);
+      const visit = () => server.anonymous.get('/', { host: new URL(shop.url).host });
+      expect((await visit()).body).toBe('v1 - no-secret');
+      const replicas = () => new Docker().listContainers({ all: true, filters: { label: [`berth.app=${shop.id}`, 'berth.release'] } });
+      expect(await replicas()).toHaveLength(1);
+
+      expect((await dev.post('/api/v1/orgs/paused-co/suspend')).statusCode).toBe(200);
+      await waitFor('the app to be suspended', async () => (await appOf(org, shop.id)).status === 'suspended', 60_000);
+      await waitFor('its replicas to be gone', async () => (await replicas()).length === 0, 60_000);
+      const unavailable = await visit();
+      expect(unavailable.statusCode, unavailable.body).toBe(503);
+      expect(unavailable.json()).toMatchObject({ code: 'app_unavailable', detail: 'This app is unavailable' });
+      // Nothing new is deployed meanwhile.
+      expect((await org.post(`/api/v1/apps/${shop.id}/deploys`)).json()).toMatchObject({ code: 'organization_suspended' });
+      const events = (await org.get(`/api/v1/apps/${shop.id}/events`)).json<{ items: AppEvent[] }>().items.map((e) => e.message);
+      expect(events).toContain('stopped: its organization is suspended');
+
+      expect((await dev.post('/api/v1/orgs/paused-co/reactivate')).statusCode).toBe(200);
+      await waitFor('the app to serve again', async () => (await visit()).body === 'v1 - no-secret', 120_000, 250);
+      expect(await appOf(org, shop.id)).toMatchObject({ status: 'running', currentRelease: 1 });
+      expect(await replicas()).toHaveLength(1);
     } finally {
       await repo.remove();
     }

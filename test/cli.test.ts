@@ -121,9 +121,26 @@ describe('berth CLI (subprocess against a real server)', () => {
     expect(shown.name).toBe(ENV_NAME);
   });
 
-  it('env show prints the egress policy', async () => {
-    expect((await ok(['env', 'show', ENV_NAME])).stdout).toMatch(/^egress\s+internet$/m);
+  it('env show prints the egress policy and the runtime class', async () => {
+    const shown = (await ok(['env', 'show', ENV_NAME])).stdout;
+    expect(shown).toMatch(/^egress\s+internet$/m);
+    expect(shown).toMatch(/^runtime\s+standard$/m);
   });
+
+  it('env create --sandboxed runs it under gVisor: its kernel is gVisor\'s, and env show says so', async () => {
+    const env = JSON.parse((await ok(['env', 'create', '--type', 'small', '--name', 'cli-sandboxed', '--sandboxed', '--wait', '--json'])).stdout) as Environment;
+    try {
+      expect(env).toMatchObject({ name: 'cli-sandboxed', status: 'running', runtimeClass: 'sandboxed' });
+      expect((await ok(['env', 'show', 'cli-sandboxed'])).stdout).toMatch(/^runtime\s+sandboxed \(gVisor\)$/m);
+      // gVisor answers uname with a kernel of its own, not the host's.
+      expect((await ok(['exec', 'cli-sandboxed', '--', 'uname', '-r'])).stdout.trim()).toBe('4.4.0');
+      expect((await ok(['exec', ENV_NAME, '--', 'uname', '-r'])).stdout.trim()).toBe(os.release());
+    } finally {
+      await ok(['env', 'rm', 'cli-sandboxed', '--yes']);
+      // The tests below see ENV_NAME alone.
+      await waitForStatus(server.withToken(await savedToken()), env.id, 'deleted');
+    }
+  }, 120_000);
 
   it('env ls and env show mark an environment the E2B API made, and only that one', async () => {
     // The CLI's own token is the X-API-KEY an agent of this user would send; no new token, so `tokens ls` below still sees one.

@@ -155,6 +155,19 @@ describe('environments across the nodes of a swarm', () => {
     expect(await meshes()).toEqual([adaId]);
   });
 
+  it('runs a sandboxed environment under gVisor on a remote node whose own engine offers it', async () => {
+    const remote = swarm.nodes[2]!; // labelled disk=ssd by the test before
+    // What a node's engine offers is asked of it in the background; the listing shows it once heard.
+    await waitFor('the remote node to offer the sandboxed class', async () => (await admin.get('/api/v1/nodes')).json<NodeList>().items.find((n) => n.id === remote.id)?.runtimeClasses.includes('sandboxed'));
+    const env = await createEnvironment(ada, { type: 'ssd', name: 'remote-sandboxed', runtimeClass: 'sandboxed' });
+    await waitForStatus(ada, env.id, 'running', 90_000);
+    expect(await nodeOf(env.id)).toBe(remote.id);
+    expect((await remote.docker.getContainer(containerName(env.id)).inspect()).HostConfig.Runtime).toBe('runsc');
+    expect(await execIn(ada, env.id, 'uname -r')).toMatchObject({ exitCode: 0, stdout: '4.4.0\n' });
+    expect((await ada.delete(`/api/v1/environments/${env.id}`)).statusCode).toBe(202);
+    await waitForStatus(ada, env.id, 'deleted');
+  }, 120_000);
+
   it('places nothing on a drained node, and an environment needing a label no node has waits for one', async () => {
     const drained = swarm.nodes[1]!;
     expect((await admin.patch(`/api/v1/nodes/${drained.id}`, { availability: 'drain' })).statusCode).toBe(200);

@@ -45,6 +45,9 @@ describe('a berth server killed with SIGKILL mid-operation', () => {
       BERTH_DEFAULT_IMAGE: TEST_IMAGE,
       BERTH_RESYNC_SECONDS: '2',
       BERTH_STOP_GRACE_SECONDS: '1',
+      // What the crashed server had claimed waits out its lease before the next one takes it: short here
+      // (renewed every third of it while a live server works), as apps-crash.test.ts does.
+      BERTH_RECONCILE_LEASE_SECONDS: '3',
     };
     // The install id is created with the database; read it before any server runs so cleanup always knows it.
     const database = await openDatabase(scratch ? { url: scratch.url } : { dataDir });

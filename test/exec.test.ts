@@ -152,6 +152,46 @@ describe('an environment that stops while a request is on its way', () => {
     expectProblem(await owner.get(`/api/v1/environments/${id}/files?path=`), 409, 'environment_not_running');
     expect((await owner.delete(`/api/v1/environments/${id}`)).statusCode).toBe(202);
   });
+
+  it('answers 200 with the runtime\'s 126 for a program that does not exist, its environment running all along', async () => {
+    const result = await exec({ command: ['no-such-program-here'] });
+    expect(result.exitCode).toBe(126);
+    expect(result.stdout + result.stderr).toMatch(/no-such-program-here/);
+  });
+
+  it('answers 200 for a command that closes its output and carries on, its environment still running', async () => {
+    const result = await exec({ command: 'echo closing; exec >&- 2>&-; sleep 2' });
+    expect(result).toMatchObject({ stdout: 'closing\n', timedOut: false });
+  });
+
+  it('answers an exec racing a restart with the command\'s own outcome or 409, never the runtime\'s refusal as exit code 126', async () => {
+    const id = await runningId();
+    const answers: { status: number; code?: string; exitCode?: number | null; stdout?: string }[] = [];
+    let restarted = false;
+    // Execs one after another until a few have run after the restart (bounded either way).
+    const execs = (async () => {
+      for (let after = 0; answers.length < 400 && after < 5; after += restarted ? 1 : 0) {
+        const res = await owner.post(`/api/v1/environments/${id}/exec`, { command: ['echo', 'ok'] });
+        answers.push(res.statusCode === 200 ? { status: 200, ...res.json<ExecResult>() } : { status: res.statusCode, code: res.json<{ code: string }>().code });
+      }
+    })();
+    await waitFor('execs under way', async () => answers.length >= 3);
+    // Behind Berth's back, as a restart racing the requests leaves it: the row says running throughout.
+    await server.docker.getContainer(containerName(id)).restart({ t: 0 });
+    restarted = true;
+    await execs;
+    for (const a of answers) {
+      if (a.status === 200) {
+        // The command ran (ok), or the restart killed it: it never was the runtime's "stopped" answer.
+        expect(a.exitCode, JSON.stringify(a)).not.toBe(126);
+        if (a.exitCode === 0) expect(a.stdout).toBe('ok\n');
+      } else expect(a, JSON.stringify(answers.filter((x) => x.status !== 200))).toMatchObject({ status: 409, code: 'environment_not_running' });
+    }
+    // It ran before and after: the restart was in the middle of them.
+    expect(answers[0]).toMatchObject({ status: 200, exitCode: 0, stdout: 'ok\n' });
+    expect(answers.at(-1)).toMatchObject({ status: 200, exitCode: 0, stdout: 'ok\n' });
+    expect((await owner.delete(`/api/v1/environments/${id}`)).statusCode).toBe(202);
+  });
 });
 
 describe('exec bookkeeping', () => {

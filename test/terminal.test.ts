@@ -277,4 +277,19 @@ describe('a terminal on a slow engine', () => {
     expect(t.output.match(/30 90/g)).toHaveLength(1);
     await t.close();
   });
+
+  it('gives a new shell the size it was opened at even when the engine gives up resizing its end', async () => {
+    // What the engine answers a resize of a process that took it more than 10 s to start.
+    proxy.refuse(/^POST \S*\/exec\/[^/ ]+\/resize/, 'timeout waiting for exec session ready');
+    try {
+      const t = terminal(envId, 'session=unsized&cols=90&rows=30', cookie, slowBase);
+      await t.opened;
+      t.type('stty size\n');
+      await t.expect(/^\d+ \d+\r?$/m);
+      expect(t.output).toMatch(/^30 90\r?$/m);
+      await t.close();
+    } finally {
+      proxy.refuse();
+    }
+  });
 });

@@ -14,7 +14,7 @@ export function openSocket(base: string, path: string, headers: Record<string, s
 
 /** Waits (bounded) until the socket has closed, and returns its close code. */
 export async function closedWith(client: TerminalClient, timeoutMs = REVOKED_WITHIN_MS): Promise<number> {
-  return waitFor(`the socket to close (state ${client.socket.readyState})`, async () => client.closeCode, timeoutMs, 20);
+  return waitFor(() => `the socket to close (state ${client.socket.readyState})`, async () => client.closeCode, timeoutMs, 20);
 }
 
 /** An upgrade Berth refuses: its status, content type and problem+json body. */

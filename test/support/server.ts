@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { createClient, type BerthClient } from '@berth/client';
 import type { LightMyRequestResponse } from 'fastify';
 import type Docker from 'dockerode';
@@ -105,7 +106,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
   });
   const database = await createTestDatabase();
-  // Wired as `berth server` is; nothing is logged, and the resync, idle and E2B timeout passes are
+  // Wired as `berth server` is; nothing is logged (unless BERTH_TEST_LOG names a level: to stderr, to
+  // find why a test failed), and the resync, idle and E2B timeout passes are
   // left to the tests that run them (on their own schedule, or by calling their `run`).
   // Every refusal the API answers is held against the route table's problems for its route.
   const undeclared = new Set<string>();
@@ -114,7 +116,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     problems.push({ route, code });
     if (route && !declaredProblems(route).has(code)) undeclared.add(`${route} (${method} ${url}) answered ${code}, which its entry in ROUTES does not declare`);
   };
-  const berth = await createBerth(config, { database, without: ['resync', 'idle', 'e2bExpiry'], onProblem });
+  const log = process.env.BERTH_TEST_LOG ? pino({ level: process.env.BERTH_TEST_LOG }, pino.destination(2)) : undefined;
+  const berth = await createBerth(config, { database, without: ['resync', 'idle', 'e2bExpiry'], onProblem, log });
   const { app, services, runtime, docker, installId } = berth;
   await berth.start();
 

@@ -123,8 +123,19 @@ export async function startSwarm(count: number, options: { tls?: boolean } = {})
         daemon?.child.kill('SIGKILL');
         await daemon?.exited;
       };
+      // After a kill, the engine's own containerd (left running, as a crashed engine leaves it) can hold
+      // the new one up past the engine's deadline on a busy machine (seen once in a rehearsal): a bounded few tries.
+      const restart = async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await launch();
+          } catch (err) {
+            if (attempt >= 3 || !/timeout waiting for containerd/.test(String(err))) throw err;
+          }
+        }
+      };
       await launch();
-      nodes.push({ name, ip, socketPath, docker, id: '', netns: name, kill, restart: launch, ...(tcp ? { tcp } : {}) });
+      nodes.push({ name, ip, socketPath, docker, id: '', netns: name, kill, restart, ...(tcp ? { tcp } : {}) });
     }
 
     const [manager, ...workers] = nodes as [SwarmNode, ...SwarmNode[]];

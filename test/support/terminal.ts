@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { shellWaitMs } from './runtime-class.js';
-import { waitFor } from './wait.js';
+import { GaveUp, waitFor } from './wait.js';
 
 /** A terminal WebSocket client that collects everything the shell prints. */
 export class TerminalClient {
@@ -37,7 +37,14 @@ export class TerminalClient {
 
   /** Waits until the output matches, and returns the match. */
   async expect(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
-    return waitFor(`terminal output matching ${pattern} (got ${JSON.stringify(this.output.slice(-300))})`, async () => pattern.exec(this.output) ?? undefined, shellWaitMs(timeoutMs), 20);
+    // What was seen is read when the wait fails, not when it began.
+    const seen = () => `terminal output matching ${pattern} (got ${JSON.stringify(this.output.slice(-300))}; messages ${JSON.stringify(this.messages)}; closed ${this.closeCode ?? 'no'})`;
+    return waitFor(seen, async () => {
+      const match = pattern.exec(this.output);
+      // A closed socket brings no more output: waiting on would only hide why.
+      if (!match && this.closeCode !== undefined) throw new GaveUp(`the terminal closed before ${seen()}`);
+      return match ?? undefined;
+    }, shellWaitMs(timeoutMs), 20);
   }
 
   close(): Promise<number> {

@@ -63,7 +63,8 @@ export const AppHooksSchema = z
   })
   .describe("Hooks around each deploy (a URL on Berth's own machine or network only where an administrator allows local targets)");
 
-export const APP_STATUSES = ['idle', 'deploying', 'running', 'failed', 'deleting', 'deleted'] as const;
+/** `suspended`: its organization is, and so nothing of it runs until it is reactivated. */
+export const APP_STATUSES = ['idle', 'deploying', 'running', 'suspended', 'failed', 'deleting', 'deleted'] as const;
 export const RELEASE_STATUSES = ['pending', 'building', 'releasing', 'starting', 'live', 'superseded', 'failed'] as const;
 
 export const AppSchema = z

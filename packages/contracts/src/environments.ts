@@ -133,7 +133,7 @@ export const ExecBodySchema = z.strictObject({
 
 export const ExecResultSchema = z
   .object({
-    exitCode: z.number().int().nullable().describe('null when the command was killed on timeout'),
+    exitCode: z.number().int().nullable().describe('null when the command was killed on timeout, or closed its output and still runs'),
     stdout: z.string(),
     stderr: z.string(),
     timedOut: z.boolean(),

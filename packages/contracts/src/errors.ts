@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   runtime_unavailable: { status: 503, title: 'Runtime unavailable' },
   runtime_class_unavailable: { status: 409, title: 'Runtime class not offered by the engine' },
   port_unreachable: { status: 502, title: 'Nothing answers on that port' },
+  app_unavailable: { status: 503, title: 'App unavailable' },
   assistant_limit: { status: 429, title: 'Assistant requests used up for today' },
   assistant_unavailable: { status: 503, title: 'Assistant not configured' },
   assistant_provider_error: { status: 502, title: 'The AI provider failed' },

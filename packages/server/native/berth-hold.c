@@ -1,8 +1,9 @@
 /*
  * berth-hold: keeps a terminal's shell alive inside an environment, whoever is attached to it.
  *
- *   berth-hold open DIR GRACE_SECONDS SCROLLBACK_BYTES -- ARGV...
- *       Attaches to the shell held in DIR, starting it (and its holder) first if there is none.
+ *   berth-hold open DIR GRACE_SECONDS SCROLLBACK_BYTES COLS ROWS -- ARGV...
+ *       Attaches to the shell held in DIR, starting it (and its holder) first if there is none,
+ *       and gives it the size COLS x ROWS (0 0: none) before anything else.
  *   berth-hold attach DIR
  *       Attaches to the shell held in DIR.
  *   berth-hold stop DIR
@@ -11,7 +12,9 @@
  * The holder runs the shell on a pseudo-terminal of its own, keeps the last SCROLLBACK_BYTES of its
  * output, and listens on DIR/sock. An attached client (the process Berth runs through the engine,
  * from any Berth process) gets the scrollback, then the output as it comes; what it reads on stdin
- * goes to the shell, and its terminal's size follows its own (SIGWINCH). When the client's
+ * goes to the shell, and its terminal's size follows its own (SIGWINCH). The first size comes in
+ * the open command itself: the engine sets the size of the client's own terminal by a call of its own,
+ * which may come after the shell has printed, or not at all (it gives up on a process slow to start). When the client's
  * connection goes (its Berth process died, say), the shell lives on; when no client has been
  * attached for GRACE_SECONDS, or the shell exits, the holder ends (the shell's exit code is left in
  * DIR/exit for the client). The holder drops BERTH_EXEC_ID from its environment, so ending a
@@ -37,7 +40,8 @@
  * Both ways, frames are a type byte, a u32 big-endian length and that many bytes. Client to holder:
  * 'm' meta, 'd' input, 'e' end of input, 'w' u16 cols + u16 rows, 'k' kill (its whole session).
  * Holder to client: 'h' u32 pid (the process started), 'f' why it could not start, 'o' stdout,
- * 'r' stderr, 'p' terminal output, 'x' i32 exit code + u8 signal + u8 timed out (the last frame).
+ * 'r' stderr, 'p' terminal output, 'x' i32 exit code + u8 signal + u8 timed out (the last frame);
+ * then berth-hold itself adds 'z' (the holder hung up), after which it waits for the end of its input.
  * Output nobody follows is dropped; a follower that reads slowly holds the process back.
  *
  * Built statically (no libc needed in the environment's image); Linux only.
@@ -197,9 +201,11 @@ static void on_child(int sig) {
   child_exited = 1;
 }
 
-static int serve(const char *dir, long grace, long scrollback, char **argv) {
+static int serve(const char *dir, long grace, long scrollback, struct winsize size, char **argv) {
   int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) die("openpty");
+  /* The shell starts at its client's size. */
+  if (size.ws_col > 0 && size.ws_row > 0) ioctl(master, TIOCSWINSZ, &size);
   char *slave_name = ptsname(master);
   if (!slave_name) die("ptsname");
 
@@ -344,10 +350,26 @@ static void on_winch(int sig) {
   resized = 1;
 }
 
-static int attach(const char *dir) {
+static int send_size(int sock, struct winsize ws) {
+  unsigned char frame[5] = {'w', ws.ws_col >> 8, ws.ws_col & 0xff, ws.ws_row >> 8, ws.ws_row & 0xff};
+  return write_all(sock, frame, 5);
+}
+
+/* Sends this terminal's size when it has one and it is not the one last sent. */
+static int follow_size(int sock, struct winsize *last) {
+  struct winsize ws;
+  if (ioctl(0, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0 || ws.ws_row == 0) return 0;
+  if (ws.ws_col == last->ws_col && ws.ws_row == last->ws_row) return 0;
+  *last = ws;
+  return send_size(sock, ws);
+}
+
+/* Relays a client's terminal to the holder in DIR; `size` (unless 0 x 0) is sent first, then its own terminal's. */
+static int attach(const char *dir, struct winsize size) {
   int sock = connect_to(dir);
   if (sock < 0) die("connect");
   signal(SIGPIPE, SIG_IGN);
+  if (size.ws_col > 0 && size.ws_row > 0 && send_size(sock, size) < 0) die("send size");
   struct termios saved;
   int tty = isatty(0) && tcgetattr(0, &saved) == 0;
   if (tty) {
@@ -360,14 +382,11 @@ static int attach(const char *dir) {
   }
   char buf[65536 + 5];
   int stdin_open = 1;
+  struct winsize last = size;
   for (;;) {
     if (tty && resized) {
       resized = 0;
-      struct winsize ws;
-      if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
-        unsigned char frame[5] = {'w', ws.ws_col >> 8, ws.ws_col & 0xff, ws.ws_row >> 8, ws.ws_row & 0xff};
-        if (write_all(sock, frame, 5) < 0) break;
-      }
+      if (follow_size(sock, &last) < 0) break;
     }
     struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = stdin_open ? 0 : -1, .events = POLLIN}};
     if (poll(fds, 2, -1) < 0) {
@@ -385,6 +404,9 @@ static int attach(const char *dir) {
         stdin_open = 0; /* nothing more to type: the shell stays, and so does its output */
         continue;
       }
+      /* What is typed after a resize reaches the shell after it: Berth sends it once the engine has
+         resized this terminal, but the SIGWINCH can come later (gVisor relays it), so look first. */
+      if (tty && follow_size(sock, &last) < 0) break;
       buf[0] = 'd';
       buf[1] = (char)(n >> 24);
       buf[2] = (char)(n >> 16);
@@ -434,13 +456,28 @@ static pid_t start_holder(char *const head[], int heads, char **rest) {
   _exit(111);
 }
 
+/*
+ * Connects to the holder just started (pid `holder`) once it listens in DIR: -1 if it died first, or
+ * has not listened after a minute. No shorter deadline: on a busy machine, under gVisor, starting
+ * a process can take seconds.
+ */
+static int wait_for_holder(pid_t holder, const char *dir, int (*connect_fn)(const char *dir)) {
+  for (int i = 0; i < 6000; i++) {
+    int sock = connect_fn(dir);
+    if (sock >= 0) return sock;
+    if (waitpid(holder, NULL, WNOHANG) == holder) return -1;
+    usleep(i < 100 ? 2000 : 10000);
+  }
+  return -1;
+}
+
 /* ---- open: attach, starting the holder first when there is none ---- */
 
-static int open_session(const char *self, const char *dir, char **rest) {
+static int open_session(const char *self, const char *dir, struct winsize size, char **rest) {
   int sock = connect_to(dir);
   if (sock >= 0) {
     close(sock);
-    return attach(dir);
+    return attach(dir, size);
   }
   char lock_path[4096];
   path_in(lock_path, sizeof lock_path, dir, "lock");
@@ -453,8 +490,7 @@ static int open_session(const char *self, const char *dir, char **rest) {
   sock = connect_to(dir);
   if (sock < 0) {
     char *head[] = {(char *)self, "serve"};
-    start_holder(head, 2, rest);
-    for (int i = 0; i < 500 && (sock = connect_to(dir)) < 0; i++) usleep(10000);
+    sock = wait_for_holder(start_holder(head, 2, rest), dir, connect_to);
     if (sock < 0) {
       fprintf(stderr, "berth-hold: the shell's holder did not start\n");
       return 111;
@@ -462,7 +498,7 @@ static int open_session(const char *self, const char *dir, char **rest) {
   }
   close(sock);
   close(lock);
-  return attach(dir);
+  return attach(dir, size);
 }
 
 /* Asks the holder to end its shell, and waits until it has (its socket closes). */
@@ -540,14 +576,24 @@ static int serve_proc(const char *root, long timeout_ms, int cols, int rows, cha
   struct timespec started = {0};
   char buf[65536];
 
-  /* The first client (the one `proc` started this for) has 10 s to connect and send the meta. */
+  /*
+   * The first client is the `proc` that started this holder (its parent), and it sends the meta once
+   * its Berth process has it, which waits on the engine saying the exec started: no deadline, as
+   * that can take any time on a busy engine. The holder gives up only when the client hangs up
+   * first, or when its parent died without ever connecting.
+   */
+  pid_t parent = getppid();
   for (;;) {
     int ready_for_meta = count > 0;
     struct pollfd fds[1 + MAX_CLIENTS];
     fds[0] = (struct pollfd){.fd = listener, .events = POLLIN};
     for (int i = 0; i < count; i++) fds[1 + i] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
-    int ready = poll(fds, (nfds_t)(1 + count), 10000);
-    if (ready <= 0) goto cleanup;
+    int ready = poll(fds, (nfds_t)(1 + count), 1000);
+    if (ready < 0 && errno != EINTR) goto cleanup;
+    if (ready <= 0) {
+      if (count == 0 && getppid() != parent) goto cleanup;
+      continue;
+    }
     if (fds[0].revents & POLLIN) {
       int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
       unsigned char mode;
@@ -773,16 +819,21 @@ cleanup:
  * drops). A follower then hangs up at once, whatever it had not yet passed on: the holder must not
  * wait on a reader that will never read. A controller passes the end on and waits for the holder
  * to hang up, so that what it asked for is done when it exits.
+ *
+ * When the holder hangs up, a follower says so ('z') and waits for that end of its input before it
+ * exits: its Berth process closes it once it has read the 'z', and so everything before it (how the
+ * process ended included). The engine stops copying an exec's output 2 s after the exec exits, and
+ * on a busy machine what was still on its way would be lost.
  */
 static int relay(int sock, char mode) {
   signal(SIGPIPE, SIG_IGN);
   set_nonblock(1);
   static char buf[65536];
   size_t held = 0, off = 0; /* read from the socket, not yet written to stdout */
-  int stdin_open = 1;
+  int stdin_open = 1, sock_open = 1;
   for (;;) {
     struct pollfd fds[3] = {
-        {.fd = held ? -1 : sock, .events = POLLIN},
+        {.fd = held || !sock_open ? -1 : sock, .events = POLLIN},
         {.fd = stdin_open ? 0 : -1, .events = POLLIN},
         {.fd = held ? 1 : -1, .events = POLLOUT},
     };
@@ -792,7 +843,14 @@ static int relay(int sock, char mode) {
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = read(sock, buf, sizeof buf);
-      if (n <= 0) return 0;
+      if (n <= 0) {
+        if (mode != 'a' || !stdin_open) return 0;
+        sock_open = 0;
+        memcpy(buf, "z\0\0\0\0", 5);
+        held = 5;
+        off = 0;
+        continue;
+      }
       held = (size_t)n;
       off = 0;
     }
@@ -811,7 +869,7 @@ static int relay(int sock, char mode) {
         shutdown(sock, SHUT_WR);
         continue;
       }
-      if (write_all(sock, in, (size_t)n) < 0) return 1;
+      if (sock_open && write_all(sock, in, (size_t)n) < 0) return 1;
     }
   }
 }
@@ -826,14 +884,15 @@ static int connect_mode(const char *dir, char mode) {
   return sock;
 }
 
+static int connect_follower(const char *dir) { return connect_mode(dir, 'a'); }
+
 static int proc_start(const char *root, char **args) {
   mkdir(root, 0700);
   char *head[] = {"berth-hold", "proc-serve", (char *)root};
   pid_t pid = start_holder(head, 3, args);
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/%d", root, (int)pid);
-  int sock = -1;
-  for (int i = 0; i < 500 && (sock = connect_mode(dir, 'a')) < 0; i++) usleep(2000);
+  int sock = wait_for_holder(pid, dir, connect_follower);
   if (sock < 0) {
     fprintf(stderr, "berth-hold: the process's holder did not start\n");
     return 111;
@@ -882,16 +941,19 @@ int main(int argc, char **argv) {
   if (argc >= 8 && strcmp(argv[6], "--") == 0 && strcmp(argv[1], "proc") == 0) return proc_start(argv[2], argv + 3);
   if (argc >= 8 && strcmp(argv[6], "--") == 0 && strcmp(argv[1], "proc-serve") == 0)
     return serve_proc(argv[2], strtol(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10), (int)strtol(argv[5], NULL, 10), argv + 7);
-  if (argc >= 3 && strcmp(argv[1], "attach") == 0) return attach(argv[2]);
+  if (argc >= 3 && strcmp(argv[1], "attach") == 0) return attach(argv[2], (struct winsize){0});
   if (argc >= 3 && strcmp(argv[1], "stop") == 0) return stop(argv[2]);
-  /* open|serve DIR GRACE SCROLLBACK -- ARGV... */
-  if (argc >= 7 && strcmp(argv[5], "--") == 0) {
+  /* open|serve DIR GRACE SCROLLBACK COLS ROWS -- ARGV... */
+  if (argc >= 9 && strcmp(argv[7], "--") == 0) {
     long grace = strtol(argv[3], NULL, 10);
     long scrollback = strtol(argv[4], NULL, 10);
     if (scrollback < 0 || scrollback > 64L * 1024 * 1024) scrollback = 1024 * 1024;
-    if (strcmp(argv[1], "serve") == 0) return serve(argv[2], grace, scrollback, argv + 6);
-    if (strcmp(argv[1], "open") == 0) return open_session(argv[0], argv[2], argv + 2);
+    long cols = strtol(argv[5], NULL, 10), rows = strtol(argv[6], NULL, 10);
+    struct winsize size = {0};
+    if (cols > 0 && cols <= 0xffff && rows > 0 && rows <= 0xffff) size = (struct winsize){.ws_col = (unsigned short)cols, .ws_row = (unsigned short)rows};
+    if (strcmp(argv[1], "serve") == 0) return serve(argv[2], grace, scrollback, size, argv + 8);
+    if (strcmp(argv[1], "open") == 0) return open_session(argv[0], argv[2], size, argv + 2);
   }
-  fprintf(stderr, "usage: berth-hold open DIR GRACE_SECONDS SCROLLBACK_BYTES -- ARGV...\n       berth-hold attach DIR\n       berth-hold stop DIR\n");
+  fprintf(stderr, "usage: berth-hold open DIR GRACE_SECONDS SCROLLBACK_BYTES COLS ROWS -- ARGV...\n       berth-hold attach DIR\n       berth-hold stop DIR\n");
   return 2;
 }

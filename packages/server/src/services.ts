@@ -230,7 +230,7 @@ export function createServices(database: Database, runtime: RuntimeDriver, confi
     orgChanged: orgReconciler.wake,
     newOrgQuotas,
     // The apps reconciler is made below: woken through this closure, once it exists.
-    apps: { deleteAllOf: appsRepo.deleteAllOf, wake: () => appsReconciler.wake() },
+    apps: { deleteAllOf: appsRepo.deleteAllOf, markDueOf: appsRepo.markDueOf, wake: () => appsReconciler.wake() },
   });
   const envdProcesses = createEnvdProcesses({ runtime, maxPerUser: config.e2bMaxProcessesPerUser, held: holder ? createHeldProcesses({ runtime, holder }) : undefined });
   const assistant = createAssistantService({ db, assistantRepo: createAssistantRepo(), usersRepo, config: configService, audit, orgs, providerTimeoutMs: config.assistant.providerTimeoutMs });

@@ -56,23 +56,33 @@ export function gunzipBody(body: Readable): Readable & { receivedEncodedLength: 
   return inflated;
 }
 
+/** The one wait for room per stream, shared by every write that finds it full. */
+const roomOf = new WeakMap<Writable, Promise<void>>();
+
 /**
  * Writes with backpressure: undefined when `out` has room for more, otherwise a
  * promise that settles once it has (drain) or never will (close, error). The
- * caller stops its source until then.
+ * caller stops its source until then. Writes that find the stream full share
+ * one wait, so its listeners do not pile up with its writers.
  */
 export function writeOrWait(out: Writable, chunk: Buffer | string): Promise<void> | undefined {
   if (out.destroyed) return undefined;
   if (out.write(chunk)) return undefined;
-  return new Promise<void>((resolve) => {
-    const settle = () => {
-      out.off('drain', settle);
-      out.off('close', settle);
-      out.off('error', settle);
-      resolve();
-    };
-    out.on('drain', settle);
-    out.on('close', settle);
-    out.on('error', settle);
-  });
+  let room = roomOf.get(out);
+  if (!room) {
+    room = new Promise<void>((resolve) => {
+      const settle = () => {
+        out.off('drain', settle);
+        out.off('close', settle);
+        out.off('error', settle);
+        roomOf.delete(out);
+        resolve();
+      };
+      out.on('drain', settle);
+      out.on('close', settle);
+      out.on('error', settle);
+    });
+    roomOf.set(out, room);
+  }
+  return room;
 }

@@ -23,7 +23,7 @@ export async function resolveApp(client: ApiClient, ref: string | undefined): Pr
 export function appStatusColour(styles: Styles, status: App['status']): string {
   if (status === 'running') return styles.green(status);
   if (status === 'failed') return styles.red(status);
-  if (status === 'deleting' || status === 'deleted') return styles.dim(status);
+  if (status === 'deleting' || status === 'deleted' || status === 'suspended') return styles.dim(status);
   return styles.yellow(status);
 }
 

@@ -10,8 +10,9 @@ const USAGE = `Usage: berth env <command>
 
 Commands:
   ls [--json] [--all]                     Your environments (--all: everyone's, admins)
-  create [--type T] [--name N] [--template SLUG] [--egress internet|none] [--wait] [--json]
-                                          Create one; --wait follows it until running
+  create [--type T] [--name N] [--template SLUG] [--egress internet|none] [--sandboxed] [--wait] [--json]
+                                          Create one; --wait follows it until running;
+                                          --sandboxed runs it under gVisor (a kernel of its own)
   show ENV [--json]                       One environment
   start ENV [--wait]                      Start a stopped environment
   stop ENV [--wait]                       Stop it (the workspace is kept)
@@ -49,6 +50,7 @@ function show(ctx: Context, e: Environment, asJson: boolean | undefined): void {
     ['type', `${e.type}: ${e.vcpus} vCPU, ${e.memoryMb} MB, ${e.diskGib} GiB, ${e.creditsCost} credits`],
     ['image', e.image],
     ['egress', e.egress === 'allowlist' ? `allowlist: ${e.egressAllow.join(', ')}` : e.egress],
+    ['runtime', e.runtimeClass === 'sandboxed' ? 'sandboxed (gVisor)' : 'standard'],
     ['created', `${e.createdAt} (${ago(e.createdAt)})`],
     ['started', e.startedAt ?? '-'],
     ['last activity', e.lastActivityAt ?? '-'],
@@ -74,9 +76,11 @@ async function waitUntil(ctx: Context, client: ApiClient, id: string, target: En
 }
 
 async function create(ctx: Context, args: string[]): Promise<number> {
-  const { values } = parse(args, { type: { type: 'string' }, name: { type: 'string' }, template: { type: 'string' }, image: { type: 'string' }, egress: { type: 'string' }, wait: { type: 'boolean', short: 'w' }, json: { type: 'boolean' } });
+  const { values } = parse(args, { type: { type: 'string' }, name: { type: 'string' }, template: { type: 'string' }, image: { type: 'string' }, egress: { type: 'string' }, sandboxed: { type: 'boolean' }, wait: { type: 'boolean', short: 'w' }, json: { type: 'boolean' } });
   const client = await ctx.client();
   const body: CreateEnvironmentBody = { type: values.type ?? (await pickType(client)) };
+  // Only ever more isolation: a machine type or template that asks for sandboxed gets it without the flag.
+  if (values.sandboxed) body.runtimeClass = 'sandboxed';
   if (values.name) body.name = values.name;
   if (values.image) body.image = values.image;
   if (values.egress) {

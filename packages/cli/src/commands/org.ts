@@ -126,7 +126,7 @@ async function lifecycle(ctx: Context, op: 'suspend' | 'reactivate' | 'delete', 
   }
   if (op === 'delete') await forget(ctx, slug);
   if (values.json) ctx.print(json(org));
-  else if (op === 'suspend') ctx.note(`Suspended ${ctx.err.bold(slug)}: its environments stop and its tokens may only read`);
+  else if (op === 'suspend') ctx.note(`Suspended ${ctx.err.bold(slug)}: its environments and apps stop and its tokens may only read`);
   else if (op === 'reactivate') ctx.note(`Reactivated ${ctx.err.bold(slug)}`);
   else ctx.note(`Deleting ${ctx.err.bold(slug)} and everything in it`);
   return 0;

@@ -553,7 +553,7 @@ export const apps = pgTable(
     webhookSecret: text('webhook_secret'),
     currentReleaseId: uuid('current_release_id'),
     desiredState: text('desired_state').$type<'running' | 'deleted'>().notNull().default('running'),
-    status: text('status').$type<'idle' | 'deploying' | 'running' | 'failed' | 'deleting' | 'deleted'>().notNull().default('idle'),
+    status: text('status').$type<'idle' | 'deploying' | 'running' | 'suspended' | 'failed' | 'deleting' | 'deleted'>().notNull().default('idle'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     releaseSeq: integer('release_seq').notNull().default(0),

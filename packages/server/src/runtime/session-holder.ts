@@ -51,13 +51,20 @@ export async function buildSessionHolder(dataDir: string, log: Pick<FastifyBaseL
   }
 }
 
-/** A tar stream putting the holder at its path when unpacked at `/`. */
-export function holderArchive(holder: SessionHolder): NodeJS.ReadableStream {
+/**
+ * A tar stream that, unpacked at `/`, makes Berth's folder in an environment (/tmp/.berth) and,
+ * given the holder, puts it at its path. Without it: the folder alone, which a sandboxed container
+ * gets before its first start (gVisor lays a tmpfs of its own over an empty /tmp, out of the archive
+ * calls' reach; a folder in it keeps /tmp the container's own, as under runc).
+ */
+export function holderArchive(holder?: SessionHolder): NodeJS.ReadableStream {
   const pack = tar.pack();
   pack.entry({ name: 'tmp/.berth', type: 'directory', mode: 0o755 });
-  pack.entry({ name: 'tmp/.berth/terminals', type: 'directory', mode: 0o700 });
-  pack.entry({ name: PROCESS_ROOT.slice(1), type: 'directory', mode: 0o700 });
-  pack.entry({ name: holder.path.slice(1), mode: 0o755 }, holder.binary);
+  if (holder) {
+    pack.entry({ name: 'tmp/.berth/terminals', type: 'directory', mode: 0o700 });
+    pack.entry({ name: PROCESS_ROOT.slice(1), type: 'directory', mode: 0o700 });
+    pack.entry({ name: holder.path.slice(1), mode: 0o755 }, holder.binary);
+  }
   pack.finalize();
   return pack as unknown as NodeJS.ReadableStream;
 }

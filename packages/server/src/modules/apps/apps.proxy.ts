@@ -21,8 +21,12 @@ class Unreachable extends Error {}
 type Strategy = Parameters<App['addConstraintStrategy']>[0];
 type Handler = NonNullable<ReturnType<ReturnType<Strategy['storage']>['get']>>;
 
+/** Where a host's requests go: its app (null: none), and that app's replicas' addresses. */
 interface Upstreams {
+  appId: string | null;
   endpoints: { host: string; port: number }[];
+  /** Its organization is suspended: it has no endpoints, and says it is unavailable. */
+  suspended: boolean;
   at: number;
 }
 
@@ -44,7 +48,7 @@ interface Deps {
  * list is read again when one changes here, and every `cacheMs * 5` for changes made elsewhere.
  */
 export function createAppsRouter(deps: Deps) {
-  const cache = new Map<string, Upstreams & { appId: string | null }>();
+  const cache = new Map<string, Upstreams>();
   let customHosts = new Set<string>();
   let turn = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -54,18 +58,18 @@ export function createAppsRouter(deps: Deps) {
   }
 
   /** The app a Host header names (its label under the apps domain, or one of its custom domains), with its replicas' addresses. */
-  async function upstreams(hostHeader: string): Promise<{ appId: string | null; endpoints: { host: string; port: number }[] }> {
+  async function upstreams(hostHeader: string): Promise<Upstreams> {
     const hostname = hostnameOf(hostHeader);
     const cached = cache.get(hostname);
     if (cached && Date.now() - cached.at < deps.cacheMs) return cached;
     const label = deps.address.labelOf(hostHeader);
     const app = label ? await deps.appsRepo.byHost(deps.db, label) : customHosts.has(hostname) ? await deps.appsRepo.byDomain(deps.db, hostname) : undefined;
     let endpoints: { host: string; port: number }[] = [];
-    if (app?.currentReleaseId) {
+    if (app?.currentReleaseId && !app.suspended) {
       const found = await Promise.all(Array.from({ length: app.replicas }, (_, i) => deps.runtime.replicaEndpoint(replicaName(app.currentReleaseId!, i), app.port).catch(() => null)));
       endpoints = found.filter((e): e is { host: string; port: number } => e !== null);
     }
-    const entry = { endpoints, at: Date.now(), appId: app?.id ?? null };
+    const entry = { endpoints, at: Date.now(), appId: app?.id ?? null, suspended: app?.suspended === true };
     // Only apps are remembered (any Host can be sent), and only so many: past the bound, it starts over.
     if (entry.appId) {
       if (cache.size >= MAX_CACHED_HOSTS) cache.clear();
@@ -138,6 +142,9 @@ export async function registerAppHosts(app: App, { router, metrics, connectTimeo
       const host = request.headers.host;
       const route = host ? await router.upstreams(host) : undefined;
       if (!route?.appId) throw new NotFoundError('App');
+      // Its organization is suspended: nothing of it runs, and its visitors are told it is unavailable,
+      // not that it is broken (nor why: an organization's standing is its own business).
+      if (route.suspended) throw new AppError('app_unavailable', 'This app is unavailable');
       // What the app's visitors saw, failures included, once the answer is through (or cut off).
       const started = performance.now();
       const appId = route.appId;

@@ -271,6 +271,20 @@ export function createAppsReconciler(deps: Deps) {
     await deps.switched(app.id);
   }
 
+  /**
+   * Its organization is suspended: a release on its way fails, and every replica goes (its visitors
+   * are told it is unavailable). Its database keeps running with its data; its releases stay, so a
+   * reactivation runs the current one again.
+   */
+  async function suspend(app: AppRow): Promise<void> {
+    const onTheWay = (await appsRepo.releases(db, app.id)).filter((r) => ['pending', 'building', 'releasing', 'starting'].includes(r.status));
+    for (const release of onTheWay) await fail(app, release, 'its organization was suspended');
+    for (const r of await runtime.listReplicas(app.id)) await runtime.removeReplica(r.name, options.stopGraceSeconds);
+    await appsRepo.update(db, app.id, { status: 'suspended' });
+    if (app.status !== 'suspended') await event(app, null, 'status', 'stopped: its organization is suspended');
+    await deps.switched(app.id);
+  }
+
   /** One look at an app; when to look again (null: only when something changes). */
   async function reconcile(appId: string): Promise<number | null> {
     let app = await appsRepo.lock(db, appId);
@@ -278,6 +292,15 @@ export function createAppsReconciler(deps: Deps) {
     if (app.desiredState === 'deleted') {
       await removeApp(app);
       return null;
+    }
+    // Until it is reactivated (which makes its apps due again), nothing of it runs.
+    if (await appsRepo.suspended(db, app.orgId)) {
+      await suspend(app);
+      return null;
+    }
+    if (app.status === 'suspended') {
+      app = await appsRepo.update(db, app.id, { status: app.currentReleaseId ? 'running' : 'idle' });
+      await event(app, null, 'status', 'started again: its organization is active');
     }
     // The database first: a release's DATABASE_URL names it.
     await deps.databases.converge(app);

@@ -10,6 +10,9 @@ export type AppEventRow = typeof appEvents.$inferSelect;
 export type AppDatabaseRow = typeof appDatabases.$inferSelect;
 type Rows<T> = { rows: T[] };
 
+/** What the proxy routes a host by: the app's port and serving release, and whether its organization is suspended. */
+export type Routed = Pick<AppRow, 'id' | 'port' | 'currentReleaseId' | 'replicas'> & { suspended: boolean };
+
 /** An app with what authorization needs of its organization: its status, and the caller's role there (if a member). */
 export interface AppWithOrg {
   app: AppRow;
@@ -24,6 +27,8 @@ export interface AppWithOrg {
  */
 export function createAppsRepo() {
   const live = ne(apps.desiredState, 'deleted');
+  /** The columns of a Routed (with organizations joined). */
+  const routed = { id: apps.id, port: apps.port, currentReleaseId: apps.currentReleaseId, replicas: apps.replicas, suspended: sql<boolean>`${organizations.status} = 'suspended'` };
   return {
     async insert(db: Db, row: typeof apps.$inferInsert): Promise<AppRow> {
       try {
@@ -55,9 +60,9 @@ export function createAppsRepo() {
       return db.select().from(apps).where(and(eq(apps.orgId, orgId), live)).orderBy(asc(apps.name));
     },
 
-    /** The app a host label names, with its current release: what the proxy routes by. */
-    async byHost(db: Db, host: string): Promise<Pick<AppRow, 'id' | 'port' | 'currentReleaseId' | 'replicas'> | undefined> {
-      const [row] = await db.select({ id: apps.id, port: apps.port, currentReleaseId: apps.currentReleaseId, replicas: apps.replicas }).from(apps).where(and(eq(apps.host, host), live));
+    /** The app a host label names, with its current release and its organization's standing: what the proxy routes by. */
+    async byHost(db: Db, host: string): Promise<Routed | undefined> {
+      const [row] = await db.select(routed).from(apps).innerJoin(organizations, eq(organizations.id, apps.orgId)).where(and(eq(apps.host, host), live));
       return row;
     },
 
@@ -68,6 +73,18 @@ export function createAppsRepo() {
         .where(eq(apps.id, id))
         .returning();
       return row!;
+    },
+
+    /** Makes every app of an organization due now (it was suspended or reactivated): their ids. */
+    async markDueOf(db: Db, orgId: string): Promise<string[]> {
+      const rows = await db.update(apps).set({ reconcileAfter: sql`now()` }).where(and(eq(apps.orgId, orgId), live)).returning({ id: apps.id });
+      return rows.map((r) => r.id);
+    },
+
+    /** Whether the app's organization is suspended: then nothing of it runs. */
+    async suspended(db: Db, orgId: string): Promise<boolean> {
+      const [row] = await db.select({ status: organizations.status }).from(organizations).where(eq(organizations.id, orgId));
+      return row?.status === 'suspended';
     },
 
     /** Every app of an organization that is being deleted: to be deleted too. Their ids. */
@@ -171,11 +188,12 @@ export function createAppsRepo() {
     },
 
     /** The app a custom domain names (as byHost does for labels). */
-    async byDomain(db: Db, host: string): Promise<Pick<AppRow, 'id' | 'port' | 'currentReleaseId' | 'replicas'> | undefined> {
+    async byDomain(db: Db, host: string): Promise<Routed | undefined> {
       const [row] = await db
-        .select({ id: apps.id, port: apps.port, currentReleaseId: apps.currentReleaseId, replicas: apps.replicas })
+        .select(routed)
         .from(appDomains)
         .innerJoin(apps, eq(apps.id, appDomains.appId))
+        .innerJoin(organizations, eq(organizations.id, apps.orgId))
         .where(and(eq(appDomains.host, host), live));
       return row;
     },

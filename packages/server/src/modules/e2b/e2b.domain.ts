@@ -71,12 +71,14 @@ export const clampTimeout = (seconds: number): number => Math.min(Math.max(Math.
 /**
  * How a process ended, in envd's words: a signal (we killed it) reads as
  * exit code -1 and "signal: killed"; anything but a clean exit carries an
- * error, which the SDK makes the message of CommandExitError.
+ * error, which the SDK makes the message of CommandExitError. Without an exit
+ * code, `lost` says why (another signal, or a holder gone without word).
  */
-export function endEvent(exitCode: number | null, killed: boolean): { exitCode: number; exited: boolean; status: string; error?: string } {
+export function endEvent(exitCode: number | null, killed: boolean, lost?: string): { exitCode: number; exited: boolean; status: string; error?: string } {
   if (killed) return { exitCode: -1, exited: false, status: 'signal: killed', error: 'signal: killed' };
   const code = exitCode ?? -1;
   const status = `exit status ${code}`;
+  if (exitCode === null && lost) return { exitCode: -1, exited: true, status, error: `${status} (${lost})` };
   return code === 0 ? { exitCode: 0, exited: true, status } : { exitCode: code, exited: true, status, error: status };
 }
 

@@ -1,5 +1,7 @@
+import os from 'node:os';
 import { PROCESS_ROOT, holderArchive, type SessionHolder } from '../../runtime/session-holder.js';
 import { SpawnError, type RuntimeDriver, type RuntimeProcess, type SpawnRequest } from '../../runtime/driver.js';
+import { EnvdError } from './e2b.errors.js';
 
 /**
  * Processes held in their environment by berth-hold (native/berth-hold.c, `proc`): they outlive
@@ -8,11 +10,15 @@ import { SpawnError, type RuntimeDriver, type RuntimeProcess, type SpawnRequest 
  * ways it carries frames of a type byte, a u32 length and a payload.
  */
 
-/** How a held process ended: its exit code (null when unknown), and whether a kill or its holder's deadline ended it. */
+/**
+ * How a held process ended: its exit code (null when unknown), and whether a kill or its holder's
+ * deadline ended it. `lost` says why there is no exit code: a signal, or a connection that ended without word of it.
+ */
 export interface HeldEnd {
   exitCode: number | null;
   killed: boolean;
   timedOut: boolean;
+  lost?: string;
 }
 
 /** A connection to a held process. */
@@ -23,7 +29,7 @@ export interface HeldProcess {
   resize(cols: number, rows: number): Promise<void>;
   /** SIGKILLs the process and every process of its session; resolves once they are gone. */
   kill(): Promise<void>;
-  /** Resolves when the process ended (how), or with null when this connection ended first. */
+  /** Resolves when the process ended (how, or why that is not known), or with null when this connection was left first. */
   ended(): Promise<HeldEnd | null>;
   /** Stops following: the process lives on. */
   leave(): void;
@@ -40,6 +46,10 @@ type Stream = 'stdout' | 'stderr' | 'pty';
 const STREAMS: Record<string, Stream> = { o: 'stdout', r: 'stderr', p: 'pty' };
 /** The holder reads frames of at most 1 MiB. */
 const MAX_FRAME = 1 << 20;
+/** How much of berth-hold's own complaints (its stderr) is kept for the error. */
+const MAX_COMPLAINT = 1024;
+/** How long listing the held processes may take: an answer, so it has a deadline (and passing it is said, not an empty list). */
+const LIST_TIMEOUT_MS = 10_000;
 
 export function frame(type: string, data: Buffer = Buffer.alloc(0)): Buffer {
   const head = Buffer.alloc(5);
@@ -65,6 +75,18 @@ export class FrameReader {
   }
 }
 
+/** The holder's `x`: its exit code (i32), the signal that ended it (u8, 0 for none; SIGKILL for a kill) and whether its deadline did (u8). */
+function endOf(data: Buffer): HeldEnd {
+  const signal = data.readUInt8(4);
+  const name = Object.entries(os.constants.signals).find(([, n]) => n === signal)?.[0] ?? `signal ${signal}`;
+  return {
+    exitCode: signal ? null : data.readInt32BE(0),
+    killed: signal === 9,
+    timedOut: data.readUInt8(5) === 1,
+    ...(signal && signal !== 9 ? { lost: `it was ended by ${name}` } : {}),
+  };
+}
+
 export function createHeldProcesses({ runtime, holder }: { runtime: Pick<RuntimeDriver, 'spawn' | 'exec' | 'writeArchive'>; holder: SessionHolder }) {
   /** Runs berth-hold, putting it into the environment first when it is not there (a new container, or one whose /tmp was emptied). */
   async function spawnHolder(environmentId: string, request: SpawnRequest): Promise<RuntimeProcess> {
@@ -88,16 +110,20 @@ export function createHeldProcesses({ runtime, holder }: { runtime: Pick<Runtime
     let failure: SpawnError | undefined;
     const started = new Promise<number>((resolve) => (hello = resolve));
     let end: HeldEnd | undefined;
+    let hungUp: () => void = () => {};
+    const holderGone = new Promise<void>((resolve) => (hungUp = resolve));
+    let complaint = ''; // what berth-hold itself said went wrong (its last words, bounded)
     const proc = await spawnHolder(environmentId, {
       ...request,
       stdin: true,
       onOutput: (stream, chunk) => {
-        if (stream !== 'stdout') return; // berth-hold's own complaints; its frames are on stdout
+        if (stream !== 'stdout') return void (complaint = (complaint + chunk.toString('utf8')).slice(-MAX_COMPLAINT));
         const waits: Promise<void>[] = [];
         for (const { type, data } of reader.push(chunk)) {
           if (type === 'h') hello(data.readUInt32BE(0));
           else if (type === 'f') failure = new SpawnError(data.toString('utf8'));
-          else if (type === 'x') end = { exitCode: data.readInt8(4) ? null : data.readInt32BE(0), killed: data.readUInt8(4) === 9, timedOut: data.readUInt8(5) === 1 };
+          else if (type === 'x') end = endOf(data);
+          else if (type === 'z') hungUp();
           else if (STREAMS[type] && onOutput) {
             const wait = onOutput(STREAMS[type], Buffer.from(data));
             if (wait) waits.push(wait);
@@ -108,14 +134,26 @@ export function createHeldProcesses({ runtime, holder }: { runtime: Pick<Runtime
     });
     // Not awaited: with no such process the exec ends without reading them, and a write would wait for room forever.
     for (const f of first) proc.write(f).catch(() => undefined);
+    // Everything has come: the follower's berth-hold waits for this to exit, so the engine drops none of it (berth-hold.c, relay).
+    void holderGone.then(() => proc.closeStdin());
     const exited = proc.exited();
     const pid = await Promise.race([started, exited.then(() => null)]);
-    // The connection ended before the hello: the command could not start (the holder said why), or there is no such process.
+    // The connection ended before the hello: the command could not start (the holder said why), berth-hold
+    // could not do its part (it said why), or there is no such process (nothing said).
     if (pid === null) {
       if (failure) throw failure;
+      if (complaint.trim()) throw new Error(complaint.trim());
       return null;
     }
     const send = (f: Buffer) => proc.write(f);
+    // Over once the holder hung up (all it sent has come) or, without word of it, when the exec ended.
+    const over = Promise.race([holderGone.then(() => 'z' as const), exited]);
+    let left = false;
+    const lost = (how: 'z' | number | null): string => {
+      const said = complaint.trim() ? `: ${complaint.trim()}` : '';
+      if (how === 'z') return `its holder ended without saying how the process did${said}`;
+      return `the connection to its holder ended (berth-hold exit code ${how ?? 'unknown'})${said}`;
+    };
     return {
       pid,
       async write(data) {
@@ -130,11 +168,14 @@ export function createHeldProcesses({ runtime, holder }: { runtime: Pick<Runtime
       },
       async kill() {
         await send(frame('k'));
-        await exited;
+        await over;
       },
-      ended: () => exited.then(() => end ?? null),
+      ended: () => over.then((how) => end ?? (left ? null : { exitCode: null, killed: false, timedOut: false, lost: lost(how) })),
       // End of input on the exec: berth-hold hangs up, and the exec ends.
-      leave: () => proc.closeStdin(),
+      leave: () => {
+        left = true;
+        proc.closeStdin();
+      },
     };
   }
 
@@ -168,10 +209,11 @@ export function createHeldProcesses({ runtime, holder }: { runtime: Pick<Runtime
 
     /** The processes held in the environment now. */
     async list(environmentId: string): Promise<(HeldMeta & { pid: number })[]> {
-      const out = await runtime.exec(environmentId, { argv: [holder.path, 'proc-list', PROCESS_ROOT], cwd: '/', timeoutMs: 10_000, maxOutputBytes: 4 * 1024 * 1024 }).catch((err: unknown) => {
+      const out = await runtime.exec(environmentId, { argv: [holder.path, 'proc-list', PROCESS_ROOT], cwd: '/', timeoutMs: LIST_TIMEOUT_MS, maxOutputBytes: 4 * 1024 * 1024 }).catch((err: unknown) => {
         if (err instanceof SpawnError) return undefined; // no holder there: nothing held
         throw err;
       });
+      if (out?.timedOut) throw new EnvdError('deadline_exceeded', `the sandbox's processes could not be listed within ${LIST_TIMEOUT_MS / 1000} s`);
       if (!out || out.exitCode !== 0) return [];
       return out.stdout
         .split('\n')

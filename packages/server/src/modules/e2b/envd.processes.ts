@@ -152,7 +152,7 @@ export function createEnvdProcesses({ runtime, maxPerUser, held }: { runtime: Pi
     forget(environmentId, entry);
     live.delete(entry);
     // A connection that ended while its process lives on (we left it) has nothing to tell.
-    if (end || entry.origin) void emit(entry, { end: endEvent(end?.exitCode ?? null, entry.killed || Boolean(end?.killed)) });
+    if (end || entry.origin) void emit(entry, { end: endEvent(end?.exitCode ?? null, entry.killed || Boolean(end?.killed), end?.lost) });
     entry.listeners.clear();
   }
 

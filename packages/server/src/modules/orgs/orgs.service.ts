@@ -39,8 +39,11 @@ interface Deps {
   /** Wakes the organization reconciler (after commit). */
   orgChanged: () => void;
   newOrgQuotas: NewOrgQuotas;
-  /** An organization's apps, told to go with it (in its deletion's transaction), and the apps reconciler woken after. */
-  apps: { deleteAllOf(tx: Db, orgId: string): Promise<string[]>; wake(): void };
+  /**
+   * An organization's apps, told to go with it (in its deletion's transaction) or looked at again (its
+   * suspension stops them, a reactivation starts them), and the apps reconciler woken after.
+   */
+  apps: { deleteAllOf(tx: Db, orgId: string): Promise<string[]>; markDueOf(tx: Db, orgId: string): Promise<string[]>; wake(): void };
 }
 
 export const INVITATION_PREFIX = 'berthinv';
@@ -103,8 +106,8 @@ export function createOrgsService(deps: Deps) {
   }
 
   /**
-   * Suspends the organization (its environments stop, nothing new starts, its
-   * tokens may only read), gives it back, or deletes it: everything of it goes,
+   * Suspends the organization (its environments and apps stop, nothing new starts,
+   * its tokens may only read), gives it back, or deletes it: everything of it goes,
    * in the background, and an interrupted deletion carries on where it stopped.
    */
   async function lifecycle(ctx: RequestContext, slug: string, op: 'suspend' | 'reactivate' | 'delete'): Promise<Organization> {
@@ -117,6 +120,7 @@ export function createOrgsService(deps: Deps) {
       if (!current || current.status === 'deleted' || current.desiredState === 'deleted') throw new NotFoundError('Organization');
       if (op === 'reactivate') {
         if (current.desiredState !== 'suspended') throw new AppError('organization_not_active', 'The organization is not suspended');
+        await deps.apps.markDueOf(tx, org.id);
         return orgsRepo.update(tx, org.id, { desiredState: 'active', status: 'active' });
       }
       const desired = op === 'suspend' ? 'stopped' : 'deleted';
@@ -126,13 +130,13 @@ export function createOrgsService(deps: Deps) {
         await deps.eventsRepo.append(tx, env.id, { type: 'intent', message: `${desired === 'stopped' ? 'stop' : 'delete'}: organization ${org.slug} ${op === 'suspend' ? 'suspended' : 'deleted'} by ${actor.username}`, data: { desiredState: desired } });
         stopped.push(env.id);
       }
-      if (op === 'delete') await deps.apps.deleteAllOf(tx, org.id);
+      await (op === 'delete' ? deps.apps.deleteAllOf(tx, org.id) : deps.apps.markDueOf(tx, org.id));
       return op === 'suspend'
         ? orgsRepo.update(tx, org.id, { desiredState: 'suspended', status: 'suspended' })
         : orgsRepo.update(tx, org.id, { desiredState: 'deleted', status: 'deleting', reconcileAfter: new Date(), attempts: 0, lastError: null });
     });
     stopped.forEach(deps.changed);
-    if (op === 'delete') deps.apps.wake();
+    deps.apps.wake();
     deps.orgChanged();
     return toOrg(after, 'owner');
   }

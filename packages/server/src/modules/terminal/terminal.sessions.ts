@@ -92,17 +92,21 @@ export function createTerminalSessions({ runtime, holder, touch, log, options, b
     return done;
   }
 
-  /** The shell's command: through its holder (put in the environment first) when there is one. */
-  async function shellFor(environmentId: string, sessionId: string): Promise<string[]> {
+  /**
+   * The shell's command: through its holder (put in the environment first) when there is one. The
+   * holder is told the size itself: the engine's resize of our end may come after the shell has
+   * printed, or never (the engine gives up on a process slow to start, as under gVisor on a busy machine).
+   */
+  async function shellFor(environmentId: string, sessionId: string, size: { cols: number; rows: number }): Promise<string[]> {
     if (!holder) return SHELL;
     await install(environmentId, holder);
     // The holder's own grace outlasts ours: while a Berth process holds the session, it decides.
     const grace = Math.ceil(options.graceMs / 1000) + HOLDER_GRACE_MARGIN_SECONDS;
-    return [holder.path, 'open', holderDir(sessionId), String(grace), String(options.scrollbackBytes), '--', ...SHELL];
+    return [holder.path, 'open', holderDir(sessionId), String(grace), String(options.scrollbackBytes), String(size.cols), String(size.rows), '--', ...SHELL];
   }
 
   async function open(key: string, environmentId: string, sessionId: string, userId: string, size: { cols: number; rows: number }): Promise<Session> {
-    const pty = await runtime.openPty(environmentId, { argv: await shellFor(environmentId, sessionId), ...size });
+    const pty = await runtime.openPty(environmentId, { argv: await shellFor(environmentId, sessionId, size), ...size });
     const session: Session = { environmentId, sessionId, userId, pty, scrollback: new Scrollback(options.scrollbackBytes), clients: new Set() };
     let paused = false;
     pty.stream.on('data', (chunk: Buffer) => {

@@ -1,8 +1,7 @@
 import Docker from 'dockerode';
-import tar from 'tar-stream';
 import type { EnvironmentSpec, ExecOutcome, ExecRequest, InstanceState, RuntimeDriver, RuntimeInstance } from '../driver.js';
 import { ImageUnavailableError, InstanceNotRunningError, NotASwarmError, RuntimeUnavailableError } from '../driver.js';
-import { openPty, runExec } from './exec.js';
+import { openPty, runExec, stoppedMidExec } from './exec.js';
 import { spawnProcess } from './spawn.js';
 import { toStats } from './stats.js';
 import { DevImageError, ensureImage, type ImageOptions } from './images.js';
@@ -12,6 +11,7 @@ import { createNetworks } from './networks.js';
 import { createNodes, SANDBOXED_RUNTIME } from './nodes.js';
 import { createReplicas } from './replicas.js';
 import { hardenedHostConfig } from './hardening.js';
+import { holderArchive } from '../session-holder.js';
 
 /** What a dev shell needs back after dropping every capability. */
 const CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETUID', 'SETGID', 'KILL', 'NET_BIND_SERVICE', 'AUDIT_WRITE'];
@@ -28,18 +28,6 @@ export interface DockerDriverOptions {
   images?: ImageOptions;
   /** The OCI runtime registered with the engine that `sandboxed` environments run under (gVisor's runsc). */
   sandboxedRuntime?: string;
-}
-
-/**
- * gVisor puts a tmpfs of its own over an empty /tmp, which the engine's archive calls (files, the
- * session holder) cannot reach: a sandboxed container gets a folder there before its first start,
- * so its /tmp stays the container's own, as under runc.
- */
-function tmpKept(): NodeJS.ReadableStream {
-  const pack = tar.pack();
-  pack.entry({ name: 'tmp/.berth', type: 'directory', mode: 0o755 });
-  pack.finalize();
-  return pack as unknown as NodeJS.ReadableStream;
 }
 
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
@@ -70,7 +58,8 @@ async function callInside<T>(what: string, fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     const message = err instanceof Error ? err.message : '';
     const status = statusOf(err);
-    if ((status === 409 && /is not running|is restarting|is paused/i.test(message)) || (status === 404 && /no such container/i.test(message))) {
+    // The engine's words vary with the moment: 409 or 500 "is not running", 404 for the container or, once it restarted, the exec.
+    if (((status === 409 || status === 500) && /is not running|is restarting|is paused/i.test(message)) || (status === 404 && /no such container|no such exec/i.test(message))) {
       throw new InstanceNotRunningError(`The environment stopped while trying to ${what}; start it again`);
     }
     throw err;
@@ -90,6 +79,22 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
   const networks = createNetworks({ docker, installId, firewall });
   const replicas = createReplicas({ docker, installId, networks });
   const nodes = createNodes(docker, sandboxedRuntime);
+
+  /** A command's outcome; a container that stopped under it is "not running", not an exit code 126 or none at all. */
+  async function execChecked(container: Docker.Container, request: ExecRequest): Promise<ExecOutcome> {
+    const began = Date.now();
+    const outcome = await runExec(container, docker, request);
+    // A caller gone (aborted) is told nothing.
+    if (request.signal?.aborted) return outcome;
+    // Running, and since before the command: not stopped or restarted under it (asked only when the
+    // outcome looks like either; a remote engine's clock is taken to agree with this machine's).
+    const ranThroughout = async () => {
+      const state = (await container.inspect().catch(() => undefined))?.State;
+      return state?.Running === true && Date.parse(state.StartedAt) <= began;
+    };
+    if (await stoppedMidExec(outcome, ranThroughout)) throw new InstanceNotRunningError('The environment stopped while trying to run a command; start it again');
+    return outcome;
+  }
 
   /** The keys of an instance's networks, but an owner's mesh across nodes (the cluster driver's, not the policy's). */
   const ownNetworks = (names: string[]) => names.filter((name) => !isMeshNetwork(installId, name)).map((name) => networkKeyOf(installId, name));
@@ -157,7 +162,8 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
               ...(spec.runtimeClass === 'sandboxed' ? { Runtime: sandboxedRuntime } : {}),
             },
           });
-          if (spec.runtimeClass === 'sandboxed') await container.putArchive(tmpKept(), { path: '/' });
+          // gVisor's own tmpfs would cover an empty /tmp: Berth's folder in it keeps /tmp the container's.
+          if (spec.runtimeClass === 'sandboxed') await container.putArchive(holderArchive(), { path: '/' });
           return container.id;
         } catch (err) {
           if (statusOf(err) === 409) return (await inspect(spec.environmentId))!.id; // created meanwhile
@@ -231,8 +237,7 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
 
     syncNetworks: () => call('enforce egress policies', () => networks.sync()),
 
-    exec: (environmentId, request: ExecRequest): Promise<ExecOutcome> =>
-      callInside('run a command', () => runExec(docker.getContainer(containerName(environmentId)), docker, request)),
+    exec: (environmentId, request: ExecRequest): Promise<ExecOutcome> => callInside('run a command', () => execChecked(docker.getContainer(containerName(environmentId)), request)),
 
     readArchive: (environmentId, path) => callInside('read files', () => docker.getContainer(containerName(environmentId)).getArchive({ path })),
 
@@ -266,7 +271,7 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
     replicaLogs: (name, tail) => call('read a replica\'s logs', () => replicas.replicaLogs(name, tail)),
     pruneAppImages: (appId, keep) => call('remove old release images', () => replicas.pruneAppImages(appId, keep)),
     replicaEndpoint: (name, port) => call('find the replica address', () => replicas.replicaEndpoint(name, port)),
-    execReplica: (name, request) => callInside('run a command in a replica', () => runExec(docker.getContainer(name), docker, request)),
+    execReplica: (name, request) => callInside('run a command in a replica', () => execChecked(docker.getContainer(name), request)),
     removeAppVolume: (name) => call('remove an app volume', () => replicas.removeAppVolume(name)),
   };
 }

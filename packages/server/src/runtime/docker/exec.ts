@@ -156,6 +156,23 @@ export async function runExec(container: Docker.Container, docker: Docker, req: 
   };
 }
 
+/**
+ * Whether an exec's outcome says the container stopped or restarted under it rather than how the
+ * command ended, given `ranThroughout()`: whether the container ran, unrestarted, from before the
+ * exec until now (asked only for the two outcomes that can mean either).
+ * - Exit code 126: the runtime could not start the process. In a container that ran throughout, that
+ *   is the command's (a missing program); otherwise the container went before the process could
+ *   start, and the runtime says so in words that vary with the moment and the runtime ("cannot exec
+ *   in a stopped state", "task … not found", gVisor's "in state stopped", all seen here).
+ * - No exit code, not timed out: in a container that ran throughout, a command that closed its
+ *   output and carries on; otherwise its output ended with the container (under gVisor the engine
+ *   then never learns how the process ended).
+ */
+export async function stoppedMidExec(outcome: Pick<ExecOutcome, 'exitCode' | 'timedOut'>, ranThroughout: () => Promise<boolean>): Promise<boolean> {
+  if (outcome.exitCode === 126 || (outcome.exitCode === null && !outcome.timedOut)) return !(await ranThroughout());
+  return false;
+}
+
 const EXEC_MARKER = 'BERTH_EXEC_ID';
 
 /** A fresh `BERTH_EXEC_ID=<random>` entry for a process's environment. */

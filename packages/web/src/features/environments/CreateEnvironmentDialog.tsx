@@ -7,7 +7,7 @@ import { formErrors } from '../../api/describe-error.js';
 import { useTemplates } from '../templates/templates.queries.js';
 import { useCreateEnvironment, useMachineTypes } from './environments.queries.js';
 import { unaffordableReason } from './machine-types.js';
-import { ActionError, Field, SubmitButton } from '../../components/Field.js';
+import { ActionError, CheckboxField, Field, SubmitButton } from '../../components/Field.js';
 import { MachineTypePicker } from './MachineTypePicker.js';
 import { Modal } from '../../components/Modal.js';
 import { ProvisioningLog } from './ProvisioningLog.js';
@@ -41,18 +41,21 @@ function CreateForm({ me, atLimit, onCreated, onCancel }: { me: Me; atLimit: boo
   const [picked, setPicked] = useState<string | null>(null);
   const [name, setName] = useState('');
   const [templateId, setTemplateId] = useState('');
+  const [sandboxed, setSandboxed] = useState(false);
 
   // Until the user picks, the cheapest type they can afford is chosen for them.
   const firstAffordable = types.data?.find((t) => unaffordableReason(t, me.quota) === null)?.name ?? '';
   const type = picked ?? firstAffordable;
+  // A type or template that requires gVisor gets it whatever the box says: shown ticked, and fixed.
+  const required = types.data?.find((t) => t.name === type)?.runtimeClass === 'sandboxed' || templates.data?.find((t) => t.id === templateId)?.runtimeClass === 'sandboxed';
   // The only conflict creating can meet is a name already in use.
   const conflict = create.error instanceof ApiError && create.error.code === 'conflict' ? { name: create.error.message } : undefined;
-  const { fields, general: generalError } = formErrors(create.error, ['type', 'name', 'templateId'], conflict);
+  const { fields, general: generalError } = formErrors(create.error, ['type', 'name', 'templateId', 'runtimeClass'], conflict);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     create.mutate(
-      { type, ...(name.trim() ? { name: name.trim() } : {}), ...(templateId ? { templateId } : {}) },
+      { type, ...(name.trim() ? { name: name.trim() } : {}), ...(templateId ? { templateId } : {}), ...(sandboxed ? { runtimeClass: 'sandboxed' as const } : {}) },
       { onSuccess: onCreated },
     );
   };
@@ -88,6 +91,14 @@ function CreateForm({ me, atLimit, onCreated, onCancel }: { me: Me; atLimit: boo
           )}
         </Field>
       </div>
+      <CheckboxField
+        label="Sandboxed: run it under gVisor, a kernel of its own between its programs and the machine's"
+        hint={required ? 'Its machine type or template always runs sandboxed.' : 'Stronger isolation for code you trust least; starts and runs a little slower.'}
+        checked={sandboxed || required}
+        disabled={required}
+        onChange={(e) => setSandboxed(e.target.checked)}
+        error={fields.runtimeClass}
+      />
 
       {types.data && types.data.length > 0 && !firstAffordable && (
         <p className="error">No machine type fits in the credits you have left: stop an environment to free its credits.</p>

@@ -9,6 +9,7 @@ import { StatusBadge } from './StatusBadge.js';
 import { ShareDialog } from '../orgs/ShareDialog.js';
 import { useSharingOrg } from '../orgs/use-sharing-org.js';
 import { AccessBadge } from './AccessBadge.js';
+import { RuntimeBadge } from './RuntimeBadge.js';
 
 const ON_THE_WAY: Record<DesiredState, EnvironmentStatus[]> = {
   running: ['pending', 'provisioning', 'starting'],
@@ -47,6 +48,7 @@ export function EnvironmentCard({ env }: { env: Environment }) {
               E2B
             </span>
           )}
+          <RuntimeBadge runtimeClass={env.runtimeClass} />
           <AccessBadge access={env.access} />
           <StatusBadge status={env.status} />
           {towards && <span className="muted env-towards">→ {towards}</span>}

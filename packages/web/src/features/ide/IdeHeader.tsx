@@ -2,6 +2,7 @@ import type { Environment } from '@berth/contracts';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { AccessBadge } from '../environments/AccessBadge.js';
+import { RuntimeBadge } from '../environments/RuntimeBadge.js';
 import { formatMemory } from '../environments/format.js';
 import { TRANSITIONAL } from '../environments/StatusBadge.js';
 import { ShareDialog } from '../orgs/ShareDialog.js';
@@ -56,6 +57,7 @@ export function IdeHeader({ env, assistant }: { env: Environment; assistant?: { 
         <span className={`badge ide-status status-${env.status}`} data-testid="env-status" role="status" aria-label={`Status: ${env.status}`} data-busy={TRANSITIONAL.includes(env.status) ? '' : undefined}>
           {env.status}
         </span>
+        <RuntimeBadge runtimeClass={env.runtimeClass} />
         <AccessBadge access={env.access} />
         <span className="ide-meta muted" title={env.image}>
           {env.type} · {env.vcpus} vCPU · {formatMemory(env.memoryMb)}

@@ -12,7 +12,7 @@ const CONFIRM: Record<OrgLifecycleOp, { title: string; label: string; body: stri
   suspend: {
     title: 'Suspend',
     label: 'Suspend organization',
-    body: 'Its environments stop and nothing new starts; its tokens may only read. Members, teams and workspaces stay, and you can reactivate it.',
+    body: 'Its environments and apps stop and nothing new starts; its tokens may only read. Members, teams, workspaces and releases stay, and you can reactivate it.',
   },
   reactivate: { title: 'Reactivate', label: 'Reactivate organization', body: 'Its members may start environments again.' },
   delete: {
