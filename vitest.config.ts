@@ -31,6 +31,8 @@ const runtimeOnly = [
 /** Every project runs its files this way. */
 const files = {
   pool: 'forks',
+  // A failed test prints its servers' last warnings and errors (support/recent-log.ts).
+  setupFiles: 'test/support/print-log-on-failure.ts',
   // Generous: on two shared cores, a test of several steps (CLI processes, pool rebuilds) can take
   // more than half a minute; waits inside tests have deadlines of their own, and a hang still fails.
   testTimeout: 60_000,

@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { createClient, type BerthClient } from '@berth/client';
 import type { LightMyRequestResponse } from 'fastify';
 import type Docker from 'dockerode';
@@ -12,6 +11,7 @@ import type { RuntimeClass } from '@berth/contracts';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { TEST_IMAGE } from './images.js';
 import { removeInstall } from './docker.js';
+import { testLogger } from './recent-log.js';
 import { checkRuntimeClasses } from './runtime-class.js';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' };
@@ -106,8 +106,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
   });
   const database = await createTestDatabase();
-  // Wired as `berth server` is; nothing is logged (unless BERTH_TEST_LOG names a level: to stderr, to
-  // find why a test failed), and the resync, idle and E2B timeout passes are
+  // Wired as `berth server` is; warnings and errors are kept to be printed when a test fails (or, with
+  // BERTH_TEST_LOG naming a level, go to stderr: support/recent-log.ts), and the resync, idle and E2B timeout passes are
   // left to the tests that run them (on their own schedule, or by calling their `run`).
   // Every refusal the API answers is held against the route table's problems for its route.
   const undeclared = new Set<string>();
@@ -116,7 +116,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     problems.push({ route, code });
     if (route && !declaredProblems(route).has(code)) undeclared.add(`${route} (${method} ${url}) answered ${code}, which its entry in ROUTES does not declare`);
   };
-  const log = process.env.BERTH_TEST_LOG ? pino({ level: process.env.BERTH_TEST_LOG }, pino.destination(2)) : undefined;
+  const log = testLogger();
   const berth = await createBerth(config, { database, without: ['resync', 'idle', 'e2bExpiry'], onProblem, log });
   const { app, services, runtime, docker, installId } = berth;
   await berth.start();
