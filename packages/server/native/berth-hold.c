@@ -824,13 +824,17 @@ cleanup:
  * exits: its Berth process closes it once it has read the 'z', and so everything before it (how the
  * process ended included). The engine stops copying an exec's output 2 s after the exec exits, and
  * on a busy machine what was still on its way would be lost.
+ *
+ * Input that can no longer reach the holder (it has hung up: a short command ends before its end
+ * of input comes) is dropped, never a reason to stop: what the holder sent before hanging up is
+ * still to be passed on, its hello and how the process ended among it.
  */
 static int relay(int sock, char mode) {
   signal(SIGPIPE, SIG_IGN);
   set_nonblock(1);
   static char buf[65536];
   size_t held = 0, off = 0; /* read from the socket, not yet written to stdout */
-  int stdin_open = 1, sock_open = 1;
+  int stdin_open = 1, sock_open = 1, sock_writable = 1;
   for (;;) {
     struct pollfd fds[3] = {
         {.fd = held || !sock_open ? -1 : sock, .events = POLLIN},
@@ -869,7 +873,7 @@ static int relay(int sock, char mode) {
         shutdown(sock, SHUT_WR);
         continue;
       }
-      if (sock_open && write_all(sock, in, (size_t)n) < 0) return 1;
+      if (sock_open && sock_writable && write_all(sock, in, (size_t)n) < 0) sock_writable = 0;
     }
   }
 }
