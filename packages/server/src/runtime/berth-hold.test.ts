@@ -1,19 +1,69 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameReader, frame } from '../modules/e2b/envd.held.js';
 import { buildSessionHolder } from './session-holder.js';
 
+const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
+
 /** Waits for `check` to hold, up to `ms`. */
-async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!(await check())) {
+  while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await tick();
   }
+}
+
+/**
+ * An output for a client that is already full, as the engine's is when Berth is slow to read: the
+ * client holds what it reads from its holder, and waits. `fd` is given to the client; `drain`
+ * reads everything written after the filler.
+ */
+function fullOutput(dir: string, name: string): { fd: number; drain: () => Buffer; close: () => void } {
+  const fifo = path.join(dir, name);
+  execFileSync('mkfifo', [fifo]);
+  const fd = fs.openSync(fifo, 'r+'); // blocking, as an exec's output is
+  const ours = fs.openSync(fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  const block = Buffer.alloc(4096, 0xff); // at most PIPE_BUF: written whole or not at all
+  let filler = 0;
+  for (;;) {
+    try {
+      filler += fs.writeSync(ours, block);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
+      throw err;
+    }
+  }
+  const chunks: Buffer[] = [];
+  let skip = filler;
+  return {
+    fd,
+    /** Everything written after the filler so far: it reads what is there now, without waiting for more. */
+    drain() {
+      const buf = Buffer.alloc(65536);
+      for (;;) {
+        let n: number;
+        try {
+          n = fs.readSync(ours, buf);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
+          throw err;
+        }
+        const skipped = Math.min(skip, n);
+        skip -= skipped;
+        chunks.push(Buffer.from(buf.subarray(skipped, n)));
+      }
+      return Buffer.concat(chunks);
+    },
+    close() {
+      fs.closeSync(fd);
+      fs.closeSync(ours);
+    },
+  };
 }
 
 /**
@@ -24,41 +74,44 @@ describe('berth-hold proc', () => {
   let dir: string;
   let binary: string;
   beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-hold-'));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-hold-'));
     const holder = await buildSessionHolder(dir, { warn: () => undefined });
     if (!holder) throw new Error('berth-hold could not be built (no C compiler?)');
     binary = path.join(dir, 'berth-hold');
-    await fs.writeFile(binary, holder.binary, { mode: 0o755 });
+    fs.writeFileSync(binary, holder.binary, { mode: 0o755 });
   }, 120_000);
-  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('passes on all the holder said, how the process ended included, when input comes after the holder hung up', async () => {
+  it('passes on all its holder said, how the process ended included, when input comes after it hung up', async () => {
     const root = path.join(dir, 'processes');
-    // More output than the relay's stdout takes while nobody reads it, less than the holder's socket takes on top.
-    const bytes = 256 * 1024;
-    const relay = spawn(binary, ['proc', root, '0', '0', '0', '--', 'sh', '-c', `head -c ${bytes} /dev/zero; exit 3`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const out = fullOutput(dir, 'proc-out');
+    const relay = spawn(binary, ['proc', root, '0', '0', '0', '--', 'sh', '-c', 'echo hi; exit 3'], { stdio: ['pipe', out.fd, 'inherit'] });
     const exited = once(relay, 'exit');
-    relay.stdout.pause(); // Berth is slow to read: the relay holds what it read from the holder
-    const holders = () => fs.readdir(root).catch(() => []);
-    await until('the holder to start', async () => (await holders()).length === 1);
+    const input = relay.stdin!;
+    const holders = () => (fs.existsSync(root) ? fs.readdirSync(root) : []);
+    await until('the holder to start', () => holders().length === 1);
 
-    relay.stdin.write(frame('m', Buffer.from(JSON.stringify({ config: { cmd: 'sh', args: [], envs: {} }, tty: false }))));
-    await until('the holder to end, having sent everything', async () => (await holders()).length === 0);
-    // Input after that (an end of input sent a moment after the command) finds the holder gone.
-    relay.stdin.write(frame('d', Buffer.from('late\n')));
+    input.write(frame('m', Buffer.from(JSON.stringify({ config: { cmd: 'sh', args: [], envs: {} }, tty: false }))));
+    await until('the holder to end, having sent everything', () => holders().length === 0);
+    // Input after that (an end of input sent a moment after a short command) finds the holder gone.
+    input.write(frame('e'));
 
     const reader = new FrameReader();
     const frames: { type: string; data: Buffer }[] = [];
-    relay.stdout.on('data', (chunk: Buffer) => {
-      frames.push(...reader.push(chunk));
-      if (frames.at(-1)?.type === 'z') relay.stdin.end(); // as Berth does once the holder hung up
+    let read = 0;
+    await until('the holder to be said to have hung up, or the relay to end', () => {
+      const all = out.drain();
+      frames.push(...reader.push(all.subarray(read)));
+      read = all.length;
+      return frames.at(-1)?.type === 'z' || relay.exitCode !== null;
     });
-    relay.stdout.resume();
+    input.end(); // as Berth does once it has read the 'z'
     const [code] = await exited;
+    out.close();
 
-    expect(frames.map((f) => f.type).filter((t, i, all) => t !== all[i - 1])).toEqual(['h', 'o', 'x', 'z']);
-    expect(frames.filter((f) => f.type === 'o').reduce((n, f) => n + f.data.length, 0)).toBe(bytes);
-    expect(frames.find((f) => f.type === 'x')!.data.readInt32BE(0)).toBe(3);
+    expect(frames.map((f) => f.type)).toEqual(['h', 'o', 'x', 'z']);
+    expect(frames[1]!.data.toString()).toBe('hi\n');
+    expect(frames[2]!.data.readInt32BE(0)).toBe(3);
     expect(code).toBe(0);
   });
 });
