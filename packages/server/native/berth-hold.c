@@ -382,13 +382,15 @@ static int attach(const char *dir, struct winsize size) {
   }
   char buf[65536 + 5];
   int stdin_open = 1;
+  /* Cleared when the holder takes nothing more (it hung up): its last output is still to be passed on. */
+  int taking = 1;
   struct winsize last = size;
   for (;;) {
-    if (tty && resized) {
+    if (tty && resized && taking) {
       resized = 0;
-      if (follow_size(sock, &last) < 0) break;
+      if (follow_size(sock, &last) < 0) taking = 0;
     }
-    struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = stdin_open ? 0 : -1, .events = POLLIN}};
+    struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = stdin_open && taking ? 0 : -1, .events = POLLIN}};
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
       break;
@@ -406,13 +408,16 @@ static int attach(const char *dir, struct winsize size) {
       }
       /* What is typed after a resize reaches the shell after it: Berth sends it once the engine has
          resized this terminal, but the SIGWINCH can come later (gVisor relays it), so look first. */
-      if (tty && follow_size(sock, &last) < 0) break;
+      if (tty && follow_size(sock, &last) < 0) {
+        taking = 0;
+        continue;
+      }
       buf[0] = 'd';
       buf[1] = (char)(n >> 24);
       buf[2] = (char)(n >> 16);
       buf[3] = (char)(n >> 8);
       buf[4] = (char)n;
-      if (write_all(sock, buf, (size_t)n + 5) < 0) break;
+      if (write_all(sock, buf, (size_t)n + 5) < 0) taking = 0;
     }
   }
   if (tty) tcsetattr(0, TCSANOW, &saved);

@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,10 +68,10 @@ function fullOutput(dir: string, name: string): { fd: number; drain: () => Buffe
 }
 
 /**
- * berth-hold's process relay run on this machine, as it runs inside an environment: its stdin and
+ * berth-hold's clients run on this machine, as they run inside an environment: their stdin and
  * stdout are what the engine's exec connects to Berth.
  */
-describe('berth-hold proc', () => {
+describe('berth-hold clients', () => {
   let dir: string;
   let binary: string;
   beforeAll(async () => {
@@ -82,7 +83,7 @@ describe('berth-hold proc', () => {
   }, 120_000);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('passes on all its holder said, how the process ended included, when input comes after it hung up', async () => {
+  it('a process relay passes on all its holder said, how the process ended included, when input comes after it hung up', async () => {
     const root = path.join(dir, 'processes');
     const out = fullOutput(dir, 'proc-out');
     const relay = spawn(binary, ['proc', root, '0', '0', '0', '--', 'sh', '-c', 'echo hi; exit 3'], { stdio: ['pipe', out.fd, 'inherit'] });
@@ -113,5 +114,37 @@ describe('berth-hold proc', () => {
     expect(frames[1]!.data.toString()).toBe('hi\n');
     expect(frames[2]!.data.readInt32BE(0)).toBe(3);
     expect(code).toBe(0);
+  });
+
+  it("a terminal's client passes on its holder's last output when typing comes after it hung up", async () => {
+    // A holder of the test's own, so that it has sent more than one read of the client's and hung up
+    // by the time the typing comes: two reads' worth, the first of them stuck in the full output.
+    const session = path.join(dir, 'terminal');
+    fs.mkdirSync(session);
+    const bytes = 192 * 1024;
+    let hungUp = false;
+    const holder = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.end(Buffer.alloc(bytes, 'a'), () => {
+        fs.writeFileSync(path.join(session, 'exit'), '4\n');
+        socket.destroy();
+        hungUp = true;
+      });
+    });
+    await new Promise<void>((resolve) => holder.listen(path.join(session, 'sock'), resolve));
+    const out = fullOutput(dir, 'terminal-out');
+    const client = spawn(binary, ['attach', session], { stdio: ['pipe', out.fd, 'inherit'] });
+    const exited = once(client, 'exit');
+    await until('the holder to have sent everything and hung up', () => hungUp);
+    client.stdin!.write('late\n');
+
+    // Read as it comes (the client waits on its output), and once more after it ended.
+    await until('the client to end', () => out.drain() && client.exitCode !== null);
+    const [code] = await exited;
+    const output = out.drain();
+    out.close();
+    holder.close();
+    expect(output.length).toBe(bytes);
+    expect(code).toBe(4);
   });
 });
