@@ -19,7 +19,7 @@ export async function removeInstall(docker: Docker, installId: string): Promise<
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   await Promise.all(volumes.map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
   await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
-  // Apps' release images (their layers under them stay cached for the next build).
+  // Apps' release images and templates' (their layers under them stay cached for the next build).
   const images = await docker.listImages({ filters: label(installId) }).catch(() => []);
   for (const image of images) for (const tag of image.RepoTags ?? []) await docker.getImage(tag).remove().catch(() => undefined);
 }

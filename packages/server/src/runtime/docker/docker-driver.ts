@@ -129,7 +129,7 @@ export function createDockerDriver({ docker, installId, firewall = createIptable
     updateNode: (id, change) => call('change a node', () => nodes.update(id, change)),
 
     ensureImage: (image, onProgress, recipe) =>
-      call('prepare the image', () => ensureImage(docker, image, onProgress, { ...images, dockerfile: recipe?.dockerfile })).catch((err: unknown) => {
+      call('prepare the image', () => ensureImage(docker, image, onProgress, { ...images, dockerfile: recipe?.dockerfile, labels: { [LABEL_INSTALL]: installId } })).catch((err: unknown) => {
         if (err instanceof RuntimeUnavailableError) throw err;
         // A Dockerfile's failure is its author's to read (the failing step and its output).
         if (recipe) throw new ImageUnavailableError(image, (err as Error).message, `the template's image could not be built: ${(err as Error).message.slice(0, 1000)}`);

@@ -86,6 +86,8 @@ export interface ImageOptions {
   devBaseImage?: string;
   /** Build the image from this Dockerfile (a template's) when the engine lacks it. */
   dockerfile?: string;
+  /** Labels for an image built from `dockerfile` (its install's, so it can be told apart and cleared with it). */
+  labels?: Record<string, string>;
 }
 
 export async function ensureImage(docker: Docker, image: string, onProgress: ProgressFn, options: ImageOptions = {}): Promise<void> {
@@ -93,7 +95,7 @@ export async function ensureImage(docker: Docker, image: string, onProgress: Pro
   let pending = building.get(image);
   if (!pending) {
     const make = options.dockerfile
-      ? buildFromDockerfile(docker, image, options.dockerfile, onProgress)
+      ? buildFromDockerfile(docker, image, options.dockerfile, onProgress, {}, options.labels)
       : isDevImage(image)
       ? buildDevImage(docker, image, onProgress, options)
       : isCodeInterpreterImage(image)
@@ -244,13 +246,13 @@ async function buildPostgresImage(docker: Docker, image: string, onProgress: Pro
 }
 
 /** Builds `image` from a Dockerfile (and the files it copies) through the Engine API, passing on its output. */
-export async function buildFromDockerfile(docker: Docker, image: string, dockerfile: string, onProgress: ProgressFn, files: Record<string, Buffer> = {}): Promise<void> {
+export async function buildFromDockerfile(docker: Docker, image: string, dockerfile: string, onProgress: ProgressFn, files: Record<string, Buffer> = {}, labels: Record<string, string> = {}): Promise<void> {
   const pack = tarStream.pack();
   pack.entry({ name: 'Dockerfile' }, dockerfile);
   for (const [name, content] of Object.entries(files)) pack.entry({ name, mode: name.endsWith('.sh') ? 0o755 : 0o644 }, content);
   pack.finalize();
   // tar-stream's Pack is a streamx Readable: a Node stream to the engine's client, not to its types.
-  const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, { t: image, rm: true, forcerm: true });
+  const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, { t: image, rm: true, forcerm: true, labels });
   await new Promise<void>((resolve, reject) =>
     docker.modem.followProgress(
       stream,
