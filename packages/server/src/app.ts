@@ -52,6 +52,9 @@ export interface AppDeps {
   onProblem?: ProblemListener;
 }
 
+/** How often a closing server looks for connections that have gone idle. */
+const CLOSE_SWEEP_MS = 100;
+
 /** Builds the HTTP app from its dependencies; no globals, so tests build as many as they like. */
 export async function buildApp({ database, services, config, logger, onProblem }: AppDeps): Promise<App> {
   const app = Fastify({
@@ -82,6 +85,12 @@ export async function buildApp({ database, services, config, logger, onProblem }
   registerSecurityHeaders(app, { formTargets: () => [`${services.previews.address.scheme}://*.${services.previews.address.domain()}`] });
   // Open terminals would keep app.close() waiting: end them first.
   app.addHook('preClose', async () => services.terminals.closeAll());
+  // Fastify closes the connections idle when it closes the server. One whose answer was still on its
+  // way (an exec, a stream that ends) goes idle later, and would be kept for the keep-alive timeout
+  // (72 s), holding the close up: so, while closing, idle connections are closed as they go idle.
+  let sweep: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => void (sweep = setInterval(() => app.server.closeIdleConnections(), CLOSE_SWEEP_MS)));
+  app.addHook('onClose', async () => clearInterval(sweep));
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
