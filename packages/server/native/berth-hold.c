@@ -95,6 +95,9 @@ static int write_all(int fd, const void *buf, size_t len) {
   return 0;
 }
 
+/* After a failed write to a holder's socket: whether it failed because the holder hung up (what it sent is still to be read). */
+static int holder_gone(void) { return errno == EPIPE || errno == ECONNRESET; }
+
 static int read_all(int fd, void *buf, size_t len) {
   char *p = buf;
   while (len > 0) {
@@ -388,7 +391,10 @@ static int attach(const char *dir, struct winsize size) {
   for (;;) {
     if (tty && resized && taking) {
       resized = 0;
-      if (follow_size(sock, &last) < 0) taking = 0;
+      if (follow_size(sock, &last) < 0) {
+        if (!holder_gone()) break;
+        taking = 0;
+      }
     }
     struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = stdin_open && taking ? 0 : -1, .events = POLLIN}};
     if (poll(fds, 2, -1) < 0) {
@@ -409,6 +415,7 @@ static int attach(const char *dir, struct winsize size) {
       /* What is typed after a resize reaches the shell after it: Berth sends it once the engine has
          resized this terminal, but the SIGWINCH can come later (gVisor relays it), so look first. */
       if (tty && follow_size(sock, &last) < 0) {
+        if (!holder_gone()) break;
         taking = 0;
         continue;
       }
@@ -417,7 +424,10 @@ static int attach(const char *dir, struct winsize size) {
       buf[2] = (char)(n >> 16);
       buf[3] = (char)(n >> 8);
       buf[4] = (char)n;
-      if (write_all(sock, buf, (size_t)n + 5) < 0) taking = 0;
+      if (write_all(sock, buf, (size_t)n + 5) < 0) {
+        if (!holder_gone()) break;
+        taking = 0;
+      }
     }
   }
   if (tty) tcsetattr(0, TCSANOW, &saved);
@@ -878,7 +888,10 @@ static int relay(int sock, char mode) {
         shutdown(sock, SHUT_WR);
         continue;
       }
-      if (sock_open && sock_writable && write_all(sock, in, (size_t)n) < 0) sock_writable = 0;
+      if (sock_open && sock_writable && write_all(sock, in, (size_t)n) < 0) {
+        if (!holder_gone()) return 1;
+        sock_writable = 0;
+      }
     }
   }
 }
