@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runExec } from '../packages/server/src/runtime/docker/exec.js';
 import { containerName } from '../packages/server/src/runtime/docker/labels.js';
 import { ADMIN, startTestServer, type TestServer } from './support/server.js';
 import { runningEnvironment, waitFor } from './support/wait.js';
@@ -27,17 +28,10 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Runs `argv` in the environment through the engine itself (Berth, closing, takes no requests). */
-async function inside(argv: string[]): Promise<number> {
-  const exec = await server.docker.getContainer(containerName(envId)).exec({ Cmd: argv });
-  const stream = await exec.start({});
-  stream.resume();
-  await new Promise((resolve) => stream.on('end', resolve));
-  // The output can end a moment before the engine has recorded how the command did.
-  return waitFor('the command to have ended', async () => {
-    const info = await exec.inspect();
-    return info.Running ? undefined : { code: info.ExitCode };
-  }).then(({ code }) => code ?? -1);
+/** Runs `argv` in the environment through the engine itself (Berth, closing, takes no requests): its exit code. */
+async function inside(argv: string[]): Promise<number | null> {
+  const outcome = await runExec(server.docker.getContainer(containerName(envId)), server.docker, { argv, timeoutMs: 10_000, maxOutputBytes: 1024 });
+  return outcome.exitCode;
 }
 
 it('answers a request in flight, then closes its keep-alive connection and ends the close', async () => {

@@ -6,18 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameReader, frame } from '../modules/e2b/envd.held.js';
+import { waitFor } from '../../../../test/support/wait.js';
 import { buildSessionHolder } from './session-holder.js';
 
-const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
-
-/** Waits for `check` to hold, up to `ms`. */
-async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await tick();
-  }
-}
+/** Waits for `check` to hold (the suites' waitFor, for a check that need not wait itself). */
+const until = (what: string, check: () => boolean) => waitFor(what, async () => check(), 20_000, 10);
 
 /**
  * An output for a client that is already full, as the engine's is when Berth is slow to read: the
